@@ -1,0 +1,800 @@
+"""The corpus: a folder of Parquet tables plus a ``corpus.json`` manifest.
+
+Everything in peerscope accepts a :class:`Corpus`.  A corpus is either held in
+memory (made by :meth:`Corpus.from_frames` or a loader) or opened lazily from
+disk (:func:`open_corpus`); both answer the same questions the same way:
+``corpus.posts(columns=..., start=..., end=..., channels=...)`` returns a
+pandas DataFrame (or, for ``engine="dask"``, a Dask DataFrame) with the column
+projection and the filters pushed down to Parquet, so the ``text`` column is
+read only when asked for by name.
+
+On disk::
+
+    corpus/
+      corpus.json              name, schema version, provenance, row accounting
+      posts.parquet            one file per table
+      members.parquet
+      events.parquet
+      newsletter_items.parquet
+      quarantine/posts.parquet rows that failed validation under repair=True
+
+:meth:`Corpus.save` is atomic: it writes a complete sibling folder, then swaps
+it in with two renames, so a crash leaves either the old or the new corpus.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from peerscope import __version__, errors, schema
+from peerscope.validation import TableAccount, validate_frames
+
+MANIFEST = "corpus.json"
+QUARANTINE_DIR = "quarantine"
+ENGINES = ("pandas", "dask")
+#: Rows per Parquet row group: small enough for time filters to skip groups,
+#: large enough to keep per-group overhead negligible.
+ROW_GROUP_SIZE = 256 * 1024
+#: Suffix of the folder a replaced corpus is moved to during an atomic save.
+_OLD_SUFFIX = ".peerscope-old"
+
+
+def _utc(value, what: str) -> pd.Timestamp | None:
+    """A bound of a time window as a UTC timestamp (naive values are taken as UTC)."""
+    if value is None:
+        return None
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError) as exc:
+        raise errors.PeerscopeError(f"{what}={value!r} is not a time: {exc}") from None
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+@dataclass(frozen=True)
+class Window:
+    """A half-open time window [start, end) in UTC; None means unbounded."""
+
+    start: pd.Timestamp | None = None
+    end: pd.Timestamp | None = None
+
+    def narrow(self, start=None, end=None) -> "Window":
+        """The intersection of this window with [start, end)."""
+        start, end = _utc(start, "start"), _utc(end, "end")
+        if self.start is not None and (start is None or start < self.start):
+            start = self.start
+        if self.end is not None and (end is None or end > self.end):
+            end = self.end
+        return Window(start, end)
+
+
+class Corpus:
+    """A validated peer-support corpus.
+
+    Do not construct directly: use :meth:`from_frames`, :func:`open_corpus` or
+    a loader from :mod:`peerscope.loaders`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> posts = pd.DataFrame({
+    ...     "post_id": ["p1", "p2"], "thread_id": ["p1", "p1"],
+    ...     "parent_id": [None, "p1"], "author_id": ["ann", "bob"],
+    ...     "created_at": pd.to_datetime(["2024-01-01 20:00", "2024-01-01 21:30"], utc=True),
+    ...     "text": ["Cannot sleep again", "Same here, you're not alone"]})
+    >>> corpus = Corpus.from_frames(posts, name="tiny")
+    >>> corpus.posts()[["post_id", "author_id"]].to_dict("list")
+    {'post_id': ['p1', 'p2'], 'author_id': ['ann', 'bob']}
+    """
+
+    def __init__(self, sources: dict[str, Any], manifest: dict, *, path: Path | None = None,
+                 engine: str = "pandas", window: Window = Window(),
+                 quarantine: dict[str, Any] | None = None):
+        self._sources = sources
+        self._manifest = manifest
+        self._path = path
+        self._engine = engine
+        self._window = window
+        self._quarantine = quarantine or {}
+
+    # -- construction -----------------------------------------------------
+
+    @classmethod
+    def from_frames(cls, posts: pd.DataFrame, members: pd.DataFrame | None = None,
+                    events: pd.DataFrame | None = None,
+                    newsletter_items: pd.DataFrame | None = None, name: str | None = None,
+                    repair: bool = False, *, roster: bool | None = None,
+                    assume_tz: str | None = None, provenance: dict | None = None,
+                    skipped: dict[str, dict[str, int]] | None = None) -> "Corpus":
+        """Build a validated in-memory corpus from pandas DataFrames.
+
+        Parameters
+        ----------
+        posts, members, events, newsletter_items : DataFrame or None
+            The tables, with the columns of :mod:`peerscope.schema`; ids may be
+            strings or integers (they are stored as strings).
+        name : str, optional
+            A name for the corpus (default ``"corpus"``).
+        repair : bool
+            Move rows that break a rule to the quarantine instead of raising.
+        roster : bool, optional
+            Whether ``members`` lists every registered member, posters or not.
+            Default: True when ``members`` is given.  Only with a roster can
+            lurkers be counted, and only then must every author be a member.
+            Pass False for a members table that only records roles (bots,
+            deleted accounts) of some authors.
+        assume_tz : str, optional
+            Timezone of naive times; without it naive times are an error.
+        provenance : dict, optional
+            Where the data came from (source format, loader, source path,
+            parameters); stored in ``corpus.json``.
+        skipped : dict, optional
+            For loaders: table -> {reason: rows} left out on purpose before
+            validation, so that the manifest accounts for every row read.
+
+        Returns
+        -------
+        Corpus
+
+        Raises
+        ------
+        peerscope.errors.ValidationError
+            When a table breaks a rule and ``repair`` is False.
+        """
+        if roster is None:
+            roster = members is not None
+        if roster and members is None:
+            raise errors.ValidationError("members", None, "roster=True needs a members table",
+                                         rule="missing_roster")
+        frames = {"posts": posts, "members": members, "events": events,
+                  "newsletter_items": newsletter_items}
+        validated = validate_frames(frames, roster=roster, repair=repair, assume_tz=assume_tz)
+        for table, reasons in (skipped or {}).items():
+            account = validated.accounts[table]
+            account.skipped_reasons = dict(reasons)
+            account.rows_skipped = sum(reasons.values())
+            account.rows_read += account.rows_skipped
+            account.check(table)
+        manifest = _new_manifest(name or "corpus", roster, provenance, validated.accounts,
+                                 repair=repair, assume_tz=assume_tz)
+        for table, arrow in validated.tables.items():
+            manifest["tables"][table]["columns"] = arrow.schema.names
+        manifest["quarantine"] = sorted(validated.quarantine)
+        return cls(dict(validated.tables), manifest, quarantine=dict(validated.quarantine))
+
+    # -- what it is ---------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return self._manifest["name"]
+
+    @property
+    def manifest(self) -> dict:
+        """A copy of the manifest (what ``corpus.json`` holds)."""
+        return json.loads(json.dumps(self._manifest))
+
+    @property
+    def path(self) -> Path | None:
+        """The folder the corpus was opened from or last saved to, if any."""
+        return self._path
+
+    @property
+    def engine(self) -> str:
+        return self._engine
+
+    @property
+    def has_roster(self) -> bool:
+        """Whether ``members`` lists every registered member (needed to count lurkers)."""
+        return bool(self._manifest["roster"])
+
+    @property
+    def time_window(self) -> Window:
+        return self._window
+
+    def has_table(self, name: str) -> bool:
+        return name in self._sources
+
+    def __repr__(self) -> str:
+        rows = {t: self._manifest["tables"][t]["rows"] for t in self._sources}
+        window = ""
+        if self._window.start is not None or self._window.end is not None:
+            window = f", window={self._window.start}..{self._window.end}"
+        return f"<Corpus {self.name!r} engine={self._engine} rows={rows}{window}>"
+
+    # -- reading --------------------------------------------------------------
+
+    def posts(self, columns: list[str] | str | None = None, start=None, end=None,
+              channels: Iterable[str] | None = None):
+        """The posts table.
+
+        Parameters
+        ----------
+        columns : list of str, "all" or None
+            Columns to read.  None reads every column but the large free-text
+            ones (``text``, ``title``), which are read only when named.
+        start, end : time-like, optional
+            Keep posts with ``start <= created_at < end`` (naive times are
+            UTC), within the corpus's own window if it is a :meth:`window`.
+        channels : iterable of str, optional
+            Keep posts of these channels only.
+
+        Returns
+        -------
+        pandas.DataFrame or dask.dataframe.DataFrame
+        """
+        return self.table("posts", columns, start, end, channels)
+
+    def members(self, columns: list[str] | str | None = None, start=None, end=None):
+        """The members table.
+
+        With a time window, members who joined on or after its end, or left
+        before its start, are left out (members without those dates stay).
+        """
+        return self.table("members", columns, start, end)
+
+    def events(self, columns: list[str] | str | None = None, start=None, end=None,
+               channels: Iterable[str] | None = None):
+        """The events table (views, deliveries, attendance, sessions, ...)."""
+        return self.table("events", columns, start, end, channels)
+
+    def newsletter_items(self, columns: list[str] | str | None = None, start=None, end=None,
+                         channels: Iterable[str] | None = None):
+        """The newsletter items table; ``channels`` selects newsletters by name."""
+        return self.table("newsletter_items", columns, start, end, channels)
+
+    def table(self, name: str, columns: list[str] | str | None = None, start=None, end=None,
+              channels: Iterable[str] | None = None):
+        """Read one table with projection and filters pushed down (see :meth:`posts`)."""
+        spec = _spec(name)
+        available = self._columns(name)
+        columns = self._resolve_columns(spec, available, columns)
+        window = self._window.narrow(start, end)
+        if self._engine == "dask":
+            return self._read_dask(name, spec, columns, window, channels)
+        expression = self._filter(spec, available, window, channels)
+        if name not in self._sources:
+            return schema.empty_frame(spec, [c for c in columns if c in spec.known])
+        table = self._dataset(name).to_table(columns=columns, filter=expression)
+        return schema.to_pandas(table)
+
+    def quarantine(self, name: str) -> pd.DataFrame:
+        """Rows of table ``name`` that validation moved aside, with ``reason`` and ``row``."""
+        _spec(name)
+        source = self._quarantine.get(name)
+        if source is None:
+            return pd.DataFrame({"reason": pd.Series(dtype="str"), "row": pd.Series(dtype="int64")})
+        if isinstance(source, pd.DataFrame):
+            return source.copy()
+        return schema.to_pandas(pq.read_table(source))
+
+    def _columns(self, name: str) -> list[str]:
+        if name not in self._sources:
+            return [c.name for c in _spec(name).columns if c.required]
+        return list(self._manifest["tables"][name]["columns"])
+
+    @staticmethod
+    def _resolve_columns(spec, available, columns) -> list[str]:
+        if columns is None:
+            return [c for c in available if c not in spec.lazy_columns]
+        if isinstance(columns, str):
+            if columns != "all":
+                raise errors.PeerscopeError(
+                    f"columns must be a list of names, None or 'all', not {columns!r}")
+            return list(available)
+        columns = list(columns)
+        unknown = [c for c in columns if c not in available]
+        if unknown:
+            raise errors.MissingColumnError(
+                spec.name, unknown[0], f"no such column(s) {unknown}; the table has {available}")
+        return columns
+
+    def _filter(self, spec, available, window: Window, channels):
+        """The row filter of a read as a pyarrow expression (None: no filter).
+
+        Members are kept when they had joined before the window's end and had
+        not left before its start; a missing date keeps the member.
+        """
+        expression = None
+        if spec.name == "members":
+            for column, bound in (("joined_at", window.end), ("left_at", window.start)):
+                if bound is not None and column in available:
+                    field = ds.field(column)
+                    value = pa.scalar(bound.to_pydatetime(), type=schema.TIMESTAMP)
+                    keep = (field < value) if column == "joined_at" else (field >= value)
+                    keep = keep | field.is_null()
+                    expression = keep if expression is None else expression & keep
+        conjunction = self._conjunction(spec, available, window, channels)
+        if conjunction:
+            rows = pq.filters_to_expression(conjunction)
+            expression = rows if expression is None else expression & rows
+        return expression
+
+    @staticmethod
+    def _conjunction(spec, available, window: Window, channels) -> list[tuple]:
+        """Time and channel filters as a DNF conjunction (what Dask's reader takes)."""
+        conjunction = []
+        if spec.time_column is not None and spec.name != "members":
+            if window.start is not None:
+                conjunction.append((spec.time_column, ">=", window.start.to_pydatetime()))
+            if window.end is not None:
+                conjunction.append((spec.time_column, "<", window.end.to_pydatetime()))
+        if channels is not None:
+            if spec.channel_column is None or spec.channel_column not in available:
+                raise errors.MissingColumnError(
+                    spec.name, spec.channel_column or "channel",
+                    "cannot filter by channel: the table has no channel column")
+            conjunction.append((spec.channel_column, "in", list(channels)))
+        return conjunction
+
+    def _dataset(self, name: str) -> ds.Dataset:
+        source = self._sources[name]
+        if isinstance(source, pa.Table):
+            return ds.dataset(source)
+        return ds.dataset(source, format="parquet")
+
+    def _read_dask(self, name, spec, columns, window, channels):
+        dd = _import_dask()
+        if name not in self._sources:
+            return dd.from_pandas(schema.empty_frame(spec, [c for c in columns if c in spec.known]),
+                                  npartitions=1)
+        available = self._columns(name)
+        conjunction = self._conjunction(spec, available, window, channels)
+        frame = dd.read_parquet(str(self._sources[name]), columns=columns,
+                                filters=[conjunction] if conjunction else None,
+                                arrow_to_pandas={"types_mapper": schema.PANDAS_TYPES.get})
+        if spec.name == "members":
+            for column, bound in (("joined_at", window.end), ("left_at", window.start)):
+                if bound is not None and column in frame.columns:
+                    keep = (frame[column] < bound) if column == "joined_at" else (frame[column] >= bound)
+                    frame = frame[keep.fillna(False) | frame[column].isna()]
+        return frame
+
+    # -- views ----------------------------------------------------------------
+
+    def window(self, start=None, end=None) -> "Corpus":
+        """A view of this corpus restricted to [start, end) (naive times are UTC).
+
+        Every table read through the view is filtered: posts by
+        ``created_at``, events by ``at``, newsletter items by
+        ``published_at``, and members to those who had joined before ``end``
+        and had not left before ``start``.
+        """
+        return Corpus(self._sources, self._manifest, path=self._path, engine=self._engine,
+                      window=self._window.narrow(start, end), quarantine=self._quarantine)
+
+    # -- writing --------------------------------------------------------------
+
+    def save(self, path: str | os.PathLike) -> "Corpus":
+        """Write the corpus to folder ``path`` atomically and return it opened from there.
+
+        The whole corpus is written to a temporary sibling folder first; only
+        when every file is complete is it swapped in, so a crash mid-save
+        leaves the previous corpus at ``path`` intact.  A windowed view saves
+        only the rows in its window.
+        """
+        path = Path(path)
+        manifest = json.loads(json.dumps(self._manifest))
+        with _AtomicFolder(path) as folder:
+            for name in self._sources:
+                table = self._dataset(name).to_table(
+                    filter=self._filter(_spec(name), self._columns(name), self._window, None))
+                _write_parquet(table, folder / f"{name}.parquet")
+                _account_for_window(manifest, name, table.num_rows, self._window)
+            for name, source in self._quarantine.items():
+                (folder / QUARANTINE_DIR).mkdir(exist_ok=True)
+                target = folder / QUARANTINE_DIR / f"{name}.parquet"
+                if isinstance(source, pd.DataFrame):
+                    _write_parquet(pa.Table.from_pandas(source, preserve_index=False), target)
+                else:
+                    shutil.copyfile(source, target)
+            manifest["quarantine"] = sorted(self._quarantine)
+            if self._window.start is not None or self._window.end is not None:
+                manifest["window"] = {"start": _iso(self._window.start), "end": _iso(self._window.end)}
+            manifest["saved_at"] = _now()
+            _write_json(manifest, folder / MANIFEST)
+        return open_corpus(path)
+
+    # -- description ----------------------------------------------------------
+
+    def describe(self):
+        """What the corpus holds and what it can and cannot measure.
+
+        Returns
+        -------
+        peerscope.describe.Description
+        """
+        from peerscope.describe import describe
+
+        return describe(self)
+
+
+def open_corpus(path: str | os.PathLike, engine: str = "pandas") -> Corpus:
+    """Open a saved corpus lazily.
+
+    Parameters
+    ----------
+    path : path-like
+        The corpus folder (holding ``corpus.json``).
+    engine : {"pandas", "dask"}
+        What the table readers return.  ``"dask"`` needs the ``dask`` extra.
+
+    Returns
+    -------
+    Corpus
+    """
+    if engine not in ENGINES:
+        raise errors.EngineError(f"unknown engine {engine!r}; choose one of {list(ENGINES)}")
+    if engine == "dask":
+        _import_dask()
+    path = Path(path)
+    manifest_path = path / MANIFEST
+    if not manifest_path.is_file():
+        hint = ""
+        old = path.with_name(path.name + _OLD_SUFFIX)
+        if old.is_dir():
+            hint = f" (a save was interrupted; the previous corpus is intact at {old})"
+        raise errors.CorpusNotFoundError(f"{path}: not a peerscope corpus, no {MANIFEST}{hint}")
+    manifest = read_manifest(manifest_path)
+    sources = {}
+    for name, entry in manifest["tables"].items():
+        file = path / entry["file"]
+        if not file.exists():
+            raise errors.ManifestError(f"{manifest_path}: table {name!r} file {entry['file']} is missing")
+        sources[name] = str(file)
+    quarantine = {}
+    for name in manifest.get("quarantine", []):
+        quarantine[name] = str(path / QUARANTINE_DIR / f"{name}.parquet")
+    return Corpus(sources, manifest, path=path, engine=engine, quarantine=quarantine)
+
+
+def read_manifest(manifest_path: Path) -> dict:
+    """Read and check ``corpus.json``."""
+    try:
+        manifest = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise errors.ManifestError(f"{manifest_path}: cannot read the manifest: {exc}") from None
+    for key in ("name", "schema_version", "roster", "tables", "accounting"):
+        if key not in manifest:
+            raise errors.ManifestError(f"{manifest_path}: manifest has no {key!r}")
+    if manifest["schema_version"] != schema.SCHEMA_VERSION:
+        raise errors.ManifestError(
+            f"{manifest_path}: schema version {manifest['schema_version']} is not "
+            f"{schema.SCHEMA_VERSION}, the version this peerscope ({__version__}) reads")
+    for name, account in manifest["accounting"].items():
+        TableAccount.from_dict(account).check(name)
+    return manifest
+
+
+# ---------------------------------------------------------------------------
+# Streaming writer for corpora too large to hold in memory
+# ---------------------------------------------------------------------------
+
+class CorpusWriter:
+    """Write a corpus chunk by chunk, with bounded memory.
+
+    Each chunk is coerced and checked against the per-row rules as it is
+    written (types, nulls, categories, plausible times).  The rules across
+    rows (unique ids, parents that exist in the same thread, no cycles,
+    authors in the roster) are checked when the writer closes, on 64-bit hashes
+    of the id columns, so memory stays proportional to 8 bytes per id.  The
+    writer does not repair: a broken rule raises and nothing replaces
+    ``path``.
+
+    Examples
+    --------
+    >>> with CorpusWriter(path, name="big", roster=True) as writer:  # doctest: +SKIP
+    ...     writer.write("members", members)
+    ...     for chunk in chunks:
+    ...         writer.write("posts", chunk)
+    >>> corpus = writer.corpus                                       # doctest: +SKIP
+    """
+
+    def __init__(self, path: str | os.PathLike, *, name: str = "corpus", roster: bool = True,
+                 provenance: dict | None = None, assume_tz: str | None = None):
+        self.path = Path(path)
+        self.name = name
+        self.roster = roster
+        self.provenance = provenance
+        self.assume_tz = assume_tz
+        self.corpus: Corpus | None = None
+        self._folder: _AtomicFolder | None = None
+        self._writers: dict[str, pq.ParquetWriter] = {}
+        self._rows: dict[str, int] = {}
+        self._now = schema.plausible_until()
+
+    def __enter__(self) -> "CorpusWriter":
+        self._folder = _AtomicFolder(self.path)
+        self._dir = self._folder.__enter__()
+        return self
+
+    def write(self, table: str, frame: pd.DataFrame) -> None:
+        """Append a chunk of rows to ``table``."""
+        spec = _spec(table)
+        coerced = schema.coerce_frame(spec, frame, self.assume_tz)
+        for problem in coerced.problems.values():
+            raise problem
+        offset = self._rows.get(table, 0)
+        for _, _, error in schema.row_rules(spec, coerced.frame, self._now):
+            for row in error.rows:
+                row["row"] += offset
+            raise error
+        extra = pa.Schema.from_pandas(coerced.frame, preserve_index=False)
+        arrow_schema = spec.arrow_schema(extra)
+        arrow_schema = pa.schema([f for f in arrow_schema if f.name in coerced.frame.columns])
+        arrow = pa.Table.from_pandas(coerced.frame, schema=arrow_schema, preserve_index=False)
+        writer = self._writers.get(table)
+        if writer is None:
+            writer = self._writers[table] = pq.ParquetWriter(
+                self._dir / f"{table}.parquet", arrow.schema, compression="zstd")
+        elif not writer.schema.equals(arrow.schema):
+            raise errors.ColumnTypeError(
+                table, None, f"chunk columns {arrow.schema.names} differ from the first chunk's "
+                f"{writer.schema.names}", rule="chunk_schema")
+        writer.write_table(arrow, row_group_size=ROW_GROUP_SIZE)
+        self._rows[table] = offset + arrow.num_rows
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        for writer in self._writers.values():
+            writer.close()
+        if exc_type is None:
+            try:
+                if "posts" not in self._writers:
+                    raise errors.MissingColumnError("posts", None, "a corpus needs a posts table")
+                _check_references(self._dir, set(self._writers), self.roster)
+                accounts = {t: TableAccount(rows_read=n, rows_kept=n) for t, n in self._rows.items()}
+                manifest = _new_manifest(self.name, self.roster, self.provenance, accounts)
+                for table in self._writers:
+                    manifest["tables"][table]["columns"] = pq.read_schema(
+                        self._dir / f"{table}.parquet").names
+                manifest["saved_at"] = _now()
+                _write_json(manifest, self._dir / MANIFEST)
+            except BaseException as error:
+                self._folder.__exit__(type(error), error, None)
+                raise
+        self._folder.__exit__(exc_type, exc, tb)
+        if exc_type is None:
+            self.corpus = open_corpus(self.path)
+        return False
+
+
+def validate_saved(path: str | os.PathLike, batch_size: int = ROW_GROUP_SIZE) -> dict[str, int]:
+    """Check every rule of the schema on a saved corpus, streaming it in batches.
+
+    Column types are checked on the Parquet schema, per-row rules batch by
+    batch (the text columns are never read), and the rules across rows on
+    hashed ids as :class:`CorpusWriter` does, so memory stays bounded for
+    corpora of tens of millions of posts.
+
+    Returns
+    -------
+    dict
+        Rows checked per table.
+
+    Raises
+    ------
+    peerscope.errors.ValidationError
+        The first broken rule, naming table, column, rule and rows.
+    """
+    corpus = open_corpus(path)
+    now = schema.plausible_until()
+    checked = {}
+    for name, file in corpus._sources.items():
+        spec = _spec(name)
+        parquet = pq.ParquetFile(file)
+        arrow_schema = parquet.schema_arrow
+        missing = [c for c in spec.required if c not in arrow_schema.names]
+        if missing:
+            raise errors.MissingColumnError(name, missing[0], f"required column(s) {missing} missing in {file}")
+        for column in spec.columns:
+            if column.name in arrow_schema.names and arrow_schema.field(column.name).type != column.type:
+                raise errors.ColumnTypeError(
+                    name, column.name,
+                    f"stored as {arrow_schema.field(column.name).type}, expected {column.type}")
+        columns = [c for c in arrow_schema.names if c not in spec.lazy_columns]
+        offset = 0
+        for batch in parquet.iter_batches(batch_size=batch_size, columns=columns):
+            frame = schema.to_pandas(pa.Table.from_batches([batch]))
+            for _, _, error in schema.row_rules(spec, frame, now):
+                for row in error.rows:
+                    row["row"] += offset
+                raise error
+            offset += batch.num_rows
+        if offset != corpus.manifest["tables"][name]["rows"]:
+            raise errors.ManifestError(
+                f"{file}: holds {offset} rows, the manifest says {corpus.manifest['tables'][name]['rows']}")
+        checked[name] = offset
+    _check_references(Path(path), set(corpus._sources), corpus.has_roster)
+    return checked
+
+
+def _hashes(values: pa.ChunkedArray) -> np.ndarray:
+    """64-bit hashes of string ids (nulls hash to 0, which no id gets)."""
+    hashed = pd.util.hash_array(values.to_numpy(zero_copy_only=False).astype(object))
+    hashed = hashed.astype(np.uint64)
+    hashed[hashed == 0] = 1
+    hashed[np.asarray(values.is_null())] = 0
+    return hashed
+
+
+def _check_references(folder: Path, tables: set[str], roster: bool) -> None:
+    """Rules across rows for a streamed corpus, on hashed ids; raises the first broken one."""
+    posts = pq.read_table(folder / "posts.parquet", columns=["post_id", "thread_id", "parent_id"])
+    ids = _hashes(posts["post_id"])
+    order = np.argsort(ids, kind="stable")
+    sorted_ids = ids[order]
+    duplicate = np.zeros(len(ids), dtype=bool)
+    duplicate[order[1:][sorted_ids[1:] == sorted_ids[:-1]]] = True
+    parent_hash = _hashes(posts["parent_id"])
+    thread_hash = _hashes(posts["thread_id"])
+    del posts
+    where = np.searchsorted(sorted_ids, parent_hash).clip(0, max(len(ids) - 1, 0))
+    found = (sorted_ids[where] == parent_hash) if len(ids) else np.zeros(0, dtype=bool)
+    parent = np.where(parent_hash == 0, -1, np.where(found, order[where], -2))
+    other_thread = np.zeros(len(ids), dtype=bool)
+    linked = parent >= 0
+    other_thread[linked] = thread_hash[parent[linked]] != thread_hash[linked]
+    cycles = schema.cycle_mask(np.where(parent == -2, -1, parent))
+    checks = [("post_id", duplicate, errors.DuplicateIdError, "id repeats an earlier row's id"),
+              ("parent_id", parent == -2, errors.DanglingReferenceError,
+               "parent_id names no post in the table"),
+              ("parent_id", other_thread, errors.CrossThreadReplyError,
+               "the parent post belongs to another thread"),
+              ("parent_id", cycles, errors.ReplyCycleError,
+               "following parent_id never reaches an opening post")]
+    for column, mask, error_class, detail in checks:
+        if mask.any():
+            _raise_with_rows(folder, "posts", column, mask, error_class, detail)
+    for table in ("members", "newsletter_items"):
+        if table in tables:
+            id_column = _spec(table).id_column
+            hashed = _hashes(pq.read_table(folder / f"{table}.parquet", columns=[id_column])[id_column])
+            _, first = np.unique(hashed, return_index=True)
+            duplicate = np.ones(len(hashed), dtype=bool)
+            duplicate[first] = False
+            if duplicate.any():
+                _raise_with_rows(folder, table, id_column, duplicate, errors.DuplicateIdError,
+                                 "id repeats an earlier row's id")
+    if roster and "members" in tables:
+        members = np.unique(_hashes(pq.read_table(folder / "members.parquet", columns=["member_id"])["member_id"]))
+        for table, column in (("posts", "author_id"), ("events", "member_id"), ("newsletter_items", "author_id")):
+            if table not in tables:
+                continue
+            hashed = _hashes(pq.read_table(folder / f"{table}.parquet", columns=[column])[column])
+            unknown = (hashed != 0) & ~np.isin(hashed, members)
+            if unknown.any():
+                _raise_with_rows(folder, table, column, unknown, errors.DanglingReferenceError,
+                                 "not in the member roster (members.member_id)")
+
+
+def _raise_with_rows(folder, table, column, mask, error_class, detail):
+    spec = _spec(table)
+    positions = np.flatnonzero(mask)
+    columns = [c for c in dict.fromkeys([spec.id_column, column]) if c]
+    values = pq.read_table(folder / f"{table}.parquet", columns=columns).take(positions[: errors.MAX_EXAMPLES])
+    rows = [{"row": int(p), **{c: values[c][i].as_py() for c in columns}}
+            for i, p in enumerate(positions[: errors.MAX_EXAMPLES])]
+    raise error_class(table, column, detail, rows, int(mask.sum()))
+
+
+# ---------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------
+
+def _spec(name: str) -> schema.TableSpec:
+    try:
+        return schema.TABLES[name]
+    except KeyError:
+        raise errors.PeerscopeError(
+            f"no table {name!r}; a corpus has {list(schema.TABLES)}") from None
+
+
+def _import_dask():
+    try:
+        import dask.dataframe as dd
+    except ImportError:
+        raise errors.EngineError(
+            "engine='dask' needs the dask extra: pip install 'peerscope[dask]'") from None
+    return dd
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _iso(ts: pd.Timestamp | None) -> str | None:
+    return None if ts is None else ts.isoformat()
+
+
+def _new_manifest(name: str, roster: bool, provenance: dict | None,
+                  accounts: dict[str, TableAccount], **parameters) -> dict:
+    provenance = dict(provenance or {})
+    provenance.setdefault("source_format", "frames")
+    provenance.setdefault("loader", "peerscope.Corpus.from_frames")
+    provenance.setdefault("imported_at", _now())
+    provenance.setdefault("parameters", {k: v for k, v in parameters.items()})
+    return {
+        "format": "peerscope-corpus",
+        "name": name,
+        "schema_version": schema.SCHEMA_VERSION,
+        "peerscope_version": __version__,
+        "roster": bool(roster),
+        "provenance": provenance,
+        "tables": {t: {"file": f"{t}.parquet", "rows": a.rows_kept, "columns": []}
+                   for t, a in accounts.items()},
+        "accounting": {t: a.to_dict() for t, a in accounts.items()},
+        "quarantine": [],
+    }
+
+
+def _account_for_window(manifest: dict, table: str, rows_saved: int, window: Window) -> None:
+    """Count the rows a windowed save leaves out as skipped, so the accounting still adds up."""
+    manifest["tables"][table]["rows"] = rows_saved
+    account = TableAccount.from_dict(manifest["accounting"][table])
+    outside = account.rows_kept - rows_saved
+    if outside:
+        reason = f"outside_window:{_iso(window.start)}..{_iso(window.end)}"
+        account.skipped_reasons[reason] = account.skipped_reasons.get(reason, 0) + outside
+        account.rows_skipped += outside
+        account.rows_kept = rows_saved
+    account.check(table)
+    manifest["accounting"][table] = account.to_dict()
+
+
+def _write_parquet(table: pa.Table, target: Path) -> None:
+    pq.write_table(table, target, compression="zstd", row_group_size=ROW_GROUP_SIZE)
+
+
+def _write_json(data: dict, target: Path) -> None:
+    target.write_text(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n",
+                      encoding="utf-8")
+
+
+class _AtomicFolder:
+    """Build a folder beside ``path`` and swap it in only when complete.
+
+    The swap is two renames (old -> ``<path>.peerscope-old``, new -> path) and
+    then the old folder is removed.  A crash before the swap leaves the old
+    corpus untouched; a crash between the two renames leaves it intact under
+    the ``.peerscope-old`` name, which :func:`open_corpus` points out.
+    """
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    def __enter__(self) -> Path:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.path.exists() and not (self.path / MANIFEST).is_file() and any(self.path.iterdir()):
+            raise errors.PeerscopeError(
+                f"{self.path}: exists and is not a peerscope corpus; refusing to replace it")
+        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.tmp-", dir=self.path.parent))
+        return self.tmp
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc_type is not None:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            return False
+        old = None
+        if self.path.exists():
+            old = self.path.with_name(self.path.name + _OLD_SUFFIX)
+            if old.exists():
+                shutil.rmtree(old)
+            os.replace(self.path, old)
+        os.replace(self.tmp, self.path)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+        return False

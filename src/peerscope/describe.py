@@ -1,0 +1,240 @@
+"""What a corpus holds, and what it can and cannot measure.
+
+Before any statistic, a researcher needs to know whether the data can answer
+the question at all: lurkers cannot be counted from posts alone (Nonnecke &
+Preece 2000 needed list membership; CONCEPTS.md, "Lurker"), reciprocity needs
+the author of both ends of a reply, time-of-day profiles need times finer than
+a day, and pluralistic use needs more than one form of support.
+:func:`describe` reads only the non-text columns and says all of that.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from peerscope import schema
+
+
+@dataclass(frozen=True)
+class Capability:
+    """Whether one kind of measure is possible on the corpus, and why."""
+
+    measure: str
+    possible: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class Description:
+    """Counts, spans and capabilities of a corpus (see :func:`describe`)."""
+
+    name: str
+    rows: dict[str, int]
+    first_post: pd.Timestamp | None
+    last_post: pd.Timestamp | None
+    channels: dict[str, int]
+    posters: int
+    members: int | None
+    roster: bool
+    bots: int
+    posts_by_unknown_authors: int
+    opening_posts: int
+    replies: int
+    reply_structure: str
+    time_resolution: str
+    forms: dict[str, int]
+    event_kinds: dict[str, int]
+    newsletters: int
+    newsletter_issues: int
+    posts_with_text: int
+    quarantined: dict[str, int]
+    capabilities: tuple[Capability, ...] = field(default=())
+
+    def can(self, measure: str) -> bool:
+        """Whether ``measure`` (e.g. ``"lurkers"``) is possible on this corpus."""
+        for capability in self.capabilities:
+            if capability.measure == measure:
+                return capability.possible
+        raise KeyError(f"unknown measure {measure!r}; known: {[c.measure for c in self.capabilities]}")
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per statistic (``section``, ``item``, ``value``): a tidy table for reports."""
+        rows = [("corpus", "name", self.name)]
+        rows += [("rows", table, n) for table, n in self.rows.items()]
+        rows += [("posts", "first_post", self.first_post), ("posts", "last_post", self.last_post),
+                 ("posts", "opening_posts", self.opening_posts), ("posts", "replies", self.replies),
+                 ("posts", "reply_structure", self.reply_structure),
+                 ("posts", "time_resolution", self.time_resolution),
+                 ("posts", "posts_with_text", self.posts_with_text),
+                 ("people", "posters", self.posters), ("people", "members", self.members),
+                 ("people", "roster", self.roster), ("people", "bots", self.bots),
+                 ("people", "posts_by_unknown_authors", self.posts_by_unknown_authors),
+                 ("newsletters", "newsletters", self.newsletters),
+                 ("newsletters", "issues", self.newsletter_issues)]
+        rows += [("channels", name, n) for name, n in self.channels.items()]
+        rows += [("forms", name, n) for name, n in self.forms.items()]
+        rows += [("event_kinds", name, n) for name, n in self.event_kinds.items()]
+        rows += [("quarantined", table, n) for table, n in self.quarantined.items()]
+        rows += [("can_measure", c.measure, f"{'yes' if c.possible else 'no'}: {c.reason}")
+                 for c in self.capabilities]
+        return pd.DataFrame(rows, columns=["section", "item", "value"]).astype({"value": "str"})
+
+    def __str__(self) -> str:
+        span = (f"{self.first_post:%Y-%m-%d} .. {self.last_post:%Y-%m-%d}"
+                if self.first_post is not None else "no posts")
+        lines = [
+            f"corpus {self.name!r}",
+            "rows: " + ", ".join(f"{t} {n:,}" for t, n in self.rows.items()),
+            f"posts: {span}; {self.opening_posts:,} opening posts, {self.replies:,} replies "
+            f"({self.reply_structure} threads), times to the {self.time_resolution}",
+            f"people: {self.posters:,} posters; "
+            + (f"{self.members:,} members on the roster" if self.members is not None
+               else "no member roster")
+            + f"; {self.bots} bot(s); {self.posts_by_unknown_authors:,} posts by unknown, "
+              "deleted or anonymous authors",
+        ]
+        if self.channels:
+            shown = list(self.channels.items())[:10]
+            more = len(self.channels) - len(shown)
+            lines.append("channels: " + ", ".join(f"{c} {n:,}" for c, n in shown)
+                         + (f" and {more} more" if more else ""))
+        if self.forms:
+            lines.append("forms of support: " + ", ".join(f"{f} {n:,}" for f, n in self.forms.items()))
+        if self.quarantined:
+            lines.append("quarantined: " + ", ".join(f"{t} {n:,}" for t, n in self.quarantined.items()))
+        lines.append("can measure:")
+        lines += [f"  [{'x' if c.possible else ' '}] {c.measure}: {c.reason}" for c in self.capabilities]
+        return "\n".join(lines)
+
+
+def describe(corpus) -> Description:
+    """Describe ``corpus``: counts per table, time span, channels, posters vs
+    members, and which measures its data supports (with the reason).
+
+    Parameters
+    ----------
+    corpus : peerscope.Corpus
+        Any corpus or window of one; Dask-engine corpora are read with pandas
+        (only the non-text columns of posts, which are small).
+
+    Returns
+    -------
+    Description
+    """
+    if corpus.engine != "pandas":
+        from peerscope.corpus import open_corpus
+
+        corpus = open_corpus(corpus.path).window(corpus.time_window.start, corpus.time_window.end)
+    post_columns = ["post_id", "thread_id", "parent_id", "author_id", "created_at"]
+    has_channel = corpus.has_table("posts") and "channel" in corpus.manifest["tables"]["posts"]["columns"]
+    posts = corpus.posts(columns=post_columns + (["channel"] if has_channel else []))
+    members = corpus.members(columns=None)
+    events = corpus.events(columns=["member_id", "kind", "form"])
+    items = corpus.newsletter_items(columns=["item_id", "issue_id", "newsletter", "author_id"])
+    text = corpus.posts(columns=["text"])["text"] if len(posts) else pd.Series(dtype="str")
+
+    roles = _roles(members)
+    non_person = set(roles.index[roles.isin(schema.NON_PERSON_ROLES)])
+    bots = set(roles.index[roles == "bot"])
+    author = posts["author_id"]
+    unknown = author.isna() | (author.isin(non_person - bots))
+    person_authors = author[author.notna() & ~author.isin(non_person)]
+    is_reply = posts["parent_id"].notna()
+    parent_is_reply = posts["parent_id"].isin(posts.loc[is_reply, "post_id"])
+    structure = ("no replies" if not is_reply.any()
+                 else "nested" if parent_is_reply.any() else "flat")
+    resolution = _resolution(posts["created_at"])
+    forms = events["form"].value_counts().to_dict() if len(events) else {}
+    if len(posts):
+        forms = {"online (posts)": int(len(posts)), **{k: int(v) for k, v in forms.items()}}
+    members_count = int((~roles.isin(schema.NON_PERSON_ROLES)).sum()) if corpus.has_roster else None
+    description = dict(
+        name=corpus.name,
+        rows={"posts": len(posts), "members": len(members), "events": len(events),
+              "newsletter_items": len(items)},
+        first_post=posts["created_at"].min() if len(posts) else None,
+        last_post=posts["created_at"].max() if len(posts) else None,
+        channels=({str(k): int(v) for k, v in posts["channel"].value_counts().items()}
+                  if has_channel else {}),
+        posters=int(person_authors.nunique()),
+        members=members_count,
+        roster=corpus.has_roster,
+        bots=len(bots),
+        posts_by_unknown_authors=int(unknown.sum()),
+        opening_posts=int((~is_reply).sum()),
+        replies=int(is_reply.sum()),
+        reply_structure=structure,
+        time_resolution=resolution,
+        forms=forms,
+        event_kinds={str(k): int(v) for k, v in events["kind"].value_counts().items()},
+        newsletters=int(items["newsletter"].nunique()),
+        newsletter_issues=int(items["issue_id"].nunique()),
+        posts_with_text=int(text.notna().sum()),
+        quarantined={t: a["rows_quarantined"] for t, a in corpus.manifest["accounting"].items()
+                     if a["rows_quarantined"]},
+    )
+    description["capabilities"] = _capabilities(description, events, posts, non_person)
+    return Description(**description)
+
+
+def _roles(members: pd.DataFrame) -> pd.Series:
+    """member_id -> role (null roles are plain members)."""
+    if not len(members):
+        return pd.Series(dtype="str")
+    role = members["role"] if "role" in members.columns else pd.Series("member", index=members.index)
+    return pd.Series(role.fillna("member").to_numpy(), index=members["member_id"].to_numpy())
+
+
+#: Units a time can be recorded in, each with the next coarser unit's length in µs.
+_RESOLUTIONS = (("sub-second", 1_000_000), ("second", 60_000_000), ("minute", 3_600_000_000),
+                ("hour", 86_400_000_000))
+
+
+def _resolution(times: pd.Series) -> str:
+    """The finest unit the times are recorded in (a day-resolution forum has
+    every time at midnight, and then hour-of-day profiles are meaningless)."""
+    values = times.dropna().astype("int64").to_numpy()  # microseconds since the epoch
+    if not len(values):
+        return "unknown"
+    for unit, coarser in _RESOLUTIONS:
+        if np.any(values % coarser):
+            return unit
+    return "day"
+
+
+def _capabilities(d: dict, events: pd.DataFrame, posts: pd.DataFrame, non_person: set) -> tuple:
+    passive = events["kind"].isin(["view", "read", "receive"]).any() if len(events) else False
+    if d["roster"]:
+        lurkers = Capability("lurkers", True, "member roster present")
+    elif passive:
+        lurkers = Capability("lurkers", True, "view, read or delivery events show who took part without posting")
+    else:
+        lurkers = Capability("lurkers", False, "no member roster, view or delivery events: lurkers cannot be counted")
+    known = posts["author_id"].notna() & ~posts["author_id"].isin(non_person)
+    authors = posts.set_index("post_id")["author_id"]
+    replies = posts[posts["parent_id"].notna() & known]
+    parent_known = replies["parent_id"].map(authors).notna() if len(replies) else pd.Series(dtype=bool)
+    forms = [f for f in d["forms"] if f != "online (posts)"]
+    all_forms = set(forms) | ({"online"} if len(posts) else set())
+    return (
+        lurkers,
+        Capability("super-users and inequality", d["posters"] > 0,
+                   f"{d['posters']:,} posters with known ids" if d["posters"] else "no posts with known authors"),
+        Capability("reciprocity", bool(parent_known.any()),
+                   f"{int(parent_known.sum()):,} replies with both authors known ({d['reply_structure']} threads)"
+                   if parent_known.any() else "no replies whose both authors are known"),
+        Capability("responsiveness", d["replies"] > 0,
+                   "replies link to threads" if d["replies"] else "no replies"),
+        Capability("time of day", d["time_resolution"] not in ("day", "unknown"),
+                   f"times recorded to the {d['time_resolution']}"),
+        Capability("pluralistic use", len(all_forms) > 1,
+                   f"forms present: {sorted(all_forms)}" if all_forms else "no activity"),
+        Capability("newsletters", d["newsletters"] > 0,
+                   f"{d['newsletters']} newsletter(s), {d['newsletter_issues']} issue(s)"
+                   if d["newsletters"] else "no newsletter items"),
+        Capability("topics and support types", d["posts_with_text"] > 0,
+                   f"{d['posts_with_text']:,} posts with text" if d["posts_with_text"] else "no post text"),
+    )

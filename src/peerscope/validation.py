@@ -1,0 +1,197 @@
+"""Validate a set of tables against the corpus schema, raising or repairing.
+
+:func:`validate_frames` is the one gate every corpus passes through, whether
+it comes from :meth:`peerscope.Corpus.from_frames` or a loader.  It applies
+the rules of :mod:`peerscope.schema` in a fixed order:
+
+1. required columns present, times timezone-aware (never repairable);
+2. per row: values of the right type, no nulls in required columns, values of
+   closed categories allowed, times plausible, ids unique (the first
+   occurrence of an id is kept);
+3. across rows and tables, repeated until nothing changes: parents exist and
+   lie in the same thread, no reply cycles, and (with a roster) every author
+   and event member is a member.
+
+Without ``repair`` the first broken rule raises its
+:class:`~peerscope.errors.ValidationError`.  With ``repair`` every offending
+row is moved to a quarantine frame with a ``reason`` and its input position
+``row``; removing a row can orphan others (the replies to a quarantined
+post), which step 3 then quarantines too.  The accounting it returns always
+satisfies rows in = rows kept + rows quarantined.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from peerscope import errors, schema
+
+
+@dataclass
+class TableAccount:
+    """Row accounting of one table: nothing read is ever silently lost.
+
+    ``rows_read`` counts the rows a loader read from its source,
+    ``rows_skipped`` those it left out on purpose (with reasons, e.g. tag-wiki
+    posts of a Stack Exchange dump), ``rows_quarantined`` those validation
+    moved to ``quarantine/<table>.parquet``; the rest are kept.
+    """
+
+    rows_read: int = 0
+    rows_skipped: int = 0
+    skipped_reasons: dict[str, int] = field(default_factory=dict)
+    rows_quarantined: int = 0
+    quarantine_reasons: dict[str, int] = field(default_factory=dict)
+    rows_kept: int = 0
+
+    def check(self, table: str) -> None:
+        """Raise :class:`~peerscope.errors.ManifestError` unless read = kept + skipped + quarantined."""
+        if self.rows_read != self.rows_kept + self.rows_skipped + self.rows_quarantined:
+            raise errors.ManifestError(
+                f"table {table!r}: row accounting does not add up: read {self.rows_read} != "
+                f"kept {self.rows_kept} + skipped {self.rows_skipped} + "
+                f"quarantined {self.rows_quarantined}")
+        if sum(self.skipped_reasons.values()) != self.rows_skipped:
+            raise errors.ManifestError(f"table {table!r}: skipped reasons do not add up")
+        if sum(self.quarantine_reasons.values()) != self.rows_quarantined:
+            raise errors.ManifestError(f"table {table!r}: quarantine reasons do not add up")
+
+    def to_dict(self) -> dict:
+        return {
+            "rows_read": self.rows_read,
+            "rows_skipped": self.rows_skipped,
+            "skipped_reasons": dict(sorted(self.skipped_reasons.items())),
+            "rows_quarantined": self.rows_quarantined,
+            "quarantine_reasons": dict(sorted(self.quarantine_reasons.items())),
+            "rows_kept": self.rows_kept,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "TableAccount":
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+
+
+@dataclass
+class Validated:
+    """The outcome of :func:`validate_frames`."""
+
+    tables: dict[str, pa.Table]
+    quarantine: dict[str, pd.DataFrame]
+    accounts: dict[str, TableAccount]
+
+
+class _Table:
+    """A table under validation: its coerced frame, the input positions of its
+    rows, and the rows quarantined so far."""
+
+    def __init__(self, spec: schema.TableSpec, original: pd.DataFrame, coerced: schema.Coerced):
+        self.spec = spec
+        self.original = coerced.frame if original is None else original.reset_index(drop=True)
+        self.frame = coerced.frame
+        self.positions = np.arange(len(coerced.frame))
+        self.quarantined: list[tuple[np.ndarray, str]] = []
+
+    def drop(self, mask: np.ndarray, reason: str) -> None:
+        self.quarantined.append((self.positions[mask], reason))
+        keep = ~mask
+        self.frame = self.frame.loc[keep].reset_index(drop=True)
+        self.positions = self.positions[keep]
+
+    def quarantine_frame(self) -> pd.DataFrame:
+        """Quarantined input rows, every value as text, with ``reason`` and ``row``."""
+        if not self.quarantined:
+            return None
+        positions = np.concatenate([p for p, _ in self.quarantined])
+        reasons = np.concatenate([[r] * len(p) for p, r in self.quarantined])
+        rows = self.original.iloc[positions].astype("str").reset_index(drop=True)
+        rows.columns = [str(c) for c in rows.columns]
+        rows["reason"] = pd.array(reasons, dtype="str")
+        rows["row"] = positions.astype(np.int64)
+        return rows.sort_values("row", kind="stable").reset_index(drop=True)
+
+
+def validate_frames(frames: dict[str, pd.DataFrame | None], *, roster: bool,
+                    repair: bool = False, assume_tz: str | None = None,
+                    now: pd.Timestamp | None = None) -> Validated:
+    """Coerce and validate the tables of a corpus.
+
+    Parameters
+    ----------
+    frames : dict
+        Table name -> DataFrame (or None for an absent table).  ``posts`` is
+        required.
+    roster : bool
+        Whether ``members`` is the complete list of registered members; if so
+        every author and event member must be in it.
+    repair : bool
+        Quarantine offending rows instead of raising.
+    assume_tz : str or None
+        Timezone of naive times (e.g. ``"UTC"``, ``"Europe/London"``); None
+        makes naive times an error.
+    now : Timestamp or None
+        Latest plausible time (default: one day from now).
+
+    Returns
+    -------
+    Validated
+        Arrow tables in canonical types, quarantine frames and accounting.
+
+    Raises
+    ------
+    peerscope.errors.ValidationError
+        The first broken rule (always for missing columns and naive times).
+    """
+    now = schema.plausible_until() if now is None else now
+    if frames.get("posts") is None:
+        raise errors.MissingColumnError("posts", None, "a corpus needs a posts table")
+    tables: dict[str, _Table] = {}
+    for name, frame in frames.items():
+        if frame is None:
+            continue
+        spec = schema.TABLES[name]
+        coerced = schema.coerce_frame(spec, frame, assume_tz)
+        table = tables[name] = _Table(spec, frame, coerced)
+        row_problems = [(f"wrong_type:{col}", mask, coerced.problems[col])
+                        for col, mask in coerced.bad.items()]
+        row_problems += schema.row_rules(spec, table.frame, now)
+        if row_problems and not repair:
+            raise row_problems[0][2]
+        if row_problems:
+            reason = np.full(len(table.frame), "", dtype=object)
+            for label, mask, _ in row_problems:
+                reason[mask & (reason == "")] = label
+            for label in dict.fromkeys(label for label, _, _ in row_problems):
+                table.drop(reason == label, label)
+    while True:
+        broken = schema.reference_rules({n: t.frame for n, t in tables.items()}, roster)
+        if not broken:
+            break
+        if not repair:
+            raise broken[0][3]
+        table_name, reason, mask, _ = broken[0]
+        tables[table_name].drop(mask, reason)
+    return _result(tables)
+
+
+def _result(tables: dict[str, _Table]) -> Validated:
+    arrow, quarantine, accounts = {}, {}, {}
+    for name, table in tables.items():
+        extra = pa.Schema.from_pandas(table.frame, preserve_index=False)
+        arrow_schema = table.spec.arrow_schema(extra)
+        arrow_schema = pa.schema([f for f in arrow_schema if f.name in table.frame.columns])
+        arrow[name] = pa.Table.from_pandas(table.frame, schema=arrow_schema, preserve_index=False)
+        reasons: dict[str, int] = {}
+        for positions, reason in table.quarantined:
+            reasons[reason] = reasons.get(reason, 0) + len(positions)
+        accounts[name] = TableAccount(
+            rows_read=len(table.original), rows_quarantined=sum(reasons.values()),
+            quarantine_reasons=reasons, rows_kept=arrow[name].num_rows)
+        accounts[name].check(name)
+        q = table.quarantine_frame()
+        if q is not None:
+            quarantine[name] = q
+    return Validated(arrow, quarantine, accounts)
