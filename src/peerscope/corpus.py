@@ -164,14 +164,16 @@ class Corpus:
         frames = {"posts": posts, "members": members, "events": events,
                   "newsletter_items": newsletter_items}
         validated = validate_frames(frames, roster=roster, repair=repair, assume_tz=assume_tz)
+        manifest = _new_manifest(name or "corpus", roster, provenance, validated.accounts,
+                                 repair=repair, assume_tz=assume_tz)
         for table, reasons in (skipped or {}).items():
-            account = validated.accounts[table]
+            _spec(table)
+            account = validated.accounts.get(table, TableAccount())
             account.skipped_reasons = dict(reasons)
             account.rows_skipped = sum(reasons.values())
             account.rows_read += account.rows_skipped
             account.check(table)
-        manifest = _new_manifest(name or "corpus", roster, provenance, validated.accounts,
-                                 repair=repair, assume_tz=assume_tz)
+            manifest["accounting"][table] = account.to_dict()
         for table, arrow in validated.tables.items():
             manifest["tables"][table]["columns"] = arrow.schema.names
         manifest["quarantine"] = sorted(validated.quarantine)

@@ -1,0 +1,110 @@
+"""The last step every loader shares: privacy options, provenance, accounting, validation.
+
+A loader parses its source into the four tables (pandas frames in the shapes
+of :mod:`peerscope.schema`) and counts the rows it left out on purpose; then
+:func:`build_corpus` applies the privacy options, records where the data came
+from, and hands everything to :meth:`peerscope.Corpus.from_frames`, so that
+the manifest's accounting covers every row read: rows read = kept + skipped +
+quarantined.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+
+import pandas as pd
+
+from peerscope import privacy
+from peerscope.corpus import Corpus
+
+
+class SkipCounter:
+    """Counts of rows a loader left out on purpose, per table and reason.
+
+    >>> skipped = SkipCounter()
+    >>> skipped.add("posts", "tag wiki", 3)
+    >>> skipped.as_dict()
+    {'posts': {'tag wiki': 3}}
+    """
+
+    def __init__(self) -> None:
+        self._counts: dict[str, Counter] = {}
+
+    def add(self, table: str, reason: str, rows: int = 1) -> None:
+        if rows:
+            self._counts.setdefault(table, Counter())[reason] += int(rows)
+
+    def total(self, table: str) -> int:
+        return sum(self._counts.get(table, Counter()).values())
+
+    def as_dict(self) -> dict[str, dict[str, int]]:
+        return {t: dict(sorted(c.items())) for t, c in self._counts.items() if c}
+
+
+def build_corpus(posts: pd.DataFrame, members: pd.DataFrame | None = None,
+                 events: pd.DataFrame | None = None,
+                 newsletter_items: pd.DataFrame | None = None, *, name: str | None,
+                 source: str | os.PathLike | None, source_format: str, loader: str,
+                 parameters: dict | None = None, skipped: SkipCounter | None = None,
+                 repair: bool = False, roster: bool | None = None,
+                 assume_tz: str | None = None, pseudonymise: str | None = None,
+                 scrub_pii: bool = False) -> Corpus:
+    """Apply privacy options and validate the tables into a :class:`~peerscope.Corpus`.
+
+    Parameters
+    ----------
+    posts, members, events, newsletter_items : DataFrame or None
+        The parsed tables.
+    name : str or None
+        Corpus name (default: the source file or folder name).
+    source : path-like or None
+        Where the data came from (recorded in the manifest).
+    source_format, loader : str
+        E.g. ``"stackexchange"`` and ``"peerscope.loaders.stackexchange"``.
+    parameters : dict, optional
+        The loader's options, recorded in the manifest (the salt never is).
+    skipped : SkipCounter, optional
+        Rows left out on purpose before validation.
+    repair, roster, assume_tz
+        As in :meth:`peerscope.Corpus.from_frames`.
+    pseudonymise : str, optional
+        A secret salt: replace every member id by its keyed hash
+        (:func:`peerscope.privacy.pseudonymise_ids`).
+    scrub_pii : bool
+        Remove e-mail addresses, URLs, phone numbers and @handles from text
+        and titles.
+
+    Returns
+    -------
+    Corpus
+    """
+    frames = {"posts": posts, "members": members, "events": events,
+              "newsletter_items": newsletter_items}
+    if scrub_pii:
+        frames = {name_: _scrubbed(frame) for name_, frame in frames.items()}
+    if pseudonymise:
+        frames = privacy.pseudonymise_ids(frames, pseudonymise)
+    provenance = {
+        "source_format": source_format,
+        "loader": loader,
+        "source": None if source is None else os.fspath(source),
+        "parameters": {**(parameters or {}), "repair": repair, "assume_tz": assume_tz,
+                       "pseudonymised": bool(pseudonymise), "scrub_pii": scrub_pii},
+    }
+    if name is None and source is not None:
+        name = os.path.basename(os.path.normpath(os.fspath(source)))
+    return Corpus.from_frames(frames["posts"], frames["members"], frames["events"],
+                              frames["newsletter_items"], name=name, repair=repair,
+                              roster=roster, assume_tz=assume_tz, provenance=provenance,
+                              skipped=(skipped.as_dict() if skipped else None))
+
+
+def _scrubbed(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+    if frame is None:
+        return None
+    frame = frame.copy()
+    for column in ("text", "title"):
+        if column in frame.columns:
+            frame[column] = privacy.scrub_pii(frame[column].astype("str"))
+    return frame
