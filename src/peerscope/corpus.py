@@ -517,6 +517,7 @@ class CorpusWriter:
         self._folder: _AtomicFolder | None = None
         self._writers: dict[str, pq.ParquetWriter] = {}
         self._rows: dict[str, int] = {}
+        self._skipped: dict[str, dict[str, int]] = {}
         self._now = schema.plausible_until()
 
     def __enter__(self) -> "CorpusWriter":
@@ -550,6 +551,12 @@ class CorpusWriter:
         writer.write_table(arrow, row_group_size=ROW_GROUP_SIZE)
         self._rows[table] = offset + arrow.num_rows
 
+    def skip(self, table: str, reason: str, rows: int = 1) -> None:
+        """Record ``rows`` source rows of ``table`` left out on purpose, with the reason."""
+        _spec(table)
+        reasons = self._skipped.setdefault(table, {})
+        reasons[reason] = reasons.get(reason, 0) + int(rows)
+
     def __exit__(self, exc_type, exc, tb) -> bool:
         for writer in self._writers.values():
             writer.close()
@@ -560,6 +567,13 @@ class CorpusWriter:
                 _check_references(self._dir, set(self._writers), self.roster)
                 accounts = {t: TableAccount(rows_read=n, rows_kept=n) for t, n in self._rows.items()}
                 manifest = _new_manifest(self.name, self.roster, self.provenance, accounts)
+                for table, reasons in self._skipped.items():
+                    account = accounts.get(table, TableAccount())
+                    account.skipped_reasons = dict(reasons)
+                    account.rows_skipped = sum(reasons.values())
+                    account.rows_read += account.rows_skipped
+                    account.check(table)
+                    manifest["accounting"][table] = account.to_dict()
                 for table in self._writers:
                     manifest["tables"][table]["columns"] = pq.read_schema(
                         self._dir / f"{table}.parquet").names
