@@ -279,7 +279,7 @@ class Corpus:
         _spec(name)
         source = self._quarantine.get(name)
         if source is None:
-            return pd.DataFrame({"reason": pd.Series(dtype="str"), "row": pd.Series(dtype="int64")})
+            return pd.DataFrame({"reason": pd.Series(dtype="str"), "row": pd.Series(dtype="Int64")})
         if isinstance(source, pd.DataFrame):
             return source.copy()
         return schema.to_pandas(pq.read_table(source))

@@ -101,6 +101,14 @@ class _Table:
         self.frame = self.frame.loc[keep].reset_index(drop=True)
         self.positions = self.positions[keep]
 
+    def drop_by_reason(self, reason: np.ndarray) -> None:
+        """Quarantine every row with a non-empty ``reason``, grouped by reason."""
+        for label in dict.fromkeys(reason[reason != ""]):
+            self.quarantined.append((self.positions[reason == label], label))
+        keep = reason == ""
+        self.frame = self.frame.loc[keep].reset_index(drop=True)
+        self.positions = self.positions[keep]
+
     def quarantine_frame(self) -> pd.DataFrame:
         """Quarantined input rows, every value as text, with ``reason`` and ``row``."""
         if not self.quarantined:
@@ -110,7 +118,7 @@ class _Table:
         rows = self.original.iloc[positions].astype("str").reset_index(drop=True)
         rows.columns = [str(c) for c in rows.columns]
         rows["reason"] = pd.array(reasons, dtype="str")
-        rows["row"] = positions.astype(np.int64)
+        rows["row"] = pd.array(positions, dtype="Int64")
         return rows.sort_values("row", kind="stable").reset_index(drop=True)
 
 
@@ -161,11 +169,11 @@ def validate_frames(frames: dict[str, pd.DataFrame | None], *, roster: bool,
         if row_problems and not repair:
             raise row_problems[0][2]
         if row_problems:
+            # each row is quarantined for the first rule it broke
             reason = np.full(len(table.frame), "", dtype=object)
             for label, mask, _ in row_problems:
                 reason[mask & (reason == "")] = label
-            for label in dict.fromkeys(label for label, _, _ in row_problems):
-                table.drop(reason == label, label)
+            table.drop_by_reason(reason)
     while True:
         broken = schema.reference_rules({n: t.frame for n, t in tables.items()}, roster)
         if not broken:
