@@ -356,9 +356,14 @@ class Corpus:
                                   npartitions=1)
         available = self._columns(name)
         conjunction = self._conjunction(spec, available, window, channels)
-        frame = dd.read_parquet(str(self._sources[name]), columns=columns,
-                                filters=[conjunction] if conjunction else None,
-                                arrow_to_pandas={"types_mapper": schema.PANDAS_TYPES.get})
+        import dask
+
+        # pandas' own string dtype, not Dask's pyarrow strings, so both engines
+        # return the same dtypes
+        with dask.config.set({"dataframe.convert-string": False}):
+            frame = dd.read_parquet(str(self._sources[name]), columns=columns,
+                                    filters=[conjunction] if conjunction else None,
+                                    arrow_to_pandas={"types_mapper": schema.PANDAS_TYPES.get})
         if spec.name == "members":
             for column, bound in (("joined_at", window.end), ("left_at", window.start)):
                 if bound is not None and column in frame.columns:
@@ -536,10 +541,7 @@ class CorpusWriter:
             for row in error.rows:
                 row["row"] += offset
             raise error
-        extra = pa.Schema.from_pandas(coerced.frame, preserve_index=False)
-        arrow_schema = spec.arrow_schema(extra)
-        arrow_schema = pa.schema([f for f in arrow_schema if f.name in coerced.frame.columns])
-        arrow = pa.Table.from_pandas(coerced.frame, schema=arrow_schema, preserve_index=False)
+        arrow = schema.to_arrow(spec, coerced.frame)
         writer = self._writers.get(table)
         if writer is None:
             writer = self._writers[table] = pq.ParquetWriter(
@@ -617,7 +619,9 @@ def validate_saved(path: str | os.PathLike, batch_size: int = ROW_GROUP_SIZE) ->
         if missing:
             raise errors.MissingColumnError(name, missing[0], f"required column(s) {missing} missing in {file}")
         for column in spec.columns:
-            if column.name in arrow_schema.names and arrow_schema.field(column.name).type != column.type:
+            stored = arrow_schema.field(column.name).type if column.name in arrow_schema.names else None
+            if stored is not None and stored != column.type and not (
+                    pa.types.is_large_string(stored) and pa.types.is_string(column.type)):
                 raise errors.ColumnTypeError(
                     name, column.name,
                     f"stored as {arrow_schema.field(column.name).type}, expected {column.type}")

@@ -92,12 +92,9 @@ class TableSpec:
     def known(self) -> dict[str, ColumnSpec]:
         return {c.name: c for c in self.columns}
 
-    def arrow_schema(self, extra: pa.Schema | None = None) -> pa.Schema:
-        """The Arrow schema of the known columns (plus ``extra`` attribute columns)."""
-        fields = [pa.field(c.name, c.type, nullable=c.nullable) for c in self.columns]
-        if extra is not None:
-            fields += [f for f in extra if f.name not in self.known]
-        return pa.schema(fields)
+    def arrow_schema(self) -> pa.Schema:
+        """The Arrow schema of the known columns."""
+        return pa.schema([pa.field(c.name, c.type, nullable=c.nullable) for c in self.columns])
 
 
 def _string(name, required=False, nullable=True, categories=None, doc=""):
@@ -184,6 +181,17 @@ TABLES: dict[str, TableSpec] = {t.name: t for t in (POSTS, MEMBERS, EVENTS, NEWS
 #: pandas dtypes of Arrow types: the dtypes every table is read back with.
 PANDAS_TYPES = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype(),
                  pa.int32(): pd.Int32Dtype()}
+
+
+def to_arrow(spec: TableSpec, frame: pd.DataFrame) -> pa.Table:
+    """A coerced frame as an Arrow table: known columns get the schema's types,
+    extra attribute columns keep their inferred types, and the column order
+    is the frame's."""
+    inferred = pa.Schema.from_pandas(frame, preserve_index=False)
+    known = spec.known
+    fields = [pa.field(f.name, known[f.name].type, nullable=known[f.name].nullable)
+              if f.name in known else f for f in inferred]
+    return pa.Table.from_pandas(frame, schema=pa.schema(fields), preserve_index=False)
 
 
 def to_pandas(table: pa.Table) -> pd.DataFrame:

@@ -188,10 +188,7 @@ def validate_frames(frames: dict[str, pd.DataFrame | None], *, roster: bool,
 def _result(tables: dict[str, _Table]) -> Validated:
     arrow, quarantine, accounts = {}, {}, {}
     for name, table in tables.items():
-        extra = pa.Schema.from_pandas(table.frame, preserve_index=False)
-        arrow_schema = table.spec.arrow_schema(extra)
-        arrow_schema = pa.schema([f for f in arrow_schema if f.name in table.frame.columns])
-        arrow[name] = pa.Table.from_pandas(table.frame, schema=arrow_schema, preserve_index=False)
+        arrow[name] = schema.to_arrow(table.spec, table.frame)
         reasons: dict[str, int] = {}
         for positions, reason in table.quarantined:
             reasons[reason] = reasons.get(reason, 0) + len(positions)

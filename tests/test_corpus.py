@@ -1,0 +1,304 @@
+"""The corpus: round trips, projection and filters, windows, atomic saves, engines."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import peerscope
+from peerscope import Corpus, errors, open_corpus
+from peerscope import corpus as corpus_module
+
+# -- hypothesis-generated corpora ---------------------------------------------------
+
+_text = st.one_of(st.none(), st.text(max_size=30))
+_time = st.datetimes(min_value=pd.Timestamp("1990-01-01").to_pydatetime(),
+                     max_value=pd.Timestamp("2026-01-01").to_pydatetime())
+
+
+@st.composite
+def corpora(draw):
+    """Valid random corpora: reply trees, null authors and texts, optional columns."""
+    n = draw(st.integers(1, 25))
+    ids = [f"p{i}" for i in range(n)]
+    parent_index = [None] + [draw(st.one_of(st.none(), st.integers(0, i - 1))) for i in range(1, n)]
+    thread = []
+    for i, p in enumerate(parent_index):
+        thread.append(ids[i] if p is None else thread[p])
+    members = draw(st.lists(st.text(min_size=1, max_size=8), min_size=1, max_size=6, unique=True))
+    posts = pd.DataFrame({
+        "post_id": pd.Series(ids, dtype="str"),
+        "thread_id": pd.Series(thread, dtype="str"),
+        "parent_id": pd.Series([None if p is None else ids[p] for p in parent_index], dtype="str"),
+        "author_id": pd.Series([draw(st.one_of(st.none(), st.sampled_from(members))) for _ in ids], dtype="str"),
+        "created_at": pd.to_datetime([draw(_time) for _ in ids], utc=True).astype("datetime64[us, UTC]"),
+        "text": pd.Series([draw(_text) for _ in ids], dtype="str"),
+        "score": pd.array([draw(st.one_of(st.none(), st.integers(-2**40, 2**40))) for _ in ids], dtype="Int64"),
+        "is_removed": pd.array([draw(st.one_of(st.none(), st.booleans())) for _ in ids], dtype="boolean"),
+        "channel": pd.Series([draw(st.sampled_from(["a", "b", None])) for _ in ids], dtype="str"),
+    })
+    roster = pd.DataFrame({
+        "member_id": pd.Series(members, dtype="str"),
+        "joined_at": pd.to_datetime([draw(_time) if draw(st.booleans()) else None for _ in members],
+                                    utc=True).astype("datetime64[us, UTC]"),
+        "role": pd.Series([draw(st.sampled_from(["member", "moderator", "bot", None])) for _ in members],
+                          dtype="str"),
+        "age_band": pd.Series([draw(st.sampled_from(["18-24", "25-34", None])) for _ in members], dtype="str"),
+        "karma": pd.array([draw(st.one_of(st.none(), st.integers(0, 10**6))) for _ in members], dtype="Int64"),
+    })
+    return posts, roster
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(corpora())
+def test_save_open_round_trip_preserves_values_dtypes_nulls_and_timezones(tmp_path, frames):
+    posts, members = frames
+    built = Corpus.from_frames(posts, members, name="h")
+    saved = built.save(tmp_path / "c")
+    for table, original in (("posts", posts), ("members", members)):
+        read = saved.table(table, columns="all")
+        pd.testing.assert_frame_equal(read, original, check_exact=True)
+        pd.testing.assert_frame_equal(built.table(table, columns="all"), original, check_exact=True)
+
+
+# -- reading -----------------------------------------------------------------------
+
+@pytest.fixture
+def saved(tiny_frames, tmp_path):
+    posts, members, events = tiny_frames
+    return Corpus.from_frames(posts, members, events, name="tiny").save(tmp_path / "tiny")
+
+
+def test_text_is_read_only_when_asked_for(saved):
+    assert "text" not in saved.posts().columns
+    assert saved.posts(columns=["post_id", "text"]).columns.tolist() == ["post_id", "text"]
+    assert "text" in saved.posts(columns="all").columns
+
+
+def test_unknown_column_is_a_clear_error(saved):
+    with pytest.raises(errors.MissingColumnError, match="no such column"):
+        saved.posts(columns=["post_id", "body"])
+
+
+def test_time_and_channel_filters(saved):
+    january = saved.posts(start="2024-01-01", end="2024-02-01")
+    assert january["post_id"].tolist() == ["p1", "p2", "p3"]
+    # end is exclusive, start inclusive, naive bounds are UTC
+    assert saved.posts(start="2024-01-01 21:30", end="2024-02-01 19:00")["post_id"].tolist() == ["p2", "p3"]
+    assert saved.posts(channels=["medication"])["post_id"].tolist() == ["p4", "p5", "p6"]
+    assert saved.posts(start=pd.Timestamp("2024-02-01 20:00", tz="Europe/London"))["post_id"].tolist() == ["p5"]
+    assert saved.events(start="2024-01-17")["member_id"].tolist() == ["cat", "ann"]
+
+
+def test_window_restricts_every_table(saved):
+    january = saved.window("2024-01-01", "2024-01-15")
+    assert january.posts()["post_id"].tolist() == ["p1", "p2", "p3"]
+    # cat joined on 15 January, after the window's end: not yet a member
+    assert sorted(january.members()["member_id"]) == ["ann", "bob", "welcome-bot"]
+    assert len(january.events()) == 0
+    # nested windows intersect, and reads within a window stay inside it
+    narrower = january.window("2024-01-02", "2024-12-31")
+    assert narrower.posts()["post_id"].tolist() == ["p3"]
+    assert narrower.posts(start="2023-01-01")["post_id"].tolist() == ["p3"]
+
+
+def test_saving_a_window_accounts_for_rows_left_out(saved, tmp_path):
+    part = saved.window("2024-02-01", None).save(tmp_path / "feb")
+    account = part.manifest["accounting"]["posts"]
+    assert part.manifest["tables"]["posts"]["rows"] == 3
+    assert account["rows_kept"] == 3 and account["rows_skipped"] == 3
+    assert list(account["skipped_reasons"]) == ["outside_window:2024-02-01T00:00:00+00:00..None"]
+    assert part.manifest["window"]["start"] == "2024-02-01T00:00:00+00:00"
+
+
+def test_in_memory_and_saved_corpora_read_the_same(tiny_frames, saved):
+    posts, members, events = tiny_frames
+    memory = Corpus.from_frames(posts, members, events, name="tiny")
+    for table in ("posts", "members", "events", "newsletter_items"):
+        pd.testing.assert_frame_equal(memory.table(table, columns="all"), saved.table(table, columns="all"))
+        pd.testing.assert_frame_equal(memory.table(table, start="2024-01-10"), saved.table(table, start="2024-01-10"))
+
+
+def test_absent_table_reads_as_empty_typed_frame(saved):
+    items = saved.newsletter_items()
+    assert len(items) == 0
+    assert str(items["published_at"].dtype) == "datetime64[us, UTC]"
+
+
+def test_on_disk_layout_and_manifest(saved):
+    folder = saved.path
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "corpus.json", "events.parquet", "members.parquet", "posts.parquet"]
+    manifest = json.loads((folder / "corpus.json").read_text())
+    assert manifest["schema_version"] == 1 and manifest["name"] == "tiny"
+    assert manifest["peerscope_version"] == peerscope.__version__
+    assert manifest["provenance"]["loader"] == "peerscope.Corpus.from_frames"
+    assert manifest["tables"]["posts"]["rows"] == 6
+
+
+# -- atomic save ------------------------------------------------------------------------
+
+def test_crash_mid_save_leaves_the_old_corpus_intact(saved, tiny_frames, monkeypatch):
+    posts, members, events = tiny_frames
+    before = saved.posts(columns="all")
+    replacement = Corpus.from_frames(posts.iloc[:3], members, events, name="replacement")
+    real_write = corpus_module._write_parquet
+    calls = []
+
+    def crash_on_second_table(table, target):
+        calls.append(target)
+        if len(calls) == 2:
+            raise OSError("disk full")
+        real_write(table, target)
+
+    monkeypatch.setattr(corpus_module, "_write_parquet", crash_on_second_table)
+    with pytest.raises(OSError, match="disk full"):
+        replacement.save(saved.path)
+    reopened = open_corpus(saved.path)
+    assert reopened.name == "tiny"
+    pd.testing.assert_frame_equal(reopened.posts(columns="all"), before)
+    leftovers = [p.name for p in saved.path.parent.iterdir() if p.name != saved.path.name]
+    assert leftovers == []
+
+
+def test_save_replaces_an_existing_corpus(saved, tiny_frames):
+    posts, members, events = tiny_frames
+    Corpus.from_frames(posts.iloc[:3], members, events, name="smaller").save(saved.path)
+    assert open_corpus(saved.path).posts()["post_id"].tolist() == ["p1", "p2", "p3"]
+
+
+def test_save_refuses_to_replace_a_folder_that_is_no_corpus(tiny_frames, tmp_path):
+    posts, _, _ = tiny_frames
+    (tmp_path / "thesis").mkdir()
+    (tmp_path / "thesis" / "chapter1.tex").write_text("precious")
+    with pytest.raises(errors.PeerscopeError, match="not a peerscope corpus"):
+        Corpus.from_frames(posts).save(tmp_path / "thesis")
+    assert (tmp_path / "thesis" / "chapter1.tex").read_text() == "precious"
+
+
+def test_interrupted_swap_is_pointed_out(saved):
+    os.replace(saved.path, saved.path.with_name(saved.path.name + ".peerscope-old"))
+    with pytest.raises(errors.CorpusNotFoundError, match="previous corpus is intact"):
+        open_corpus(saved.path)
+
+
+# -- manifest problems -----------------------------------------------------------------
+
+def test_not_a_corpus(tmp_path):
+    with pytest.raises(errors.CorpusNotFoundError):
+        open_corpus(tmp_path)
+
+
+def test_unknown_schema_version(saved):
+    manifest = json.loads((saved.path / "corpus.json").read_text())
+    manifest["schema_version"] = 99
+    (saved.path / "corpus.json").write_text(json.dumps(manifest))
+    with pytest.raises(errors.ManifestError, match="schema version 99"):
+        open_corpus(saved.path)
+
+
+def test_accounting_that_does_not_add_up_is_rejected(saved):
+    manifest = json.loads((saved.path / "corpus.json").read_text())
+    manifest["accounting"]["posts"]["rows_read"] += 1
+    (saved.path / "corpus.json").write_text(json.dumps(manifest))
+    with pytest.raises(errors.ManifestError, match="does not add up"):
+        open_corpus(saved.path)
+
+
+def test_unknown_engine(saved):
+    with pytest.raises(errors.EngineError):
+        open_corpus(saved.path, engine="spark")
+
+
+# -- the Dask engine ---------------------------------------------------------------------
+
+def test_dask_engine_reads_the_same_tables(saved):
+    lazy = open_corpus(saved.path, engine="dask")
+    for table in ("posts", "members", "events"):
+        expected = saved.table(table)
+        got = lazy.table(table).compute().reset_index(drop=True)
+        pd.testing.assert_frame_equal(got, expected)
+    window = lazy.window("2024-01-01", "2024-01-15")
+    assert sorted(window.members().compute()["member_id"]) == ["ann", "bob", "welcome-bot"]
+    assert window.posts(channels=["sleep"]).compute()["post_id"].tolist() == ["p1", "p2", "p3"]
+
+
+# -- streaming writer ---------------------------------------------------------------------
+
+def test_writer_streams_chunks_and_checks_rules_across_them(tiny_frames, tmp_path):
+    posts, members, events = tiny_frames
+    with peerscope.CorpusWriter(tmp_path / "w", name="w", roster=True) as writer:
+        writer.write("members", members)
+        writer.write("posts", posts.iloc[:3])
+        writer.write("posts", posts.iloc[3:])
+        writer.write("events", events)
+        writer.skip("posts", "junk row", 2)
+    corpus = writer.corpus
+    pd.testing.assert_frame_equal(corpus.posts(columns="all"),
+                                  Corpus.from_frames(posts).posts(columns="all"))
+    assert corpus.manifest["accounting"]["posts"]["rows_read"] == 8
+
+    duplicate = posts.iloc[3:].assign(post_id=["p4", "p1", "p6"])
+    with pytest.raises(errors.DuplicateIdError) as info:
+        with peerscope.CorpusWriter(tmp_path / "w2", roster=False) as writer:
+            writer.write("posts", posts.iloc[:3])
+            writer.write("posts", duplicate)
+    assert info.value.rows == [{"row": 4, "post_id": "p1"}]
+    assert not (tmp_path / "w2").exists()
+
+
+def test_writer_rejects_a_chunk_with_different_columns(tiny_frames, tmp_path):
+    posts, _, _ = tiny_frames
+    with pytest.raises(errors.ColumnTypeError, match="differ from the first chunk"):
+        with peerscope.CorpusWriter(tmp_path / "w", roster=False) as writer:
+            writer.write("posts", posts.iloc[:3])
+            writer.write("posts", posts.iloc[3:].drop(columns=["score"]))
+
+
+def test_validate_saved_finds_a_dangling_parent_across_row_groups(tiny_frames, tmp_path):
+    posts, _, _ = tiny_frames
+    saved = Corpus.from_frames(posts).save(tmp_path / "c")
+    assert corpus_module.validate_saved(saved.path, batch_size=2) == {"posts": 6}
+    import pyarrow.parquet as pq
+    table = pq.read_table(saved.path / "posts.parquet").to_pandas()
+    table.loc[5, "parent_id"] = "nope"
+    pq.write_table(__import__("pyarrow").Table.from_pandas(table, preserve_index=False),
+                   saved.path / "posts.parquet")
+    with pytest.raises(errors.DanglingReferenceError) as info:
+        corpus_module.validate_saved(saved.path)
+    assert info.value.rows == [{"row": 5, "post_id": "p6", "parent_id": "nope"}]
+
+
+def test_validate_saved_checks_each_row_group(tiny_frames, tmp_path):
+    posts, _, _ = tiny_frames
+    saved = Corpus.from_frames(posts).save(tmp_path / "c")
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    table = pq.read_table(saved.path / "posts.parquet")
+    broken = table.set_column(table.schema.get_field_index("post_id"), "post_id",
+                              pa.array(["p1", "p2", "p3", "p4", None, "p6"]))
+    pq.write_table(broken, saved.path / "posts.parquet", row_group_size=2)
+    with pytest.raises(errors.MissingValueError) as info:
+        corpus_module.validate_saved(saved.path, batch_size=2)
+    assert info.value.rows[0]["row"] == 4
+
+
+def test_describe_with_roster_events_and_bots(tiny_frames):
+    posts, members, events = tiny_frames
+    description = Corpus.from_frames(posts, members, events).describe()
+    assert description.members == 3 and description.posters == 2 and description.bots == 1
+    assert description.can("lurkers") and description.can("pluralistic use")
+    assert description.time_resolution == "minute" and description.can("time of day")
+    assert description.reply_structure == "nested"
+    assert description.channels == {"medication": 3, "sleep": 3}
+    assert np.isclose(description.posts_with_text, 5)
+    text = str(description)
+    assert "3 members on the roster" in text and "[x] lurkers" in text
+    frame = description.to_frame()
+    assert frame.set_index(["section", "item"]).loc[("people", "posters"), "value"] == "2"
