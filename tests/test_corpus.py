@@ -273,6 +273,7 @@ def test_validate_saved_finds_a_dangling_parent_across_row_groups(tiny_frames, t
     with pytest.raises(errors.DanglingReferenceError) as info:
         corpus_module.validate_saved(saved.path)
     assert info.value.rows == [{"row": 5, "post_id": "p6", "parent_id": "nope"}]
+    assert info.value.rule == "dangling_parent"  # the same rule name as in memory
 
 
 def test_validate_saved_checks_each_row_group(tiny_frames, tmp_path):

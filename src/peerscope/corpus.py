@@ -669,16 +669,16 @@ def _check_references(folder: Path, tables: set[str], roster: bool) -> None:
     linked = parent >= 0
     other_thread[linked] = thread_hash[parent[linked]] != thread_hash[linked]
     cycles = schema.cycle_mask(np.where(parent == -2, -1, parent))
-    checks = [("post_id", duplicate, errors.DuplicateIdError, "id repeats an earlier row's id"),
+    checks = [("post_id", duplicate, errors.DuplicateIdError, "id repeats an earlier row's id", None),
               ("parent_id", parent == -2, errors.DanglingReferenceError,
-               "parent_id names no post in the table"),
+               "parent_id names no post in the table", "dangling_parent"),
               ("parent_id", other_thread, errors.CrossThreadReplyError,
-               "the parent post belongs to another thread"),
+               "the parent post belongs to another thread", None),
               ("parent_id", cycles, errors.ReplyCycleError,
-               "following parent_id never reaches an opening post")]
-    for column, mask, error_class, detail in checks:
+               "following parent_id never reaches an opening post", None)]
+    for column, mask, error_class, detail, rule in checks:
         if mask.any():
-            _raise_with_rows(folder, "posts", column, mask, error_class, detail)
+            _raise_with_rows(folder, "posts", column, mask, error_class, detail, rule)
     for table in ("members", "newsletter_items"):
         if table in tables:
             id_column = _spec(table).id_column
@@ -698,17 +698,17 @@ def _check_references(folder: Path, tables: set[str], roster: bool) -> None:
             unknown = (hashed != 0) & ~np.isin(hashed, members)
             if unknown.any():
                 _raise_with_rows(folder, table, column, unknown, errors.DanglingReferenceError,
-                                 "not in the member roster (members.member_id)")
+                                 "not in the member roster (members.member_id)", "unknown_member")
 
 
-def _raise_with_rows(folder, table, column, mask, error_class, detail):
+def _raise_with_rows(folder, table, column, mask, error_class, detail, rule=None):
     spec = _spec(table)
     positions = np.flatnonzero(mask)
     columns = [c for c in dict.fromkeys([spec.id_column, column]) if c]
     values = pq.read_table(folder / f"{table}.parquet", columns=columns).take(positions[: errors.MAX_EXAMPLES])
     rows = [{"row": int(p), **{c: values[c][i].as_py() for c in columns}}
             for i, p in enumerate(positions[: errors.MAX_EXAMPLES])]
-    raise error_class(table, column, detail, rows, int(mask.sum()))
+    raise error_class(table, column, detail, rows, int(mask.sum()), rule=rule)
 
 
 # ---------------------------------------------------------------------------
