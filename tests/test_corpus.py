@@ -226,6 +226,10 @@ def test_dask_engine_reads_the_same_tables(saved):
         pd.testing.assert_frame_equal(got, expected)
     window = lazy.window("2024-01-01", "2024-01-15")
     assert sorted(window.members().compute()["member_id"]) == ["ann", "bob", "welcome-bot"]
+    # the members window applies even when the date columns are not read
+    only_ids = window.members(columns=["member_id"]).compute()
+    assert only_ids.columns.tolist() == ["member_id"]
+    assert sorted(only_ids["member_id"]) == ["ann", "bob", "welcome-bot"]
     assert window.posts(channels=["sleep"]).compute()["post_id"].tolist() == ["p1", "p2", "p3"]
 
 

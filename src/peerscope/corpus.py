@@ -356,20 +356,23 @@ class Corpus:
                                   npartitions=1)
         available = self._columns(name)
         conjunction = self._conjunction(spec, available, window, channels)
+        # the members window needs the date columns even when they are not asked for
+        dates = [c for c, bound in (("joined_at", window.end), ("left_at", window.start))
+                 if spec.name == "members" and bound is not None and c in available]
+        read = columns + [c for c in dates if c not in columns]
         import dask
 
         # pandas' own string dtype, not Dask's pyarrow strings, so both engines
         # return the same dtypes
         with dask.config.set({"dataframe.convert-string": False}):
-            frame = dd.read_parquet(str(self._sources[name]), columns=columns,
+            frame = dd.read_parquet(str(self._sources[name]), columns=read,
                                     filters=[conjunction] if conjunction else None,
                                     arrow_to_pandas={"types_mapper": schema.PANDAS_TYPES.get})
-        if spec.name == "members":
-            for column, bound in (("joined_at", window.end), ("left_at", window.start)):
-                if bound is not None and column in frame.columns:
-                    keep = (frame[column] < bound) if column == "joined_at" else (frame[column] >= bound)
-                    frame = frame[keep.fillna(False) | frame[column].isna()]
-        return frame
+        for column in dates:
+            bound = window.end if column == "joined_at" else window.start
+            keep = (frame[column] < bound) if column == "joined_at" else (frame[column] >= bound)
+            frame = frame[keep.fillna(False) | frame[column].isna()]
+        return frame[columns] if read != columns else frame
 
     # -- views ----------------------------------------------------------------
 
