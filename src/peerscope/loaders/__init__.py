@@ -18,32 +18,21 @@ function            source                                     module
 ``esconv`` ...      labelled support data (tidy DataFrames)    ``loaders.labelled``
 ==================  =========================================  ==================
 
-Functions are imported on first use, so that one loader's optional
-dependency never slows or breaks another's import.
+The loader functions are bound here after their modules, so
+``peerscope.loaders.table`` is always the function, even once the module of
+the same name has been imported.  Optional dependencies (defusedxml,
+zstandard) are imported inside the loaders that need them.
 """
 
 from __future__ import annotations
 
-import importlib
+from peerscope.loaders.convokit import convokit
+from peerscope.loaders.labelled import counselchat_mi, epitome, esconv
+from peerscope.loaders.mbox import mbox
+from peerscope.loaders.newsletter import newsletter
+from peerscope.loaders.reddit import reddit
+from peerscope.loaders.stackexchange import stackexchange
+from peerscope.loaders.table import nested, table
 
-_WHERE = {
-    "table": "table",
-    "nested": "table",
-    "stackexchange": "stackexchange",
-    "reddit": "reddit",
-    "mbox": "mbox",
-    "newsletter": "newsletter",
-    "convokit": "convokit",
-    "esconv": "labelled",
-    "counselchat_mi": "labelled",
-    "epitome": "labelled",
-}
-
-__all__ = sorted(_WHERE)
-
-
-def __getattr__(name: str):
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'peerscope.loaders' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"peerscope.loaders.{module}"), name)
+__all__ = ["convokit", "counselchat_mi", "epitome", "esconv", "mbox", "nested", "newsletter",
+           "reddit", "stackexchange", "table"]
