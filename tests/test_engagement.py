@@ -1,0 +1,132 @@
+"""Engagement over time on a hand-made forum whose every number is worked out below."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from peerscope import Corpus, engagement, open_corpus
+
+from conftest import utc
+
+# a opens T1 on Tue 2 Jan 2024, answers b, then replies to herself; b answers a and
+# opens T2 on Mon 11 Mar (after US daylight saving began on 10 Mar); c only views.
+POSTS = pd.DataFrame({
+    "post_id": ["p1", "p2", "p3", "p4", "p5"],
+    "thread_id": ["p1", "p1", "p1", "p1", "p5"],
+    "parent_id": [None, "p1", "p2", "p1", None],
+    "author_id": ["a", "b", "a", "a", "b"],
+    "created_at": utc("2024-01-02 10:00", "2024-01-02 12:00", "2024-01-03 10:00",
+                      "2024-01-05 10:00", "2024-03-11 09:00"),
+    "text": None,
+})
+MEMBERS = pd.DataFrame({
+    "member_id": ["a", "b", "c"],
+    "joined_at": utc("2024-01-01 00:00", "2024-01-02 00:00", "2024-02-01 00:00"),
+})
+EVENTS = pd.DataFrame({"member_id": ["c"], "at": utc("2024-02-15 08:00"), "kind": ["view"],
+                       "form": ["online"]})
+WINDOW = dict(start="2024-01-01", end="2024-06-01")
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return Corpus.from_frames(POSTS, MEMBERS, EVENTS, name="hand")
+
+
+def test_delurking(corpus):
+    table = engagement.delurking(corpus)
+    # a: 1 Jan 00:00 -> 2 Jan 10:00 = 34 h; b: 2 Jan 00:00 -> 12:00 = 12 h; c never posted
+    assert table.loc["a", "days_to_first_post"] == pytest.approx(34 / 24)
+    assert table.loc["b", "days_to_first_post"] == pytest.approx(0.5)
+    assert not table.loc["c", "delurked"] and np.isnan(table.loc["c", "days_to_first_post"])
+    assert (table["origin_kind"] == "joined").all()
+
+
+def test_delurking_from_first_view_without_join_dates():
+    members = MEMBERS.drop(columns="joined_at")
+    table = engagement.delurking(Corpus.from_frames(POSTS, members, EVENTS))
+    assert table.index.tolist() == ["c"] and table.loc["c", "origin_kind"] == "first view"
+
+
+def test_frequency_and_burstiness(corpus):
+    table = engagement.frequency(corpus)
+    # a: gaps 1 and 2 days -> mean 1.5 d, population sd 0.5 d -> B = (0.5 - 1.5) / 2 = -0.5;
+    # all three posts in the week of Monday 1 Jan
+    assert table.loc["a", "burstiness"] == pytest.approx(-0.5)
+    assert (table.loc["a", "active_weeks"], table.loc["a", "posts_per_active_week"]) == (1, 3.0)
+    # b: one gap, burstiness undefined; two weeks
+    assert np.isnan(table.loc["b", "burstiness"]) and table.loc["b", "active_weeks"] == 2
+    assert "c" not in table.index
+
+
+def test_survival_and_kaplan_meier(corpus):
+    result = engagement.survival(corpus, withdrawal="30D", **WINDOW)
+    # a: tenure 3 days, last post + 30 d = 4 Feb <= 1 Jun: withdrawn
+    # b: 2 Jan 12:00 -> 11 Mar 09:00 = 68.875 days, withdrawn (10 Apr <= 1 Jun)
+    assert result.members["tenure_days"].tolist() == pytest.approx([3.0, 68.875])
+    assert result.members["withdrawn"].tolist() == [True, True]
+    assert result.curve["survival"].tolist() == pytest.approx([0.5, 0.0])
+    assert result.median_tenure_days == 3.0
+    censored = engagement.survival(corpus, withdrawal="120D", **WINDOW)
+    # b is still active (11 Mar + 120 d is after 1 Jun): censored, S stays at 0.5
+    assert censored.curve["survival"].tolist() == pytest.approx([0.5, 0.5])
+    assert censored.curve["censored"].tolist() == [0, 1]
+    # Greenwood at t = 3: 0.5 +- 1.96 * sqrt(0.25 * 1 / (2 * 1)) -> clipped to [0, 1]
+    assert (censored.curve.loc[0, "ci_low"], censored.curve.loc[0, "ci_high"]) == (0.0, 1.0)
+
+
+def test_kaplan_meier_by_hand():
+    # times 1, 2, 2, 3+ (censored), 4: S(1) = 4/5, S(2) = 4/5 * 2/4 = 0.4, S(4) = 0
+    curve = engagement.kaplan_meier([1, 2, 2, 3, 4], [True, True, True, False, True])
+    assert curve["survival"].tolist() == pytest.approx([0.8, 0.4, 0.4, 0.0])
+    assert curve["at_risk"].tolist() == [5, 4, 2, 1]
+
+
+def test_time_profile_in_a_timezone(corpus):
+    profile = engagement.time_profile(corpus, timezone="America/New_York")
+    table = profile.to_frame().set_index(["weekday", "hour"])
+    assert len(table) == 7 * 24 and table["posts"].sum() == 5
+    # 2 Jan 10:00 UTC = Tue 05:00 EST; 11 Mar 09:00 UTC = Mon 05:00 EDT (not 04:00)
+    assert table.loc[(1, 5), "posts"] == 1 and table.loc[(0, 5), "posts"] == 1
+    assert table.loc[(0, 4), "posts"] == 0
+    assert table.loc[(1, 7), "posts"] == 1 and table.loc[(1, 7), "share"] == pytest.approx(0.2)
+    assert not profile.day_resolution
+
+
+def test_ladder_by_month(corpus):
+    moves = engagement.ladder_by_month(corpus, **WINDOW)
+    levels = moves.levels.set_index(["member_id", "month"])["ladder_level"]
+    jan, feb, mar = (pd.Timestamp(f"2024-{m}-01", tz="UTC") for m in ("01", "02", "03"))
+    # January: a and b both replied to each other (rung 3); c viewed in February (1);
+    # b opened a thread in March (2)
+    assert levels.to_dict() == {("a", jan): 3, ("b", jan): 3, ("c", feb): 1, ("b", mar): 2}
+    monthly = moves.to_frame()
+    assert monthly["members"].tolist() == [2, 3, 3, 3, 3]
+    assert monthly["moved_up"].tolist() == [0, 1, 1, 0, 0]
+    assert monthly["share_moved_up"].tolist()[1:] == pytest.approx([1 / 3, 1 / 3, 0, 0])
+    assert np.isnan(monthly["share_moved_up"].iloc[0])
+    assert monthly["mean_level"].tolist() == pytest.approx([3, 1 / 3, 2 / 3, 0, 0])
+    assert moves.share_ever_moved_up == pytest.approx(2 / 3)
+
+
+def test_monthly_series(corpus):
+    series = engagement.monthly(corpus, withdrawal="30D", **WINDOW)
+    assert len(series) == 5
+    assert series["posts"].tolist() == [4, 0, 1, 0, 0]
+    assert series["posters"].tolist() == [2, 0, 1, 0, 0]
+    assert series["new_posters"].tolist() == [2, 0, 0, 0, 0]
+    assert series["withdrawn"].tolist() == [1, 0, 1, 0, 0]
+    assert series.loc[0, "median_burstiness"] == pytest.approx(-0.5)
+
+
+def test_dask_engine_gives_the_same_numbers(corpus, tmp_path):
+    saved = corpus.save(tmp_path / "hand")
+    lazy = open_corpus(tmp_path / "hand", engine="dask")
+    for function in (engagement.delurking, engagement.frequency, engagement.monthly):
+        pd.testing.assert_frame_equal(function(saved, **WINDOW), function(lazy, **WINDOW),
+                                      check_dtype=False)
+    pd.testing.assert_frame_equal(engagement.ladder_by_month(saved).levels,
+                                  engagement.ladder_by_month(lazy).levels, check_dtype=False)
+    pd.testing.assert_frame_equal(engagement.survival(saved).curve, engagement.survival(lazy).curve)
