@@ -81,3 +81,57 @@ def test_not_a_corpus_exit_2_and_debug_shows_the_traceback(tmp_path):
 def test_bad_time_bound_is_a_clear_error(community):
     result = CliRunner().invoke(cli, ["describe", str(community), "--start", "last tuesday"])
     assert result.exit_code == 2 and "start='last tuesday' is not a time" in result.output
+
+
+# -- import and export ----------------------------------------------------------------
+
+def test_import_stackexchange_accounts_for_every_row(shared_data, tmp_path):
+    out = tmp_path / "se"
+    result = CliRunner().invoke(cli, ["import", "stackexchange",
+                                      str(shared_data / "stackexchange-quantumcomputing-2018"), str(out)])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "corpus.json").read_text())
+    posts = manifest["accounting"]["posts"]
+    assert posts["rows_read"] == posts["rows_kept"] + posts["rows_skipped"] + posts["rows_quarantined"]
+    assert f"posts: {posts['rows_read']:,} read, {posts['rows_kept']:,} kept" in result.output
+
+
+def test_import_with_pseudonyms_from_an_environment_salt(shared_data, tmp_path):
+    source = shared_data / "mbox-numpy-discussion-2001" / "bigbang-dev-test.txt"
+    plain = CliRunner().invoke(cli, ["import", "mbox", str(source), str(tmp_path / "plain")])
+    assert plain.exit_code == 0, plain.output
+    hidden = CliRunner(env={"PEERSCOPE_SALT": "s3cret"}).invoke(
+        cli, ["import", "mbox", str(source), str(tmp_path / "hidden"), "--pseudonymise-salt-env", "PEERSCOPE_SALT"])
+    assert hidden.exit_code == 0, hidden.output
+    from peerscope import open_corpus
+    from peerscope.privacy import pseudonym
+
+    authors = open_corpus(tmp_path / "plain").posts()["author_id"]
+    pseudonyms = open_corpus(tmp_path / "hidden").posts()["author_id"]
+    assert pseudonyms.tolist() == [pseudonym(a, "s3cret") for a in authors]
+    assert "s3cret" not in (tmp_path / "hidden" / "corpus.json").read_text()
+
+
+def test_import_rejects_options_of_another_format_and_a_missing_salt(shared_data, tmp_path):
+    source = str(shared_data / "mbox-numpy-discussion-2001" / "bigbang-dev-test.txt")
+    result = CliRunner().invoke(cli, ["import", "mbox", source, str(tmp_path / "x"), "--site", "a.b"])
+    assert result.exit_code == 2 and "--site cannot be used with format mbox" in result.output
+    result = CliRunner(env={"NO_SUCH_SALT": ""}).invoke(
+        cli, ["import", "mbox", source, str(tmp_path / "x"), "--pseudonymise-salt-env", "NO_SUCH_SALT"])
+    assert result.exit_code == 2 and "NO_SUCH_SALT is not set" in result.output
+    assert not (tmp_path / "x").exists()
+
+
+def test_export_to_convokit_and_back(community, tmp_path):
+    result = CliRunner().invoke(cli, ["export", str(community), str(tmp_path / "ck")])
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(cli, ["import", "convokit", str(tmp_path / "ck"), str(tmp_path / "back")])
+    assert result.exit_code == 0, result.output
+    from peerscope import open_corpus
+
+    original = open_corpus(community).posts(columns=["post_id", "parent_id", "author_id", "created_at"])
+    back = open_corpus(tmp_path / "back").posts(columns=["post_id", "parent_id", "author_id", "created_at"])
+    merged = original.merge(back, on="post_id", suffixes=("", "_back"))
+    assert len(merged) == len(original)
+    assert (merged["parent_id"].fillna("-") == merged["parent_id_back"].fillna("-")).all()
+    assert (merged["created_at"] == merged["created_at_back"]).all()

@@ -99,6 +99,114 @@ def describe(corpus, start, end, fmt):
         click.echo(str(description))
 
 
+#: Options of ``peerscope import`` that only some formats take, and which.
+_FORMAT_OPTIONS = {
+    "table": {"mapping", "replies", "date_format", "assume_tz", "anonymous", "deleted", "bot", "file_format"},
+    "nested": {"mapping", "children_key", "date_format", "assume_tz", "anonymous", "deleted", "bot"},
+    "stackexchange": {"site", "progress"},
+    "reddit": {"comments", "progress"},
+    "mbox": {"strip_quotes", "channel", "assume_tz"},
+    "newsletter": {"newsletter", "issue_pattern", "staff"},
+    "convokit": set(),
+}
+#: Loaders that stream straight to the output folder (bounded memory on big dumps).
+_STREAMING = {"stackexchange", "reddit"}
+
+
+def _pairs(values: tuple[str, ...]) -> dict[str, str]:
+    mapping = {}
+    for value in values:
+        corpus_column, sep, source_column = value.partition("=")
+        if not sep or not corpus_column or not source_column:
+            raise click.BadParameter(f"{value!r} is not CORPUS_COLUMN=SOURCE_COLUMN", param_hint="--map")
+        mapping[corpus_column.strip()] = source_column.strip()
+    return mapping
+
+
+@cli.command(name="import")
+@click.argument("fmt", metavar="FORMAT", type=click.Choice(sorted(_FORMAT_OPTIONS)))
+@click.argument("source", type=click.Path(exists=True))
+@click.argument("out", type=click.Path(file_okay=False))
+@click.option("--name", default=None, help="Corpus name (default: the source's name).")
+@click.option("--repair", is_flag=True, help="Quarantine rows that break a rule instead of stopping.")
+@click.option("--pseudonymise-salt-env", "salt_env", metavar="VAR", default=None,
+              help="Replace member ids by keyed hashes, with the secret salt read from "
+                   "environment variable VAR (never stored; kept out of shell history).")
+@click.option("--scrub-pii", is_flag=True, help="Remove e-mail addresses, URLs, phone numbers and @handles from text.")
+@click.option("--map", "mapping", multiple=True, metavar="COLUMN=SOURCE",
+              help="table/nested: corpus column = source column (repeat).")
+@click.option("--replies", type=click.Choice(["parent", "flat"]), default=None,
+              help="table: replies name their parent, or are flat (all reply to the opening post).")
+@click.option("--format", "file_format", default=None, help="table: csv, tsv, json, jsonl or parquet (default: by extension).")
+@click.option("--children-key", default=None, help="nested: key of the list of child nodes.")
+@click.option("--date-format", default=None, help="table/nested: strftime format of the dates.")
+@click.option("--assume-tz", default=None, help="Timezone of times written without one (e.g. UTC, Europe/London).")
+@click.option("--anonymous", multiple=True, help="table/nested: author name shared by many people, e.g. Guest (repeat).")
+@click.option("--deleted", multiple=True, help="table/nested: author name of deleted accounts, e.g. [deleted] (repeat).")
+@click.option("--bot", multiple=True, help="table/nested: author name of a bot (repeat).")
+@click.option("--site", default=None, help="stackexchange: site host name used as channel.")
+@click.option("--comments", type=click.Path(exists=True), default=None, help="reddit: a second file of comments.")
+@click.option("--strip-quotes", is_flag=True, help="mbox: remove quoted lines and attributions.")
+@click.option("--channel", default=None, help="mbox: channel name (default: the list's name).")
+@click.option("--newsletter", default=None, help="newsletter: its name.")
+@click.option("--issue-pattern", default=None, help="newsletter: regex with a named group 'date' for issue file names.")
+@click.option("--staff", multiple=True, help="newsletter: contributor names that are staff, not members (repeat).")
+@click.option("--progress/--no-progress", default=None, help="Show a progress bar (default: on a terminal).")
+@_friendly
+def import_(fmt, source, out, name, repair, salt_env, scrub_pii, **options):
+    """Import SOURCE in FORMAT into a validated corpus at OUT.
+
+    Every row read is accounted for in OUT/corpus.json: kept, skipped with a
+    reason, or quarantined (with --repair) in OUT/quarantine/.
+    """
+    import os
+
+    from peerscope import loaders
+
+    salt = None
+    if salt_env is not None:
+        salt = os.environ.get(salt_env)
+        if not salt:
+            raise click.BadParameter(f"environment variable {salt_env} is not set or empty",
+                                     param_hint="--pseudonymise-salt-env")
+    given = {key for key, value in options.items() if value not in (None, False, ())}
+    unusable = sorted(given - _FORMAT_OPTIONS[fmt])
+    if unusable:
+        flags = ", ".join("--" + key.replace("_", "-") for key in unusable)
+        raise click.UsageError(f"{flags} cannot be used with format {fmt}")
+    kwargs = {"name": name, "repair": repair, "pseudonymise": salt, "scrub_pii": scrub_pii}
+    renames = {"anonymous": "anonymous_authors", "deleted": "deleted_authors", "bot": "bot_authors",
+               "file_format": "fmt"}
+    for key in given:
+        value = options[key]
+        kwargs[renames.get(key, key)] = _pairs(value) if key == "mapping" else value
+    if fmt in _STREAMING:
+        kwargs.setdefault("progress", sys.stderr.isatty())
+        corpus = getattr(loaders, fmt)(source, out=out, **kwargs)
+    else:
+        if fmt == "table" and "mapping" not in kwargs:
+            raise click.UsageError("format table needs --map COLUMN=SOURCE for each corpus column")
+        corpus = getattr(loaders, fmt)(source, **kwargs).save(out)
+    accounting = corpus.manifest["accounting"]
+    summary = ", ".join(f"{t}: {a['rows_read']:,} read, {a['rows_kept']:,} kept, "
+                        f"{a['rows_skipped']:,} skipped, {a['rows_quarantined']:,} quarantined"
+                        for t, a in accounting.items())
+    click.echo(f"imported {source} -> {out} ({summary})")
+
+
+@cli.command()
+@click.argument("corpus", type=click.Path(exists=True, file_okay=False))
+@click.argument("out", type=click.Path(file_okay=False))
+@click.option("--to", "target", type=click.Choice(["convokit"]), default="convokit", show_default=True)
+@_friendly
+def export(corpus, out, target):
+    """Write CORPUS to OUT in another tool's format (ConvoKit)."""
+    from peerscope import open_corpus
+
+    open_corpus(corpus).to_convokit(out)
+    click.echo(f"wrote {corpus} as a ConvoKit corpus to {out}")
+
+
 def main() -> None:
     """Entry point of the ``peerscope`` console script."""
     cli(prog_name="peerscope")

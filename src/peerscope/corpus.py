@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
@@ -419,6 +420,12 @@ class Corpus:
             _write_json(manifest, folder / MANIFEST)
         return open_corpus(path)
 
+    def to_convokit(self, out_dir: str | os.PathLike) -> None:
+        """Write the corpus in ConvoKit's folder format (see :func:`peerscope.loaders.convokit.to_convokit`)."""
+        from peerscope.loaders.convokit import to_convokit
+
+        to_convokit(self, out_dir)
+
     # -- description ----------------------------------------------------------
 
     def describe(self):
@@ -500,8 +507,9 @@ class CorpusWriter:
     Each chunk is coerced and checked against the per-row rules as it is
     written (types, nulls, categories, plausible times).  The rules across
     rows (unique ids, parents that exist in the same thread, no cycles,
-    authors in the roster) are checked when the writer closes, on 64-bit hashes
-    of the id columns, so memory stays proportional to 8 bytes per id.  The
+    authors in the roster) are checked when the writer closes, one id column
+    at a time with Arrow's hash tables, so memory stays near the size of the
+    id columns.  The
     writer does not repair: a broken rule raises and nothing replaces
     ``path``.
 
@@ -645,32 +653,41 @@ def validate_saved(path: str | os.PathLike, batch_size: int = ROW_GROUP_SIZE) ->
     return checked
 
 
-def _hashes(values: pa.ChunkedArray) -> np.ndarray:
-    """64-bit hashes of string ids (nulls hash to 0, which no id gets)."""
-    hashed = pd.util.hash_array(values.to_numpy(zero_copy_only=False).astype(object))
-    hashed = hashed.astype(np.uint64)
-    hashed[hashed == 0] = 1
-    hashed[np.asarray(values.is_null())] = 0
-    return hashed
+def _read_column(folder: Path, table: str, column: str) -> pa.Array:
+    """One column of a saved table as a single Arrow array."""
+    return pq.read_table(folder / f"{table}.parquet", columns=[column])[column].combine_chunks()
+
+
+def _repeats(ids: pa.Array) -> np.ndarray:
+    """Rows whose id repeats an earlier row's (Arrow's hash table, no Python objects)."""
+    codes = pc.dictionary_encode(ids).indices.to_numpy(zero_copy_only=False)
+    _, first = np.unique(codes, return_index=True)
+    repeated = np.ones(len(ids), dtype=bool)
+    repeated[first] = False
+    return repeated & ~np.asarray(ids.is_null())
 
 
 def _check_references(folder: Path, tables: set[str], roster: bool) -> None:
-    """Rules across rows for a streamed corpus, on hashed ids; raises the first broken one."""
-    posts = pq.read_table(folder / "posts.parquet", columns=["post_id", "thread_id", "parent_id"])
-    ids = _hashes(posts["post_id"])
-    order = np.argsort(ids, kind="stable")
-    sorted_ids = ids[order]
-    duplicate = np.zeros(len(ids), dtype=bool)
-    duplicate[order[1:][sorted_ids[1:] == sorted_ids[:-1]]] = True
-    parent_hash = _hashes(posts["parent_id"])
-    thread_hash = _hashes(posts["thread_id"])
-    del posts
-    where = np.searchsorted(sorted_ids, parent_hash).clip(0, max(len(ids) - 1, 0))
-    found = (sorted_ids[where] == parent_hash) if len(ids) else np.zeros(0, dtype=bool)
-    parent = np.where(parent_hash == 0, -1, np.where(found, order[where], -2))
-    other_thread = np.zeros(len(ids), dtype=bool)
+    """Rules across rows for a saved or streamed corpus; raises the first broken one.
+
+    Works column by column on Arrow arrays with Arrow's hash tables
+    (``dictionary_encode``, ``index_in``, ``is_in``), so memory stays near the
+    size of the id columns and no id becomes a Python object.
+    """
+    ids = _read_column(folder, "posts", "post_id")
+    duplicate = _repeats(ids)
+    parents = _read_column(folder, "posts", "parent_id")
+    found = pc.index_in(parents, value_set=ids)
+    parent = found.to_numpy(zero_copy_only=False)
+    parent = np.where(np.asarray(found.is_null()), -2, np.nan_to_num(parent, nan=-2)).astype(np.int64)
+    parent[np.asarray(parents.is_null())] = -1
+    del parents, found, ids
+    threads = pc.dictionary_encode(_read_column(folder, "posts", "thread_id")).indices.to_numpy(
+        zero_copy_only=False)
+    other_thread = np.zeros(len(parent), dtype=bool)
     linked = parent >= 0
-    other_thread[linked] = thread_hash[parent[linked]] != thread_hash[linked]
+    other_thread[linked] = threads[parent[linked]] != threads[linked]
+    del threads
     cycles = schema.cycle_mask(np.where(parent == -2, -1, parent))
     checks = [("post_id", duplicate, errors.DuplicateIdError, "id repeats an earlier row's id", None),
               ("parent_id", parent == -2, errors.DanglingReferenceError,
@@ -685,20 +702,17 @@ def _check_references(folder: Path, tables: set[str], roster: bool) -> None:
     for table in ("members", "newsletter_items"):
         if table in tables:
             id_column = _spec(table).id_column
-            hashed = _hashes(pq.read_table(folder / f"{table}.parquet", columns=[id_column])[id_column])
-            _, first = np.unique(hashed, return_index=True)
-            duplicate = np.ones(len(hashed), dtype=bool)
-            duplicate[first] = False
+            duplicate = _repeats(_read_column(folder, table, id_column))
             if duplicate.any():
                 _raise_with_rows(folder, table, id_column, duplicate, errors.DuplicateIdError,
                                  "id repeats an earlier row's id")
     if roster and "members" in tables:
-        members = np.unique(_hashes(pq.read_table(folder / "members.parquet", columns=["member_id"])["member_id"]))
+        members = _read_column(folder, "members", "member_id")
         for table, column in (("posts", "author_id"), ("events", "member_id"), ("newsletter_items", "author_id")):
             if table not in tables:
                 continue
-            hashed = _hashes(pq.read_table(folder / f"{table}.parquet", columns=[column])[column])
-            unknown = (hashed != 0) & ~np.isin(hashed, members)
+            values = _read_column(folder, table, column)
+            unknown = ~np.asarray(pc.is_in(values, value_set=members)) & ~np.asarray(values.is_null())
             if unknown.any():
                 _raise_with_rows(folder, table, column, unknown, errors.DanglingReferenceError,
                                  "not in the member roster (members.member_id)", "unknown_member")
