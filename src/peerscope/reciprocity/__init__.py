@@ -1,0 +1,41 @@
+"""Reciprocity and responsiveness: who gives and who receives support.
+
+Reciprocity -- giving as well as receiving -- is the mechanism the
+peer-support literature puts at the centre; online it is "more generalised"
+and less balanced than one to one (CONCEPTS.md, "Reciprocity").  One module
+per measure, each stating its definition as a formula with its source:
+
+==========================  ==============================================  ============================
+function                    measure                                         module
+==========================  ==============================================  ============================
+:func:`reply_graph`         who replies to whom (edge list, accounting,    ``graph``
+                            flat or nested threads; networkx / GraphML)
+:func:`dyadic_reciprocity`  share of edges whose reverse exists            ``dyadic``
+:func:`give_receive`        replies given/received, balance, roles         ``balance``
+:func:`generalised_reciprocity`  paying forward after receiving            ``generalised``
+:func:`serial_reciprocity`  giving share over each member's tenure         ``serial``
+:func:`responsiveness`      answered opening posts, time to first reply,   ``responsiveness``
+                            return of the opening poster
+:func:`exchanges`           A -> B -> A exchanges per thread               ``motifs``
+:func:`summary`             all of the above from one read                 ``summary``
+==========================  ==============================================  ============================
+
+Every function takes a :class:`~peerscope.Corpus` (pandas or Dask engine,
+same numbers) and an optional window ``[start, end)``; results are frozen
+dataclasses whose ``to_frame()`` carries the parameters used.  Only the id
+and time columns of ``posts`` are read, never the text.
+"""
+
+from peerscope.reciprocity.balance import Balance, give_receive
+from peerscope.reciprocity.dyadic import DyadicReciprocity, dyadic_reciprocity
+from peerscope.reciprocity.generalised import GeneralisedReciprocity, generalised_reciprocity
+from peerscope.reciprocity.graph import ReplyGraph, reply_graph
+from peerscope.reciprocity.motifs import Motifs, exchanges
+from peerscope.reciprocity.responsiveness import Responsiveness, responsiveness
+from peerscope.reciprocity.serial import SerialReciprocity, serial_reciprocity
+from peerscope.reciprocity.summary import ReciprocitySummary, summary
+
+__all__ = ["Balance", "DyadicReciprocity", "GeneralisedReciprocity", "Motifs",
+           "ReciprocitySummary", "ReplyGraph", "Responsiveness", "SerialReciprocity",
+           "dyadic_reciprocity", "exchanges", "generalised_reciprocity", "give_receive",
+           "reply_graph", "responsiveness", "serial_reciprocity", "summary"]

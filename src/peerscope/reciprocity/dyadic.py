@@ -1,0 +1,97 @@
+"""Dyadic reciprocity: the share of reply edges that are returned.
+
+Definition
+----------
+For the set :math:`E` of distinct directed person-to-person reply edges
+(:mod:`peerscope.reciprocity.graph`),
+
+.. math::
+
+    r = \\frac{|\\{(u, v) \\in E : (v, u) \\in E\\}|}{|E|},
+
+the definition of ``networkx.reciprocity(G)`` for a directed graph (the
+share of edges that point both ways; see networkx,
+``networkx/algorithms/reciprocity.py``, and Newman, *Networks*, 2010,
+section 6.12 / 7.10 on reciprocity).  Reply counts do not matter: one
+reply each way reciprocates an edge.  With no edges :math:`r` is undefined:
+the result is ``None`` with the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from peerscope.reciprocity.graph import Replies, read_replies, window_parameters, with_parameters
+
+
+@dataclass(frozen=True, eq=False)
+class DyadicReciprocity:
+    """Dyadic reciprocity of a reply graph (see :func:`dyadic_reciprocity`)."""
+
+    value: float | None
+    edges: int
+    reciprocated_edges: int
+    reason: str | None
+    parameters: dict = field(default_factory=dict)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row: ``edges, reciprocated_edges, dyadic_reciprocity, reason`` and the parameters."""
+        frame = pd.DataFrame({"edges": [self.edges], "reciprocated_edges": [self.reciprocated_edges],
+                              "dyadic_reciprocity": [self.value], "reason": [self.reason]})
+        return with_parameters(frame, self.parameters)
+
+
+def dyadic_reciprocity(corpus, start=None, end=None) -> DyadicReciprocity:
+    """Share of distinct directed reply edges whose reverse edge also exists.
+
+    Parameters
+    ----------
+    corpus : peerscope.Corpus
+    start, end : time-like, optional
+        Replies written in ``[start, end)`` (see :func:`~peerscope.reciprocity.reply_graph`).
+
+    Returns
+    -------
+    DyadicReciprocity
+        ``value`` equals ``networkx.reciprocity`` of the reply graph; None
+        (with ``reason``) when the graph has no edges.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> from peerscope.reciprocity import dyadic_reciprocity
+    >>> posts = pd.DataFrame({
+    ...     "post_id": ["p1", "p2", "p3", "p4"], "thread_id": ["p1"] * 4,
+    ...     "parent_id": [None, "p1", "p2", "p1"], "author_id": ["ann", "bob", "ann", "cat"],
+    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03",
+    ...                                   "2024-01-04"], utc=True), "text": ["."] * 4})
+    >>> dyadic_reciprocity(Corpus.from_frames(posts)).value  # ann<->bob, cat->ann
+    0.6666666666666666
+    """
+    return dyadic_of(read_replies(corpus, start, end))
+
+
+def reverse_positions(replies: Replies) -> np.ndarray:
+    """For each edge, the position of its reverse edge in the (sorted) edge arrays, or -1."""
+    n_codes = max(len(replies.ids), 1)
+    source = replies.edge_source.astype(np.int64)
+    target = replies.edge_target.astype(np.int64)
+    keys, reverse = source * n_codes + target, target * n_codes + source
+    where = np.minimum(np.searchsorted(keys, reverse), max(len(keys) - 1, 0))
+    found = (keys[where] == reverse) if len(keys) else np.zeros(0, dtype=bool)
+    return np.where(found, where, -1)
+
+
+def dyadic_of(replies: Replies) -> DyadicReciprocity:
+    """:class:`DyadicReciprocity` of a reply table."""
+    n_edges = len(replies.edge_source)
+    reciprocated = int((reverse_positions(replies) >= 0).sum())
+    parameters = window_parameters(replies)
+    if not n_edges:
+        return DyadicReciprocity(None, 0, 0, "no person-to-person reply edges: reciprocity is undefined",
+                                 parameters)
+    return DyadicReciprocity(reciprocated / n_edges, n_edges, reciprocated, None, parameters)

@@ -1,0 +1,403 @@
+"""The reply graph: who replies to whom.
+
+Every reciprocity measure starts from one table built here, the *reply
+table*: one row per post of the window, with its author (the ``source``),
+the author of the post it answers (the ``target``) and a ``status`` saying
+whether the reply is a person-to-person edge or why it is not.
+
+Definition
+----------
+A reply ``r`` (a post with a ``parent_id``) written by ``u`` to a post
+written by ``v`` is an edge ``u -> v`` when both ``u`` and ``v`` are persons
+and ``u != v``.  The directed, weighted reply graph is
+
+.. math::
+
+    E = \\{(u, v) : \\exists\\, r,\\ \\mathrm{author}(r) = u,\\
+        \\mathrm{author}(\\mathrm{parent}(r)) = v,\\ u \\ne v\\},
+    \\qquad w(u, v) = |\\{r : r \\text{ is a reply } u \\to v\\}|
+
+(CONCEPTS.md, "Reply graph").  A *person* is an author id that is not null
+and whose member role is not ``bot``, ``deleted`` or ``anonymous``
+(:data:`peerscope.schema.NON_PERSON_ROLES`).  Replies that are not edges are
+never dropped silently: each gets the first of these reasons that applies,
+and :attr:`ReplyGraph.accounting` counts them.
+
+=======================  ====================================================
+``from_unknown``         the reply's author is null
+``from_bot``             ... is a bot
+``from_deleted``         ... is a deleted account
+``from_anonymous``       ... is a shared anonymous account
+``parent_not_in_corpus`` the parent post is not in the corpus read (only
+                         possible through a :meth:`~peerscope.Corpus.window`
+                         view that cuts the parent off)
+``to_unknown``           the parent's author is null
+``to_bot``, ``to_deleted``, ``to_anonymous``   the parent's author is one
+``self_reply``           the author replies to their own post
+=======================  ====================================================
+
+Time windows
+------------
+With ``start``/``end`` the graph holds the replies written in
+``[start, end)``.  A reply in the window whose parent was written before the
+window still counts as a reply to that parent's author: the parent is looked
+up among all posts of the corpus, not only the window's.  (A corpus that is
+itself a :meth:`~peerscope.Corpus.window` view cannot see posts outside its
+window; such replies are counted as ``parent_not_in_corpus``.  Pass
+``start``/``end`` to these functions instead, to keep earlier parents.)
+
+Flat threads
+------------
+Many forums store threads flat: every reply's parent is the opening post,
+whoever the reply answers in its text.  Then every edge points at the opening
+poster, and :attr:`ReplyGraph.reply_structure` is ``"flat"`` so that a
+reader of the result knows what the edges mean.  ``"nested"`` means at least
+one reply answers another reply.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from peerscope import engine, errors, schema
+from peerscope.corpus import Window
+from peerscope.participation import roles
+
+#: Status of a post in the reply table: an opening post, an edge, or why a reply is not an edge.
+OPENING, EDGE = 0, 1
+#: Reasons a reply is not an edge, in order of precedence (the first that applies is counted).
+NOT_EDGE_REASONS = ("from_unknown", "from_bot", "from_deleted", "from_anonymous",
+                    "parent_not_in_corpus", "to_unknown", "to_bot", "to_deleted",
+                    "to_anonymous", "self_reply")
+STATUS_NAMES = ("opening", "edge") + NOT_EDGE_REASONS
+#: Kind of an author code: a person, or one of the non-person roles.
+PERSON = 0
+AUTHOR_KINDS = ("person",) + schema.NON_PERSON_ROLES
+
+_POST_COLUMNS = ["post_id", "thread_id", "parent_id", "author_id", "created_at"]
+
+
+
+@dataclass(frozen=True, eq=False)
+class Replies:
+    """The linked posts of a corpus window, shared by every reciprocity measure.
+
+    Authors are integer codes into :attr:`ids` (``-1``: null author) and times
+    are microseconds since the epoch, so that every measure is a handful of
+    numpy operations on arrays of one entry per post of the window.
+
+    Attributes
+    ----------
+    ids : pandas.Index
+        Author id of each author code.
+    kind : numpy.ndarray
+        Per author code, the index into :data:`AUTHOR_KINDS`.
+    author, target, grand : numpy.ndarray
+        Per post: author code; code of the parent's author; code of the
+        parent's parent's author (``-1`` when there is none or it is null).
+    time : numpy.ndarray
+        Per post: ``created_at`` in microseconds.
+    status : numpy.ndarray
+        Per post: index into :data:`STATUS_NAMES`.
+    root : numpy.ndarray
+        Per post: row (in the window) of the opening post of its reply
+        chain; ``-1`` when that opening post lies outside the window.
+    thread_id, post_id : pandas.Series
+        Per post, for the tables that name threads.
+    edge_source, edge_target, edge_replies, edge_first, edge_last : numpy.ndarray
+        The distinct edges as codes, sorted by (source, target).
+    accounting : dict
+    reply_structure : str
+    window : Window
+    """
+
+    ids: pd.Index
+    kind: np.ndarray
+    author: np.ndarray
+    target: np.ndarray
+    grand: np.ndarray
+    time: np.ndarray
+    status: np.ndarray
+    root: np.ndarray
+    thread_id: pd.Series
+    post_id: pd.Series
+    edge_source: np.ndarray
+    edge_target: np.ndarray
+    edge_replies: np.ndarray
+    edge_first: np.ndarray
+    edge_last: np.ndarray
+    accounting: dict
+    reply_structure: str
+    window: Window
+
+    @property
+    def is_person(self) -> np.ndarray:
+        """Per post: the author is a person."""
+        return (self.author >= 0) & (self.kind[np.maximum(self.author, 0)] == PERSON)
+
+    def edges(self) -> pd.DataFrame:
+        """The edge list ``source, target, replies, first_at, last_at``."""
+        return pd.DataFrame({
+            "source": pd.Series(self.ids.take(self.edge_source), dtype="str"),
+            "target": pd.Series(self.ids.take(self.edge_target), dtype="str"),
+            "replies": self.edge_replies.astype("int64"),
+            "first_at": as_times(self.edge_first),
+            "last_at": as_times(self.edge_last)})
+
+
+def read_replies(corpus, start=None, end=None) -> Replies:
+    """Link the posts of ``corpus`` in ``[start, end)`` to their parents (module docstring).
+
+    The five id and time columns of ``posts`` are read (never the text); on a
+    Dask corpus they are read by Dask and collected.  Parents are found with
+    one hash lookup of ``parent_id`` in ``post_id``; everything after that is
+    integer arithmetic on row positions and author codes.
+    """
+    window = corpus.time_window.narrow(start, end)
+    posts = engine.collect(corpus.posts(columns=_POST_COLUMNS, start=start, end=end))
+    if start is None and end is None:
+        lookup, row = posts, np.arange(len(posts), dtype=np.int32)
+    else:
+        lookup = engine.collect(corpus.posts(columns=["post_id", "parent_id", "author_id"]))
+        row = positions(posts["post_id"], lookup["post_id"])
+    parent = positions(lookup["parent_id"], lookup["post_id"])
+    codes, ids = pd.factorize(lookup["author_id"])
+    codes = codes.astype(np.int32)
+    n_lookup = len(lookup)
+    thread_id, post_id = posts["thread_id"], posts["post_id"]
+    has_parent = posts["parent_id"].notna().to_numpy()
+    time = posts["created_at"].dt.as_unit("us").array.asi8.copy()
+    del posts, lookup  # only integer arrays from here on
+    ids = pd.Index(ids, dtype="str")
+    role = roles(corpus)
+    kind = np.zeros(len(ids), dtype=np.int8)
+    for code, name in enumerate(AUTHOR_KINDS[1:], start=1):
+        kind[ids.isin(role.index[role == name])] = code
+
+    def up(rows):  # the parent row of each row (-1 stays -1)
+        return np.where(rows >= 0, parent[np.maximum(rows, 0)], -1).astype(np.int32)
+
+    def author_of(rows):
+        return np.where(rows >= 0, codes[np.maximum(rows, 0)], -1).astype(np.int32)
+
+    author = author_of(row)
+    parent_row = up(row)
+    grand_row = up(parent_row)
+    target, grand = author_of(parent_row), author_of(grand_row)
+    status = _status(has_parent, author, target, parent_row, kind)
+    root = _roots(parent, row, n_lookup)
+    structure = ("no replies" if not has_parent.any()
+                 else "nested" if (grand_row >= 0).any() else "flat")
+    del parent, codes, parent_row, grand_row
+
+    edge = status == EDGE
+    n_codes = max(len(ids), 1)
+    keys = author[edge].astype(np.int64) * n_codes + target[edge]
+    grouped = (pd.DataFrame({"key": keys, "t": time[edge]})
+               .groupby("key", sort=True)["t"].agg(["size", "min", "max"]))
+    edge_keys = grouped.index.to_numpy(dtype=np.int64)
+    counts = np.bincount(status[has_parent], minlength=len(STATUS_NAMES))
+    accounting = {"replies": int(has_parent.sum()),
+                  **{name: int(counts[i]) for i, name in enumerate(STATUS_NAMES) if i != OPENING}}
+    return Replies(ids, kind, author, target, grand, time, status, root, thread_id, post_id,
+                   (edge_keys // n_codes).astype(np.int32), (edge_keys % n_codes).astype(np.int32),
+                   grouped["size"].to_numpy(np.int64), grouped["min"].to_numpy(np.int64),
+                   grouped["max"].to_numpy(np.int64), accounting, structure, window)
+
+
+def positions(keys: pd.Series, values: pd.Series) -> np.ndarray:
+    """Row of ``values`` holding each key (``-1``: null key or not found); ``values`` unique."""
+    found = pc.index_in(pa.array(keys, type=pa.string()),
+                        value_set=pa.array(values, type=pa.string()))
+    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32)
+
+
+def as_times(micros: np.ndarray) -> pd.Series:
+    """Microseconds since the epoch -> UTC times (``NaT`` for the int64 minimum)."""
+    return pd.Series(np.asarray(micros, dtype=np.int64).view("datetime64[us]")).dt.tz_localize("UTC")
+
+
+def _status(has_parent, author, target, parent_row, kind) -> np.ndarray:
+    """Status per post: the first reason of :data:`NOT_EDGE_REASONS` that applies, else edge."""
+    def kind_of(codes):
+        return np.where(codes >= 0, kind[np.maximum(codes, 0)], -1)
+
+    author_kind, target_kind = kind_of(author), kind_of(target)
+    conditions = [~has_parent, author < 0]
+    conditions += [author_kind == AUTHOR_KINDS.index(r) for r in ("bot", "deleted", "anonymous")]
+    conditions += [parent_row < 0, target < 0]
+    conditions += [target_kind == AUTHOR_KINDS.index(r) for r in ("bot", "deleted", "anonymous")]
+    conditions += [author == target]
+    choices = [OPENING] + list(range(2, len(STATUS_NAMES)))
+    return np.select(conditions, choices, EDGE).astype(np.int8)
+
+
+def _roots(parent: np.ndarray, row: np.ndarray, n_lookup: int) -> np.ndarray:
+    """Window row of the opening post at the top of each post's reply chain (-1: outside)."""
+    top = np.where(parent >= 0, parent, np.arange(n_lookup, dtype=np.int32))
+    while True:  # pointer jumping: log2(depth) rounds
+        jumped = top[top]
+        if np.array_equal(jumped, top):
+            break
+        top = jumped
+    in_window = np.full(n_lookup, -1, dtype=np.int32)
+    in_window[row[row >= 0]] = np.flatnonzero(row >= 0)
+    return np.where(row >= 0, in_window[top[np.maximum(row, 0)]], -1)
+
+
+@dataclass(frozen=True, eq=False)
+class ReplyGraph:
+    """The directed reply graph of a corpus window (see :func:`reply_graph`).
+
+    Attributes
+    ----------
+    edges : pandas.DataFrame
+        ``source, target, replies, first_at, last_at``: one row per distinct
+        directed edge, with the number of replies and the first and last
+        reply's time.
+    accounting : dict
+        ``replies`` in the window, ``edge`` (replies that are edges) and the
+        count of every reason a reply is not an edge (module docstring);
+        they add up to ``replies``.
+    reply_structure : str
+        ``"nested"`` (replies answer posts), ``"flat"`` (every reply is
+        attached to the opening post, so every edge points at the opening
+        poster) or ``"no replies"``.
+    window : Window
+        ``[start, end)`` of the replies counted.
+    parameters : dict
+        What made the graph (window, reply structure).
+    """
+
+    edges: pd.DataFrame
+    accounting: dict
+    reply_structure: str
+    window: Window
+    parameters: dict = field(default_factory=dict)
+
+    @property
+    def n_edges(self) -> int:
+        """Distinct directed edges."""
+        return len(self.edges)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The edge list, with the parameters as constant columns (``start``, ``end``, ``reply_structure``)."""
+        return with_parameters(self.edges, self.parameters)
+
+    def accounting_frame(self) -> pd.DataFrame:
+        """Replies per status (``status``, ``replies``), with the parameters."""
+        frame = pd.DataFrame({"status": list(self.accounting),
+                              "replies": list(self.accounting.values())})
+        return with_parameters(frame, self.parameters)
+
+    def to_networkx(self):
+        """The graph as a :class:`networkx.DiGraph` with edge attributes
+        ``replies``, ``first_at``, ``last_at`` (``pandas.Timestamp``).
+
+        Needs the ``graph`` extra (``pip install 'peerscope[graph]'``).
+        Nodes are the members with at least one edge.
+        """
+        nx = _import_networkx()
+        graph = nx.from_pandas_edgelist(self.edges, "source", "target",
+                                        edge_attr=["replies", "first_at", "last_at"],
+                                        create_using=nx.DiGraph)
+        graph.graph.update({k: str(v) for k, v in self.parameters.items()})
+        return graph
+
+    def write_graphml(self, path: str | os.PathLike) -> Path:
+        """Write the graph as GraphML (times as ISO 8601 text), atomically.
+
+        Returns the path written.  Needs the ``graph`` extra.
+        """
+        nx = _import_networkx()
+        graph = self.to_networkx()
+        for _, _, data in graph.edges(data=True):
+            data["first_at"] = data["first_at"].isoformat()
+            data["last_at"] = data["last_at"].isoformat()
+        path = Path(path)
+        handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        os.close(handle)
+        try:
+            nx.write_graphml(graph, tmp)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+
+def reply_graph(corpus, start=None, end=None) -> ReplyGraph:
+    """The directed reply graph of ``corpus``: an edge from the author of each
+    reply to the author of the post it answers.
+
+    Parameters
+    ----------
+    corpus : peerscope.Corpus
+        Pandas or Dask engine; same result.
+    start, end : time-like, optional
+        Count the replies written in ``[start, end)``; a reply to a post
+        written before ``start`` is still an edge to that post's author.
+
+    Returns
+    -------
+    ReplyGraph
+        Edges ``source, target, replies, first_at, last_at``; the accounting
+        of replies that are not edges (self-replies; replies from or to
+        unknown, deleted, anonymous or bot authors) and the reply structure
+        (``"flat"`` threads give reply -> opening-poster edges only).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> from peerscope.reciprocity import reply_graph
+    >>> posts = pd.DataFrame({
+    ...     "post_id": ["p1", "p2", "p3"], "thread_id": ["p1", "p1", "p1"],
+    ...     "parent_id": [None, "p1", "p2"], "author_id": ["ann", "bob", "ann"],
+    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"], utc=True),
+    ...     "text": ["a", "b", "c"]})
+    >>> graph = reply_graph(Corpus.from_frames(posts))
+    >>> graph.edges[["source", "target", "replies"]].to_dict("list")
+    {'source': ['ann', 'bob'], 'target': ['bob', 'ann'], 'replies': [1, 1]}
+    >>> graph.reply_structure
+    'nested'
+    """
+    return graph_of(read_replies(corpus, start, end))
+
+
+def graph_of(replies: Replies) -> ReplyGraph:
+    """The :class:`ReplyGraph` of a reply table."""
+    return ReplyGraph(replies.edges(), dict(replies.accounting), replies.reply_structure,
+                      replies.window, window_parameters(replies))
+
+
+def window_parameters(replies: Replies) -> dict:
+    """Parameters every reciprocity result carries: window and reply structure."""
+    return {"start": replies.window.start, "end": replies.window.end,
+            "reply_structure": replies.reply_structure}
+
+
+def with_parameters(frame: pd.DataFrame, parameters: dict) -> pd.DataFrame:
+    """``frame`` with one constant column per parameter (None for unset ones)."""
+    frame = frame.copy()
+    for name, value in parameters.items():
+        frame[name] = pd.Series([value] * len(frame), index=frame.index, dtype="object")
+    frame.attrs["parameters"] = dict(parameters)
+    return frame
+
+
+def _import_networkx():
+    try:
+        import networkx
+    except ImportError:
+        raise errors.PeerscopeError(
+            "exporting the reply graph needs networkx: pip install 'peerscope[graph]'") from None
+    return networkx

@@ -1,0 +1,154 @@
+"""Serial reciprocity: does a member's share of giving rise over their tenure?
+
+"When I first came I didn't have anything to give" (CONCEPTS.md): members
+receive first and give later.  The measure splits each member's own tenure
+into equal parts and compares the share of their posts that give support in
+each part.
+
+Definitions
+-----------
+A member's tenure is :math:`[f_u, l_u]`, their first and last post of the
+window.  Each post of :math:`u` at time :math:`t` falls in tenure part
+
+.. math::
+
+    q = \\min\\left(\\left\\lfloor k \\frac{t - f_u}{l_u - f_u} \\right\\rfloor, k - 1\\right),
+    \\qquad q = 0, \\dots, k - 1 \\quad (k = \\text{tenure\\_bins}),
+
+and the giving share of part :math:`q` is :math:`s_{uq} = g_{uq} / n_{uq}`,
+the member's replies to other persons (edges of
+:mod:`peerscope.reciprocity.graph`) over all the member's posts in the part
+(opening posts seek support; self-replies and replies to unknown or bot
+authors count as posts but not as giving).  Members with fewer than
+``min_posts`` posts or a tenure of zero length are left out.
+
+The corpus trend is the mean :math:`\\bar s_q` over members with posts in
+part :math:`q`, its least-squares slope per part, the pooled share
+:math:`\\sum_u g_{uq} / \\sum_u n_{uq}`, and the share of members whose
+giving share is higher in their last part than in their first (among those
+with posts in both).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from peerscope.reciprocity.graph import EDGE, Replies, read_replies, window_parameters, with_parameters
+
+
+@dataclass(frozen=True, eq=False)
+class SerialReciprocity:
+    """Giving share by tenure part (see :func:`serial_reciprocity`).
+
+    Attributes
+    ----------
+    members : pandas.DataFrame
+        One row per member and tenure part with posts:
+        ``member_id, part, posts, giving, giving_share``.
+    trend : pandas.DataFrame
+        One row per part: ``part, members, mean_giving_share, pooled_giving_share``.
+    slope : float or None
+        Least-squares slope of ``mean_giving_share`` on ``part`` (None with
+        fewer than two parts with data).
+    rising_share : float or None
+        Share of members whose giving share is higher in the last part than
+        in the first.
+    n_members : int
+        Members measured.
+    parameters : dict
+    """
+
+    members: pd.DataFrame
+    trend: pd.DataFrame
+    slope: float | None
+    rising_share: float | None
+    n_members: int
+    parameters: dict = field(default_factory=dict)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The per-part trend with the parameters as columns."""
+        return with_parameters(self.trend, self.parameters)
+
+
+def serial_reciprocity(corpus, start=None, end=None, *, tenure_bins: int = 4,
+                       min_posts: int = 3) -> SerialReciprocity:
+    """Per-member share of giving in each part of their tenure, and the corpus trend.
+
+    Parameters
+    ----------
+    corpus : peerscope.Corpus
+    start, end : time-like, optional
+        Posts written in ``[start, end)``; tenure is measured inside the window.
+    tenure_bins : int
+        Parts :math:`k` each member's tenure is split into (4: quarters).
+    min_posts : int
+        Members with fewer posts in the window are left out.
+
+    Returns
+    -------
+    SerialReciprocity
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> from peerscope.reciprocity import serial_reciprocity
+    >>> posts = pd.DataFrame({   # ann asks twice, then answers bob
+    ...     "post_id": ["a1", "b1", "a2", "b2", "b3", "a3"],
+    ...     "thread_id": ["a1", "a1", "a2", "a2", "b3", "b3"],
+    ...     "parent_id": [None, "a1", None, "a2", None, "b3"],
+    ...     "author_id": ["ann", "bob", "ann", "bob", "bob", "ann"],
+    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03",
+    ...                                   "2024-01-04", "2024-01-05", "2024-01-06"], utc=True),
+    ...     "text": ["."] * 6})
+    >>> result = serial_reciprocity(Corpus.from_frames(posts), tenure_bins=2)
+    >>> result.members[result.members["member_id"] == "ann"]["giving_share"].tolist()
+    [0.0, 1.0]
+    """
+    return serial_of(read_replies(corpus, start, end), tenure_bins, min_posts)
+
+
+def serial_of(replies: Replies, tenure_bins: int = 4, min_posts: int = 3) -> SerialReciprocity:
+    """:class:`SerialReciprocity` of a reply table."""
+    if tenure_bins < 1 or min_posts < 1:
+        raise ValueError("tenure_bins and min_posts must be >= 1")
+    n = len(replies.ids)
+    person = replies.is_person
+    author, time = replies.author[person], replies.time[person]
+    giving = replies.status[person] == EDGE
+    first = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    last = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
+    np.minimum.at(first, author, time)
+    np.maximum.at(last, author, time)
+    posts = np.bincount(author, minlength=n)
+    measured = (posts >= min_posts) & (last > first)
+    keep = measured[author]
+    author, time, giving = author[keep], time[keep], giving[keep]
+    span = (last[author] - first[author]).astype(np.float64)
+    part = np.minimum((tenure_bins * (time - first[author]) / span).astype(np.int64), tenure_bins - 1)
+    cells = (pd.DataFrame({"code": author, "part": part, "giving": giving})
+             .groupby(["code", "part"], sort=True)["giving"].agg(["size", "sum"]).reset_index())
+    members = pd.DataFrame({
+        "member_id": pd.Series(replies.ids.take(cells["code"].to_numpy()), dtype="str"),
+        "part": cells["part"].astype("int64"),
+        "posts": cells["size"].astype("int64"), "giving": cells["sum"].astype("int64")})
+    members["giving_share"] = members["giving"] / members["posts"]
+    members = members.sort_values(["member_id", "part"], ignore_index=True)
+    by_part = members.groupby("part")
+    trend = pd.DataFrame({
+        "part": np.arange(tenure_bins),
+        "members": by_part.size().reindex(range(tenure_bins), fill_value=0).to_numpy(),
+        "mean_giving_share": by_part["giving_share"].mean().reindex(range(tenure_bins)).to_numpy(),
+        "pooled_giving_share": (by_part["giving"].sum() / by_part["posts"].sum())
+        .reindex(range(tenure_bins)).to_numpy()})
+    with_data = trend.dropna(subset=["mean_giving_share"])
+    slope = (float(np.polyfit(with_data["part"], with_data["mean_giving_share"], 1)[0])
+             if len(with_data) >= 2 else None)
+    shares = members.pivot(index="member_id", columns="part", values="giving_share")
+    ends = shares.reindex(columns=[0, tenure_bins - 1]).dropna()
+    rising = float((ends[tenure_bins - 1] > ends[0]).mean()) if len(ends) and tenure_bins > 1 else None
+    parameters = {**window_parameters(replies), "tenure_bins": tenure_bins, "min_posts": min_posts}
+    return SerialReciprocity(members, trend, slope, rising, int(measured.sum()), parameters)
