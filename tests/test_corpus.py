@@ -307,3 +307,15 @@ def test_describe_with_roster_events_and_bots(tiny_frames):
     assert "3 members on the roster" in text and "[x] lurkers" in text
     frame = description.to_frame()
     assert frame.set_index(["section", "item"]).loc[("people", "posters"), "value"] == "2"
+
+
+def test_iter_batches_streams_with_filters(saved, tiny_frames):
+    batches = list(saved.iter_batches("posts", ["post_id", "text"], batch_size=2))
+    assert [len(b) for b in batches] == [2, 2, 2]
+    assert pd.concat(batches, ignore_index=True)["post_id"].tolist() == ["p1", "p2", "p3", "p4", "p5", "p6"]
+    february = saved.window("2024-02-01", None)
+    assert pd.concat(february.iter_batches("posts", channels=["medication"]))["post_id"].tolist() == ["p4", "p5", "p6"]
+    posts, members, events = tiny_frames
+    memory = Corpus.from_frames(posts, members, events)
+    assert pd.concat(memory.iter_batches("posts", "all", batch_size=4))["text"].tolist() == posts["text"].tolist()
+    assert list(saved.iter_batches("newsletter_items")) == []

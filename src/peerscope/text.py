@@ -1,0 +1,698 @@
+"""Text preprocessing for topic models: tokenise, normalise, count, prune, cache.
+
+Forum posts about distress are short, informal and full of contact details,
+emoticons and the small talk of forums ("thanks", "hugs", "hi all").  A
+:class:`Preprocessor` turns each post into a list of terms:
+
+1. HTML tags and entities left by scrapers are removed; personal details are replaced by placeholders with
+   :func:`peerscope.privacy.scrub_pii` (e-mail, URL, phone, @handle), and
+   numbers by a placeholder, so that they neither leak into topic terms nor
+   split into junk tokens (placeholders are dropped unless
+   ``keep_placeholders=True``);
+2. the text is lower-cased and tokenised with an NLTK tokeniser that needs no
+   downloaded data: a :class:`~nltk.tokenize.RegexpTokenizer` with
+   :data:`TOKEN_PATTERN` (words with inner apostrophes, emoticons,
+   placeholders; the default, and fast) or NLTK's
+   :class:`~nltk.tokenize.TweetTokenizer` (``tokenizer="tweet"``);
+3. stop words are removed: scikit-learn's ``ENGLISH_STOP_WORDS`` (or gensim's
+   ``STOPWORDS``) plus :data:`FORUM_STOPWORDS`, a list written for forum
+   talk, plus any you add; tokens shorter than ``min_length`` letters go too
+   (emoticons are kept);
+4. optionally terms are stemmed (NLTK Porter or Snowball, no data needed) and
+   frequent word pairs joined into bigrams with gensim's
+   :class:`~gensim.models.phrases.Phrases` (this costs a second pass).
+
+:func:`bag_of_words` runs the preprocessor over a corpus, streaming the
+``text`` column from Parquet in record batches (the column is never whole in
+memory), and prunes the vocabulary by document frequency (``min_df``,
+``max_df``, ``keep_n``).  Word-level work is done once per *distinct* token of
+a batch, not per token, and counting is vectorised with numpy.
+
+Caching: for a saved corpus the token sequences are written to
+``<corpus>/cache/bow-<key>/`` where ``key`` hashes the preprocessing
+parameters (pruning excluded), the corpus manifest, its time window and the
+peerscope version; a second model, or a sweep over ``k``, reads them back
+instead of tokenising again, and pruning is re-applied on reading (it is
+cheap).  In-memory corpora (:meth:`peerscope.Corpus.from_frames`) are not
+cached: keep the :class:`BagOfWords` and pass it to every model instead.
+
+Example
+-------
+>>> from peerscope.text import Preprocessor
+>>> Preprocessor().tokenize(["Hi all :) My mum's carer visits at 9 - see www.x.org, thanks!"])
+[[':)', "mum's", 'carer', 'visits']]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, fields
+from itertools import chain
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from scipy import sparse
+from tqdm.auto import tqdm
+
+from peerscope import __version__, errors
+from peerscope.privacy import scrub_pii
+
+#: Words, with inner apostrophes ("don't", "mum's"); emoticons; placeholders.
+TOKEN_PATTERN = (r"_(?:url|email|phone|user|num)_"
+                 r"|<3|[<>]?[:;=8][\-o*']?[()\[\]dp/\\|}{@]"
+                 r"|[^\W\d_]+(?:'[^\W\d_]+)*")
+#: Emoticons: kept whatever ``min_length`` says.
+EMOTICON_PATTERN = r"<3|[<>]?[:;=8][\-o*']?[()\[\]dDpP/\\|}{@]"
+#: Placeholders that normalisation writes (scrub_pii's, plus numbers).
+PLACEHOLDERS = ("_url_", "_email_", "_phone_", "_user_", "_num_")
+#: Numbers, times, dates and ordinals (RE2 syntax, for Arrow compute).
+#: (Not after a letter, digit or "<", so "covid19" and the "<3" heart stay.)
+_NUMBER = r"(^|[^<\p{L}\p{N}_])\p{Nd}+(?:[.,:/]\p{Nd}+)*(?:st|nd|rd|th|am|pm|s)?\b"
+#: HTML tags and character entities that scrapes leave in forum text ("<br>", "&amp;").
+_MARKUP = r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]{0,300})?/?>|&(?:[A-Za-z]{2,8}|#\d{1,6});"
+#: Texts that may hold a personal detail: a superset of the privacy patterns (RE2).
+_PII_SUSPECT = r"@|(?i:https?://|www\.)|u/| at \S*\.|\p{Nd}[\p{Nd} ().-]{7,}\p{Nd}"
+
+#: Small talk, greetings, sign-offs, forum mechanics and contractions that
+#: sklearn's and gensim's lists miss; written for peer-support forums.
+FORUM_STOPWORDS = frozenset("""
+hi hello hey hiya dear everyone everybody guys folks welcome
+thanks thank thankyou thx ty cheers appreciate appreciated bye xx xxx xo x
+lol lmao haha hahaha omg btw imo imho tbh idk fyi ok okay yeah yes yep yup nope oh ah um
+edit edited update updated post posts posted posting thread threads reply replies replied
+forum forums board quote quoted wrote link pm dm op
+just really like know think get got getting going go went gone say said says
+would could should might also still even much many lot lots bit thing things
+i'm i've i'd i'll you're you've you'd you'll he's she's it's we're we've they're they've
+that's there's what's who's let's don't doesn't didn't can't cannot won't wouldn't couldn't
+shouldn't isn't aren't wasn't weren't haven't hasn't hadn't ain't im ive dont cant didnt
+""".split())
+
+TOKENIZERS = ("regexp", "tweet")
+STOPWORD_LISTS = ("sklearn", "gensim", "none")
+STEMMERS = (None, "porter", "snowball")
+#: Posts read per record batch.
+BATCH_SIZE = 50_000
+CACHE_DIR = "cache"
+
+
+def stopwords(base: str = "sklearn", forum: bool = True, extra: Iterable[str] = ()) -> frozenset[str]:
+    """The stop-word set: a general English list, the forum list, and extra words.
+
+    Parameters
+    ----------
+    base : {"sklearn", "gensim", "none"}
+        scikit-learn's ``ENGLISH_STOP_WORDS`` (318 words), gensim's
+        ``STOPWORDS`` (337 words) or none.
+    forum : bool
+        Add :data:`FORUM_STOPWORDS`.
+    extra : iterable of str
+        More words (lower-cased).
+
+    >>> "thanks" in stopwords() and "the" in stopwords() and "the" not in stopwords("none", False)
+    True
+    """
+    if base not in STOPWORD_LISTS:
+        raise errors.PeerscopeError(f"stopwords={base!r}: choose one of {list(STOPWORD_LISTS)}")
+    words: set[str] = set()
+    if base == "sklearn":
+        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+        words |= set(ENGLISH_STOP_WORDS)
+    elif base == "gensim":
+        from gensim.parsing.preprocessing import STOPWORDS
+        words |= set(STOPWORDS)
+    if forum:
+        words |= FORUM_STOPWORDS
+    return frozenset(words | {w.lower() for w in extra})
+
+
+@dataclass(frozen=True)
+class Preprocessor:
+    """How posts become terms (see the module docstring for each step).
+
+    Parameters
+    ----------
+    tokenizer : {"regexp", "tweet"}
+        NLTK ``RegexpTokenizer(TOKEN_PATTERN)`` or ``TweetTokenizer``.
+    normalise : bool
+        Replace e-mail addresses, URLs, phone numbers, handles (via
+        :func:`peerscope.privacy.scrub_pii`) and numbers with placeholders.
+    keep_placeholders : bool
+        Keep the placeholders (``_url_``, ``_num_``, ...) as terms.
+    stopwords : {"sklearn", "gensim", "none"}
+        The general stop-word list.
+    forum_stopwords : bool
+        Also remove :data:`FORUM_STOPWORDS`.
+    extra_stopwords : tuple of str
+        Further words to remove (e.g. the forum's name).
+    min_length : int
+        Shortest word kept, in characters (emoticons are always kept).
+    stem : {None, "porter", "snowball"}
+        Stem terms with NLTK's Porter or English Snowball stemmer.
+    phrases : bool
+        Join frequent pairs into bigrams (``"panic_attacks"``) with gensim
+        ``Phrases(min_count=phrases_min_count, threshold=phrases_threshold)``
+        learned on the same posts in a first pass.
+    min_df, max_df : int or float
+        Keep terms in at least ``min_df`` documents and at most ``max_df``
+        (an int is a count of documents, a float a share of them).
+    keep_n : int, optional
+        Then keep only the ``keep_n`` terms in most documents.
+    """
+
+    tokenizer: str = "regexp"
+    normalise: bool = True
+    keep_placeholders: bool = False
+    stopwords: str = "sklearn"
+    forum_stopwords: bool = True
+    extra_stopwords: tuple[str, ...] = ()
+    min_length: int = 2
+    stem: str | None = None
+    phrases: bool = False
+    phrases_min_count: int = 5
+    phrases_threshold: float = 10.0
+    min_df: int | float = 5
+    max_df: int | float = 0.5
+    keep_n: int | None = None
+    _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        if self.tokenizer not in TOKENIZERS:
+            raise errors.PeerscopeError(f"tokenizer={self.tokenizer!r}: choose one of {list(TOKENIZERS)}")
+        if self.stem not in STEMMERS:
+            raise errors.PeerscopeError(f"stem={self.stem!r}: choose one of {list(STEMMERS)}")
+        stopwords(self.stopwords)
+        object.__setattr__(self, "extra_stopwords", tuple(sorted({w.lower() for w in self.extra_stopwords})))
+
+    def params(self) -> dict:
+        """The parameters, as stored beside every model and cache."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.init}
+
+    def tokenize(self, texts: Iterable[str | None]) -> list[list[str]]:
+        """Terms of each text, before pruning by document frequency (bigrams not applied).
+
+        This is the plain per-document path (the NLTK tokeniser on each whole
+        text); :func:`bag_of_words` gives the same terms, faster, in batches.
+        """
+        normalised = self.normalise_texts(pa.array(list(texts), type=pa.large_string()))
+        tokenize = self._tokenizer().tokenize
+        return [[term for term in map(self._term, tokenize(text or "")) if term is not None]
+                for text in normalised.to_pylist()]
+
+    def normalise_texts(self, texts: pa.Array) -> pa.Array:
+        """Placeholders for personal details and numbers (if ``normalise``), lower case.
+
+        Only texts that may hold a personal detail (a cheap vectorised test,
+        a superset of :data:`peerscope.privacy.PII_PATTERNS`) go through
+        :func:`~peerscope.privacy.scrub_pii`; the rest is Arrow compute.
+        """
+        texts = pc.fill_null(texts, "")
+        texts = pc.replace_substring_regex(texts, _MARKUP, " ")
+        if self.normalise:
+            suspect = pc.match_substring_regex(texts, _PII_SUSPECT)
+            rows = np.flatnonzero(suspect.to_numpy(zero_copy_only=False))
+            if len(rows):
+                scrubbed = scrub_pii(pd.Series(texts.take(rows).to_pylist(), dtype="str"))
+                texts = pc.replace_with_mask(texts, suspect, pa.array(scrubbed.tolist(), type=texts.type))
+            texts = pc.replace_substring_regex(texts, r"\[(url|email|phone|user)\]", r" _\1_ ")
+            texts = pc.replace_substring_regex(texts, _NUMBER, r"\1 _num_ ")
+        texts = pc.replace_substring(texts, "\u2019", "'")
+        return pc.utf8_lower(texts)
+
+    # -- batch work --------------------------------------------------------
+
+    def _batch(self, texts) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """Per text, how many terms; the terms as codes into a list of distinct terms.
+
+        With the regexp tokeniser a text is split at white space (Arrow) and
+        each *distinct* chunk tokenised once: no token of
+        :data:`TOKEN_PATTERN` holds white space, so this gives exactly the
+        tokens of the tokeniser run on the whole text.  The tweet tokeniser
+        (whose tokens may span spaces) runs on whole texts.
+        """
+        if not isinstance(texts, (pa.Array, pa.ChunkedArray)):
+            texts = pa.array(texts, from_pandas=True)
+        if isinstance(texts, pa.ChunkedArray):
+            texts = texts.combine_chunks() if texts.num_chunks else pa.array([], type=pa.large_string())
+        texts = self.normalise_texts(texts)
+        if self.tokenizer == "regexp":
+            chunks = pc.utf8_split_whitespace(texts)
+            per_text = pc.list_value_length(chunks).to_numpy(zero_copy_only=False).astype(np.int64)
+            encoded = pc.dictionary_encode(pc.list_flatten(chunks))
+            occurrences = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+            chunk_terms = [self._chunk_terms(c) for c in encoded.dictionary.to_pylist()]
+        else:
+            tokenize = self._tokenizer().tokenize
+            per_text = np.ones(len(texts), dtype=np.int64)
+            occurrences = np.arange(len(texts), dtype=np.int64)
+            chunk_terms = [[t for t in map(self._term, tokenize(text)) if t is not None]
+                           for text in texts.to_pylist()]
+        # expand each chunk occurrence into its terms
+        n_terms = np.fromiter(map(len, chunk_terms), dtype=np.int64, count=len(chunk_terms))
+        codes, terms = pd.factorize(np.fromiter(chain.from_iterable(chunk_terms), dtype=object,
+                                                count=int(n_terms.sum())))
+        first = np.cumsum(n_terms) - n_terms
+        per_occurrence = n_terms[occurrences]
+        total = int(per_occurrence.sum())
+        step = np.arange(total) - np.repeat(np.cumsum(per_occurrence) - per_occurrence, per_occurrence)
+        term_codes = codes[np.repeat(first[occurrences], per_occurrence) + step].astype(np.int64)
+        text_of_occurrence = np.repeat(np.arange(len(per_text)), per_text)
+        lengths = np.bincount(text_of_occurrence, weights=per_occurrence, minlength=len(per_text))
+        return lengths.astype(np.int64), term_codes, list(terms)
+
+    def _chunk_terms(self, chunk: str) -> list[str]:
+        """The terms of one white-space-free chunk (memoised)."""
+        memo = self._memo.setdefault("chunks", {})
+        terms = memo.get(chunk)
+        if terms is None:
+            terms = memo[chunk] = [t for t in map(self._term, self._tokenizer().tokenize(chunk))
+                                   if t is not None]
+        return terms
+
+    def _term(self, token: str) -> str | None:
+        """The term a token becomes, or None when it is dropped (memoised)."""
+        memo = self._memo.setdefault("terms", {})
+        if token in memo:
+            return memo[token]
+        term = None
+        if token in PLACEHOLDERS:
+            term = token if self.keep_placeholders else None
+        elif _emoticon().fullmatch(token):
+            term = token
+        elif (len(token) >= self.min_length and _word().fullmatch(token)
+              and token not in self._stopwords()):
+            term = self._stemmer()(token) if self.stem else token
+        memo[token] = term
+        return term
+
+    def _tokenizer(self):
+        if "tokenizer" not in self._memo:
+            if self.tokenizer == "tweet":
+                from nltk.tokenize import TweetTokenizer
+                self._memo["tokenizer"] = TweetTokenizer(preserve_case=False, reduce_len=True)
+            else:
+                from nltk.tokenize import RegexpTokenizer
+                self._memo["tokenizer"] = RegexpTokenizer(TOKEN_PATTERN)
+        return self._memo["tokenizer"]
+
+    def _stopwords(self) -> frozenset[str]:
+        if "stopwords" not in self._memo:
+            self._memo["stopwords"] = stopwords(self.stopwords, self.forum_stopwords, self.extra_stopwords)
+        return self._memo["stopwords"]
+
+    def _stemmer(self):
+        if "stemmer" not in self._memo:
+            from nltk.stem import PorterStemmer, SnowballStemmer
+            stemmer = PorterStemmer() if self.stem == "porter" else SnowballStemmer("english")
+            self._memo["stemmer"] = stemmer.stem
+        return self._memo["stemmer"]
+
+
+_PATTERNS: dict[str, object] = {}
+
+
+def _emoticon():
+    if "emoticon" not in _PATTERNS:
+        import re
+        _PATTERNS["emoticon"] = re.compile(EMOTICON_PATTERN)
+    return _PATTERNS["emoticon"]
+
+
+def _word():
+    if "word" not in _PATTERNS:
+        import re
+        _PATTERNS["word"] = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*")
+    return _PATTERNS["word"]
+
+
+# ---------------------------------------------------------------------------
+# Streaming the text column
+# ---------------------------------------------------------------------------
+
+DOC_COLUMNS = ("post_id", "author_id", "created_at", "text")
+
+
+def iter_post_batches(corpus, batch_size: int = BATCH_SIZE) -> Iterator[pd.DataFrame]:
+    """Posts (``post_id, author_id, created_at, text``) in batches of at most ``batch_size``.
+
+    Streams through :meth:`peerscope.Corpus.iter_batches`, so the text column
+    of a saved corpus is never whole in memory; the corpus's time window
+    applies.
+    """
+    yield from corpus.iter_batches("posts", list(DOC_COLUMNS), batch_size=batch_size)
+
+
+def _post_count(corpus) -> int:
+    return int(corpus.manifest["tables"]["posts"]["rows"])
+
+
+def _texts_as_batches(texts, batch_size: int) -> Iterator[pd.DataFrame]:
+    """Plain texts (a Series or a sequence of str) as document batches; ids from the index."""
+    series = texts if isinstance(texts, pd.Series) else pd.Series(list(texts))
+    post_id = series.index.astype("str") if isinstance(texts, pd.Series) else pd.RangeIndex(len(series)).astype("str")
+    frame = pd.DataFrame({"post_id": pd.array(post_id, dtype="str"),
+                          "author_id": pd.array([None] * len(series), dtype="str"),
+                          "created_at": pd.Series(pd.NaT, index=range(len(series)), dtype="datetime64[us, UTC]"),
+                          "text": pd.array(series.tolist(), dtype="str")})
+    for start in range(0, len(frame), batch_size):
+        yield frame.iloc[start:start + batch_size].reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------
+# The bag of words
+# ---------------------------------------------------------------------------
+
+class BagOfWords:
+    """Preprocessed documents: term sequences over a pruned vocabulary.
+
+    Made by :func:`bag_of_words`.  Documents keep their order and their
+    ``post_id``; a document whose terms were all removed stays, with no terms
+    (models give it no dominant topic).
+
+    Attributes
+    ----------
+    preprocessor : Preprocessor
+    vocabulary : DataFrame
+        ``term, df, cf``: the kept terms in id order, with document and
+        corpus frequencies.
+    docs : DataFrame
+        ``post_id, author_id, created_at, n_terms`` per document.
+    stats : dict
+        ``documents``, ``empty_documents`` (no term before pruning),
+        ``tokens`` and ``vocabulary`` before pruning, ``kept_tokens``,
+        ``kept_vocabulary`` and ``nonempty_documents`` after it.
+    source : pathlib.Path or None
+        The cache folder, for a bag of words read from disk.
+    """
+
+    def __init__(self, preprocessor: Preprocessor, raw_vocabulary: pd.DataFrame, docs: pd.DataFrame,
+                 sequences, stats: dict, source: Path | None = None):
+        self.preprocessor = preprocessor
+        self.source = source
+        self._sequences = sequences  # a pyarrow ListArray (memory) or a Parquet path
+        df = raw_vocabulary["df"].to_numpy(dtype=np.int64)
+        keep = _keep_mask(df, len(docs), preprocessor)
+        self._remap = np.where(keep, np.cumsum(keep) - 1, -1).astype(np.int64)
+        self.vocabulary = raw_vocabulary[keep].reset_index(drop=True)
+        counts = np.zeros(len(docs), dtype=np.int64)
+        cf = np.zeros(len(self.vocabulary), dtype=np.int64)
+        for start, offsets, values in self.iter_sequences():
+            counts[start:start + len(offsets) - 1] = np.diff(offsets)
+            cf += np.bincount(values, minlength=len(cf))
+        self.docs = docs.assign(n_terms=counts)
+        self.vocabulary = self.vocabulary.assign(cf=cf)
+        self.stats = {**stats, "kept_vocabulary": len(self.vocabulary),
+                      "kept_tokens": int(counts.sum()),
+                      "nonempty_documents": int((counts > 0).sum())}
+
+    def __len__(self) -> int:
+        return len(self.docs)
+
+    def __repr__(self) -> str:
+        return (f"<BagOfWords documents={len(self)} vocabulary={len(self.vocabulary)} "
+                f"tokens={self.stats['kept_tokens']}>")
+
+    @property
+    def terms(self) -> list[str]:
+        return self.vocabulary["term"].tolist()
+
+    def iter_sequences(self, batch_size: int = BATCH_SIZE) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+        """``(first_document, offsets, term_ids)`` per batch, over the pruned vocabulary."""
+        if isinstance(self._sequences, (str, Path)):
+            parquet = pq.ParquetFile(self._sequences)
+            arrays = (b.column(0) for b in parquet.iter_batches(batch_size=batch_size, columns=["terms"]))
+        else:
+            arrays = (self._sequences.slice(s, batch_size) for s in range(0, len(self._sequences), batch_size))
+        start = 0
+        for array in arrays:
+            offsets = array.offsets.to_numpy().astype(np.int64)
+            values = array.values.to_numpy()[offsets[0]:offsets[-1]].astype(np.int64)
+            offsets = offsets - offsets[0]
+            mapped = self._remap[values]
+            keep = mapped >= 0
+            doc = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+            new_offsets = np.concatenate([[0], np.cumsum(np.bincount(doc[keep], minlength=len(offsets) - 1))])
+            yield start, new_offsets, mapped[keep]
+            start += len(offsets) - 1
+
+    def iter_matrices(self, batch_size: int = BATCH_SIZE) -> Iterator[tuple[int, sparse.csr_matrix]]:
+        """``(first_document, counts)`` per batch: a documents x terms CSR matrix of counts."""
+        for start, offsets, values in self.iter_sequences(batch_size):
+            n = len(offsets) - 1
+            doc = np.repeat(np.arange(n), np.diff(offsets))
+            matrix = sparse.csr_matrix((np.ones(len(values), dtype=np.int64), (doc, values)),
+                                       shape=(n, len(self.vocabulary)))
+            matrix.sum_duplicates()
+            yield start, matrix
+
+    def matrix(self) -> sparse.csr_matrix:
+        """All documents as one documents x terms CSR matrix of counts."""
+        blocks = [m for _, m in self.iter_matrices()]
+        if not blocks:
+            return sparse.csr_matrix((0, len(self.vocabulary)), dtype=np.int64)
+        return sparse.vstack(blocks, format="csr")
+
+    def gensim_corpus(self, batch_size: int = BATCH_SIZE, on_batch=None) -> "GensimCorpus":
+        """A re-iterable gensim corpus (lists of ``(term_id, count)``), streamed.
+
+        ``on_batch(n)`` is called after each batch of ``n`` documents (progress bars).
+        """
+        return GensimCorpus(self, batch_size, on_batch)
+
+    def dictionary(self):
+        """A gensim :class:`~gensim.corpora.Dictionary` of the pruned vocabulary (no re-reading)."""
+        from gensim.corpora import Dictionary
+
+        dictionary = Dictionary()
+        terms = self.terms
+        dictionary.token2id = {t: i for i, t in enumerate(terms)}
+        dictionary.dfs = dict(enumerate(self.vocabulary["df"].astype(int).tolist()))
+        dictionary.cfs = dict(enumerate(self.vocabulary["cf"].astype(int).tolist()))
+        dictionary.num_docs = len(self)
+        dictionary.num_pos = int(self.vocabulary["cf"].sum())
+        dictionary.num_nnz = int(self.vocabulary["df"].sum())
+        return dictionary
+
+    def texts(self, rows: np.ndarray | None = None, batch_size: int = BATCH_SIZE) -> Iterator[list[str]]:
+        """Each document's kept terms in order (for sliding-window coherence).
+
+        ``rows``: a sorted array of document positions to yield (default all).
+        """
+        terms = np.asarray(self.terms, dtype=object)
+        for start, offsets, values in self.iter_sequences(batch_size):
+            n = len(offsets) - 1
+            wanted = range(n) if rows is None else rows[(rows >= start) & (rows < start + n)] - start
+            words = terms[values]
+            for i in wanted:
+                yield words[offsets[i]:offsets[i + 1]].tolist()
+
+
+class GensimCorpus:
+    """A :class:`BagOfWords` as gensim wants it: an iterable of ``[(term_id, count), ...]``."""
+
+    def __init__(self, bow: BagOfWords, batch_size: int = BATCH_SIZE, on_batch=None):
+        self.bow = bow
+        self.batch_size = batch_size
+        self.on_batch = on_batch
+
+    def __len__(self) -> int:
+        return len(self.bow)
+
+    def __iter__(self):
+        for _, matrix in self.bow.iter_matrices(self.batch_size):
+            indptr, indices, data = matrix.indptr, matrix.indices.tolist(), matrix.data.tolist()
+            for i in range(matrix.shape[0]):
+                s, e = indptr[i], indptr[i + 1]
+                yield list(zip(indices[s:e], data[s:e]))
+            if self.on_batch is not None:
+                self.on_batch(matrix.shape[0])
+
+
+def _keep_mask(df: np.ndarray, n_docs: int, p: Preprocessor) -> np.ndarray:
+    """Terms kept by the document-frequency rules (gensim's ``filter_extremes`` semantics)."""
+    low = p.min_df if isinstance(p.min_df, (int, np.integer)) else np.ceil(p.min_df * n_docs)
+    high = p.max_df if isinstance(p.max_df, (int, np.integer)) else np.floor(p.max_df * n_docs)
+    keep = (df >= low) & (df <= high)
+    if p.keep_n is not None and keep.sum() > p.keep_n:
+        order = np.argsort(-np.where(keep, df, -1), kind="stable")[: p.keep_n]
+        keep = np.zeros_like(keep)
+        keep[order] = True
+    return keep
+
+
+# ---------------------------------------------------------------------------
+# Building (streamed), caching
+# ---------------------------------------------------------------------------
+
+def bag_of_words(source, preprocessor: Preprocessor | None = None, *, cache: bool = True,
+                 progress: bool | None = None, batch_size: int = BATCH_SIZE, **options) -> BagOfWords:
+    """Preprocess a corpus (or plain texts) into a pruned bag of words.
+
+    Parameters
+    ----------
+    source : peerscope.Corpus, pandas.Series of str or sequence of str
+        The documents.  For a corpus, one document per post; a Series keeps
+        its index as ``post_id``.
+    preprocessor : Preprocessor, optional
+        How to tokenise and prune; default ``Preprocessor(**options)``.
+    cache : bool
+        For a saved corpus, read/write ``<corpus>/cache/bow-<key>/`` (see the
+        module docstring).  In-memory sources are never cached.
+    progress : bool, optional
+        Show a tqdm bar; default: only when stderr is a terminal.
+    batch_size : int
+        Posts per record batch.
+    **options
+        :class:`Preprocessor` parameters, when ``preprocessor`` is not given.
+
+    Returns
+    -------
+    BagOfWords
+
+    Examples
+    --------
+    >>> bow = bag_of_words(["my sleep is bad", "sleep clinic helped", "bad night"], min_df=2, max_df=1.0)
+    >>> bow.terms, bow.docs["n_terms"].tolist()
+    (['sleep', 'bad'], [2, 1, 1])
+    """
+    if preprocessor is None:
+        preprocessor = Preprocessor(**options)
+    elif options:
+        raise errors.PeerscopeError("pass either a preprocessor or its options, not both")
+    is_corpus = hasattr(source, "manifest") and hasattr(source, "posts")
+    if isinstance(source, str) or not (is_corpus or isinstance(source, (pd.Series, Sequence, np.ndarray))):
+        raise errors.PeerscopeError(
+            f"bag_of_words takes a Corpus or a sequence of texts, not {type(source).__name__}")
+    if progress is None:
+        progress = sys.stderr.isatty()
+    folder = None
+    if is_corpus:
+        total = _post_count(source)
+        batches = lambda: iter_post_batches(source, batch_size)  # noqa: E731
+        if cache and source.path is not None:
+            folder = Path(source.path) / CACHE_DIR / f"bow-{cache_key(source, preprocessor)}"
+            if (folder / "done.json").is_file():
+                return _read_cached(folder, preprocessor)
+    else:
+        total = len(source)
+        batches = lambda: _texts_as_batches(source, batch_size)  # noqa: E731
+    phraser = _learn_phrases(batches(), preprocessor, total, progress) if preprocessor.phrases else None
+    docs, sequences, vocabulary, stats = _count(batches(), preprocessor, phraser, total, progress)
+    if folder is None:
+        return BagOfWords(preprocessor, vocabulary, docs, sequences, stats)
+    _write_cache(folder, preprocessor, docs, sequences, vocabulary, stats)
+    return _read_cached(folder, preprocessor)
+
+
+def cache_key(corpus, preprocessor: Preprocessor) -> str:
+    """The cache key: a hash of the tokenising parameters, manifest, window and version."""
+    params = {k: v for k, v in preprocessor.params().items() if k not in ("min_df", "max_df", "keep_n")}
+    window = corpus.time_window
+    payload = json.dumps({"params": params, "manifest": corpus.manifest, "version": __version__,
+                          "window": [str(window.start), str(window.end)]}, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
+
+
+def _bar(total: int, progress: bool, what: str):
+    return tqdm(total=total, unit="posts", desc=what, disable=not progress)
+
+
+def _learn_phrases(batches, p: Preprocessor, total: int, progress: bool):
+    """First pass: learn bigrams with gensim ``Phrases`` on the filtered terms."""
+    from gensim.models.phrases import Phrases
+
+    phrases = Phrases(min_count=p.phrases_min_count, threshold=p.phrases_threshold)
+    with _bar(total, progress, "bigrams") as bar:
+        for batch in batches:
+            lengths, codes, terms = p._batch(batch["text"])
+            words = np.asarray(terms, dtype=object)[codes]
+            phrases.add_vocab([list(w) for w in np.split(words, np.cumsum(lengths)[:-1])])
+            bar.update(len(batch))
+    return phrases.freeze()
+
+
+def _count(batches, p: Preprocessor, phraser, total: int, progress: bool):
+    """Second (or only) pass: term sequences over one growing vocabulary, with df and cf."""
+    ids: dict[str, int] = {}
+    df = np.zeros(0, dtype=np.int64)
+    cf = np.zeros(0, dtype=np.int64)
+    frames, arrays = [], []
+    n_docs = n_empty = n_tokens = 0
+    with _bar(total, progress, "tokenising") as bar:
+        for batch in batches:
+            lengths, codes, terms = p._batch(batch["text"])
+            if phraser is not None and len(lengths):
+                words = np.asarray(terms, dtype=object)[codes]
+                docs = phraser[[list(w) for w in np.split(words, np.cumsum(lengths)[:-1])]]
+                docs = list(docs)
+                lengths = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
+                codes, uniques = pd.factorize(np.fromiter(chain.from_iterable(docs), dtype=object,
+                                                          count=int(lengths.sum())))
+                terms = list(uniques)
+            for term in terms:
+                if term not in ids:
+                    ids[term] = len(ids)
+            global_of = np.fromiter((ids[t] for t in terms), dtype=np.int64, count=len(terms))
+            if len(ids) > len(df):
+                df = np.concatenate([df, np.zeros(len(ids) - len(df), np.int64)])
+                cf = np.concatenate([cf, np.zeros(len(ids) - len(cf), np.int64)])
+            values = global_of[codes]
+            doc = np.repeat(np.arange(len(lengths)), lengths)
+            pairs = np.sort(doc * max(len(ids), 1) + values)
+            pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]] if len(pairs) else pairs
+            df += np.bincount(pairs % max(len(ids), 1), minlength=len(df))
+            cf += np.bincount(values, minlength=len(cf))
+            offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32 if values.size < 2**31 else np.int64)
+            arrays.append(pa.ListArray.from_arrays(pa.array(offsets), pa.array(values.astype(np.int32))))
+            frames.append(batch[["post_id", "author_id", "created_at"]])
+            n_docs += len(lengths)
+            n_empty += int((lengths == 0).sum())
+            n_tokens += int(lengths.sum())
+            bar.update(len(batch))
+    docs = (pd.concat(frames, ignore_index=True) if frames else
+            pd.DataFrame({"post_id": pd.Series(dtype="str"), "author_id": pd.Series(dtype="str"),
+                          "created_at": pd.Series(dtype="datetime64[us, UTC]")}))
+    sequences = (pa.concat_arrays(arrays) if arrays else
+                 pa.array([], type=pa.list_(pa.int32())))
+    vocabulary = pd.DataFrame({"term": pd.array(list(ids), dtype="str"), "df": df, "cf": cf})
+    stats = {"documents": n_docs, "empty_documents": n_empty, "tokens": n_tokens,
+             "vocabulary": len(ids)}
+    return docs, sequences, vocabulary, stats
+
+
+def _write_cache(folder: Path, p: Preprocessor, docs, sequences, vocabulary, stats) -> None:
+    """Write the cache entry atomically: a temporary sibling folder, then a rename."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
+    try:
+        pq.write_table(pa.table({"terms": sequences}), tmp / "terms.parquet", row_group_size=BATCH_SIZE)
+        pq.write_table(pa.Table.from_pandas(docs, preserve_index=False), tmp / "docs.parquet")
+        pq.write_table(pa.Table.from_pandas(vocabulary, preserve_index=False), tmp / "vocabulary.parquet")
+        (tmp / "done.json").write_text(json.dumps({"preprocessor": p.params(), "stats": stats,
+                                                   "peerscope_version": __version__}, indent=1),
+                                       encoding="utf-8")
+        if folder.exists():
+            shutil.rmtree(folder)
+        os.replace(tmp, folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _read_cached(folder: Path, p: Preprocessor) -> BagOfWords:
+    from peerscope import schema
+
+    meta = json.loads((folder / "done.json").read_text(encoding="utf-8"))
+    docs = schema.to_pandas(pq.read_table(folder / "docs.parquet"))
+    vocabulary = pq.read_table(folder / "vocabulary.parquet").to_pandas()
+    return BagOfWords(p, vocabulary, docs, folder / "terms.parquet", meta["stats"], source=folder)

@@ -1,0 +1,361 @@
+"""Fitting topic models (gensim LDA, scikit-learn NMF) and keeping them without pickle.
+
+:func:`fit` takes a corpus, plain texts or a prepared
+:class:`~peerscope.text.BagOfWords` and returns a :class:`TopicModel`:
+
+``method="lda"``
+    Latent Dirichlet allocation (Blei, Ng & Jordan 2003) with gensim's online
+    variational Bayes (Hoffman, Blei & Bach 2010): ``LdaMulticore`` by
+    default, ``LdaModel`` when ``alpha="auto"`` (learned asymmetric prior,
+    which ``LdaMulticore`` cannot do) or ``workers=1``.
+``method="nmf"``
+    Non-negative matrix factorisation of the tf-idf matrix (scikit-learn
+    ``TfidfTransformer`` then ``NMF(init="nndsvda")``), as often used for
+    short texts.
+
+Every document gets topic *shares* (rows summing to 1): LDA's posterior
+mean of theta, NMF's row of W divided by its sum.  A document left with no
+term after preprocessing gets no shares (NaN) and no dominant topic: it has
+no text to be about anything.
+
+:meth:`TopicModel.save` writes numpy arrays (``np.save``), Parquet and JSON
+only; :meth:`TopicModel.load` reads them with ``allow_pickle=False``, so a
+model file cannot run code (gensim's and scikit-learn's own ``save`` pickle).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from tqdm.auto import tqdm
+
+from peerscope import __version__, errors
+from peerscope.text import BagOfWords, Preprocessor, bag_of_words
+
+METHODS = ("lda", "nmf")
+#: Format tag of a saved model folder.
+FORMAT = "peerscope-topic-model"
+#: Documents per inference batch.
+BATCH = 20_000
+
+
+class TopicModel:
+    """A fitted topic model: topics over terms, documents over topics.
+
+    Attributes
+    ----------
+    method : {"lda", "nmf"}
+    k : int
+        Number of topics.
+    params : dict
+        Every parameter of the fit (method options, seed, preprocessing).
+    vocabulary : DataFrame
+        ``term, df, cf`` of the terms the model knows, in id order.
+    topic_term : ndarray, shape (k, n_terms)
+        Each topic's distribution over terms (rows sum to 1).
+    doc_topic : ndarray, shape (n_documents, k)
+        Each training document's topic shares (NaN rows: empty documents).
+    docs : DataFrame
+        ``post_id, author_id, created_at, n_terms`` of the training documents.
+    labels : dict
+        Topic -> human name set with :meth:`label`.
+    bow : BagOfWords or None
+        The training documents (None after :meth:`load`).
+    estimator : object or None
+        The gensim ``LdaModel`` (also rebuilt by :meth:`load`) or the
+        scikit-learn ``NMF`` (None after :meth:`load`).
+    """
+
+    def __init__(self, method, k, params, vocabulary, topic_term, doc_topic, docs, *,
+                 labels=None, bow=None, estimator=None, state=None):
+        self.method = method
+        self.k = int(k)
+        self.params = params
+        self.vocabulary = vocabulary
+        self.topic_term = topic_term
+        self.doc_topic = doc_topic
+        self.docs = docs
+        self.labels = dict(labels or {})
+        self.bow = bow
+        self.estimator = estimator
+        self._state = state or {}
+
+    def __repr__(self) -> str:
+        return (f"<TopicModel {self.method} k={self.k} terms={len(self.vocabulary)} "
+                f"documents={len(self.docs)}>")
+
+    # -- reading the model -------------------------------------------------
+
+    def label(self, topic: int, name: str) -> "TopicModel":
+        """Give ``topic`` a human name (shown by every table); returns the model."""
+        if not 0 <= int(topic) < self.k:
+            raise errors.PeerscopeError(f"topic {topic} does not exist; topics are 0..{self.k - 1}")
+        self.labels[int(topic)] = str(name)
+        return self
+
+    def topic_names(self) -> list[str]:
+        """Each topic's label, or ``"topic <i>"``."""
+        return [self.labels.get(t, f"topic {t}") for t in range(self.k)]
+
+    def top_term_ids(self, n: int = 10) -> np.ndarray:
+        """Ids of each topic's ``n`` most probable terms, shape (k, n)."""
+        order = np.argsort(-self.topic_term, axis=1, kind="stable")
+        return order[:, :n]
+
+    def top_terms(self, n: int = 10) -> pd.DataFrame:
+        """Each topic's ``n`` most probable terms: ``topic, label, rank, term, weight``."""
+        ids = self.top_term_ids(n)
+        terms = self.vocabulary["term"].to_numpy(dtype=object)
+        topic = np.repeat(np.arange(self.k), ids.shape[1])
+        return pd.DataFrame({
+            "topic": topic,
+            "label": pd.array(np.asarray(self.topic_names(), dtype=object)[topic], dtype="str"),
+            "rank": np.tile(np.arange(1, ids.shape[1] + 1), self.k),
+            "term": pd.array(terms[ids.ravel()], dtype="str"),
+            "weight": np.take_along_axis(self.topic_term, ids, axis=1).ravel(),
+        })
+
+    def summary(self, n: int = 10) -> pd.DataFrame:
+        """One row per topic: ``topic, label, terms`` (top ``n``), mean share and dominant posts."""
+        shares = self.doc_topic
+        dominant = self.dominant_topics()
+        terms = self.vocabulary["term"].to_numpy(dtype=object)[self.top_term_ids(n)]
+        return pd.DataFrame({
+            "topic": np.arange(self.k),
+            "label": pd.array(self.topic_names(), dtype="str"),
+            "terms": pd.array([" ".join(row) for row in terms], dtype="str"),
+            "mean_share": np.nanmean(shares, axis=0) if len(shares) else np.full(self.k, np.nan),
+            "dominant_documents": np.bincount(dominant[dominant >= 0], minlength=self.k),
+        })
+
+    def dominant_topics(self) -> np.ndarray:
+        """Each document's dominant topic (argmax of its shares); -1 for an empty document."""
+        empty = np.isnan(self.doc_topic).any(axis=1)
+        return np.where(empty, -1, np.argmax(np.nan_to_num(self.doc_topic, nan=-1.0), axis=1))
+
+    def doc_topics(self) -> pd.DataFrame:
+        """One row per training document: ids, ``n_terms``, ``dominant`` and ``topic_<i>`` shares.
+
+        Write it beside the corpus with ``frame.to_parquet(...)``; the shares
+        of an empty document are NaN and its ``dominant`` is -1.
+        """
+        shares = pd.DataFrame(self.doc_topic, columns=[f"topic_{t}" for t in range(self.k)])
+        return pd.concat([self.docs.reset_index(drop=True),
+                          pd.DataFrame({"dominant": self.dominant_topics()}), shares], axis=1)
+
+    # -- quality -----------------------------------------------------------
+
+    def coherence(self, measure: str = "c_npmi", **options):
+        """Topic coherence (see :func:`peerscope.topics.quality.coherence`)."""
+        from peerscope.topics.quality import coherence
+
+        return coherence(self, measure, **options)
+
+    def diversity(self, n: int = 25) -> float:
+        """Topic diversity (see :func:`peerscope.topics.quality.diversity`)."""
+        from peerscope.topics.quality import diversity
+
+        return diversity(self, n)
+
+    # -- persistence -------------------------------------------------------
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the model to folder ``path`` (atomically) as JSON, Parquet and ``.npy``.
+
+        Files: ``model.json`` (method, k, parameters, labels, version),
+        ``vocabulary.parquet``, ``doc_topics.parquet`` and
+        ``topic_term.npy``; LDA adds ``lambda.npy``, ``alpha.npy`` and
+        ``eta.npy`` (the variational parameters, enough to rebuild the gensim
+        model).  No pickle anywhere.
+        """
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
+        try:
+            meta = {"format": FORMAT, "peerscope_version": __version__, "method": self.method,
+                    "k": self.k, "params": self.params, "labels": {str(t): n for t, n in self.labels.items()}}
+            (tmp / "model.json").write_text(json.dumps(meta, indent=1, default=str), encoding="utf-8")
+            pq.write_table(pa.Table.from_pandas(self.vocabulary, preserve_index=False), tmp / "vocabulary.parquet")
+            pq.write_table(pa.Table.from_pandas(self.doc_topics(), preserve_index=False), tmp / "doc_topics.parquet")
+            np.save(tmp / "topic_term.npy", self.topic_term, allow_pickle=False)
+            for name, array in self._state.items():
+                np.save(tmp / f"{name}.npy", array, allow_pickle=False)
+            if path.exists():
+                if not (path / "model.json").is_file():
+                    raise errors.PeerscopeError(f"{path}: exists and is not a saved topic model")
+                shutil.rmtree(path)
+            os.replace(tmp, path)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "TopicModel":
+        """Read a model written by :meth:`save` (never unpickles)."""
+        path = Path(path)
+        try:
+            meta = json.loads((path / "model.json").read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise errors.PeerscopeError(f"{path}: not a saved topic model ({exc})") from None
+        if meta.get("format") != FORMAT:
+            raise errors.PeerscopeError(f"{path}: model.json is not a {FORMAT}")
+        vocabulary = pq.read_table(path / "vocabulary.parquet").to_pandas()
+        frame = pq.read_table(path / "doc_topics.parquet").to_pandas()
+        k = int(meta["k"])
+        doc_topic = frame[[f"topic_{t}" for t in range(k)]].to_numpy(dtype=np.float64)
+        docs = frame[["post_id", "author_id", "created_at", "n_terms"]]
+        topic_term = np.load(path / "topic_term.npy", allow_pickle=False)
+        state, estimator = {}, None
+        if meta["method"] == "lda":
+            state = {name: np.load(path / f"{name}.npy", allow_pickle=False)
+                     for name in ("lambda", "alpha", "eta")}
+            estimator = _rebuild_lda(state, vocabulary, k)
+        labels = {int(t): n for t, n in meta.get("labels", {}).items()}
+        return cls(meta["method"], k, meta["params"], vocabulary, topic_term, doc_topic, docs,
+                   labels=labels, estimator=estimator, state=state)
+
+
+def fit(source, k: int, method: str = "lda", seed: int = 0, *, preprocessor: Preprocessor | None = None,
+        passes: int = 1, iterations: int = 50, chunksize: int = 2000, alpha="symmetric", eta=None,
+        workers: int | None = None, max_iter: int = 400, progress: bool | None = None,
+        cache: bool = True, **preprocessing) -> TopicModel:
+    """Fit a topic model with ``k`` topics.
+
+    Parameters
+    ----------
+    source : peerscope.Corpus, BagOfWords, pandas.Series or sequence of str
+        The documents.  Pass a :class:`~peerscope.text.BagOfWords` to fit
+        several models without preprocessing again (a saved corpus caches it
+        anyway; see :mod:`peerscope.text`).
+    k : int
+        Number of topics.
+    method : {"lda", "nmf"}
+    seed : int
+        ``random_state`` of the model.
+    preprocessor : Preprocessor, optional
+        Preprocessing (default ``Preprocessor(**preprocessing)``); ignored
+        for a BagOfWords.
+    passes, iterations, chunksize, alpha, eta, workers : LDA options
+        As in gensim: passes over the corpus, E-step iterations per
+        document, documents per update, document-topic prior
+        (``"symmetric"``, ``"asymmetric"``, ``"auto"`` or a number) and
+        topic-word prior.  ``workers``: ``LdaMulticore`` worker processes
+        (default: cores - 1, at least 1); ``workers=1`` or ``alpha="auto"``
+        use the single-process ``LdaModel``.
+    max_iter : int
+        NMF iterations.
+    progress : bool, optional
+        tqdm bars (default: when stderr is a terminal).
+    cache : bool
+        Use the bag-of-words cache of a saved corpus.
+
+    Returns
+    -------
+    TopicModel
+
+    Examples
+    --------
+    >>> texts = ["sleep insomnia tired night"] * 20 + ["mum dad family kids"] * 20
+    >>> model = fit(texts, k=2, method="nmf", seed=0, min_df=1)
+    >>> sorted(model.top_terms(4).groupby("topic")["term"].apply(sorted).map(" ".join))
+    ['dad family kids mum', 'insomnia night sleep tired']
+    """
+    if method not in METHODS:
+        raise errors.PeerscopeError(f"method={method!r}: choose one of {list(METHODS)}")
+    if int(k) < 1:
+        raise errors.PeerscopeError(f"k must be at least 1, not {k}")
+    if progress is None:
+        progress = sys.stderr.isatty()
+    if isinstance(source, BagOfWords):
+        if preprocessing or preprocessor is not None:
+            raise errors.PeerscopeError("a BagOfWords is already preprocessed: pass no preprocessing options")
+        bow = source
+    else:
+        bow = bag_of_words(source, preprocessor, cache=cache, progress=progress, **preprocessing)
+    if len(bow.vocabulary) == 0 or bow.stats["nonempty_documents"] == 0:
+        raise errors.PeerscopeError(
+            f"nothing to model: {bow.stats['documents']} documents, {len(bow.vocabulary)} terms "
+            f"after preprocessing (lower min_df or check the texts)")
+    params = {"method": method, "k": int(k), "seed": int(seed),
+              "preprocessing": bow.preprocessor.params(), "preprocessing_stats": bow.stats}
+    if method == "lda":
+        return _fit_lda(bow, int(k), seed, params, passes=passes, iterations=iterations,
+                        chunksize=chunksize, alpha=alpha, eta=eta, workers=workers, progress=progress)
+    return _fit_nmf(bow, int(k), seed, params, max_iter=max_iter)
+
+
+def _fit_lda(bow: BagOfWords, k, seed, params, *, passes, iterations, chunksize, alpha, eta,
+             workers, progress) -> TopicModel:
+    from gensim.models import LdaModel, LdaMulticore
+
+    if workers is None:
+        workers = max(1, (os.cpu_count() or 2) - 1)
+    single = workers == 1 or alpha == "auto"
+    params.update(passes=passes, iterations=iterations, chunksize=chunksize, alpha=alpha, eta=eta,
+                  workers=1 if single else workers,
+                  implementation="gensim.LdaModel" if single else "gensim.LdaMulticore")
+    dictionary = bow.dictionary()
+    with tqdm(total=len(bow) * passes, unit="posts", desc=f"LDA k={k}", disable=not progress) as bar:
+        corpus = bow.gensim_corpus(on_batch=bar.update)
+        options = dict(corpus=corpus, id2word=dictionary, num_topics=k, passes=passes,
+                       iterations=iterations, chunksize=chunksize, eta=eta, random_state=seed,
+                       eval_every=None, dtype=np.float64)
+        if single:
+            model = LdaModel(alpha=alpha, **options)
+        else:
+            model = LdaMulticore(alpha=alpha, workers=workers, **options)
+    state = {"lambda": model.state.get_lambda(), "alpha": np.asarray(model.alpha, dtype=np.float64),
+             "eta": np.asarray(model.eta, dtype=np.float64)}
+    doc_topic = np.full((len(bow), k), np.nan)
+    for start, matrix in bow.iter_matrices(BATCH):
+        chunk = [list(zip(matrix.indices[s:e].tolist(), matrix.data[s:e].tolist()))
+                 for s, e in zip(matrix.indptr[:-1], matrix.indptr[1:])]
+        gamma, _ = model.inference(chunk)
+        doc_topic[start:start + len(chunk)] = gamma / gamma.sum(axis=1, keepdims=True)
+    doc_topic[bow.docs["n_terms"].to_numpy() == 0] = np.nan
+    topic_term = state["lambda"] / state["lambda"].sum(axis=1, keepdims=True)
+    return TopicModel("lda", k, params, bow.vocabulary, topic_term, doc_topic, bow.docs,
+                      bow=bow, estimator=model, state=state)
+
+
+def _fit_nmf(bow: BagOfWords, k, seed, params, *, max_iter) -> TopicModel:
+    from sklearn.decomposition import NMF
+    from sklearn.feature_extraction.text import TfidfTransformer
+
+    params.update(max_iter=max_iter, init="nndsvda", weighting="tfidf (smooth idf, l2 norm)",
+                  implementation="sklearn.NMF")
+    tfidf = TfidfTransformer().fit_transform(bow.matrix().astype(np.float64))
+    model = NMF(n_components=k, init="nndsvda", random_state=seed, max_iter=max_iter)
+    weights = model.fit_transform(tfidf)
+    totals = weights.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        doc_topic = np.where(totals > 0, weights / totals, np.nan)
+    components = model.components_
+    sums = components.sum(axis=1, keepdims=True)
+    topic_term = np.divide(components, sums, out=np.zeros_like(components), where=sums > 0)
+    return TopicModel("nmf", k, params, bow.vocabulary, topic_term, doc_topic, bow.docs,
+                      bow=bow, estimator=model)
+
+
+def _rebuild_lda(state: dict, vocabulary: pd.DataFrame, k: int):
+    """A gensim LdaModel from saved variational parameters (no training, no pickle)."""
+    from gensim.corpora import Dictionary
+    from gensim.models import LdaModel
+
+    dictionary = Dictionary()
+    dictionary.token2id = {t: i for i, t in enumerate(vocabulary["term"].tolist())}
+    model = LdaModel(id2word=dictionary, num_topics=k, alpha=state["alpha"], eta=state["eta"],
+                     dtype=np.float64)
+    model.state.sstats[...] = state["lambda"] - state["eta"]
+    model.sync_state()
+    return model

@@ -1,0 +1,174 @@
+"""How good are the topics: coherence (NPMI, UMass) and diversity.
+
+Coherence scores the top terms of each topic by how often they occur
+together in a reference corpus, by default the documents the model was
+trained on (after preprocessing: stop words and pruned terms removed):
+
+``c_npmi``
+    mean normalised pointwise mutual information over pairs of top terms,
+    ``NPMI(a, b) = log(P(a, b) / (P(a) P(b))) / -log(P(a, b))``, in [-1, 1],
+    with probabilities from a boolean sliding window of ``window_size``
+    terms (gensim's default 10) over each document (Bouma 2009; Lau,
+    Newman & Baldwin 2014; Röder, Both & Hinneburg 2015).
+``u_mass``
+    mean ``log((D(a, b) + 1) / D(b))`` over ordered pairs of top terms, with
+    document co-occurrence counts ``D`` (Mimno et al. 2011); <= 0, higher is
+    better.
+
+Both are computed by gensim's ``CoherenceModel``; ``c_v`` is deliberately not
+offered (its author advises against gensim's implementation; CONCEPTS.md,
+"Topics").  A coherence number means little alone: compare it with a baseline
+(e.g. a model fitted on the same documents with their words shuffled) or
+across ``k`` (:func:`peerscope.topics.sweep`).
+
+Topic diversity (Dieng, Ruiz & Blei 2020) is the share of unique terms among
+the top 25 terms of all topics: 1 means no two topics share a top term, near
+``1/k`` means the topics repeat each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from peerscope import errors
+
+MEASURES = ("c_npmi", "u_mass")
+
+
+@dataclass(frozen=True)
+class Coherence:
+    """A coherence score with what made it.
+
+    Attributes
+    ----------
+    measure : str
+        ``"c_npmi"`` or ``"u_mass"``.
+    value : float
+        Mean over topics with a score.
+    per_topic : tuple of float
+        Each topic's score (NaN: fewer than two top terms in the reference).
+    top_n : int
+        Top terms per topic scored.
+    window_size : int or None
+        Sliding window (``c_npmi``); None for document co-occurrence.
+    n_documents : int
+        Reference documents used.
+    """
+
+    measure: str
+    value: float
+    per_topic: tuple
+    top_n: int
+    window_size: int | None
+    n_documents: int
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per topic: ``topic, measure, coherence, top_n, window_size, n_documents``."""
+        return pd.DataFrame({"topic": np.arange(len(self.per_topic)), "measure": self.measure,
+                             "coherence": np.asarray(self.per_topic, dtype=float), "top_n": self.top_n,
+                             "window_size": self.window_size, "n_documents": self.n_documents})
+
+
+def coherence(model, measure: str = "c_npmi", *, top_n: int = 10, reference=None,
+              window_size: int | None = None, max_documents: int | None = None,
+              seed: int = 0) -> Coherence:
+    """Coherence of a model's topics on a reference corpus (gensim ``CoherenceModel``).
+
+    Parameters
+    ----------
+    model : TopicModel
+    measure : {"c_npmi", "u_mass"}
+    top_n : int
+        Top terms per topic to score.
+    reference : BagOfWords, optional
+        The documents co-occurrence is counted in; default the model's own
+        training documents (required after :meth:`TopicModel.load`).  Top
+        terms missing from it are left out of a topic's pairs.
+    window_size : int, optional
+        ``c_npmi`` sliding window (default 10, gensim's).
+    max_documents : int, optional
+        Score on a random sample of this many reference documents (``seed``),
+        for speed on large corpora; the sample size is reported.
+    seed : int
+        Seed of that sample.
+
+    Returns
+    -------
+    Coherence
+    """
+    from gensim.models.coherencemodel import CoherenceModel
+
+    if measure not in MEASURES:
+        raise errors.PeerscopeError(f"measure={measure!r}: choose one of {list(MEASURES)} "
+                                    "(c_v is not offered: see peerscope.topics.quality)")
+    bow = reference if reference is not None else model.bow
+    if bow is None:
+        raise errors.PeerscopeError("this model holds no training documents (loaded from disk): "
+                                    "pass reference=bag_of_words(...)")
+    rows = None
+    if max_documents is not None and max_documents < len(bow):
+        rows = np.sort(np.random.default_rng(seed).choice(len(bow), max_documents, replace=False))
+    n_documents = len(bow) if rows is None else len(rows)
+    known = set(bow.terms)
+    terms = model.vocabulary["term"].to_numpy(dtype=object)[model.top_term_ids(top_n)]
+    topics = [[t for t in row if t in known] for row in terms]
+    scorable = [i for i, t in enumerate(topics) if len(t) >= 2]
+    per_topic = np.full(model.k, np.nan)
+    if scorable:
+        dictionary = bow.dictionary()
+        options = dict(topics=[topics[i] for i in scorable], dictionary=dictionary,
+                       coherence=measure, topn=top_n, processes=1)
+        if measure == "c_npmi":
+            window_size = 10 if window_size is None else int(window_size)
+            scorer = CoherenceModel(texts=_Texts(bow, rows), window_size=window_size, **options)
+        else:
+            window_size = None
+            scorer = CoherenceModel(corpus=_Corpus(bow, rows), **options)
+        per_topic[scorable] = scorer.get_coherence_per_topic()
+    elif measure == "c_npmi":
+        window_size = 10 if window_size is None else int(window_size)
+    value = float(np.nanmean(per_topic)) if np.isfinite(per_topic).any() else float("nan")
+    return Coherence(measure, value, tuple(per_topic.tolist()), top_n,
+                     window_size if measure == "c_npmi" else None, n_documents)
+
+
+def diversity(model, n: int = 25) -> float:
+    """Share of unique terms among the top ``n`` terms of all topics (Dieng et al. 2020).
+
+    >>> import numpy as np, pandas as pd
+    >>> from types import SimpleNamespace
+    >>> m = SimpleNamespace(k=2, top_term_ids=lambda n: np.array([[0, 1], [1, 2]]))
+    >>> diversity(m, 2)
+    0.75
+    """
+    ids = model.top_term_ids(n)
+    return float(len(np.unique(ids)) / ids.size) if ids.size else float("nan")
+
+
+class _Texts:
+    """Re-iterable term sequences of (some) documents, for sliding-window coherence."""
+
+    def __init__(self, bow, rows):
+        self.bow, self.rows = bow, rows
+
+    def __iter__(self):
+        return self.bow.texts(self.rows)
+
+
+class _Corpus:
+    """Re-iterable gensim corpus of (some) documents, for document co-occurrence."""
+
+    def __init__(self, bow, rows):
+        self.bow, self.rows = bow, rows
+
+    def __iter__(self):
+        if self.rows is None:
+            yield from self.bow.gensim_corpus()
+            return
+        wanted = set(self.rows.tolist())
+        for i, doc in enumerate(self.bow.gensim_corpus()):
+            if i in wanted:
+                yield doc

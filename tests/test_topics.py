@@ -1,0 +1,225 @@
+"""Topic models: planted topics recovered, coherence, save/load, prevalence by group and time."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from scipy.optimize import linear_sum_assignment
+
+from peerscope import Corpus, errors, synth, topics
+
+K = 8
+
+
+@pytest.fixture(scope="module")
+def planted():
+    corpus, truth = synth.generate(3000, seed=3, n_topics=K)
+    return corpus, truth, topics.bag_of_words(corpus, progress=False)
+
+
+@pytest.fixture(scope="module")
+def models(planted):
+    _, _, bow = planted
+    return {"lda": topics.fit(bow, K, "lda", seed=0, passes=3, workers=1),
+            "nmf": topics.fit(bow, K, "nmf", seed=0)}
+
+
+def _matching(model, truth):
+    """Fitted topic -> planted topic, by the assignment maximising dominant-topic agreement."""
+    planted_topic = truth.posts.set_index("post_id")["topic"].reindex(model.docs["post_id"]).to_numpy()
+    dominant = model.dominant_topics()
+    usable = (planted_topic >= 0) & (dominant >= 0)  # bot posts have no planted topic
+    table = np.zeros((K, K))
+    np.add.at(table, (dominant[usable], planted_topic[usable].astype(int)), 1)
+    fitted, planted_ = linear_sum_assignment(-table)
+    return dict(zip(fitted.tolist(), planted_.tolist())), table[fitted, planted_].sum() / usable.sum()
+
+
+@pytest.mark.parametrize("method", ["lda", "nmf"])
+def test_planted_topics_are_recovered(planted, models, method):
+    _, truth, _ = planted
+    model = models[method]
+    top = model.vocabulary["term"].to_numpy(dtype=object)[model.top_term_ids(10)]
+    shared = np.array([[len(set(row) & set(words)) for words in truth.topics.values()] for row in top])
+    # the issue's rule: >= 80% of planted topics have a fitted topic sharing >= 7 of its top 10
+    assert (shared.max(axis=0) >= 7).mean() >= 0.8
+    # each post draws 70% of its words from its thread's topic, so a model that found the
+    # topics labels most posts right; 0.8 is far above chance (1/8) and below what both
+    # methods reach here (LDA ~0.9, NMF ~0.98), leaving room for a stray topic
+    _, agreement = _matching(model, truth)
+    assert agreement >= 0.8
+
+
+@pytest.mark.parametrize("method", ["lda", "nmf"])
+def test_super_user_preference_has_the_planted_direction(planted, models, method):
+    _, truth, _ = planted
+    model = models[method]
+    mapping, _ = _matching(model, truth)
+    table = topics.prevalence(model, by=set(truth.super_users), group_name="super-users")
+    assert table.attrs["n_group_posts"] > 100 and table.attrs["excluded"]["no_terms"] == 0
+    planted_of = table["topic"].map(mapping)
+    preferred = planted_of.isin(truth.preferred_topics).to_numpy()
+    assert (table.loc[preferred, "ci_low"] > 1).all()
+    assert (table.loc[~preferred, "odds_ratio"] < 1).mean() >= 0.8
+    # the same comparison with the group given per post (posts with a known author)
+    known = model.docs[model.docs["author_id"].notna()]
+    per_post = pd.Series(known["author_id"].isin(truth.super_users).to_numpy(), index=known["post_id"])
+    again = topics.prevalence(model, by=per_post)
+    np.testing.assert_allclose(again["odds_ratio"], table["odds_ratio"])
+    assert again.attrs["excluded"]["not_in_series"] == table.attrs["excluded"]["unknown_author"] > 0
+
+
+def test_odds_ratio_interval_and_test_by_hand():
+    shares = np.array([[0.9, 0.1]] * 5 + [[0.1, 0.9]] * 0 + [[0.3, 0.7]] * 6 + [[0.8, 0.2]] * 3
+                      + [[np.nan, np.nan]])
+    docs = pd.DataFrame({"post_id": [f"p{i}" for i in range(15)],
+                         "author_id": ["sue"] * 5 + ["tom"] * 9 + [None],
+                         "created_at": pd.Timestamp("2024-01-01", tz="UTC"), "n_terms": [3] * 14 + [0]})
+    model = topics.TopicModel("lda", 2, {}, pd.DataFrame({"term": ["a", "b"]}),
+                              np.full((2, 2), 0.5), shares, docs)
+    table = topics.compare_groups(model, {"sue"})
+    # topic 0: a=5, b=0, c=3, d=6 -> a zero cell: Haldane-Anscombe +0.5
+    a, b, c, d = 5.5, 0.5, 3.5, 6.5
+    expected = a * d / (b * c)
+    se = np.sqrt(1 / a + 1 / b + 1 / c + 1 / d)
+    row = table.loc[0]
+    assert row["corrected"] and row["group_dominant"] == 5 and row["other_dominant"] == 3
+    assert row["odds_ratio"] == pytest.approx(expected)
+    assert row["ci_low"] == pytest.approx(expected * np.exp(-1.959964 * se), rel=1e-5)
+    assert row["p_value"] == pytest.approx(stats.chi2_contingency([[5, 0], [3, 6]])[1])
+    assert table.attrs["excluded"] == {"no_terms": 1, "unknown_author": 0}
+    with pytest.raises(errors.PeerscopeError):
+        topics.compare_groups(model, {"nobody"})
+    with pytest.raises(errors.PeerscopeError):
+        topics.prevalence(model, by="fortnight")
+
+
+def test_prevalence_over_time_adds_up(planted, models):
+    model = models["lda"]
+    table = topics.prevalence(model, by="month")
+    per_month = table.groupby("period")
+    np.testing.assert_allclose(per_month["mean_share"].sum(), 1.0)
+    np.testing.assert_allclose(per_month["dominant_share"].sum(), 1.0)
+    assert per_month["n_documents"].first().sum() == (model.dominant_topics() >= 0).sum()
+    assert table["period"].dt.day.eq(1).all() and len(per_month) == 24
+    january = model.docs["created_at"] < pd.Timestamp("2022-02-01", tz="UTC")
+    first = table[table["period"] == table["period"].min()]
+    np.testing.assert_allclose(first["mean_share"], model.doc_topic[january.to_numpy()].mean(axis=0))
+
+
+def test_coherence_diversity_and_labels(planted, models):
+    _, _, bow = planted
+    model = models["nmf"]
+    npmi = model.coherence("c_npmi")
+    umass = model.coherence("u_mass")
+    assert 0.1 < npmi.value <= 1 and npmi.window_size == 10 and npmi.n_documents == len(bow)
+    assert umass.value < 0 and umass.window_size is None and len(umass.per_topic) == K
+    assert model.coherence("c_npmi", max_documents=500).n_documents == 500
+    assert model.diversity() == pytest.approx(
+        len(np.unique(model.top_term_ids(25))) / (25 * K)) and model.diversity(10) > 0.9
+    with pytest.raises(errors.PeerscopeError, match="c_v"):
+        model.coherence("c_v")
+    model.label(2, "Sleep")
+    assert (model.top_terms(3).query("topic == 2")["label"] == "Sleep").all()
+    assert model.summary(5).loc[2, "label"] == "Sleep"
+    with pytest.raises(errors.PeerscopeError):
+        model.label(K, "no such topic")
+
+
+@pytest.mark.parametrize("method", ["lda", "nmf"])
+def test_save_and_load_without_pickle(tmp_path, models, method):
+    model = models[method]
+    folder = model.save(tmp_path / method)
+    assert json.loads((folder / "model.json").read_text())["k"] == K
+    for array in folder.glob("*.npy"):
+        np.load(array, allow_pickle=False)  # plain numeric arrays only
+    loaded = topics.TopicModel.load(folder)
+    pd.testing.assert_frame_equal(loaded.top_terms(10), model.top_terms(10))
+    pd.testing.assert_frame_equal(loaded.doc_topics(), model.doc_topics())
+    assert loaded.labels == model.labels
+    if method == "lda":  # the rebuilt gensim model infers as the trained one does
+        doc = next(iter(model.bow.gensim_corpus()))
+        np.testing.assert_allclose(loaded.estimator.expElogbeta, model.estimator.expElogbeta)
+        # (inference starts from a random gamma, hence the tolerance)
+        np.testing.assert_allclose(loaded.estimator.inference([doc])[0], model.estimator.inference([doc])[0],
+                                   rtol=1e-3)
+    with pytest.raises(errors.PeerscopeError, match="reference"):
+        loaded.coherence("u_mass")
+    assert loaded.coherence("u_mass", reference=model.bow).value == pytest.approx(model.coherence("u_mass").value)
+    with pytest.raises(errors.PeerscopeError):
+        topics.TopicModel.load(tmp_path)
+
+
+def test_sweep_and_small_inputs(planted):
+    _, _, bow = planted
+    table = topics.sweep(bow, ks=[4, 8], method="nmf", max_documents=800)
+    assert table["k"].tolist() == [4, 8] and list(table.columns) == ["k", "c_npmi", "u_mass", "diversity", "seconds"]
+    assert table["c_npmi"].notna().all() and table.attrs["documents"] == len(bow)
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        with pytest.raises(errors.PeerscopeError, match="matplotlib"):
+            topics.plot_sweep(table)
+    with pytest.raises(errors.PeerscopeError):
+        topics.fit(["the and of"], 2)
+    with pytest.raises(errors.PeerscopeError):
+        topics.fit(bow, 2, method="lsa")
+    empty_doc = topics.fit(["sleep tired night"] * 5 + ["!!!"], 2, "nmf", min_df=1, max_df=1.0)
+    assert empty_doc.dominant_topics()[-1] == -1 and np.isnan(empty_doc.doc_topic[-1]).all()
+
+
+def _shuffled_words_npmi(bow, k, method, seed):
+    """NPMI (on the real documents) of a model fitted on the same documents with words shuffled."""
+    sequences = list(bow.texts())
+    lengths = np.array([len(t) for t in sequences])
+    flat = np.concatenate([np.asarray(t, dtype=object) for t in sequences if t])
+    np.random.default_rng(seed).shuffle(flat)
+    shuffled = [" ".join(words) for words in np.split(flat, np.cumsum(lengths)[:-1])]
+    baseline = topics.fit(shuffled, k, method, seed=seed, min_df=1, max_df=1.0, stopwords="none",
+                          forum_stopwords=False, min_length=1, normalise=False)
+    assert set(baseline.vocabulary["term"]) <= set(bow.terms)
+    return baseline.coherence("c_npmi", reference=bow, max_documents=3000).value
+
+
+def _real_corpus(frame):
+    n = len(frame)
+    posts = pd.DataFrame({"post_id": frame["post_id"].tolist(), "thread_id": frame["post_id"].tolist(),
+                          "parent_id": [None] * n, "author_id": frame["author_id"].tolist(),
+                          "created_at": frame["created_at"].tolist(), "text": frame["text"].tolist()})
+    return Corpus.from_frames(posts, name="real")
+
+
+@pytest.mark.shared_data
+def test_real_forums_fit_with_npmi_above_shuffled_words(shared_data):
+    records = pd.DataFrame(json.loads((shared_data / "forum-agingcare-caregivers" / "ac.json").read_text()))
+    body = records["body"].map(lambda b: "\n".join(b) if isinstance(b, list) else b)
+    keep = (records["date"] != "") & (body.str.strip() != "")
+    agingcare = pd.DataFrame({"post_id": [str(i) for i in range(int(keep.sum()))],
+                              "author_id": records.loc[keep, "user_name"].tolist(),
+                              "created_at": pd.to_datetime(records.loc[keep, "date"].tolist(), utc=True),
+                              "text": body[keep].tolist()})
+    reddit = pd.read_csv(shared_data / "reddit-mh-comments" / "reddit_post_comments.csv", dtype=str,
+                         keep_default_na=False)
+    reddit = pd.DataFrame({"post_id": reddit["comment_id"], "author_id": reddit["author"],
+                           "created_at": pd.to_datetime(reddit["created_utc"].astype(float), unit="s", utc=True),
+                           "text": reddit["body"]})
+    for name, frame in (("agingcare", agingcare), ("reddit", reddit)):
+        bow = topics.bag_of_words(_real_corpus(frame))
+        lda = topics.fit(bow, 10, seed=1, workers=1, passes=1)
+        lda_npmi, lda_umass = lda.coherence("c_npmi", max_documents=3000), lda.coherence("u_mass")
+        assert np.isfinite(lda_npmi.value) and np.isfinite(lda_umass.value)
+        # NPMI above a shuffled-words model of the same method.  (A 2-pass LDA on ~4k
+        # posts does not beat its shuffled baseline: its shuffled topics are lists of
+        # frequent words, which NPMI scores near 0; see the topics docs.)
+        nmf = topics.fit(bow, 10, "nmf", seed=1)
+        npmi = nmf.coherence("c_npmi", max_documents=3000)
+        baseline = _shuffled_words_npmi(bow, 10, "nmf", seed=1)
+        assert npmi.value > baseline + 0.05, (name, npmi.value, baseline)
+        print(f"\n{name}: {len(bow)} posts, {len(bow.vocabulary)} terms; LDA NPMI {lda_npmi.value:.3f} "
+              f"u_mass {lda_umass.value:.2f}; NMF NPMI {npmi.value:.3f} (shuffled words {baseline:.3f}), "
+              f"diversity {nmf.diversity():.2f}")
+        print(nmf.summary(8)[["topic", "terms"]].to_string(index=False))
