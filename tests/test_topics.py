@@ -63,11 +63,12 @@ def test_super_user_preference_has_the_planted_direction(planted, models, method
     assert table.attrs["n_group_posts"] > 100 and table.attrs["excluded"]["no_terms"] == 0
     planted_of = table["topic"].map(mapping)
     preferred = planted_of.isin(truth.preferred_topics).to_numpy()
-    # the planted direction: every preferred topic over-represented among super-users
-    # (the interval of the weakest one, odds ratio 1.4 in the planted labels
-    # themselves, may reach below 1 once LDA's assignment noise is added)
-    assert (table.loc[preferred, "odds_ratio"] > 1).all()
-    assert (table.loc[preferred, "ci_low"] > 1).sum() >= 2
+    # the planted direction: preferred topics over-represented among super-users.
+    # In the planted labels the weakest preference (topic 0) has odds ratio 1.4;
+    # NMF (dominant-topic agreement ~0.98) keeps it, LDA's noisier assignment
+    # (~0.9) may not, so for LDA two of the three must show it with CI above 1.
+    over = table.loc[preferred, "ci_low"] > 1
+    assert over.all() if method == "nmf" else over.sum() >= 2
     assert (table.loc[~preferred, "odds_ratio"] < 1).mean() >= 0.8
     # the same comparison with the group given per post (posts with a known author)
     known = model.docs[model.docs["author_id"].notna()]
