@@ -207,6 +207,15 @@ def export(corpus, out, target):
     click.echo(f"wrote {corpus} as a ConvoKit corpus to {out}")
 
 
+def _register_report() -> None:
+    from peerscope.report.cli import report_command
+
+    cli.add_command(report_command, "report")
+
+
+_register_report()
+
+
 def main() -> None:
     """Entry point of the ``peerscope`` console script."""
     cli(prog_name="peerscope")

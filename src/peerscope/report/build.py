@@ -1,0 +1,485 @@
+"""From a corpus to the tables, figures and methods paragraph of a paper.
+
+:func:`build` runs every metric the corpus can support (what it can is
+decided by :func:`peerscope.describe.describe`), turns the results into
+tables (:mod:`peerscope.report.tables`) and figures
+(:mod:`peerscope.report.figures`), suppresses small cells
+(:mod:`peerscope.report.suppression`) and writes the methods paragraph
+(:mod:`peerscope.report.methods`) from the parameters actually used.  A
+section the corpus cannot support is left out with its reason ("not
+computed: ..."), never filled with placeholders.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from peerscope import __version__
+from peerscope import describe as describe_module
+from peerscope import engagement as engagement_metrics
+from peerscope import participation as participation_metrics
+from peerscope import reciprocity as reciprocity_metrics
+from peerscope.errors import PeerscopeError
+from peerscope.report import figures as figure_makers
+from peerscope.report import tables as table_makers
+from peerscope.report.suppression import suppress
+from peerscope.superusers import ContentShare, MinPosts, SuperUserRule, TopShare
+
+
+class ReportError(PeerscopeError):
+    """A report cannot be made with the options given (bad rule, timezone, format, empty corpus)."""
+
+
+#: Sections of a report, in order: title -> (tables, figures) that belong to it.
+SECTIONS = {
+    "Corpus": (["overview", "measurability"], []),
+    "Participation": (["participation", "bands", "fits", "super_user_ids"],
+                      ["lorenz", "rank_frequency", "bands"]),
+    "Engagement": (["engagement", "ladder_levels"], ["time_of_day", "survival", "ladder_monthly"]),
+    "Reciprocity and responsiveness": (["reciprocity", "responsiveness"], ["give_receive"]),
+    "Forms of support and pathways": (["forms_over_tenure", "form_combinations", "use_patterns",
+                                       "first_forms", "pathways", "active_passive"],
+                                      ["forms_over_tenure"]),
+    "Newsletters": (["newsletters"], []),
+    "Topics": (["topics", "topics_by_super_users", "topic_quotes"], []),
+    "Support types": (["support"], []),
+}
+
+#: Stages shown by the progress display.
+STAGES = ("describe", "participation", "engagement", "reciprocity", "pluralism", "newsletters",
+          "topics and support", "figures", "suppression and methods")
+
+
+def parse_super_users(spec) -> SuperUserRule:
+    """A super-user rule from ``top:SHARE``, ``share:SHARE`` or ``min:POSTS`` (or a rule, unchanged).
+
+    Examples
+    --------
+    >>> parse_super_users("top:0.01")
+    TopShare(share=0.01)
+    >>> parse_super_users("min:100")
+    MinPosts(posts=100)
+    """
+    if isinstance(spec, SuperUserRule):
+        return spec
+    kind, _, value = str(spec).partition(":")
+    makers = {"top": (TopShare, float), "share": (ContentShare, float), "min": (MinPosts, int)}
+    if kind not in makers or not value:
+        raise ReportError(f"super-user rule {spec!r}: use top:SHARE (e.g. top:0.01), share:SHARE "
+                          "(e.g. share:0.5) or min:POSTS (e.g. min:100)")
+    rule, convert = makers[kind]
+    try:
+        number = convert(value)
+        if kind != "min" and not 0 < number <= 1:
+            raise ValueError("a share must lie in (0, 1]")
+        return rule(number)
+    except ValueError as exc:
+        raise ReportError(f"super-user rule {spec!r}: {exc}") from None
+
+
+def check_timezone(timezone: str) -> str:
+    """``timezone`` if it is a known IANA name, else :class:`ReportError`."""
+    try:
+        zoneinfo.ZoneInfo(timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ReportError(f"unknown timezone {timezone!r} (use an IANA name such as "
+                          f"Europe/London): {exc}") from None
+    return timezone
+
+
+@dataclass(eq=False)
+class Report:
+    """The tables, figures and methods of one corpus (see :func:`build`).
+
+    Attributes
+    ----------
+    tables : dict of str -> DataFrame
+        Published tables (small cells suppressed), indexed by a row key.
+    figures : dict of str -> matplotlib.figure.Figure
+        Empty when matplotlib is missing or figures were not asked for.
+    methods : str
+        The methods paragraph and references, ready to paste.
+    titles, notes : dict
+        Caption of each table and figure; per table what was and was not
+        measured, and why.
+    not_computed : list of str
+        Sections and figures left out, each with its reason.
+    suppression : DataFrame
+        One row per suppressed cell (``table, row, column, rule, because``).
+    parameters : dict
+        Everything that made the report.
+    results : dict
+        The metric results behind the tables (unsuppressed: for the analyst,
+        not for publication).
+    """
+
+    tables: dict
+    figures: dict
+    methods: str
+    titles: dict
+    notes: dict
+    not_computed: list
+    suppression: pd.DataFrame
+    parameters: dict
+    results: dict = field(repr=False)
+
+    def headline(self) -> dict:
+        """The three headline numbers as published: lurker share, super-user share, Gini."""
+        table = self.tables["participation"]
+        gini = "gini_members" if table.at["gini_members", "value"] is not None else "gini_posters"
+        return {"lurker_share": table.at["lurker_share", "value"],
+                "super_user_share": table.at["super_user_share", "value"],
+                gini: table.at[gini, "value"]}
+
+    def summary_line(self, where: str | None = None) -> str:
+        """One line: where the report is and the three headline numbers."""
+        parts = []
+        for name, value in self.headline().items():
+            shown = value if isinstance(value, str) else (
+                "n/a" if value is None else f"{value:.1%}" if "share" in name else f"{value:.3f}")
+            label = {"lurker_share": "lurkers", "super_user_share": "super-users' share of posts",
+                     "gini_members": "Gini (members)", "gini_posters": "Gini (posters)"}[name]
+            parts.append(f"{label} {shown}")
+        prefix = f"report written to {where}" if where else "report"
+        return f"{prefix}: " + "; ".join(parts)
+
+    def write(self, out, formats=("md", "csv", "tex"), figure_formats=("png",)) -> Path:
+        """Write the report to folder ``out`` (see :func:`peerscope.report.render.write`)."""
+        from peerscope.report.render import write
+
+        return write(self, out, formats=formats, figure_formats=figure_formats)
+
+
+class _Progress:
+    """A tqdm bar over the stages (silent when ``enabled`` is False)."""
+
+    def __init__(self, enabled: bool):
+        self.bar = None
+        self.started = False
+        if enabled:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=len(STAGES), desc="report", unit="stage", leave=False)
+
+    def stage(self, name: str) -> None:
+        if self.bar is not None:
+            if self.started:
+                self.bar.update(1)
+            self.started = True
+            self.bar.set_description(f"report: {name}")
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.update(self.bar.total - self.bar.n)
+            self.bar.close()
+
+
+def build(corpus, *, start=None, end=None, super_users="top:0.01", timezone: str = "UTC",
+          min_cell: int = 5, withdrawal: str = "90D", replicates: int = 1000,
+          random_state: int | None = 0, topics=None, support=None, include_ids: bool = False,
+          include_quotes: bool = False, figures: bool = True, progress: bool = False) -> Report:
+    """Compute the tables, figures and methods paragraph of a paper from ``corpus``.
+
+    Parameters
+    ----------
+    corpus : peerscope.Corpus
+        Any corpus (pandas or Dask engine).
+    start, end : time-like, optional
+        Analysis window ``[start, end)`` (naive times are UTC).
+    super_users : str or SuperUserRule
+        ``"top:0.01"`` (default: top 1% of posters), ``"share:0.5"``,
+        ``"min:100"``, or a rule object from :mod:`peerscope.superusers`.
+    timezone : str
+        IANA timezone of the hour-of-day x weekday profile.
+    min_cell : int
+        K of small-cell suppression: counts of 1 .. K-1 people are hidden.
+    withdrawal : str
+        A poster has withdrawn after this long without a post (pandas
+        Timedelta string).
+    replicates, random_state
+        Bootstrap of the Gini intervals.
+    topics : peerscope.topics.TopicModel, optional
+        A fitted topic model of the corpus; adds the topic tables.
+    support : DataFrame or result with ``to_frame()``, optional
+        Support-type prevalence; published as given.
+    include_ids, include_quotes : bool
+        Put super-users' member ids / the most typical post of each topic
+        in the report (off by default: reports carry no ids or post text).
+    figures : bool
+        Draw figures (needs matplotlib; without it the report notes why
+        there are none).
+    progress : bool
+        Show a progress bar over the stages.
+
+    Returns
+    -------
+    Report
+
+    Examples
+    --------
+    >>> from peerscope import synth                         # doctest: +SKIP
+    >>> from peerscope.report import build                  # doctest: +SKIP
+    >>> corpus, truth = synth.generate(20_000, seed=1)      # doctest: +SKIP
+    >>> report = build(corpus)                              # doctest: +SKIP
+    >>> report.tables["participation"].loc["lurker_share", "value"]  # doctest: +SKIP
+    0.6
+    >>> report.write("report")                              # doctest: +SKIP
+    """
+    rule = parse_super_users(super_users)
+    timezone = check_timezone(timezone)
+    if int(min_cell) < 1:
+        raise ReportError(f"min_cell must be at least 1, not {min_cell}")
+    min_cell = int(min_cell)
+    try:
+        withdrawal = pd.Timedelta(withdrawal)
+    except ValueError as exc:
+        raise ReportError(f"withdrawal {withdrawal!r} is not a duration: {exc}") from None
+    window = corpus.time_window.narrow(start, end)
+    start, end = window.start, window.end
+    bar = _Progress(progress)
+    built: dict = {}
+    not_computed: list = []
+    results: dict = {}
+
+    def add(table):
+        built[table.name] = table
+
+    bar.stage("describe")
+    description = describe_module.describe(corpus.window(start, end))
+    results["description"] = description
+    if not description.rows["posts"]:
+        raise ReportError(f"corpus {corpus.name!r} has no posts in the window "
+                          f"[{start or 'open'}, {end or 'open'}): nothing to report")
+    add(table_makers.overview(description, window, corpus.manifest))
+    add(table_makers.measurability(description))
+
+    bar.stage("participation")
+    summary = participation_metrics.summary(corpus, start, end, super_users=rule,
+                                            replicates=replicates, random_state=random_state)
+    activity = participation_metrics.activity(corpus, start, end)
+    results.update(participation=summary, activity=activity)
+    add(table_makers.participation(summary, description))
+    add(table_makers.bands(summary))
+    add(table_makers.fits(summary))
+    add(table_makers.ladder_levels(activity, participation_metrics.LADDER))
+    if include_ids:
+        ids = pd.DataFrame({"member_id": list(summary.super_users.member_ids)},
+                           index=pd.Index(range(1, len(summary.super_users.member_ids) + 1), name="rank"))
+        add(table_makers.Table("super_user_ids", "Super-users (member ids, by rank)", ids,
+                               notes=["Included on request (include_ids); ids as in the corpus."]))
+
+    bar.stage("engagement")
+    results["delurking"] = engagement_metrics.delurking(corpus, start, end)
+    results["ladder"] = engagement_metrics.ladder_by_month(corpus, start, end)
+    results["frequency"] = engagement_metrics.frequency(corpus, start, end)
+    results["survival"] = engagement_metrics.survival(corpus, start, end, withdrawal=withdrawal)
+    results["time_profile"] = engagement_metrics.time_profile(corpus, start, end, timezone=timezone)
+    add(table_makers.engagement(results["delurking"], results["ladder"], results["frequency"],
+                                results["survival"], description))
+
+    bar.stage("reciprocity")
+    if description.can("reciprocity") or description.can("responsiveness"):
+        results["reciprocity"] = reciprocity_metrics.summary(corpus, start, end)
+    if description.can("reciprocity"):
+        add(table_makers.reciprocity(results["reciprocity"], description))
+    else:
+        not_computed.append(_reason(description, "reciprocity"))
+    if description.can("responsiveness"):
+        add(table_makers.responsiveness(results["reciprocity"], description))
+    else:
+        not_computed.append(_reason(description, "responsiveness"))
+
+    bar.stage("pluralism")
+    _pluralism(corpus, description, window, results, add, not_computed)
+    bar.stage("newsletters")
+    _newsletters(corpus, description, window, results, add, not_computed)
+
+    bar.stage("topics and support")
+    if topics is not None:
+        _topics(corpus, topics, summary, include_quotes, results, add)
+    else:
+        not_computed.append("topics: not computed (no topic model given; fit one with "
+                            "peerscope.topics.fit and pass it as topics=)")
+    if support is not None:
+        results["support"] = support
+        add(table_makers.support(support))
+    else:
+        not_computed.append("support types: not computed (no support-type result given)")
+
+    bar.stage("figures")
+    footer = _footer(corpus, window, rule, min_cell)
+    drawn, titles = {}, {}
+    if figures:
+        drawn, figure_titles = _figures(results, description, rule, timezone, min_cell, footer,
+                                        not_computed)
+        titles.update(figure_titles)
+    else:
+        not_computed.append("figures: not drawn (figures=False)")
+
+    bar.stage("suppression and methods")
+    published, log = suppress({n: t.frame for n, t in built.items()},
+                              {n: t.protection for n, t in built.items()}, min_cell)
+    parameters = {
+        "peerscope_version": __version__, "corpus": corpus.name,
+        "start": None if start is None else start.isoformat(),
+        "end": None if end is None else end.isoformat(),
+        "super_users": rule.describe(), "timezone": timezone, "min_cell": min_cell,
+        "withdrawal": str(withdrawal), "gini_replicates": replicates, "random_state": random_state,
+        "include_ids": include_ids, "include_quotes": include_quotes,
+        "pseudonymised": bool(corpus.manifest.get("provenance", {}).get("parameters", {})
+                              .get("pseudonymised", False)),
+    }
+    from peerscope.report.methods import methods_text
+
+    methods = methods_text(results, parameters, built, log, drawn, not_computed)
+    titles.update({n: t.title for n, t in built.items()})
+    bar.close()
+    return Report(tables=published, figures=drawn, methods=methods, titles=titles,
+                  notes={n: list(t.notes) for n, t in built.items()}, not_computed=not_computed,
+                  suppression=log, parameters=parameters, results=results)
+
+
+def _reason(description, measure: str, section: str | None = None) -> str:
+    reason = next(c.reason for c in description.capabilities if c.measure == measure)
+    return f"{section or measure}: not computed ({reason})"
+
+
+def _pluralism(corpus, description, window, results, add, not_computed) -> None:
+    """Forms in use, the Side by Side curve, combinations, pathways, active/passive use."""
+    try:
+        from peerscope import pluralism
+    except ImportError:
+        not_computed.append("forms and pathways: not computed (peerscope.pluralism is not installed)")
+        return
+    if not description.can("pluralistic use"):
+        not_computed.append(_reason(description, "pluralistic use", "forms and pathways"))
+        return
+    uses = pluralism.forms_in_use(corpus, start=window.start, end=window.end)
+    results["forms_in_use"] = uses
+    results["forms_over_tenure"] = pluralism.forms_over_tenure(uses)
+    results["combinations"] = pluralism.combinations(uses)
+    results["pathways"] = pluralism.pathways(uses)
+    results["active_passive"] = pluralism.active_passive(uses)
+    add(table_makers.forms_over_tenure(results["forms_over_tenure"], pluralism.FORMS))
+    for table in table_makers.combinations(results["combinations"]):
+        add(table)
+    for table in table_makers.pathways(results["pathways"]):
+        add(table)
+    add(table_makers.active_passive(results["active_passive"]))
+
+
+def _newsletters(corpus, description, window, results, add, not_computed) -> None:
+    try:
+        from peerscope import newsletters
+    except ImportError:
+        not_computed.append("newsletters: not computed (peerscope.newsletters is not installed)")
+        return
+    if not description.can("newsletters"):
+        not_computed.append(_reason(description, "newsletters"))
+        return
+    results["newsletters"] = newsletters.summary(corpus, start=window.start, end=window.end,
+                                                 uses=results.get("forms_in_use"))
+    add(table_makers.newsletters(results["newsletters"]))
+
+
+def _topics(corpus, model, summary, include_quotes: bool, results, add) -> None:
+    from peerscope.topics import compare_groups
+
+    results["topics"] = model
+    add(table_makers.topics(model))
+    group = set(summary.super_users.member_ids)
+    if group:
+        comparison = compare_groups(model, group, group_name="super-users", other_name="other posters")
+        results["topics_by_super_users"] = comparison
+        add(table_makers.topics_by_group(comparison, len(group)))
+    if include_quotes:
+        dominant = model.dominant_topics()
+        shares = np.nan_to_num(model.doc_topic, nan=-1.0)
+        rows = {}
+        posts = corpus.posts(columns=["post_id", "text"])
+        from peerscope import engine
+
+        text = engine.collect(posts).set_index("post_id")["text"]
+        for topic in range(model.k):
+            candidates = np.flatnonzero(dominant == topic)
+            if len(candidates):
+                best = candidates[np.argmax(shares[candidates, topic])]
+                post_id = model.docs["post_id"].iloc[best]
+                quote = str(text.get(post_id, ""))[:240]
+                rows[topic] = {"label": model.topic_names()[topic], "post_id": post_id, "quote": quote}
+        frame = pd.DataFrame.from_dict(rows, orient="index")
+        frame.index.name = "topic"
+        add(table_makers.Table("topic_quotes", "The most typical post of each topic (first 240 characters)",
+                               frame, notes=["Included on request (include_quotes)."]))
+
+
+def _footer(corpus, window, rule, min_cell: int) -> str:
+    span = (f"{window.start:%Y-%m-%d}" if window.start is not None else "start") + " to " + (
+        f"{window.end:%Y-%m-%d}" if window.end is not None else "end")
+    return (f"{corpus.name}; {span}; super-users {rule!r}; "
+            f"cells < {min_cell} people not shown; peerscope {__version__}")
+
+
+def _figures(results, description, rule, timezone, min_cell, footer, not_computed):
+    """Draw every figure the results allow; (figures, titles)."""
+    try:
+        figure_makers.require_matplotlib()
+    except figure_makers.MissingDependencyError as error:
+        not_computed.append(f"figures: not drawn ({error})")
+        return {}, {}
+    summary = results["participation"]
+    activity = results["activity"]
+    makers = {
+        "lorenz": ("Lorenz curve of posts per person",
+                   lambda: figure_makers.lorenz(summary, footer)),
+        "rank_frequency": ("Rank-frequency of posts per poster with Zipf and power-law fits",
+                           lambda: figure_makers.rank_frequency(
+                               activity.loc[activity["posts"] > 0, "posts"].to_numpy(), summary, footer)),
+        "bands": ("Participation bands next to van Mierlo 2014",
+                  lambda: figure_makers.bands(summary, table_makers.VAN_MIERLO_BANDS, footer)),
+        "time_of_day": (f"Posts by hour and weekday ({timezone})",
+                        lambda: figure_makers.time_heatmap(results["time_profile"],
+                                                           f"{footer}; timezone {timezone}")
+                        if description.can("time of day") else None),
+        "survival": ("Kaplan-Meier survival of posters' tenure",
+                     lambda: figure_makers.survival(results["survival"], min_cell, footer)),
+        "ladder_monthly": ("Members by participation ladder level per month",
+                           lambda: figure_makers.ladder_monthly(results["ladder"],
+                                                                participation_metrics.LADDER,
+                                                                min_cell, footer)),
+        "give_receive": ("Replies given and received per member, by role",
+                         lambda: figure_makers.give_receive(results["reciprocity"].balance, footer)
+                         if description.can("reciprocity") else None),
+        "forms_over_tenure": ("Forms of peer support in use over tenure",
+                              lambda: _forms_figure(results, min_cell, footer)),
+    }
+    drawn, titles = {}, {}
+    for name, (title, make) in makers.items():
+        figure = make()
+        if figure is None:
+            not_computed.append(f"figure {name}: not drawn ({_why_not_drawn(name, description)})")
+            continue
+        drawn[name], titles[name] = figure, title
+    return drawn, titles
+
+
+def _forms_figure(results, min_cell, footer):
+    if "forms_over_tenure" not in results:
+        return None
+    from peerscope import pluralism
+
+    return figure_makers.forms_over_tenure(results["forms_over_tenure"], pluralism.FORMS,
+                                           table_makers.SIDE_BY_SIDE_FORMS, min_cell, footer)
+
+
+def _why_not_drawn(name: str, description) -> str:
+    measure = {"time_of_day": "time of day", "give_receive": "reciprocity",
+               "forms_over_tenure": "pluralistic use", "bands": "lurkers"}.get(name)
+    if measure is not None and not description.can(measure):
+        return next(c.reason for c in description.capabilities if c.measure == measure)
+    return "no data to draw, or every point rests on fewer people than the small-cell threshold"

@@ -1,0 +1,308 @@
+"""The methods paragraph of a report, written from the parameters actually used.
+
+Nothing here is boilerplate: each sentence is produced only when its
+section was computed, states the definition the metric implements and the
+parameter values of this run (window, super-user rule, bootstrap, withdrawal
+window, timezone, small-cell threshold), and cites the source of the
+definition.  The reference list holds exactly the works cited.
+"""
+
+from __future__ import annotations
+
+import platform
+
+import numpy as np
+import pandas as pd
+
+from peerscope import __version__
+
+#: Every work a methods paragraph may cite, by key.
+REFERENCES = {
+    "nonnecke2000": "Nonnecke, B., & Preece, J. (2000). Lurker demographics: counting the silent. "
+                    "Proceedings of CHI 2000, 73-80.",
+    "nielsen2006": "Nielsen, J. (2006). Participation inequality: encouraging more users to "
+                   "contribute. Nielsen Norman Group.",
+    "vanmierlo2014": "van Mierlo, T. (2014). The 1% rule in four digital health social networks: "
+                     "an observational study. Journal of Medical Internet Research, 16(2), e33.",
+    "carron2016": "Carron-Arthur, B., Reynolds, J., Bennett, K., Bennett, A., & Griffiths, K. M. "
+                  "(2016). What's all the talk about? Topic modelling in a mental health Internet "
+                  "support group. BMC Psychiatry, 16, 367.",
+    "clauset2009": "Clauset, A., Shalizi, C. R., & Newman, M. E. J. (2009). Power-law "
+                   "distributions in empirical data. SIAM Review, 51(4), 661-703.",
+    "vanmierlo2015": "van Mierlo, T., Hyatt, D., & Ching, A. T. (2015). Mapping power law "
+                     "distributions in digital health social networks: methods, interpretations, "
+                     "and practical implications. Journal of Medical Internet Research, 17(6), e160.",
+    "kaplan1958": "Kaplan, E. L., & Meier, P. (1958). Nonparametric estimation from incomplete "
+                  "observations. Journal of the American Statistical Association, 53, 457-481.",
+    "goh2008": "Goh, K.-I., & Barabasi, A.-L. (2008). Burstiness and memory in complex systems. "
+               "EPL, 81, 48002.",
+    "bracke2008": "Bracke, P., Christiaens, W., & Verhaeghe, M. (2008). Self-esteem, self-efficacy, "
+                  "and the balance of peer support among persons with chronic mental health "
+                  "problems. Journal of Applied Social Psychology, 38(2), 436-459.",
+    "wang2012": "Wang, Y.-C., Kraut, R., & Levine, J. M. (2012). To stay or leave? The "
+                "relationship of emotional and informational support to commitment in online "
+                "health support groups. Proceedings of CSCW 2012, 833-842.",
+    "nowak2007": "Nowak, M. A., & Roch, S. (2007). Upstream reciprocity and the evolution of "
+                 "gratitude. Proceedings of the Royal Society B, 274, 605-610.",
+    "vanuden2008": "van Uden-Kraan, C. F., Drossaert, C. H. C., Taal, E., Seydel, E. R., & van de "
+                   "Laar, M. A. F. J. (2008). Self-reported differences in empowerment between "
+                   "lurkers and posters in online patient support groups. Journal of Medical "
+                   "Internet Research, 10(2), e18.",
+    "joglekar2018": "Joglekar, S., Sastry, N., Coulson, N. S., et al. (2018). How online communities "
+                    "of people with long-term conditions function and evolve: network analysis of "
+                    "the structure and dynamics of the Asthma UK and British Lung Foundation online "
+                    "communities. Journal of Medical Internet Research, 20(7), e238.",
+    "graham2014": "Graham, T., & Wright, S. (2014). Discursive equality and everyday talk online: "
+                  "the impact of 'superparticipants'. Journal of Computer-Mediated Communication, "
+                  "19(3), 625-642.",
+    "hundepool2012": "Hundepool, A., et al. (2012). Statistical Disclosure Control. Wiley.",
+    "blei2003": "Blei, D. M., Ng, A. Y., & Jordan, M. I. (2003). Latent Dirichlet allocation. "
+                "Journal of Machine Learning Research, 3, 993-1022.",
+}
+
+
+class _Text:
+    """Sentences and the references they cite."""
+
+    def __init__(self):
+        self.paragraphs: list[str] = []
+        self.cited: list[str] = []
+
+    def cite(self, *keys: str) -> str:
+        for key in keys:
+            if key not in self.cited:
+                self.cited.append(key)
+        return ""
+
+    def add(self, heading: str, *sentences: str) -> None:
+        text = " ".join(s for s in sentences if s)
+        self.paragraphs.append(f"**{heading}.** {text}")
+
+
+def _number(value) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:,}" if isinstance(value, (int, np.integer)) else f"{value:,.3g}"
+
+
+def methods_text(results: dict, parameters: dict, tables: dict, suppression: pd.DataFrame,
+                 figures: dict, not_computed: list) -> str:
+    """The methods paragraph (Markdown) for the results and parameters of one report."""
+    t = _Text()
+    description = results["description"]
+    s = results["participation"]
+    window = (f"from {parameters['start'] or 'the first record'} to "
+              f"{parameters['end'] or 'the last record'} (UTC, end excluded)")
+    t.add("Data",
+          f"We analysed the corpus '{parameters['corpus']}' {window}: "
+          f"{description.rows['posts']:,} posts ({description.opening_posts:,} opening posts, "
+          f"{description.replies:,} replies in {description.reply_structure} threads, times recorded "
+          f"to the {description.time_resolution})"
+          + (f", a roster of {description.members:,} members" if description.members is not None else
+             ", no member roster")
+          + (f", {description.rows['events']:,} activity events" if description.rows["events"] else "")
+          + (f" and {description.rows['newsletter_items']:,} newsletter items"
+             if description.rows["newsletter_items"] else "") + ".",
+          f"Accounts with role bot ({description.bots}) were left out of all counts of people; "
+          f"{s.posts_by_unknown_authors:,} posts by deleted, anonymous or unknown authors count in "
+          "post totals but as nobody's.")
+    pseudonymised = parameters["pseudonymised"]
+    t.add("Privacy",
+          ("Member ids were pseudonymised on import with a keyed hash (HMAC-SHA256 with a secret "
+           "salt that is not stored)." if pseudonymised else
+           "Member ids were not pseudonymised on import."),
+          ("The report lists super-users' member ids on request." if parameters["include_ids"] else
+           "No member id appears in the report.")
+          + (" Representative posts are quoted on request." if parameters["include_quotes"] else
+             " No post text is quoted."),
+          f"Counts of fewer than {parameters['min_cell']} people were suppressed (shown as "
+          f"'<{parameters['min_cell']}'), with complementary suppression so that no suppressed cell "
+          "can be recovered from totals, and shares derived from suppressed counts were hidden"
+          + t.cite("hundepool2012") + " (Hundepool et al. 2012); "
+          + _suppression_counts(suppression, parameters["min_cell"]) + ".",
+          f"The survival, ladder and forms-over-tenure figures leave out points resting on fewer "
+          f"than {parameters['min_cell']} people; the rank-frequency plot and the give/receive "
+          "scatter show one unlabelled point per poster or member.")
+    t.add("Participation", *_participation(t, s, parameters))
+    t.add("Engagement", *_engagement(t, results, parameters))
+    if "reciprocity" in results and ("reciprocity" in tables or "responsiveness" in tables):
+        t.add("Reciprocity", *_reciprocity(t, results["reciprocity"], tables))
+    if "forms_in_use" in results:
+        t.add("Forms of support", *_pluralism(results))
+    if "newsletters" in results:
+        t.add("Newsletters", *_newsletters(results["newsletters"]))
+    if "topics" in results:
+        t.add("Topics", *_topics(t, results))
+    if "support" in results:
+        t.add("Support types", "Support-type prevalence was computed separately and is reported as "
+              "given to the report.")
+    t.add("Software", _software(figures))
+    if not_computed:
+        t.add("Not computed", "; ".join(not_computed) + ".")
+    references = "\n".join(f"- {REFERENCES[key]}" for key in t.cited)
+    return "\n\n".join(t.paragraphs) + "\n\n**References**\n\n" + references + "\n"
+
+
+def _suppression_counts(log: pd.DataFrame, k: int) -> str:
+    if not len(log):
+        return f"no cell in this report counted 1 to {k - 1} people"
+    counts = log["rule"].value_counts()
+    return (f"{int(counts.get('primary', 0))} cell(s) were suppressed as small, "
+            f"{int(counts.get('complementary', 0))} as complements and "
+            f"{int(counts.get('derived', 0))} as derived from suppressed cells")
+
+
+def _participation(t: _Text, s, parameters) -> list[str]:
+    sentences = []
+    if s.members is not None:
+        basis = {"roster": "the member roster (members who had joined before the window's end and "
+                           "not left before its start)",
+                 "events": "the people with view, read or delivery events or posts in the window"}
+        sentences.append(
+            f"The population was {basis.get(s.population_basis, s.population_basis)}; lurkers were "
+            "members with no post in the window" + t.cite("nonnecke2000") + " (Nonnecke & Preece 2000).")
+    else:
+        sentences.append(f"Lurkers could not be counted: {s.lurker_reason}" + t.cite("nonnecke2000")
+                         + " (Nonnecke & Preece 2000).")
+    g = s.gini_members if s.gini_members.value is not None else s.gini_posters
+    sentences.append(
+        "Participation inequality was measured by the Gini coefficient of posts per person, over all "
+        "members (lurkers counted with 0 posts) and over posters only, with "
+        f"{g.confidence:.0%} percentile bootstrap intervals ({g.replicates:,} replicates, random seed "
+        f"{g.random_state}), the Lorenz curve, and the share of members' posts written by the top 1%, "
+        "5% and 10% of posters.")
+    t.cite("carron2016", "vanmierlo2014")
+    sentences.append(
+        f"Super-users were defined by the rule {parameters['super_users']} (Carron-Arthur et al. 2016; "
+        f"van Mierlo 2014); this selected {_people(len(s.super_users.member_ids), parameters)} "
+        f"super-user(s), with {_people(s.super_users.ties_at_cutoff, parameters)} poster(s) tied at the "
+        "cut-off.")
+    if s.band_shares is not None:
+        t.cite("nielsen2006")
+        sentences.append(
+            "For the 90-9-1 bands all members were ranked by posts and the top ceil(1%), the next up to "
+            "ceil(10%) and the remaining 90% were compared by their share of posts with van Mierlo's "
+            "(2014) 74.7%, 24.0% and 1.3% (Nielsen 2006).")
+    t.cite("vanuden2008", "joglekar2018", "graham2014")
+    sentences.append(
+        "The tables set published figures beside these: lurkers were 46% of the members of health "
+        "mailing lists (Nonnecke & Preece 2000) and 21% of surveyed members of patient forums (van "
+        "Uden-Kraan et al. 2008); the top 1% of users wrote 32% and 49% of posts in two health "
+        "communities (Joglekar et al. 2018), and 0.4% of users wrote 47% of posts in a large forum "
+        "(Graham & Wright 2014).")
+    t.cite("vanmierlo2015", "clauset2009")
+    sentences.append(
+        "The rank-frequency distribution of posts per poster was fitted by ordinary least squares of "
+        "log10 posts on log10 rank (Zipf; van Mierlo et al. 2015) and by a discrete power law fitted by "
+        "maximum likelihood with x_min chosen by the minimum Kolmogorov-Smirnov distance and at least "
+        f"{s.power_law.min_tail} posters in the tail (Clauset, Shalizi & Newman 2009).")
+    return sentences
+
+
+def _people(n: int, parameters) -> str:
+    k = parameters["min_cell"]
+    return f"<{k}" if 1 <= n < k else f"{n:,}"
+
+
+def _engagement(t: _Text, results, parameters) -> list[str]:
+    survival = results["survival"]
+    ladder = results["ladder"]
+    t.cite("kaplan1958", "goh2008")
+    days = survival.withdrawal / pd.Timedelta(days=1)
+    profile = results["time_profile"]
+    return [
+        "De-lurking was measured as the days from joining (or, without a join date, the first view, "
+        "read or delivery event) to the first post.",
+        "Each member's participation ladder level in a calendar month (UTC) was the highest rung "
+        "reached (none < read/receive < post < reply to others < initiate for others (a thread "
+        f"answered by at least {ladder.host_repliers} other people, or a newsletter contribution) < "
+        "moderate/facilitate); a member moved up when the level exceeded that of the previous month.",
+        "Posting frequency was measured as posts per active calendar week and its regularity as the "
+        "burstiness of the gaps between posts, B = (sigma - mu) / (sigma + mu) (Goh & Barabasi 2008).",
+        f"Tenure was the time from a poster's first to last post; a poster had withdrawn when no post "
+        f"followed the last for {days:g} days before the end of observation, otherwise the tenure was "
+        f"censored, and survival was estimated by Kaplan-Meier with Greenwood {survival.confidence:.0%} "
+        "intervals (Kaplan & Meier 1958).",
+        f"Hour-of-day and weekday profiles were computed in the {profile.timezone} timezone"
+        + (" (times were recorded to the day only, so hours are not meaningful)."
+           if profile.day_resolution else "."),
+    ]
+
+
+def _reciprocity(t: _Text, result, tables) -> list[str]:
+    p = result.parameters
+    t.cite("bracke2008", "nowak2007", "wang2012")
+    sentences = []
+    if "reciprocity" in tables:
+        sentences += [
+            "In the reply graph a directed edge runs from the author of a reply to the author of the "
+            f"post it answers (self-replies excluded; {result.reply_structure} threads); replies to "
+            "deleted or unknown authors were counted, not dropped.",
+            "Dyadic reciprocity is the share of distinct directed edges whose reverse edge exists (the "
+            "networkx definition).",
+            "For each member, replies given g and received c gave the balance (g - c) / (g + c) and the "
+            "roles giver, receiver, both and neither; members who both gave and received were balanced "
+            f"when 1/{p.get('balanced_ratio')} <= g / c <= {p.get('balanced_ratio')} (Bracke et al. 2008).",
+            "Generalised reciprocity (paying forward) is the share of members who, after first receiving "
+            "a reply, replied to someone who had not replied to them (Nowak & Roch 2007); serial "
+            f"reciprocity compares the share of posts giving support across {p.get('tenure_bins')} equal "
+            f"parts of each member's tenure (members with >= {p.get('min_posts')} posts).",
+        ]
+    if "responsiveness" in tables:
+        sentences.append(
+            "Responsiveness is the share of opening posts answered by someone else "
+            f"(responses: {p.get('responses')}), the quantiles of hours to the first response, and the "
+            "share of answered opening posters who posted in the thread again (Wang, Kraut & Levine 2012).")
+    return sentences
+
+
+def _pluralism(results) -> list[str]:
+    uses = results["forms_in_use"]
+    return [
+        "A member used a form of peer support (online, group, one to one, newsletter) in a period when "
+        "they posted, wrote a newsletter item, or had an event of that form whose kind is a use "
+        f"(active: {', '.join(uses.active_kinds)}; passive: {', '.join(uses.passive_kinds)}); periods "
+        f"were {'calendar months' if uses.freq == 'M' else uses.freq} in {uses.tz}.",
+        "The mean number of forms in use by periods since first use (members using none counted as 0) "
+        "is compared with the Side by Side evaluation (about 2.5, 2 and 1.5 forms at months 0, 5 and "
+        "11); combinations are exclusive sets of forms ever used, pathways the order of first use.",
+    ]
+
+
+def _newsletters(result) -> list[str]:
+    p = result.parameters
+    return [
+        "For each newsletter, cadence is the gaps in days between issues (mean, median, coefficient of "
+        "variation); contributors are members who wrote an item or have a contribute event; recipients "
+        f"are members with receive events matched to it ({p.get('recipient_match')}); the top "
+        f"{p.get('top')} contributors' share of member-written items measures concentration.",
+    ]
+
+
+def _topics(t: _Text, results) -> list[str]:
+    model = results["topics"]
+    sentences = []
+    if model.method == "lda":
+        t.cite("blei2003")
+        sentences.append(f"Topics were modelled by LDA (Blei, Ng & Jordan 2003) with k = {model.k}.")
+    else:
+        sentences.append(f"Topics were modelled by NMF with k = {model.k}.")
+    sentences.append(f"Fit parameters: {model.params}.")
+    if "topics_by_super_users" in results:
+        t.cite("carron2016")
+        sentences.append("Super-users' and other posters' posts were compared by the share dominated "
+                         "by each topic, with odds ratios, Woolf intervals and Holm-adjusted p-values "
+                         "(Carron-Arthur et al. 2016).")
+    return sentences
+
+
+def _software(figures: dict) -> str:
+    import scipy
+
+    versions = (f"peerscope {__version__} (Python {platform.python_version()}, pandas "
+                f"{pd.__version__}, NumPy {np.__version__}, SciPy {scipy.__version__}")
+    if figures:
+        import matplotlib
+
+        versions += f", matplotlib {matplotlib.__version__}"
+    return f"All numbers and figures were computed with {versions})."

@@ -1,0 +1,596 @@
+"""Paper tables from metric results: one function per table, numbers copied, never recomputed.
+
+Each function takes the result objects of the metric modules and returns a
+:class:`Table`: a DataFrame indexed by a machine-readable row key (so that
+``report.tables["participation"].loc["lurkers", "value"]`` is the number the
+Python API gives), the people-counting cells and additive relations that
+small-cell suppression needs (:mod:`peerscope.report.suppression`), and
+notes saying what the table could not measure and why (from
+:func:`peerscope.describe.describe`).
+
+Key-value tables have the columns ``label`` (what the number is, in words),
+``value`` and ``reference`` (a published figure to compare with, when one
+exists), plus ``ci_low``/``ci_high`` where an interval exists and ``detail``
+(parameters, reasons) where needed.  Shares are proportions (0-1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from peerscope.report.suppression import Protection
+
+#: van Mierlo (2014): share of posts by the 1% / 9% / 90% bands, four health forums.
+VAN_MIERLO_BANDS = {"superusers": 0.747, "contributors": 0.240, "lurkers": 0.013}
+#: Side by Side evaluation: mean forms of support in use by month since first use.
+SIDE_BY_SIDE_FORMS = {0: 2.5, 5: 2.0, 11: 1.5}
+#: Rows of the forms-over-tenure table (months since first use 0 .. this - 1).
+TENURE_ROWS = 25
+#: Pathways listed one by one; the rest are pooled in "other pathways".
+TOP_PATHWAYS = 12
+
+
+@dataclass
+class Table:
+    """One published table: its frame, what it protects, and what it could not measure.
+
+    Attributes
+    ----------
+    name : str
+        File stem and key in ``Report.tables``.
+    title : str
+        Caption.
+    frame : DataFrame
+        Indexed by a row key.
+    protection : Protection
+        People-counting cells and relations (small-cell suppression).
+    notes : list of str
+        What was and was not measured, and why; parameters.
+    """
+
+    name: str
+    title: str
+    frame: pd.DataFrame
+    protection: Protection = field(default_factory=Protection)
+    notes: list = field(default_factory=list)
+
+
+class _Rows:
+    """Builder of a key-value table (label, value, reference, ...)."""
+
+    def __init__(self, index_name: str = "measure"):
+        self.rows: dict = {}
+        self.index_name = index_name
+        self.protection = Protection()
+
+    def add(self, key: str, label: str, value, *, reference: str = "", detail: str = "",
+            ci: tuple | None = None, people: bool = False, share_of: str | None = None) -> None:
+        """Add a row; ``people`` marks a count of people, ``share_of`` a share of the row ``share_of``."""
+        value = _plain(value)
+        row = {"label": label, "value": value, "reference": reference, "detail": detail}
+        if ci is not None:
+            row["ci_low"], row["ci_high"] = _plain(ci[0]), _plain(ci[1])
+        self.rows[key] = row
+        if people:
+            self.protection.count(key, "value")
+        if share_of is not None:
+            self.protection.share((key, "value"), (share_of, "value"))
+
+    def frame(self) -> pd.DataFrame:
+        columns = [c for c in ("label", "value", "ci_low", "ci_high", "reference", "detail")
+                   if any(c in row for row in self.rows.values())]
+        index = pd.Index(list(self.rows), name=self.index_name)
+        # object columns keep Python ints as ints (a float column would show 2500 as 2500.0)
+        frame = pd.DataFrame({c: pd.Series([row.get(c) for row in self.rows.values()], index=index,
+                                           dtype=object) for c in columns})
+        for column in ("reference", "detail"):
+            if column in frame and not frame[column].astype(bool).any():
+                frame = frame.drop(columns=column)
+        return frame
+
+
+def _plain(value):
+    """Python int/float/str/None for a table cell (numpy scalars unwrapped)."""
+    if value is None:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return int(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return None if np.isnan(value) else float(value)
+    return value
+
+
+def capability_notes(description, *measures: str) -> list[str]:
+    """"Measured: ..." / "Not measured: ..." lines for the named capabilities of a corpus."""
+    notes = []
+    for capability in description.capabilities:
+        if capability.measure in measures:
+            verdict = "Measured" if capability.possible else "Not measured"
+            notes.append(f"{verdict}: {capability.measure} ({capability.reason}).")
+    return notes
+
+
+# ---------------------------------------------------------------------------
+# Corpus
+# ---------------------------------------------------------------------------
+
+def overview(description, window, manifest: dict) -> Table:
+    """Corpus overview: rows, time span, people, structure, and what can be measured."""
+    rows = _Rows("item")
+    d = description
+    rows.add("corpus", "Corpus", d.name)
+    provenance = manifest.get("provenance", {})
+    rows.add("source_format", "Source format (loader)",
+             f"{provenance.get('source_format', 'unknown')} ({provenance.get('loader', 'unknown')})")
+    rows.add("window", "Analysis window [start, end), UTC",
+             f"{_time(window.start) or 'open'} to {_time(window.end) or 'open'}")
+    rows.add("first_post", "First post (UTC)", _time(d.first_post))
+    rows.add("last_post", "Last post (UTC)", _time(d.last_post))
+    for table, n in d.rows.items():
+        rows.add(f"rows_{table}", f"Rows: {table}", n)
+    rows.add("opening_posts", "Opening posts", d.opening_posts)
+    rows.add("replies", "Replies", d.replies)
+    rows.add("reply_structure", "Reply structure", d.reply_structure)
+    rows.add("time_resolution", "Times recorded to the", d.time_resolution)
+    rows.add("posters", "Posters (people with a known id)", d.posters, people=True)
+    rows.add("members", "Members on the roster", d.members if d.members is not None else "no roster",
+             people=d.members is not None)
+    rows.add("bots", "Bot accounts", d.bots)
+    rows.add("posts_by_unknown_authors", "Posts by unknown, deleted or anonymous authors",
+             d.posts_by_unknown_authors)
+    for form, n in d.forms.items():
+        rows.add(f"form_{form}", f"Records of form: {form}", n)
+    if d.newsletters:
+        rows.add("newsletters", "Newsletters (issues)", f"{d.newsletters} ({d.newsletter_issues})")
+    for table, n in d.quarantined.items():
+        rows.add(f"quarantined_{table}", f"Rows quarantined on import: {table}", n)
+    accounting = manifest.get("accounting", {})
+    for table, account in accounting.items():
+        if account.get("rows_skipped"):
+            reasons = "; ".join(f"{r}: {n:,}" for r, n in account.get("skipped_reasons", {}).items())
+            rows.add(f"skipped_{table}", f"Rows skipped on import: {table}", account["rows_skipped"],
+                     detail=reasons)
+    frame = rows.frame()
+    notes = ["Counts of posts, replies and records are not counts of people and are not suppressed."]
+    return Table("overview", "Corpus overview", frame, rows.protection, notes)
+
+
+def measurability(description) -> Table:
+    """What the corpus can and cannot measure, and why (from ``describe()``)."""
+    frame = pd.DataFrame(
+        {"measurable": ["yes" if c.possible else "no" for c in description.capabilities],
+         "reason": [c.reason for c in description.capabilities]},
+        index=pd.Index([c.measure for c in description.capabilities], name="measure"))
+    return Table("measurability", "What this corpus can and cannot measure", frame,
+                 notes=["From peerscope.describe: a measure is possible only when the data hold "
+                        "what it needs (e.g. lurkers need a member roster or read/delivery events)."])
+
+
+def _time(value) -> str | None:
+    if value is None or pd.isna(value):
+        return None
+    return pd.Timestamp(value).strftime("%Y-%m-%d %H:%M")
+
+
+# ---------------------------------------------------------------------------
+# Participation
+# ---------------------------------------------------------------------------
+
+def participation(summary, description) -> Table:
+    """Members, posters, lurkers, one-time posters, Gini, top shares and super-users."""
+    s = summary
+    rows = _Rows()
+    rows.add("posts_total", "Posts in the window", s.posts_total)
+    rows.add("posts_by_members", "Posts by members (persons)", s.posts_by_members)
+    rows.add("posts_by_unknown_authors", "Posts by unknown, deleted or anonymous authors",
+             s.posts_by_unknown_authors)
+    rows.add("posts_by_bots", "Posts by bots (left out)" if not s.include_bots else "Posts by bots",
+             s.posts_by_bots)
+    rows.add("members", "Members (population of the window)", s.members, people=True,
+             detail=s.population_basis and f"basis: {s.population_basis}" or (s.lurker_reason or ""))
+    rows.add("posters", "Posters (>= 1 post)", s.posters, people=True)
+    rows.add("lurkers", "Lurkers (0 posts in the window)", s.lurkers, people=True,
+             detail=s.lurker_reason or "", reference="Nonnecke & Preece 2000: 46% (health lists)")
+    rows.add("lurker_share", "Lurker share of members", s.lurker_share, share_of="members",
+             detail=s.lurker_reason or "", reference="van Uden-Kraan et al. 2008: 21%")
+    rows.add("one_time_posters", "One-time posters (exactly 1 post)", s.one_time_posters, people=True)
+    rows.add("one_time_poster_share", "One-time posters' share of posters",
+             s.one_time_posters / s.posters if s.posters else None, share_of="posters")
+    for result in (s.gini_members, s.gini_posters):
+        rows.add(f"gini_{result.basis}", f"Gini of posts per person, over {result.basis}", result.value,
+                 ci=(result.ci_low, result.ci_high),
+                 detail=result.reason or (f"{result.confidence:.0%} percentile bootstrap, "
+                                          f"{result.replicates} replicates, seed {result.random_state}, "
+                                          f"n = {result.n:,}"))
+    references = {0.01: "Joglekar 2018: 32% and 49%"}
+    for share, value in s.top_shares.items():
+        rows.add(f"top_{share:g}_share", f"Share of members' posts by the top {share:.0%} of posters",
+                 value, reference=references.get(share, ""))
+    selection = s.super_users
+    rows.add("super_user_rule", "Super-user rule", str(s.super_user_rule.__class__.__name__),
+             detail=selection.rule)
+    rows.add("super_users", "Super-users", len(selection.member_ids), people=True)
+    rows.add("super_user_share", "Super-users' share of members' posts", s.super_user_share,
+             reference="Graham & Wright 2014: 0.4% wrote 47%")
+    rows.add("super_user_cutoff_posts", "Posts of the last super-user (cut-off)", selection.cutoff_posts)
+    rows.add("super_user_ties_at_cutoff", "Posters tied at the cut-off", selection.ties_at_cutoff,
+             people=True)
+    rows.add("super_user_ties_left_out", "Tied posters left out by the tie-break",
+             selection.ties_left_out, people=True)
+    protection = rows.protection
+    if s.members is not None:
+        protection.total(("members", "value"), [("posters", "value"), ("lurkers", "value")])
+    protection.derive(("lurker_share", "value"), [("lurkers", "value"), ("members", "value")])
+    protection.derive(("one_time_poster_share", "value"), [("one_time_posters", "value")])
+    notes = capability_notes(description, "lurkers", "super-users and inequality")
+    notes.append("Bots are left out of members and posters" if not s.include_bots else
+                 "Bots are counted as members.")
+    return Table("participation", "Participation", rows.frame(), protection, notes)
+
+
+def bands(summary) -> Table:
+    """90-9-1 bands: share of members' posts by the top 1%, next 9% and bottom 90% of members."""
+    names = {"superusers": "Top 1% of members", "contributors": "Next 9%", "lurkers": "Bottom 90%"}
+    observed = summary.band_shares or {}
+    frame = pd.DataFrame({
+        "band": list(names.values()),
+        "share_of_posts": [_plain(observed.get(b)) for b in names],
+        "van_mierlo_2014": [VAN_MIERLO_BANDS[b] for b in names],
+    }, index=pd.Index(list(names), name="band_key"))
+    frame["share_of_posts"] = frame["share_of_posts"].astype(object)
+    notes = ["Members (lurkers included) ranked by posts; band sizes ceil(1%) and ceil(10%) of "
+             "members (Nielsen 2006). Reference: van Mierlo 2014, four digital health networks, "
+             "63,990 members, 578,349 posts."]
+    if summary.band_reason:
+        notes.insert(0, f"Not measured: band shares ({summary.band_reason}).")
+    return Table("bands", "Participation bands (90-9-1)", frame, notes=notes)
+
+
+def fits(summary) -> Table:
+    """Zipf rank-frequency fit and discrete power-law MLE of posts per poster."""
+    z, p = summary.zipf, summary.power_law
+    rows = _Rows()
+    rows.add("zipf_slope", "Zipf: slope of log10 posts on log10 rank", z.slope, detail=z.reason or "")
+    rows.add("zipf_intercept", "Zipf: intercept", z.intercept)
+    rows.add("zipf_r_squared", "Zipf: R squared", z.r_squared,
+             reference="van Mierlo 2015: .95-.975")
+    rows.add("zipf_n", "Zipf: posters fitted", z.n, people=True)
+    rows.add("powerlaw_alpha", "Power law: alpha (MLE)", p.alpha, detail=p.reason or "",
+             reference="Clauset, Shalizi & Newman 2009")
+    rows.add("powerlaw_x_min", "Power law: x_min (minimum KS distance)", p.x_min)
+    rows.add("powerlaw_ks_distance", "Power law: KS distance", p.ks_distance)
+    rows.add("powerlaw_n_tail", "Power law: posters in the tail (>= x_min)", p.n_tail, people=True)
+    notes = [f"Over posters (n = {z.n:,}); the power-law tail needs at least {p.min_tail} posters."]
+    return Table("fits", "Rank-frequency (Zipf) and power-law fits of posts per poster",
+                 rows.frame(), rows.protection, notes)
+
+
+# ---------------------------------------------------------------------------
+# Engagement
+# ---------------------------------------------------------------------------
+
+def engagement(delurking, ladder, frequency, survival, description) -> Table:
+    """De-lurking, ladder moves, posting frequency, tenure and withdrawal."""
+    rows = _Rows()
+    origin = len(delurking)
+    delurked = int(delurking["delurked"].sum()) if origin else 0
+    rows.add("delurk_members", "Members with a join date or first view", origin, people=True)
+    rows.add("delurked", "... who posted in the window (de-lurked)", delurked, people=True)
+    rows.add("still_lurking", "... who did not post", origin - delurked, people=True)
+    rows.add("delurked_share", "De-lurked share", delurked / origin if origin else None,
+             share_of="delurk_members")
+    days = delurking.loc[delurking["delurked"], "days_to_first_post"] if origin else pd.Series(dtype=float)
+    rows.add("median_days_to_first_post", "Median days from joining (or first view) to first post",
+             float(days.median()) if len(days) else None)
+    rows.add("ladder_members", "Members in the last month (ladder)", ladder.members, people=True)
+    rows.add("ladder_moved_up", "Share of them who moved up the ladder in some month",
+             ladder.share_ever_moved_up, share_of="ladder_members",
+             detail=f"host_repliers = {ladder.host_repliers}")
+    rows.add("frequency_posters", "Posters", len(frequency), people=True)
+    rows.add("median_posts_per_active_week", "Median posts per active week",
+             _median(frequency["posts_per_active_week"]))
+    rows.add("median_active_weeks", "Median active weeks", _median(frequency["active_weeks"]))
+    rows.add("median_burstiness", "Median burstiness of gaps between posts",
+             _median(frequency["burstiness"]), reference="Goh & Barabasi 2008",
+             detail=f"posters with >= 3 posts: {int(frequency['burstiness'].notna().sum()):,}")
+    members = survival.members
+    withdrawn = int(members["withdrawn"].sum())
+    rows.add("tenure_posters", "Posters followed for tenure", len(members), people=True)
+    rows.add("withdrawn", "... who withdrew", withdrawn, people=True,
+             detail=f"no post for {_days(survival.withdrawal)} before "
+                    f"{_time(survival.observation_end) or 'the end'}")
+    rows.add("still_active", "... still active (censored)", len(members) - withdrawn, people=True)
+    rows.add("median_tenure_days", "Median tenure, days (Kaplan-Meier)", survival.median_tenure_days,
+             reference="Kaplan & Meier 1958",
+             detail="" if survival.median_tenure_days is not None else "survival never fell to 0.5")
+    protection = rows.protection
+    protection.total(("delurk_members", "value"), [("delurked", "value"), ("still_lurking", "value")])
+    protection.total(("tenure_posters", "value"), [("withdrawn", "value"), ("still_active", "value")])
+    protection.derive(("delurked_share", "value"), [("delurked", "value"), ("delurk_members", "value")])
+    notes = capability_notes(description, "lurkers")
+    if not origin:
+        notes.append("Not measured: de-lurking (no join dates and no view, read or delivery events).")
+    return Table("engagement", "Engagement: de-lurking, ladder, frequency, tenure and withdrawal",
+                 rows.frame(), protection, notes)
+
+
+def _median(values: pd.Series) -> float | None:
+    values = values.dropna()
+    return float(values.median()) if len(values) else None
+
+
+def _days(delta: pd.Timedelta) -> str:
+    return f"{delta / pd.Timedelta(days=1):g} days"
+
+
+def ladder_levels(activity: pd.DataFrame, ladder_names) -> Table:
+    """Members by the highest rung of the participation ladder reached in the window."""
+    counts = activity["ladder_level"].value_counts().reindex(range(len(ladder_names)), fill_value=0)
+    keys = [f"level_{i}" for i in range(len(ladder_names))]
+    frame = pd.DataFrame({"level": list(range(len(ladder_names))) + [None],
+                          "rung": list(ladder_names) + ["all members"],
+                          "members": [int(n) for n in counts] + [int(counts.sum())]},
+                         index=pd.Index(keys + ["total"], name="level_key"))
+    frame = frame.astype({"members": object})
+    frame["level"] = pd.Series(list(range(len(ladder_names))) + [None], index=frame.index, dtype=object)
+    total = int(counts.sum())
+    frame["share"] = [int(n) / total if total else None for n in counts] + [1.0 if total else None]
+    frame["share"] = frame["share"].astype(object)
+    protection = Protection()
+    protection.count_column("members", list(frame.index))
+    protection.total(("total", "members"), [(k, "members") for k in keys])
+    for key in keys:
+        protection.derive((key, "share"), [(key, "members")])
+    notes = ["Ladder (CONCEPTS.md): none < read/receive < post < reply to others < initiate for "
+             "others < moderate/facilitate; a member's level is the highest rung reached."]
+    return Table("ladder_levels", "Members by participation ladder level", frame, protection, notes)
+
+
+# ---------------------------------------------------------------------------
+# Reciprocity
+# ---------------------------------------------------------------------------
+
+def reciprocity(result, description) -> Table:
+    """Reply graph, dyadic reciprocity, give/receive roles, generalised and serial reciprocity."""
+    rows = _Rows()
+    for status, n in result.graph.accounting.items():
+        rows.add(f"replies_{status}", f"Replies: {status.replace('_', ' ')}", n)
+    rows.add("edges", "Distinct directed person-to-person edges", result.dyadic.edges)
+    rows.add("reciprocated_edges", "Edges whose reverse exists", result.dyadic.reciprocated_edges)
+    rows.add("dyadic_reciprocity", "Dyadic reciprocity", result.dyadic.value,
+             detail=result.dyadic.reason or "", reference="networkx reciprocity definition")
+    balance = result.balance
+    roles = balance.role_counts
+    rows.add("balance_members", "Members who posted or were replied to", sum(roles.values()), people=True)
+    for role, n in roles.items():
+        rows.add(f"role_{role}", f"... role: {role}", n, people=True)
+    rows.add("balanced_share", "Balanced (given / received within 1/k .. k) among 'both'",
+             balance.balanced_share, share_of="role_both",
+             detail=f"k = {balance.parameters.get('balanced_ratio')}", reference="Bracke et al. 2008")
+    rows.add("median_balance", "Median balance (given - received) / (given + received)",
+             balance.median_balance)
+    g = result.generalised
+    rows.add("receivers", "Members who received a reply", g.receivers, people=True)
+    rows.add("paid_forward", "... who later replied to someone who had not replied to them",
+             g.paid_forward, people=True)
+    rows.add("paid_forward_share", "Paid-forward share", g.paid_forward_share, share_of="receivers")
+    rows.add("returned_share", "Returned share (replied to a helper)", g.returned_share,
+             share_of="receivers")
+    rows.add("median_hours_to_pay_forward", "Median hours from first receiving to paying forward",
+             g.median_hours_to_pay_forward)
+    s = result.serial
+    rows.add("serial_members", "Members in the serial-reciprocity analysis", s.n_members, people=True,
+             detail=f"tenure parts = {s.parameters.get('tenure_bins')}, "
+                    f"min posts = {s.parameters.get('min_posts')}")
+    for part, share in zip(s.trend["part"], s.trend["mean_giving_share"]):
+        rows.add(f"giving_share_part_{part}", f"Mean giving share in tenure part {int(part) + 1}", share)
+    rows.add("serial_slope", "Slope of giving share per tenure part", s.slope)
+    rows.add("rising_share", "Share of members giving more in their last part than in their first",
+             s.rising_share)
+    m = result.motifs
+    rows.add("exchanges", "A -> B -> A exchanges", m.total, detail=m.reason or "")
+    rows.add("threads_with_exchanges", "Threads with an exchange", m.threads_with_exchanges)
+    protection = rows.protection
+    protection.total(("balance_members", "value"), [(f"role_{r}", "value") for r in roles])
+    protection.derive(("paid_forward_share", "value"), [("paid_forward", "value"), ("receivers", "value")])
+    protection.derive(("balanced_share", "value"), [("role_both", "value")])
+    notes = capability_notes(description, "reciprocity")
+    notes.append(f"Reply structure: {result.reply_structure}"
+                 + ("; in flat threads every reply points at the opening poster."
+                    if result.reply_structure == "flat" else "."))
+    return Table("reciprocity", "Reciprocity: reply graph, give/receive roles, generalised and serial",
+                 rows.frame(), protection, notes)
+
+
+def responsiveness(result, description) -> Table:
+    """Answered opening posts, time to first response, and return of the opening poster."""
+    r = result.responsiveness
+    rows = _Rows()
+    rows.add("opening_posts", "Opening posts", r.opening_posts)
+    rows.add("answered", "... answered", r.answered)
+    rows.add("answered_share", "Answered share", r.answered_share)
+    for q, hours in r.hours_to_first_response.items():
+        rows.add(f"hours_to_first_response_q{round(q * 100)}",
+                 f"Hours to first response, {round(q * 100)}th percentile", hours)
+    rows.add("return_share", "Share of answered opening posters who posted again in the thread",
+             r.return_share, reference="Wang, Kraut & Levine 2012")
+    notes = capability_notes(description, "responsiveness")
+    notes.append(f"Responses counted: {r.parameters.get('responses')} (replies by others; "
+                 "bots left out unless 'others_and_bots').")
+    return Table("responsiveness", "Responsiveness to opening posts", rows.frame(), rows.protection, notes)
+
+
+# ---------------------------------------------------------------------------
+# Forms and pathways
+# ---------------------------------------------------------------------------
+
+def forms_over_tenure(curve, forms) -> Table:
+    """Mean forms in use by months since first use, next to the Side by Side figures."""
+    frame = curve.frame.head(TENURE_ROWS).copy()
+    frame.index = pd.Index([f"month_{k}" for k in frame["periods_since_first_use"]], name="period_key")
+    columns = ["periods_since_first_use", "members", "members_using", "mean_forms"]
+    columns += [f"share_{f}" for f in forms if f"share_{f}" in frame]
+    frame = frame[columns].astype(object)
+    frame["side_by_side"] = [SIDE_BY_SIDE_FORMS.get(int(k)) for k in frame["periods_since_first_use"]]
+    protection = Protection()
+    for key in frame.index:
+        protection.count(key, "members")
+        protection.count(key, "members_using")
+        for form in forms:
+            if f"share_{form}" in frame:
+                protection.share((key, f"share_{form}"), (key, "members"))
+        protection.derive((key, "mean_forms"), [(key, "members")])
+        protection.derive((key, "members_using"), [(key, "members")])
+    notes = [f"Periods: {curve.parameters.get('freq')} in {curve.parameters.get('tz')}; members "
+             "observed k periods after their first use; those using nothing count 0. Reference: "
+             "Side by Side evaluation (786 participants), 2.5 / 2 / 1.5 forms at months 0 / 5 / 11."]
+    return Table("forms_over_tenure", "Forms of peer support in use by months since first use",
+                 frame, protection, notes)
+
+
+def _member_counts(name: str, title: str, labels, counts, total_label: str, notes) -> Table:
+    """A table of members per category with a total row and shares; protected."""
+    counts = [int(n) for n in counts]
+    total = sum(counts)
+    keys = list(labels) + ["total"]
+    frame = pd.DataFrame({"members": counts + [total]}, index=pd.Index(keys, name=name + "_key"),
+                         dtype=object)
+    frame.insert(0, "label", list(labels) + [total_label])
+    frame["share"] = [n / total if total else None for n in counts] + [1.0 if total else None]
+    frame["share"] = frame["share"].astype(object)
+    protection = Protection()
+    protection.count_column("members", keys)
+    protection.total(("total", "members"), [(k, "members") for k in labels])
+    for key in labels:
+        protection.derive((key, "share"), [(key, "members")])
+    return Table(name, title, frame, protection, list(notes))
+
+
+def combinations(result) -> list[Table]:
+    """Members by the exact set of forms ever used, and single / sequential / concurrent use."""
+    sets = result.sets
+    by_set = _member_counts("form_combinations", "Members by the set of forms of support ever used",
+                            sets["forms"].tolist(), sets["members"].tolist(), "all members using a form",
+                            ["Exclusive sets (UpSet-style): a member using group, online and one to "
+                             "one counts only in that set. Interview study reference (18 people): "
+                             "all three 6, group+online 3, group+one_to_one 7, online+one_to_one 2."])
+    patterns = result.patterns
+    by_pattern = _member_counts("use_patterns", "Single, sequential and concurrent use of forms",
+                                patterns["pattern"].tolist(), patterns["members"].tolist(),
+                                "all members using a form",
+                                ["Sequential: no two forms' spans (first to last period of use) "
+                                 "share a period; concurrent: some two do."])
+    return [by_set, by_pattern]
+
+
+def pathways(result) -> list[Table]:
+    """First forms, and the most common orders of first use of the forms."""
+    first = result.first_forms
+    first_table = _member_counts("first_forms", "First form of peer support used",
+                                 first["form"].tolist(), first["members"].tolist(), "all members",
+                                 ["Order of first use to the microsecond; ties in the order of FORMS."])
+    counts = result.members["pathway"].value_counts()
+    shown = counts.head(TOP_PATHWAYS)
+    labels, values = list(shown.index), list(shown.to_numpy())
+    if len(counts) > TOP_PATHWAYS:
+        labels.append("other pathways")
+        values.append(int(counts.iloc[TOP_PATHWAYS:].sum()))
+    path_table = _member_counts("pathways", "Pathways: forms in order of first use", labels, values,
+                                "all members", [f"The {TOP_PATHWAYS} most common pathways; "
+                                                "'a>b' means a was used before b."])
+    return [first_table, path_table]
+
+
+def active_passive(result) -> Table:
+    """Active vs passive-only users of each form."""
+    frame = result.frame.set_index("form")
+    frame.index.name = "form"
+    frame = frame[["members", "active", "passive_only", "share_active"]].astype(object)
+    protection = Protection()
+    for form in frame.index:
+        for column in ("members", "active", "passive_only"):
+            protection.count(form, column)
+        protection.total((form, "members"), [(form, "active"), (form, "passive_only")])
+        protection.derive((form, "share_active"), [(form, "active"), (form, "members")])
+    notes = [f"Active kinds: {', '.join(result.parameters.get('active_kinds', []))}; passive kinds: "
+             f"{', '.join(result.parameters.get('passive_kinds', []))}; posts and newsletter items are active."]
+    return Table("active_passive", "Active and passive-only use of each form", frame, protection, notes)
+
+
+# ---------------------------------------------------------------------------
+# Newsletters
+# ---------------------------------------------------------------------------
+
+_NEWSLETTER_ROWS = {
+    "issues": ("Issues", False), "first_issue": ("First issue", False),
+    "last_issue": ("Last issue", False), "gap_days_mean": ("Mean days between issues", False),
+    "gap_days_median": ("Median days between issues", False),
+    "gap_days_cv": ("Coefficient of variation of the gaps", False),
+    "items": ("Items", False), "items_per_issue": ("Items per issue", False),
+    "member_items": ("Items written by members", False),
+    "member_item_share": ("Share of items written by members", False),
+    "contributors": ("Contributing members", True),
+    "contributors_per_issue": ("Contributors per issue", False),
+    "top_contributor_share": ("Share of member items by the top contributors", False),
+    "recipients": ("Recipients (reach)", True),
+    "passive_only_recipients": ("Recipients who only receive", True),
+    "contributors_receiving": ("Contributors who also receive", True),
+    "contributors_active_elsewhere": ("Contributors active in another form", True),
+}
+
+
+def newsletters(result) -> Table:
+    """Cadence, member authorship, contributors and reach of each newsletter (one column each)."""
+    per = result.frame.set_index("newsletter")
+    frame = pd.DataFrame(index=pd.Index(list(_NEWSLETTER_ROWS), name="measure"))
+    frame.insert(0, "label", [label for label, _ in _NEWSLETTER_ROWS.values()])
+    protection = Protection()
+    for name in per.index:
+        values = []
+        for key in _NEWSLETTER_ROWS:
+            value = per.at[name, key]
+            values.append(_time(value)[:10] if isinstance(value, pd.Timestamp) else _plain(value))
+        frame[str(name)] = pd.Series(values, index=frame.index, dtype=object)
+        for key, (_, people) in _NEWSLETTER_ROWS.items():
+            if people:
+                protection.count(key, str(name))
+    notes = [f"Top contributors: the {result.parameters.get('top')} members who wrote most items. "
+             f"Recipients: {result.parameters.get('recipient_match')}; unmatched receive events: "
+             f"{result.parameters.get('unmatched_receive_events')}."]
+    return Table("newsletters", "Peer newsletters: cadence, contributors and reach", frame, protection, notes)
+
+
+# ---------------------------------------------------------------------------
+# Topics and support (optional inputs)
+# ---------------------------------------------------------------------------
+
+def topics(model, n_terms: int = 8) -> Table:
+    """Each topic's top terms, mean share and dominant posts."""
+    frame = model.summary(n_terms).set_index("topic")
+    notes = [f"{model.method.upper()} with k = {model.k} topics on {len(model.docs):,} posts; "
+             "mean_share: mean topic share over posts; dominant_documents: posts whose largest "
+             "share is the topic (counts of posts, not people)."]
+    return Table("topics", "Topics", frame, notes=notes)
+
+
+def topics_by_group(comparison: pd.DataFrame, group_size: int) -> Table:
+    """Topic prevalence of super-users' posts vs others' (odds ratios with intervals)."""
+    columns = ["label", "group_share", "other_share", "odds_ratio", "ci_low", "ci_high", "p_holm"]
+    frame = comparison.set_index("topic")[columns]
+    notes = [f"Share of posts dominated by each topic, super-users ({group_size:,} members) vs other "
+             "posters; odds ratios with Woolf intervals and Holm-adjusted p-values "
+             "(as Carron-Arthur et al. 2016)."]
+    return Table("topics_by_super_users", "Topics of super-users vs other posters", frame, notes=notes)
+
+
+def support(result) -> Table:
+    """A support-type result (a DataFrame or anything with ``to_frame()``), published as given."""
+    frame = result.to_frame() if hasattr(result, "to_frame") else pd.DataFrame(result)
+    return Table("support", "Support types", frame.copy(),
+                 notes=["As computed by the support classifier given to the report; counts in it "
+                        "are of posts, not people, and are not suppressed."])
