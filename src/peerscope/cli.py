@@ -7,34 +7,13 @@ from a crash; ``--debug`` shows the traceback instead.
 
 from __future__ import annotations
 
-import functools
 import sys
 
 import click
 
 from peerscope import __version__
-from peerscope.errors import PeerscopeError
-
-#: Exit code for bad input (a file, corpus or option that cannot be used).
-EXIT_BAD_INPUT = 2
-
-
-def _friendly(command):
-    """Report PeerscopeError as one line and exit 2, unless --debug was given."""
-
-    @functools.wraps(command)
-    def wrapper(*args, **kwargs):
-        debug = click.get_current_context().find_root().params.get("debug", False)
-        try:
-            return command(*args, **kwargs)
-        except PeerscopeError as error:
-            if debug:
-                raise
-            click.echo(f"peerscope: error: {error}", err=True)
-            sys.exit(EXIT_BAD_INPUT)
-
-    return wrapper
-
+from peerscope.cli_errors import friendly as _friendly
+from peerscope.report.cli import report_command
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="peerscope")
@@ -207,13 +186,7 @@ def export(corpus, out, target):
     click.echo(f"wrote {corpus} as a ConvoKit corpus to {out}")
 
 
-def _register_report() -> None:
-    from peerscope.report.cli import report_command
-
-    cli.add_command(report_command, "report")
-
-
-_register_report()
+cli.add_command(report_command, "report")
 
 
 def main() -> None:

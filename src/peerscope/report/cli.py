@@ -2,7 +2,7 @@
 
 Registered in :mod:`peerscope.cli` as ``cli.add_command(report_command, "report")``.
 Errors in the data or options are one line on stderr and exit code 2, as for
-every peerscope command (:func:`peerscope.cli._friendly`).
+every peerscope command (:func:`peerscope.cli_errors.friendly`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from peerscope.cli import _friendly
+from peerscope.cli_errors import friendly
 
 #: The built-in synthetic community of ``--sample``: posts and seed.
 SAMPLE_POSTS, SAMPLE_SEED = 20_000, 1
@@ -45,7 +45,7 @@ def _split(value: str, option: str, known: tuple[str, ...]) -> tuple[str, ...]:
 @click.option("--include-ids", is_flag=True, help="List super-users' member ids in the report.")
 @click.option("--include-quotes", is_flag=True, help="Quote the most typical post of each topic (with topics).")
 @click.option("--progress/--no-progress", default=None, help="Show progress (default: on a terminal).")
-@_friendly
+@friendly
 def report_command(corpus, sample, out, start, end, super_users, timezone, min_cell, formats,
                    figure_formats, include_ids, include_quotes, progress):
     """Write the tables, figures and methods paragraph of CORPUS (or --sample) to --out.
