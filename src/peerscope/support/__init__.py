@@ -1,0 +1,36 @@
+"""Socio-emotional support: label schemes, a lexicon labeller, trained models, agreement, prevalence.
+
+Researchers hand-code a sample of posts for support types (Cutrona & Suhr's
+SSBC: informational, emotional, esteem, network, tangible), train a model,
+apply it to the whole corpus, and report agreement and prevalence.  Content
+analyses report figures such as "55.3% of messages were socio-emotional
+support" (Finn 1999); computational studies classify emotional and
+informational support at scale (Wang, Kraut & Levine 2012, 2015).
+
+=====================  ====================================================
+``schemes``            SSBC types and directions; mappings from ESConv,
+                       MI (CounselChat) and EPITOME labels, with rationale
+``LexiconLabeller``    cue lexicons, no training data (the default when no
+                       coded sample exists)
+``SupportClassifier``  tf-idf + one-vs-rest linear SVMs, Platt-calibrated;
+                       saved as JSON + numpy arrays (never unpickled)
+``evaluate`` ...       per-class P/R/F1, Cohen's kappa, Krippendorff's alpha
+``prevalence``         raw and adjusted classify-and-count shares with a
+                       bootstrap interval (Forman 2008)
+``classify``           a model over a whole corpus, streamed in batches
+=====================  ====================================================
+"""
+
+from peerscope.support.classifier import SupportClassifier
+from peerscope.support.evaluate import (Evaluation, agreement, cross_validate, evaluate,
+                                        krippendorff_alpha)
+from peerscope.support.lexicon import LexiconLabeller
+from peerscope.support.prevalence import adjusted_share, classify, prevalence
+from peerscope.support.schemes import (DIRECTIONS, EPITOME_TO_SSBC, ESCONV_TO_SSBC, MI_TO_SSBC,
+                                       NO_SUPPORT, NURTURANT, SUPPORT_TYPES, SchemeMapping,
+                                       epitome_types, to_coarse)
+
+__all__ = ["DIRECTIONS", "EPITOME_TO_SSBC", "ESCONV_TO_SSBC", "Evaluation", "LexiconLabeller",
+           "MI_TO_SSBC", "NO_SUPPORT", "NURTURANT", "SUPPORT_TYPES", "SchemeMapping",
+           "SupportClassifier", "adjusted_share", "agreement", "classify", "cross_validate",
+           "epitome_types", "evaluate", "krippendorff_alpha", "prevalence", "to_coarse"]

@@ -1,0 +1,228 @@
+"""How good are support labels: per-class scores and agreement between coders and models.
+
+Content analyses must report agreement, not accuracy alone (Wang, Kraut &
+Levine 2015 report per-attribute correlations with human judges).  This
+module gives, for one set of reference labels and one set of predictions,
+per-class precision, recall and F1, macro-F1, Cohen's kappa (Cohen 1960) and
+Krippendorff's alpha for nominal data (Krippendorff 2004); and for a table
+of several coders (a model may be one of them), pairwise kappa and alpha
+over all coders.
+
+Krippendorff's alpha (nominal) is ``1 - D_o / D_e`` computed from the
+coincidence matrix ``o``: every unit ``u`` coded by ``m_u >= 2`` coders adds,
+for each ordered pair of its values from different coders, ``1 / (m_u - 1)``
+to ``o[c, k]``.  With ``n_c`` the row sums and ``n`` their total,
+``D_o = sum_{c != k} o[c, k] / n`` and
+``D_e = sum_{c != k} n_c n_k / (n (n - 1))``.  Units coded by fewer than two
+coders are left out (they carry no pairable value).  Alpha is undefined
+(NaN) when all pairable values are one category (``D_e = 0``).
+
+References
+----------
+Cohen, J. (1960). A coefficient of agreement for nominal scales. Educational
+and Psychological Measurement 20(1).
+Krippendorff, K. (2004). Content Analysis: An Introduction to Its
+Methodology (2nd ed.), ch. 11. Sage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.metrics import cohen_kappa_score, precision_recall_fscore_support
+from sklearn.model_selection import StratifiedKFold
+
+from peerscope.errors import PeerscopeError
+
+
+def krippendorff_alpha(codes) -> float:
+    """Krippendorff's alpha for nominal data.
+
+    Parameters
+    ----------
+    codes : DataFrame or 2-D array
+        One row per unit, one column per coder; missing codes as null.
+
+    Returns
+    -------
+    float
+        Alpha (1 perfect agreement, 0 chance level, negative below chance);
+        NaN when no unit has two codes or every pairable value is the same.
+
+    Examples
+    --------
+    Two coders, four units; coincidences o_aa = 2, o_ab = o_ba = 1,
+    o_bb = 4, so D_o = 2/8, D_e = 2 * 3 * 5 / (8 * 7) and alpha = 8/15:
+
+    >>> round(krippendorff_alpha([["a", "a"], ["a", "b"], ["b", "b"], ["b", "b"]]), 4)
+    0.5333
+    """
+    frame = pd.DataFrame(codes).astype("object").where(pd.DataFrame(codes).notna(), None)
+    stacked = frame.stack().dropna()
+    if stacked.empty:
+        return float("nan")
+    units = stacked.index.get_level_values(0)
+    counts = pd.crosstab(units, stacked.astype(str).to_numpy()).to_numpy(dtype=np.float64)
+    m = counts.sum(axis=1)
+    counts, m = counts[m >= 2], m[m >= 2]
+    if len(m) == 0:
+        return float("nan")
+    weight = 1.0 / (m - 1.0)
+    coincidence = counts.T @ (counts * weight[:, None]) - np.diag((counts * weight[:, None]).sum(axis=0))
+    n_c = coincidence.sum(axis=1)
+    n = n_c.sum()
+    observed = (coincidence.sum() - np.trace(coincidence)) / n
+    expected = (n_c.sum() ** 2 - (n_c ** 2).sum()) / (n * (n - 1.0))
+    return float("nan") if expected == 0 else float(1.0 - observed / expected)
+
+
+def agreement(codes: pd.DataFrame) -> pd.DataFrame:
+    """Agreement between coders (human or model): pairwise Cohen's kappa, and alpha over all.
+
+    Parameters
+    ----------
+    codes : DataFrame
+        One row per unit, one column per coder (a model's predictions can be
+        a column); missing codes as null.
+
+    Returns
+    -------
+    DataFrame
+        One row per pair of coders (``coder_a``, ``coder_b``, ``n_units``
+        coded by both, ``percent_agreement``, ``kappa``, ``alpha``) and a last
+        row ``coder_a = coder_b = "all"`` with Krippendorff's alpha over every coder.
+
+    Examples
+    --------
+    >>> codes = pd.DataFrame({"ann": ["emo", "emo", "info", "info"],
+    ...                       "bob": ["emo", "info", "info", "info"]})
+    >>> agreement(codes)[["coder_a", "coder_b", "kappa"]].round(2).to_dict("list")
+    {'coder_a': ['ann', 'all'], 'coder_b': ['bob', 'all'], 'kappa': [0.5, nan]}
+    """
+    if codes.shape[1] < 2:
+        raise PeerscopeError(f"agreement needs at least two coders, got {list(codes.columns)}")
+    rows = []
+    for a, b in combinations(codes.columns, 2):
+        both = codes[[a, b]].dropna()
+        pair_a, pair_b = both[a].astype(str), both[b].astype(str)
+        rows.append({"coder_a": str(a), "coder_b": str(b), "n_units": len(both),
+                     "percent_agreement": float((pair_a == pair_b).mean()) if len(both) else np.nan,
+                     "kappa": _kappa(pair_a, pair_b), "alpha": krippendorff_alpha(both)})
+    coded = codes.notna().sum(axis=1) >= 2
+    rows.append({"coder_a": "all", "coder_b": "all", "n_units": int(coded.sum()),
+                 "percent_agreement": np.nan, "kappa": np.nan, "alpha": krippendorff_alpha(codes)})
+    return pd.DataFrame(rows)
+
+
+def _kappa(a: pd.Series, b: pd.Series) -> float:
+    if len(a) == 0 or (a.nunique() == 1 and b.nunique() == 1 and a.iloc[0] == b.iloc[0]):
+        return float("nan")
+    return float(cohen_kappa_score(a, b))
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Scores of predictions against reference labels.
+
+    Attributes
+    ----------
+    per_class : DataFrame
+        One row per label: ``precision, recall, f1, support`` (reference
+        count), ``predicted`` (predicted count), ``tpr`` (= recall) and
+        ``fpr`` (share of texts of other labels predicted as this one).
+    macro_f1, accuracy, kappa, alpha : float
+        Unweighted mean F1 over labels; share correct; Cohen's kappa;
+        Krippendorff's alpha (nominal; reference and prediction as two coders).
+    n : int
+        Texts scored.
+    """
+
+    per_class: pd.DataFrame
+    macro_f1: float
+    accuracy: float
+    kappa: float
+    alpha: float
+    n: int
+
+    def to_frame(self) -> pd.DataFrame:
+        """Per-class rows plus a ``macro`` row carrying the overall figures."""
+        macro = self.per_class[["precision", "recall", "f1"]].mean().to_frame().T
+        macro.index = ["macro"]
+        frame = pd.concat([self.per_class, macro])
+        for name in ("accuracy", "kappa", "alpha"):
+            frame[name] = np.where(frame.index == "macro", getattr(self, name), np.nan)
+        frame.index.name = "label"
+        return frame
+
+
+def evaluate(y_true, y_pred, labels=None) -> Evaluation:
+    """Per-class precision, recall, F1, true/false positive rates, kappa and alpha.
+
+    Parameters
+    ----------
+    y_true, y_pred : sequence of str
+        Reference labels (human codes) and predictions, aligned.
+    labels : sequence of str, optional
+        Labels to score (default: every label in either).
+
+    Returns
+    -------
+    Evaluation
+
+    Examples
+    --------
+    >>> result = evaluate(["emo", "emo", "info", "info"], ["emo", "info", "info", "info"])
+    >>> result.per_class["f1"].round(3).to_dict()
+    {'emo': 0.667, 'info': 0.8}
+    >>> round(result.kappa, 2), round(result.macro_f1, 3)
+    (0.5, 0.733)
+    """
+    truth = pd.Series(y_true, dtype="str").reset_index(drop=True)
+    predicted = pd.Series(y_pred, dtype="str").reset_index(drop=True)
+    if len(truth) != len(predicted):
+        raise PeerscopeError(f"{len(truth)} reference labels but {len(predicted)} predictions")
+    if truth.isna().any() or predicted.isna().any():
+        raise PeerscopeError("labels must not be missing; drop uncoded units first")
+    labels = sorted(set(truth) | set(predicted)) if labels is None else [str(x) for x in labels]
+    precision, recall, f1, support = precision_recall_fscore_support(
+        truth, predicted, labels=labels, zero_division=0)
+    predicted_n = np.array([(predicted == label).sum() for label in labels])
+    negatives = np.array([(truth != label).sum() for label in labels])
+    false_pos = np.array([((predicted == label) & (truth != label)).sum() for label in labels])
+    per_class = pd.DataFrame({"precision": precision, "recall": recall, "f1": f1, "support": support,
+                              "predicted": predicted_n, "tpr": recall,
+                              "fpr": np.divide(false_pos, negatives, out=np.full(len(labels), np.nan),
+                                               where=negatives > 0)},
+                             index=pd.Index(labels, name="label"))
+    return Evaluation(per_class=per_class, macro_f1=float(np.mean(f1)),
+                      accuracy=float((truth == predicted).mean()), kappa=_kappa(truth, predicted),
+                      alpha=krippendorff_alpha(np.column_stack([truth, predicted])), n=len(truth))
+
+
+def cross_validate(estimator, texts, y, folds: int = 5, random_state=None) -> tuple[Evaluation, pd.Series]:
+    """Out-of-fold predictions of ``estimator`` on a coded sample, and their evaluation.
+
+    The estimator is cloned and refitted on each training part (stratified
+    folds); every text is predicted once, by a model that never saw it.
+    The per-class ``tpr``/``fpr`` of the result are what
+    :func:`peerscope.support.prevalence.prevalence` needs.
+
+    Returns
+    -------
+    evaluation : Evaluation
+    predictions : Series
+        The out-of-fold prediction of each text (aligned with ``texts``).
+    """
+    texts = pd.Series(texts, dtype="str").fillna("").reset_index(drop=True)
+    labels = pd.Series(y, dtype="str").reset_index(drop=True)
+    predictions = np.empty(len(texts), dtype=object)
+    splitter = StratifiedKFold(folds, shuffle=True, random_state=random_state)
+    for train, test in splitter.split(np.zeros(len(labels)), labels):
+        model = clone(estimator).fit(texts.iloc[train], labels.iloc[train])
+        predictions[test] = np.asarray(model.predict(texts.iloc[test]), dtype=object)
+    predicted = pd.Series(predictions, dtype="str")
+    return evaluate(labels, predicted), predicted

@@ -1,0 +1,233 @@
+"""Share of posts of each support type: raw, corrected for classifier error, with an interval.
+
+A classifier's raw share of posts labelled ``t`` ("classify and count") is
+biased by its errors: with true prevalence ``p``, true positive rate ``tpr``
+and false positive rate ``fpr``, the expected raw share is
+``p * tpr + (1 - p) * fpr``.  The adjusted classify-and-count estimate
+(Forman 2008) inverts that::
+
+    p_hat = clip((raw - fpr) / (tpr - fpr), 0, 1)
+
+with ``tpr`` and ``fpr`` measured on a coded validation sample the model did
+not learn from (cross-validated predictions, see
+:func:`peerscope.support.evaluate.cross_validate`).  It is undefined when
+``tpr <= fpr`` (a classifier no better than chance for that type); the
+estimate is then NaN.
+
+The interval is a percentile bootstrap: each replicate resamples the
+validation pairs (new ``tpr``, ``fpr``) and draws the raw count of the
+corpus from a binomial with the observed share (the sampling error of the
+corpus itself), then recomputes ``p_hat``.  Replicates where ``tpr <= fpr``
+are dropped and counted (``n_boot_used``).
+
+:func:`classify` applies a model to a whole corpus in batches of the text
+column, streaming a saved corpus from Parquet, with a progress bar.
+
+References
+----------
+Forman, G. (2008). Quantifying counts and costs via classification. Data
+Mining and Knowledge Discovery 17(2).
+Finn, J. (1999). An exploration of helping processes in an online self-help
+group focusing on issues of disability. Health & Social Work 24(3).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from tqdm.auto import tqdm
+
+from peerscope.errors import PeerscopeError
+
+
+def adjusted_share(raw, tpr, fpr):
+    """Adjusted classify-and-count (Forman 2008): ``clip((raw - fpr) / (tpr - fpr), 0, 1)``.
+
+    NaN where ``tpr <= fpr``.
+
+    Examples
+    --------
+    >>> round(float(adjusted_share(0.5, tpr=0.8, fpr=0.2)), 3)
+    0.5
+    >>> round(float(adjusted_share(0.44, tpr=0.8, fpr=0.2)), 3)
+    0.4
+    """
+    raw, tpr, fpr = (np.asarray(v, dtype=np.float64) for v in (raw, tpr, fpr))
+    gap = tpr - fpr
+    with np.errstate(divide="ignore", invalid="ignore"):
+        estimate = np.clip((raw - fpr) / gap, 0.0, 1.0)
+    return np.where(gap > 0, estimate, np.nan)
+
+
+def prevalence(predicted, validation_true, validation_pred, *, labels=None, groups=None,
+               n_boot: int = 1000, confidence: float = 0.95, random_state=None) -> pd.DataFrame:
+    """Raw and adjusted share of each label in a corpus, with a bootstrap interval.
+
+    Parameters
+    ----------
+    predicted : sequence of str
+        The model's label for every post of the corpus.
+    validation_true, validation_pred : sequence of str
+        Human codes of a validation sample and the model's (out-of-fold)
+        predictions for it; they give each label's ``tpr`` and ``fpr``.
+    labels : sequence of str, optional
+        Labels to report (default: every label in the validation codes).
+    groups : sequence, optional
+        A group (board, month, ...) per post of ``predicted``; shares are
+        then given per group, with ``tpr``/``fpr`` shared across groups.
+    n_boot : int
+        Bootstrap replicates.
+    confidence : float
+        Coverage of the interval.
+    random_state : int or None
+        Seed of the bootstrap.
+
+    Returns
+    -------
+    DataFrame
+        One row per (group and) label: ``n`` posts, ``raw_share``, ``tpr``,
+        ``fpr``, ``adjusted_share``, ``ci_low``, ``ci_high``, ``n_validation``,
+        ``n_boot_used`` and ``confidence``.
+
+    Examples
+    --------
+    >>> truth = ["emo"] * 50 + ["info"] * 50
+    >>> model = ["emo"] * 40 + ["info"] * 10 + ["emo"] * 10 + ["info"] * 40
+    >>> corpus = ["emo"] * 440 + ["info"] * 560
+    >>> table = prevalence(corpus, truth, model, random_state=0)
+    >>> table.loc[table.label == "emo", ["raw_share", "adjusted_share"]].round(3).to_dict("records")
+    [{'raw_share': 0.44, 'adjusted_share': 0.4}]
+    """
+    truth = pd.Series(validation_true, dtype="str").reset_index(drop=True)
+    model = pd.Series(validation_pred, dtype="str").reset_index(drop=True)
+    if len(truth) != len(model) or len(truth) == 0:
+        raise PeerscopeError(f"validation needs aligned, non-empty codes and predictions "
+                             f"({len(truth)} vs {len(model)})")
+    if not 0 < confidence < 1:
+        raise PeerscopeError(f"confidence={confidence}: expected a value between 0 and 1")
+    labels = sorted(truth.unique()) if labels is None else [str(x) for x in labels]
+    corpus = pd.Series(predicted, dtype="str").reset_index(drop=True)
+    group_of = (pd.Series("all", index=corpus.index, dtype="str") if groups is None
+                else pd.Series(np.asarray(groups), dtype="str"))
+    if len(group_of) != len(corpus):
+        raise PeerscopeError(f"{len(corpus)} predictions but {len(group_of)} groups")
+    rng = np.random.default_rng(random_state)
+    samples = rng.integers(0, len(truth), size=(n_boot, len(truth)))
+    t, p = truth.to_numpy(dtype=object), model.to_numpy(dtype=object)
+    tail = (1 - confidence) / 2
+    rows = []
+    counts = pd.crosstab(group_of, corpus)
+    for label in labels:
+        tpr, fpr = _rates(t == label, p == label)
+        boot_tpr, boot_fpr = _rates((t == label)[samples], (p == label)[samples])
+        for group, row in counts.iterrows():
+            n = int(row.sum())
+            raw = float(row.get(label, 0)) / n if n else np.nan
+            boot_raw = rng.binomial(n, raw, size=n_boot) / n if n else np.full(n_boot, np.nan)
+            boot = adjusted_share(boot_raw, boot_tpr, boot_fpr)
+            boot = boot[~np.isnan(boot)]
+            low, high = (np.quantile(boot, [tail, 1 - tail]) if len(boot) else (np.nan, np.nan))
+            rows.append({"group": group, "label": label, "n": n, "raw_share": raw, "tpr": tpr, "fpr": fpr,
+                         "adjusted_share": float(adjusted_share(raw, tpr, fpr)), "ci_low": float(low),
+                         "ci_high": float(high), "n_validation": len(truth), "n_boot_used": len(boot),
+                         "confidence": confidence})
+    frame = pd.DataFrame(rows)
+    frame["group"] = frame["group"].astype("str")
+    frame["label"] = frame["label"].astype("str")
+    return frame.drop(columns="group") if groups is None else frame
+
+
+def _rates(actual: np.ndarray, flagged: np.ndarray):
+    """True and false positive rates along the last axis (NaN where undefined)."""
+    positives = actual.sum(axis=-1)
+    negatives = actual.shape[-1] - positives
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tpr = (actual & flagged).sum(axis=-1) / positives
+        fpr = (~actual & flagged).sum(axis=-1) / negatives
+    return tpr, fpr
+
+
+def _text_batches(corpus, batch_size: int):
+    """(post_id, text) batches: streamed from ``posts.parquet`` for a saved corpus."""
+    saved = corpus.path / "posts.parquet" if corpus.path is not None else None
+    if saved is not None and saved.is_file() and corpus.time_window.start is None \
+            and corpus.time_window.end is None:
+        file = pq.ParquetFile(saved)
+        total = file.metadata.num_rows
+        batches = (b.to_pandas() for b in file.iter_batches(batch_size, columns=["post_id", "text"]))
+        return total, batches
+    posts = corpus.posts(columns=["post_id", "text"])
+    return len(posts), (posts.iloc[i:i + batch_size] for i in range(0, len(posts), batch_size))
+
+
+def classify(corpus, model, *, batch_size: int = 20_000, out: str | os.PathLike | None = None,
+             progress: bool | None = None) -> pd.DataFrame:
+    """Label every post of a corpus with a support model, batch by batch.
+
+    Parameters
+    ----------
+    corpus : peerscope.Corpus
+        In memory or saved (a saved corpus is streamed from ``posts.parquet``
+        with only ``post_id`` and ``text`` read).
+    model : SupportClassifier or LexiconLabeller
+        Anything with ``predict_frame(texts)`` returning scores and a ``label``
+        column: a fitted classifier or the lexicon labeller.
+    batch_size : int
+        Posts per batch.
+    out : path-like, optional
+        Also write the result as Parquet here (atomically), e.g. beside the corpus.
+    progress : bool, optional
+        A tqdm bar (default: when stderr is a terminal).
+
+    Returns
+    -------
+    DataFrame
+        ``post_id``, ``label`` and one score column per class.
+    """
+    if batch_size < 1:
+        raise PeerscopeError(f"batch_size={batch_size}: expected a positive number of posts")
+    if progress is None:
+        progress = sys.stderr.isatty()
+    total, batches = _text_batches(corpus, batch_size)
+    parts = []
+    with tqdm(total=total, unit="posts", desc="support", disable=not progress) as bar:
+        for batch in batches:
+            parts.append(_label_batch(model, batch))
+            bar.update(len(batch))
+    result = (pd.concat(parts, ignore_index=True) if parts
+              else _label_batch(model, pd.DataFrame({"post_id": pd.Series(dtype="str"),
+                                                     "text": pd.Series(dtype="str")})))
+    if out is not None:
+        _write_atomic(result, Path(out))
+    return result
+
+
+def _label_batch(model, batch: pd.DataFrame) -> pd.DataFrame:
+    texts = batch["text"].reset_index(drop=True)
+    scores = model.predict_frame(texts)
+    label = scores.pop("label") if "label" in scores else None
+    frame = pd.DataFrame({"post_id": batch["post_id"].astype("str").to_numpy()})
+    if label is not None:
+        frame["label"] = label.astype("str").to_numpy()
+    for column in scores.columns:
+        frame[column] = scores[column].to_numpy(dtype=np.float32)
+    return frame
+
+
+def _write_atomic(frame: pd.DataFrame, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, staging = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    os.close(handle)
+    try:
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), staging)
+        os.replace(staging, target)
+    finally:
+        if os.path.exists(staging):
+            os.remove(staging)

@@ -1,0 +1,137 @@
+"""Agreement statistics, corrected prevalence and classifying a whole corpus."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from nltk.metrics.agreement import AnnotationTask
+
+from peerscope import synth
+from peerscope.errors import PeerscopeError
+from peerscope.support import (LexiconLabeller, SupportClassifier, adjusted_share, agreement, classify,
+                               cross_validate, evaluate, krippendorff_alpha, prevalence)
+
+
+def test_alpha_hand_computed_example():
+    """Three coders, five units, one missing code (worked by hand).
+
+    Units: (a,a,a), (a,b,-), (b,b,b), (a,a,b), (c,c,c).  Pairable values
+    n = 3+2+3+3+3 = 14.  Coincidences (weight 1/(m_u - 1)): unit 1 adds
+    o_aa = 6/2 = 3; unit 2 o_ab = o_ba = 1; unit 3 o_bb = 3; unit 4 o_aa = 1,
+    o_ab = o_ba = 1; unit 5 o_cc = 3.  So o_aa = 4, o_ab = o_ba = 2, o_bb = 3,
+    o_cc = 3; n_a = 6, n_b = 5, n_c = 3.  D_o = 4/14; D_e = (14^2 - 36 - 25 - 9)
+    / (14 * 13) = 126/182; alpha = 1 - (4/14) / (126/182) = 1 - 52/126 = 37/63.
+    """
+    codes = [["a", "a", "a"], ["a", "b", None], ["b", "b", "b"], ["a", "a", "b"], ["c", "c", "c"]]
+    assert krippendorff_alpha(codes) == pytest.approx(37 / 63)
+    task = AnnotationTask(data=[(f"c{j}", f"u{i}", v) for i, row in enumerate(codes)
+                                for j, v in enumerate(row) if v is not None])
+    assert krippendorff_alpha(codes) == pytest.approx(task.alpha())
+    assert krippendorff_alpha([["a", "a"], ["b", "b"]]) == 1.0
+    assert np.isnan(krippendorff_alpha([["a", "a"], ["a", "a"]]))
+    assert np.isnan(krippendorff_alpha([["a", None]]))
+
+
+def test_agreement_between_coders_and_model():
+    codes = pd.DataFrame({"ann": ["e", "e", "i", "i", "e", None], "bob": ["e", "i", "i", "i", "e", "e"],
+                          "model": ["e", "e", "i", "e", "e", "i"]})
+    table = agreement(codes)
+    pair = table[(table.coder_a == "ann") & (table.coder_b == "bob")].iloc[0]
+    assert pair.n_units == 5 and pair.percent_agreement == pytest.approx(0.8)
+    # kappa by hand: po = 0.8, pe = (3/5 * 2/5) + (2/5 * 3/5) = 0.48 -> (0.8 - 0.48) / 0.52
+    assert pair.kappa == pytest.approx(0.32 / 0.52)
+    assert table.iloc[-1].coder_a == "all" and table.iloc[-1].n_units == 6
+    with pytest.raises(PeerscopeError):
+        agreement(codes[["ann"]])
+
+
+def test_evaluate_rates_and_frame():
+    result = evaluate(["e", "e", "e", "i", "i", "o"], ["e", "e", "i", "i", "e", "o"])
+    assert result.per_class.loc["e", "tpr"] == pytest.approx(2 / 3)
+    assert result.per_class.loc["e", "fpr"] == pytest.approx(1 / 3)
+    frame = result.to_frame()
+    assert frame.loc["macro", "f1"] == pytest.approx(result.macro_f1)
+    with pytest.raises(PeerscopeError):
+        evaluate(["e"], ["e", "i"])
+
+
+def _noisy(truth: np.ndarray, rng, tpr: float, fpr: float) -> np.ndarray:
+    """A biased 'classifier' of emotional posts: misses 1 - tpr, adds fpr of the rest."""
+    is_emotional = truth == "emotional"
+    flagged = np.where(is_emotional, rng.random(len(truth)) < tpr, rng.random(len(truth)) < fpr)
+    return np.where(flagged, "emotional", "other")
+
+
+def test_adjusted_prevalence_beats_raw_share_when_biased():
+    """Synthetic posts with known emotional share; a classifier with tpr 0.85, fpr 0.25.
+
+    The raw share overstates the truth by about fpr * (1 - p) - (1 - tpr) * p;
+    the adjusted estimate must be closer, and its interval must cover the
+    truth.  Over 40 repetitions the 95% interval covers the truth in at
+    least 85% of them (binomial: 40 draws at 0.95 fall below 34 with
+    probability < 1%).
+    """
+    corpus, truth = synth.generate(6000, seed=11)
+    labels = np.where(truth.posts["support_type"].to_numpy() == "emotional", "emotional", "other")
+    true_share = float((labels == "emotional").mean())
+    rng = np.random.default_rng(0)
+    covered, closer = 0, 0
+    for rep in range(40):
+        validation = rng.choice(len(labels), 800, replace=False)
+        table = prevalence(_noisy(labels, rng, 0.85, 0.25), labels[validation],
+                           _noisy(labels[validation], rng, 0.85, 0.25), labels=["emotional"],
+                           n_boot=400, random_state=rep)
+        row = table.iloc[0]
+        closer += abs(row.adjusted_share - true_share) < abs(row.raw_share - true_share)
+        covered += row.ci_low <= true_share <= row.ci_high
+        if rep == 0:
+            assert abs(row.raw_share - true_share) > 0.08
+            assert row.ci_low <= true_share <= row.ci_high
+    assert closer == 40
+    assert covered >= 34
+
+
+def test_prevalence_by_group_and_undefined_rates():
+    table = prevalence(["e", "o", "e", "e"], ["e", "o", "e", "o"], ["e", "o", "e", "e"],
+                       groups=["x", "x", "y", "y"], n_boot=50, random_state=0)
+    assert set(table["group"]) == {"x", "y"} and len(table) == 4
+    assert table.loc[(table.group == "y") & (table.label == "e"), "raw_share"].iloc[0] == 1.0
+    chance = prevalence(["e", "o"], ["e", "o", "e", "o"], ["e", "e", "o", "o"], n_boot=50, random_state=0)
+    assert chance["adjusted_share"].isna().all()
+    assert np.isnan(adjusted_share(0.3, 0.2, 0.4))
+
+
+def test_cross_validated_rates_feed_prevalence():
+    corpus, truth = synth.generate(1500, seed=2)
+    posts = corpus.posts(columns=["post_id", "text"]).merge(truth.posts, on="post_id")
+    coded = posts.iloc[:600]
+    result, predicted = cross_validate(SupportClassifier(random_state=0), coded["text"],
+                                       coded["support_type"], folds=3, random_state=0)
+    assert len(predicted) == 600 and result.macro_f1 > 0.85
+    table = prevalence(SupportClassifier(random_state=0).fit(coded["text"], coded["support_type"])
+                       .predict(posts["text"]), coded["support_type"], predicted, random_state=0)
+    true_share = posts["support_type"].value_counts(normalize=True)
+    estimate = table.set_index("label")["adjusted_share"]
+    assert (estimate - true_share[estimate.index]).abs().max() < 0.05
+
+
+def test_classify_saved_and_in_memory_corpus(tmp_path):
+    corpus, truth = synth.generate(1200, seed=4)
+    saved = corpus.save(tmp_path / "forum")
+    out = tmp_path / "support.parquet"
+    streamed = classify(saved, LexiconLabeller(), batch_size=500, out=out, progress=False)
+    in_memory = classify(corpus, LexiconLabeller(), batch_size=700, progress=False)
+    assert len(streamed) == 1200 and streamed["post_id"].is_unique
+    pd.testing.assert_frame_equal(streamed.sort_values("post_id").reset_index(drop=True),
+                                  in_memory.sort_values("post_id").reset_index(drop=True))
+    assert pq.read_table(out).num_rows == 1200
+    merged = streamed.merge(truth.posts, on="post_id")
+    assert (merged["label"] == merged["support_type"]).mean() > 0.85
+    model = SupportClassifier(random_state=0).fit(merged["post_id"].map(
+        corpus.posts(columns=["post_id", "text"]).set_index("post_id")["text"]), merged["support_type"])
+    supervised = classify(saved, model, batch_size=400, progress=False)
+    assert {"label", "emotional", "informational"} <= set(supervised.columns)
+    with pytest.raises(PeerscopeError):
+        classify(saved, model, batch_size=0)
