@@ -18,6 +18,11 @@ On disk::
       newsletter_items.parquet
       quarantine/posts.parquet rows that failed validation under repair=True
 
+or, saved with ``partition="month"``, the time-stamped tables as folders of
+monthly files (``posts/2022-01.parquet``, ...; see :mod:`peerscope.partition`),
+which Dask reads in parallel and which every reader here treats as the same
+table.
+
 :meth:`Corpus.save` is atomic: it writes a complete sibling folder, then swaps
 it in with two renames, so a crash leaves either the old or the new corpus.
 """
@@ -43,6 +48,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from peerscope import __version__, errors, schema
+from peerscope import partition as partitioning
 from peerscope.validation import TableAccount, validate_frames
 
 MANIFEST = "corpus.json"
@@ -105,8 +111,9 @@ class Corpus:
 
     def __init__(self, sources: dict[str, Any], manifest: dict, *, path: Path | None = None,
                  engine: str = "pandas", window: Window = Window(),
-                 quarantine: dict[str, Any] | None = None):
+                 quarantine: dict[str, Any] | None = None, scheduler: Any = None):
         self._sources = sources
+        self._scheduler = scheduler
         self._manifest = manifest
         self._path = path
         self._engine = engine
@@ -199,6 +206,17 @@ class Corpus:
     @property
     def engine(self) -> str:
         return self._engine
+
+    @property
+    def scheduler(self):
+        """The Dask scheduler this corpus computes on (a ``distributed.Client``, a name, or None
+        for Dask's default); see :mod:`peerscope.scheduler`."""
+        return self._scheduler
+
+    @property
+    def layout(self) -> dict[str, str | None]:
+        """How each table is stored: None (one file) or ``"month"`` (one file per month)."""
+        return {t: self._manifest["tables"][t].get("partition") for t in self._sources}
 
     @property
     def has_roster(self) -> bool:
@@ -302,6 +320,23 @@ class Corpus:
             if batch.num_rows:
                 yield schema.to_pandas(pa.Table.from_batches([batch]))
 
+    def arrow(self, name: str, columns: list[str] | str | None = None, start=None, end=None,
+              channels: Iterable[str] | None = None) -> pa.Table:
+        """Read one table as an Arrow table (projection and filters as :meth:`table`).
+
+        For aggregations that Arrow does faster than pandas (``group_by`` on
+        millions of string ids) without converting every row to pandas.
+        Always reads locally, whatever the engine.
+        """
+        spec = _spec(name)
+        available = self._columns(name)
+        columns = self._resolve_columns(spec, available, columns)
+        if name not in self._sources:
+            return spec.arrow_schema().empty_table().select([c for c in columns if c in spec.known])
+        window = self._window.narrow(start, end)
+        return self._dataset(name).to_table(columns=columns,
+                                            filter=self._filter(spec, available, window, channels))
+
     def quarantine(self, name: str) -> pd.DataFrame:
         """Rows of table ``name`` that validation moved aside, with ``reason`` and ``row``."""
         _spec(name)
@@ -375,11 +410,14 @@ class Corpus:
         source = self._sources[name]
         if isinstance(source, pa.Table):
             return ds.dataset(source)
+        if isinstance(source, list):
+            return ds.dataset(source, format="parquet",
+                              schema=partitioning.table_schema(self._path, self._manifest["tables"][name]))
         return ds.dataset(source, format="parquet")
 
     def _read_dask(self, name, spec, columns, window, channels):
         dd = _import_dask()
-        if name not in self._sources:
+        if name not in self._sources or self._sources[name] == []:
             return dd.from_pandas(schema.empty_frame(spec, [c for c in columns if c in spec.known]),
                                   npartitions=1)
         available = self._columns(name)
@@ -393,7 +431,8 @@ class Corpus:
         # pandas' own string dtype, not Dask's pyarrow strings, so both engines
         # return the same dtypes
         with dask.config.set({"dataframe.convert-string": False}):
-            frame = dd.read_parquet(str(self._sources[name]), columns=read,
+            source = self._sources[name]
+            frame = dd.read_parquet(source if isinstance(source, list) else str(source), columns=read,
                                     filters=[conjunction] if conjunction else None,
                                     arrow_to_pandas={"types_mapper": schema.PANDAS_TYPES.get})
         for column in dates:
@@ -413,26 +452,54 @@ class Corpus:
         and had not left before ``start``.
         """
         return Corpus(self._sources, self._manifest, path=self._path, engine=self._engine,
-                      window=self._window.narrow(start, end), quarantine=self._quarantine)
+                      window=self._window.narrow(start, end), quarantine=self._quarantine,
+                      scheduler=self._scheduler)
 
     # -- writing --------------------------------------------------------------
 
-    def save(self, path: str | os.PathLike) -> "Corpus":
+    def save(self, path: str | os.PathLike, partition: str | None = "keep") -> "Corpus":
         """Write the corpus to folder ``path`` atomically and return it opened from there.
 
         The whole corpus is written to a temporary sibling folder first; only
         when every file is complete is it swapped in, so a crash mid-save
         leaves the previous corpus at ``path`` intact.  A windowed view saves
-        only the rows in its window.
+        only the rows in its window.  Tables are streamed batch by batch, so
+        saving a large saved corpus again (e.g. in another layout) needs
+        little memory.
+
+        Parameters
+        ----------
+        path : path-like
+            The corpus folder to write (replaced if it holds a corpus).
+        partition : {"keep", None, "month"}
+            Layout of the time-stamped tables (posts, events, newsletter
+            items): ``"month"`` writes one Parquet file per calendar month
+            (UTC) in a folder per table, None one file per table, and
+            ``"keep"`` the layout each table has now (one file for an
+            in-memory corpus).  See :mod:`peerscope.partition`.
+
+        Examples
+        --------
+        >>> corpus.save("forum", partition="month")   # doctest: +SKIP
+        <Corpus 'forum' engine=pandas rows={...}>
         """
         path = Path(path)
+        if partition != "keep":
+            partitioning.check_partition(partition)
         manifest = json.loads(json.dumps(self._manifest))
         with _AtomicFolder(path) as folder:
             for name in self._sources:
-                table = self._dataset(name).to_table(
-                    filter=self._filter(_spec(name), self._columns(name), self._window, None))
-                _write_parquet(table, folder / f"{name}.parquet")
-                _account_for_window(manifest, name, table.num_rows, self._window)
+                layout = self.layout[name] if partition == "keep" else partitioning.layout_of(name, partition)
+                dataset = self._dataset(name)
+                writer = partitioning.TableWriter(folder, name, layout, dataset.schema)
+                scanner = dataset.scanner(batch_size=ROW_GROUP_SIZE, filter=self._filter(
+                    _spec(name), self._columns(name), self._window, None))
+                for batch in scanner.to_batches():
+                    if batch.num_rows:
+                        writer.write(pa.Table.from_batches([batch], schema=dataset.schema))
+                entry = writer.close()
+                manifest["tables"][name] = {**entry, "columns": manifest["tables"][name]["columns"]}
+                _account_for_window(manifest, name, writer.rows, self._window)
             for name, source in self._quarantine.items():
                 (folder / QUARANTINE_DIR).mkdir(exist_ok=True)
                 target = folder / QUARANTINE_DIR / f"{name}.parquet"
@@ -467,24 +534,43 @@ class Corpus:
         return describe(self)
 
 
-def open_corpus(path: str | os.PathLike, engine: str = "pandas") -> Corpus:
+def open_corpus(path: str | os.PathLike, engine: str = "pandas", scheduler=None) -> Corpus:
     """Open a saved corpus lazily.
 
     Parameters
     ----------
     path : path-like
-        The corpus folder (holding ``corpus.json``).
+        The corpus folder (holding ``corpus.json``), in either layout (one
+        file per table, or monthly files; :mod:`peerscope.partition`).
     engine : {"pandas", "dask"}
         What the table readers return.  ``"dask"`` needs the ``dask`` extra.
+    scheduler : distributed.Client, str or None
+        Dask engine only: where the computations run.  None keeps Dask's
+        default (the active ``distributed.Client`` if there is one, else
+        threads on this machine); a ``Client`` or cluster object, a scheduler
+        address such as ``"tcp://10.0.0.5:8786"``, ``"local"`` for a
+        ``LocalCluster`` on this machine, or a single-machine scheduler name
+        (``"threads"``, ``"processes"``, ``"synchronous"``).  It becomes the
+        process's Dask scheduler, as creating a ``Client`` does
+        (:func:`peerscope.scheduler.connect`).
 
     Returns
     -------
     Corpus
+
+    Examples
+    --------
+    >>> corpus = open_corpus("forum", engine="dask", scheduler="tcp://scheduler:8786")  # doctest: +SKIP
     """
     if engine not in ENGINES:
         raise errors.EngineError(f"unknown engine {engine!r}; choose one of {list(ENGINES)}")
+    if scheduler is not None and engine != "dask":
+        raise errors.EngineError("a scheduler is only used with engine='dask'")
     if engine == "dask":
         _import_dask()
+        from peerscope.scheduler import connect
+
+        scheduler = connect(scheduler)
     path = Path(path)
     manifest_path = path / MANIFEST
     if not manifest_path.is_file():
@@ -496,14 +582,14 @@ def open_corpus(path: str | os.PathLike, engine: str = "pandas") -> Corpus:
     manifest = read_manifest(manifest_path)
     sources = {}
     for name, entry in manifest["tables"].items():
-        file = path / entry["file"]
-        if not file.exists():
-            raise errors.ManifestError(f"{manifest_path}: table {name!r} file {entry['file']} is missing")
-        sources[name] = str(file)
+        partitioning.check_parts(path, name, entry)
+        files = partitioning.table_files(path, entry)
+        sources[name] = files if entry.get("partition") else files[0]
     quarantine = {}
     for name in manifest.get("quarantine", []):
         quarantine[name] = str(path / QUARANTINE_DIR / f"{name}.parquet")
-    return Corpus(sources, manifest, path=path, engine=engine, quarantine=quarantine)
+    return Corpus(sources, manifest, path=path, engine=engine, quarantine=quarantine,
+                  scheduler=scheduler)
 
 
 def read_manifest(manifest_path: Path) -> dict:
@@ -538,7 +624,8 @@ class CorpusWriter:
     at a time with Arrow's hash tables, so memory stays near the size of the
     id columns.  The
     writer does not repair: a broken rule raises and nothing replaces
-    ``path``.
+    ``path``.  With ``partition="month"`` the time-stamped tables are written
+    as monthly files (:mod:`peerscope.partition`), chunks in any time order.
 
     Examples
     --------
@@ -550,15 +637,17 @@ class CorpusWriter:
     """
 
     def __init__(self, path: str | os.PathLike, *, name: str = "corpus", roster: bool = True,
-                 provenance: dict | None = None, assume_tz: str | None = None):
+                 provenance: dict | None = None, assume_tz: str | None = None,
+                 partition: str | None = None):
         self.path = Path(path)
+        self.partition = partitioning.check_partition(partition)
         self.name = name
         self.roster = roster
         self.provenance = provenance
         self.assume_tz = assume_tz
         self.corpus: Corpus | None = None
         self._folder: _AtomicFolder | None = None
-        self._writers: dict[str, pq.ParquetWriter] = {}
+        self._writers: dict[str, partitioning.TableWriter] = {}
         self._rows: dict[str, int] = {}
         self._skipped: dict[str, dict[str, int]] = {}
         self._now = schema.plausible_until()
@@ -582,13 +671,9 @@ class CorpusWriter:
         arrow = schema.to_arrow(spec, coerced.frame)
         writer = self._writers.get(table)
         if writer is None:
-            writer = self._writers[table] = pq.ParquetWriter(
-                self._dir / f"{table}.parquet", arrow.schema, compression="zstd")
-        elif not writer.schema.equals(arrow.schema):
-            raise errors.ColumnTypeError(
-                table, None, f"chunk columns {arrow.schema.names} differ from the first chunk's "
-                f"{writer.schema.names}", rule="chunk_schema")
-        writer.write_table(arrow, row_group_size=ROW_GROUP_SIZE)
+            writer = self._writers[table] = partitioning.TableWriter(
+                self._dir, table, self.partition, arrow.schema)
+        writer.write(arrow)
         self._rows[table] = offset + arrow.num_rows
 
     def skip(self, table: str, reason: str, rows: int = 1) -> None:
@@ -598,13 +683,13 @@ class CorpusWriter:
         reasons[reason] = reasons.get(reason, 0) + int(rows)
 
     def __exit__(self, exc_type, exc, tb) -> bool:
-        for writer in self._writers.values():
-            writer.close()
+        entries = {table: writer.close() for table, writer in self._writers.items()}
         if exc_type is None:
             try:
                 if "posts" not in self._writers:
                     raise errors.MissingColumnError("posts", None, "a corpus needs a posts table")
-                _check_references(self._dir, set(self._writers), self.roster)
+                _check_references({t: partitioning.table_files(self._dir, e) for t, e in entries.items()},
+                                  self.roster)
                 accounts = {t: TableAccount(rows_read=n, rows_kept=n) for t, n in self._rows.items()}
                 manifest = _new_manifest(self.name, self.roster, self.provenance, accounts)
                 for table, reasons in self._skipped.items():
@@ -614,9 +699,8 @@ class CorpusWriter:
                     account.rows_read += account.rows_skipped
                     account.check(table)
                     manifest["accounting"][table] = account.to_dict()
-                for table in self._writers:
-                    manifest["tables"][table]["columns"] = pq.read_schema(
-                        self._dir / f"{table}.parquet").names
+                for table, entry in entries.items():
+                    manifest["tables"][table] = {**entry, "columns": self._writers[table].schema.names}
                 manifest["saved_at"] = _now()
                 _write_json(manifest, self._dir / MANIFEST)
             except BaseException as error:

@@ -58,8 +58,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from peerscope import engine, inequality
+from peerscope import engine, inequality, schema
 from peerscope.corpus import Window
 from peerscope.superusers import Selection, SuperUserRule, TopShare, select
 
@@ -123,10 +125,7 @@ def _kinds(corpus, include_bots: bool) -> _Kinds:
 
 def _roster(corpus, start, end, kinds: _Kinds) -> pd.Index:
     """Person ids of the roster members of the window."""
-    # the membership dates are read too: Corpus's Dask reader filters a window only on
-    # columns it was asked for
-    dates = [c for c in ("joined_at", "left_at") if c in _columns(corpus, "members")]
-    members = engine.collect(corpus.members(columns=["member_id"] + dates, start=start, end=end))
+    members = engine.collect(corpus.members(columns=["member_id"], start=start, end=end))
     ids = pd.Index(members["member_id"], name="member_id")
     return ids[kinds.person(ids)]
 
@@ -502,12 +501,28 @@ def _event_counts(corpus, start, end, by_month: bool) -> pd.DataFrame:
     keys = ["member_id", "month"] if by_month else ["member_id"]
     if not corpus.has_table("events"):
         return pd.DataFrame(index=_empty_index(keys))
-    events = corpus.events(columns=["member_id", "kind"] + (["at"] if by_month else []),
-                           start=start, end=end)
-    if by_month:
-        events = events.assign(month=month_number(events["at"]))
-    counts = engine.count_by(events, keys + ["kind"])
+    columns = ["member_id", "kind"] + (["at"] if by_month else [])
+    if corpus.engine == "pandas":
+        # millions of events: group in Arrow, convert only the counts to pandas
+        counts = _arrow_event_counts(corpus.arrow("events", columns, start=start, end=end), keys)
+    else:
+        events = corpus.events(columns=columns, start=start, end=end)
+        if by_month:
+            events = events.assign(month=month_number(events["at"]))
+        counts = engine.count_by(events, keys + ["kind"])
     return counts.unstack("kind", fill_value=0) if len(counts) else counts.to_frame().iloc[:, :0]
+
+
+def _arrow_event_counts(events, keys: list[str]) -> pd.Series:
+    """Events per ``keys`` and kind, counted by Arrow's group_by (same result as count_by)."""
+    if "month" in keys:
+        at = events["at"]
+        month = pc.add(pc.multiply(pc.year(at), 12), pc.subtract(pc.month(at), 1))
+        events = events.append_column("month", pc.cast(month, pa.int64()))
+    grouped = events.group_by(keys + ["kind"]).aggregate([([], "count_all")])
+    grouped = grouped.filter(pc.is_valid(grouped["member_id"]))
+    frame = schema.to_pandas(grouped)
+    return frame.set_index(keys + ["kind"])["count_all"].astype("int64").rename("n")
 
 
 def _item_counts(corpus, start, end, by_month: bool) -> pd.Series:
