@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from peerscope import schema
 
@@ -128,55 +130,67 @@ def describe(corpus) -> Description:
         from peerscope.corpus import open_corpus
 
         corpus = open_corpus(corpus.path).window(corpus.time_window.start, corpus.time_window.end)
-    post_columns = ["post_id", "thread_id", "parent_id", "author_id", "created_at"]
+    post_columns = ["post_id", "parent_id", "author_id", "created_at"]
     has_channel = corpus.has_table("posts") and "channel" in corpus.manifest["tables"]["posts"]["columns"]
-    posts = corpus.posts(columns=post_columns + (["channel"] if has_channel else []))
+    # posts stay in Arrow: membership tests on a million ids are hash lookups there
+    posts = corpus.arrow("posts", post_columns + (["channel"] if has_channel else []))
     members = corpus.members(columns=None)
     events = corpus.events(columns=["member_id", "kind", "form"])
     items = corpus.newsletter_items(columns=["item_id", "issue_id", "newsletter", "author_id"])
-    text = corpus.posts(columns=["text"])["text"] if len(posts) else pd.Series(dtype="str")
+    with_text = sum(int(batch["text"].notna().sum()) for batch in corpus.iter_batches("posts", ["text"]))
 
     roles = _roles(members)
-    non_person = set(roles.index[roles.isin(schema.NON_PERSON_ROLES)])
-    bots = set(roles.index[roles == "bot"])
+    non_person = pa.array(sorted(roles.index[roles.isin(schema.NON_PERSON_ROLES)]), pa.string())
+    bots = pa.array(sorted(roles.index[roles == "bot"]), pa.string())
     author = posts["author_id"]
-    unknown = author.isna() | (author.isin(non_person - bots))
-    person_authors = author[author.notna() & ~author.isin(non_person)]
-    is_reply = posts["parent_id"].notna()
-    parent_is_reply = posts["parent_id"].isin(posts.loc[is_reply, "post_id"])
-    structure = ("no replies" if not is_reply.any()
-                 else "nested" if parent_is_reply.any() else "flat")
-    resolution = _resolution(posts["created_at"])
+    is_person = pc.and_(pc.is_valid(author), pc.invert(pc.is_in(author, value_set=non_person)))
+    is_bot = pc.is_in(author, value_set=bots)
+    unknown = pc.invert(pc.or_(is_person, is_bot))
+    person_authors = pc.filter(author, is_person)
+    is_reply = pc.is_valid(posts["parent_id"])
+    reply_ids = pc.filter(posts["post_id"], is_reply)
+    parent_is_reply = pc.is_in(posts["parent_id"], value_set=reply_ids)
+    n_replies = int(pc.sum(is_reply).as_py() or 0)
+    structure = ("no replies" if not n_replies
+                 else "nested" if pc.any(parent_is_reply).as_py() else "flat")
+    created = posts["created_at"]
+    resolution = _resolution(created)
     forms = events["form"].value_counts().to_dict() if len(events) else {}
     if len(posts):
         forms = {"online (posts)": int(len(posts)), **{k: int(v) for k, v in forms.items()}}
     members_count = int((~roles.isin(schema.NON_PERSON_ROLES)).sum()) if corpus.has_roster else None
+    channels = {}
+    if has_channel and len(posts):
+        counts = pc.value_counts(posts["channel"]).to_pylist()
+        channels = {str(c["values"]): int(c["counts"])
+                    for c in sorted(counts, key=lambda c: (-c["counts"], str(c["values"])))}
     description = dict(
         name=corpus.name,
         rows={"posts": len(posts), "members": len(members), "events": len(events),
               "newsletter_items": len(items)},
-        first_post=posts["created_at"].min() if len(posts) else None,
-        last_post=posts["created_at"].max() if len(posts) else None,
-        channels=({str(k): int(v) for k, v in posts["channel"].value_counts().items()}
-                  if has_channel else {}),
-        posters=int(person_authors.nunique()),
+        first_post=_timestamp(pc.min(created)) if len(posts) else None,
+        last_post=_timestamp(pc.max(created)) if len(posts) else None,
+        channels=channels,
+        posters=len(pc.unique(person_authors)),
         members=members_count,
         roster=corpus.has_roster,
         bots=len(bots),
-        posts_by_unknown_authors=int(unknown.sum()),
-        opening_posts=int((~is_reply).sum()),
-        replies=int(is_reply.sum()),
+        posts_by_unknown_authors=int(pc.sum(unknown).as_py() or 0),
+        opening_posts=len(posts) - n_replies,
+        replies=n_replies,
         reply_structure=structure,
         time_resolution=resolution,
         forms=forms,
         event_kinds={str(k): int(v) for k, v in events["kind"].value_counts().items()},
         newsletters=int(items["newsletter"].nunique()),
         newsletter_issues=int(items["issue_id"].nunique()),
-        posts_with_text=int(text.notna().sum()),
+        posts_with_text=with_text,
         quarantined={t: a["rows_quarantined"] for t, a in corpus.manifest["accounting"].items()
                      if a["rows_quarantined"]},
     )
-    description["capabilities"] = _capabilities(description, events, posts, non_person)
+    parent_author = pc.take(author, pc.index_in(posts["parent_id"], value_set=posts["post_id"]))
+    both_known = int(pc.sum(pc.and_(is_person, pc.is_valid(parent_author))).as_py() or 0)
+    description["capabilities"] = _capabilities(description, events, both_known)
     return Description(**description)
 
 
@@ -193,10 +207,14 @@ _RESOLUTIONS = (("sub-second", 1_000_000), ("second", 60_000_000), ("minute", 3_
                 ("hour", 86_400_000_000))
 
 
-def _resolution(times: pd.Series) -> str:
+def _timestamp(scalar: pa.Scalar) -> pd.Timestamp:
+    return pd.Timestamp(scalar.as_py()).tz_convert("UTC")
+
+
+def _resolution(times: pa.ChunkedArray) -> str:
     """The finest unit the times are recorded in (a day-resolution forum has
     every time at midnight, and then hour-of-day profiles are meaningless)."""
-    values = times.dropna().astype("int64").to_numpy()  # microseconds since the epoch
+    values = pc.drop_null(times).cast(pa.int64()).to_numpy()  # microseconds since the epoch
     if not len(values):
         return "unknown"
     for unit, coarser in _RESOLUTIONS:
@@ -205,27 +223,26 @@ def _resolution(times: pd.Series) -> str:
     return "day"
 
 
-def _capabilities(d: dict, events: pd.DataFrame, posts: pd.DataFrame, non_person: set) -> tuple:
+def _capabilities(d: dict, events: pd.DataFrame, replies_both_known: int) -> tuple:
     passive = events["kind"].isin(["view", "read", "receive"]).any() if len(events) else False
-    if d["roster"]:
+    if d["roster"] and d["members"] is not None and d["members"] <= d["posters"]:
+        lurkers = Capability("lurkers", True, "member roster present, but every member posted: "
+                             "check that it lists members who never posted")
+    elif d["roster"]:
         lurkers = Capability("lurkers", True, "member roster present")
     elif passive:
         lurkers = Capability("lurkers", True, "view, read or delivery events show who took part without posting")
     else:
         lurkers = Capability("lurkers", False, "no member roster, view or delivery events: lurkers cannot be counted")
-    known = posts["author_id"].notna() & ~posts["author_id"].isin(non_person)
-    authors = posts.set_index("post_id")["author_id"]
-    replies = posts[posts["parent_id"].notna() & known]
-    parent_known = replies["parent_id"].map(authors).notna() if len(replies) else pd.Series(dtype=bool)
     forms = [f for f in d["forms"] if f != "online (posts)"]
-    all_forms = set(forms) | ({"online"} if len(posts) else set())
+    all_forms = set(forms) | ({"online"} if d["rows"]["posts"] else set())
     return (
         lurkers,
         Capability("super-users and inequality", d["posters"] > 0,
                    f"{d['posters']:,} posters with known ids" if d["posters"] else "no posts with known authors"),
-        Capability("reciprocity", bool(parent_known.any()),
-                   f"{int(parent_known.sum()):,} replies with both authors known ({d['reply_structure']} threads)"
-                   if parent_known.any() else "no replies whose both authors are known"),
+        Capability("reciprocity", replies_both_known > 0,
+                   f"{replies_both_known:,} replies with both authors known ({d['reply_structure']} threads)"
+                   if replies_both_known else "no replies whose both authors are known"),
         Capability("responsiveness", d["replies"] > 0,
                    "replies link to threads" if d["replies"] else "no replies"),
         Capability("time of day", d["time_resolution"] not in ("day", "unknown"),
