@@ -504,25 +504,33 @@ def _event_counts(corpus, start, end, by_month: bool) -> pd.DataFrame:
     columns = ["member_id", "kind"] + (["at"] if by_month else [])
     if corpus.engine == "pandas":
         # millions of events: group in Arrow, convert only the counts to pandas
-        counts = _arrow_event_counts(corpus.arrow("events", columns, start=start, end=end), keys)
-    else:
-        events = corpus.events(columns=columns, start=start, end=end)
-        if by_month:
-            events = events.assign(month=month_number(events["at"]))
-        counts = engine.count_by(events, keys + ["kind"])
+        return _arrow_event_counts(corpus.arrow("events", columns, start=start, end=end), keys)
+    events = corpus.events(columns=columns, start=start, end=end)
+    if by_month:
+        events = events.assign(month=month_number(events["at"]))
+    counts = engine.count_by(events, keys + ["kind"])
     return counts.unstack("kind", fill_value=0) if len(counts) else counts.to_frame().iloc[:, :0]
 
 
-def _arrow_event_counts(events, keys: list[str]) -> pd.Series:
-    """Events per ``keys`` and kind, counted by Arrow's group_by (same result as count_by)."""
+def _arrow_event_counts(events, keys: list[str]) -> pd.DataFrame:
+    """Events per ``keys``, one column per kind, counted by Arrow's group_by.
+
+    The same table as ``count_by(...).unstack("kind")``, but built without
+    a pandas MultiIndex over millions of rows: each kind becomes a 0/1
+    column summed per group.
+    """
     if "month" in keys:
         at = events["at"]
         month = pc.add(pc.multiply(pc.year(at), 12), pc.subtract(pc.month(at), 1))
         events = events.append_column("month", pc.cast(month, pa.int64()))
-    grouped = events.group_by(keys + ["kind"]).aggregate([([], "count_all")])
+    kinds = sorted(k for k in pc.unique(events["kind"]).to_pylist() if k is not None)
+    for kind in kinds:
+        events = events.append_column(f"kind={kind}", pc.cast(pc.equal(events["kind"], kind), pa.int64()))
+    grouped = events.group_by(keys).aggregate([(f"kind={kind}", "sum") for kind in kinds])
     grouped = grouped.filter(pc.is_valid(grouped["member_id"]))
-    frame = schema.to_pandas(grouped)
-    return frame.set_index(keys + ["kind"])["count_all"].astype("int64").rename("n")
+    frame = schema.to_pandas(grouped).set_index(keys)
+    frame.columns = pd.Index(kinds, name="kind")
+    return frame.astype("int64")
 
 
 def _item_counts(corpus, start, end, by_month: bool) -> pd.Series:
