@@ -351,7 +351,7 @@ def _vocab() -> _Vocab:
 # Truth
 # ---------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Truth:
     """Everything :func:`generate` planted, as realised in the tables it wrote.
 
@@ -526,7 +526,10 @@ class Truth:
         target = path if path.suffix == ".json" else path / "truth.json"
         target.parent.mkdir(parents=True, exist_ok=True)
         data = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in self._FRAMES}
-        _atomic_write(target, json.dumps(_jsonable(data), indent=1).encode("utf-8"))
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(_jsonable(data), handle, indent=1)
+        os.replace(tmp, target)
         _write_parquet_atomic(self.members, target.parent / "truth_members.parquet")
         if self.posts is not None:
             _write_parquet_atomic(self.posts, target.parent / "truth_posts.parquet")
@@ -569,13 +572,6 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, np.floating):
         return float(value)
     return value
-
-
-def _atomic_write(target: Path, payload: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(payload)
-    os.replace(tmp, target)
 
 
 def _write_parquet_atomic(frame: pd.DataFrame, target: Path) -> None:
@@ -1428,6 +1424,10 @@ def _run(g: _Generator, path):
             n_member_items += int((authors >= 0).sum())
             np.add.at(items_written, authors[authors >= 0], 1)
             emit("newsletter_items", items)
+            # let go of the month before building the next one
+            del mo, ev, items, A, T, Par, X, is_bot, text_cache
+            frame = texts = titles = parts = None
+            pa.default_memory_pool().release_unused()
 
         # members, written last (joined_at needs every member's first activity)
         first_any = first_form.min(axis=1)
@@ -1480,9 +1480,17 @@ def _run(g: _Generator, path):
     used = first_form < big
     order_forms = np.argsort(np.where(used, first_form, big), axis=1, kind="stable")
     n_forms = used.sum(axis=1)
-    forms_str = []
-    for i in range(P):
-        forms_str.append(">".join(FORMS[f] for f in order_forms[i, : n_forms[i]]))
+    # the ordered forms as one code per member (base 5, 4 = none), named once per code
+    g.slot_authors = None
+    code = np.zeros(P, dtype=np.int64)
+    for j in range(4):
+        code = code * 5 + np.where(j < n_forms, order_forms[:, j], 4)
+    uniq, inverse = np.unique(code, return_inverse=True)
+    names = []
+    for c in uniq.tolist():
+        digits = [(c // 5 ** (3 - j)) % 5 for j in range(4)]
+        names.append(">".join(FORMS[d] for d in digits if d < 4))
+    forms_str = pa.array(names, pa.string()).take(pa.array(inverse))
     lo, hi = g.lo, g.hi
     overlap = np.zeros(P, bool)
     for f1 in range(4):
@@ -1519,7 +1527,7 @@ def _run(g: _Generator, path):
         "first_generalised_give_at": ts_col(first_gen),
         "first_use_month": g.s,
         "first_form": _str(pa.array(FORMS).take(pa.array(order_forms[:, 0]))),
-        "forms": pd.Series(forms_str).astype("str"),
+        "forms": _str(forms_str),
         "n_forms": n_forms,
         "sequential": ~overlap,
         "subscriber": lo[:, 3] >= 0,
