@@ -14,6 +14,8 @@ informational support at scale (Wang, Kraut & Levine 2012, 2015).
                        coded sample exists)
 ``SupportClassifier``  tf-idf + one-vs-rest linear SVMs, Platt-calibrated;
                        saved as JSON + numpy arrays (never unpickled)
+``sample_for_coding``  a stratified, weighted sample as a coding sheet and
+                       codebook; ``read_codes`` reads coders' sheets back
 ``evaluate`` ...       per-class P/R/F1, Cohen's kappa, Krippendorff's alpha
 ``prevalence``         raw and adjusted classify-and-count shares with a
                        bootstrap interval (Forman 2008)
@@ -22,15 +24,17 @@ informational support at scale (Wang, Kraut & Levine 2012, 2015).
 """
 
 from peerscope.support.classifier import SupportClassifier
-from peerscope.support.evaluate import (Evaluation, agreement, cross_validate, evaluate,
+from peerscope.support.coding import read_codes, read_design, sample_for_coding, scheme_codes
+from peerscope.support.evaluate import (Evaluation, agreement, code_set, cross_validate, evaluate,
                                         krippendorff_alpha)
 from peerscope.support.lexicon import LexiconLabeller
-from peerscope.support.prevalence import adjusted_share, classify, prevalence
+from peerscope.support.prevalence import adjusted_share, classify, month_of, prevalence
 from peerscope.support.schemes import (DIRECTIONS, EPITOME_TO_SSBC, ESCONV_TO_SSBC, MI_TO_SSBC,
                                        NO_SUPPORT, NURTURANT, SUPPORT_TYPES, SchemeMapping,
                                        epitome_types, to_coarse)
 
 __all__ = ["DIRECTIONS", "EPITOME_TO_SSBC", "ESCONV_TO_SSBC", "Evaluation", "LexiconLabeller",
            "MI_TO_SSBC", "NO_SUPPORT", "NURTURANT", "SUPPORT_TYPES", "SchemeMapping",
-           "SupportClassifier", "adjusted_share", "agreement", "classify", "cross_validate",
-           "epitome_types", "evaluate", "krippendorff_alpha", "prevalence", "to_coarse"]
+           "SupportClassifier", "adjusted_share", "agreement", "classify", "code_set", "cross_validate",
+           "epitome_types", "evaluate", "krippendorff_alpha", "month_of", "prevalence", "read_codes",
+           "read_design", "sample_for_coding", "scheme_codes", "to_coarse"]

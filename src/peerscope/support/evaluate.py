@@ -6,7 +6,8 @@ module gives, for one set of reference labels and one set of predictions,
 per-class precision, recall and F1, macro-F1, Cohen's kappa (Cohen 1960) and
 Krippendorff's alpha for nominal data (Krippendorff 2004); and for a table
 of several coders (a model may be one of them), pairwise kappa and alpha
-over all coders.
+over all coders: directly from :func:`peerscope.support.read_codes`, per
+code and on each unit's whole code set.
 
 Krippendorff's alpha (nominal) is ``1 - D_o / D_e`` computed from the
 coincidence matrix ``o``: every unit ``u`` coded by ``m_u >= 2`` coders adds,
@@ -80,21 +81,36 @@ def krippendorff_alpha(codes) -> float:
     return float("nan") if expected == 0 else float(1.0 - observed / expected)
 
 
-def agreement(codes: pd.DataFrame) -> pd.DataFrame:
+def agreement(codes: pd.DataFrame, model=None, *, model_name: str = "model") -> pd.DataFrame:
     """Agreement between coders (human or model): pairwise Cohen's kappa, and alpha over all.
 
     Parameters
     ----------
     codes : DataFrame
-        One row per unit, one column per coder (a model's predictions can be
-        a column); missing codes as null.
+        Either one row per unit and one column per coder (a model's
+        predictions can be a column), missing codes as null; or the tidy
+        output of :func:`peerscope.support.read_codes` (``post_id``,
+        ``coder`` and one 0/1 column per code).  A tidy frame is scored per
+        code (each a yes/no decision, as a multilabel content analysis
+        reports it) and on ``label``, the whole set of codes of a unit as one
+        nominal value (``"emotional+esteem"``, ``"none"``).
+    model : optional, tidy input only
+        A model's predictions, added as coder ``model_name`` (units the
+        humans did not code are left out): a Series ``post_id -> label``, a
+        frame with ``post_id`` and ``label`` (the output of
+        :func:`peerscope.support.classify`; its score columns are ignored),
+        or a frame with ``post_id`` and 0/1 code columns.
+    model_name : str
+        The model's name in the result.
 
     Returns
     -------
     DataFrame
         One row per pair of coders (``coder_a``, ``coder_b``, ``n_units``
         coded by both, ``percent_agreement``, ``kappa``, ``alpha``) and a last
-        row ``coder_a = coder_b = "all"`` with Krippendorff's alpha over every coder.
+        row ``coder_a = coder_b = "all"`` with Krippendorff's alpha over every
+        coder; for tidy input these rows come once per code, named in a first
+        column ``code``.
 
     Examples
     --------
@@ -102,7 +118,20 @@ def agreement(codes: pd.DataFrame) -> pd.DataFrame:
     ...                       "bob": ["emo", "info", "info", "info"]})
     >>> agreement(codes)[["coder_a", "coder_b", "kappa"]].round(2).to_dict("list")
     {'coder_a': ['ann', 'all'], 'coder_b': ['bob', 'all'], 'kappa': [0.5, nan]}
+
+    Tidy codes (as :func:`read_codes` gives them) and a model's labels:
+
+    >>> tidy = pd.DataFrame({"post_id": ["p1", "p2", "p1", "p2"], "coder": ["ann", "ann", "bob", "bob"],
+    ...                      "emotional": [1, 0, 1, 1], "esteem": [0, 0, 0, 0]})
+    >>> table = agreement(tidy, pd.Series({"p1": "emotional", "p2": "none"}))
+    >>> table.loc[table.code == "label", ["coder_a", "coder_b", "percent_agreement"]].values.tolist()
+    [['ann', 'bob', 0.5], ['ann', 'model', 1.0], ['bob', 'model', 0.5], ['all', 'all', nan]]
     """
+    if {"post_id", "coder"} <= set(codes.columns):
+        return _tidy_agreement(codes, model, model_name)
+    if model is not None:
+        raise PeerscopeError("model= is for tidy codes (post_id, coder, code columns); "
+                             "with one column per coder, add the model as a column")
     if codes.shape[1] < 2:
         raise PeerscopeError(f"agreement needs at least two coders, got {list(codes.columns)}")
     rows = []
@@ -116,6 +145,72 @@ def agreement(codes: pd.DataFrame) -> pd.DataFrame:
     rows.append({"coder_a": "all", "coder_b": "all", "n_units": int(coded.sum()),
                  "percent_agreement": np.nan, "kappa": np.nan, "alpha": krippendorff_alpha(codes)})
     return pd.DataFrame(rows)
+
+
+def _tidy_agreement(codes: pd.DataFrame, model, model_name: str) -> pd.DataFrame:
+    """Agreement per code and on the whole code set, from tidy codes (and a model's)."""
+    code_columns = [c for c in codes.columns if c not in ("post_id", "coder")]
+    if not code_columns:
+        raise PeerscopeError("tidy codes need at least one code column besides post_id and coder")
+    if model is not None:
+        predicted = _model_codes(model, code_columns, set(codes["post_id"]))
+        if model_name in set(codes["coder"]):
+            raise PeerscopeError(f"model_name={model_name!r} is also a human coder's name")
+        codes = pd.concat([codes, predicted.assign(coder=model_name)], ignore_index=True)
+    ids, coders = codes["post_id"].astype(str).to_numpy(), codes["coder"].astype(str).to_numpy()
+    if pd.DataFrame({"i": ids, "c": coders}).duplicated().any():
+        raise PeerscopeError("a coder codes a post_id twice; read_codes gives one row per post and coder")
+    tables = []
+    for code in [*code_columns, "label"]:
+        values = code_set(codes[code_columns]) if code == "label" else codes[code].astype(str)
+        wide = pd.DataFrame({"post_id": ids, "coder": coders, "value": values.to_numpy()}) \
+            .pivot(index="post_id", columns="coder", values="value")
+        tables.append(agreement(wide).assign(code=code))
+    table = pd.concat(tables, ignore_index=True)
+    return table[["code", *[c for c in table.columns if c != "code"]]]
+
+
+def code_set(indicators: pd.DataFrame, none: str = "none") -> pd.Series:
+    """The codes a unit carries as one nominal value: names of the 1-columns joined by ``+``.
+
+    Examples
+    --------
+    >>> code_set(pd.DataFrame({"emotional": [1, 0, 1], "esteem": [1, 0, 0]})).tolist()
+    ['emotional+esteem', 'none', 'emotional']
+    """
+    flags = indicators.to_numpy() == 1
+    joined = flags.astype(object) @ np.array([f"{c}+" for c in indicators.columns], dtype=object) \
+        if flags.shape[1] else np.full(len(flags), "", dtype=object)
+    labels = pd.Series(joined, index=indicators.index, dtype="str").str.rstrip("+")
+    return labels.where(labels != "", none)
+
+
+def _model_codes(model, code_columns: list[str], coded_ids: set) -> pd.DataFrame:
+    """A model's predictions as tidy 0/1 code columns, for the units humans coded."""
+    if isinstance(model, pd.Series):
+        model = pd.DataFrame({"post_id": model.index.astype(str), "label": model.to_numpy()})
+    if not isinstance(model, pd.DataFrame) or "post_id" not in model:
+        raise PeerscopeError("model predictions must be a Series post_id -> label or a frame with "
+                             "post_id and label (or 0/1 code) columns")
+    model = model.loc[model["post_id"].astype(str).isin(coded_ids)]
+    if "label" in model:
+        labels = model["label"].astype(str)
+        unknown = sorted(set(labels) - set(code_columns) - {"none"})
+        if unknown:
+            raise PeerscopeError(f"model labels {unknown[:5]} are not codes {code_columns} nor 'none'")
+        frame = pd.DataFrame({"post_id": model["post_id"].to_numpy()})
+        for code in code_columns:
+            frame[code] = (labels == code).to_numpy().astype("int8")
+    elif set(code_columns) <= set(model.columns):
+        frame = model[["post_id", *code_columns]].copy()
+        if not frame[code_columns].isin([0, 1]).all().all():
+            raise PeerscopeError("model code columns must hold 0/1 (scores: give a label column)")
+    else:
+        raise PeerscopeError(f"model predictions need a label column or 0/1 code columns {code_columns}")
+    frame["post_id"] = frame["post_id"].astype(str)
+    if frame["post_id"].duplicated().any():
+        raise PeerscopeError("model predictions repeat a post_id")
+    return frame
 
 
 def _kappa(a: pd.Series, b: pd.Series) -> float:

@@ -10,7 +10,10 @@ and false positive rate ``fpr``, the expected raw share is
 
 with ``tpr`` and ``fpr`` measured on a coded validation sample the model did
 not learn from (cross-validated predictions, see
-:func:`peerscope.support.evaluate.cross_validate`).  It is undefined when
+:func:`peerscope.support.evaluate.cross_validate`); when that sample was
+stratified, each post weighs its sampling weight ``N_h / n_h``
+(:func:`peerscope.support.coding.sample_for_coding`), so the rates are the
+corpus's and not the design's.  It is undefined when
 ``tpr <= fpr`` (a classifier no better than chance for that type); the
 estimate is then NaN.
 
@@ -66,8 +69,9 @@ def adjusted_share(raw, tpr, fpr):
     return np.where(gap > 0, estimate, np.nan)
 
 
-def prevalence(predicted, validation_true, validation_pred, *, labels=None, groups=None,
-               n_boot: int = 1000, confidence: float = 0.95, random_state=None) -> pd.DataFrame:
+def prevalence(predicted, validation_true, validation_pred, *, labels=None, groups=None, by=None,
+               validation_weights=None, n_boot: int = 1000, confidence: float = 0.95,
+               random_state=None) -> pd.DataFrame:
     """Raw and adjusted share of each label in a corpus, with a bootstrap interval.
 
     Parameters
@@ -82,6 +86,16 @@ def prevalence(predicted, validation_true, validation_pred, *, labels=None, grou
     groups : sequence, optional
         A group (board, month, ...) per post of ``predicted``; shares are
         then given per group, with ``tpr``/``fpr`` shared across groups.
+        With ``by="month"``: each post's ``created_at``.
+    by : {None, "month"}
+        ``"month"``: group posts by the calendar month (UTC; naive times are
+        taken as UTC) of the times in ``groups``; the result's group column
+        is then ``month`` (``YYYY-MM``).  Months without posts are absent.
+    validation_weights : sequence of float, optional
+        Sampling weight of each validation post (``N_h / n_h`` of a
+        stratified coding sample, :func:`peerscope.support.read_design`):
+        ``tpr`` and ``fpr`` are then weighted sums, the rates of the corpus
+        rather than of an over-sampled design.  Default: equal weights.
     n_boot : int
         Bootstrap replicates.
     confidence : float
@@ -92,7 +106,7 @@ def prevalence(predicted, validation_true, validation_pred, *, labels=None, grou
     Returns
     -------
     DataFrame
-        One row per (group and) label: ``n`` posts, ``raw_share``, ``tpr``,
+        One row per (group or month and) label: ``n`` posts, ``raw_share``, ``tpr``,
         ``fpr``, ``adjusted_share``, ``ci_low``, ``ci_high``, ``n_validation``,
         ``n_boot_used`` and ``confidence``.
 
@@ -112,10 +126,18 @@ def prevalence(predicted, validation_true, validation_pred, *, labels=None, grou
                              f"({len(truth)} vs {len(model)})")
     if not 0 < confidence < 1:
         raise PeerscopeError(f"confidence={confidence}: expected a value between 0 and 1")
+    weight = _weights(validation_weights, len(truth))
     labels = sorted(truth.unique()) if labels is None else [str(x) for x in labels]
     corpus = pd.Series(predicted, dtype="str").reset_index(drop=True)
-    group_of = (pd.Series("all", index=corpus.index, dtype="str") if groups is None
-                else pd.Series(np.asarray(groups), dtype="str"))
+    if by not in (None, "month"):
+        raise PeerscopeError(f"by={by!r}: expected None (groups as given) or 'month'")
+    if by == "month":
+        if groups is None:
+            raise PeerscopeError("by='month' needs each post's created_at as groups")
+        group_of = month_of(groups)
+    else:
+        group_of = (pd.Series("all", index=corpus.index, dtype="str") if groups is None
+                    else pd.Series(np.asarray(groups), dtype="str"))
     if len(group_of) != len(corpus):
         raise PeerscopeError(f"{len(corpus)} predictions but {len(group_of)} groups")
     rng = np.random.default_rng(random_state)
@@ -125,8 +147,8 @@ def prevalence(predicted, validation_true, validation_pred, *, labels=None, grou
     rows = []
     counts = pd.crosstab(group_of, corpus)
     for label in labels:
-        tpr, fpr = _rates(t == label, p == label)
-        boot_tpr, boot_fpr = _rates((t == label)[samples], (p == label)[samples])
+        tpr, fpr = _rates(t == label, p == label, weight)
+        boot_tpr, boot_fpr = _rates((t == label)[samples], (p == label)[samples], weight[samples])
         for group, row in counts.iterrows():
             n = int(row.sum())
             raw = float(row.get(label, 0)) / n if n else np.nan
@@ -141,16 +163,49 @@ def prevalence(predicted, validation_true, validation_pred, *, labels=None, grou
     frame = pd.DataFrame(rows)
     frame["group"] = frame["group"].astype("str")
     frame["label"] = frame["label"].astype("str")
-    return frame.drop(columns="group") if groups is None else frame
+    if groups is None:
+        return frame.drop(columns="group")
+    return frame.rename(columns={"group": "month"}) if by == "month" else frame
 
 
-def _rates(actual: np.ndarray, flagged: np.ndarray):
-    """True and false positive rates along the last axis (NaN where undefined)."""
-    positives = actual.sum(axis=-1)
-    negatives = actual.shape[-1] - positives
+def month_of(times) -> pd.Series:
+    """The calendar month (``YYYY-MM``, UTC) of each time; naive times are taken as UTC.
+
+    Examples
+    --------
+    >>> month_of(["2024-01-31 23:30-02:00", "2024-01-31 23:30+01:00"]).tolist()
+    ['2024-02', '2024-01']
+    """
+    try:
+        stamps = pd.to_datetime(pd.Series(times).reset_index(drop=True), utc=True)
+    except (ValueError, TypeError) as error:
+        raise PeerscopeError(f"cannot read the times of monthly groups: {error}") from None
+    if stamps.isna().any():
+        raise PeerscopeError(f"{int(stamps.isna().sum())} missing time(s): every post needs a month")
+    return stamps.dt.strftime("%Y-%m").astype("str")
+
+
+def _weights(weights, n: int) -> np.ndarray:
+    """Validation weights as positive finite floats (ones when not given)."""
+    if weights is None:
+        return np.ones(n)
+    try:
+        weight = np.asarray(weights, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise PeerscopeError("validation_weights must be numbers") from None
+    if weight.shape != (n,) or not (np.isfinite(weight) & (weight > 0)).all():
+        raise PeerscopeError(f"validation_weights: expected {n} positive finite numbers, one per "
+                             f"validation post")
+    return weight
+
+
+def _rates(actual: np.ndarray, flagged: np.ndarray, weight: np.ndarray):
+    """Weighted true and false positive rates along the last axis (NaN where undefined)."""
+    positives = (actual * weight).sum(axis=-1)
+    negatives = (~actual * weight).sum(axis=-1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        tpr = (actual & flagged).sum(axis=-1) / positives
-        fpr = (~actual & flagged).sum(axis=-1) / negatives
+        tpr = ((actual & flagged) * weight).sum(axis=-1) / positives
+        fpr = ((~actual & flagged) * weight).sum(axis=-1) / negatives
     return tpr, fpr
 
 
@@ -167,7 +222,11 @@ def _text_batches(corpus, batch_size: int):
     return len(posts), (posts.iloc[i:i + batch_size] for i in range(0, len(posts), batch_size))
 
 
-def classify(corpus, model, *, batch_size: int = 20_000, out: str | os.PathLike | None = None,
+#: Where ``classify(..., out=True)`` writes, inside the corpus folder.
+DERIVED_FILE = Path("derived") / "support.parquet"
+
+
+def classify(corpus, model, *, batch_size: int = 20_000, out: str | os.PathLike | bool | None = None,
              progress: bool | None = None) -> pd.DataFrame:
     """Label every post of a corpus with a support model, batch by batch.
 
@@ -181,18 +240,28 @@ def classify(corpus, model, *, batch_size: int = 20_000, out: str | os.PathLike 
         column: a fitted classifier or the lexicon labeller.
     batch_size : int
         Posts per batch.
-    out : path-like, optional
-        Also write the result as Parquet here (atomically), e.g. beside the corpus.
+    out : path-like or True, optional
+        Also write the result as Parquet (atomically): to this path, or with
+        ``True`` beside a saved corpus, to ``<corpus>/derived/support.parquet``
+        (a later call replaces it).
     progress : bool, optional
         A tqdm bar (default: when stderr is a terminal).
 
     Returns
     -------
     DataFrame
-        ``post_id``, ``label`` and one score column per class.
+        ``post_id``, ``label`` and one score column per class;
+        ``attrs["path"]`` is the file written (None when not written).
     """
     if batch_size < 1:
         raise PeerscopeError(f"batch_size={batch_size}: expected a positive number of posts")
+    if out is True:
+        if corpus.path is None:
+            raise PeerscopeError("out=True writes beside a saved corpus, and this one is in memory; "
+                                 "save it first or give a path")
+        out = Path(corpus.path) / DERIVED_FILE
+    elif out is False:
+        out = None
     if progress is None:
         progress = sys.stderr.isatty()
     total, batches = _text_batches(corpus, batch_size)
@@ -204,8 +273,10 @@ def classify(corpus, model, *, batch_size: int = 20_000, out: str | os.PathLike 
     result = (pd.concat(parts, ignore_index=True) if parts
               else _label_batch(model, pd.DataFrame({"post_id": pd.Series(dtype="str"),
                                                      "text": pd.Series(dtype="str")})))
+    result.attrs["path"] = None
     if out is not None:
         _write_atomic(result, Path(out))
+        result.attrs["path"] = str(out)
     return result
 
 
