@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from itertools import islice
 
 import numpy as np
 import pandas as pd
@@ -228,3 +229,32 @@ def test_real_forums_fit_with_npmi_above_shuffled_words(shared_data):
               f"u_mass {lda_umass.value:.2f}; NMF NPMI {npmi.value:.3f} (shuffled words {baseline:.3f}), "
               f"diversity {nmf.diversity():.2f}")
         print(nmf.summary(8)[["topic", "terms"]].to_string(index=False))
+
+
+def test_lda_doc_topics_are_the_same_lazily_eagerly_and_after_save_and_load(planted, tmp_path, monkeypatch):
+    from peerscope.topics import model as model_module
+
+    _, _, bow = planted
+    inferred = []
+    infer = model_module._infer_doc_topic
+    monkeypatch.setattr(model_module, "_infer_doc_topic", lambda *a: inferred.append(1) or infer(*a))
+    eager = topics.fit(bow, K, "lda", seed=2, passes=2, workers=1)
+    assert inferred == []  # fitting alone infers no document shares
+    eager_shares = eager.doc_topic.copy()
+    assert len(inferred) == 1
+    lazy = topics.fit(bow, K, "lda", seed=2, passes=2, workers=1)
+    np.testing.assert_array_equal(lazy.topic_term, eager.topic_term)
+    # use the gensim model (its random state) and the topics before the shares are needed
+    lazy.estimator.inference(list(islice(bow.gensim_corpus(), 50)))
+    lazy.coherence("u_mass")
+    assert len(inferred) == 1
+    folder = lazy.save(tmp_path / "lazy")  # infers the shares to write them, and keeps them
+    assert len(inferred) == 2
+    np.testing.assert_array_equal(lazy.doc_topic, eager_shares)
+    pd.testing.assert_frame_equal(lazy.doc_topics(), eager.doc_topics())
+    assert len(inferred) == 2  # kept, not inferred again
+    loaded = topics.TopicModel.load(folder)
+    np.testing.assert_array_equal(loaded.doc_topic, eager_shares)
+    pd.testing.assert_frame_equal(loaded.doc_topics(), eager.doc_topics())
+    np.testing.assert_allclose(np.nansum(eager_shares, axis=1)[bow.docs["n_terms"].to_numpy() > 0], 1.0)
+    assert len(inferred) == 2
