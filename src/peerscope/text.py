@@ -119,6 +119,8 @@ def stopwords(base: str = "sklearn", forum: bool = True, extra: Iterable[str] = 
     extra : iterable of str
         More words (lower-cased).
 
+    Examples
+    --------
     >>> "thanks" in stopwords() and "the" in stopwords() and "the" not in stopwords("none", False)
     True
     """
