@@ -13,6 +13,7 @@ import click
 
 from peerscope import __version__
 from peerscope.cli_errors import friendly as _friendly
+from peerscope.partition_cli import repartition_command, synth_command
 from peerscope.report.cli import report_command
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -20,34 +21,6 @@ from peerscope.report.cli import report_command
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
 def cli(debug: bool) -> None:
     """Analyse online peer-support communities from a validated Parquet corpus."""
-
-
-@cli.command()
-@click.argument("out", type=click.Path(file_okay=False))
-@click.option("--posts", "n_posts", type=click.IntRange(min=10), default=20_000, show_default=True,
-              help="Number of posts to generate.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed (same seed, same corpus).")
-@click.option("--members", "n_members", type=click.IntRange(min=10), default=None,
-              help="Roster size (default: posts / 8, at least 50).")
-@click.option("--lurker-share", type=click.FloatRange(0, 0.95), default=0.6, show_default=True,
-              help="Share of members who never post.")
-@click.option("--progress/--no-progress", default=None, help="Show a progress bar (default: on a terminal).")
-@_friendly
-def synth(out, n_posts, seed, n_members, lurker_share, progress):
-    """Generate a synthetic community with planted ground truth into OUT.
-
-    OUT/truth.json holds what was planted (lurkers, super-users, reciprocity,
-    topics, support types, pathways), for checking that metrics recover it.
-    """
-    from peerscope import synth as synthetic
-
-    if progress is None:
-        progress = sys.stderr.isatty()
-    corpus, truth = synthetic.generate(n_posts, seed=seed, path=out, n_members=n_members,
-                                       lurker_share=lurker_share, progress=progress)
-    click.echo(f"wrote {corpus.manifest['tables']['posts']['rows']:,} posts, "
-               f"{corpus.manifest['tables']['members']['rows']:,} members to {out} "
-               f"(ground truth in {out}/truth.json)")
 
 
 @cli.command()
@@ -187,6 +160,8 @@ def export(corpus, out, target):
 
 
 cli.add_command(report_command, "report")
+cli.add_command(synth_command, "synth")
+cli.add_command(repartition_command, "repartition")
 
 
 def main() -> None:

@@ -491,15 +491,23 @@ class Corpus:
             for name in self._sources:
                 layout = self.layout[name] if partition == "keep" else partitioning.layout_of(name, partition)
                 dataset = self._dataset(name)
-                writer = partitioning.TableWriter(folder, name, layout, dataset.schema)
-                scanner = dataset.scanner(batch_size=ROW_GROUP_SIZE, filter=self._filter(
-                    _spec(name), self._columns(name), self._window, None))
-                for batch in scanner.to_batches():
-                    if batch.num_rows:
-                        writer.write(pa.Table.from_batches([batch], schema=dataset.schema))
-                entry = writer.close()
+                # little read-ahead: the writer (zstd) is slower than the reader, and every
+                # batch read ahead is held in memory, text column included
+                scanner = dataset.scanner(batch_size=ROW_GROUP_SIZE, batch_readahead=1,
+                                          fragment_readahead=1, filter=self._filter(
+                                              _spec(name), self._columns(name), self._window, None))
+                if layout is None:
+                    target = folder / f"{name}.parquet"
+                    _write_parquet(scanner.to_reader(), target)
+                    entry = {"file": target.name, "rows": pq.ParquetFile(target).metadata.num_rows}
+                else:
+                    writer = partitioning.TableWriter(folder, name, layout, dataset.schema)
+                    for batch in scanner.to_batches():
+                        if batch.num_rows:
+                            writer.write(pa.Table.from_batches([batch], schema=dataset.schema))
+                    entry = writer.close()
                 manifest["tables"][name] = {**entry, "columns": manifest["tables"][name]["columns"]}
-                _account_for_window(manifest, name, writer.rows, self._window)
+                _account_for_window(manifest, name, entry["rows"], self._window)
             for name, source in self._quarantine.items():
                 (folder / QUARANTINE_DIR).mkdir(exist_ok=True)
                 target = folder / QUARANTINE_DIR / f"{name}.parquet"
@@ -718,7 +726,8 @@ def validate_saved(path: str | os.PathLike, batch_size: int = ROW_GROUP_SIZE) ->
     Column types are checked on the Parquet schema, per-row rules batch by
     batch (the text columns are never read), and the rules across rows on
     hashed ids as :class:`CorpusWriter` does, so memory stays bounded for
-    corpora of tens of millions of posts.
+    corpora of tens of millions of posts.  In the monthly layout every part
+    file is checked, and every row must lie in its file's month.
 
     Returns
     -------
@@ -729,44 +738,72 @@ def validate_saved(path: str | os.PathLike, batch_size: int = ROW_GROUP_SIZE) ->
     ------
     peerscope.errors.ValidationError
         The first broken rule, naming table, column, rule and rows.
+    peerscope.errors.ManifestError
+        A table holds another number of rows than the manifest says, or a
+        row of a monthly file lies in another month.
     """
     corpus = open_corpus(path)
     now = schema.plausible_until()
     checked = {}
-    for name, file in corpus._sources.items():
-        spec = _spec(name)
-        parquet = pq.ParquetFile(file)
-        arrow_schema = parquet.schema_arrow
-        missing = [c for c in spec.required if c not in arrow_schema.names]
-        if missing:
-            raise errors.MissingColumnError(name, missing[0], f"required column(s) {missing} missing in {file}")
-        for column in spec.columns:
-            stored = arrow_schema.field(column.name).type if column.name in arrow_schema.names else None
-            if stored is not None and stored != column.type and not (
-                    pa.types.is_large_string(stored) and pa.types.is_string(column.type)):
-                raise errors.ColumnTypeError(
-                    name, column.name,
-                    f"stored as {arrow_schema.field(column.name).type}, expected {column.type}")
-        columns = [c for c in arrow_schema.names if c not in spec.lazy_columns]
+    files = {}
+    for name, entry in corpus.manifest["tables"].items():
+        files[name] = partitioning.table_files(path, entry)
         offset = 0
-        for batch in parquet.iter_batches(batch_size=batch_size, columns=columns):
-            frame = schema.to_pandas(pa.Table.from_batches([batch]))
-            for _, _, error in schema.row_rules(spec, frame, now):
-                for row in error.rows:
-                    row["row"] += offset
-                raise error
-            offset += batch.num_rows
-        if offset != corpus.manifest["tables"][name]["rows"]:
+        for file in files[name]:
+            offset += _check_file(name, file, entry.get("partition"), now, offset, batch_size)
+        if offset != entry["rows"]:
             raise errors.ManifestError(
-                f"{file}: holds {offset} rows, the manifest says {corpus.manifest['tables'][name]['rows']}")
+                f"{Path(path) / entry['file']}: holds {offset} rows, the manifest says {entry['rows']}")
         checked[name] = offset
-    _check_references(Path(path), set(corpus._sources), corpus.has_roster)
+    _check_references(files, corpus.has_roster)
     return checked
 
 
-def _read_column(folder: Path, table: str, column: str) -> pa.Array:
-    """One column of a saved table as a single Arrow array."""
-    return pq.read_table(folder / f"{table}.parquet", columns=[column])[column].combine_chunks()
+def _check_file(name: str, file: str, layout: str | None, now, offset: int, batch_size: int) -> int:
+    """Types and per-row rules of one Parquet file of table ``name``; returns its rows.
+
+    ``offset`` is the position of the file's first row in the table (for
+    the row numbers in errors).
+    """
+    spec = _spec(name)
+    parquet = pq.ParquetFile(file)
+    arrow_schema = parquet.schema_arrow
+    missing = [c for c in spec.required if c not in arrow_schema.names]
+    if missing:
+        raise errors.MissingColumnError(name, missing[0], f"required column(s) {missing} missing in {file}")
+    for column in spec.columns:
+        stored = arrow_schema.field(column.name).type if column.name in arrow_schema.names else None
+        if stored is not None and stored != column.type and not (
+                pa.types.is_large_string(stored) and pa.types.is_string(column.type)):
+            raise errors.ColumnTypeError(
+                name, column.name, f"stored as {stored}, expected {column.type}")
+    columns = [c for c in arrow_schema.names if c not in spec.lazy_columns]
+    rows = 0
+    for batch in parquet.iter_batches(batch_size=batch_size, columns=columns):
+        frame = schema.to_pandas(pa.Table.from_batches([batch]))
+        for _, _, error in schema.row_rules(spec, frame, now):
+            for row in error.rows:
+                row["row"] += offset + rows
+            raise error
+        if layout is not None:
+            times = batch.column(spec.time_column)
+            months = partitioning.month_labels(times.drop_null())
+            strays = sorted({partitioning.part_name(m) for m in np.unique(months)} - {Path(file).name})
+            if strays:
+                raise errors.ManifestError(
+                    f"{file}: holds rows of other months ({', '.join(s[:7] for s in strays[:5])}) "
+                    f"in column {spec.time_column!r}")
+        rows += batch.num_rows
+    return rows
+
+
+def _read_column(files: list[str], column: str) -> pa.Array:
+    """One column of a saved table (one file or its monthly parts) as a single Arrow array."""
+    if not files:
+        return pa.array([], type=pa.string())
+    parts = [pq.read_table(file, columns=[column])[column] for file in files]
+    chunks = [chunk for part in parts for chunk in part.chunks]
+    return pa.chunked_array(chunks, type=parts[0].type).combine_chunks()
 
 
 def _repeats(ids: pa.Array) -> np.ndarray:
@@ -778,22 +815,23 @@ def _repeats(ids: pa.Array) -> np.ndarray:
     return repeated & ~np.asarray(ids.is_null())
 
 
-def _check_references(folder: Path, tables: set[str], roster: bool) -> None:
+def _check_references(files: dict[str, list[str]], roster: bool) -> None:
     """Rules across rows for a saved or streamed corpus; raises the first broken one.
 
     Works column by column on Arrow arrays with Arrow's hash tables
     (``dictionary_encode``, ``index_in``, ``is_in``), so memory stays near the
-    size of the id columns and no id becomes a Python object.
+    size of the id columns and no id becomes a Python object.  ``files``
+    maps each table present to its Parquet file(s), in reading order.
     """
-    ids = _read_column(folder, "posts", "post_id")
+    ids = _read_column(files["posts"], "post_id")
     duplicate = _repeats(ids)
-    parents = _read_column(folder, "posts", "parent_id")
+    parents = _read_column(files["posts"], "parent_id")
     found = pc.index_in(parents, value_set=ids)
     parent = found.to_numpy(zero_copy_only=False)
     parent = np.where(np.asarray(found.is_null()), -2, np.nan_to_num(parent, nan=-2)).astype(np.int64)
     parent[np.asarray(parents.is_null())] = -1
     del parents, found, ids
-    threads = pc.dictionary_encode(_read_column(folder, "posts", "thread_id")).indices.to_numpy(
+    threads = pc.dictionary_encode(_read_column(files["posts"], "thread_id")).indices.to_numpy(
         zero_copy_only=False)
     other_thread = np.zeros(len(parent), dtype=bool)
     linked = parent >= 0
@@ -809,31 +847,32 @@ def _check_references(folder: Path, tables: set[str], roster: bool) -> None:
                "following parent_id never reaches an opening post", None)]
     for column, mask, error_class, detail, rule in checks:
         if mask.any():
-            _raise_with_rows(folder, "posts", column, mask, error_class, detail, rule)
+            _raise_with_rows(files["posts"], "posts", column, mask, error_class, detail, rule)
     for table in ("members", "newsletter_items"):
-        if table in tables:
+        if table in files:
             id_column = _spec(table).id_column
-            duplicate = _repeats(_read_column(folder, table, id_column))
+            duplicate = _repeats(_read_column(files[table], id_column))
             if duplicate.any():
-                _raise_with_rows(folder, table, id_column, duplicate, errors.DuplicateIdError,
+                _raise_with_rows(files[table], table, id_column, duplicate, errors.DuplicateIdError,
                                  "id repeats an earlier row's id")
-    if roster and "members" in tables:
-        members = _read_column(folder, "members", "member_id")
+    if roster and "members" in files:
+        members = _read_column(files["members"], "member_id")
         for table, column in (("posts", "author_id"), ("events", "member_id"), ("newsletter_items", "author_id")):
-            if table not in tables:
+            if table not in files:
                 continue
-            values = _read_column(folder, table, column)
+            values = _read_column(files[table], column)
             unknown = ~np.asarray(pc.is_in(values, value_set=members)) & ~np.asarray(values.is_null())
             if unknown.any():
-                _raise_with_rows(folder, table, column, unknown, errors.DanglingReferenceError,
+                _raise_with_rows(files[table], table, column, unknown, errors.DanglingReferenceError,
                                  "not in the member roster (members.member_id)", "unknown_member")
 
 
-def _raise_with_rows(folder, table, column, mask, error_class, detail, rule=None):
+def _raise_with_rows(files, table, column, mask, error_class, detail, rule=None):
     spec = _spec(table)
     positions = np.flatnonzero(mask)
     columns = [c for c in dict.fromkeys([spec.id_column, column]) if c]
-    values = pq.read_table(folder / f"{table}.parquet", columns=columns).take(positions[: errors.MAX_EXAMPLES])
+    values = ds.dataset(files, format="parquet").to_table(columns=columns).take(
+        positions[: errors.MAX_EXAMPLES])
     rows = [{"row": int(p), **{c: values[c][i].as_py() for c in columns}}
             for i, p in enumerate(positions[: errors.MAX_EXAMPLES])]
     raise error_class(table, column, detail, rows, int(mask.sum()), rule=rule)
@@ -903,8 +942,15 @@ def _account_for_window(manifest: dict, table: str, rows_saved: int, window: Win
     manifest["accounting"][table] = account.to_dict()
 
 
-def _write_parquet(table: pa.Table, target: Path) -> None:
-    pq.write_table(table, target, compression="zstd", row_group_size=ROW_GROUP_SIZE)
+def _write_parquet(data: pa.Table | pa.RecordBatchReader, target: Path) -> None:
+    """Write a table, or stream the batches of a reader, to one Parquet file."""
+    if isinstance(data, pa.Table):
+        pq.write_table(data, target, compression="zstd", row_group_size=ROW_GROUP_SIZE)
+        return
+    with pq.ParquetWriter(target, data.schema, compression="zstd") as writer:
+        for batch in data:
+            if batch.num_rows:
+                writer.write_batch(batch, row_group_size=ROW_GROUP_SIZE)
 
 
 def _write_json(data: dict, target: Path) -> None:

@@ -433,26 +433,33 @@ def _per_period(frame, member: str, time: str, freq: str, tz: str, form: str | N
     (member id, slot) and ``member`` the id.  Rows with a null member are
     dropped.
     """
-    period = _period_ordinals(frame[time], freq, tz)
-    slot = (period + _OFFSET) * 8 + (_form_codes(frame["form"]) if form is None else _CODE[form])
     aggregations = {"first_at": (time, "min")}
     if form is None:
         aggregations["active"] = ("active", "max")
-    frame = frame[[member, time] + (["active"] if form is None else [])]
+    frame = frame[[member, time] + (["active", "form"] if form is None else [])]
     if codes is not None:
+        # the slot is computed after the lookup: on Dask the lookup is a merge,
+        # which reorders rows, so a column computed before it would not align
         frame = engine.attach(frame, member, codes, "member_id", "code", "member_code")
+        slot = _slot(frame, time, freq, tz, form)
         frame = frame[[time] + (["active"] if form is None else [])].assign(
             key=frame["member_code"] * _SLOTS + slot)
         out = engine.aggregate(frame, "key", **aggregations).reset_index()
         key = out["key"].to_numpy(dtype=np.int64)
         out["member"], out["slot"] = key // _SLOTS, key % _SLOTS
     else:
-        frame = frame.assign(slot=slot)
+        frame = frame.assign(slot=_slot(frame, time, freq, tz, form))
         out = engine.aggregate(frame, [member, "slot"], **aggregations).reset_index()
         out = out.rename(columns={member: "member"})
     if form is not None:
         out["active"] = True
     return out.astype({"slot": np.int64, "active": bool})[["member", "slot", "first_at", "active"]]
+
+
+def _slot(frame, time: str, freq: str, tz: str, form: str | None):
+    """Period and form packed into one integer: (period + offset) x 8 + form code."""
+    period = _period_ordinals(frame[time], freq, tz)
+    return (period + _OFFSET) * 8 + (_form_codes(frame["form"]) if form is None else _CODE[form])
 
 
 def _combine(parts: list[pd.DataFrame], roster_ids: pd.Series | None) -> pd.DataFrame:

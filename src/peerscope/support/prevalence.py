@@ -210,16 +210,16 @@ def _rates(actual: np.ndarray, flagged: np.ndarray, weight: np.ndarray):
 
 
 def _text_batches(corpus, batch_size: int):
-    """(post_id, text) batches: streamed from ``posts.parquet`` for a saved corpus."""
-    saved = corpus.path / "posts.parquet" if corpus.path is not None else None
-    if saved is not None and saved.is_file() and corpus.time_window.start is None \
-            and corpus.time_window.end is None:
-        file = pq.ParquetFile(saved)
-        total = file.metadata.num_rows
-        batches = (b.to_pandas() for b in file.iter_batches(batch_size, columns=["post_id", "text"]))
-        return total, batches
-    posts = corpus.posts(columns=["post_id", "text"])
-    return len(posts), (posts.iloc[i:i + batch_size] for i in range(0, len(posts), batch_size))
+    """(number of posts or None, batches of post_id and text) streamed through the corpus.
+
+    :meth:`peerscope.Corpus.iter_batches` reads a saved corpus row group by
+    row group, in either file layout, so the text column is never whole in
+    memory.
+    """
+    window = corpus.time_window
+    unwindowed = window.start is None and window.end is None
+    total = int(corpus.manifest["tables"]["posts"]["rows"]) if unwindowed else None
+    return total, corpus.iter_batches("posts", ["post_id", "text"], batch_size=batch_size)
 
 
 #: Where ``classify(..., out=True)`` writes, inside the corpus folder.
@@ -233,8 +233,8 @@ def classify(corpus, model, *, batch_size: int = 20_000, out: str | os.PathLike 
     Parameters
     ----------
     corpus : peerscope.Corpus
-        In memory or saved (a saved corpus is streamed from ``posts.parquet``
-        with only ``post_id`` and ``text`` read).
+        In memory or saved (a saved corpus is streamed in batches, with only
+        ``post_id`` and ``text`` read).
     model : SupportClassifier or LexiconLabeller
         Anything with ``predict_frame(texts)`` returning scores and a ``label``
         column: a fitted classifier or the lexicon labeller.
