@@ -801,9 +801,27 @@ def _read_column(files: list[str], column: str) -> pa.Array:
     """One column of a saved table (one file or its monthly parts) as a single Arrow array."""
     if not files:
         return pa.array([], type=pa.string())
-    parts = [pq.read_table(file, columns=[column])[column] for file in files]
-    chunks = [chunk for part in parts for chunk in part.chunks]
-    return pa.chunked_array(chunks, type=parts[0].type).combine_chunks()
+    # batch by batch: reading a whole column chunk at once holds its decompression
+    # buffers too, several times the column's own size at peak
+    chunks = [batch.column(0) for file in files
+              for batch in pq.ParquetFile(file).iter_batches(columns=[column], batch_size=ROW_GROUP_SIZE)]
+    if not chunks:
+        return pa.array([], type=pq.read_schema(files[0]).field(column).type)
+    return pa.chunked_array(chunks).combine_chunks()
+
+
+def _not_in(files: list[str], column: str, allowed: pa.Array) -> np.ndarray:
+    """Rows whose non-null ``column`` is not in ``allowed``, read batch by batch.
+
+    Events can outnumber posts many times over; streaming them keeps memory
+    at one batch plus a boolean per row.
+    """
+    masks = []
+    for file in files:
+        for batch in pq.ParquetFile(file).iter_batches(columns=[column], batch_size=ROW_GROUP_SIZE):
+            values = batch.column(0)
+            masks.append(~np.asarray(pc.is_in(values, value_set=allowed)) & ~np.asarray(values.is_null()))
+    return np.concatenate(masks) if masks else np.zeros(0, dtype=bool)
 
 
 def _repeats(ids: pa.Array) -> np.ndarray:
@@ -860,8 +878,7 @@ def _check_references(files: dict[str, list[str]], roster: bool) -> None:
         for table, column in (("posts", "author_id"), ("events", "member_id"), ("newsletter_items", "author_id")):
             if table not in files:
                 continue
-            values = _read_column(files[table], column)
-            unknown = ~np.asarray(pc.is_in(values, value_set=members)) & ~np.asarray(values.is_null())
+            unknown = _not_in(files[table], column, members)
             if unknown.any():
                 _raise_with_rows(files[table], table, column, unknown, errors.DanglingReferenceError,
                                  "not in the member roster (members.member_id)", "unknown_member")
