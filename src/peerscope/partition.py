@@ -127,6 +127,9 @@ def split_by_month(table: pa.Table, name: str) -> Iterator[tuple[str, pa.Table]]
 class TableWriter:
     """Append Arrow chunks of one table to one file or to monthly part files.
 
+    The part files are opened as months appear and closed by :meth:`close`,
+    which returns the manifest entry of the table.
+
     Parameters
     ----------
     folder : Path
@@ -137,9 +140,6 @@ class TableWriter:
         The layout (see :func:`layout_of`; ``members`` ignores ``"month"``).
     arrow_schema : pyarrow.Schema
         Schema of every chunk.
-
-    The part files are opened as months appear and closed by :meth:`close`,
-    which returns the manifest entry of the table.
     """
 
     def __init__(self, folder: Path, table: str, partition: str | None, arrow_schema: pa.Schema):
