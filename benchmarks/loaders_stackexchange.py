@@ -4,10 +4,15 @@ Generates ``Users.xml``, ``Posts.xml`` and ``Comments.xml`` in the shape of a
 real dump (byte shares as on Stack Overflow: users ~7%, posts ~70%, comments
 ~23%; HTML bodies of ~1.2 kB, comments of ~250 B, 1% tag-wiki posts, some
 deleted authors) into ``benchmarks/work/`` (git-ignored), imports it with
-``stackexchange(dump, out=...)`` and writes wall time, rows/s and peak RSS to
+``stackexchange(dump, out=...)`` in a fresh child process
+(:func:`measure.run_step`) and writes wall time, rows/s, CPU time (the main
+process and its parsing workers), peak RSS (the child alone, and the child
+with its workers) and the load average (``uptime`` before and after) to
 ``benchmarks/results/loaders_stackexchange-<hostname>-<date>.json``.
 
-Target: <= 1 GB peak RSS at >= 100k rows/s on 2 cores.
+Target: <= 1 GB peak RSS at >= 100k rows/s on 2 cores.  The machine may be
+shared: when the load average is above the number of cores, wall time says
+little and CPU microseconds per row are the figure to compare.
 
 Usage::
 
@@ -18,21 +23,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
+import os
 import random
 import shutil
-import socket
-import threading
 import time
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
-import psutil
-
-from peerscope.loaders.stackexchange import stackexchange
+from measure import run_step, write_results
 
 HERE = Path(__file__).resolve().parent
+#: On 2 cores, counting the memory of the worker processes too.
+TARGET = {"peak_rss_mb_max": 1024, "rows_per_second_min": 100_000}
 WORDS = ("i feel alone tonight cannot sleep again my doctor changed the dose does anyone "
          "else get this quantum state gate circuit measure noise error thanks for sharing "
          "you are not alone it gets better try a diary talk to someone").split()
@@ -122,34 +125,58 @@ def generate(folder: Path, size_mb: float, seed: int = 0) -> dict[str, int]:
     return counts
 
 
-class PeakRSS:
-    """Sample this process's resident set size every 50 ms; keep the maximum."""
+#: Runs in a fresh child process (:func:`measure.run_step`): the import alone, with
+#: the resident memory of that process and its worker processes sampled together.
+_IMPORT = """
+import os, resource, subprocess, threading
+import psutil
+from peerscope.loaders.stackexchange import stackexchange
 
-    def __init__(self):
-        self.peak = 0
-        self._stop = threading.Event()
-        self._process = psutil.Process()
+def cpu_seconds(who):
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
 
-    def __enter__(self):
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-        return self
+def sample_tree(stop, peak):
+    me = psutil.Process()
+    while not stop.is_set():
+        try:
+            rss = me.memory_info().rss + sum(p.memory_info().rss for p in me.children(recursive=True))
+        except psutil.Error:
+            continue
+        peak[0] = max(peak[0], rss)
+        stop.wait(0.05)
 
-    def _run(self):
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self._process.memory_info().rss)
-            self._stop.wait(0.05)
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, self._process.memory_info().rss)
+uptime_before = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+stop, peak = threading.Event(), [0]
+sampler = threading.Thread(target=sample_tree, args=(stop, peak), daemon=True)
+sampler.start()
+began = time.perf_counter()
+corpus = stackexchange({dump!r}, out={out!r}, workers={workers!r})
+seconds = time.perf_counter() - began
+stop.set()
+sampler.join()
+accounting = corpus.manifest["accounting"]
+result = {{
+    "import_seconds": seconds,
+    "cpu_seconds_main": cpu_seconds(resource.RUSAGE_SELF),
+    "cpu_seconds_workers": cpu_seconds(resource.RUSAGE_CHILDREN),
+    "peak_rss_tree_mb": peak[0] / 2**20,
+    "peak_rss_largest_worker_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+    "rows_read": sum(a["rows_read"] for a in accounting.values()),
+    "rows_kept": {{t: a["rows_kept"] for t, a in accounting.items()}},
+    "rows_skipped": {{t: a["skipped_reasons"] for t, a in accounting.items()}},
+    "uptime_before": uptime_before,
+    "uptime_after": subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip(),
+}}
+"""
 
 
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mb", type=float, default=1024, help="dump size in MB (default 1024)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=None,
+                        help="worker processes (default: the loader's own choice)")
     parser.add_argument("--keep", action="store_true", help="keep the generated dump and corpus")
     args = parser.parse_args(argv)
 
@@ -161,48 +188,36 @@ def main(argv=None) -> dict:
     generate_seconds = time.perf_counter() - began
     dump_bytes = sum(f.stat().st_size for f in dump.iterdir())
 
-    process = psutil.Process()
-    with PeakRSS() as rss:
-        cpu_before = sum(process.cpu_times()[:2])
-        began = time.perf_counter()
-        corpus = stackexchange(dump, out=corpus_dir)
-        seconds = time.perf_counter() - began
-        cpu_seconds = sum(process.cpu_times()[:2]) - cpu_before
-    accounting = corpus.manifest["accounting"]
-    rows_read = sum(a["rows_read"] for a in accounting.values())
-    result = {
-        "benchmark": "loaders_stackexchange",
-        "host": socket.gethostname(),
-        "date": date.today().isoformat(),
-        "python": platform.python_version(),
-        "cpus": psutil.cpu_count(),
+    rows = sum(generated.values())
+    step = run_step(_IMPORT.format(dump=str(dump), out=str(corpus_dir), workers=args.workers),
+                    rows=rows, label=f"stackexchange import {dump_bytes / 1e6:,.0f} MB")
+    run = step.pop("result")
+    seconds = run["import_seconds"]
+    cpu = run["cpu_seconds_main"] + run["cpu_seconds_workers"]
+    load = os.getloadavg()
+    step.update(run)
+    step.update({
         "dump_mb": round(dump_bytes / 1e6, 1),
         "generated_rows": generated,
         "generate_seconds": round(generate_seconds, 1),
-        "import_seconds": round(seconds, 2),
-        # CPU time of the import (user + system): a machine shared with other
-        # work inflates wall time, not this
-        "import_cpu_seconds": round(cpu_seconds, 2),
-        "load_average_1min": round(psutil.getloadavg()[0], 2),
-        "rows_read": rows_read,
-        "rows_kept": {t: a["rows_kept"] for t, a in accounting.items()},
-        "rows_skipped": {t: a["skipped_reasons"] for t, a in accounting.items()},
-        "rows_per_second": round(rows_read / seconds),
-        "rows_per_cpu_second": round(rows_read / cpu_seconds),
+        "rows_per_second": round(run["rows_read"] / seconds),
+        # a machine shared with other work inflates wall time; CPU time per row much less
+        "cpu_seconds": round(cpu, 2),
+        "cpu_microseconds_per_row": round(1e6 * cpu / run["rows_read"], 2),
+        "rows_per_cpu_second": round(run["rows_read"] / cpu),
         "mb_per_second": round(dump_bytes / 1e6 / seconds, 1),
-        "peak_rss_mb": round(rss.peak / 2**20, 1),
+        "peak_rss_main_mb": round(step.pop("peak_rss_mb"), 1),
+        "load_average_at_end": [round(x, 2) for x in load],
         "corpus_mb": round(sum(f.stat().st_size for f in corpus_dir.rglob("*") if f.is_file()) / 1e6, 1),
-        "target": {"peak_rss_mb_max": 1024, "rows_per_second_min": 100_000},
-    }
-    result["meets_target"] = (result["peak_rss_mb"] <= 1024 and result["rows_per_second"] >= 100_000)
-    results = HERE / "results"
-    results.mkdir(exist_ok=True)
-    target = results / f"loaders_stackexchange-{result['host']}-{result['date']}.json"
-    target.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(result, indent=2))
+    })
+    step["meets_target"] = (step["peak_rss_tree_mb"] <= TARGET["peak_rss_mb_max"]
+                            and step["rows_per_second"] >= TARGET["rows_per_second_min"])
+    write_results("loaders_stackexchange", [step], TARGET,
+                  {"size_mb": args.size_mb, "seed": args.seed, "workers": args.workers})
+    print(json.dumps(step, indent=2))
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
-    return result
+    return step
 
 
 if __name__ == "__main__":

@@ -224,3 +224,71 @@ def test_fuzzed_dumps_raise_only_peerscope_errors(tmp_path_factory, data):
     account = corpus.manifest["accounting"]["posts"]
     assert account["rows_read"] == account["rows_kept"] + account["rows_skipped"] + account["rows_quarantined"]
     assert np.all(corpus.posts()["created_at"].notna())
+
+
+# ---------------------------------------------------------------------------
+# Parallel parsing: byte ranges cut at row lines, parsed by worker processes
+# ---------------------------------------------------------------------------
+
+@pytest.fixture
+def small_ranges(monkeypatch):
+    """Cut every file of more than 2 * 64 kB into 64 kB ranges, parsed by two workers."""
+    module = importlib.import_module("peerscope.loaders.stackexchange")
+    monkeypatch.setattr(module, "RANGE_BYTES", 64 << 10)
+    return module
+
+
+def test_parallel_import_equals_one_process(real, small_ranges, tmp_path):
+    folder, corpus = real
+    assert (folder / "Posts.xml").stat().st_size > 20 * small_ranges.RANGE_BYTES  # many ranges
+    parallel = stackexchange(folder, workers=2)
+    assert parallel.manifest["accounting"] == corpus.manifest["accounting"]
+    pd.testing.assert_frame_equal(corpus.posts(columns="all"), parallel.posts(columns="all"))
+    pd.testing.assert_frame_equal(corpus.members(), parallel.members())
+    streamed = stackexchange(folder, out=tmp_path / "qc", workers=2)
+    assert streamed.manifest["accounting"] == corpus.manifest["accounting"]
+    pd.testing.assert_frame_equal(corpus.posts(columns="all"), streamed.posts(columns="all"))
+
+
+def _long_posts(n: int, bad_row: int | None = None, comment_from: int | None = None) -> str:
+    """A Posts.xml of ``n`` questions, one per line (row i on line i + 3)."""
+    lines = ['<?xml version="1.0" encoding="utf-8"?>', "<posts>"]
+    for i in range(1, n + 1):
+        date = "not a time" if i == bad_row else "2020-02-01T10:00:00.000"
+        row = (f'  <row Id="{i}" PostTypeId="1" CreationDate="{date}" Score="1" ViewCount="3" '
+               f'Title="q{i}" Body="&lt;p&gt;{"words " * 40}&lt;/p&gt;" OwnerUserId="5" />')
+        if i == comment_from:
+            lines.append("  <!--")
+        lines.append(row)
+    if comment_from is not None:
+        lines.append("  -->")
+    return "\n".join(lines + ["</posts>", ""])
+
+
+def test_parallel_errors_name_the_exact_line(small_ranges, tmp_path):
+    posts = _long_posts(2_000, bad_row=1_700)
+    assert len(posts) > 4 * small_ranges.RANGE_BYTES
+    folder = _dump(tmp_path / "bad", posts=posts, comments=None)
+    for workers in (1, 2):
+        with pytest.raises(SourceError) as caught:
+            stackexchange(folder, workers=workers)
+        assert (caught.value.line, caught.value.column) == (1_700 + 2, "CreationDate")
+    repaired = stackexchange(folder, workers=2, repair=True)
+    assert repaired.manifest["accounting"]["posts"]["skipped_reasons"] == {"bad CreationDate": 1}
+    assert len(repaired.posts()) == 1_999
+
+    truncated = _dump(tmp_path / "cut", posts=_long_posts(2_000)[:-4_000], comments=None)
+    with pytest.raises(SourceError) as one:
+        stackexchange(truncated, workers=1)
+    with pytest.raises(SourceError) as two:
+        stackexchange(truncated, workers=2)
+    assert "not well-formed" in str(two.value) and two.value.line == one.value.line
+
+
+def test_rows_inside_a_comment_are_not_split_silently(small_ranges, tmp_path):
+    # rows commented out across a range boundary: one process reads the file right;
+    # cut at row lines the comment is broken, which must fail loudly, not drop or add rows
+    folder = _dump(tmp_path / "c", posts=_long_posts(2_000, comment_from=100), comments=None)
+    assert len(stackexchange(folder, workers=1).posts()) == 99
+    with pytest.raises(SourceError, match="workers=1"):
+        stackexchange(folder, workers=2)
