@@ -135,3 +135,12 @@ def test_export_to_convokit_and_back(community, tmp_path):
     assert len(merged) == len(original)
     assert (merged["parent_id"].fillna("-") == merged["parent_id_back"].fillna("-")).all()
     assert (merged["created_at"] == merged["created_at_back"]).all()
+
+
+def test_import_stackexchange_with_one_worker(shared_data, tmp_path):
+    result = CliRunner().invoke(cli, ["import", "stackexchange", "--workers", "1",
+                                      str(shared_data / "stackexchange-quantumcomputing-2018"), str(tmp_path / "se")])
+    assert result.exit_code == 0, result.output
+    mbox = shared_data / "mbox-numpy-discussion-2001" / "bigbang-dev-test.txt"
+    result = CliRunner().invoke(cli, ["import", "mbox", "--workers", "2", str(mbox), str(tmp_path / "y")])
+    assert result.exit_code == 2 and "--workers cannot be used with format mbox" in result.output

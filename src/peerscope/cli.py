@@ -55,7 +55,7 @@ def describe(corpus, start, end, fmt):
 _FORMAT_OPTIONS = {
     "table": {"mapping", "replies", "date_format", "assume_tz", "anonymous", "deleted", "bot", "file_format"},
     "nested": {"mapping", "children_key", "date_format", "assume_tz", "anonymous", "deleted", "bot"},
-    "stackexchange": {"site", "progress"},
+    "stackexchange": {"site", "progress", "workers"},
     "reddit": {"comments", "progress"},
     "mbox": {"strip_quotes", "channel", "assume_tz"},
     "newsletter": {"newsletter", "issue_pattern", "staff"},
@@ -97,6 +97,8 @@ def _pairs(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--deleted", multiple=True, help="table/nested: author name of deleted accounts, e.g. [deleted] (repeat).")
 @click.option("--bot", multiple=True, help="table/nested: author name of a bot (repeat).")
 @click.option("--site", default=None, help="stackexchange: site host name used as channel.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="stackexchange: processes parsing big XML files (default: CPUs, at most 4).")
 @click.option("--comments", type=click.Path(exists=True), default=None, help="reddit: a second file of comments.")
 @click.option("--strip-quotes", is_flag=True, help="mbox: remove quoted lines and attributions.")
 @click.option("--channel", default=None, help="mbox: channel name (default: the list's name).")
