@@ -167,5 +167,20 @@ cli.add_command(repartition_command, "repartition")
 
 
 def main() -> None:
-    """Entry point of the ``peerscope`` console script."""
+    """Entry point of the ``peerscope`` console script.
+
+    Reads the command line from ``sys.argv`` and exits the process (click's
+    standalone mode): 0 on success, 2 on bad input, 1 on a crash.
+
+    Examples
+    --------
+    >>> from unittest import mock
+    >>> with mock.patch("sys.argv", ["peerscope", "--version"]):
+    ...     try:
+    ...         main()
+    ...     except SystemExit as done:
+    ...         print("exit code", done.code)
+    peerscope, version ...
+    exit code 0
+    """
     cli(prog_name="peerscope")

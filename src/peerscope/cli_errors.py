@@ -18,7 +18,30 @@ EXIT_BAD_INPUT = 2
 
 
 def friendly(command):
-    """Report PeerscopeError as one line and exit 2, unless --debug was given."""
+    """Report PeerscopeError as one line and exit 2, unless --debug was given.
+
+    Parameters
+    ----------
+    command : callable
+        A click command's function (put ``@friendly`` under ``@click.command``).
+
+    Returns
+    -------
+    callable
+        The wrapped function.
+
+    Examples
+    --------
+    >>> from click.testing import CliRunner
+    >>> from peerscope.errors import SourceError
+    >>> @click.command()
+    ... @friendly
+    ... def load():
+    ...     raise SourceError("not valid JSON", path="posts.json", line=3)
+    >>> result = CliRunner().invoke(load)
+    >>> result.exit_code, result.stderr
+    (2, 'peerscope: error: file posts.json, line 3: not valid JSON\\n')
+    """
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):

@@ -74,7 +74,23 @@ def _utc(value, what: str) -> pd.Timestamp | None:
 
 @dataclass(frozen=True)
 class Window:
-    """A half-open time window [start, end) in UTC; None means unbounded."""
+    """A half-open time window [start, end) in UTC; None means unbounded.
+
+    Parameters
+    ----------
+    start, end : pandas.Timestamp or None
+        UTC bounds; None leaves that side open.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> window = Window(pd.Timestamp("2024-01-01", tz="UTC"), pd.Timestamp("2024-03-01", tz="UTC"))
+    >>> narrowed = window.narrow("2024-02-01", "2024-06-01")
+    >>> str(narrowed.start), str(narrowed.end)
+    ('2024-02-01 00:00:00+00:00', '2024-03-01 00:00:00+00:00')
+    >>> Window().start is None
+    True
+    """
 
     start: pd.Timestamp | None = None
     end: pd.Timestamp | None = None
@@ -601,7 +617,38 @@ def open_corpus(path: str | os.PathLike, engine: str = "pandas", scheduler=None)
 
 
 def read_manifest(manifest_path: Path) -> dict:
-    """Read and check ``corpus.json``."""
+    """Read and check ``corpus.json``.
+
+    Parameters
+    ----------
+    manifest_path : pathlib.Path
+        The ``corpus.json`` of a saved corpus.
+
+    Returns
+    -------
+    dict
+        The manifest: name, schema version, roster flag, tables, accounting, ...
+
+    Raises
+    ------
+    peerscope.errors.ManifestError
+        When the file cannot be read, lacks a key, has another schema
+        version, or its row accounting does not add up.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2"], "thread_id": ["p1", "p1"],
+    ...     "parent_id": [None, "p1"], "author_id": ["ann", "bob"], "text": ["a", "b"],
+    ...     "created_at": pd.to_datetime(["2024-01-01 20:00", "2024-01-01 21:30"], utc=True)})
+    >>> folder = pathlib.Path(tempfile.mkdtemp()) / "tiny"
+    >>> _ = Corpus.from_frames(posts, name="tiny").save(folder)
+    >>> manifest = read_manifest(folder / "corpus.json")
+    >>> manifest["name"], manifest["accounting"]["posts"]["rows_kept"]
+    ('tiny', 2)
+    """
     try:
         manifest = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -729,6 +776,13 @@ def validate_saved(path: str | os.PathLike, batch_size: int = ROW_GROUP_SIZE) ->
     corpora of tens of millions of posts.  In the monthly layout every part
     file is checked, and every row must lie in its file's month.
 
+    Parameters
+    ----------
+    path : path-like
+        The corpus folder.
+    batch_size : int
+        Rows read per batch.
+
     Returns
     -------
     dict
@@ -741,6 +795,19 @@ def validate_saved(path: str | os.PathLike, batch_size: int = ROW_GROUP_SIZE) ->
     peerscope.errors.ManifestError
         A table holds another number of rows than the manifest says, or a
         row of a monthly file lies in another month.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2"], "thread_id": ["p1", "p1"],
+    ...     "parent_id": [None, "p1"], "author_id": ["ann", "bob"], "text": ["a", "b"],
+    ...     "created_at": pd.to_datetime(["2024-01-01 20:00", "2024-01-01 21:30"], utc=True)})
+    >>> folder = pathlib.Path(tempfile.mkdtemp()) / "tiny"
+    >>> _ = Corpus.from_frames(posts, name="tiny").save(folder)
+    >>> validate_saved(folder)
+    {'posts': 2}
     """
     corpus = open_corpus(path)
     now = schema.plausible_until()

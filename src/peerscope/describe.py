@@ -22,7 +22,28 @@ from peerscope import schema
 
 @dataclass(frozen=True)
 class Capability:
-    """Whether one kind of measure is possible on the corpus, and why."""
+    """Whether one kind of measure is possible on the corpus, and why.
+
+    Attributes
+    ----------
+    measure : str
+        The kind of measure (``"lurkers"``, ``"reciprocity"``, ...).
+    possible : bool
+        Whether the corpus's data supports it.
+    reason : str
+        Why (or why not), in words for a report.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2"], "thread_id": ["p1", "p1"],
+    ...     "parent_id": [None, "p1"], "author_id": ["ann", "bob"], "text": ["a", "b"],
+    ...     "created_at": pd.to_datetime(["2024-01-01 20:00", "2024-01-01 21:30"], utc=True)})
+    >>> description = describe(Corpus.from_frames(posts))
+    >>> description.capabilities[0]
+    Capability(measure='lurkers', possible=False, reason='no member roster, view or delivery events: lurkers cannot be counted')
+    """
 
     measure: str
     possible: bool
@@ -31,7 +52,48 @@ class Capability:
 
 @dataclass(frozen=True)
 class Description:
-    """Counts, spans and capabilities of a corpus (see :func:`describe`)."""
+    """Counts, spans and capabilities of a corpus (see :func:`describe`).
+
+    Attributes
+    ----------
+    name : str
+    rows : dict of str -> int
+        Rows per table.
+    first_post, last_post : pandas.Timestamp or None
+    channels : dict of str -> int
+        Posts per channel.
+    posters : int
+        Distinct known authors (persons).
+    members : int or None
+        Roster size (None without a roster).
+    roster : bool
+    bots : int
+    posts_by_unknown_authors : int
+    opening_posts, replies : int
+    reply_structure : str
+        ``"nested"``, ``"flat"`` or ``"no replies"``.
+    time_resolution : str
+        Finest unit the times are recorded in (``"day"``, ``"hour"``, ...).
+    forms : dict of str -> int
+        Records per form of support.
+    event_kinds : dict of str -> int
+    newsletters, newsletter_issues : int
+    posts_with_text : int
+    quarantined : dict of str -> int
+    capabilities : tuple of Capability
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2"], "thread_id": ["p1", "p1"],
+    ...     "parent_id": [None, "p1"], "author_id": ["ann", "bob"], "text": ["a", "b"],
+    ...     "created_at": pd.to_datetime(["2024-01-01 20:00", "2024-01-01 21:30"], utc=True)})
+    >>> description = describe(Corpus.from_frames(posts))
+    >>> frame = description.to_frame().set_index(["section", "item"])["value"]
+    >>> frame[("posts", "reply_structure")], frame[("can_measure", "time of day")]
+    ('flat', 'yes: times recorded to the minute')
+    """
 
     name: str
     rows: dict[str, int]
@@ -125,6 +187,21 @@ def describe(corpus) -> Description:
     Returns
     -------
     Description
+
+    Examples
+    --------
+    Two posters, one reply, times to the minute, no roster:
+
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2"], "thread_id": ["p1", "p1"],
+    ...     "parent_id": [None, "p1"], "author_id": ["ann", "bob"], "text": ["a", "b"],
+    ...     "created_at": pd.to_datetime(["2024-01-01 20:00", "2024-01-01 21:30"], utc=True)})
+    >>> description = describe(Corpus.from_frames(posts))
+    >>> description.posters, description.replies, description.time_resolution
+    (2, 1, 'minute')
+    >>> description.can("lurkers"), description.can("reciprocity")
+    (False, True)
     """
     if corpus.engine != "pandas":
         from peerscope.corpus import open_corpus

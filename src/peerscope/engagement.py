@@ -58,9 +58,11 @@ def delurking(corpus, start=None, end=None, *, include_bots: bool = False) -> pd
     Parameters
     ----------
     corpus : peerscope.Corpus
+        pandas or Dask engine; the text is never read.
     start, end : time-like, optional
         Window for posts and events (joining dates are taken as recorded).
     include_bots : bool
+        Give members with role ``bot`` a row (default False).
 
     Returns
     -------
@@ -72,6 +74,27 @@ def delurking(corpus, start=None, end=None, *, include_bots: bool = False) -> pd
         the source dates posts before registration (imported content); it is
         kept as recorded.  Members with neither a join date nor a passive
         event have no origin and no row.
+
+    Examples
+    --------
+    ann joined on 31 December and first posted on 1 January at 20:00; cat
+    never posted:
+
+    >>> import pandas as pd
+    >>> from peerscope import Corpus, engagement
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4", "p5"],
+    ...     "thread_id": ["p1", "p1", "p1", "p4", "p4"], "parent_id": [None, "p1", "p2", None, "p4"],
+    ...     "author_id": ["ann", "bob", "ann", "ann", "bob"], "text": ["a", "b", "c", "d", "e"],
+    ...     "created_at": pd.to_datetime(["2024-01-01 20:00", "2024-01-03 21:00", "2024-01-04 09:00",
+    ...                                   "2024-02-10 20:30", "2024-06-01 08:00"], utc=True)})
+    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat"],
+    ...     "joined_at": pd.to_datetime(["2023-12-31", "2024-01-01", "2024-01-15"], utc=True)})
+    >>> corpus = Corpus.from_frames(posts, members)
+    >>> table = engagement.delurking(corpus)
+    >>> table["days_to_first_post"].round(4).to_dict()
+    {'ann': 1.8333, 'bob': 2.875, 'cat': nan}
+    >>> table["delurked"].tolist()
+    [True, True, False]
     """
     kinds = participation._kinds(corpus, include_bots)
     origin = pd.Series(dtype="datetime64[us, UTC]")
@@ -107,7 +130,41 @@ def delurking(corpus, start=None, end=None, *, include_bots: bool = False) -> pd
 
 @dataclass(frozen=True, eq=False)
 class LadderMoves:
-    """Ladder levels per member and month, and who moved up (see :func:`ladder_by_month`)."""
+    """Ladder levels per member and month, and who moved up (see :func:`ladder_by_month`).
+
+    Attributes
+    ----------
+    levels : DataFrame
+        One row per member and month with level >= 1: ``member_id``,
+        ``month`` (first instant, UTC), ``ladder_level``, ``ladder``.
+    monthly : DataFrame
+        Per month: ``month``, ``members``, ``moved_up``, ``share_moved_up``
+        (NaN in the first month), ``mean_level``.
+    share_ever_moved_up : float or None
+        Members who moved up in some month after the first, over the
+        members of the last month.
+    members : int
+        Members of the last month.
+    host_repliers : int
+    include_bots : bool
+        The parameters used.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus, engagement
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4", "p5"],
+    ...     "thread_id": ["p1", "p1", "p1", "p4", "p4"], "parent_id": [None, "p1", "p2", None, "p4"],
+    ...     "author_id": ["ann", "bob", "ann", "ann", "bob"], "text": ["a", "b", "c", "d", "e"],
+    ...     "created_at": pd.to_datetime(["2024-01-01 20:00", "2024-01-03 21:00", "2024-01-04 09:00",
+    ...                                   "2024-02-10 20:30", "2024-06-01 08:00"], utc=True)})
+    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat"],
+    ...     "joined_at": pd.to_datetime(["2023-12-31", "2024-01-01", "2024-01-15"], utc=True)})
+    >>> corpus = Corpus.from_frames(posts, members)
+    >>> monthly = engagement.ladder_by_month(corpus).to_frame()
+    >>> monthly[["members", "moved_up"]].values.tolist()
+    [[3, 0], [3, 0], [3, 0], [3, 0], [3, 0], [3, 1]]
+    """
 
     levels: pd.DataFrame = field(repr=False)
     monthly: pd.DataFrame = field(repr=False)
@@ -132,6 +189,18 @@ def ladder_by_month(corpus, start=None, end=None, *, include_bots: bool = False,
     persons whose first recorded activity in the window came before the
     month's end.  A member *moved up* in m when level(m) > level(m - 1).
 
+    Parameters
+    ----------
+    corpus : peerscope.Corpus
+        pandas or Dask engine; the text is never read.
+    start, end : time-like, optional
+        The window ``[start, end)``; its months run from the window's first
+        to last month (or the first to last month with activity).
+    include_bots : bool
+        Count members with role ``bot`` (default False).
+    host_repliers : int
+        Fewest distinct other repliers for a thread to count as hosted (default 2).
+
     Returns
     -------
     LadderMoves
@@ -141,6 +210,27 @@ def ladder_by_month(corpus, start=None, end=None, *, include_bots: bool = False,
         no previous month in the window) and the mean level over members;
         ``share_ever_moved_up``: members who moved up in at least one month
         after the first, over all members of the last month.
+
+    Examples
+    --------
+    ann and bob reply to each other in January (level 3); ann only opens a
+    thread in February (level 2); bob comes back in June (0 -> 3, a move up):
+
+    >>> import pandas as pd
+    >>> from peerscope import Corpus, engagement
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4", "p5"],
+    ...     "thread_id": ["p1", "p1", "p1", "p4", "p4"], "parent_id": [None, "p1", "p2", None, "p4"],
+    ...     "author_id": ["ann", "bob", "ann", "ann", "bob"], "text": ["a", "b", "c", "d", "e"],
+    ...     "created_at": pd.to_datetime(["2024-01-01 20:00", "2024-01-03 21:00", "2024-01-04 09:00",
+    ...                                   "2024-02-10 20:30", "2024-06-01 08:00"], utc=True)})
+    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat"],
+    ...     "joined_at": pd.to_datetime(["2023-12-31", "2024-01-01", "2024-01-15"], utc=True)})
+    >>> corpus = Corpus.from_frames(posts, members)
+    >>> moves = engagement.ladder_by_month(corpus)
+    >>> moves.levels["ladder"].tolist()
+    ['reply to others', 'reply to others', 'post', 'reply to others']
+    >>> moves.members, round(moves.share_ever_moved_up, 4)
+    (3, 0.3333)
     """
     parts = participation.ladder_inputs(corpus, start, end, include_bots=include_bots,
                                         host_repliers=host_repliers, by_month=True)
@@ -225,11 +315,38 @@ def frequency(corpus, start=None, end=None, *, include_bots: bool = False) -> pd
       bursts.  Undefined (NaN) with fewer than 2 gaps (3 posts) or when every
       gap is 0.
 
+    Parameters
+    ----------
+    corpus : peerscope.Corpus
+        pandas or Dask engine (the posts of persons are collected to pandas).
+    start, end : time-like, optional
+        The window ``[start, end)``.
+    include_bots : bool
+        Give members with role ``bot`` a row (default False).
+
     Returns
     -------
     pandas.DataFrame
         Indexed by ``member_id`` (posters only): ``posts``, ``active_weeks``,
         ``posts_per_active_week``, ``gaps``, ``mean_gap_days``, ``burstiness``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus, engagement
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4", "p5"],
+    ...     "thread_id": ["p1", "p1", "p1", "p4", "p4"], "parent_id": [None, "p1", "p2", None, "p4"],
+    ...     "author_id": ["ann", "bob", "ann", "ann", "bob"], "text": ["a", "b", "c", "d", "e"],
+    ...     "created_at": pd.to_datetime(["2024-01-01 20:00", "2024-01-03 21:00", "2024-01-04 09:00",
+    ...                                   "2024-02-10 20:30", "2024-06-01 08:00"], utc=True)})
+    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat"],
+    ...     "joined_at": pd.to_datetime(["2023-12-31", "2024-01-01", "2024-01-15"], utc=True)})
+    >>> corpus = Corpus.from_frames(posts, members)
+    >>> table = engagement.frequency(corpus)
+    >>> table.loc["ann", ["posts", "active_weeks", "gaps"]].tolist()
+    [3, 2, 2]
+    >>> round(float(table.loc["ann", "burstiness"]), 4), bool(pd.isna(table.loc["bob", "burstiness"]))
+    (-0.0678, True)
     """
     posts = _person_posts(corpus, start, end, include_bots)
     week = _week_number(posts["created_at"])
@@ -261,7 +378,39 @@ def frequency(corpus, start=None, end=None, *, include_bots: bool = False) -> pd
 
 @dataclass(frozen=True, eq=False)
 class Survival:
-    """Tenure per poster and its Kaplan-Meier survival curve (see :func:`survival`)."""
+    """Tenure per poster and its Kaplan-Meier survival curve (see :func:`survival`).
+
+    Attributes
+    ----------
+    members : DataFrame
+        Per poster (index ``member_id``): ``first_post``, ``last_post``,
+        ``tenure_days``, ``withdrawn``.
+    curve : DataFrame
+        The Kaplan-Meier curve (:func:`kaplan_meier`).
+    withdrawal : pandas.Timedelta
+        Silence that counts as withdrawal.
+    observation_end : pandas.Timestamp or None
+        The window's end, or the last post of an open window.
+    median_tenure_days : float or None
+        First time the survival falls to 0.5 or below (None: never).
+    confidence : float
+        Coverage of the interval.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus, engagement
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4", "p5"],
+    ...     "thread_id": ["p1", "p1", "p1", "p4", "p4"], "parent_id": [None, "p1", "p2", None, "p4"],
+    ...     "author_id": ["ann", "bob", "ann", "ann", "bob"], "text": ["a", "b", "c", "d", "e"],
+    ...     "created_at": pd.to_datetime(["2024-01-01 20:00", "2024-01-03 21:00", "2024-01-04 09:00",
+    ...                                   "2024-02-10 20:30", "2024-06-01 08:00"], utc=True)})
+    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat"],
+    ...     "joined_at": pd.to_datetime(["2023-12-31", "2024-01-01", "2024-01-15"], utc=True)})
+    >>> corpus = Corpus.from_frames(posts, members)
+    >>> engagement.survival(corpus).to_frame()[["at_risk", "withdrawn", "censored", "survival"]].values.tolist()
+    [[2.0, 1.0, 0.0, 0.5], [1.0, 0.0, 1.0, 0.5]]
+    """
 
     members: pd.DataFrame = field(repr=False)
     curve: pd.DataFrame = field(repr=False)
@@ -283,11 +432,28 @@ def kaplan_meier(durations, events, confidence: float = 0.95) -> pd.DataFrame:
     events at t_i.  The interval is Greenwood's: S +- z sqrt(S^2 sum d / (n (n - d))),
     clipped to [0, 1] (undefined, NaN, once S reaches 0).
 
+    Parameters
+    ----------
+    durations : array-like of float
+        Time (days) to the event or to censoring, one per subject.
+    events : array-like of bool
+        True where the event (withdrawal) was observed, False where censored.
+    confidence : float
+        Coverage of the Greenwood interval (default 0.95).
+
     Returns
     -------
     pandas.DataFrame
         One row per distinct duration: ``days``, ``at_risk``, ``withdrawn``,
         ``censored``, ``survival``, ``ci_low``, ``ci_high``.  Empty without subjects.
+
+    Examples
+    --------
+    >>> curve = kaplan_meier([2, 3, 3, 5], [True, True, False, True])
+    >>> curve[["days", "at_risk", "survival"]].values.tolist()
+    [[2.0, 4.0, 0.75], [3.0, 3.0, 0.5], [5.0, 1.0, 0.0]]
+    >>> round(float(curve.loc[0, "ci_low"]), 4)
+    0.3257
     """
     from scipy.stats import norm
 
@@ -321,6 +487,19 @@ def survival(corpus, start=None, end=None, *, withdrawal="90D", include_bots: bo
       last_post + withdrawal <= observation_end.  Others are still active:
       their tenure is censored (it is at least what was seen).
 
+    Parameters
+    ----------
+    corpus : peerscope.Corpus
+        pandas or Dask engine (the posts of persons are collected to pandas).
+    start, end : time-like, optional
+        The window ``[start, end)``.
+    withdrawal : str or pandas.Timedelta
+        Silence after the last post that counts as withdrawal (default ``"90D"``).
+    include_bots : bool
+        Count members with role ``bot`` (default False).
+    confidence : float
+        Coverage of the Kaplan-Meier interval (default 0.95).
+
     Returns
     -------
     Survival
@@ -328,6 +507,27 @@ def survival(corpus, start=None, end=None, *, withdrawal="90D", include_bots: bo
         Kaplan-Meier ``curve`` of tenure with withdrawal as the event
         (:func:`kaplan_meier`), the median tenure (first time S <= 0.5; None
         if never reached), and the parameters.
+
+    Examples
+    --------
+    The observation ends with bob's last post (1 June); ann's last post
+    (10 February) is more than 90 days earlier, so ann withdrew:
+
+    >>> import pandas as pd
+    >>> from peerscope import Corpus, engagement
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4", "p5"],
+    ...     "thread_id": ["p1", "p1", "p1", "p4", "p4"], "parent_id": [None, "p1", "p2", None, "p4"],
+    ...     "author_id": ["ann", "bob", "ann", "ann", "bob"], "text": ["a", "b", "c", "d", "e"],
+    ...     "created_at": pd.to_datetime(["2024-01-01 20:00", "2024-01-03 21:00", "2024-01-04 09:00",
+    ...                                   "2024-02-10 20:30", "2024-06-01 08:00"], utc=True)})
+    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat"],
+    ...     "joined_at": pd.to_datetime(["2023-12-31", "2024-01-01", "2024-01-15"], utc=True)})
+    >>> corpus = Corpus.from_frames(posts, members)
+    >>> result = engagement.survival(corpus)
+    >>> result.members["withdrawn"].to_dict()
+    {'ann': True, 'bob': False}
+    >>> round(result.median_tenure_days, 4)
+    40.0208
     """
     withdrawal = pd.Timedelta(withdrawal)
     posts = _person_posts(corpus, start, end, include_bots)
@@ -351,7 +551,34 @@ def survival(corpus, start=None, end=None, *, withdrawal="90D", include_bots: bo
 
 @dataclass(frozen=True, eq=False)
 class TimeProfile:
-    """Posts by weekday and hour in one timezone (see :func:`time_profile`)."""
+    """Posts by weekday and hour in one timezone (see :func:`time_profile`).
+
+    Attributes
+    ----------
+    table : DataFrame
+        7 x 24 rows: ``weekday`` (0 = Monday), ``weekday_name``, ``hour``,
+        ``posts``, ``share``.
+    timezone : str
+        The IANA zone of the local clock.
+    day_resolution : bool
+        True when every time is at midnight UTC (the source recorded days only).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus, engagement
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4", "p5"],
+    ...     "thread_id": ["p1", "p1", "p1", "p4", "p4"], "parent_id": [None, "p1", "p2", None, "p4"],
+    ...     "author_id": ["ann", "bob", "ann", "ann", "bob"], "text": ["a", "b", "c", "d", "e"],
+    ...     "created_at": pd.to_datetime(["2024-01-01 20:00", "2024-01-03 21:00", "2024-01-04 09:00",
+    ...                                   "2024-02-10 20:30", "2024-06-01 08:00"], utc=True)})
+    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat"],
+    ...     "joined_at": pd.to_datetime(["2023-12-31", "2024-01-01", "2024-01-15"], utc=True)})
+    >>> corpus = Corpus.from_frames(posts, members)
+    >>> frame = engagement.time_profile(corpus).to_frame()
+    >>> len(frame), int(frame["posts"].sum())
+    (168, 5)
+    """
 
     table: pd.DataFrame = field(repr=False)
     timezone: str
@@ -375,11 +602,43 @@ def time_profile(corpus, start=None, end=None, *, timezone: str = "UTC",
     midnight UTC the source only recorded days: hours are meaningless and
     ``day_resolution`` is True (the table is still returned).
 
+    Parameters
+    ----------
+    corpus : peerscope.Corpus
+        pandas or Dask engine (the posts of persons are collected to pandas).
+    start, end : time-like, optional
+        The window ``[start, end)``.
+    timezone : str
+        IANA timezone of the local clock (default ``"UTC"``).
+    include_bots : bool
+        Count posts by members with role ``bot`` (default False).
+
     Returns
     -------
     TimeProfile
         7 x 24 rows, every cell present (0 when empty); ``share`` is NaN when
         there are no posts.
+
+    Examples
+    --------
+    The post of Saturday 1 June 2024 08:00 UTC is at 09:00 in London (BST):
+
+    >>> import pandas as pd
+    >>> from peerscope import Corpus, engagement
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4", "p5"],
+    ...     "thread_id": ["p1", "p1", "p1", "p4", "p4"], "parent_id": [None, "p1", "p2", None, "p4"],
+    ...     "author_id": ["ann", "bob", "ann", "ann", "bob"], "text": ["a", "b", "c", "d", "e"],
+    ...     "created_at": pd.to_datetime(["2024-01-01 20:00", "2024-01-03 21:00", "2024-01-04 09:00",
+    ...                                   "2024-02-10 20:30", "2024-06-01 08:00"], utc=True)})
+    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat"],
+    ...     "joined_at": pd.to_datetime(["2023-12-31", "2024-01-01", "2024-01-15"], utc=True)})
+    >>> corpus = Corpus.from_frames(posts, members)
+    >>> profile = engagement.time_profile(corpus, timezone="Europe/London")
+    >>> cells = profile.to_frame().query("posts > 0")
+    >>> cells[["weekday_name", "hour", "posts"]].values.tolist()[-2:]
+    [['Saturday', 9, 1], ['Saturday', 20, 1]]
+    >>> profile.day_resolution
+    False
     """
     posts = _person_posts(corpus, start, end, include_bots)
     times = posts["created_at"]
@@ -412,6 +671,41 @@ def monthly(corpus, start=None, end=None, *, withdrawal="90D", include_bots: boo
     month and who withdrew, :func:`survival`); and from
     :func:`ladder_by_month` ``members``, ``moved_up``, ``share_moved_up``
     and ``mean_level``.
+
+    Parameters
+    ----------
+    corpus : peerscope.Corpus
+        pandas or Dask engine; the text is never read.
+    start, end : time-like, optional
+        The window ``[start, end)``.
+    withdrawal : str or pandas.Timedelta
+        Silence that counts as withdrawal (:func:`survival`; default ``"90D"``).
+    include_bots : bool
+        Count members with role ``bot`` (default False).
+    host_repliers : int
+        Fewest distinct other repliers of a hosted thread (:func:`ladder_by_month`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per month from the first to the last (months without posts
+        included), ``month`` the first instant of the month (UTC).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus, engagement
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4", "p5"],
+    ...     "thread_id": ["p1", "p1", "p1", "p4", "p4"], "parent_id": [None, "p1", "p2", None, "p4"],
+    ...     "author_id": ["ann", "bob", "ann", "ann", "bob"], "text": ["a", "b", "c", "d", "e"],
+    ...     "created_at": pd.to_datetime(["2024-01-01 20:00", "2024-01-03 21:00", "2024-01-04 09:00",
+    ...                                   "2024-02-10 20:30", "2024-06-01 08:00"], utc=True)})
+    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat"],
+    ...     "joined_at": pd.to_datetime(["2023-12-31", "2024-01-01", "2024-01-15"], utc=True)})
+    >>> corpus = Corpus.from_frames(posts, members)
+    >>> series = engagement.monthly(corpus)
+    >>> series[["posts", "posters", "new_posters", "withdrawn"]].values.tolist()
+    [[3, 2, 2, 0], [1, 1, 0, 1], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [1, 1, 0, 0]]
     """
     posts = _person_posts(corpus, start, end, include_bots)
     month = month_number(posts["created_at"])

@@ -36,12 +36,50 @@ from peerscope import schema
 
 
 def is_dask(frame) -> bool:
-    """Whether ``frame`` is a (lazy) Dask collection rather than a pandas object."""
+    """Whether ``frame`` is a (lazy) Dask collection rather than a pandas object.
+
+    Parameters
+    ----------
+    frame : object
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3"], "parent_id": [None, "p1", "p1"],
+    ...                       "author_id": ["ann", "bob", "cat"]})
+    >>> import dask.dataframe as dd
+    >>> lazy = dd.from_pandas(posts, npartitions=2)
+    >>> is_dask(lazy), is_dask(posts)
+    (True, False)
+    """
     return type(frame).__module__.split(".")[0] == "dask"
 
 
 def collect(frame):
-    """Compute a Dask collection into pandas; pass pandas objects through unchanged."""
+    """Compute a Dask collection into pandas; pass pandas objects through unchanged.
+
+    Parameters
+    ----------
+    frame : pandas or Dask DataFrame or Series
+
+    Returns
+    -------
+    pandas.DataFrame or pandas.Series
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3"], "parent_id": [None, "p1", "p1"],
+    ...                       "author_id": ["ann", "bob", "cat"]})
+    >>> import dask.dataframe as dd
+    >>> lazy = dd.from_pandas(posts, npartitions=2)
+    >>> collect(lazy)["author_id"].tolist(), collect(posts) is posts
+    (['ann', 'bob', 'cat'], True)
+    """
     return frame.compute() if is_dask(frame) else frame
 
 
@@ -62,13 +100,41 @@ def aggregate(frame, by: str | list[str], **aggregations) -> pd.DataFrame:
     pandas.DataFrame
         One row per group, indexed by ``by`` (categorical keys turned back
         into their values), in no particular order.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> posts = pd.DataFrame({"author_id": ["ann", "bob", "ann", None], "score": [1, 2, 3, 4]})
+    >>> aggregate(posts, "author_id", posts=("score", "count"), best=("score", "max")).sort_index().to_dict()
+    {'posts': {'ann': 2, 'bob': 1}, 'best': {'ann': 3, 'bob': 2}}
     """
     grouped = frame.groupby(by, sort=False, dropna=True, observed=True)
     return _plain_index(collect(grouped.agg(**aggregations)))
 
 
 def count_by(frame, by: str | list[str], name: str = "n") -> pd.Series:
-    """Rows per group (null keys dropped) as a pandas Series called ``name``."""
+    """Rows per group (null keys dropped) as a pandas Series called ``name``.
+
+    Parameters
+    ----------
+    frame : pandas or Dask DataFrame
+    by : str or list of str
+        Grouping column(s).
+    name : str
+        Name of the result.
+
+    Returns
+    -------
+    pandas.Series
+        Indexed by ``by``, in no particular order.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> posts = pd.DataFrame({"author_id": ["ann", "bob", "ann", None]})
+    >>> count_by(posts, "author_id", "posts").sort_index().to_dict()
+    {'ann': 2, 'bob': 1}
+    """
     grouped = frame.groupby(by, sort=False, dropna=True, observed=True)
     return _plain_index(collect(grouped.size())).rename(name)
 
@@ -93,6 +159,28 @@ def encode(frame, *groups: list[str]):
     ``isin`` and ``drop_duplicates`` then hash small integer codes instead
     of strings, which on tens of millions of rows is several times faster.
     Values and nulls are unchanged, so results are the same as without it.
+
+    Parameters
+    ----------
+    frame : pandas or Dask DataFrame
+    *groups : list of str
+        Groups of string columns; each group shares one set of categories.
+
+    Returns
+    -------
+    pandas or Dask DataFrame
+        A new pandas frame with the columns encoded, or the Dask frame unchanged.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3"], "parent_id": [None, "p1", "p1"],
+    ...                       "author_id": ["ann", "bob", "cat"]})
+    >>> encoded = encode(posts, ["post_id", "parent_id"], ["author_id"])
+    >>> encoded["parent_id"].cat.categories.equals(encoded["post_id"].cat.categories)
+    True
+    >>> encoded["parent_id"].tolist() == posts["parent_id"].tolist()
+    True
     """
     if is_dask(frame):
         return frame
@@ -133,6 +221,35 @@ def attach(frame, key: str, table: pd.DataFrame, table_key: str, value: str, nam
     be either too.  On pandas, when key columns share categories
     (:func:`encode`) and the value is categorical, the lookup is an array
     index on the codes.
+
+    Parameters
+    ----------
+    frame : pandas or Dask DataFrame
+    key : str
+        The column of ``frame`` to look up.
+    table : pandas or Dask DataFrame
+        The lookup table.
+    table_key : str
+        Its (unique) key column.
+    value : str
+        Its column to copy.
+    name : str
+        Name of the new column.
+
+    Returns
+    -------
+    pandas or Dask DataFrame
+        ``frame`` with the column ``name`` added (same engine as ``frame``).
+
+    Examples
+    --------
+    The author of each post's parent:
+
+    >>> import pandas as pd
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3"], "parent_id": [None, "p1", "p1"],
+    ...                       "author_id": ["ann", "bob", "cat"]})
+    >>> attach(posts, "parent_id", posts, "post_id", "author_id", "parent_author")["parent_author"].tolist()
+    [nan, 'ann', 'ann']
     """
     if is_dask(frame):
         right = table[[table_key, value]].rename(columns={table_key: key, value: name})
@@ -163,10 +280,46 @@ def _shared_categories(left: pd.Series, right: pd.Series) -> bool:
 
 
 def distinct(frame, columns: list[str]):
-    """The distinct rows of ``frame[columns]`` (lazy on Dask)."""
+    """The distinct rows of ``frame[columns]`` (lazy on Dask).
+
+    Parameters
+    ----------
+    frame : pandas or Dask DataFrame
+    columns : list of str
+
+    Returns
+    -------
+    pandas or Dask DataFrame
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> replies = pd.DataFrame({"thread_id": ["t1", "t1", "t2"], "author_id": ["ann", "ann", "ann"]})
+    >>> distinct(replies, ["thread_id", "author_id"]).values.tolist()
+    [['t1', 'ann'], ['t2', 'ann']]
+    """
     return frame[columns].drop_duplicates()
 
 
 def length(frame) -> int:
-    """Number of rows (computes a Dask frame's length)."""
+    """Number of rows (computes a Dask frame's length).
+
+    Parameters
+    ----------
+    frame : pandas or Dask DataFrame
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3"], "parent_id": [None, "p1", "p1"],
+    ...                       "author_id": ["ann", "bob", "cat"]})
+    >>> import dask.dataframe as dd
+    >>> lazy = dd.from_pandas(posts, npartitions=2)
+    >>> length(lazy), length(posts)
+    (3, 3)
+    """
     return int(len(frame))

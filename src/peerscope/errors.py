@@ -17,19 +17,65 @@ MAX_EXAMPLES = 5
 
 
 class PeerscopeError(Exception):
-    """Base class of every error peerscope raises on purpose."""
+    """Base class of every error peerscope raises on purpose.
+
+    Examples
+    --------
+    One ``except`` catches every error caused by bad input:
+
+    >>> from peerscope import open_corpus
+    >>> try:
+    ...     open_corpus("no-such-corpus")
+    ... except PeerscopeError as error:
+    ...     print(type(error).__name__)
+    CorpusNotFoundError
+    """
 
 
 class CorpusNotFoundError(PeerscopeError):
-    """A path that should hold a corpus holds none (no ``corpus.json``)."""
+    """A path that should hold a corpus holds none (no ``corpus.json``).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from peerscope import open_corpus
+    >>> try:
+    ...     open_corpus(pathlib.Path(tempfile.mkdtemp()))
+    ... except CorpusNotFoundError as error:
+    ...     print(str(error).endswith("not a peerscope corpus, no corpus.json"))
+    True
+    """
 
 
 class ManifestError(PeerscopeError):
-    """``corpus.json`` is unreadable, of an unknown schema version, or inconsistent."""
+    """``corpus.json`` is unreadable, of an unknown schema version, or inconsistent.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from peerscope import open_corpus
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "corpus.json").write_text("{}")
+    >>> try:
+    ...     open_corpus(folder)
+    ... except ManifestError as error:
+    ...     print(str(error).split(": ")[-1])
+    manifest has no 'name'
+    """
 
 
 class EngineError(PeerscopeError):
-    """An unknown engine was asked for, or its optional dependency is missing."""
+    """An unknown engine was asked for, or its optional dependency is missing.
+
+    Examples
+    --------
+    >>> from peerscope import open_corpus
+    >>> try:
+    ...     open_corpus("forum", engine="spark")
+    ... except EngineError as error:
+    ...     print(error)
+    unknown engine 'spark'; choose one of ['pandas', 'dask']
+    """
 
 
 class SourceError(PeerscopeError):
@@ -45,6 +91,14 @@ class SourceError(PeerscopeError):
         The 1-based line (or record) where it went wrong, when known.
     column : str or None
         The source column or field, when known.
+
+    Examples
+    --------
+    >>> error = SourceError("not valid JSON", path="posts.json", line=3, column="body")
+    >>> print(error)
+    file posts.json, line 3, column 'body': not valid JSON
+    >>> error.line, isinstance(error, PeerscopeError)
+    (3, True)
     """
 
     def __init__(self, message: str, *, path: str | None = None, line: int | None = None,
@@ -80,6 +134,22 @@ class ValidationError(PeerscopeError):
         with the 0-based row position in the input as ``row``).
     n_offending : int
         How many rows break the rule in total.
+
+    Examples
+    --------
+    Catch any broken rule, then read where it broke:
+
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2"], "thread_id": ["p1", "p1"],
+    ...     "parent_id": [None, "p1"], "author_id": ["ann", "bob"], "text": ["a", "b"],
+    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02"], utc=True)})
+    >>> posts.loc[1, "post_id"] = "p1"
+    >>> try:
+    ...     Corpus.from_frames(posts)
+    ... except ValidationError as error:
+    ...     print(error.table, error.column, error.rule, error.n_offending, error.rows)
+    posts post_id duplicate_id 1 [{'row': 1, 'post_id': 'p1'}]
     """
 
     rule = "invalid"
@@ -109,60 +179,211 @@ def _format_row(row: dict[str, Any]) -> str:
 
 
 class MissingColumnError(ValidationError):
-    """A required column is absent."""
+    """A required column is absent.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2"], "thread_id": ["p1", "p1"],
+    ...     "parent_id": [None, "p1"], "author_id": ["ann", "bob"], "text": ["a", "b"],
+    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02"], utc=True)})
+    >>> try:
+    ...     Corpus.from_frames(posts.drop(columns="text"))
+    ... except MissingColumnError as error:
+    ...     print(error.rule, error.column)
+    missing_column text
+    """
 
     rule = "missing_column"
 
 
 class ColumnTypeError(ValidationError):
-    """A column's values cannot be read as the type the schema requires."""
+    """A column's values cannot be read as the type the schema requires.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2"], "thread_id": ["p1", "p1"],
+    ...     "parent_id": [None, "p1"], "author_id": ["ann", "bob"], "text": ["a", "b"],
+    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02"], utc=True)})
+    >>> posts["created_at"] = [1704067200, 1704153600]   # epoch seconds, not times
+    >>> try:
+    ...     Corpus.from_frames(posts)
+    ... except ColumnTypeError as error:
+    ...     print(error.rule, error.column, error.n_offending)
+    wrong_type created_at 2
+    """
 
     rule = "wrong_type"
 
 
 class MissingValueError(ValidationError):
-    """A required column holds nulls."""
+    """A required column holds nulls.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2"], "thread_id": ["p1", "p1"],
+    ...     "parent_id": [None, "p1"], "author_id": ["ann", "bob"], "text": ["a", "b"],
+    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02"], utc=True)})
+    >>> posts.loc[1, "thread_id"] = None
+    >>> try:
+    ...     Corpus.from_frames(posts)
+    ... except MissingValueError as error:
+    ...     print(error.rule, error.rows)
+    null_required [{'row': 1, 'post_id': 'p2', 'thread_id': None}]
+    """
 
     rule = "null_required"
 
 
 class DuplicateIdError(ValidationError):
-    """An id column that must be unique repeats a value."""
+    """An id column that must be unique repeats a value.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2"], "thread_id": ["p1", "p1"],
+    ...     "parent_id": [None, "p1"], "author_id": ["ann", "bob"], "text": ["a", "b"],
+    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02"], utc=True)})
+    >>> posts.loc[1, "post_id"] = "p1"
+    >>> try:
+    ...     Corpus.from_frames(posts)
+    ... except DuplicateIdError as error:
+    ...     print(error.rule, error.rows)
+    duplicate_id [{'row': 1, 'post_id': 'p1'}]
+    """
 
     rule = "duplicate_id"
 
 
 class DanglingReferenceError(ValidationError):
-    """A reference (parent post, author, event member) points to no row."""
+    """A reference (parent post, author, event member) points to no row.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2"], "thread_id": ["p1", "p1"],
+    ...     "parent_id": [None, "p1"], "author_id": ["ann", "bob"], "text": ["a", "b"],
+    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02"], utc=True)})
+    >>> posts.loc[1, "parent_id"] = "p9"
+    >>> try:
+    ...     Corpus.from_frames(posts)
+    ... except DanglingReferenceError as error:
+    ...     print(error.rule, error.rows)
+    dangling_parent [{'row': 1, 'post_id': 'p2', 'parent_id': 'p9'}]
+    """
 
     rule = "dangling_reference"
 
 
 class CrossThreadReplyError(ValidationError):
-    """A reply's parent lies in another thread."""
+    """A reply's parent lies in another thread.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2"], "thread_id": ["p1", "p1"],
+    ...     "parent_id": [None, "p1"], "author_id": ["ann", "bob"], "text": ["a", "b"],
+    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02"], utc=True)})
+    >>> posts.loc[1, "thread_id"] = "p2"
+    >>> try:
+    ...     Corpus.from_frames(posts)
+    ... except CrossThreadReplyError as error:
+    ...     print(error.rule, error.n_offending)
+    parent_in_other_thread 1
+    """
 
     rule = "parent_in_other_thread"
 
 
 class ReplyCycleError(ValidationError):
-    """Following parent links from a post never reaches an opening post."""
+    """Following parent links from a post never reaches an opening post.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2"], "thread_id": ["p1", "p1"],
+    ...     "parent_id": [None, "p1"], "author_id": ["ann", "bob"], "text": ["a", "b"],
+    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02"], utc=True)})
+    >>> posts["parent_id"] = ["p2", "p1"]
+    >>> try:
+    ...     Corpus.from_frames(posts)
+    ... except ReplyCycleError as error:
+    ...     print(error.rule, error.n_offending)
+    reply_cycle 2
+    """
 
     rule = "reply_cycle"
 
 
 class NaiveTimestampError(ValidationError):
-    """A time column has no timezone and the caller gave no ``assume_tz``."""
+    """A time column has no timezone and the caller gave no ``assume_tz``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2"], "thread_id": ["p1", "p1"],
+    ...     "parent_id": [None, "p1"], "author_id": ["ann", "bob"], "text": ["a", "b"],
+    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02"], utc=True)})
+    >>> posts["created_at"] = ["2024-01-01 10:00", "2024-01-02 10:00"]
+    >>> try:
+    ...     Corpus.from_frames(posts)
+    ... except NaiveTimestampError as error:
+    ...     print(error.rule, error.column)
+    naive_timestamp created_at
+    >>> len(Corpus.from_frames(posts, assume_tz="Europe/London").posts())
+    2
+    """
 
     rule = "naive_timestamp"
 
 
 class ImplausibleTimeError(ValidationError):
-    """A time lies outside the plausible range for online communication."""
+    """A time lies outside the plausible range for online communication.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2"], "thread_id": ["p1", "p1"],
+    ...     "parent_id": [None, "p1"], "author_id": ["ann", "bob"], "text": ["a", "b"],
+    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02"], utc=True)})
+    >>> posts["created_at"] = pd.to_datetime(["1901-01-01", "2024-01-02"], utc=True)
+    >>> try:
+    ...     Corpus.from_frames(posts)
+    ... except ImplausibleTimeError as error:
+    ...     print(error.rule, error.rows)
+    implausible_time [{'row': 0, 'post_id': 'p1', 'created_at': '1901-01-01T00:00:00+00:00'}]
+    """
 
     rule = "implausible_time"
 
 
 class InvalidCategoryError(ValidationError):
-    """A categorical column holds a value outside its allowed set."""
+    """A categorical column holds a value outside its allowed set.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2"], "thread_id": ["p1", "p1"],
+    ...     "parent_id": [None, "p1"], "author_id": ["ann", "bob"], "text": ["a", "b"],
+    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02"], utc=True)})
+    >>> members = pd.DataFrame({"member_id": ["ann", "bob"], "role": ["member", "wizard"]})
+    >>> try:
+    ...     Corpus.from_frames(posts, members)
+    ... except InvalidCategoryError as error:
+    ...     print(error.table, error.rule, error.rows)
+    members invalid_category [{'row': 1, 'member_id': 'bob', 'role': 'wizard'}]
+    """
 
     rule = "invalid_category"

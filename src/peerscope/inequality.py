@@ -43,6 +43,26 @@ def exact_fraction(share: float) -> Fraction:
 
     Cut-offs such as ceil(1% of n) are computed on this exact fraction, so
     that floating-point error never moves a member across a cut-off.
+
+    Parameters
+    ----------
+    share : float
+        A share in (0, 1].
+
+    Returns
+    -------
+    fractions.Fraction
+        The share as written in decimal.
+
+    Raises
+    ------
+    ValueError
+        When ``share`` is not in (0, 1].
+
+    Examples
+    --------
+    >>> exact_fraction(0.07)
+    Fraction(7, 100)
     """
     if not 0 < share <= 1:
         raise ValueError(f"a share must be in (0, 1], got {share!r}")
@@ -50,12 +70,52 @@ def exact_fraction(share: float) -> Fraction:
 
 
 def ceil_share(share: float, n: int) -> int:
-    """ceil(share x n), exactly (see :func:`exact_fraction`)."""
+    """ceil(share x n), exactly (see :func:`exact_fraction`).
+
+    Parameters
+    ----------
+    share : float
+        A share in (0, 1].
+    n : int
+        How many people are ranked.
+
+    Returns
+    -------
+    int
+        The size of the top group.
+
+    Examples
+    --------
+    >>> ceil_share(0.07, 100), ceil_share(0.01, 250)   # 0.07 x 100 is not 7.000000000000001
+    (7, 3)
+    """
     return math.ceil(exact_fraction(share) * n)
 
 
 def distinct_counts(counts) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct values of ``counts`` in ascending order and how often each occurs."""
+    """Distinct values of ``counts`` in ascending order and how often each occurs.
+
+    Parameters
+    ----------
+    counts : array-like of int
+        Posts per person (>= 0).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(values, frequencies)``, both int64.
+
+    Raises
+    ------
+    ValueError
+        When a count is negative.
+
+    Examples
+    --------
+    >>> values, freq = distinct_counts([3, 0, 1, 0])
+    >>> values.tolist(), freq.tolist()
+    ([0, 1, 3], [2, 1, 1])
+    """
     counts = np.asarray(counts, dtype=np.int64)
     if counts.size and counts.min() < 0:
         raise ValueError("post counts must be non-negative")
@@ -86,6 +146,29 @@ class GiniResult:
 
     ``value``, ``ci_low`` and ``ci_high`` are None when the coefficient is
     undefined (no people, or nobody posted); ``reason`` then says why.
+
+    Attributes
+    ----------
+    value, ci_low, ci_high : float or None
+        The coefficient and its percentile bootstrap interval.
+    n : int
+        People counted.
+    basis : str
+        ``"members"`` or ``"posters"``.
+    confidence : float
+    replicates : int
+    random_state : int or None
+        The bootstrap's parameters.
+    reason : str or None
+        Why the value is undefined.
+
+    Examples
+    --------
+    >>> result = gini([0, 0, 1, 3], replicates=0)
+    >>> result.value, result.ci_low, result.n, result.basis
+    (0.625, None, 4, 'members')
+    >>> gini([0, 0]).reason
+    'nobody posted: the Gini coefficient is 0/0'
     """
 
     value: float | None
@@ -175,11 +258,21 @@ def lorenz(counts) -> pd.DataFrame:
     consecutive distinct counts the curve is a straight line, so one point per
     distinct count describes it exactly.
 
+    Parameters
+    ----------
+    counts : array-like of int
+        Posts per person (>= 0).
+
     Returns
     -------
     pandas.DataFrame
         ``share_of_people``, ``share_of_posts`` (float).  Empty when there are
         no people; ``share_of_posts`` is NaN when nobody posted.
+
+    Examples
+    --------
+    >>> lorenz([0, 0, 1, 3]).values.tolist()
+    [[0.0, 0.0], [0.5, 0.0], [0.75, 0.25], [1.0, 1.0]]
     """
     values, freq = distinct_counts(counts)
     if not freq.size:
@@ -198,6 +291,20 @@ def top_share(counts, share: float) -> float | None:
     several tied people is in it does not change its total.  None when
     there are no people or no posts.
 
+    Parameters
+    ----------
+    counts : array-like of int
+        Posts per person (>= 0).
+    share : float
+        The top share of people, in (0, 1].
+
+    Returns
+    -------
+    float or None
+        The top group's share of all posts.
+
+    Examples
+    --------
     >>> top_share([0, 0, 1, 3], 0.25)      # 3 of 4 posts
     0.75
     """
@@ -225,11 +332,27 @@ def band_shares(counts, top: float = 0.01, middle: float = 0.10) -> dict[str, fl
     returned; the three add up to 1.  van Mierlo (2014) found 74.7%, 24.0%
     and 1.3% across four digital health networks.
 
+    Parameters
+    ----------
+    counts : array-like of int
+        Posts per person (>= 0), lurkers included as 0.
+    top, middle : float
+        Shares of people in the top band and in the top two bands together
+        (default 1% and 10%).
+
     Returns
     -------
     dict or None
         ``{"superusers": s1, "contributors": s9, "lurkers": s90}``; None when
         there are no people or no posts.
+
+    Examples
+    --------
+    100 members: one wrote 10 posts, nine wrote 1 each, ninety none.
+
+    >>> shares = band_shares([10] + [1] * 9 + [0] * 90)
+    >>> {band: round(share, 4) for band, share in shares.items()}
+    {'superusers': 0.5263, 'contributors': 0.4737, 'lurkers': 0.0}
     """
     values, freq = distinct_counts(counts)
     n, total = int(freq.sum()), int((values * freq).sum())
@@ -243,7 +366,28 @@ def band_shares(counts, top: float = 0.01, middle: float = 0.10) -> dict[str, fl
 
 @dataclass(frozen=True)
 class ZipfFit:
-    """OLS fit of log10(posts) on log10(rank) over posters (van Mierlo et al. 2015)."""
+    """OLS fit of log10(posts) on log10(rank) over posters (van Mierlo et al. 2015).
+
+    See :func:`zipf_fit`.  ``n`` is the number of posters fitted; ``reason``
+    says why a value is None.
+
+    Attributes
+    ----------
+    slope, intercept : float or None
+        b and a of log10(posts) = a + b log10(rank).
+    r_squared : float or None
+        Coefficient of determination of the fit.
+    n : int
+        Posters fitted.
+    reason : str or None
+        Why a value is None.
+
+    Examples
+    --------
+    >>> fit = zipf_fit([1, 1])
+    >>> fit.slope, fit.n, fit.reason
+    (None, 2, '2 poster(s): a fit needs at least 3')
+    """
 
     slope: float | None
     intercept: float | None
@@ -261,12 +405,23 @@ def zipf_fit(counts) -> ZipfFit:
     A Zipf law has b near -1; van Mierlo et al. (2015) report R^2 of .95 to
     .975 in digital health networks.
 
+    Parameters
+    ----------
+    counts : array-like of int
+        Posts per person (>= 0); zeros are left out.
+
     Returns
     -------
     ZipfFit
         All None with ``reason`` when there are fewer than 3 posters;
         ``r_squared`` None when every poster wrote the same number of posts
         (log posts has no variance).
+
+    Examples
+    --------
+    >>> fit = zipf_fit([8, 4, 2, 1, 0])
+    >>> round(fit.slope, 4), round(fit.r_squared, 4), fit.n
+    (-1.459, 0.9608, 4)
     """
     values, freq = distinct_counts(counts)
     keep = values > 0
@@ -286,7 +441,35 @@ def zipf_fit(counts) -> ZipfFit:
 
 @dataclass(frozen=True)
 class PowerLawFit:
-    """Discrete power-law fit by maximum likelihood (Clauset, Shalizi & Newman 2009)."""
+    """Discrete power-law fit by maximum likelihood (Clauset, Shalizi & Newman 2009).
+
+    See :func:`powerlaw_fit`: ``alpha`` and ``x_min`` of the fit, the KS
+    distance of the tail, ``n_tail`` posters in the tail out of ``n``,
+    ``min_tail`` asked for, and ``reason`` when nothing could be fitted.
+
+    Attributes
+    ----------
+    alpha : float or None
+        Exponent of the fitted power law.
+    x_min : int or None
+        Start of the tail.
+    ks_distance : float or None
+        Kolmogorov-Smirnov distance between the tail and the fit.
+    n_tail, n : int
+        Posters in the tail; posters in all.
+    min_tail : int
+        Fewest posters a tail had to hold.
+    reason : str or None
+        Why nothing was fitted.
+
+    Examples
+    --------
+    >>> fit = powerlaw_fit([1, 2, 3])
+    >>> fit.alpha, fit.n_tail, fit.n
+    (None, 0, 3)
+    >>> fit.reason
+    'fewer than 10 posters in any tail with 2+ distinct counts'
+    """
 
     alpha: float | None
     x_min: int | None
@@ -349,11 +532,27 @@ def powerlaw_fit(counts, *, x_min: int | None = None, min_tail: int = 10) -> Pow
     al.'s semi-parametric bootstrap); a small D says the tail is close to a
     power law, not that it is one.
 
+    Parameters
+    ----------
+    counts : array-like of int
+        Posts per person (>= 0); zeros are left out.
+    x_min : int, optional
+        Fix the start of the tail instead of choosing it by KS distance.
+    min_tail : int
+        Fewest posters the tail must hold (default 10).
+
     Returns
     -------
     PowerLawFit
         All None with ``reason`` when fewer than ``min_tail`` posters have
         counts >= x_min, or when the tail holds a single distinct value.
+
+    Examples
+    --------
+    >>> counts = [1] * 60 + [2] * 20 + [3] * 8 + [5] * 5 + [8] * 3 + [13] * 2 + [40]
+    >>> fit = powerlaw_fit(counts)
+    >>> round(fit.alpha, 3), fit.x_min, fit.n_tail, round(fit.ks_distance, 4)
+    (2.141, 1, 99, 0.0475)
     """
     values, freq = distinct_counts(counts)
     keep = values > 0

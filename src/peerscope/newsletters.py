@@ -106,6 +106,26 @@ class NewsletterSummary:
     parameters : dict
         ``top``, the window, ``exclude_roles``, the matching rule for
         receive events and ``unmatched_receive_events``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus, newsletters
+    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
+    >>> posts = pd.DataFrame({"post_id": ["p1"], "thread_id": ["p1"], "parent_id": [None],
+    ...                       "author_id": ["ann"], "created_at": t("2024-01-20"), "text": ["hi"]})
+    >>> items = pd.DataFrame({"item_id": ["a1", "a2", "b1"], "issue_id": ["jan", "jan", "feb"],
+    ...                       "newsletter": ["Post"] * 3, "author_id": ["ann", None, "bob"],
+    ...                       "published_at": t("2024-01-05", "2024-01-05", "2024-02-05"),
+    ...                       "text": ["", "", ""]})
+    >>> events = pd.DataFrame({"member_id": ["ann", "bob", "cat", "cat"],
+    ...                        "at": t("2024-01-05", "2024-01-05", "2024-01-05", "2024-02-05"),
+    ...                        "kind": ["receive"] * 4, "form": ["newsletter"] * 4,
+    ...                        "target_id": ["jan", "jan", "jan", "feb"]})
+    >>> corpus = Corpus.from_frames(posts, events=events, newsletter_items=items)
+    >>> frame = newsletters.summary(corpus).to_frame()
+    >>> frame[["newsletter", "issues", "items", "member_items"]].values.tolist()
+    [['Post', 2, 3, 2]]
     """
 
     frame: pd.DataFrame
@@ -149,6 +169,31 @@ def summary(corpus, *, top: int = 5, start=None, end=None,
     ------
     peerscope.errors.PeerscopeError
         When ``top`` < 1 or ``uses`` was made for another window or roles.
+
+    Examples
+    --------
+    Two issues a month apart; ann and bob wrote items, staff one; cat only
+    received:
+
+    >>> import pandas as pd
+    >>> from peerscope import Corpus, newsletters
+    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
+    >>> posts = pd.DataFrame({"post_id": ["p1"], "thread_id": ["p1"], "parent_id": [None],
+    ...                       "author_id": ["ann"], "created_at": t("2024-01-20"), "text": ["hi"]})
+    >>> items = pd.DataFrame({"item_id": ["a1", "a2", "b1"], "issue_id": ["jan", "jan", "feb"],
+    ...                       "newsletter": ["Post"] * 3, "author_id": ["ann", None, "bob"],
+    ...                       "published_at": t("2024-01-05", "2024-01-05", "2024-02-05"),
+    ...                       "text": ["", "", ""]})
+    >>> events = pd.DataFrame({"member_id": ["ann", "bob", "cat", "cat"],
+    ...                        "at": t("2024-01-05", "2024-01-05", "2024-01-05", "2024-02-05"),
+    ...                        "kind": ["receive"] * 4, "form": ["newsletter"] * 4,
+    ...                        "target_id": ["jan", "jan", "jan", "feb"]})
+    >>> corpus = Corpus.from_frames(posts, events=events, newsletter_items=items)
+    >>> result = newsletters.summary(corpus)
+    >>> result.issues["gap_days"].tolist()
+    [nan, 31.0]
+    >>> result.recipients[["member_id", "passive_only"]].values.tolist()
+    [['ann', False], ['bob', False], ['cat', True]]
     """
     if int(top) < 1:
         raise errors.PeerscopeError(f"top must be at least 1, not {top}")

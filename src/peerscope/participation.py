@@ -94,7 +94,33 @@ def _columns(corpus, table: str) -> list[str]:
 
 
 def roles(corpus) -> pd.Series:
-    """member_id -> role for every row of ``members`` (null roles read as ``member``)."""
+    """member_id -> role for every row of ``members`` (null roles read as ``member``).
+
+    Parameters
+    ----------
+    corpus : peerscope.Corpus
+        Any engine; only ``member_id`` and ``role`` of ``members`` are read.
+
+    Returns
+    -------
+    pandas.Series
+        Roles (``str``) indexed by ``member_id``; empty without a members table.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus, participation
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4"],
+    ...     "thread_id": ["p1", "p1", "p1", "p4"], "parent_id": [None, "p1", "p2", None],
+    ...     "author_id": ["ann", "bob", "ann", "ann"], "text": ["a", "b", "c", "d"],
+    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03",
+    ...                                   "2024-02-01"], utc=True)})
+    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat", "mod"],
+    ...                         "role": [None, None, None, "moderator"]})
+    >>> corpus = Corpus.from_frames(posts, members)
+    >>> participation.roles(corpus).to_dict()
+    {'ann': 'member', 'bob': 'member', 'cat': 'member', 'mod': 'moderator'}
+    """
     if not corpus.has_table("members"):
         return pd.Series(dtype="str", name="role").rename_axis("member_id")
     columns = ["member_id"] + (["role"] if "role" in _columns(corpus, "members") else [])
@@ -166,6 +192,57 @@ class ParticipationSummary:
     Every figure carries what made it: the window, whether bots were
     included, the population basis, the super-user rule, and for each Gini
     coefficient its basis, bootstrap replicates, confidence and seed.
+
+    Attributes
+    ----------
+    window : Window
+    include_bots : bool
+    posts_total, posts_by_members, posts_by_unknown_authors, posts_by_bots : int
+        Posts in the window, and by whom.
+    members : int or None
+        Size of the population (None when it cannot be known).
+    population_basis : str or None
+        ``"roster"`` or ``"events"``.
+    posters_outside_roster_window : int
+        Posters the roster dates leave out, counted as members anyway.
+    posters, one_time_posters : int
+        People with at least one post / exactly one post in the window.
+    lurkers : int or None
+        Members with no post in the window.
+    lurker_share : float or None
+    lurker_reason : str or None
+        Why lurkers cannot be counted.
+    gini_members, gini_posters : GiniResult
+    top_shares : dict
+        Share of people (0.01, 0.05, 0.10) -> share of members' posts.
+    super_user_rule : SuperUserRule
+    super_users : Selection
+    super_user_share : float or None
+    band_shares : dict or None
+        90-9-1 band -> share of members' posts.
+    band_reason : str or None
+    zipf : ZipfFit
+    power_law : PowerLawFit
+    lorenz : DataFrame
+        The Lorenz curve (:func:`peerscope.inequality.lorenz`).
+    lorenz_basis : str
+        ``"members"`` or ``"posters"``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus, participation
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4"],
+    ...     "thread_id": ["p1", "p1", "p1", "p4"], "parent_id": [None, "p1", "p2", None],
+    ...     "author_id": ["ann", "bob", "ann", "ann"], "text": ["a", "b", "c", "d"],
+    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03",
+    ...                                   "2024-02-01"], utc=True)})
+    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat", "mod"],
+    ...                         "role": [None, None, None, "moderator"]})
+    >>> corpus = Corpus.from_frames(posts, members)
+    >>> frame = participation.summary(corpus, replicates=50).to_frame()
+    >>> frame.set_index("statistic").loc[["members", "posters", "lurker_share"], "value"].tolist()
+    [4.0, 2.0, 0.5]
     """
 
     window: Window
@@ -322,10 +399,23 @@ def summary(corpus, start=None, end=None, super_users: SuperUserRule = TopShare(
 
     Examples
     --------
-    >>> from peerscope import synth, participation            # doctest: +SKIP
-    >>> corpus, truth = synth.generate(20_000, seed=1)         # doctest: +SKIP
-    >>> participation.summary(corpus).lurker_share == truth.n_lurkers / truth.n_members  # doctest: +SKIP
-    True
+    Four roster members, two of whom post (ann 3 posts, bob 1):
+
+    >>> import pandas as pd
+    >>> from peerscope import Corpus, participation
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4"],
+    ...     "thread_id": ["p1", "p1", "p1", "p4"], "parent_id": [None, "p1", "p2", None],
+    ...     "author_id": ["ann", "bob", "ann", "ann"], "text": ["a", "b", "c", "d"],
+    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03",
+    ...                                   "2024-02-01"], utc=True)})
+    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat", "mod"],
+    ...                         "role": [None, None, None, "moderator"]})
+    >>> corpus = Corpus.from_frames(posts, members)
+    >>> result = participation.summary(corpus, replicates=50)
+    >>> result.members, result.posters, result.lurkers, result.lurker_share
+    (4, 2, 2, 0.5)
+    >>> round(result.gini_members.value, 4)
+    0.625
     """
     window = corpus.time_window.narrow(start, end)
     kinds = _kinds(corpus, include_bots)
@@ -393,12 +483,46 @@ def summary(corpus, start=None, end=None, super_users: SuperUserRule = TopShare(
 # ---------------------------------------------------------------------------
 
 def month_number(times):
-    """Months since year 0 (year x 12 + month - 1) of UTC times; works on Dask columns."""
+    """Months since year 0 (year x 12 + month - 1) of UTC times; works on Dask columns.
+
+    Parameters
+    ----------
+    times : pandas.Series or dask Series
+        UTC timestamps.
+
+    Returns
+    -------
+    Series of int
+        One month number per time, same index (and engine) as ``times``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> times = pd.Series(pd.to_datetime(["2024-01-31 23:00", "2024-02-01 00:00"], utc=True))
+    >>> month_number(times).tolist()
+    [24288, 24289]
+    """
     return times.dt.year * 12 + times.dt.month - 1
 
 
 def month_start(numbers) -> pd.Series:
-    """The first instant (UTC) of each month number of :func:`month_number`."""
+    """The first instant (UTC) of each month number of :func:`month_number`.
+
+    Parameters
+    ----------
+    numbers : array-like of int
+        Month numbers (year x 12 + month - 1).
+
+    Returns
+    -------
+    pandas.Series
+        ``datetime64[us, UTC]`` times, one per number (default index).
+
+    Examples
+    --------
+    >>> [str(t) for t in month_start([24288, 24289])]
+    ['2024-01-01 00:00:00+00:00', '2024-02-01 00:00:00+00:00']
+    """
     numbers = pd.Series(numbers, dtype="int64")
     starts = pd.to_datetime(pd.DataFrame({"year": numbers // 12, "month": numbers % 12 + 1, "day": 1}))
     return starts.dt.tz_localize("UTC").astype(UTC_TIMES)
@@ -450,6 +574,42 @@ def ladder_inputs(corpus, start=None, end=None, *, include_bots: bool = False,
     event kind) and ``items`` (newsletter items written).  Bots' own rows are
     dropped unless ``include_bots``; their replies never count as replies
     received or as repliers of a hosted thread.
+
+    Parameters
+    ----------
+    corpus : peerscope.Corpus
+        pandas or Dask engine; the text is never read.
+    start, end : time-like, optional
+        The window ``[start, end)``.
+    include_bots : bool
+        Keep the rows of members with role ``bot`` (default False).
+    host_repliers : int
+        Fewest distinct other repliers for a thread to count as hosted.
+    by_month : bool
+        Index by ``member_id`` and ``month`` instead of ``member_id`` only.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame or pandas.Series
+        The parts named above, for :func:`assemble`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus, participation
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4"],
+    ...     "thread_id": ["p1", "p1", "p1", "p4"], "parent_id": [None, "p1", "p2", None],
+    ...     "author_id": ["ann", "bob", "ann", "ann"], "text": ["a", "b", "c", "d"],
+    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03",
+    ...                                   "2024-02-01"], utc=True)})
+    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat", "mod"],
+    ...                         "role": [None, None, None, "moderator"]})
+    >>> corpus = Corpus.from_frames(posts, members)
+    >>> parts = participation.ladder_inputs(corpus)
+    >>> sorted(parts)
+    ['active_days', 'events', 'hosted', 'items', 'posts', 'received']
+    >>> parts["posts"]["replies_to_others"].to_dict()
+    {'ann': 1, 'bob': 1}
     """
     kinds = _kinds(corpus, include_bots)
     keys = ["member_id", "month"] if by_month else ["member_id"]
@@ -555,6 +715,26 @@ def ladder_levels(table: pd.DataFrame) -> pd.Series:
 
     Needs columns posts, replies_to_others, threads_hosted, newsletter_items,
     listening_events, contribute_events, facilitate_events and role.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        An activity-like table with the columns above.
+
+    Returns
+    -------
+    pandas.Series
+        ``ladder_level`` (int 0-5), same index as ``table``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"posts": [0, 2, 0], "replies_to_others": [0, 1, 0],
+    ...     "threads_hosted": [0, 0, 0], "newsletter_items": [0, 0, 0],
+    ...     "listening_events": [0, 0, 3], "contribute_events": [0, 0, 0],
+    ...     "facilitate_events": [0, 0, 0], "role": ["moderator", "member", "member"]})
+    >>> ladder_levels(table).tolist()
+    [0, 3, 1]
     """
     active = (table["posts"] > 0) | (table["listening_events"] > 0) | (table["newsletter_items"] > 0) \
         | (table["contribute_events"] > 0) | (table["facilitate_events"] > 0)
@@ -570,7 +750,40 @@ def ladder_levels(table: pd.DataFrame) -> pd.Series:
 
 
 def assemble(parts: dict[str, pd.DataFrame], index: pd.Index, role: pd.Series) -> pd.DataFrame:
-    """Join the parts of :func:`ladder_inputs` on ``index`` into an activity table with a ladder."""
+    """Join the parts of :func:`ladder_inputs` on ``index`` into an activity table with a ladder.
+
+    Parameters
+    ----------
+    parts : dict
+        What :func:`ladder_inputs` returns (with the same ``by_month``).
+    index : pandas.Index
+        The rows wanted: ``member_id`` (or ``member_id`` and ``month``);
+        members missing from a part get zeros.
+    role : pandas.Series
+        member_id -> role (:func:`roles`); unknown ids read as ``member``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :func:`activity` except ``joined_at``, indexed by ``index``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus, participation
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4"],
+    ...     "thread_id": ["p1", "p1", "p1", "p4"], "parent_id": [None, "p1", "p2", None],
+    ...     "author_id": ["ann", "bob", "ann", "ann"], "text": ["a", "b", "c", "d"],
+    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03",
+    ...                                   "2024-02-01"], utc=True)})
+    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat", "mod"],
+    ...                         "role": [None, None, None, "moderator"]})
+    >>> corpus = Corpus.from_frames(posts, members)
+    >>> parts = participation.ladder_inputs(corpus)
+    >>> index = pd.Index(["ann", "cat"], name="member_id")
+    >>> participation.assemble(parts, index, participation.roles(corpus))["ladder"].tolist()
+    ['reply to others', 'none']
+    """
     posts = parts["posts"].reindex(index)
     table = pd.DataFrame(index=index)
     for column in ("posts", "threads_started", "replies_to_others"):
@@ -634,10 +847,39 @@ def activity(corpus, start=None, end=None, *, include_bots: bool = False,
         The highest rung reached in the window (0-5 and its name; module
         docstring).
 
+    Parameters
+    ----------
+    corpus : peerscope.Corpus
+        pandas or Dask engine; the text is never read.
+    start, end : time-like, optional
+        The window ``[start, end)`` (naive times are UTC).
+    include_bots : bool
+        Give members with role ``bot`` a row (default False).
+    host_repliers : int
+        Fewest distinct other repliers for a thread to count as hosted (default 2).
+
     Returns
     -------
     pandas.DataFrame
         Indexed by ``member_id``, sorted by id.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus, participation
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4"],
+    ...     "thread_id": ["p1", "p1", "p1", "p4"], "parent_id": [None, "p1", "p2", None],
+    ...     "author_id": ["ann", "bob", "ann", "ann"], "text": ["a", "b", "c", "d"],
+    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03",
+    ...                                   "2024-02-01"], utc=True)})
+    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat", "mod"],
+    ...                         "role": [None, None, None, "moderator"]})
+    >>> corpus = Corpus.from_frames(posts, members)
+    >>> table = participation.activity(corpus)
+    >>> table[["posts", "replies_to_others", "ladder_level"]].to_dict("index")["ann"]
+    {'posts': 3, 'replies_to_others': 1, 'ladder_level': 3}
+    >>> table.index.tolist()
+    ['ann', 'bob', 'cat', 'mod']
     """
     parts = ladder_inputs(corpus, start, end, include_bots=include_bots, host_repliers=host_repliers)
     kinds = _kinds(corpus, include_bots)

@@ -67,7 +67,26 @@ _PART = re.compile(r"^\d{4}-\d{2}\.parquet$")
 
 
 def check_partition(partition: str | None) -> str | None:
-    """Return ``partition`` if it is a known layout, else raise :class:`~peerscope.errors.PeerscopeError`."""
+    """Return ``partition`` if it is a known layout, else raise :class:`~peerscope.errors.PeerscopeError`.
+
+    Parameters
+    ----------
+    partition : {None, "month"}
+
+    Returns
+    -------
+    str or None
+
+    Examples
+    --------
+    >>> check_partition("month"), check_partition(None)
+    ('month', None)
+    >>> try:
+    ...     check_partition("year")
+    ... except errors.PeerscopeError as error:
+    ...     print(error)
+    unknown partition 'year'; choose one of [None, 'month']
+    """
     if partition not in PARTITIONS:
         raise errors.PeerscopeError(
             f"unknown partition {partition!r}; choose one of {[p for p in PARTITIONS]}")
@@ -79,6 +98,21 @@ def layout_of(table: str, partition: str | None) -> str | None:
 
     Only tables with a time column of their own are split; ``members`` is
     always one file.
+
+    Parameters
+    ----------
+    table : str
+        A corpus table name.
+    partition : {None, "month"}
+
+    Returns
+    -------
+    str or None
+
+    Examples
+    --------
+    >>> layout_of("events", "month"), layout_of("members", "month")
+    ('month', None)
     """
     check_partition(partition)
     return partition if schema.TABLES[table].time_column is not None else None
@@ -90,6 +124,23 @@ def month_labels(times: pa.Array | pa.ChunkedArray) -> np.ndarray:
     The numbering is numpy's ``datetime64[M]``; :func:`part_name` turns one
     into a file name.  Times must not be null (the time columns of the
     partitioned tables are required).
+
+    Parameters
+    ----------
+    times : pyarrow.Array or pyarrow.ChunkedArray
+        Timestamps.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 month numbers.
+
+    Examples
+    --------
+    >>> import pandas as pd, pyarrow as pa
+    >>> times = pa.array(pd.to_datetime(["2022-01-31 23:59", "2022-02-01 00:00"], utc=True))
+    >>> month_labels(times).tolist()
+    [624, 625]
     """
     if isinstance(times, pa.ChunkedArray):
         times = times.combine_chunks()
@@ -98,7 +149,22 @@ def month_labels(times: pa.Array | pa.ChunkedArray) -> np.ndarray:
 
 
 def part_name(month: int) -> str:
-    """File name of a month's part, e.g. ``2022-01.parquet`` (month numbered as in :func:`month_labels`)."""
+    """File name of a month's part, e.g. ``2022-01.parquet`` (month numbered as in :func:`month_labels`).
+
+    Parameters
+    ----------
+    month : int
+        Months since 1970-01.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> part_name(624)
+    '2022-01.parquet'
+    """
     return f"{np.datetime64(int(month), 'M')}.parquet"
 
 
@@ -108,6 +174,35 @@ def split_by_month(table: pa.Table, name: str) -> Iterator[tuple[str, pa.Table]]
     Yields (part file name, rows).  Months come in time order and rows keep
     their order within a month (a stable sort; no copy when the rows are
     already in month order).
+
+    Parameters
+    ----------
+    table : pyarrow.Table
+        Rows of the table, with its time column.
+    name : str
+        The table name (``posts``, ``events``, ``newsletter_items``).
+
+    Yields
+    ------
+    tuple of (str, pyarrow.Table)
+
+    Raises
+    ------
+    peerscope.errors.MissingValueError
+        When a row has no time.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3"], "thread_id": ["p1", "p1", "p3"],
+    ...     "parent_id": [None, "p1", None], "author_id": ["ann", "bob", "ann"],
+    ...     "text": ["a", "b", "c"],
+    ...     "created_at": pd.to_datetime(["2022-02-03", "2022-01-05", "2022-02-01"], utc=True)})
+    >>> corpus = Corpus.from_frames(posts, name="forum")
+    >>> table = corpus.arrow("posts", ["post_id", "created_at"])
+    >>> [(part, rows["post_id"].to_pylist()) for part, rows in split_by_month(table, "posts")]
+    [('2022-01.parquet', ['p2']), ('2022-02.parquet', ['p1', 'p3'])]
     """
     if not table.num_rows:
         return
@@ -140,6 +235,26 @@ class TableWriter:
         The layout (see :func:`layout_of`; ``members`` ignores ``"month"``).
     arrow_schema : pyarrow.Schema
         Schema of every chunk.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3"], "thread_id": ["p1", "p1", "p3"],
+    ...     "parent_id": [None, "p1", None], "author_id": ["ann", "bob", "ann"],
+    ...     "text": ["a", "b", "c"],
+    ...     "created_at": pd.to_datetime(["2022-02-03", "2022-01-05", "2022-02-01"], utc=True)})
+    >>> corpus = Corpus.from_frames(posts, name="forum")
+    >>> table = corpus.arrow("posts", ["post_id", "created_at"])
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> writer = TableWriter(folder, "posts", "month", table.schema)
+    >>> writer.write(table)
+    >>> entry = writer.close()
+    >>> entry
+    {'file': 'posts', 'partition': 'month', 'parts': ['2022-01.parquet', '2022-02.parquet'], 'rows': 3}
+    >>> sorted(path.name for path in (folder / "posts").iterdir())
+    ['2022-01.parquet', '2022-02.parquet', '_common_metadata']
     """
 
     def __init__(self, folder: Path, table: str, partition: str | None, arrow_schema: pa.Schema):
@@ -188,7 +303,27 @@ class TableWriter:
 
 
 def table_files(folder: str | os.PathLike, entry: dict) -> list[str]:
-    """Paths of the Parquet files of one table, in reading order, from its manifest entry."""
+    """Paths of the Parquet files of one table, in reading order, from its manifest entry.
+
+    Parameters
+    ----------
+    folder : path-like
+        The corpus folder.
+    entry : dict
+        The table's manifest entry.
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> [Path(path).as_posix() for path in table_files("forum", {"file": "posts.parquet"})]
+    ['forum/posts.parquet']
+    >>> entry = {"file": "posts", "partition": "month", "parts": ["2022-01.parquet"]}
+    >>> [Path(path).as_posix() for path in table_files("forum", entry)]
+    ['forum/posts/2022-01.parquet']
+    """
     base = Path(folder) / entry["file"]
     if entry.get("partition") is None:
         return [str(base)]
@@ -196,7 +331,40 @@ def table_files(folder: str | os.PathLike, entry: dict) -> list[str]:
 
 
 def check_parts(folder: str | os.PathLike, table: str, entry: dict) -> None:
-    """Raise :class:`~peerscope.errors.ManifestError` unless the files on disk are the ones listed."""
+    """Raise :class:`~peerscope.errors.ManifestError` unless the files on disk are the ones listed.
+
+    Parameters
+    ----------
+    folder : path-like
+        The corpus folder.
+    table : str
+        The table name (for messages).
+    entry : dict
+        The table's manifest entry.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3"], "thread_id": ["p1", "p1", "p3"],
+    ...     "parent_id": [None, "p1", None], "author_id": ["ann", "bob", "ann"],
+    ...     "text": ["a", "b", "c"],
+    ...     "created_at": pd.to_datetime(["2022-02-03", "2022-01-05", "2022-02-01"], utc=True)})
+    >>> corpus = Corpus.from_frames(posts, name="forum")
+    >>> table = corpus.arrow("posts", ["post_id", "created_at"])
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> writer = TableWriter(folder, "posts", "month", table.schema)
+    >>> writer.write(table)
+    >>> entry = writer.close()
+    >>> check_parts(folder, "posts", entry)          # the files listed are there
+    >>> (folder / "posts" / "2022-01.parquet").unlink()
+    >>> try:
+    ...     check_parts(folder, "posts", entry)
+    ... except errors.ManifestError as error:
+    ...     print(str(error).split(": ", 1)[1])
+    part file(s) ['2022-01.parquet'] listed in the manifest are missing
+    """
     layout = entry.get("partition")
     base = Path(folder) / entry["file"]
     if layout is None:
@@ -217,7 +385,37 @@ def check_parts(folder: str | os.PathLike, table: str, entry: dict) -> None:
 
 
 def table_schema(folder: str | os.PathLike, entry: dict) -> pa.Schema:
-    """The Arrow schema of a saved table (from its file, or a partitioned table's ``_common_metadata``)."""
+    """The Arrow schema of a saved table (from its file, or a partitioned table's ``_common_metadata``).
+
+    Parameters
+    ----------
+    folder : path-like
+        The corpus folder.
+    entry : dict
+        The table's manifest entry.
+
+    Returns
+    -------
+    pyarrow.Schema
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3"], "thread_id": ["p1", "p1", "p3"],
+    ...     "parent_id": [None, "p1", None], "author_id": ["ann", "bob", "ann"],
+    ...     "text": ["a", "b", "c"],
+    ...     "created_at": pd.to_datetime(["2022-02-03", "2022-01-05", "2022-02-01"], utc=True)})
+    >>> corpus = Corpus.from_frames(posts, name="forum")
+    >>> table = corpus.arrow("posts", ["post_id", "created_at"])
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> writer = TableWriter(folder, "posts", "month", table.schema)
+    >>> writer.write(table)
+    >>> entry = writer.close()
+    >>> table_schema(folder, entry).names
+    ['post_id', 'created_at']
+    """
     if entry.get("partition") is None:
         return pq.read_schema(Path(folder) / entry["file"])
     return pq.read_schema(Path(folder) / entry["file"] / SCHEMA_FILE)
@@ -245,6 +443,25 @@ def repartition(source: str | os.PathLike, out: str | os.PathLike, by: str | Non
     -------
     peerscope.Corpus
         The corpus opened from ``out``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3"], "thread_id": ["p1", "p1", "p3"],
+    ...     "parent_id": [None, "p1", None], "author_id": ["ann", "bob", "ann"],
+    ...     "text": ["a", "b", "c"],
+    ...     "created_at": pd.to_datetime(["2022-02-03", "2022-01-05", "2022-02-01"], utc=True)})
+    >>> corpus = Corpus.from_frames(posts, name="forum")
+    >>> table = corpus.arrow("posts", ["post_id", "created_at"])
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = corpus.save(folder / "forum")
+    >>> monthly = repartition(folder / "forum", folder / "forum-monthly")
+    >>> monthly.manifest["tables"]["posts"]["parts"]
+    ['2022-01.parquet', '2022-02.parquet']
+    >>> len(monthly.posts())
+    3
     """
     from peerscope.corpus import open_corpus
 

@@ -238,6 +238,22 @@ class FormsInUse:
         Events left out because their kind is not a use, by kind.
     excluded_members : int
         Ids with at least one use left out because of their role.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus, pluralism
+    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
+    >>> posts = pd.DataFrame({"post_id": ["p1"], "thread_id": ["p1"], "parent_id": [None],
+    ...                       "author_id": ["ann"], "created_at": t("2024-01-03"), "text": ["hi"]})
+    >>> events = pd.DataFrame({"member_id": ["ann", "ann", "bob"],
+    ...                        "at": t("2024-01-10", "2024-02-07", "2024-02-01"),
+    ...                        "kind": ["attend", "attend", "session"],
+    ...                        "form": ["group", "group", "one_to_one"]})
+    >>> corpus = Corpus.from_frames(posts, events=events)
+    >>> frame = pluralism.forms_in_use(corpus).to_frame()
+    >>> frame[["member_id", "periods_since_first_use", "n_active_forms"]].values.tolist()
+    [['ann', 0, 1], ['ann', 1, 0], ['bob', 0, 1]]
     """
 
     uses: pd.DataFrame = field(repr=False)
@@ -500,7 +516,35 @@ def _combine(parts: list[pd.DataFrame], roster_ids: pd.Series | None) -> pd.Data
 
 
 def ids_with_roles(corpus, roles: tuple[str, ...] = schema.NON_PERSON_ROLES) -> set[str]:
-    """Member ids whose role is one of ``roles`` (empty without a role column)."""
+    """Member ids whose role is one of ``roles`` (empty without a role column).
+
+    Parameters
+    ----------
+    corpus : peerscope.Corpus
+        Any engine; ``member_id`` and ``role`` of ``members`` are read.
+    roles : tuple of str
+        Roles wanted (default :data:`peerscope.schema.NON_PERSON_ROLES`).
+
+    Returns
+    -------
+    set of str
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus, pluralism
+    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
+    >>> posts = pd.DataFrame({"post_id": ["p1"], "thread_id": ["p1"], "parent_id": [None],
+    ...                       "author_id": ["ann"], "created_at": t("2024-01-03"), "text": ["hi"]})
+    >>> events = pd.DataFrame({"member_id": ["ann", "ann", "bob"],
+    ...                        "at": t("2024-01-10", "2024-02-07", "2024-02-01"),
+    ...                        "kind": ["attend", "attend", "session"],
+    ...                        "form": ["group", "group", "one_to_one"]})
+    >>> corpus = Corpus.from_frames(posts, events=events)
+    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "helper"], "role": [None, None, "bot"]})
+    >>> pluralism.ids_with_roles(Corpus.from_frames(posts, members, events=events))
+    {'helper'}
+    """
     if not roles or not corpus.has_table("members"):
         return set()
     if "role" not in corpus.manifest["tables"]["members"]["columns"]:
@@ -539,6 +583,21 @@ class TenureCurve:
         ``share_<form>`` (share of observed members using that form at k).
     parameters : dict
         Those of the :class:`FormsInUse` it was made from.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus, pluralism
+    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
+    >>> posts = pd.DataFrame({"post_id": ["p1"], "thread_id": ["p1"], "parent_id": [None],
+    ...                       "author_id": ["ann"], "created_at": t("2024-01-03"), "text": ["hi"]})
+    >>> events = pd.DataFrame({"member_id": ["ann", "ann", "bob"],
+    ...                        "at": t("2024-01-10", "2024-02-07", "2024-02-01"),
+    ...                        "kind": ["attend", "attend", "session"],
+    ...                        "form": ["group", "group", "one_to_one"]})
+    >>> corpus = Corpus.from_frames(posts, events=events)
+    >>> pluralism.forms_over_tenure(corpus).to_frame()[["periods_since_first_use", "members"]].values.tolist()
+    [[0, 2], [1, 1]]
     """
 
     frame: pd.DataFrame
@@ -588,6 +647,25 @@ def forms_over_tenure(data, *, max_periods: int | None = None, **options) -> Ten
     Returns
     -------
     TenureCurve
+        Empty frame when nothing was used.
+
+    Examples
+    --------
+    In her first month ann posted online and attended a group (2 forms);
+    in her second only the group (1); bob had one session (1):
+
+    >>> import pandas as pd
+    >>> from peerscope import Corpus, pluralism
+    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
+    >>> posts = pd.DataFrame({"post_id": ["p1"], "thread_id": ["p1"], "parent_id": [None],
+    ...                       "author_id": ["ann"], "created_at": t("2024-01-03"), "text": ["hi"]})
+    >>> events = pd.DataFrame({"member_id": ["ann", "ann", "bob"],
+    ...                        "at": t("2024-01-10", "2024-02-07", "2024-02-01"),
+    ...                        "kind": ["attend", "attend", "session"],
+    ...                        "form": ["group", "group", "one_to_one"]})
+    >>> corpus = Corpus.from_frames(posts, events=events)
+    >>> pluralism.forms_over_tenure(corpus).mean_forms.to_dict()
+    {0: 1.5, 1: 1.0}
     """
     use = _resolve(data, options)
     uses = use.uses
@@ -647,6 +725,21 @@ class Pathways:
         ``from_form``, ``to_form`` (forms and :data:`NO_FORM`), ``n`` and
         ``share`` (of the ``from_form`` row).
     parameters : dict
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus, pluralism
+    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
+    >>> posts = pd.DataFrame({"post_id": ["p1"], "thread_id": ["p1"], "parent_id": [None],
+    ...                       "author_id": ["ann"], "created_at": t("2024-01-03"), "text": ["hi"]})
+    >>> events = pd.DataFrame({"member_id": ["ann", "ann", "bob"],
+    ...                        "at": t("2024-01-10", "2024-02-07", "2024-02-01"),
+    ...                        "kind": ["attend", "attend", "session"],
+    ...                        "form": ["group", "group", "one_to_one"]})
+    >>> corpus = Corpus.from_frames(posts, events=events)
+    >>> pluralism.pathways(corpus).to_frame("first_forms")[["form", "members"]].values.tolist()
+    [['online', 1], ['group', 0], ['one_to_one', 1], ['newsletter', 0]]
     """
 
     members: pd.DataFrame
@@ -691,12 +784,31 @@ def pathways(data, **options) -> Pathways:
     Parameters
     ----------
     data : Corpus or FormsInUse
+        A corpus (then ``options`` go to :func:`forms_in_use`) or a result
+        of :func:`forms_in_use` to reuse.
     **options
         For :func:`forms_in_use` when ``data`` is a corpus.
 
     Returns
     -------
     Pathways
+
+    Examples
+    --------
+    ann posted (3 January) before she attended a group (10 January):
+
+    >>> import pandas as pd
+    >>> from peerscope import Corpus, pluralism
+    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
+    >>> posts = pd.DataFrame({"post_id": ["p1"], "thread_id": ["p1"], "parent_id": [None],
+    ...                       "author_id": ["ann"], "created_at": t("2024-01-03"), "text": ["hi"]})
+    >>> events = pd.DataFrame({"member_id": ["ann", "ann", "bob"],
+    ...                        "at": t("2024-01-10", "2024-02-07", "2024-02-01"),
+    ...                        "kind": ["attend", "attend", "session"],
+    ...                        "form": ["group", "group", "one_to_one"]})
+    >>> corpus = Corpus.from_frames(posts, events=events)
+    >>> pluralism.pathways(corpus).members[["member_id", "pathway"]].values.tolist()
+    [['ann', 'online>group'], ['bob', 'one_to_one']]
     """
     use = _resolve(data, options)
     uses = use.uses
@@ -823,6 +935,24 @@ class Combinations:
     patterns : DataFrame
         Members per ``pattern``.
     parameters : dict
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus, pluralism
+    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
+    >>> posts = pd.DataFrame({"post_id": ["p1"], "thread_id": ["p1"], "parent_id": [None],
+    ...                       "author_id": ["ann"], "created_at": t("2024-01-03"), "text": ["hi"]})
+    >>> events = pd.DataFrame({"member_id": ["ann", "ann", "bob"],
+    ...                        "at": t("2024-01-10", "2024-02-07", "2024-02-01"),
+    ...                        "kind": ["attend", "attend", "session"],
+    ...                        "form": ["group", "group", "one_to_one"]})
+    >>> corpus = Corpus.from_frames(posts, events=events)
+    >>> result = pluralism.combinations(corpus)
+    >>> result.count("online", "group"), result.count("group", exact=False), result.count("group")
+    (1, 1, 0)
+    >>> result.to_frame("patterns")[["pattern", "members"]].values.tolist()
+    [['single', 1], ['sequential', 0], ['concurrent', 1]]
     """
 
     members: pd.DataFrame
@@ -871,12 +1001,32 @@ def combinations(data, **options) -> Combinations:
     Parameters
     ----------
     data : Corpus or FormsInUse
+        A corpus (then ``options`` go to :func:`forms_in_use`) or a result
+        of :func:`forms_in_use` to reuse.
     **options
         For :func:`forms_in_use` when ``data`` is a corpus.
 
     Returns
     -------
     Combinations
+
+    Examples
+    --------
+    ann used online and group in the same month (concurrent); bob one form:
+
+    >>> import pandas as pd
+    >>> from peerscope import Corpus, pluralism
+    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
+    >>> posts = pd.DataFrame({"post_id": ["p1"], "thread_id": ["p1"], "parent_id": [None],
+    ...                       "author_id": ["ann"], "created_at": t("2024-01-03"), "text": ["hi"]})
+    >>> events = pd.DataFrame({"member_id": ["ann", "ann", "bob"],
+    ...                        "at": t("2024-01-10", "2024-02-07", "2024-02-01"),
+    ...                        "kind": ["attend", "attend", "session"],
+    ...                        "form": ["group", "group", "one_to_one"]})
+    >>> corpus = Corpus.from_frames(posts, events=events)
+    >>> result = pluralism.combinations(corpus)
+    >>> result.members[["member_id", "forms", "pattern"]].values.tolist()
+    [['ann', 'online+group', 'concurrent'], ['bob', 'one_to_one', 'single']]
     """
     use = _resolve(data, options)
     uses = use.uses
@@ -944,6 +1094,22 @@ class ActivePassive:
         ``passive_only`` (who only read, received or attended),
         ``share_active`` and ``share_passive_only``.
     parameters : dict
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus, pluralism
+    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
+    >>> posts = pd.DataFrame({"post_id": ["p1"], "thread_id": ["p1"], "parent_id": [None],
+    ...                       "author_id": ["ann"], "created_at": t("2024-01-03"), "text": ["hi"]})
+    >>> events = pd.DataFrame({"member_id": ["ann", "ann", "bob"],
+    ...                        "at": t("2024-01-10", "2024-02-07", "2024-02-01"),
+    ...                        "kind": ["attend", "attend", "session"],
+    ...                        "form": ["group", "group", "one_to_one"]})
+    >>> corpus = Corpus.from_frames(posts, events=events)
+    >>> frame = pluralism.active_passive(corpus).to_frame()
+    >>> frame.loc[frame["form"] == "any", ["members", "active"]].values.tolist()
+    [[2, 2]]
     """
 
     frame: pd.DataFrame
@@ -968,12 +1134,32 @@ def active_passive(data, **options) -> ActivePassive:
     Parameters
     ----------
     data : Corpus or FormsInUse
+        A corpus (then ``options`` go to :func:`forms_in_use`) or a result
+        of :func:`forms_in_use` to reuse.
     **options
         For :func:`forms_in_use` when ``data`` is a corpus.
 
     Returns
     -------
     ActivePassive
+
+    Examples
+    --------
+    ann only attended the group (passive); bob's session is an active use:
+
+    >>> import pandas as pd
+    >>> from peerscope import Corpus, pluralism
+    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
+    >>> posts = pd.DataFrame({"post_id": ["p1"], "thread_id": ["p1"], "parent_id": [None],
+    ...                       "author_id": ["ann"], "created_at": t("2024-01-03"), "text": ["hi"]})
+    >>> events = pd.DataFrame({"member_id": ["ann", "ann", "bob"],
+    ...                        "at": t("2024-01-10", "2024-02-07", "2024-02-01"),
+    ...                        "kind": ["attend", "attend", "session"],
+    ...                        "form": ["group", "group", "one_to_one"]})
+    >>> corpus = Corpus.from_frames(posts, events=events)
+    >>> frame = pluralism.active_passive(corpus).frame.set_index("form")
+    >>> frame.loc[["group", "one_to_one"], ["active", "passive_only"]].values.tolist()
+    [[0, 1], [1, 0]]
     """
     use = _resolve(data, options)
     uses = use.uses

@@ -38,6 +38,18 @@ PII_PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
 def pseudonym(member_id: str, salt: str) -> str:
     """The pseudonym of one id: ``"p_"`` + the first 16 hex digits of HMAC-SHA256(salt, id).
 
+    Parameters
+    ----------
+    member_id : str
+    salt : str
+        The secret key.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
     >>> pseudonym("ann", "secret") == pseudonym("ann", "secret") != pseudonym("ann", "other")
     True
     """
@@ -59,6 +71,24 @@ def pseudonymise_ids(frames: dict[str, pd.DataFrame | None], salt: str) -> dict[
     -------
     dict
         New frames; the inputs are not modified.
+
+    Raises
+    ------
+    ValueError
+        When ``salt`` is empty.
+
+    Examples
+    --------
+    The same person gets the same pseudonym in every table:
+
+    >>> import pandas as pd
+    >>> posts = pd.DataFrame({"post_id": ["p1"], "author_id": ["ann"]})
+    >>> members = pd.DataFrame({"member_id": ["ann", "bob"]})
+    >>> out = pseudonymise_ids({"posts": posts, "members": members, "events": None}, "secret")
+    >>> out["posts"]["author_id"][0] == out["members"]["member_id"][0] == pseudonym("ann", "secret")
+    True
+    >>> out["events"] is None, posts["author_id"][0]
+    (True, 'ann')
     """
     if not salt:
         raise ValueError("pseudonymisation needs a non-empty salt")
@@ -84,6 +114,17 @@ def pseudonymise_ids(frames: dict[str, pd.DataFrame | None], salt: str) -> dict[
 def scrub_pii(text: pd.Series) -> pd.Series:
     """Replace e-mail addresses, URLs, phone numbers and @handles with placeholders.
 
+    Parameters
+    ----------
+    text : pandas.Series
+        Texts (nulls stay null).
+
+    Returns
+    -------
+    pandas.Series
+
+    Examples
+    --------
     >>> scrub_pii(pd.Series(["mail me at ann@example.org or call +44 20 7946 0958",
     ...                      "see https://example.org/x thanks @bob"])).tolist()
     ['mail me at [email] or call [phone]', 'see [url] thanks [user]']

@@ -66,6 +66,20 @@ def connect(scheduler: Any = None) -> Any:
     peerscope.errors.EngineError
         The ``distributed`` package is missing, or no scheduler answers at the
         address within :data:`CONNECT_TIMEOUT` seconds.
+
+    Examples
+    --------
+    >>> import dask
+    >>> connect("synchronous"), dask.config.get("scheduler")
+    ('synchronous', 'synchronous')
+    >>> reset()
+    >>> connect(None) is None
+    True
+    >>> try:
+    ...     connect(42)
+    ... except errors.EngineError as error:
+    ...     print(str(error).split(":")[0])
+    scheduler=42
     """
     import dask
 
@@ -116,6 +130,14 @@ def reset() -> None:
     Clients that :func:`connect` opened from an address or ``"local"`` stay
     open (close them with ``client.close()``); a closed client is replaced
     on the next :func:`connect` with its address.
+
+    Examples
+    --------
+    >>> import dask
+    >>> _ = connect("threads")
+    >>> reset()
+    >>> dask.config.get("scheduler") is None
+    True
     """
     import dask
 

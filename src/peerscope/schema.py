@@ -61,7 +61,27 @@ EARLIEST_PLAUSIBLE = pd.Timestamp("1975-01-01", tz="UTC")
 
 @dataclass(frozen=True)
 class ColumnSpec:
-    """One column of a table: its name, Arrow type and the rules it obeys."""
+    """One column of a table: its name, Arrow type and the rules it obeys.
+
+    Attributes
+    ----------
+    name : str
+    type : pyarrow.DataType
+    required : bool
+        The column must be present.
+    nullable : bool
+        Nulls are allowed.
+    categories : tuple of str or None
+        The allowed values, when the column is categorical.
+    doc : str
+        What the column holds.
+
+    Examples
+    --------
+    >>> column = POSTS.known["created_at"]
+    >>> column.required, column.nullable, str(column.type)
+    (True, False, 'timestamp[us, tz=UTC]')
+    """
 
     name: str
     type: pa.DataType
@@ -73,7 +93,26 @@ class ColumnSpec:
 
 @dataclass(frozen=True)
 class TableSpec:
-    """One table of the corpus."""
+    """One table of the corpus.
+
+    Attributes
+    ----------
+    name : str
+    columns : tuple of ColumnSpec
+        The known columns, in order.
+    id_column, time_column, channel_column : str or None
+        The unique id, the time windows filter on, and the channel filter.
+    doc : str
+    lazy_columns : tuple of str
+        Columns read only when asked for by name.
+
+    Examples
+    --------
+    >>> POSTS.required
+    ('post_id', 'thread_id', 'parent_id', 'author_id', 'created_at', 'text')
+    >>> MEMBERS.id_column, MEMBERS.time_column, POSTS.lazy_columns
+    ('member_id', None, ('text', 'title'))
+    """
 
     name: str
     columns: tuple[ColumnSpec, ...]
@@ -186,7 +225,26 @@ PANDAS_TYPES = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype(),
 def to_arrow(spec: TableSpec, frame: pd.DataFrame) -> pa.Table:
     """A coerced frame as an Arrow table: known columns get the schema's types,
     extra attribute columns keep their inferred types, and the column order
-    is the frame's."""
+    is the frame's.
+
+    Parameters
+    ----------
+    spec : TableSpec
+    frame : pandas.DataFrame
+        Already coerced (:func:`coerce_frame`).
+
+    Returns
+    -------
+    pyarrow.Table
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = coerce_frame(MEMBERS, pd.DataFrame({"member_id": ["ann"], "tenure": [3]})).frame
+    >>> table = to_arrow(MEMBERS, frame)
+    >>> table.schema.field("member_id").nullable, str(table.schema.field("tenure").type)
+    (False, 'int64')
+    """
     inferred = pa.Schema.from_pandas(frame, preserve_index=False)
     known = spec.known
     fields = [pa.field(f.name, known[f.name].type, nullable=known[f.name].nullable)
@@ -200,12 +258,44 @@ def to_pandas(table: pa.Table) -> pd.DataFrame:
     Strings become pandas' default ``str`` dtype, times ``datetime64[us, UTC]``,
     integers the nullable ``Int64`` and booleans ``boolean``, so that nulls in
     integer and boolean columns survive the round trip.
+
+    Parameters
+    ----------
+    table : pyarrow.Table
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> frame = to_pandas(pa.table({"score": pa.array([1, None], pa.int64())}))
+    >>> str(frame["score"].dtype), frame["score"].isna().tolist()
+    ('Int64', [False, True])
     """
     return table.to_pandas(types_mapper=PANDAS_TYPES.get)
 
 
 def empty_frame(spec: TableSpec, columns: list[str] | None = None) -> pd.DataFrame:
-    """An empty DataFrame with the table's columns and dtypes."""
+    """An empty DataFrame with the table's columns and dtypes.
+
+    Parameters
+    ----------
+    spec : TableSpec
+    columns : list of str, optional
+        Only these known columns, in this order (default all).
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Examples
+    --------
+    >>> frame = empty_frame(MEMBERS, ["member_id", "joined_at"])
+    >>> len(frame), str(frame["joined_at"].dtype)
+    (0, 'datetime64[us, UTC]')
+    """
     schema = spec.arrow_schema()
     if columns is not None:
         schema = pa.schema([schema.field(c) for c in columns])
@@ -218,10 +308,26 @@ def empty_frame(spec: TableSpec, columns: list[str] | None = None) -> pd.DataFra
 
 @dataclass
 class Coerced:
-    """A frame coerced to canonical column types.
+    """A frame coerced to canonical column types (see :func:`coerce_frame`).
 
-    ``bad`` maps a row position to the first rule it broke, with the error that
-    describes that rule for the whole column.
+    Attributes
+    ----------
+    frame : DataFrame
+        The coerced frame (values that did not convert are null).
+    bad : dict of str -> numpy.ndarray
+        Column -> boolean mask of the rows whose value did not convert.
+    problems : dict of str -> peerscope.errors.ValidationError
+        Column -> the error describing its bad values.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> raw = pd.DataFrame({"member_id": [1, 2], "joined_at": ["2024-01-01T00:00Z", "soon"]})
+    >>> coerced = coerce_frame(MEMBERS, raw)
+    >>> coerced.frame["member_id"].tolist(), coerced.bad["joined_at"].tolist()
+    (['1', '2'], [False, True])
+    >>> type(coerced.problems["joined_at"]).__name__
+    'ColumnTypeError'
     """
 
     frame: pd.DataFrame
@@ -320,6 +426,31 @@ def coerce_frame(spec: TableSpec, frame: pd.DataFrame, assume_tz: str | None = N
     row).  Values that cannot be converted become null in the result and are
     reported in :attr:`Coerced.bad` so the caller can raise or quarantine.
     Extra columns (member attributes, for example) are kept as they are.
+
+    Parameters
+    ----------
+    spec : TableSpec
+    frame : pandas.DataFrame
+        The user's table (not modified).
+    assume_tz : str, optional
+        IANA zone of naive times (e.g. ``"UTC"``).
+
+    Returns
+    -------
+    Coerced
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> raw = pd.DataFrame({"member_id": [7, 8], "joined_at": ["2024-01-01 09:00", None]})
+    >>> frame = coerce_frame(MEMBERS, raw, assume_tz="Europe/London").frame
+    >>> frame["member_id"].tolist(), str(frame["joined_at"][0])
+    (['7', '8'], '2024-01-01 09:00:00+00:00')
+    >>> try:
+    ...     coerce_frame(MEMBERS, raw)
+    ... except errors.NaiveTimestampError as error:
+    ...     print(error.rule)
+    naive_timestamp
     """
     if not isinstance(frame, pd.DataFrame):
         raise errors.ColumnTypeError(spec.name, None,
@@ -397,6 +528,27 @@ def row_rules(spec: TableSpec, frame: pd.DataFrame, now: pd.Timestamp) -> list[t
 
     Returns ``(reason, mask, error)`` for every broken rule; ``frame`` must be
     coerced already.
+
+    Parameters
+    ----------
+    spec : TableSpec
+    frame : pandas.DataFrame
+        A coerced frame.
+    now : pandas.Timestamp
+        The latest plausible time (:func:`plausible_until`).
+
+    Returns
+    -------
+    list of tuple
+        ``(reason, mask, error)``: the rule, a boolean mask of the rows
+        breaking it, and a :class:`~peerscope.errors.ValidationError`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"member_id": ["ann", "ann", None], "role": ["member", "wizard", None]})
+    >>> [(reason, mask.tolist()) for reason, mask, _ in row_rules(MEMBERS, frame, plausible_until())]
+    [('null_required', [False, False, True]), ('invalid_category', [False, True, False]), ('duplicate_id', [False, True, False])]
     """
     broken = []
     for col in spec.columns:
@@ -433,7 +585,25 @@ def row_rules(spec: TableSpec, frame: pd.DataFrame, now: pd.Timestamp) -> list[t
 
 
 def parent_positions(posts: pd.DataFrame) -> np.ndarray:
-    """Position of each post's parent in ``posts`` (-1: opening post, -2: no such post)."""
+    """Position of each post's parent in ``posts`` (-1: opening post, -2: no such post).
+
+    Parameters
+    ----------
+    posts : pandas.DataFrame
+        With ``post_id`` and ``parent_id``.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 positions, one per post.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3"], "parent_id": [None, "p1", "gone"]})
+    >>> parent_positions(posts).tolist()
+    [-1, 0, -2]
+    """
     index = pd.Index(posts["post_id"])
     parents = posts["parent_id"]
     pos = index.get_indexer(parents.fillna("")) if len(parents) else np.empty(0, dtype=np.intp)
@@ -448,6 +618,24 @@ def cycle_mask(parent: np.ndarray) -> np.ndarray:
     must be resolved first).  Pointer jumping: after k rounds ``anc`` holds the
     2**k-th ancestor, so after ceil(log2 n) + 1 rounds every chain that ends
     has ended; the rest are in, or hang below, a cycle.
+
+    Parameters
+    ----------
+    parent : numpy.ndarray
+        Parent position of each post (-1: opening post).
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean mask of the posts in or below a cycle.
+
+    Examples
+    --------
+    Posts 2 and 3 are each other's parent:
+
+    >>> import numpy as np
+    >>> cycle_mask(np.array([-1, 0, 3, 2])).tolist()
+    [False, False, True, True]
     """
     n = len(parent)
     if n == 0:
@@ -466,6 +654,27 @@ def reference_rules(frames: dict[str, pd.DataFrame], roster: bool) -> list[tuple
     reply cycles, and (with a roster) authors and event members not in it.
 
     Returns ``(table, reason, mask, error)`` for every broken rule.
+
+    Parameters
+    ----------
+    frames : dict
+        Table name -> coerced frame (tables may be missing or None).
+    roster : bool
+        Whether ``members`` is the complete roster (then authors and event
+        members must be on it).
+
+    Returns
+    -------
+    list of tuple
+        ``(table, reason, mask, error)``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3"], "thread_id": ["p1", "p1", "p1"],
+    ...                       "parent_id": [None, "p1", "gone"], "author_id": ["ann", "bob", "ann"]})
+    >>> [(table, reason, mask.tolist()) for table, reason, mask, _ in reference_rules({"posts": posts}, False)]
+    [('posts', 'dangling_parent', [False, False, True])]
     """
     broken = []
     posts = frames.get("posts")
@@ -509,5 +718,17 @@ def reference_rules(frames: dict[str, pd.DataFrame], roster: bool) -> list[tuple
 
 
 def plausible_until() -> pd.Timestamp:
-    """The latest plausible time: one day after now (clock skew, time zones)."""
+    """The latest plausible time: one day after now (clock skew, time zones).
+
+    Returns
+    -------
+    pandas.Timestamp
+        UTC.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> plausible_until() > pd.Timestamp.now(tz="UTC")
+    True
+    """
     return pd.Timestamp(datetime.now(timezone.utc)) + pd.Timedelta(days=1)

@@ -40,7 +40,19 @@ from peerscope.inequality import ceil_share, exact_fraction
 
 
 class SuperUserRule:
-    """Base class: how many of the ranked posters are super-users."""
+    """Base class: how many of the ranked posters are super-users.
+
+    A rule implements :meth:`size` (how many of the posters, ranked most
+    posts first, are super-users) and :meth:`describe`; :func:`select` does
+    the ranking and the tie-break.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rule = MinPosts(3)
+    >>> rule.size(np.array([9, 3, 3, 1])), str(rule)
+    (3, 'MinPosts(3): posters with at least 3 posts')
+    """
 
     def size(self, posts: np.ndarray) -> int:
         """Number of super-users, given posts per poster sorted most first."""
@@ -60,6 +72,17 @@ class TopShare(SuperUserRule):
 
     ``TopShare(0.01)`` is the literature's default (top 1%).  With no
     posters there are no super-users.
+
+    Parameters
+    ----------
+    share : float
+        Share of posters, in (0, 1] (default 0.01).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> TopShare(0.01).size(np.ones(250, dtype=int))    # ceil(2.5)
+    3
     """
 
     share: float = 0.01
@@ -80,6 +103,17 @@ class ContentShare(SuperUserRule):
     """The smallest set of top posters who wrote at least ``share`` of all posts.
 
     n = min{k : sum of the k largest post counts >= share x total posts}.
+
+    Parameters
+    ----------
+    share : float
+        Share of all posts, in (0, 1] (default 0.5).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ContentShare(0.5).size(np.array([9, 3, 3, 1])), ContentShare(0.75).size(np.array([9, 3, 3, 1]))
+    (1, 2)
     """
 
     share: float = 0.5
@@ -103,7 +137,24 @@ class ContentShare(SuperUserRule):
 
 @dataclass(frozen=True)
 class MinPosts(SuperUserRule):
-    """Every poster with at least ``posts`` posts (no tie can be split)."""
+    """Every poster with at least ``posts`` posts (no tie can be split).
+
+    Parameters
+    ----------
+    posts : int
+        The fewest posts of a super-user (>= 1; default 100).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> MinPosts(3).size(np.array([9, 3, 3, 1]))
+    3
+    >>> try:
+    ...     MinPosts(0)
+    ... except ValueError as error:
+    ...     print(error)
+    MinPosts needs posts >= 1, got 0
+    """
 
     posts: int = 100
 
@@ -127,6 +178,18 @@ class LogOutlier(SuperUserRule):
     the cut-off is taken on the log scale, where the spread is not dominated
     by the few largest counts.  With one poster, or all posters equal, the SD
     is 0 and nobody is strictly above the mean: no super-users.
+
+    Parameters
+    ----------
+    k : float
+        Standard deviations of log posts above the mean (default 2).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rule = LogOutlier(1.0)
+    >>> rule.size(np.array([9, 3, 3, 1])), round(rule.threshold(np.array([9, 3, 3, 1])), 4)
+    (1, 6.5237)
     """
 
     k: float = 2.0
@@ -155,6 +218,27 @@ class Selection:
     (selected or not); ``ties_left_out`` how many of them the tie-break left
     out.  ``cutoff_posts`` is the post count of the last super-user (None
     when there is none).
+
+    Attributes
+    ----------
+    member_ids : tuple of str
+        The super-users, most posts first.
+    posts : int
+        Their posts.
+    cutoff_posts : int or None
+    ties_at_cutoff, ties_left_out : int
+    rule : str
+        The rule in words.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> posters = pd.DataFrame({"member_id": ["ann", "bob", "cat", "dan"], "posts": [9, 3, 3, 1],
+    ...     "first_post": pd.to_datetime(["2024-01-05", "2024-01-02", "2024-01-01", "2024-01-03"],
+    ...                                  utc=True)})
+    >>> chosen = select(posters, TopShare(0.5))
+    >>> chosen.member_ids, chosen.posts, chosen.cutoff_posts, chosen.ties_at_cutoff, chosen.ties_left_out
+    (('ann', 'cat'), 12, 3, 2, 1)
     """
 
     member_ids: tuple[str, ...]
@@ -172,6 +256,32 @@ def select(posters: pd.DataFrame, rule: SuperUserRule) -> Selection:
     ``member_id``; the rule's :meth:`~SuperUserRule.size` gives how many of the
     ranking are super-users.  Only the posters tied at the cut-off need the
     tie-break, so the ranking is never fully sorted.
+
+    Parameters
+    ----------
+    posters : pandas.DataFrame
+        One row per poster: ``member_id``, ``posts`` (int) and ``first_post`` (time).
+    rule : SuperUserRule
+        How many are super-users.
+
+    Returns
+    -------
+    Selection
+        The super-users in rank order, their posts, and the ties at the cut-off.
+
+    Examples
+    --------
+    bob and cat tie at 3 posts; cat posted first, so cat is the second of
+    the top half:
+
+    >>> import pandas as pd
+    >>> posters = pd.DataFrame({"member_id": ["ann", "bob", "cat", "dan"], "posts": [9, 3, 3, 1],
+    ...     "first_post": pd.to_datetime(["2024-01-05", "2024-01-02", "2024-01-01", "2024-01-03"],
+    ...                                  utc=True)})
+    >>> select(posters, TopShare(0.5)).member_ids
+    ('ann', 'cat')
+    >>> select(posters, ContentShare(0.5)).member_ids
+    ('ann',)
     """
     counts = posters["posts"].to_numpy(dtype=np.int64)
     descending = -np.sort(-counts)

@@ -431,6 +431,18 @@ class Truth:
         disk; read it with :meth:`read_posts`.
     source : str or None
         Folder the truth was saved to or loaded from.
+
+
+    Examples
+    --------
+    >>> corpus, truth = generate(2000, seed=1, with_text=False)
+    >>> truth.n_posts, truth.n_members, truth.n_posters, truth.n_lurkers
+    (2000, 250, 100, 150)
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = truth.save(folder)
+    >>> Truth.load(folder).super_users == truth.super_users
+    True
     """
 
     seed: int
@@ -1218,6 +1230,20 @@ def generate(n_posts: int = 20_000, *, seed: int = 0, path: str | os.PathLike | 
     ------
     ValueError
         For impossible parameters (for example too few posts for the posters).
+
+    Examples
+    --------
+    A metric is right when it recovers what was planted:
+
+    >>> from peerscope import participation
+    >>> corpus, truth = generate(2000, seed=1, with_text=False)
+    >>> len(corpus.posts()), truth.n_lurkers, truth.n_members
+    (2000, 150, 250)
+    >>> result = participation.summary(corpus, replicates=0)
+    >>> result.lurker_share == truth.n_lurkers / truth.n_members
+    True
+    >>> list(result.super_users.member_ids) == truth.super_users
+    True
     """
     gen = _Generator(n_posts, seed, n_members, lurker_share, n_topics, reciprocity, start,
                      months, with_text, chunk_size, progress)

@@ -119,6 +119,10 @@ def stopwords(base: str = "sklearn", forum: bool = True, extra: Iterable[str] = 
     extra : iterable of str
         More words (lower-cased).
 
+    Returns
+    -------
+    frozenset of str
+
     Examples
     --------
     >>> "thanks" in stopwords() and "the" in stopwords() and "the" not in stopwords("none", False)
@@ -170,6 +174,15 @@ class Preprocessor:
         (an int is a count of documents, a float a share of them).
     keep_n : int, optional
         Then keep only the ``keep_n`` terms in most documents.
+
+    Examples
+    --------
+    Stop words go, the URL becomes a placeholder (dropped), the emoticon stays:
+
+    >>> Preprocessor().tokenize(["I can't sleep, see https://example.org :)", None])
+    [['sleep', ':)'], []]
+    >>> Preprocessor(stem="porter").tokenize(["sleeping badly"])
+    [['sleep', 'badli']]
     """
 
     tokenizer: str = "regexp"
@@ -350,6 +363,28 @@ def iter_post_batches(corpus, batch_size: int = BATCH_SIZE) -> Iterator[pd.DataF
     Streams through :meth:`peerscope.Corpus.iter_batches`, so the text column
     of a saved corpus is never whole in memory; the corpus's time window
     applies.
+
+    Parameters
+    ----------
+    corpus : peerscope.Corpus
+    batch_size : int
+        Most posts per batch.
+
+    Yields
+    ------
+    pandas.DataFrame
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3"], "thread_id": ["p1"] * 3,
+    ...     "parent_id": [None, "p1", "p1"], "author_id": ["ann", "bob", "cat"],
+    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"], utc=True),
+    ...     "text": ["Cannot sleep again", "Sleep is hard", None]})
+    >>> corpus = Corpus.from_frames(posts)
+    >>> [len(batch) for batch in iter_post_batches(corpus, batch_size=2)]
+    [2, 1]
     """
     yield from corpus.iter_batches("posts", list(DOC_COLUMNS), batch_size=batch_size)
 
@@ -395,6 +430,21 @@ class BagOfWords:
         ``kept_vocabulary`` and ``nonempty_documents`` after it.
     source : pathlib.Path or None
         The cache folder, for a bag of words read from disk.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3"], "thread_id": ["p1"] * 3,
+    ...     "parent_id": [None, "p1", "p1"], "author_id": ["ann", "bob", "cat"],
+    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"], utc=True),
+    ...     "text": ["Cannot sleep again", "Sleep is hard", None]})
+    >>> corpus = Corpus.from_frames(posts)
+    >>> bow = bag_of_words(corpus, Preprocessor(min_df=1, max_df=1.0), progress=False)
+    >>> bow
+    <BagOfWords documents=3 vocabulary=2 tokens=3>
+    >>> bow.terms, bow.docs["n_terms"].tolist()
+    (['sleep', 'hard'], [1, 2, 0])
     """
 
     def __init__(self, preprocessor: Preprocessor, raw_vocabulary: pd.DataFrame, docs: pd.DataFrame,
@@ -500,7 +550,30 @@ class BagOfWords:
 
 
 class GensimCorpus:
-    """A :class:`BagOfWords` as gensim wants it: an iterable of ``[(term_id, count), ...]``."""
+    """A :class:`BagOfWords` as gensim wants it: an iterable of ``[(term_id, count), ...]``.
+
+    Parameters
+    ----------
+    bow : BagOfWords
+    batch_size : int
+        Documents turned into a sparse matrix at a time.
+    on_batch : callable, optional
+        Called with the number of documents after each batch (progress bars).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3"], "thread_id": ["p1"] * 3,
+    ...     "parent_id": [None, "p1", "p1"], "author_id": ["ann", "bob", "cat"],
+    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"], utc=True),
+    ...     "text": ["Cannot sleep again", "Sleep is hard", None]})
+    >>> corpus = Corpus.from_frames(posts)
+    >>> bow = bag_of_words(corpus, Preprocessor(min_df=1, max_df=1.0), progress=False)
+    >>> documents = bow.gensim_corpus()
+    >>> len(documents), list(documents)
+    (3, [[(0, 1)], [(0, 1), (1, 1)], []])
+    """
 
     def __init__(self, bow: BagOfWords, batch_size: int = BATCH_SIZE, on_batch=None):
         self.bow = bow
@@ -597,7 +670,34 @@ def bag_of_words(source, preprocessor: Preprocessor | None = None, *, cache: boo
 
 
 def cache_key(corpus, preprocessor: Preprocessor) -> str:
-    """The cache key: a hash of the tokenising parameters, manifest, window and version."""
+    """The cache key: a hash of the tokenising parameters, manifest, window and version.
+
+    The pruning options (``min_df``, ``max_df``, ``keep_n``) are left out:
+    they are applied after the cached counting.
+
+    Parameters
+    ----------
+    corpus : peerscope.Corpus
+    preprocessor : Preprocessor
+
+    Returns
+    -------
+    str
+        16 hexadecimal digits.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3"], "thread_id": ["p1"] * 3,
+    ...     "parent_id": [None, "p1", "p1"], "author_id": ["ann", "bob", "cat"],
+    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"], utc=True),
+    ...     "text": ["Cannot sleep again", "Sleep is hard", None]})
+    >>> corpus = Corpus.from_frames(posts)
+    >>> key = cache_key(corpus, Preprocessor())
+    >>> len(key), key == cache_key(corpus, Preprocessor(min_df=1)), key == cache_key(corpus, Preprocessor(stem="porter"))
+    (16, True, False)
+    """
     params = {k: v for k, v in preprocessor.params().items() if k not in ("min_df", "max_df", "keep_n")}
     window = corpus.time_window
     payload = json.dumps({"params": params, "manifest": corpus.manifest, "version": __version__,

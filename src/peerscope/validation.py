@@ -39,6 +39,25 @@ class TableAccount:
     ``rows_skipped`` those it left out on purpose (with reasons, e.g. tag-wiki
     posts of a Stack Exchange dump), ``rows_quarantined`` those validation
     moved to ``quarantine/<table>.parquet``; the rest are kept.
+
+    Attributes
+    ----------
+    rows_read, rows_skipped, rows_quarantined, rows_kept : int
+    skipped_reasons, quarantine_reasons : dict of str -> int
+        Rows per reason; each adds up to its total.
+
+    Examples
+    --------
+    >>> account = TableAccount(rows_read=10, rows_skipped=2, skipped_reasons={"empty body": 2},
+    ...                        rows_kept=8)
+    >>> account.check("posts")            # 10 = 8 + 2 + 0: no error
+    >>> TableAccount.from_dict(account.to_dict()) == account
+    True
+    >>> try:
+    ...     TableAccount(rows_read=3, rows_kept=2).check("posts")
+    ... except errors.ManifestError as error:
+    ...     print(error)
+    table 'posts': row accounting does not add up: read 3 != kept 2 + skipped 0 + quarantined 0
     """
 
     rows_read: int = 0
@@ -77,7 +96,28 @@ class TableAccount:
 
 @dataclass
 class Validated:
-    """The outcome of :func:`validate_frames`."""
+    """The outcome of :func:`validate_frames`.
+
+    Attributes
+    ----------
+    tables : dict of str to pyarrow.Table
+        The kept rows of each table, in canonical types.
+    quarantine : dict of str to pandas.DataFrame
+        The quarantined input rows (as text) with ``reason`` and ``row``.
+    accounts : dict of str to TableAccount
+        Rows read, quarantined and kept per table.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p2"], "thread_id": ["p1", "p1", "p1"],
+    ...     "parent_id": [None, "p1", "p1"], "author_id": ["ann", "bob", "cat"],
+    ...     "text": ["a", "b", "c"],
+    ...     "created_at": ["2024-01-01T10:00Z", "2024-01-02T10:00Z", "2024-01-03T10:00Z"]})
+    >>> result = validate_frames({"posts": posts}, roster=False, repair=True)
+    >>> result.tables["posts"].num_rows, result.accounts["posts"].quarantine_reasons
+    (2, {'duplicate_id': 1})
+    """
 
     tables: dict[str, pa.Table]
     quarantine: dict[str, pd.DataFrame]
@@ -152,6 +192,25 @@ def validate_frames(frames: dict[str, pd.DataFrame | None], *, roster: bool,
     ------
     peerscope.errors.ValidationError
         The first broken rule (always for missing columns and naive times).
+
+    Examples
+    --------
+    The third post repeats the id ``p2``: an error, or with ``repair`` a
+    quarantined row:
+
+    >>> import pandas as pd
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p2"], "thread_id": ["p1", "p1", "p1"],
+    ...     "parent_id": [None, "p1", "p1"], "author_id": ["ann", "bob", "cat"],
+    ...     "text": ["a", "b", "c"],
+    ...     "created_at": ["2024-01-01T10:00Z", "2024-01-02T10:00Z", "2024-01-03T10:00Z"]})
+    >>> try:
+    ...     validate_frames({"posts": posts}, roster=False)
+    ... except errors.DuplicateIdError as error:
+    ...     print(error.rule, error.n_offending)
+    duplicate_id 1
+    >>> result = validate_frames({"posts": posts}, roster=False, repair=True)
+    >>> result.quarantine["posts"][["reason", "row"]].values.tolist()
+    [['duplicate_id', 2]]
     """
     now = schema.plausible_until() if now is None else now
     if frames.get("posts") is None:

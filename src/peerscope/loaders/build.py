@@ -78,6 +78,24 @@ def build_corpus(posts: pd.DataFrame, members: pd.DataFrame | None = None,
     Returns
     -------
     Corpus
+
+    Examples
+    --------
+    A loader that read three rows and left one out (empty body) accounts
+    for all three:
+
+    >>> import pandas as pd
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2"], "thread_id": ["p1", "p1"],
+    ...     "parent_id": [None, "p1"], "author_id": ["ann", "bob"],
+    ...     "text": ["Cannot sleep", "Same here"],
+    ...     "created_at": pd.to_datetime(["2024-01-01 20:00", "2024-01-01 21:30"], utc=True)})
+    >>> skipped = SkipCounter()
+    >>> skipped.add("posts", "empty body")
+    >>> corpus = build_corpus(posts, name="forum", source=None, source_format="csv",
+    ...                       loader="example", skipped=skipped)
+    >>> account = corpus.manifest["accounting"]["posts"]
+    >>> account["rows_read"], account["rows_kept"], account["skipped_reasons"]
+    (3, 2, {'empty body': 1})
     """
     frames = {"posts": posts, "members": members, "events": events,
               "newsletter_items": newsletter_items}

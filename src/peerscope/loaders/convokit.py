@@ -146,6 +146,25 @@ def convokit(corpus_dir: str | os.PathLike, *, name: str | None = None, repair: 
     -----
     UserWarning
         When pickled metadata or vector matrices are skipped.
+
+    Examples
+    --------
+    A round trip through a ConvoKit folder written by :func:`to_convokit`:
+
+    >>> import pathlib, tempfile
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2"], "thread_id": ["p1", "p1"],
+    ...     "parent_id": [None, "p1"], "author_id": ["ann", "bob"],
+    ...     "text": ["Cannot sleep", "Same here"],
+    ...     "created_at": pd.to_datetime(["2024-01-01 20:00", "2024-01-01 21:30"], utc=True)})
+    >>> folder = pathlib.Path(tempfile.mkdtemp()) / "forum-convokit"
+    >>> to_convokit(Corpus.from_frames(posts, name="forum"), folder)
+    >>> back = convokit(folder)
+    >>> back.name, back.posts()[["post_id", "author_id"]].values.tolist()
+    ('forum-convokit', [['p1', 'ann'], ['p2', 'bob']])
+    >>> back.posts()["parent_id"].tolist()[1]
+    'p1'
     """
     folder = Path(corpus_dir)
     if not folder.is_dir():
@@ -172,10 +191,34 @@ def json_lines(path: Path) -> Iterator[tuple[int, object]]:
     Each line is decoded as UTF-8 on its own, so an encoding error names its
     line; blank lines are not records and are passed over.
 
+    Parameters
+    ----------
+    path : pathlib.Path
+        The JSON Lines file.
+
+    Yields
+    ------
+    tuple of (int, object)
+        The 1-based line number and the parsed JSON value.
+
     Raises
     ------
     peerscope.errors.SourceError
         The file is unreadable, a line is not UTF-8 or not JSON.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "utterances.jsonl"
+    >>> _ = path.write_text('{"id": "u1"}\\n\\n{"id": "u2"}\\n{broken\\n', encoding="utf-8")
+    >>> lines = json_lines(path)
+    >>> next(lines), next(lines)
+    ((1, {'id': 'u1'}), (3, {'id': 'u2'}))
+    >>> try:
+    ...     next(lines)
+    ... except SourceError as error:
+    ...     print(error.line)
+    4
     """
     try:
         handle = open(path, "rb")
@@ -523,6 +566,23 @@ def to_convokit(corpus, out_dir: str | os.PathLike) -> None:
     ------
     peerscope.errors.PeerscopeError
         ``out_dir`` exists and is not empty.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2"], "thread_id": ["p1", "p1"],
+    ...     "parent_id": [None, "p1"], "author_id": ["ann", "bob"],
+    ...     "text": ["Cannot sleep", "Same here"],
+    ...     "created_at": pd.to_datetime(["2024-01-01 20:00", "2024-01-01 21:30"], utc=True)})
+    >>> folder = pathlib.Path(tempfile.mkdtemp()) / "forum-convokit"
+    >>> to_convokit(Corpus.from_frames(posts, name="forum"), folder)
+    >>> sorted(path.name for path in folder.iterdir())
+    ['conversations.json', 'corpus.json', 'index.json', 'speakers.json', 'utterances.jsonl']
+    >>> first = next(json_lines(folder / "utterances.jsonl"))[1]
+    >>> first["speaker"], first["timestamp"], first["reply-to"]
+    ('ann', 1704139200, None)
     """
     target = Path(out_dir)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):

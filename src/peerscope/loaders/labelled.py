@@ -249,6 +249,20 @@ def counselchat_mi(path: str | os.PathLike) -> pd.DataFrame:
     peerscope.errors.SourceError
         Undecodable or malformed CSV, a missing column, an unknown
         ``author``, a non-integer ``turn`` or an unreadable label list.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "MI_Augmented_CounselChat.csv"
+    >>> _ = path.write_text(
+    ...     "dialog_id,title,turn,author,text,Intersection,Union\\n"
+    ...     "counsel_chat | 0,Worthless,1,speaker,I feel worthless.,,\\n"
+    ...     "counsel_chat | 0,Worthless,2,listener,That sounds painful.,Simple Reflection,Simple Reflection\\n"
+    ...     "counsel_chat | 0,Worthless,2,listener,Have you seen someone?,,Closed Question\\n",
+    ...     encoding="utf-8")
+    >>> frame = counselchat_mi(path)
+    >>> frame[["turn", "sentence", "role", "mi_union"]].values.tolist()
+    [[1, 0, 'seeker', nan], [2, 0, 'supporter', 'Simple Reflection'], [2, 1, 'supporter', 'Closed Question']]
     """
     frame = _read_csv(path, ("dialog_id", "turn", "author", "text", "Intersection"))
     union = next((c for c in _COUNSELCHAT_UNION if c in frame.columns), None)

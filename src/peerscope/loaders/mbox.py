@@ -165,6 +165,26 @@ def read_messages(source: Path) -> Iterator[tuple[Path, int, email.message.Messa
     ``number`` counts from 1 within its file.  Raises
     :class:`~peerscope.errors.SourceError` when ``source`` does not exist or
     holds no message.
+
+    Parameters
+    ----------
+    source : pathlib.Path
+        An mbox file, or a folder of them (read in name order, hidden files left out).
+
+    Yields
+    ------
+    tuple of (pathlib.Path, int, email.message.Message)
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "list.mbox"
+    >>> _ = path.write_bytes(b"From ann@example.org Thu Nov  1 10:00:00 2001\\n"
+    ...                      b"Subject: Hello\\n\\nHi all\\n\\n"
+    ...                      b"From bob@example.org Thu Nov  1 11:00:00 2001\\n"
+    ...                      b"Subject: Re: Hello\\n\\nHi Ann\\n")
+    >>> [(file.name, number, message["Subject"]) for file, number, message in read_messages(path)]
+    [('list.mbox', 1, 'Hello'), ('list.mbox', 2, 'Re: Hello')]
     """
     if source.is_dir():
         files = sorted(p for p in source.iterdir() if p.is_file() and not p.name.startswith("."))
@@ -193,7 +213,27 @@ def read_messages(source: Path) -> Iterator[tuple[Path, int, email.message.Messa
 
 
 def header_text(message: email.message.Message, name: str) -> str | None:
-    """A header decoded to text (RFC 2047 encoded words included); None when absent."""
+    """A header decoded to text (RFC 2047 encoded words included); None when absent.
+
+    Parameters
+    ----------
+    message : email.message.Message
+    name : str
+        The header name.
+
+    Returns
+    -------
+    str or None
+
+    Examples
+    --------
+    >>> import email
+    >>> message = email.message_from_string(
+    ...     "From: Ann <ann@example.org>\\nSubject: =?utf-8?q?Caf=C3=A9?=\\n"
+    ...     "Date: Thu, 1 Nov 2001 10:00:00 +0100\\n\\nHello list\\n")
+    >>> header_text(message, "Subject"), header_text(message, "Cc")
+    ('Café', None)
+    """
     try:
         value = message.get(name)
     except (TypeError, ValueError):
@@ -207,7 +247,31 @@ def header_text(message: email.message.Message, name: str) -> str | None:
 
 
 def message_text(message: email.message.Message, subtype: str = "plain") -> str:
-    """The ``text/<subtype>`` parts of a message, decoded with their charset and joined."""
+    """The ``text/<subtype>`` parts of a message, decoded with their charset and joined.
+
+    Attached files are left out; a part whose charset is unknown or wrong is
+    decoded as UTF-8, else Latin-1.
+
+    Parameters
+    ----------
+    message : email.message.Message
+    subtype : str
+        ``"plain"`` (default) or ``"html"``.
+
+    Returns
+    -------
+    str
+        The parts joined by newlines; empty when there is none.
+
+    Examples
+    --------
+    >>> import email
+    >>> message = email.message_from_string(
+    ...     "From: Ann <ann@example.org>\\nSubject: =?utf-8?q?Caf=C3=A9?=\\n"
+    ...     "Date: Thu, 1 Nov 2001 10:00:00 +0100\\n\\nHello list\\n")
+    >>> message_text(message), message_text(message, "html")
+    ('Hello list\\n', '')
+    """
     parts = []
     for part in message.walk():
         if part.get_content_maintype() != "text" or part.get_content_subtype() != subtype:
@@ -231,7 +295,29 @@ def _decode(payload: bytes, charset: str | None) -> str:
 
 
 def message_date(message: email.message.Message, assume_tz: str):
-    """The ``Date`` header as a UTC :class:`pandas.Timestamp`; None when missing or unreadable."""
+    """The ``Date`` header as a UTC :class:`pandas.Timestamp`; None when missing or unreadable.
+
+    Parameters
+    ----------
+    message : email.message.Message
+    assume_tz : str
+        IANA zone of a date without an offset.
+
+    Returns
+    -------
+    pandas.Timestamp or None
+
+    Examples
+    --------
+    >>> import email
+    >>> message = email.message_from_string(
+    ...     "From: Ann <ann@example.org>\\nSubject: =?utf-8?q?Caf=C3=A9?=\\n"
+    ...     "Date: Thu, 1 Nov 2001 10:00:00 +0100\\n\\nHello list\\n")
+    >>> str(message_date(message, "UTC"))
+    '2001-11-01 09:00:00+00:00'
+    >>> message_date(email.message_from_string("Subject: no date\\n\\nbody\\n"), "UTC") is None
+    True
+    """
     value = header_text(message, "Date")
     if not value:
         return None
@@ -251,6 +337,19 @@ def message_date(message: email.message.Message, assume_tz: str):
 def normalise_address(value: str | None) -> str | None:
     """A sender as a bare lower-case address: ``"Ann <Ann@X.org>"`` and ``"ann at x.org (Ann)"`` -> ``ann@x.org``.
 
+    Parameters
+    ----------
+    value : str or None
+        A ``From`` header (or part of one).
+
+    Returns
+    -------
+    str or None
+        The bare address in lower case (the whole text, stripped and
+        lower-cased, when no address is found); None for empty input.
+
+    Examples
+    --------
     >>> normalise_address("jjl at pobox.com (John J. Lee)")
     'jjl@pobox.com'
     >>> normalise_address('"Ann" <Ann@Example.ORG>')
@@ -342,6 +441,19 @@ def _threads(posts: pd.DataFrame) -> pd.Series:
 def clean_body(text: pd.Series, strip_quotes: bool) -> pd.Series:
     """Remove pipermail's scrubbed-attachment notices and, optionally, quotes and attributions.
 
+    Parameters
+    ----------
+    text : pandas.Series
+        Message bodies.
+    strip_quotes : bool
+        Also remove quoted lines and the attribution lines above them.
+
+    Returns
+    -------
+    pandas.Series
+
+    Examples
+    --------
     >>> clean_body(pd.Series(["On Mon, Ann wrote:\\n> hi\\nHello"]), strip_quotes=True).tolist()
     ['Hello']
     """

@@ -234,6 +234,21 @@ def _first_line_date(text: str) -> pd.Timestamp | None:
 def split_items(body: str, kind: str) -> list[tuple[str | None, str]]:
     """Split one issue into ``(title, text)`` items; see the module docstring for the rules.
 
+    Parameters
+    ----------
+    body : str
+        The text of one issue.
+    kind : str
+        Its format: ``"html"``, ``"md"``, or anything else for plain text;
+        it sets how item headings are found.
+
+    Returns
+    -------
+    list of tuple of (str or None, str)
+        ``(title, text)`` per item, in order.
+
+    Examples
+    --------
     >>> split_items("# May issue\\n\\n## Walking helps\\nby Ann Lee\\nI walk.\\n## Notices\\nAGM soon", "md")
     [('Walking helps', 'by Ann Lee\\nI walk.'), ('Notices', 'AGM soon')]
     """
@@ -347,6 +362,20 @@ def _html_text(body: str) -> str:
 def contributor(text: str, staff_names: frozenset[str] = STAFF_NAMES) -> tuple[str | None, str]:
     """The contributor named on a by-line of the item, and the text without that line.
 
+    Parameters
+    ----------
+    text : str
+        The item's text.
+    staff_names : frozenset of str
+        By-line names that mean staff (no member contributor).
+
+    Returns
+    -------
+    tuple of (str or None, str)
+        The contributor's name (None for none or staff) and the text without the by-line.
+
+    Examples
+    --------
     >>> contributor("I walk every day.\\n— Ann  Lee")
     ('Ann Lee', 'I walk every day.')
     >>> contributor("by the Editors\\nAGM on Friday")

@@ -458,6 +458,18 @@ def hash_ids(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
     splitmix64 mixer (Steele, Lea & Flood 2014); longer ids (rare in any
     dump) are hashed one by one with BLAKE2b.
 
+    Parameters
+    ----------
+    values : pyarrow.Array or pyarrow.ChunkedArray
+        String ids (nulls allowed).
+
+    Returns
+    -------
+    numpy.ndarray
+        One 64-bit hash per value.
+
+    Examples
+    --------
     >>> a, b, c, d = hash_ids(pa.array(["t1_abc", None, "t1_abc", "t1_abc\\x00"]))
     >>> bool(a == c and b == 0 and a != 0 and a != d)
     True

@@ -300,6 +300,24 @@ def role_members(authors: pd.Series, *, anonymous_authors: Iterable[str] = (),
     and ``role``); None when there are none.  An id in two of the lists is an
     error.
 
+    Parameters
+    ----------
+    authors : pandas.Series
+        The author ids of the posts.
+    anonymous_authors, deleted_authors, bot_authors : iterable of str
+        Ids of shared anonymous accounts, deleted accounts and bots.
+
+    Returns
+    -------
+    pandas.DataFrame or None
+
+    Raises
+    ------
+    peerscope.errors.PeerscopeError
+        When an id is in two of the lists.
+
+    Examples
+    --------
     >>> role_members(pd.Series(["ann", "[deleted]", "AutoModerator"]),
     ...              deleted_authors={"[deleted]"}, bot_authors={"AutoModerator"}).to_dict("list")
     {'member_id': ['AutoModerator', '[deleted]'], 'role': ['bot', 'deleted']}
@@ -324,6 +342,35 @@ def read_records(source, fmt: str | None = None, **read_options) -> tuple[pd.Dat
     Returns the frame and the path as text (None for a DataFrame).  Every
     failure to read becomes a :class:`~peerscope.errors.SourceError` naming
     the file (and the line, where the parser knows it).
+
+    Parameters
+    ----------
+    source : path-like or pandas.DataFrame
+        The file, or a frame to take as it is.
+    fmt : str, optional
+        ``"csv"``, ``"tsv"``, ``"json"``, ``"jsonl"`` or ``"parquet"``
+        (default: from the file name).
+    **read_options
+        Passed to the reader (``pandas.read_csv`` or ``pyarrow.parquet.read_table``).
+
+    Returns
+    -------
+    tuple of (pandas.DataFrame, str or None)
+        CSV and TSV cells are read as text, empty cells as null.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "posts.csv"
+    >>> _ = path.write_text("id,body\\n1,hello\\n2,\\n", encoding="utf-8")
+    >>> frame, where = read_records(path)
+    >>> frame["id"].tolist(), frame["body"].isna().tolist(), where == str(path)
+    (['1', '2'], [False, True], True)
+    >>> try:
+    ...     read_records(path.with_name("missing.csv"))
+    ... except errors.SourceError as error:
+    ...     print(str(error).endswith("no such file"))
+    True
     """
     if isinstance(source, pd.DataFrame):
         return source.reset_index(drop=True), None
@@ -363,6 +410,34 @@ def parse_times(values: pd.Series, date_format: str | None, assume_tz: str | Non
     ISO 8601, falling back to the format pandas infers when ISO 8601 leaves
     values unparsed.  Naive times are localised with ``assume_tz``; without it
     they raise :class:`~peerscope.errors.NaiveTimestampError`.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        The source column (text, numbers or times).
+    date_format : str or None
+        A ``strptime`` format, ``"unix"`` or ``"unix_ms"``; None to infer.
+    assume_tz : str or None
+        IANA zone of naive times.
+    path : str or None
+        The source file, for error messages.
+    column : str
+        The source column, for error messages.
+
+    Returns
+    -------
+    pandas.Series
+        ``datetime64[us, UTC]``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> times = parse_times(pd.Series(["2024-01-01 10:00", "nonsense"]), None, "Europe/Paris",
+    ...                     None, "date")
+    >>> [str(t) for t in times]
+    ['2024-01-01 09:00:00+00:00', 'NaT']
+    >>> [str(t) for t in parse_times(pd.Series(["1704067200"]), "unix", None, None, "date")]
+    ['2024-01-01 00:00:00+00:00']
     """
     if isinstance(values.dtype, pd.DatetimeTZDtype):
         return values.dt.tz_convert("UTC").astype("datetime64[us, UTC]")
@@ -396,7 +471,25 @@ def parse_times(values: pd.Series, date_format: str | None, assume_tz: str | Non
 
 
 def text_values(values: pd.Series) -> pd.Series:
-    """Body text: lists of paragraphs joined by a blank line, empty bodies null."""
+    """Body text: lists of paragraphs joined by a blank line, empty bodies null.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        Text, or lists of paragraphs (object dtype).
+
+    Returns
+    -------
+    pandas.Series
+        ``str`` dtype; blank or missing bodies null.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> bodies = text_values(pd.Series([["Para one", "Para two"], "  ", "ok"], dtype=object))
+    >>> bodies[0], bodies.isna().tolist()
+    ('Para one\\n\\nPara two', [False, True, False])
+    """
     if values.dtype == object:
         values = values.map(_join_paragraphs, na_action="ignore")
     text = values.astype("str")
@@ -410,6 +503,19 @@ def root_ids(post_ids: pd.Series, parent_ids: pd.Series) -> pd.Series:
     found; validation reports such posts as dangling.  Pointer jumping, as in
     :func:`peerscope.schema.cycle_mask`: ceil(log2 n) + 1 rounds.
 
+    Parameters
+    ----------
+    post_ids : pandas.Series
+    parent_ids : pandas.Series
+        Parent of each post (null for an opening post).
+
+    Returns
+    -------
+    pandas.Series
+        ``str`` root ids, same index as ``post_ids``.
+
+    Examples
+    --------
     >>> root_ids(pd.Series(["a", "b", "c"]), pd.Series([None, "a", "b"])).tolist()
     ['a', 'a', 'a']
     """

@@ -54,6 +54,20 @@ class Balance:
     median_balance : float or None
         Median :math:`b_u` over members who gave or received.
     parameters : dict
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> from peerscope.reciprocity.graph import read_replies
+    >>> posts = pd.DataFrame({
+    ...     "post_id": ["p1", "p2", "p3", "p4"], "thread_id": ["p1"] * 4,
+    ...     "parent_id": [None, "p1", "p2", "p1"], "author_id": ["ann", "bob", "ann", "cat"],
+    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03",
+    ...                                   "2024-01-04"], utc=True), "text": ["."] * 4})
+    >>> replies = read_replies(Corpus.from_frames(posts))   # ann<->bob, cat->ann
+    >>> balance_of(replies).to_frame()[["member_id", "given", "received", "role"]].values.tolist()
+    [['ann', 1, 2, 'both'], ['bob', 1, 1, 'both'], ['cat', 1, 0, 'giver']]
     """
 
     members: pd.DataFrame
@@ -100,7 +114,33 @@ def give_receive(corpus, start=None, end=None, *, balanced_ratio: float = 2.0) -
 
 
 def balance_of(replies: Replies, balanced_ratio: float = 2.0) -> Balance:
-    """:class:`Balance` of a reply table."""
+    """:class:`Balance` of a reply table.
+
+    Parameters
+    ----------
+    replies : Replies
+        The reply table of a corpus window (:func:`~peerscope.reciprocity.graph.read_replies`).
+    balanced_ratio : float
+        Ratio bound of a balanced member (see :func:`give_receive`; default 2).
+
+    Returns
+    -------
+    Balance
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> from peerscope.reciprocity.graph import read_replies
+    >>> posts = pd.DataFrame({
+    ...     "post_id": ["p1", "p2", "p3", "p4"], "thread_id": ["p1"] * 4,
+    ...     "parent_id": [None, "p1", "p2", "p1"], "author_id": ["ann", "bob", "ann", "cat"],
+    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03",
+    ...                                   "2024-01-04"], utc=True), "text": ["."] * 4})
+    >>> replies = read_replies(Corpus.from_frames(posts))   # ann<->bob, cat->ann
+    >>> balance_of(replies).role_counts
+    {'giver': 1, 'receiver': 0, 'both': 2, 'neither': 0}
+    """
     if balanced_ratio < 1:
         raise ValueError("balanced_ratio must be >= 1")
     n = len(replies.ids)

@@ -29,7 +29,36 @@ from peerscope.reciprocity.graph import Replies, read_replies, window_parameters
 
 @dataclass(frozen=True, eq=False)
 class DyadicReciprocity:
-    """Dyadic reciprocity of a reply graph (see :func:`dyadic_reciprocity`)."""
+    """Dyadic reciprocity of a reply graph (see :func:`dyadic_reciprocity`).
+
+    ``value`` is the share of distinct edges whose reverse exists (None, with
+    ``reason``, without edges); ``parameters`` the window and reply structure.
+
+    Attributes
+    ----------
+    value : float or None
+        Reciprocated edges / edges.
+    edges, reciprocated_edges : int
+        Distinct directed person-to-person edges, and those whose reverse exists.
+    reason : str or None
+        Why ``value`` is undefined.
+    parameters : dict
+        Window and reply structure.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> from peerscope.reciprocity.graph import read_replies
+    >>> posts = pd.DataFrame({
+    ...     "post_id": ["p1", "p2", "p3", "p4"], "thread_id": ["p1"] * 4,
+    ...     "parent_id": [None, "p1", "p2", "p1"], "author_id": ["ann", "bob", "ann", "cat"],
+    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03",
+    ...                                   "2024-01-04"], utc=True), "text": ["."] * 4})
+    >>> replies = read_replies(Corpus.from_frames(posts))   # ann<->bob, cat->ann
+    >>> dyadic_of(replies).to_frame()[["edges", "reciprocated_edges"]].values.tolist()
+    [[3, 2]]
+    """
 
     value: float | None
     edges: int
@@ -76,7 +105,34 @@ def dyadic_reciprocity(corpus, start=None, end=None) -> DyadicReciprocity:
 
 
 def reverse_positions(replies: Replies) -> np.ndarray:
-    """For each edge, the position of its reverse edge in the (sorted) edge arrays, or -1."""
+    """For each edge, the position of its reverse edge in the (sorted) edge arrays, or -1.
+
+    Parameters
+    ----------
+    replies : Replies
+        The reply table of a corpus window (:func:`~peerscope.reciprocity.graph.read_replies`).
+
+    Returns
+    -------
+    numpy.ndarray
+        One position per edge of ``replies.edge_source``/``edge_target``.
+
+    Examples
+    --------
+    Edges sorted: ann->bob, bob->ann, cat->ann; only the first two are returned.
+
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> from peerscope.reciprocity.graph import read_replies
+    >>> posts = pd.DataFrame({
+    ...     "post_id": ["p1", "p2", "p3", "p4"], "thread_id": ["p1"] * 4,
+    ...     "parent_id": [None, "p1", "p2", "p1"], "author_id": ["ann", "bob", "ann", "cat"],
+    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03",
+    ...                                   "2024-01-04"], utc=True), "text": ["."] * 4})
+    >>> replies = read_replies(Corpus.from_frames(posts))   # ann<->bob, cat->ann
+    >>> reverse_positions(replies).tolist()
+    [1, 0, -1]
+    """
     n_codes = max(len(replies.ids), 1)
     source = replies.edge_source.astype(np.int64)
     target = replies.edge_target.astype(np.int64)
@@ -87,7 +143,32 @@ def reverse_positions(replies: Replies) -> np.ndarray:
 
 
 def dyadic_of(replies: Replies) -> DyadicReciprocity:
-    """:class:`DyadicReciprocity` of a reply table."""
+    """:class:`DyadicReciprocity` of a reply table.
+
+    Parameters
+    ----------
+    replies : Replies
+        The reply table of a corpus window (:func:`~peerscope.reciprocity.graph.read_replies`).
+
+    Returns
+    -------
+    DyadicReciprocity
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> from peerscope.reciprocity.graph import read_replies
+    >>> posts = pd.DataFrame({
+    ...     "post_id": ["p1", "p2", "p3", "p4"], "thread_id": ["p1"] * 4,
+    ...     "parent_id": [None, "p1", "p2", "p1"], "author_id": ["ann", "bob", "ann", "cat"],
+    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03",
+    ...                                   "2024-01-04"], utc=True), "text": ["."] * 4})
+    >>> replies = read_replies(Corpus.from_frames(posts))   # ann<->bob, cat->ann
+    >>> result = dyadic_of(replies)
+    >>> result.edges, result.reciprocated_edges, round(result.value, 4)
+    (3, 2, 0.6667)
+    """
     n_edges = len(replies.edge_source)
     reciprocated = int((reverse_positions(replies) >= 0).sum())
     parameters = window_parameters(replies)

@@ -117,6 +117,24 @@ class Replies:
     accounting : dict
     reply_structure : str
     window : Window
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> from peerscope.reciprocity.graph import read_replies
+    >>> posts = pd.DataFrame({
+    ...     "post_id": ["p1", "p2", "p3", "p4"], "thread_id": ["p1"] * 4,
+    ...     "parent_id": [None, "p1", "p2", "p1"], "author_id": ["ann", "bob", "ann", "cat"],
+    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03",
+    ...                                   "2024-01-04"], utc=True), "text": ["."] * 4})
+    >>> replies = read_replies(Corpus.from_frames(posts))   # ann<->bob, cat->ann
+    >>> replies.ids.tolist(), replies.author.tolist(), replies.target.tolist()
+    (['ann', 'bob', 'cat'], [0, 1, 0, 2], [-1, 0, 1, 0])
+    >>> [STATUS_NAMES[s] for s in replies.status]
+    ['opening', 'edge', 'edge', 'edge']
+    >>> replies.edges()[["source", "target", "replies"]].values.tolist()
+    [['ann', 'bob', 1], ['bob', 'ann', 1], ['cat', 'ann', 1]]
     """
 
     ids: pd.Index
@@ -160,6 +178,32 @@ def read_replies(corpus, start=None, end=None) -> Replies:
     Dask corpus they are read by Dask and collected.  Parents are found with
     one hash lookup of ``parent_id`` in ``post_id``; everything after that is
     integer arithmetic on row positions and author codes.
+
+    Parameters
+    ----------
+    corpus : peerscope.Corpus
+        pandas or Dask engine.
+    start, end : time-like, optional
+        The window ``[start, end)``; parents are looked up in the whole corpus.
+
+    Returns
+    -------
+    Replies
+        The reply table every reciprocity measure is computed from.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> from peerscope.reciprocity.graph import read_replies
+    >>> posts = pd.DataFrame({
+    ...     "post_id": ["p1", "p2", "p3", "p4"], "thread_id": ["p1"] * 4,
+    ...     "parent_id": [None, "p1", "p2", "p1"], "author_id": ["ann", "bob", "ann", "cat"],
+    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03",
+    ...                                   "2024-01-04"], utc=True), "text": ["."] * 4})
+    >>> replies = read_replies(Corpus.from_frames(posts))   # ann<->bob, cat->ann
+    >>> replies.accounting["replies"], replies.accounting["edge"], replies.reply_structure
+    (3, 3, 'nested')
     """
     window = corpus.time_window.narrow(start, end)
     posts = engine.collect(corpus.posts(columns=_POST_COLUMNS, start=start, end=end))
@@ -214,14 +258,49 @@ def read_replies(corpus, start=None, end=None) -> Replies:
 
 
 def positions(keys: pd.Series, values: pd.Series) -> np.ndarray:
-    """Row of ``values`` holding each key (``-1``: null key or not found); ``values`` unique."""
+    """Row of ``values`` holding each key (``-1``: null key or not found); ``values`` unique.
+
+    Parameters
+    ----------
+    keys : pandas.Series
+        String ids to look up (nulls allowed).
+    values : pandas.Series
+        Unique string ids.
+
+    Returns
+    -------
+    numpy.ndarray
+        int32 row positions, one per key.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> positions(pd.Series(["b", None, "z"]), pd.Series(["a", "b"])).tolist()
+    [1, -1, -1]
+    """
     found = pc.index_in(pa.array(keys, type=pa.string()),
                         value_set=pa.array(values, type=pa.string()))
     return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32)
 
 
 def as_times(micros: np.ndarray) -> pd.Series:
-    """Microseconds since the epoch -> UTC times (``NaT`` for the int64 minimum)."""
+    """Microseconds since the epoch -> UTC times (``NaT`` for the int64 minimum).
+
+    Parameters
+    ----------
+    micros : array-like of int
+        Microseconds since 1970-01-01 UTC.
+
+    Returns
+    -------
+    pandas.Series
+        ``datetime64[us, UTC]`` times.
+
+    Examples
+    --------
+    >>> as_times([0, 86_400_000_000]).astype(str).tolist()
+    ['1970-01-01 00:00:00+00:00', '1970-01-02 00:00:00+00:00']
+    """
     return pd.Series(np.asarray(micros, dtype=np.int64).view("datetime64[us]")).dt.tz_localize("UTC")
 
 
@@ -275,6 +354,21 @@ class ReplyGraph:
         ``[start, end)`` of the replies counted.
     parameters : dict
         What made the graph (window, reply structure).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> from peerscope.reciprocity.graph import read_replies
+    >>> posts = pd.DataFrame({
+    ...     "post_id": ["p1", "p2", "p3", "p4"], "thread_id": ["p1"] * 4,
+    ...     "parent_id": [None, "p1", "p2", "p1"], "author_id": ["ann", "bob", "ann", "cat"],
+    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03",
+    ...                                   "2024-01-04"], utc=True), "text": ["."] * 4})
+    >>> replies = read_replies(Corpus.from_frames(posts))   # ann<->bob, cat->ann
+    >>> frame = graph_of(replies).to_frame()
+    >>> frame.shape, frame["reply_structure"].unique().tolist()
+    ((3, 8), ['nested'])
     """
 
     edges: pd.DataFrame
@@ -374,19 +468,87 @@ def reply_graph(corpus, start=None, end=None) -> ReplyGraph:
 
 
 def graph_of(replies: Replies) -> ReplyGraph:
-    """The :class:`ReplyGraph` of a reply table."""
+    """The :class:`ReplyGraph` of a reply table.
+
+    Parameters
+    ----------
+    replies : Replies
+        The reply table of a corpus window (:func:`~peerscope.reciprocity.graph.read_replies`).
+
+    Returns
+    -------
+    ReplyGraph
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> from peerscope.reciprocity.graph import read_replies
+    >>> posts = pd.DataFrame({
+    ...     "post_id": ["p1", "p2", "p3", "p4"], "thread_id": ["p1"] * 4,
+    ...     "parent_id": [None, "p1", "p2", "p1"], "author_id": ["ann", "bob", "ann", "cat"],
+    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03",
+    ...                                   "2024-01-04"], utc=True), "text": ["."] * 4})
+    >>> replies = read_replies(Corpus.from_frames(posts))   # ann<->bob, cat->ann
+    >>> graph_of(replies).n_edges
+    3
+    """
     return ReplyGraph(replies.edges(), dict(replies.accounting), replies.reply_structure,
                       replies.window, window_parameters(replies))
 
 
 def window_parameters(replies: Replies) -> dict:
-    """Parameters every reciprocity result carries: window and reply structure."""
+    """Parameters every reciprocity result carries: window and reply structure.
+
+    Parameters
+    ----------
+    replies : Replies
+        The reply table of a corpus window (:func:`~peerscope.reciprocity.graph.read_replies`).
+
+    Returns
+    -------
+    dict
+        ``start``, ``end`` (None when open) and ``reply_structure``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> from peerscope.reciprocity.graph import read_replies
+    >>> posts = pd.DataFrame({
+    ...     "post_id": ["p1", "p2", "p3", "p4"], "thread_id": ["p1"] * 4,
+    ...     "parent_id": [None, "p1", "p2", "p1"], "author_id": ["ann", "bob", "ann", "cat"],
+    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03",
+    ...                                   "2024-01-04"], utc=True), "text": ["."] * 4})
+    >>> replies = read_replies(Corpus.from_frames(posts))   # ann<->bob, cat->ann
+    >>> window_parameters(replies)
+    {'start': None, 'end': None, 'reply_structure': 'nested'}
+    """
     return {"start": replies.window.start, "end": replies.window.end,
             "reply_structure": replies.reply_structure}
 
 
 def with_parameters(frame: pd.DataFrame, parameters: dict) -> pd.DataFrame:
-    """``frame`` with one constant column per parameter (None for unset ones)."""
+    """``frame`` with one constant column per parameter (None for unset ones).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A result table (not modified).
+    parameters : dict
+        Column name -> constant value; also stored in ``attrs["parameters"]``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``frame`` with the parameter columns (object dtype) appended.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> with_parameters(pd.DataFrame({"x": [1, 2]}), {"end": None}).to_dict("list")
+    {'x': [1, 2], 'end': [None, None]}
+    """
     frame = frame.copy()
     for name, value in parameters.items():
         frame[name] = pd.Series([value] * len(frame), index=frame.index, dtype="object")

@@ -41,6 +41,20 @@ class Motifs:
     reason : str or None
         Why ``total`` is undefined.
     parameters : dict
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> from peerscope.reciprocity.graph import read_replies
+    >>> posts = pd.DataFrame({
+    ...     "post_id": ["p1", "p2", "p3", "p4"], "thread_id": ["p1"] * 4,
+    ...     "parent_id": [None, "p1", "p2", "p1"], "author_id": ["ann", "bob", "ann", "cat"],
+    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03",
+    ...                                   "2024-01-04"], utc=True), "text": ["."] * 4})
+    >>> replies = read_replies(Corpus.from_frames(posts))   # ann<->bob, cat->ann
+    >>> motifs_of(replies).to_frame()[["thread_id", "exchanges"]].values.tolist()
+    [['p1', 1]]
     """
 
     threads: pd.DataFrame
@@ -84,7 +98,34 @@ def exchanges(corpus, start=None, end=None) -> Motifs:
 
 
 def motifs_of(replies: Replies) -> Motifs:
-    """:class:`Motifs` of a reply table."""
+    """:class:`Motifs` of a reply table.
+
+    Parameters
+    ----------
+    replies : Replies
+        The reply table of a corpus window (:func:`~peerscope.reciprocity.graph.read_replies`).
+
+    Returns
+    -------
+    Motifs
+
+    Examples
+    --------
+    ann -> bob -> ann is one exchange:
+
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> from peerscope.reciprocity.graph import read_replies
+    >>> posts = pd.DataFrame({
+    ...     "post_id": ["p1", "p2", "p3", "p4"], "thread_id": ["p1"] * 4,
+    ...     "parent_id": [None, "p1", "p2", "p1"], "author_id": ["ann", "bob", "ann", "cat"],
+    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03",
+    ...                                   "2024-01-04"], utc=True), "text": ["."] * 4})
+    >>> replies = read_replies(Corpus.from_frames(posts))   # ann<->bob, cat->ann
+    >>> result = motifs_of(replies)
+    >>> result.total, result.threads_with_exchanges, result.reason
+    (1, 1, None)
+    """
     parameters = window_parameters(replies)
     empty = pd.DataFrame({"thread_id": pd.Series(dtype="str"), "exchanges": pd.Series(dtype="int64")})
     if replies.reply_structure == "flat":

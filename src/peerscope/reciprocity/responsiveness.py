@@ -70,6 +70,20 @@ class Responsiveness:
         Share of answered threads with a person as opening poster in which
         that person posted again at or after the first response.
     parameters : dict
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> from peerscope.reciprocity.graph import read_replies
+    >>> posts = pd.DataFrame({
+    ...     "post_id": ["p1", "p2", "p3", "p4"], "thread_id": ["p1"] * 4,
+    ...     "parent_id": [None, "p1", "p2", "p1"], "author_id": ["ann", "bob", "ann", "cat"],
+    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03",
+    ...                                   "2024-01-04"], utc=True), "text": ["."] * 4})
+    >>> replies = read_replies(Corpus.from_frames(posts))   # ann<->bob, cat->ann
+    >>> responsiveness_of(replies).to_frame()[["thread_id", "hours_to_first_response"]].values.tolist()
+    [['p1', 24.0]]
     """
 
     threads: pd.DataFrame
@@ -119,7 +133,34 @@ def responsiveness(corpus, start=None, end=None, *, responses: str = "others") -
 
 
 def responsiveness_of(replies: Replies, responses: str = "others") -> Responsiveness:
-    """:class:`Responsiveness` of a reply table."""
+    """:class:`Responsiveness` of a reply table.
+
+    Parameters
+    ----------
+    replies : Replies
+        The reply table of a corpus window (:func:`~peerscope.reciprocity.graph.read_replies`).
+    responses : str
+        Which replies count as responses (see :func:`responsiveness`; default ``"others"``).
+
+    Returns
+    -------
+    Responsiveness
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> from peerscope.reciprocity.graph import read_replies
+    >>> posts = pd.DataFrame({
+    ...     "post_id": ["p1", "p2", "p3", "p4"], "thread_id": ["p1"] * 4,
+    ...     "parent_id": [None, "p1", "p2", "p1"], "author_id": ["ann", "bob", "ann", "cat"],
+    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03",
+    ...                                   "2024-01-04"], utc=True), "text": ["."] * 4})
+    >>> replies = read_replies(Corpus.from_frames(posts))   # ann<->bob, cat->ann
+    >>> result = responsiveness_of(replies)
+    >>> result.opening_posts, result.answered, result.return_share
+    (1, 1, 1.0)
+    """
     if responses not in RESPONSES:
         raise ValueError(f"responses must be one of {RESPONSES}, not {responses!r}")
     n_posts = len(replies.status)

@@ -59,6 +59,21 @@ class SerialReciprocity:
     n_members : int
         Members measured.
     parameters : dict
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> from peerscope.reciprocity.graph import read_replies
+    >>> posts = pd.DataFrame({
+    ...     "post_id": ["p1", "p2", "p3", "p4"], "thread_id": ["p1"] * 4,
+    ...     "parent_id": [None, "p1", "p2", "p1"], "author_id": ["ann", "bob", "ann", "cat"],
+    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03",
+    ...                                   "2024-01-04"], utc=True), "text": ["."] * 4})
+    >>> replies = read_replies(Corpus.from_frames(posts))   # ann<->bob, cat->ann
+    >>> frame = serial_of(replies, tenure_bins=2, min_posts=1).to_frame()
+    >>> frame[["part", "members", "mean_giving_share"]].values.tolist()
+    [[0.0, 1.0, 0.0], [1.0, 1.0, 1.0]]
     """
 
     members: pd.DataFrame
@@ -112,7 +127,40 @@ def serial_reciprocity(corpus, start=None, end=None, *, tenure_bins: int = 4,
 
 
 def serial_of(replies: Replies, tenure_bins: int = 4, min_posts: int = 3) -> SerialReciprocity:
-    """:class:`SerialReciprocity` of a reply table."""
+    """:class:`SerialReciprocity` of a reply table.
+
+    Parameters
+    ----------
+    replies : Replies
+        The reply table of a corpus window (:func:`~peerscope.reciprocity.graph.read_replies`).
+    tenure_bins : int
+        Equal parts each member's tenure is cut into (default 4).
+    min_posts : int
+        Fewest posts of a member measured (default 3).
+
+    Returns
+    -------
+    SerialReciprocity
+
+    Examples
+    --------
+    ann asked first (part 0) and answered later (part 1):
+
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> from peerscope.reciprocity.graph import read_replies
+    >>> posts = pd.DataFrame({
+    ...     "post_id": ["p1", "p2", "p3", "p4"], "thread_id": ["p1"] * 4,
+    ...     "parent_id": [None, "p1", "p2", "p1"], "author_id": ["ann", "bob", "ann", "cat"],
+    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03",
+    ...                                   "2024-01-04"], utc=True), "text": ["."] * 4})
+    >>> replies = read_replies(Corpus.from_frames(posts))   # ann<->bob, cat->ann
+    >>> result = serial_of(replies, tenure_bins=2, min_posts=1)
+    >>> result.members[["member_id", "part", "giving_share"]].values.tolist()
+    [['ann', 0, 0.0], ['ann', 1, 1.0]]
+    >>> result.n_members, round(result.slope, 4)
+    (1, 1.0)
+    """
     if tenure_bins < 1 or min_posts < 1:
         raise ValueError("tenure_bins and min_posts must be >= 1")
     n = len(replies.ids)

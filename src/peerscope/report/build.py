@@ -32,7 +32,16 @@ from peerscope.superusers import ContentShare, MinPosts, SuperUserRule, TopShare
 
 
 class ReportError(PeerscopeError):
-    """A report cannot be made with the options given (bad rule, timezone, format, empty corpus)."""
+    """A report cannot be made with the options given (bad rule, timezone, format, empty corpus).
+
+    Examples
+    --------
+    >>> try:
+    ...     parse_super_users("top:2")
+    ... except ReportError as error:
+    ...     print(error)
+    super-user rule 'top:2': a share must lie in (0, 1]
+    """
 
 
 #: Sections of a report, in order: title -> (tables, figures) that belong to it.
@@ -57,6 +66,22 @@ STAGES = ("describe", "participation", "engagement", "reciprocity", "pluralism",
 
 def parse_super_users(spec) -> SuperUserRule:
     """A super-user rule from ``top:SHARE``, ``share:SHARE`` or ``min:POSTS`` (or a rule, unchanged).
+
+    Parameters
+    ----------
+    spec : str or SuperUserRule
+        ``top:SHARE`` (:class:`~peerscope.superusers.TopShare`),
+        ``share:SHARE`` (:class:`~peerscope.superusers.ContentShare`) or
+        ``min:POSTS`` (:class:`~peerscope.superusers.MinPosts`).
+
+    Returns
+    -------
+    SuperUserRule
+
+    Raises
+    ------
+    ReportError
+        For an unknown kind or a value out of range.
 
     Examples
     --------
@@ -83,7 +108,32 @@ def parse_super_users(spec) -> SuperUserRule:
 
 
 def check_timezone(timezone: str) -> str:
-    """``timezone`` if it is a known IANA name, else :class:`ReportError`."""
+    """``timezone`` if it is a known IANA name, else :class:`ReportError`.
+
+    Parameters
+    ----------
+    timezone : str
+
+    Returns
+    -------
+    str
+        ``timezone`` unchanged.
+
+    Raises
+    ------
+    ReportError
+        When the name is not a known IANA timezone.
+
+    Examples
+    --------
+    >>> check_timezone("Europe/London")
+    'Europe/London'
+    >>> try:
+    ...     check_timezone("Mars/Olympus")
+    ... except ReportError as error:
+    ...     print(str(error).split(" (")[0])
+    unknown timezone 'Mars/Olympus'
+    """
     try:
         zoneinfo.ZoneInfo(timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
@@ -116,6 +166,28 @@ class Report:
     results : dict
         The metric results behind the tables (unsuppressed: for the analyst,
         not for publication).
+
+    Examples
+    --------
+    Four roster members, two posters.  With the default ``min_cell=5`` the
+    counts of fewer than 5 people are suppressed in the published tables:
+
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4"],
+    ...     "thread_id": ["p1", "p1", "p1", "p4"], "parent_id": [None, "p1", "p2", None],
+    ...     "author_id": ["ann", "bob", "ann", "ann"], "text": ["a", "b", "c", "d"],
+    ...     "created_at": pd.to_datetime(["2024-01-01 20:00", "2024-01-02 21:00",
+    ...                                   "2024-01-03 09:00", "2024-02-01 10:00"], utc=True)})
+    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat", "dan"]})
+    >>> corpus = Corpus.from_frames(posts, members)
+    >>> report = build(corpus, replicates=50, figures=False)
+    >>> report.tables["participation"].loc[["members", "posters"], "value"].tolist()
+    ['<5', '<5']
+    >>> report.summary_line()
+    "report: lurkers suppressed; super-users' share of posts 75.0%; Gini (members) 0.625"
+    >>> build(corpus, replicates=50, figures=False, min_cell=1).headline()["lurker_share"]
+    0.5
     """
 
     tables: dict

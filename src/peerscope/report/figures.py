@@ -36,11 +36,40 @@ _RC = {"font.size": 7, "axes.titlesize": 7, "axes.labelsize": 7, "xtick.labelsiz
 
 
 class MissingDependencyError(PeerscopeError):
-    """An optional dependency (here matplotlib) is not installed."""
+    """An optional dependency (here matplotlib) is not installed.
+
+    Examples
+    --------
+    Raised by :func:`require_matplotlib` (and every figure function) when
+    matplotlib is missing; a :class:`~peerscope.errors.PeerscopeError`:
+
+    >>> issubclass(MissingDependencyError, PeerscopeError)
+    True
+    >>> str(MissingDependencyError("figures need matplotlib"))
+    'figures need matplotlib'
+    """
 
 
 def require_matplotlib():
-    """Import matplotlib with the Agg backend, or raise :class:`MissingDependencyError`."""
+    """Import matplotlib with the Agg backend, or raise :class:`MissingDependencyError`.
+
+    The backend is set only when none has been chosen yet (``force=False``).
+
+    Returns
+    -------
+    module
+        The ``matplotlib`` module.
+
+    Raises
+    ------
+    MissingDependencyError
+        When matplotlib is not installed.
+
+    Examples
+    --------
+    >>> require_matplotlib().__name__
+    'matplotlib'
+    """
     try:
         import matplotlib
     except ImportError:
@@ -83,7 +112,37 @@ def _percent(value) -> str:
 
 @_styled
 def lorenz(summary, footer: str):
-    """Lorenz curve of posts per person with the line of equality and the Gini coefficient."""
+    """Lorenz curve of posts per person with the line of equality and the Gini coefficient.
+
+    Parameters
+    ----------
+    summary : peerscope.participation.ParticipationSummary
+    footer : str
+        Small print under the plot (corpus, window, parameters); also the file's metadata.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4"],
+    ...     "thread_id": ["p1", "p1", "p1", "p4"], "parent_id": [None, "p1", "p2", None],
+    ...     "author_id": ["ann", "bob", "ann", "ann"], "text": ["a", "b", "c", "d"],
+    ...     "created_at": t("2024-01-01 20:00", "2024-01-02 21:00", "2024-01-03 09:00",
+    ...                     "2024-02-01 10:00")})
+    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat", "dan"],
+    ...     "joined_at": t("2023-12-31", "2024-01-01", "2024-01-02", "2024-01-03")})
+    >>> corpus = Corpus.from_frames(posts, members)
+    >>> from peerscope.participation import summary
+    >>> result = summary(corpus, replicates=50)
+    >>> figure = lorenz(result, "tiny corpus")
+    >>> figure.axes[0].get_title(), figure.peerscope_parameters
+    ('Lorenz curve of posts per member', 'tiny corpus')
+    """
     curve = summary.lorenz
     gini = summary.gini_members if summary.lorenz_basis == "members" else summary.gini_posters
     fig, ax = _figure(footer)
@@ -109,7 +168,40 @@ def lorenz(summary, footer: str):
 
 @_styled
 def rank_frequency(poster_counts: np.ndarray, summary, footer: str):
-    """Posts per poster against rank on log-log axes, with the Zipf and power-law fits."""
+    """Posts per poster against rank on log-log axes, with the Zipf and power-law fits.
+
+    Parameters
+    ----------
+    poster_counts : numpy.ndarray
+        Posts per poster.
+    summary : peerscope.participation.ParticipationSummary
+        Its ``zipf`` and ``power_law`` fits are drawn.
+    footer : str
+        Small print under the plot (corpus, window, parameters); also the file's metadata.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4"],
+    ...     "thread_id": ["p1", "p1", "p1", "p4"], "parent_id": [None, "p1", "p2", None],
+    ...     "author_id": ["ann", "bob", "ann", "ann"], "text": ["a", "b", "c", "d"],
+    ...     "created_at": t("2024-01-01 20:00", "2024-01-02 21:00", "2024-01-03 09:00",
+    ...                     "2024-02-01 10:00")})
+    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat", "dan"],
+    ...     "joined_at": t("2023-12-31", "2024-01-01", "2024-01-02", "2024-01-03")})
+    >>> corpus = Corpus.from_frames(posts, members)
+    >>> from peerscope.participation import summary
+    >>> result = summary(corpus, replicates=50)
+    >>> import numpy as np
+    >>> rank_frequency(np.array([3, 1]), result, "tiny").axes[0].get_title()
+    'Rank-frequency of posts per poster'
+    """
     counts = -np.sort(-np.asarray(poster_counts, dtype=float))
     if not len(counts):
         return None
@@ -141,7 +233,39 @@ def rank_frequency(poster_counts: np.ndarray, summary, footer: str):
 
 @_styled
 def bands(summary, reference: dict, footer: str):
-    """Share of posts by the 1% / 9% / 90% bands next to van Mierlo's 74.7 / 24.0 / 1.3%."""
+    """Share of posts by the 1% / 9% / 90% bands next to van Mierlo's 74.7 / 24.0 / 1.3%.
+
+    Parameters
+    ----------
+    summary : peerscope.participation.ParticipationSummary
+    reference : dict
+        Band -> published share (:data:`peerscope.report.tables.VAN_MIERLO_BANDS`).
+    footer : str
+        Small print under the plot (corpus, window, parameters); also the file's metadata.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4"],
+    ...     "thread_id": ["p1", "p1", "p1", "p4"], "parent_id": [None, "p1", "p2", None],
+    ...     "author_id": ["ann", "bob", "ann", "ann"], "text": ["a", "b", "c", "d"],
+    ...     "created_at": t("2024-01-01 20:00", "2024-01-02 21:00", "2024-01-03 09:00",
+    ...                     "2024-02-01 10:00")})
+    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat", "dan"],
+    ...     "joined_at": t("2023-12-31", "2024-01-01", "2024-01-02", "2024-01-03")})
+    >>> corpus = Corpus.from_frames(posts, members)
+    >>> from peerscope.participation import summary
+    >>> result = summary(corpus, replicates=50)
+    >>> from peerscope.report.tables import VAN_MIERLO_BANDS
+    >>> bands(result, VAN_MIERLO_BANDS, "tiny").axes[0].get_title()
+    'Participation bands (members ranked by posts)'
+    """
     if summary.band_shares is None:
         return None
     names = ["superusers", "contributors", "lurkers"]
@@ -167,7 +291,35 @@ def bands(summary, reference: dict, footer: str):
 
 @_styled
 def time_heatmap(profile, footer: str):
-    """Posts by hour of day and weekday (local time of ``profile.timezone``) as a grey heatmap."""
+    """Posts by hour of day and weekday (local time of ``profile.timezone``) as a grey heatmap.
+
+    Parameters
+    ----------
+    profile : peerscope.engagement.TimeProfile
+    footer : str
+        Small print under the plot (corpus, window, parameters); also the file's metadata.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4"],
+    ...     "thread_id": ["p1", "p1", "p1", "p4"], "parent_id": [None, "p1", "p2", None],
+    ...     "author_id": ["ann", "bob", "ann", "ann"], "text": ["a", "b", "c", "d"],
+    ...     "created_at": t("2024-01-01 20:00", "2024-01-02 21:00", "2024-01-03 09:00",
+    ...                     "2024-02-01 10:00")})
+    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat", "dan"],
+    ...     "joined_at": t("2023-12-31", "2024-01-01", "2024-01-02", "2024-01-03")})
+    >>> corpus = Corpus.from_frames(posts, members)
+    >>> from peerscope.engagement import time_profile
+    >>> time_heatmap(time_profile(corpus), "tiny").axes[0].get_title()
+    'When members post'
+    """
     table = profile.table
     grid = table.pivot(index="weekday", columns="hour", values="posts").reindex(
         index=range(7), columns=range(24), fill_value=0).to_numpy()
@@ -186,7 +338,37 @@ def time_heatmap(profile, footer: str):
 
 @_styled
 def survival(result, min_cell: int, footer: str):
-    """Kaplan-Meier curve of tenure (withdrawal as the event), with its interval."""
+    """Kaplan-Meier curve of tenure (withdrawal as the event), with its interval.
+
+    Parameters
+    ----------
+    result : peerscope.engagement.Survival
+    min_cell : int
+        Points resting on fewer people at risk are not drawn.
+    footer : str
+        Small print under the plot (corpus, window, parameters); also the file's metadata.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4"],
+    ...     "thread_id": ["p1", "p1", "p1", "p4"], "parent_id": [None, "p1", "p2", None],
+    ...     "author_id": ["ann", "bob", "ann", "ann"], "text": ["a", "b", "c", "d"],
+    ...     "created_at": t("2024-01-01 20:00", "2024-01-02 21:00", "2024-01-03 09:00",
+    ...                     "2024-02-01 10:00")})
+    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat", "dan"],
+    ...     "joined_at": t("2023-12-31", "2024-01-01", "2024-01-02", "2024-01-03")})
+    >>> corpus = Corpus.from_frames(posts, members)
+    >>> from peerscope.engagement import survival as tenure
+    >>> survival(tenure(corpus), 1, "tiny").axes[0].get_title()
+    'Tenure of posters; withdrawal = no post for 90 days'
+    """
     curve = result.curve
     curve = curve[curve["at_risk"] >= min_cell]
     if not len(curve):
@@ -213,7 +395,39 @@ def survival(result, min_cell: int, footer: str):
 
 @_styled
 def forms_over_tenure(curve, forms, reference: dict, min_cell: int, footer: str):
-    """Mean forms in use (top) and share using each form (bottom) by periods since first use."""
+    """Mean forms in use (top) and share using each form (bottom) by periods since first use.
+
+    Parameters
+    ----------
+    curve : peerscope.pluralism.TenureCurve
+    forms : sequence of str
+        Forms drawn in the bottom panel.
+    reference : dict
+        Period -> published mean forms (:data:`peerscope.report.tables.SIDE_BY_SIDE_FORMS`).
+    min_cell : int
+        Points resting on fewer members are not drawn.
+    footer : str
+        Small print under the plot (corpus, window, parameters); also the file's metadata.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus, pluralism
+    >>> from peerscope.report.tables import SIDE_BY_SIDE_FORMS
+    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
+    >>> posts = pd.DataFrame({"post_id": ["p1"], "thread_id": ["p1"], "parent_id": [None],
+    ...                       "author_id": ["ann"], "created_at": t("2024-01-03"), "text": ["hi"]})
+    >>> events = pd.DataFrame({"member_id": ["ann", "bob"], "at": t("2024-02-07", "2024-02-01"),
+    ...                        "kind": ["attend", "session"], "form": ["group", "one_to_one"]})
+    >>> curve = pluralism.forms_over_tenure(Corpus.from_frames(posts, events=events))
+    >>> figure = forms_over_tenure(curve, pluralism.FORMS, SIDE_BY_SIDE_FORMS, 1, "tiny")
+    >>> len(figure.axes), figure.axes[0].get_title()
+    (2, 'Forms of peer support in use over tenure')
+    """
     frame = curve.frame[curve.frame["members"] >= min_cell]
     if not len(frame):
         return None
@@ -244,7 +458,35 @@ def forms_over_tenure(curve, forms, reference: dict, min_cell: int, footer: str)
 
 @_styled
 def give_receive(balance, footer: str):
-    """Replies given against replies received per member (symmetric log axes), marker by role."""
+    """Replies given against replies received per member (symmetric log axes), marker by role.
+
+    Parameters
+    ----------
+    balance : peerscope.reciprocity.Balance
+    footer : str
+        Small print under the plot (corpus, window, parameters); also the file's metadata.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4"],
+    ...     "thread_id": ["p1", "p1", "p1", "p4"], "parent_id": [None, "p1", "p2", None],
+    ...     "author_id": ["ann", "bob", "ann", "ann"], "text": ["a", "b", "c", "d"],
+    ...     "created_at": t("2024-01-01 20:00", "2024-01-02 21:00", "2024-01-03 09:00",
+    ...                     "2024-02-01 10:00")})
+    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat", "dan"],
+    ...     "joined_at": t("2023-12-31", "2024-01-01", "2024-01-02", "2024-01-03")})
+    >>> corpus = Corpus.from_frames(posts, members)
+    >>> from peerscope.reciprocity import give_receive as balance
+    >>> give_receive(balance(corpus), "tiny").axes[0].get_title()
+    'Replies given and received per member'
+    """
     members = balance.members
     if not len(members):
         return None
@@ -273,7 +515,39 @@ def give_receive(balance, footer: str):
 
 @_styled
 def ladder_monthly(ladder, ladder_names, min_cell: int, footer: str):
-    """Members at each ladder level (1-5) per calendar month; counts below ``min_cell`` not drawn."""
+    """Members at each ladder level (1-5) per calendar month; counts below ``min_cell`` not drawn.
+
+    Parameters
+    ----------
+    ladder : peerscope.engagement.LadderMoves
+    ladder_names : sequence of str
+        The rungs (:data:`peerscope.participation.LADDER`).
+    min_cell : int
+    footer : str
+        Small print under the plot (corpus, window, parameters); also the file's metadata.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4"],
+    ...     "thread_id": ["p1", "p1", "p1", "p4"], "parent_id": [None, "p1", "p2", None],
+    ...     "author_id": ["ann", "bob", "ann", "ann"], "text": ["a", "b", "c", "d"],
+    ...     "created_at": t("2024-01-01 20:00", "2024-01-02 21:00", "2024-01-03 09:00",
+    ...                     "2024-02-01 10:00")})
+    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat", "dan"],
+    ...     "joined_at": t("2023-12-31", "2024-01-01", "2024-01-02", "2024-01-03")})
+    >>> corpus = Corpus.from_frames(posts, members)
+    >>> from peerscope.engagement import ladder_by_month
+    >>> from peerscope.participation import LADDER
+    >>> ladder_monthly(ladder_by_month(corpus), LADDER, 1, "tiny").axes[0].get_title()
+    'Members by participation ladder level per month'
+    """
     levels = ladder.levels
     if not len(levels):
         return None

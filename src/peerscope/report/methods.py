@@ -87,7 +87,45 @@ def _number(value) -> str:
 
 def methods_text(results: dict, parameters: dict, tables: dict, suppression: pd.DataFrame,
                  figures: dict, not_computed: list) -> str:
-    """The methods paragraph (Markdown) for the results and parameters of one report."""
+    """The methods paragraph (Markdown) for the results and parameters of one report.
+
+    Parameters
+    ----------
+    results : dict
+        The metric results (``Report.results``): at least ``description``
+        and ``participation``, and the other sections that were computed.
+    parameters : dict
+        ``Report.parameters``.
+    tables : dict
+        The published tables.
+    suppression : DataFrame
+        The suppression log (``Report.suppression``).
+    figures : dict
+        The figures drawn (empty without matplotlib).
+    not_computed : list of str
+        Sections left out, with reasons.
+
+    Returns
+    -------
+    str
+        Markdown paragraphs, one per topic, then the references cited.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> from peerscope.report import build
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2"], "thread_id": ["p1", "p1"],
+    ...     "parent_id": [None, "p1"], "author_id": ["ann", "bob"], "text": ["a", "b"],
+    ...     "created_at": pd.to_datetime(["2024-01-01 20:00", "2024-01-02 21:00"], utc=True)})
+    >>> report = build(Corpus.from_frames(posts, name="tiny"), replicates=50, figures=False)
+    >>> text = methods_text(report.results, report.parameters, report.tables, report.suppression,
+    ...                     report.figures, report.not_computed)
+    >>> text == report.methods, text.startswith("**Data.** We analysed the corpus 'tiny'")
+    (True, True)
+    >>> "**References**" in text
+    True
+    """
     t = _Text()
     description = results["description"]
     s = results["participation"]

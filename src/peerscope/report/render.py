@@ -43,7 +43,16 @@ _WRAPPED = {"detail": "4.5cm", "reason": "6cm", "terms": "5cm", "quote": "6cm", 
 
 
 class RenderError(PeerscopeError):
-    """A report cannot be written (unknown format, unwritable folder)."""
+    """A report cannot be written (unknown format, unwritable folder).
+
+    Examples
+    --------
+    >>> try:
+    ...     write(None, "report", formats=["md", "docx"])
+    ... except RenderError as error:
+    ...     print(error)
+    unknown table format(s) ['docx']; use any of ['md', 'csv', 'tex']
+    """
 
 
 def _check(formats, known, what) -> tuple[str, ...]:
@@ -75,7 +84,23 @@ def _text(path: Path, text: str) -> None:
 # ---------------------------------------------------------------------------
 
 def format_cell(value) -> str:
-    """A cell as text for reading: thousands separators, 3 decimals, dates, '' for missing."""
+    """A cell as text for reading: thousands separators, 3 decimals, dates, '' for missing.
+
+    Parameters
+    ----------
+    value : object
+        A number, text, boolean, time or missing value.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> [format_cell(v) for v in (12345, 0.123456, True, None, pd.Timestamp("2024-01-05"))]
+    ['12,345', '0.123', 'yes', '', '2024-01-05']
+    """
     if value is None or value is pd.NA or value is pd.NaT:
         return ""
     if isinstance(value, str):
@@ -116,7 +141,39 @@ def _md_escape(text: str) -> str:
 
 
 def markdown_table(frame: pd.DataFrame, title: str, notes) -> str:
-    """A pipe table with its caption above and its notes below."""
+    """A pipe table with its caption above and its notes below.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The table; its index is shown as the first column unless it has a
+        ``label`` column.
+    title : str
+        Caption.
+    notes : list of str
+        Printed in italics below the table.
+
+    Returns
+    -------
+    str
+        Markdown, numbers right-aligned and rounded (:func:`format_cell`).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"label": ["Members", "Lurker share"], "value": [1200, 0.25]},
+    ...                      index=pd.Index(["members", "lurker_share"], name="measure"))
+    >>> print(markdown_table(frame, "Participation", ["Roster present."]))
+    **Table: Participation**
+    <BLANKLINE>
+    | label | value |
+    |:---|---:|
+    | Members | 1,200 |
+    | Lurker share | 0.250 |
+    <BLANKLINE>
+    *Roster present.*
+    <BLANKLINE>
+    """
     shown = _display(frame)
     header = "| " + " | ".join(_md_escape(str(c)) for c in shown.columns) + " |"
     align = "|" + "|".join("---:" if _numeric(shown[c]) else ":---" for c in shown.columns) + "|"
@@ -149,12 +206,65 @@ _TEX_PATTERN = re.compile("|".join(re.escape(k) for k in _TEX_SPECIAL))
 
 
 def tex_escape(text: str) -> str:
-    """Escape LaTeX's special characters."""
+    """Escape LaTeX's special characters.
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> print(tex_escape("50% of R&D_costs #1"))
+    50\\% of R\\&D\\_costs \\#1
+    """
     return _TEX_PATTERN.sub(lambda m: _TEX_SPECIAL[m.group()], text)
 
 
 def latex_table(frame: pd.DataFrame, title: str, notes, name: str) -> str:
-    """A booktabs table (needs ``\\usepackage{booktabs}``) with caption, label and notes."""
+    """A booktabs table (needs ``\\usepackage{booktabs}``) with caption, label and notes.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The table (see :func:`markdown_table`).
+    title : str
+        Caption.
+    notes : list of str
+        Set in small type below the table.
+    name : str
+        The label is ``tab:<name>``.
+
+    Returns
+    -------
+    str
+        A LaTeX ``table`` environment.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"label": ["Members", "Lurker share"], "value": [1200, 0.25]},
+    ...                      index=pd.Index(["members", "lurker_share"], name="measure"))
+    >>> print(latex_table(frame, "Participation", [], "participation"))
+    \\begin{table}[htbp]
+    \\centering
+    \\footnotesize
+    \\caption{Participation}
+    \\label{tab:participation}
+    \\begin{tabular}{p{5.5cm}r}
+    \\toprule
+    label & value \\\\
+    \\midrule
+    Members & 1,200 \\\\
+    Lurker share & 0.250 \\\\
+    \\bottomrule
+    \\end{tabular}
+    \\end{table}
+    <BLANKLINE>
+    """
     shown = _display(frame)
     spec = "".join(f"p{{{_WRAPPED[c]}}}" if c in _WRAPPED else "r" if _numeric(shown[c]) else "l"
                    for c in shown.columns)
@@ -193,7 +303,34 @@ figcaption{font-size:.85em}
 
 
 def html_table(frame: pd.DataFrame, title: str, notes, name: str) -> str:
-    """An HTML table with caption and notes (booktabs-like rules via CSS)."""
+    """An HTML table with caption and notes (booktabs-like rules via CSS).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The table (see :func:`markdown_table`).
+    title : str
+        Caption.
+    notes : list of str
+        One ``<p class="note">`` each.
+    name : str
+        The table's id is ``table-<name>``.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"label": ["Members", "Lurker share"], "value": [1200, 0.25]},
+    ...                      index=pd.Index(["members", "lurker_share"], name="measure"))
+    >>> text = html_table(frame, "Participation", ["Roster present."], "participation")
+    >>> text.startswith('<table id="table-participation"><caption>Participation</caption>')
+    True
+    >>> '<td class="num">1,200</td>' in text, '<p class="note">Roster present.</p>' in text
+    (True, True)
+    """
     shown = _display(frame)
     numeric = {c: _numeric(shown[c]) for c in shown.columns}
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns)
@@ -226,7 +363,30 @@ def _markdown_to_html(text: str) -> str:
 # ---------------------------------------------------------------------------
 
 def figure_bytes(figure, fmt: str) -> bytes:
-    """A figure saved to PNG (300 dpi) or SVG, with its parameters in the file's metadata."""
+    """A figure saved to PNG (300 dpi) or SVG, with its parameters in the file's metadata.
+
+    Parameters
+    ----------
+    figure : matplotlib.figure.Figure
+        Its ``peerscope_parameters`` attribute, when set, becomes the
+        ``Description`` metadata.
+    fmt : {"png", "svg"}
+
+    Returns
+    -------
+    bytes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from matplotlib.figure import Figure
+    >>> figure = Figure(figsize=(1, 1))
+    >>> figure_bytes(figure, "png")[:8] == b"\\x89PNG\\r\\n\\x1a\\n"
+    True
+    >>> b"<svg" in figure_bytes(figure, "svg")
+    True
+    """
     buffer = io.BytesIO()
     parameters = getattr(figure, "peerscope_parameters", "")
     figure.savefig(buffer, format=fmt, dpi=300 if fmt == "png" else None,
@@ -239,7 +399,43 @@ def figure_bytes(figure, fmt: str) -> bytes:
 # ---------------------------------------------------------------------------
 
 def write(report, out, formats=TABLE_FORMATS, figure_formats=("png",)) -> Path:
-    """Write ``report`` into folder ``out`` (module docstring); returns the path of report.html."""
+    """Write ``report`` into folder ``out`` (module docstring); returns the path of report.html.
+
+    Parameters
+    ----------
+    report : peerscope.report.build.Report
+    out : path-like
+        The folder (created when missing; files in it are replaced).
+    formats : sequence of str
+        Table formats: any of ``md``, ``csv``, ``tex``.
+    figure_formats : sequence of str
+        Figure formats: any of ``png``, ``svg``.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out/report.html``.
+
+    Raises
+    ------
+    RenderError
+        For an unknown format or a folder that cannot be created.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from peerscope import synth
+    >>> from peerscope.report import build
+    >>> corpus, _ = synth.generate(2000, seed=1, with_text=False)
+    >>> report = build(corpus, replicates=50, figures=False)
+    >>> folder = pathlib.Path(tempfile.mkdtemp()) / "report"
+    >>> write(report, folder, formats=["csv", "md"]).name
+    'report.html'
+    >>> sorted(p.name for p in folder.iterdir())
+    ['methods.md', 'parameters.json', 'report.html', 'report.md', 'suppression.csv', 'tables']
+    >>> (folder / "tables" / "participation.csv").is_file()
+    True
+    """
     from peerscope.report.build import SECTIONS
 
     formats = _check(formats, TABLE_FORMATS, "table")

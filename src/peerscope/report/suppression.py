@@ -81,6 +81,16 @@ class Protection:
         Additive relations: the first cell is the sum of the others.
     derived : list of (cell, list of cells)
         A cell computed from others; hidden when any of them is.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"members": [12, 3, 9]}, index=["all", "posters", "lurkers"])
+    >>> protection = Protection()
+    >>> protection.count_column("members", ["all", "posters", "lurkers"])
+    >>> protection.total(("all", "members"), [("posters", "members"), ("lurkers", "members")])
+    >>> protection.people[("posters", "members")] is None, len(protection.totals)
+    (True, 1)
     """
 
     people: dict = field(default_factory=dict)
@@ -152,6 +162,22 @@ def suppress(tables: dict[str, pd.DataFrame], protections: dict[str, Protection]
         One row per hidden cell: ``table``, ``row``, ``column``, ``rule``
         (primary, complementary, derived) and ``because`` (the cell that
         made it necessary, as ``row/column``; empty for primary cells).
+
+    Examples
+    --------
+    3 posters is a small cell; 9 lurkers must be hidden too, or 12 - 9 gives
+    it away:
+
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"members": [12, 3, 9]}, index=["all", "posters", "lurkers"])
+    >>> protection = Protection()
+    >>> protection.count_column("members", ["all", "posters", "lurkers"])
+    >>> protection.total(("all", "members"), [("posters", "members"), ("lurkers", "members")])
+    >>> published, log = suppress({"people": frame}, {"people": protection})
+    >>> published["people"]["members"].tolist()
+    [12, '<5', 'suppressed']
+    >>> log[["row", "rule", "because"]].values.tolist()
+    [['posters', 'primary', ''], ['lurkers', 'complementary', 'posters/members']]
     """
     published, rows = {}, []
     for name, frame in tables.items():

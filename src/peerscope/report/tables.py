@@ -49,6 +49,25 @@ class Table:
         People-counting cells and relations (small-cell suppression).
     notes : list of str
         What was and was not measured, and why; parameters.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> from peerscope.describe import describe
+    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4"],
+    ...     "thread_id": ["p1", "p1", "p1", "p4"], "parent_id": [None, "p1", "p2", None],
+    ...     "author_id": ["ann", "bob", "ann", "ann"], "text": ["a", "b", "c", "d"],
+    ...     "created_at": t("2024-01-01 20:00", "2024-01-02 21:00", "2024-01-03 09:00",
+    ...                     "2024-02-01 10:00")})
+    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat", "dan"],
+    ...     "joined_at": t("2023-12-31", "2024-01-01", "2024-01-02", "2024-01-03")})
+    >>> corpus = Corpus.from_frames(posts, members)
+    >>> description = describe(corpus)
+    >>> table = measurability(description)
+    >>> table.name, table.frame.loc["lurkers", "measurable"], table.protection.people
+    ('measurability', 'yes', {})
     """
 
     name: str
@@ -106,7 +125,37 @@ def _plain(value):
 
 
 def capability_notes(description, *measures: str) -> list[str]:
-    """"Measured: ..." / "Not measured: ..." lines for the named capabilities of a corpus."""
+    """"Measured: ..." / "Not measured: ..." lines for the named capabilities of a corpus.
+
+    Parameters
+    ----------
+    description : peerscope.describe.Description
+        What the corpus holds (:func:`peerscope.describe.describe`).
+    *measures : str
+        Names of capabilities (``"lurkers"``, ``"reciprocity"``, ...).
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> from peerscope.describe import describe
+    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4"],
+    ...     "thread_id": ["p1", "p1", "p1", "p4"], "parent_id": [None, "p1", "p2", None],
+    ...     "author_id": ["ann", "bob", "ann", "ann"], "text": ["a", "b", "c", "d"],
+    ...     "created_at": t("2024-01-01 20:00", "2024-01-02 21:00", "2024-01-03 09:00",
+    ...                     "2024-02-01 10:00")})
+    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat", "dan"],
+    ...     "joined_at": t("2023-12-31", "2024-01-01", "2024-01-02", "2024-01-03")})
+    >>> corpus = Corpus.from_frames(posts, members)
+    >>> description = describe(corpus)
+    >>> capability_notes(description, "lurkers")
+    ['Measured: lurkers (member roster present).']
+    """
     notes = []
     for capability in description.capabilities:
         if capability.measure in measures:
@@ -120,7 +169,40 @@ def capability_notes(description, *measures: str) -> list[str]:
 # ---------------------------------------------------------------------------
 
 def overview(description, window, manifest: dict) -> Table:
-    """Corpus overview: rows, time span, people, structure, and what can be measured."""
+    """Corpus overview: rows, time span, people, structure, and what can be measured.
+
+    Parameters
+    ----------
+    description : peerscope.describe.Description
+        What the corpus holds (:func:`peerscope.describe.describe`).
+    window : peerscope.corpus.Window
+        The analysis window.
+    manifest : dict
+        The corpus manifest (source format, loader).
+
+    Returns
+    -------
+    Table
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> from peerscope.describe import describe
+    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4"],
+    ...     "thread_id": ["p1", "p1", "p1", "p4"], "parent_id": [None, "p1", "p2", None],
+    ...     "author_id": ["ann", "bob", "ann", "ann"], "text": ["a", "b", "c", "d"],
+    ...     "created_at": t("2024-01-01 20:00", "2024-01-02 21:00", "2024-01-03 09:00",
+    ...                     "2024-02-01 10:00")})
+    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat", "dan"],
+    ...     "joined_at": t("2023-12-31", "2024-01-01", "2024-01-02", "2024-01-03")})
+    >>> corpus = Corpus.from_frames(posts, members)
+    >>> description = describe(corpus)
+    >>> table = overview(description, corpus.time_window, corpus.manifest)
+    >>> table.frame.loc[["rows_posts", "first_post", "reply_structure"], "value"].tolist()
+    [4, '2024-01-01 20:00', 'nested']
+    """
     rows = _Rows("item")
     d = description
     rows.add("corpus", "Corpus", d.name)
@@ -161,7 +243,35 @@ def overview(description, window, manifest: dict) -> Table:
 
 
 def measurability(description) -> Table:
-    """What the corpus can and cannot measure, and why (from ``describe()``)."""
+    """What the corpus can and cannot measure, and why (from ``describe()``).
+
+    Parameters
+    ----------
+    description : peerscope.describe.Description
+        What the corpus holds (:func:`peerscope.describe.describe`).
+
+    Returns
+    -------
+    Table
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> from peerscope.describe import describe
+    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4"],
+    ...     "thread_id": ["p1", "p1", "p1", "p4"], "parent_id": [None, "p1", "p2", None],
+    ...     "author_id": ["ann", "bob", "ann", "ann"], "text": ["a", "b", "c", "d"],
+    ...     "created_at": t("2024-01-01 20:00", "2024-01-02 21:00", "2024-01-03 09:00",
+    ...                     "2024-02-01 10:00")})
+    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat", "dan"],
+    ...     "joined_at": t("2023-12-31", "2024-01-01", "2024-01-02", "2024-01-03")})
+    >>> corpus = Corpus.from_frames(posts, members)
+    >>> description = describe(corpus)
+    >>> measurability(description).frame.loc["lurkers"].tolist()
+    ['yes', 'member roster present']
+    """
     frame = pd.DataFrame(
         {"measurable": ["yes" if c.possible else "no" for c in description.capabilities],
          "reason": [c.reason for c in description.capabilities]},
@@ -182,7 +292,38 @@ def _time(value) -> str | None:
 # ---------------------------------------------------------------------------
 
 def participation(summary, description) -> Table:
-    """Members, posters, lurkers, one-time posters, Gini, top shares and super-users."""
+    """Members, posters, lurkers, one-time posters, Gini, top shares and super-users.
+
+    Parameters
+    ----------
+    summary : peerscope.participation.ParticipationSummary
+    description : peerscope.describe.Description
+        What the corpus holds (:func:`peerscope.describe.describe`).
+
+    Returns
+    -------
+    Table
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> from peerscope.describe import describe
+    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4"],
+    ...     "thread_id": ["p1", "p1", "p1", "p4"], "parent_id": [None, "p1", "p2", None],
+    ...     "author_id": ["ann", "bob", "ann", "ann"], "text": ["a", "b", "c", "d"],
+    ...     "created_at": t("2024-01-01 20:00", "2024-01-02 21:00", "2024-01-03 09:00",
+    ...                     "2024-02-01 10:00")})
+    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat", "dan"],
+    ...     "joined_at": t("2023-12-31", "2024-01-01", "2024-01-02", "2024-01-03")})
+    >>> corpus = Corpus.from_frames(posts, members)
+    >>> description = describe(corpus)
+    >>> from peerscope.participation import summary
+    >>> table = participation(summary(corpus, replicates=50), description)
+    >>> table.frame.loc[["members", "posters", "lurker_share"], "value"].tolist()
+    [4, 2, 0.5]
+    """
     s = summary
     rows = _Rows()
     rows.add("posts_total", "Posts in the window", s.posts_total)
@@ -234,7 +375,35 @@ def participation(summary, description) -> Table:
 
 
 def bands(summary) -> Table:
-    """90-9-1 bands: share of members' posts by the top 1%, next 9% and bottom 90% of members."""
+    """90-9-1 bands: share of members' posts by the top 1%, next 9% and bottom 90% of members.
+
+    Parameters
+    ----------
+    summary : peerscope.participation.ParticipationSummary
+
+    Returns
+    -------
+    Table
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> from peerscope.describe import describe
+    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4"],
+    ...     "thread_id": ["p1", "p1", "p1", "p4"], "parent_id": [None, "p1", "p2", None],
+    ...     "author_id": ["ann", "bob", "ann", "ann"], "text": ["a", "b", "c", "d"],
+    ...     "created_at": t("2024-01-01 20:00", "2024-01-02 21:00", "2024-01-03 09:00",
+    ...                     "2024-02-01 10:00")})
+    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat", "dan"],
+    ...     "joined_at": t("2023-12-31", "2024-01-01", "2024-01-02", "2024-01-03")})
+    >>> corpus = Corpus.from_frames(posts, members)
+    >>> description = describe(corpus)
+    >>> from peerscope.participation import summary
+    >>> bands(summary(corpus, replicates=50)).frame["share_of_posts"].tolist()
+    [0.75, 0.0, 0.25]
+    """
     names = {"superusers": "Top 1% of members", "contributors": "Next 9%", "lurkers": "Bottom 90%"}
     observed = summary.band_shares or {}
     frame = pd.DataFrame({
@@ -252,7 +421,36 @@ def bands(summary) -> Table:
 
 
 def fits(summary) -> Table:
-    """Zipf rank-frequency fit and discrete power-law MLE of posts per poster."""
+    """Zipf rank-frequency fit and discrete power-law MLE of posts per poster.
+
+    Parameters
+    ----------
+    summary : peerscope.participation.ParticipationSummary
+
+    Returns
+    -------
+    Table
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> from peerscope.describe import describe
+    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4"],
+    ...     "thread_id": ["p1", "p1", "p1", "p4"], "parent_id": [None, "p1", "p2", None],
+    ...     "author_id": ["ann", "bob", "ann", "ann"], "text": ["a", "b", "c", "d"],
+    ...     "created_at": t("2024-01-01 20:00", "2024-01-02 21:00", "2024-01-03 09:00",
+    ...                     "2024-02-01 10:00")})
+    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat", "dan"],
+    ...     "joined_at": t("2023-12-31", "2024-01-01", "2024-01-02", "2024-01-03")})
+    >>> corpus = Corpus.from_frames(posts, members)
+    >>> description = describe(corpus)
+    >>> from peerscope.participation import summary
+    >>> table = fits(summary(corpus, replicates=50))
+    >>> table.frame.loc["zipf_n", "value"], table.frame.loc["zipf_slope", "value"] is None
+    (2, True)
+    """
     z, p = summary.zipf, summary.power_law
     rows = _Rows()
     rows.add("zipf_slope", "Zipf: slope of log10 posts on log10 rank", z.slope, detail=z.reason or "")
@@ -275,7 +473,44 @@ def fits(summary) -> Table:
 # ---------------------------------------------------------------------------
 
 def engagement(delurking, ladder, frequency, survival, description) -> Table:
-    """De-lurking, ladder moves, posting frequency, tenure and withdrawal."""
+    """De-lurking, ladder moves, posting frequency, tenure and withdrawal.
+
+    Parameters
+    ----------
+    delurking : DataFrame
+        :func:`peerscope.engagement.delurking`.
+    ladder : peerscope.engagement.LadderMoves
+    frequency : DataFrame
+        :func:`peerscope.engagement.frequency`.
+    survival : peerscope.engagement.Survival
+    description : peerscope.describe.Description
+        What the corpus holds (:func:`peerscope.describe.describe`).
+
+    Returns
+    -------
+    Table
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> from peerscope.describe import describe
+    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4"],
+    ...     "thread_id": ["p1", "p1", "p1", "p4"], "parent_id": [None, "p1", "p2", None],
+    ...     "author_id": ["ann", "bob", "ann", "ann"], "text": ["a", "b", "c", "d"],
+    ...     "created_at": t("2024-01-01 20:00", "2024-01-02 21:00", "2024-01-03 09:00",
+    ...                     "2024-02-01 10:00")})
+    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat", "dan"],
+    ...     "joined_at": t("2023-12-31", "2024-01-01", "2024-01-02", "2024-01-03")})
+    >>> corpus = Corpus.from_frames(posts, members)
+    >>> description = describe(corpus)
+    >>> from peerscope import engagement as e
+    >>> table = engagement(e.delurking(corpus), e.ladder_by_month(corpus), e.frequency(corpus),
+    ...                    e.survival(corpus), description)
+    >>> table.frame.loc[["delurk_members", "delurked", "still_lurking"], "value"].tolist()
+    [4, 2, 2]
+    """
     rows = _Rows()
     origin = len(delurking)
     delurked = int(delurking["delurked"].sum()) if origin else 0
@@ -329,7 +564,38 @@ def _days(delta: pd.Timedelta) -> str:
 
 
 def ladder_levels(activity: pd.DataFrame, ladder_names) -> Table:
-    """Members by the highest rung of the participation ladder reached in the window."""
+    """Members by the highest rung of the participation ladder reached in the window.
+
+    Parameters
+    ----------
+    activity : DataFrame
+        :func:`peerscope.participation.activity`.
+    ladder_names : sequence of str
+        The rungs, lowest first (:data:`peerscope.participation.LADDER`).
+
+    Returns
+    -------
+    Table
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> from peerscope.describe import describe
+    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4"],
+    ...     "thread_id": ["p1", "p1", "p1", "p4"], "parent_id": [None, "p1", "p2", None],
+    ...     "author_id": ["ann", "bob", "ann", "ann"], "text": ["a", "b", "c", "d"],
+    ...     "created_at": t("2024-01-01 20:00", "2024-01-02 21:00", "2024-01-03 09:00",
+    ...                     "2024-02-01 10:00")})
+    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat", "dan"],
+    ...     "joined_at": t("2023-12-31", "2024-01-01", "2024-01-02", "2024-01-03")})
+    >>> corpus = Corpus.from_frames(posts, members)
+    >>> description = describe(corpus)
+    >>> from peerscope.participation import LADDER, activity
+    >>> ladder_levels(activity(corpus), LADDER).frame["members"].tolist()
+    [2, 0, 0, 2, 0, 0, 4]
+    """
     counts = activity["ladder_level"].value_counts().reindex(range(len(ladder_names)), fill_value=0)
     keys = [f"level_{i}" for i in range(len(ladder_names))]
     frame = pd.DataFrame({"level": list(range(len(ladder_names))) + [None],
@@ -356,7 +622,38 @@ def ladder_levels(activity: pd.DataFrame, ladder_names) -> Table:
 # ---------------------------------------------------------------------------
 
 def reciprocity(result, description) -> Table:
-    """Reply graph, dyadic reciprocity, give/receive roles, generalised and serial reciprocity."""
+    """Reply graph, dyadic reciprocity, give/receive roles, generalised and serial reciprocity.
+
+    Parameters
+    ----------
+    result : peerscope.reciprocity.ReciprocitySummary
+    description : peerscope.describe.Description
+        What the corpus holds (:func:`peerscope.describe.describe`).
+
+    Returns
+    -------
+    Table
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> from peerscope.describe import describe
+    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4"],
+    ...     "thread_id": ["p1", "p1", "p1", "p4"], "parent_id": [None, "p1", "p2", None],
+    ...     "author_id": ["ann", "bob", "ann", "ann"], "text": ["a", "b", "c", "d"],
+    ...     "created_at": t("2024-01-01 20:00", "2024-01-02 21:00", "2024-01-03 09:00",
+    ...                     "2024-02-01 10:00")})
+    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat", "dan"],
+    ...     "joined_at": t("2023-12-31", "2024-01-01", "2024-01-02", "2024-01-03")})
+    >>> corpus = Corpus.from_frames(posts, members)
+    >>> description = describe(corpus)
+    >>> from peerscope.reciprocity import summary
+    >>> table = reciprocity(summary(corpus), description)
+    >>> table.frame.loc[["edges", "reciprocated_edges", "dyadic_reciprocity"], "value"].tolist()
+    [2, 2, 1.0]
+    """
     rows = _Rows()
     for status, n in result.graph.accounting.items():
         rows.add(f"replies_{status}", f"Replies: {status.replace('_', ' ')}", n)
@@ -408,7 +705,38 @@ def reciprocity(result, description) -> Table:
 
 
 def responsiveness(result, description) -> Table:
-    """Answered opening posts, time to first response, and return of the opening poster."""
+    """Answered opening posts, time to first response, and return of the opening poster.
+
+    Parameters
+    ----------
+    result : peerscope.reciprocity.ReciprocitySummary
+    description : peerscope.describe.Description
+        What the corpus holds (:func:`peerscope.describe.describe`).
+
+    Returns
+    -------
+    Table
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> from peerscope.describe import describe
+    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4"],
+    ...     "thread_id": ["p1", "p1", "p1", "p4"], "parent_id": [None, "p1", "p2", None],
+    ...     "author_id": ["ann", "bob", "ann", "ann"], "text": ["a", "b", "c", "d"],
+    ...     "created_at": t("2024-01-01 20:00", "2024-01-02 21:00", "2024-01-03 09:00",
+    ...                     "2024-02-01 10:00")})
+    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat", "dan"],
+    ...     "joined_at": t("2023-12-31", "2024-01-01", "2024-01-02", "2024-01-03")})
+    >>> corpus = Corpus.from_frames(posts, members)
+    >>> description = describe(corpus)
+    >>> from peerscope.reciprocity import summary
+    >>> table = responsiveness(summary(corpus), description)
+    >>> table.frame.loc[["opening_posts", "answered", "hours_to_first_response_q50"], "value"].tolist()
+    [2, 1, 25.0]
+    """
     r = result.responsiveness
     rows = _Rows()
     rows.add("opening_posts", "Opening posts", r.opening_posts)
@@ -430,7 +758,34 @@ def responsiveness(result, description) -> Table:
 # ---------------------------------------------------------------------------
 
 def forms_over_tenure(curve, forms) -> Table:
-    """Mean forms in use by months since first use, next to the Side by Side figures."""
+    """Mean forms in use by months since first use, next to the Side by Side figures.
+
+    Parameters
+    ----------
+    curve : peerscope.pluralism.TenureCurve
+    forms : sequence of str
+        The forms whose shares are shown (:data:`peerscope.pluralism.FORMS`).
+
+    Returns
+    -------
+    Table
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus, pluralism
+    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
+    >>> posts = pd.DataFrame({"post_id": ["p1"], "thread_id": ["p1"], "parent_id": [None],
+    ...                       "author_id": ["ann"], "created_at": t("2024-01-03"), "text": ["hi"]})
+    >>> events = pd.DataFrame({"member_id": ["ann", "ann", "bob"],
+    ...                        "at": t("2024-01-10", "2024-02-07", "2024-02-01"),
+    ...                        "kind": ["attend", "attend", "session"],
+    ...                        "form": ["group", "group", "one_to_one"]})
+    >>> corpus = Corpus.from_frames(posts, events=events)
+    >>> table = forms_over_tenure(pluralism.forms_over_tenure(corpus), pluralism.FORMS)
+    >>> table.frame[["members", "mean_forms"]].values.tolist()
+    [[2, 1.5], [1, 1.0]]
+    """
     frame = curve.frame.head(TENURE_ROWS).copy()
     frame.index = pd.Index([f"month_{k}" for k in frame["periods_since_first_use"]], name="period_key")
     columns = ["periods_since_first_use", "members", "members_using", "mean_forms"]
@@ -472,7 +827,35 @@ def _member_counts(name: str, title: str, labels, counts, total_label: str, note
 
 
 def combinations(result) -> list[Table]:
-    """Members by the exact set of forms ever used, and single / sequential / concurrent use."""
+    """Members by the exact set of forms ever used, and single / sequential / concurrent use.
+
+    Parameters
+    ----------
+    result : peerscope.pluralism.Combinations
+
+    Returns
+    -------
+    list of Table
+        ``form_combinations`` and ``use_patterns``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus, pluralism
+    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
+    >>> posts = pd.DataFrame({"post_id": ["p1"], "thread_id": ["p1"], "parent_id": [None],
+    ...                       "author_id": ["ann"], "created_at": t("2024-01-03"), "text": ["hi"]})
+    >>> events = pd.DataFrame({"member_id": ["ann", "ann", "bob"],
+    ...                        "at": t("2024-01-10", "2024-02-07", "2024-02-01"),
+    ...                        "kind": ["attend", "attend", "session"],
+    ...                        "form": ["group", "group", "one_to_one"]})
+    >>> corpus = Corpus.from_frames(posts, events=events)
+    >>> by_set, by_pattern = combinations(pluralism.combinations(corpus))
+    >>> by_set.frame[["label", "members"]].values.tolist()
+    [['online+group', 1], ['one_to_one', 1], ['all members using a form', 2]]
+    >>> by_pattern.name
+    'use_patterns'
+    """
     sets = result.sets
     by_set = _member_counts("form_combinations", "Members by the set of forms of support ever used",
                             sets["forms"].tolist(), sets["members"].tolist(), "all members using a form",
@@ -489,7 +872,33 @@ def combinations(result) -> list[Table]:
 
 
 def pathways(result) -> list[Table]:
-    """First forms, and the most common orders of first use of the forms."""
+    """First forms, and the most common orders of first use of the forms.
+
+    Parameters
+    ----------
+    result : peerscope.pluralism.Pathways
+
+    Returns
+    -------
+    list of Table
+        ``first_forms`` and ``pathways``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus, pluralism
+    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
+    >>> posts = pd.DataFrame({"post_id": ["p1"], "thread_id": ["p1"], "parent_id": [None],
+    ...                       "author_id": ["ann"], "created_at": t("2024-01-03"), "text": ["hi"]})
+    >>> events = pd.DataFrame({"member_id": ["ann", "ann", "bob"],
+    ...                        "at": t("2024-01-10", "2024-02-07", "2024-02-01"),
+    ...                        "kind": ["attend", "attend", "session"],
+    ...                        "form": ["group", "group", "one_to_one"]})
+    >>> corpus = Corpus.from_frames(posts, events=events)
+    >>> first, orders = pathways(pluralism.pathways(corpus))
+    >>> orders.frame[["label", "members"]].values.tolist()
+    [['online>group', 1], ['one_to_one', 1], ['all members', 2]]
+    """
     first = result.first_forms
     first_table = _member_counts("first_forms", "First form of peer support used",
                                  first["form"].tolist(), first["members"].tolist(), "all members",
@@ -507,7 +916,32 @@ def pathways(result) -> list[Table]:
 
 
 def active_passive(result) -> Table:
-    """Active vs passive-only users of each form."""
+    """Active vs passive-only users of each form.
+
+    Parameters
+    ----------
+    result : peerscope.pluralism.ActivePassive
+
+    Returns
+    -------
+    Table
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus, pluralism
+    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
+    >>> posts = pd.DataFrame({"post_id": ["p1"], "thread_id": ["p1"], "parent_id": [None],
+    ...                       "author_id": ["ann"], "created_at": t("2024-01-03"), "text": ["hi"]})
+    >>> events = pd.DataFrame({"member_id": ["ann", "ann", "bob"],
+    ...                        "at": t("2024-01-10", "2024-02-07", "2024-02-01"),
+    ...                        "kind": ["attend", "attend", "session"],
+    ...                        "form": ["group", "group", "one_to_one"]})
+    >>> corpus = Corpus.from_frames(posts, events=events)
+    >>> table = active_passive(pluralism.active_passive(corpus))
+    >>> table.frame.loc["any"].tolist(), table.frame.loc["group", "passive_only"]
+    ([2, 2, 0, 1.0], 1)
+    """
     frame = result.frame.set_index("form")
     frame.index.name = "form"
     frame = frame[["members", "active", "passive_only", "share_active"]].astype(object)
@@ -545,7 +979,32 @@ _NEWSLETTER_ROWS = {
 
 
 def newsletters(result) -> Table:
-    """Cadence, member authorship, contributors and reach of each newsletter (one column each)."""
+    """Cadence, member authorship, contributors and reach of each newsletter (one column each).
+
+    Parameters
+    ----------
+    result : peerscope.newsletters.NewsletterSummary
+
+    Returns
+    -------
+    Table
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus, newsletters as letters
+    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
+    >>> posts = pd.DataFrame({"post_id": ["p1"], "thread_id": ["p1"], "parent_id": [None],
+    ...                       "author_id": ["ann"], "created_at": t("2024-01-20"), "text": ["hi"]})
+    >>> items = pd.DataFrame({"item_id": ["a1", "a2", "b1"], "issue_id": ["jan", "jan", "feb"],
+    ...                       "newsletter": ["Post"] * 3, "author_id": ["ann", None, "bob"],
+    ...                       "published_at": t("2024-01-05", "2024-01-05", "2024-02-05"),
+    ...                       "text": ["", "", ""]})
+    >>> corpus = Corpus.from_frames(posts, newsletter_items=items)
+    >>> table = newsletters(letters.summary(corpus))
+    >>> table.frame.loc[["issues", "items", "member_items", "gap_days_mean"], "Post"].tolist()
+    [2, 3, 2, 31.0]
+    """
     per = result.frame.set_index("newsletter")
     frame = pd.DataFrame(index=pd.Index(list(_NEWSLETTER_ROWS), name="measure"))
     frame.insert(0, "label", [label for label, _ in _NEWSLETTER_ROWS.values()])
@@ -570,7 +1029,26 @@ def newsletters(result) -> Table:
 # ---------------------------------------------------------------------------
 
 def topics(model, n_terms: int = 8) -> Table:
-    """Each topic's top terms, mean share and dominant posts."""
+    """Each topic's top terms, mean share and dominant posts.
+
+    Parameters
+    ----------
+    model : peerscope.topics.TopicModel
+    n_terms : int
+        Top terms listed per topic.
+
+    Returns
+    -------
+    Table
+
+    Examples
+    --------
+    >>> from peerscope.topics import fit
+    >>> texts = ["sleep insomnia tired night"] * 20 + ["mum dad family kids"] * 20
+    >>> model = fit(texts, k=2, method="nmf", seed=0, min_df=1)
+    >>> sorted(topics(model, 3).frame["terms"])
+    ['mum dad family', 'sleep insomnia tired']
+    """
     frame = model.summary(n_terms).set_index("topic")
     notes = [f"{model.method.upper()} with k = {model.k} topics on {len(model.docs):,} posts; "
              "mean_share: mean topic share over posts; dominant_documents: posts whose largest "
@@ -579,7 +1057,34 @@ def topics(model, n_terms: int = 8) -> Table:
 
 
 def topics_by_group(comparison: pd.DataFrame, group_size: int) -> Table:
-    """Topic prevalence of super-users' posts vs others' (odds ratios with intervals)."""
+    """Topic prevalence of super-users' posts vs others' (odds ratios with intervals).
+
+    Parameters
+    ----------
+    comparison : DataFrame
+        :func:`peerscope.topics.prevalence.compare_groups` of the super-users.
+    group_size : int
+        Super-users in the group (for the note).
+
+    Returns
+    -------
+    Table
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> from peerscope.topics import compare_groups, fit
+    >>> posts = pd.DataFrame({"post_id": [f"p{i}" for i in range(40)],
+    ...     "thread_id": [f"p{i}" for i in range(40)], "parent_id": [None] * 40,
+    ...     "author_id": ["ann"] * 20 + ["bob"] * 20,
+    ...     "text": ["sleep insomnia tired night"] * 20 + ["mum dad family kids"] * 20,
+    ...     "created_at": pd.to_datetime(["2024-01-05", "2024-02-05"] * 20, utc=True)})
+    >>> model = fit(Corpus.from_frames(posts), k=2, method="nmf", seed=0, min_df=1)
+    >>> table = topics_by_group(compare_groups(model, {"ann"}), 1)
+    >>> table.name, table.frame.columns.tolist()[:3]
+    ('topics_by_super_users', ['label', 'group_share', 'other_share'])
+    """
     columns = ["label", "group_share", "other_share", "odds_ratio", "ci_low", "ci_high", "p_holm"]
     frame = comparison.set_index("topic")[columns]
     notes = [f"Share of posts dominated by each topic, super-users ({group_size:,} members) vs other "
@@ -589,7 +1094,22 @@ def topics_by_group(comparison: pd.DataFrame, group_size: int) -> Table:
 
 
 def support(result) -> Table:
-    """A support-type result (a DataFrame or anything with ``to_frame()``), published as given."""
+    """A support-type result (a DataFrame or anything with ``to_frame()``), published as given.
+
+    Parameters
+    ----------
+    result : DataFrame or object with ``to_frame()``
+
+    Returns
+    -------
+    Table
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> support(pd.DataFrame({"label": ["emotional"], "share": [0.4]})).frame.to_dict("list")
+    {'label': ['emotional'], 'share': [0.4]}
+    """
     frame = result.to_frame() if hasattr(result, "to_frame") else pd.DataFrame(result)
     return Table("support", "Support types", frame.copy(),
                  notes=["As computed by the support classifier given to the report; counts in it "

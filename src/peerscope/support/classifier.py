@@ -72,7 +72,34 @@ FORMAT_VERSION = 1
 
 
 def as_texts(texts) -> pd.Series:
-    """Texts as a string Series (nulls as empty strings), keeping a Series' index."""
+    """Texts as a string Series (nulls as empty strings), keeping a Series' index.
+
+    Parameters
+    ----------
+    texts : sequence of str, pandas.Series or one-column DataFrame
+        The texts.
+
+    Returns
+    -------
+    pandas.Series
+        ``str`` dtype.
+
+    Raises
+    ------
+    peerscope.errors.PeerscopeError
+        For a single string, or a DataFrame with more than one column.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> as_texts(pd.Series(["hi", None], index=["a", "b"])).to_dict()
+    {'a': 'hi', 'b': ''}
+    >>> try:
+    ...     as_texts("one text")
+    ... except PeerscopeError as error:
+    ...     print(error)
+    expected a sequence of texts, not one string
+    """
     if isinstance(texts, pd.DataFrame):
         if texts.shape[1] != 1:
             raise PeerscopeError(f"expected one text column, got {list(texts.columns)}")

@@ -133,6 +133,17 @@ def scheme_codes(scheme=None) -> tuple[str, tuple[str, ...], dict[str, str]]:
         scheme's source labels, defined by their mapping rationale; a
         sequence: those codes, undefined.
 
+    Returns
+    -------
+    tuple
+        ``(name, codes, definitions)``: the scheme's name, its codes and a
+        dict code -> definition (empty for an explicit sequence).
+
+    Raises
+    ------
+    peerscope.errors.PeerscopeError
+        For an unknown scheme name, or codes that are empty, repeated or reserved.
+
     Examples
     --------
     >>> scheme_codes()[1]
@@ -399,7 +410,22 @@ def _write_sheet(sheet, out: Path, corpus, name, codes, definitions, design) -> 
 
 
 def codebook_path(sheet: str | os.PathLike) -> Path:
-    """The codebook written beside a coding sheet: ``<stem>.codebook.json``."""
+    """The codebook written beside a coding sheet: ``<stem>.codebook.json``.
+
+    Parameters
+    ----------
+    sheet : path-like
+        The coding sheet (CSV).
+
+    Returns
+    -------
+    pathlib.Path
+
+    Examples
+    --------
+    >>> codebook_path("sheets/march.csv").as_posix()
+    'sheets/march.codebook.json'
+    """
     sheet = Path(sheet)
     return sheet.with_name(f"{sheet.stem}.codebook.json")
 
@@ -429,6 +455,26 @@ def read_design(path: str | os.PathLike) -> pd.DataFrame:
     DataFrame
         ``post_id, stratum, sampling_weight``; ``attrs["design"]`` and
         ``attrs["scheme"]`` hold the rest of the codebook.
+
+    Raises
+    ------
+    peerscope.errors.SourceError
+        When the codebook cannot be read or is not a peerscope codebook.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3"], "thread_id": ["p1"] * 3,
+    ...     "parent_id": [None, "p1", "p1"], "author_id": ["ann", "bob", "cat"],
+    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"], utc=True),
+    ...     "text": ["Cannot sleep again", "So sorry, hugs", "Try your GP"]})
+    >>> sheet = pathlib.Path(tempfile.mkdtemp()) / "sheet.csv"
+    >>> _ = sample_for_coding(Corpus.from_frames(posts), 2, seed=0, out=sheet)
+    >>> design = read_design(sheet)
+    >>> len(design), design["sampling_weight"].tolist(), design.attrs["design"]["population"]
+    (2, [1.5, 1.5], 3)
     """
     path = Path(path)
     target = path if path.name.endswith(".codebook.json") else codebook_path(path)

@@ -173,6 +173,17 @@ def _tidy_agreement(codes: pd.DataFrame, model, model_name: str) -> pd.DataFrame
 def code_set(indicators: pd.DataFrame, none: str = "none") -> pd.Series:
     """The codes a unit carries as one nominal value: names of the 1-columns joined by ``+``.
 
+    Parameters
+    ----------
+    indicators : pandas.DataFrame
+        One 0/1 column per code, one row per unit.
+    none : str
+        The value of a unit with no code.
+
+    Returns
+    -------
+    pandas.Series
+
     Examples
     --------
     >>> code_set(pd.DataFrame({"emotional": [1, 0, 1], "esteem": [1, 0, 0]})).tolist()
@@ -234,6 +245,14 @@ class Evaluation:
         Krippendorff's alpha (nominal; reference and prediction as two coders).
     n : int
         Texts scored.
+
+    Examples
+    --------
+    >>> frame = evaluate(["emo", "emo", "info", "info"], ["emo", "info", "info", "info"]).to_frame()
+    >>> frame.index.tolist(), round(float(frame.loc["macro", "f1"]), 3)
+    (['emo', 'info', 'macro'], 0.733)
+    >>> float(frame.loc["macro", "accuracy"])
+    0.75
     """
 
     per_class: pd.DataFrame
@@ -306,11 +325,35 @@ def cross_validate(estimator, texts, y, folds: int = 5, random_state=None) -> tu
     The per-class ``tpr``/``fpr`` of the result are what
     :func:`peerscope.support.prevalence.prevalence` needs.
 
+    Parameters
+    ----------
+    estimator : scikit-learn classifier
+        E.g. :class:`~peerscope.support.SupportClassifier`; cloned, never fitted itself.
+    texts : sequence of str
+        The coded texts (nulls read as empty).
+    y : sequence of str
+        Their labels; each label needs at least ``folds`` texts.
+    folds : int
+        Number of stratified folds (default 5).
+    random_state : int, optional
+        Seed of the fold shuffle.
+
     Returns
     -------
     evaluation : Evaluation
     predictions : Series
         The out-of-fold prediction of each text (aligned with ``texts``).
+
+    Examples
+    --------
+    >>> from peerscope.support import SupportClassifier
+    >>> texts = ["so sorry you are hurting", "sending hugs, so sorry", "that sounds so hard",
+    ...          "ring your GP", "try the NHS 111 line", "see a pharmacist"] * 3
+    >>> labels = (["emotional"] * 3 + ["informational"] * 3) * 3
+    >>> model = SupportClassifier(calibration_folds=2, random_state=0)
+    >>> result, predictions = cross_validate(model, texts, labels, folds=3, random_state=0)
+    >>> result.n, len(predictions), result.accuracy
+    (18, 18, 1.0)
     """
     texts = pd.Series(texts, dtype="str").fillna("").reset_index(drop=True)
     labels = pd.Series(y, dtype="str").reset_index(drop=True)

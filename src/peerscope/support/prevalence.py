@@ -55,6 +55,17 @@ def adjusted_share(raw, tpr, fpr):
 
     NaN where ``tpr <= fpr``.
 
+    Parameters
+    ----------
+    raw : float or array-like
+        The share of texts the model labelled with the class.
+    tpr, fpr : float or array-like
+        The model's true and false positive rates for the class (from validation).
+
+    Returns
+    -------
+    float or numpy.ndarray
+
     Examples
     --------
     >>> round(float(adjusted_share(0.5, tpr=0.8, fpr=0.2)), 3)
@@ -171,6 +182,16 @@ def prevalence(predicted, validation_true, validation_pred, *, labels=None, grou
 def month_of(times) -> pd.Series:
     """The calendar month (``YYYY-MM``, UTC) of each time; naive times are taken as UTC.
 
+    Parameters
+    ----------
+    times : array-like
+        Times (text or timestamps).
+
+    Returns
+    -------
+    pandas.Series
+        ``str`` months.
+
     Examples
     --------
     >>> month_of(["2024-01-31 23:30-02:00", "2024-01-31 23:30+01:00"]).tolist()
@@ -252,6 +273,27 @@ def classify(corpus, model, *, batch_size: int = 20_000, out: str | os.PathLike 
     DataFrame
         ``post_id``, ``label`` and one score column per class;
         ``attrs["path"]`` is the file written (None when not written).
+
+    Raises
+    ------
+    peerscope.errors.PeerscopeError
+        When ``batch_size`` < 1, or ``out=True`` for a corpus in memory.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> from peerscope.support import LexiconLabeller
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3"], "thread_id": ["p1"] * 3,
+    ...     "parent_id": [None, "p1", "p1"], "author_id": ["ann", "bob", "cat"],
+    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"], utc=True),
+    ...     "text": ["Cannot sleep again", "I'm so sorry, sending hugs.",
+    ...              "Have you tried talking to your GP?"]})
+    >>> labels = classify(Corpus.from_frames(posts), LexiconLabeller(), batch_size=2)
+    >>> labels[["post_id", "label"]].values.tolist()
+    [['p1', 'none'], ['p2', 'emotional'], ['p3', 'informational']]
+    >>> labels.attrs["path"] is None
+    True
     """
     if batch_size < 1:
         raise PeerscopeError(f"batch_size={batch_size}: expected a positive number of posts")

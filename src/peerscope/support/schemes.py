@@ -142,6 +142,15 @@ class SchemeMapping:
 def to_coarse(types: Iterable[str]) -> pd.Series:
     """Collapse SSBC types to ``emotional`` (nurturant), ``informational`` or ``other``.
 
+    Parameters
+    ----------
+    types : iterable of str
+        SSBC types (or ``none``).
+
+    Returns
+    -------
+    pandas.Series
+
     Examples
     --------
     >>> to_coarse(["esteem", "informational", "tangible", "none"]).tolist()

@@ -83,6 +83,17 @@ class TopicModel:
     estimator : object or None
         The gensim ``LdaModel`` (also rebuilt by :meth:`load`) or the
         scikit-learn ``NMF`` (None after :meth:`load`).
+
+    Examples
+    --------
+    >>> texts = ["sleep insomnia tired night"] * 20 + ["mum dad family kids"] * 20
+    >>> model = fit(texts, k=2, method="nmf", seed=0, min_df=1)
+    >>> model
+    <TopicModel nmf k=2 terms=8 documents=40>
+    >>> model.doc_topic.shape, sorted(set(model.dominant_topics().tolist()))
+    ((40, 2), [0, 1])
+    >>> model.label(1, "Sleep").topic_names()
+    ['topic 0', 'Sleep']
     """
 
     def __init__(self, method, k, params, vocabulary, topic_term, doc_topic, docs, *,

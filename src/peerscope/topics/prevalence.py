@@ -48,6 +48,44 @@ def prevalence(model, by, **options) -> pd.DataFrame:
     ``by`` may be ``"month"``, ``"week"``, ``"quarter"`` or ``"year"``
     (:func:`over_time`), a set of member ids or a boolean Series indexed by
     ``post_id`` (:func:`compare_groups`).
+
+    Parameters
+    ----------
+    model : TopicModel
+        A fitted model (for ``by`` a period: fitted on a corpus, whose posts have times).
+    by : str, set of str or pandas.Series
+        A period name, the member ids of the group, or a boolean Series of posts.
+    **options
+        Passed on to :func:`compare_groups` (or to :func:`over_time`).
+
+    Returns
+    -------
+    DataFrame
+        The table of :func:`compare_groups` or of :func:`over_time`.
+
+    Raises
+    ------
+    peerscope.errors.PeerscopeError
+        When ``by`` is a string other than the period names.
+
+    Examples
+    --------
+    ann wrote every sleep post, bob every family post:
+
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> from peerscope.topics import fit
+    >>> texts = ["sleep insomnia tired night"] * 20 + ["mum dad family kids"] * 20
+    >>> posts = pd.DataFrame({"post_id": [f"p{i}" for i in range(40)],
+    ...     "thread_id": [f"p{i}" for i in range(40)], "parent_id": [None] * 40,
+    ...     "author_id": ["ann"] * 20 + ["bob"] * 20, "text": texts,
+    ...     "created_at": pd.to_datetime(["2024-01-05", "2024-02-05"] * 20, utc=True)})
+    >>> model = fit(Corpus.from_frames(posts), k=2, method="nmf", seed=0, min_df=1)
+    >>> table = prevalence(model, by={"ann"})
+    >>> sorted(table["group_dominant"].tolist()), round(float(table["chi2"].iloc[0]), 1)
+    ([0, 20], 36.1)
+    >>> prevalence(model, by="month")["n_documents"].tolist()
+    [20, 20, 20, 20]
     """
     if isinstance(by, str):
         if by not in _FREQ:
@@ -168,6 +206,18 @@ def compare_groups(model, group, *, group_name: str = "group", other_name: str =
 def holm(p: np.ndarray) -> np.ndarray:
     """Holm-Bonferroni adjusted p-values (NaN stays NaN and does not count).
 
+    Parameters
+    ----------
+    p : numpy.ndarray
+        Raw p-values.
+
+    Returns
+    -------
+    numpy.ndarray
+        Adjusted p-values, same order.
+
+    Examples
+    --------
     >>> holm(np.array([0.01, 0.04, 0.03])).round(2).tolist()
     [0.03, 0.06, 0.06]
     """
@@ -184,12 +234,44 @@ def holm(p: np.ndarray) -> np.ndarray:
 def over_time(model, freq: str = "M") -> pd.DataFrame:
     """Mean topic share and dominant share per period (calendar months by default).
 
+    Parameters
+    ----------
+    model : TopicModel
+        A model fitted on a corpus (plain texts have no times).
+    freq : str
+        pandas period frequency: ``"M"`` (default), ``"W"``, ``"Q"``, ``"Y"``.
+
     Returns
     -------
     DataFrame
         One row per period and topic: ``period`` (start, UTC), ``topic``,
         ``label``, ``n_documents`` (posts with terms in the period),
-        ``mean_share`` and ``dominant_share``.
+        ``mean_share`` and ``dominant_share``.  ``attrs["excluded"]`` counts
+        the posts left out (no terms, no time).
+
+    Raises
+    ------
+    peerscope.errors.PeerscopeError
+        When no post has both a time and a topic.
+
+    Examples
+    --------
+    Half of each month's posts are about sleep, half about family:
+
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> from peerscope.topics import fit
+    >>> texts = ["sleep insomnia tired night"] * 20 + ["mum dad family kids"] * 20
+    >>> posts = pd.DataFrame({"post_id": [f"p{i}" for i in range(40)],
+    ...     "thread_id": [f"p{i}" for i in range(40)], "parent_id": [None] * 40,
+    ...     "author_id": ["ann"] * 20 + ["bob"] * 20, "text": texts,
+    ...     "created_at": pd.to_datetime(["2024-01-05", "2024-02-05"] * 20, utc=True)})
+    >>> model = fit(Corpus.from_frames(posts), k=2, method="nmf", seed=0, min_df=1)
+    >>> table = over_time(model)
+    >>> table["period"].astype(str).unique().tolist()
+    ['2024-01-01 00:00:00+00:00', '2024-02-01 00:00:00+00:00']
+    >>> table["dominant_share"].tolist()
+    [0.5, 0.5, 0.5, 0.5]
     """
     created = model.docs["created_at"]
     has_topic = model.dominant_topics() >= 0

@@ -56,6 +56,15 @@ class Coherence:
         Sliding window (``c_npmi``); None for document co-occurrence.
     n_documents : int
         Reference documents used.
+
+    Examples
+    --------
+    >>> from peerscope.topics import fit
+    >>> texts = ["sleep insomnia tired night"] * 20 + ["mum dad family kids"] * 20
+    >>> model = fit(texts, k=2, method="nmf", seed=0, min_df=1)
+    >>> frame = coherence(model, "u_mass").to_frame()
+    >>> frame[["topic", "measure", "top_n", "n_documents"]].values.tolist()
+    [[0, 'u_mass', 10, 40], [1, 'u_mass', 10, 40]]
     """
 
     measure: str
@@ -98,6 +107,22 @@ def coherence(model, measure: str = "c_npmi", *, top_n: int = 10, reference=None
     Returns
     -------
     Coherence
+
+    Raises
+    ------
+    peerscope.errors.PeerscopeError
+        For an unknown ``measure``, or a loaded model without ``reference``.
+
+    Examples
+    --------
+    Two topics whose words never meet in a document: NPMI is low.
+
+    >>> from peerscope.topics import fit
+    >>> texts = ["sleep insomnia tired night"] * 20 + ["mum dad family kids"] * 20
+    >>> model = fit(texts, k=2, method="nmf", seed=0, min_df=1)
+    >>> score = coherence(model, "c_npmi")
+    >>> round(score.value, 4), score.window_size, score.n_documents
+    (-0.1142, 10, 40)
     """
     from gensim.models.coherencemodel import CoherenceModel
 
@@ -138,6 +163,19 @@ def coherence(model, measure: str = "c_npmi", *, top_n: int = 10, reference=None
 def diversity(model, n: int = 25) -> float:
     """Share of unique terms among the top ``n`` terms of all topics (Dieng et al. 2020).
 
+    Parameters
+    ----------
+    model : TopicModel
+    n : int
+        Top terms per topic.
+
+    Returns
+    -------
+    float
+        Between 1/k (all topics share their top terms) and 1 (none shared).
+
+    Examples
+    --------
     >>> import numpy as np, pandas as pd
     >>> from types import SimpleNamespace
     >>> m = SimpleNamespace(k=2, top_term_ids=lambda n: np.array([[0, 1], [1, 2]]))

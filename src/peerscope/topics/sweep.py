@@ -40,11 +40,29 @@ def sweep(source, ks=range(5, 41, 5), method: str = "lda", seed: int = 0, *,
     max_documents : int, optional
         Score coherence on a sample of this many documents.
 
+    preprocessor : Preprocessor, optional
+        Preprocessing of ``source`` when it is not a BagOfWords (preprocessing
+        options cannot go through ``**fit_options``, which are applied to the
+        already preprocessed documents).
+    progress : bool, optional
+        tqdm bars.
+
     Returns
     -------
     DataFrame
         One row per k: ``k``, one column per measure, ``diversity``,
         ``seconds`` (fit time); ``attrs`` hold the parameters.
+
+    Examples
+    --------
+    >>> from peerscope.text import Preprocessor
+    >>> texts = ["sleep insomnia tired night"] * 20 + ["mum dad family kids"] * 20
+    >>> table = sweep(texts, ks=[2, 3], method="nmf", preprocessor=Preprocessor(min_df=1),
+    ...               progress=False)
+    >>> table["k"].tolist(), table["diversity"].round(4).tolist()
+    ([2, 3], [0.5, 0.3333])
+    >>> table.attrs["documents"]
+    40
     """
     bow = source if isinstance(source, BagOfWords) else bag_of_words(source, preprocessor, progress=progress)
     rows = []
@@ -66,9 +84,33 @@ def sweep(source, ks=range(5, 41, 5), method: str = "lda", seed: int = 0, *,
 def plot_sweep(table: pd.DataFrame, ax=None):
     """Plot each measure of a :func:`sweep` table against k (needs matplotlib).
 
+    Parameters
+    ----------
+    table : DataFrame
+        A table of :func:`sweep`.
+    ax : matplotlib.axes.Axes, optional
+        Draw every measure on this one axis; default one new subplot per measure.
+
     Returns
     -------
     matplotlib.axes.Axes
+        The first (top) axis.
+
+    Raises
+    ------
+    peerscope.errors.PeerscopeError
+        Without matplotlib.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"k": [5, 10], "c_npmi": [0.05, 0.08], "diversity": [0.9, 0.8],
+    ...                       "seconds": [1.0, 2.0]})
+    >>> ax = plot_sweep(table)
+    >>> ax.get_ylabel(), len(ax.figure.axes)
+    ('c_npmi', 2)
     """
     try:
         import matplotlib.pyplot as plt
