@@ -121,3 +121,11 @@ def test_other_rules():
     assert "ceil(0.01 x posters)" in TopShare().describe()
     with pytest.raises(ValueError):
         TopShare(1.5)
+
+
+def test_powerlaw_with_a_given_x_min_and_one_distinct_value_is_undefined():
+    from peerscope.inequality import powerlaw_fit
+
+    fit = powerlaw_fit([5] * 20, x_min=5)
+    assert fit.alpha is None and "distinct" in fit.reason
+    assert powerlaw_fit([5] * 20 + [6, 9, 12], x_min=5).alpha is not None

@@ -97,3 +97,10 @@ def test_als_describe_knows_what_it_cannot_measure(raw):
     assert description.members is None
     assert description.opening_posts == 172
     assert np.isclose(description.replies, 2447 - 172)
+
+
+def test_describe_frame_says_when_a_number_is_not_available(raw):
+    posts, members = _frames(raw)
+    frame = Corpus.from_frames(posts, members, roster=False).describe().to_frame()
+    value = frame.set_index(["section", "item"]).loc[("people", "members"), "value"]
+    assert value == "not available"

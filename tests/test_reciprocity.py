@@ -103,15 +103,15 @@ def test_responsiveness_by_hand(forum):
     threads = result.threads.set_index("thread_id")
     # t1: first non-bot, non-OP reply b1 at 12:00 (bot x1 at 10:01 does not count)
     assert threads.loc["t1", "hours_to_first_response"] == 2.0
-    assert threads.loc["t1", "responses"] == 4  # b1, b2, n1, c4 (not x1, a2, a3)
+    assert threads.loc["t1", "n_responses"] == 4  # b1, b2, n1, c4 (not x1, a2, a3)
     assert bool(threads.loc["t1", "op_returned"])
     assert threads.loc["t2", "hours_to_first_response"] == 1.0  # the deleted account's reply
-    assert threads.loc["t3", "responses"] == 0 and pd.isna(threads.loc["t3", "op_returned"])
+    assert threads.loc["t3", "n_responses"] == 0 and pd.isna(threads.loc["t3", "op_returned"])
     assert (result.opening_posts, result.answered) == (3, 2)
     assert result.return_share == 1.0
     with_bots = responsiveness(forum, responses="others_and_bots").threads.set_index("thread_id")
     assert with_bots.loc["t1", "hours_to_first_response"] == pytest.approx(1 / 60)
-    assert responsiveness(forum, responses="all").threads.set_index("thread_id").loc["t1", "responses"] == 7
+    assert responsiveness(forum, responses="all").threads.set_index("thread_id").loc["t1", "n_responses"] == 7
 
 
 def test_exchanges_and_serial_by_hand(forum):
@@ -184,7 +184,7 @@ def test_planted_reciprocity_is_recovered(community):
                                    ("first_gave_at", "first_gave_at"),
                                    ("first_generalised_give_at", "first_generalised_at")):
         assert timing[column].equals(planted[planted_column].rename(column)), planted_column
-    unanswered = result.responsiveness.threads.query("responses == 0")["post_id"]
+    unanswered = result.responsiveness.threads.query("n_responses == 0")["post_id"]
     assert sorted(unanswered) == sorted(truth.unanswered_openers)
     assert result.responsiveness.opening_posts == truth.n_threads
 
@@ -305,3 +305,13 @@ def test_alsforums_flat_graph_against_the_raw_csv(shared_data):
     assert result.responsiveness.answered == answered
     assert result.responsiveness.opening_posts == len(openers) == 172
     assert result.motifs.total is None
+
+
+def test_responsiveness_frame_keeps_counts_beside_the_parameter():
+    import peerscope
+    from peerscope import synth
+
+    corpus, _ = synth.generate(1500, seed=2)
+    frame = peerscope.reciprocity.responsiveness(corpus).to_frame()
+    assert frame["responses"].eq("others").all()  # the parameter
+    assert frame["n_responses"].dtype.kind == "i" and frame["n_responses"].max() > 0  # the counts

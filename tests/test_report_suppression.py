@@ -116,3 +116,19 @@ def test_min_cell_one_suppresses_nothing_and_tables_without_protection_pass_thro
     published, log = suppress({"t": frame, "u": frame}, {"t": protection}, min_cell=5)
     assert published["u"]["members"].tolist() == [1, 2, 3, 6]
     assert set(log["table"]) == {"t"}
+
+
+def test_methods_text_does_not_disclose_a_suppressed_roster_size():
+    import pandas as pd
+
+    from peerscope import Corpus
+    from peerscope.report import build
+
+    posts = pd.DataFrame({
+        "post_id": ["p1", "p2"], "thread_id": ["p1", "p1"], "parent_id": [None, "p1"],
+        "author_id": ["a", "b"], "text": ["hello", "hi"],
+        "created_at": pd.to_datetime(["2024-01-01 10:00", "2024-01-01 11:00"], utc=True)})
+    members = pd.DataFrame({"member_id": ["a", "b", "c", "d"]})
+    report = build(Corpus.from_frames(posts, members), figures=False)
+    assert "a roster of <5 members" in report.methods
+    assert "a roster of 4 members" not in report.methods

@@ -144,7 +144,9 @@ class Description:
         rows += [("quarantined", table, n) for table, n in self.quarantined.items()]
         rows += [("can_measure", c.measure, f"{'yes' if c.possible else 'no'}: {c.reason}")
                  for c in self.capabilities]
-        return pd.DataFrame(rows, columns=["section", "item", "value"]).astype({"value": "str"})
+        values = ["not available" if value is None else str(value) for _, _, value in rows]
+        return pd.DataFrame({"section": [r[0] for r in rows], "item": [r[1] for r in rows],
+                             "value": pd.array(values, dtype="str")})
 
     def __str__(self) -> str:
         span = (f"{self.first_post:%Y-%m-%d} .. {self.last_post:%Y-%m-%d}"

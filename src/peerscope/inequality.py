@@ -563,7 +563,9 @@ def powerlaw_fit(counts, *, x_min: int | None = None, min_tail: int = 10) -> Pow
         candidates = np.flatnonzero(values >= x_min)[:1]
         if candidates.size:
             values_from = int(candidates[0])
-            candidates = candidates if tail_sizes[values_from] >= min_tail else candidates[:0]
+            # a tail of one distinct value has no finite MLE (all mass at x_min)
+            usable = tail_sizes[values_from] >= min_tail and values.size - values_from >= 2
+            candidates = candidates if usable else candidates[:0]
     else:
         candidates = np.flatnonzero((tail_sizes >= min_tail) & (np.arange(values.size) < values.size - 1))
     if not candidates.size:

@@ -59,7 +59,7 @@ class Responsiveness:
     ----------
     threads : pandas.DataFrame
         One row per opening post of the window: ``thread_id, post_id,
-        opened_at, responses, first_response_at, hours_to_first_response,
+        opened_at, n_responses, first_response_at, hours_to_first_response,
         op_returned`` (null when the opening poster is not a person or the
         post was not answered).
     opening_posts, answered : int
@@ -190,7 +190,7 @@ def responsiveness_of(replies: Replies, responses: str = "others") -> Responsive
         "thread_id": replies.thread_id.iloc[rows].reset_index(drop=True),
         "post_id": replies.post_id.iloc[rows].reset_index(drop=True),
         "opened_at": as_times(replies.time[rows]),
-        "responses": n_responses[rows].astype(np.int64),
+        "n_responses": n_responses[rows].astype(np.int64),
         "first_response_at": as_times(np.where(answered, first[rows], np.iinfo(np.int64).min)),
         "hours_to_first_response": hours,
         "op_returned": pd.array(np.where(answered & person_op, returned, False), dtype="boolean")})

@@ -136,7 +136,8 @@ def methods_text(results: dict, parameters: dict, tables: dict, suppression: pd.
           f"{description.rows['posts']:,} posts ({description.opening_posts:,} opening posts, "
           f"{description.replies:,} replies in {description.reply_structure} threads, times recorded "
           f"to the {description.time_resolution})"
-          + (f", a roster of {description.members:,} members" if description.members is not None else
+          + (f", a roster of {_people(description.members, parameters)} members"
+             if description.members is not None else
              ", no member roster")
           + (f", {description.rows['events']:,} activity events" if description.rows["events"] else "")
           + (f" and {description.rows['newsletter_items']:,} newsletter items"
