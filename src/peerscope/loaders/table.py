@@ -405,8 +405,8 @@ def parse_times(values: pd.Series, date_format: str | None, assume_tz: str | Non
     """Source times -> ``datetime64[us, UTC]``; values that do not parse become NaT.
 
     Numbers are epoch seconds (``date_format="unix"``) or milliseconds
-    (``"unix_ms"``); without a format, numbers above 1e11 are taken as
-    milliseconds.  Text is parsed with ``date_format`` or, without one, as
+    (``"unix_ms"``); without a format, each number above 1e11 is taken as
+    milliseconds and the others as seconds.  Text is parsed with ``date_format`` or, without one, as
     ISO 8601, falling back to the format pandas infers when ISO 8601 leaves
     values unparsed.  Naive times are localised with ``assume_tz``; without it
     they raise :class:`~peerscope.errors.NaiveTimestampError`.
@@ -438,6 +438,8 @@ def parse_times(values: pd.Series, date_format: str | None, assume_tz: str | Non
     ['2024-01-01 09:00:00+00:00', 'NaT']
     >>> [str(t) for t in parse_times(pd.Series(["1704067200"]), "unix", None, None, "date")]
     ['2024-01-01 00:00:00+00:00']
+    >>> [str(t) for t in parse_times(pd.Series(["1704067200", "1704067200000"]), None, None, None, "date")]
+    ['2024-01-01 00:00:00+00:00', '2024-01-01 00:00:00+00:00']
     """
     if isinstance(values.dtype, pd.DatetimeTZDtype):
         return values.dt.tz_convert("UTC").astype("datetime64[us, UTC]")
@@ -446,9 +448,11 @@ def parse_times(values: pd.Series, date_format: str | None, assume_tz: str | Non
     numeric = date_format in ("unix", "unix_ms") or (
         date_format is None and present.any() and numbers[present].notna().all())
     if numeric:
-        unit = "ms" if date_format == "unix_ms" or (
-            date_format is None and numbers.abs().max() > 1e11) else "s"
-        scale = 1_000 if unit == "ms" else 1_000_000
+        if date_format is None:
+            # per value: 1e11 s is the year 5138, 1e11 ms is 1973
+            scale = np.where(numbers.abs() > 1e11, 1_000, 1_000_000)
+        else:
+            scale = 1_000 if date_format == "unix_ms" else 1_000_000
         micros = (numbers * scale).round()
         micros = micros.where(micros.abs() < 2**62)
         parsed = pd.to_datetime(micros.astype("Int64"), unit="us", utc=True)
