@@ -198,3 +198,18 @@ def test_stack_exchange_against_raw_xml(shared_data):
     assert {k: round(v, 4) for k, v in s.band_shares.items()} == {k: round(v, 4) for k, v in bands.items()}
     a = participation.activity(corpus)
     assert len(a) == n_members and int(a["posts"].sum()) == total
+
+
+def test_attach_ignores_null_keys_in_the_lookup_table():
+    import pandas as pd
+
+    from peerscope import engine
+
+    # keys and lookup ids share one set of categories (the fast path); "c" is the last
+    # category, which a null lookup key (code -1) used to overwrite
+    keys = pd.DataFrame({"k": ["a", "b", "c", "a", None, "c"]})
+    encoded = engine.encode(keys, ["k"])
+    left = encoded.iloc[:3].rename(columns={"k": "key"})
+    right = encoded.iloc[3:].rename(columns={"k": "id"}).assign(value=pd.Categorical(["x", "y", "z"]))
+    result = engine.attach(left, "key", right, "id", "value", "looked_up")
+    assert result["looked_up"].astype(object).where(result["looked_up"].notna(), None).tolist() == ["x", None, "z"]

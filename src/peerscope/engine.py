@@ -262,7 +262,9 @@ def attach(frame, key: str, table: pd.DataFrame, table_key: str, value: str, nam
     keys, table_keys, values = frame[key], table[table_key], table[value]
     if _shared_categories(keys, table_keys) and isinstance(values.dtype, pd.CategoricalDtype):
         by_code = np.full(len(keys.cat.categories), -1, dtype=np.int64)
-        by_code[table_keys.cat.codes.to_numpy()] = values.cat.codes.to_numpy()
+        table_codes = table_keys.cat.codes.to_numpy()
+        known = table_codes >= 0  # a null key (code -1) must not write into the last category
+        by_code[table_codes[known]] = values.cat.codes.to_numpy()[known]
         codes = keys.cat.codes.to_numpy()
         found = np.where(codes >= 0, by_code[codes], -1)
         column = pd.Series(pd.Categorical.from_codes(found, dtype=values.dtype), index=frame.index)
