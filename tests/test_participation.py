@@ -207,9 +207,9 @@ def test_attach_ignores_null_keys_in_the_lookup_table():
 
     # keys and lookup ids share one set of categories (the fast path); "c" is the last
     # category, which a null lookup key (code -1) used to overwrite
-    keys = pd.DataFrame({"k": ["a", "b", "c", "a", None, "c"]})
+    keys = pd.DataFrame({"k": ["a", "b", "c", "c", "a", None]})
     encoded = engine.encode(keys, ["k"])
     left = encoded.iloc[:3].rename(columns={"k": "key"})
-    right = encoded.iloc[3:].rename(columns={"k": "id"}).assign(value=pd.Categorical(["x", "y", "z"]))
+    right = encoded.iloc[3:].rename(columns={"k": "id"}).assign(value=pd.Categorical(["z", "x", "y"]))
     result = engine.attach(left, "key", right, "id", "value", "looked_up")
     assert result["looked_up"].astype(object).where(result["looked_up"].notna(), None).tolist() == ["x", None, "z"]
