@@ -301,6 +301,38 @@ def iter_rows(path: Path, on_bytes: Callable[[int], object] = lambda n: None,
     its own.  Line numbers then count from the range's first line.  When
     ``lines_read`` is given, the number of newlines parsed is appended to it
     at the end.
+
+    Parameters
+    ----------
+    path : Path
+        A dump file (``Posts.xml``, ``Comments.xml``, ``Users.xml``).
+    on_bytes : callable
+        Called with the number of bytes parsed since the last call (progress).
+    chunk_rows : int
+        Rows per yielded chunk, at most.
+    start, end : int
+        Byte range to parse (``end=None``: to the end of the file).
+    root : bytes or None
+        Name of the enclosing element, needed when parsing a range on its own.
+    lines_read : list of int or None
+        Receives the number of newlines parsed.
+
+    Yields
+    ------
+    tuple of (list of dict, list of int)
+        The rows' attributes (names and values as strings) and their 1-based
+        line numbers.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> dump = Path(tempfile.mkdtemp()) / "Posts.xml"
+    >>> _ = dump.write_text('<?xml version="1.0" encoding="utf-8"?>\\n<posts>\\n'
+    ...                     '  <row Id="1" PostTypeId="1" />\\n  <row Id="2" PostTypeId="2" ParentId="1" />\\n'
+    ...                     '</posts>\\n', encoding="utf-8")
+    >>> [(rows, lines) for rows, lines in iter_rows(dump)]
+    [([{'Id': '1', 'PostTypeId': '1'}, {'Id': '2', 'PostTypeId': '2', 'ParentId': '1'}], [3, 4])]
     """
     parser = DefusedXMLParser()
     engine = parser.parser
