@@ -32,7 +32,6 @@ from fractions import Fraction
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special
 
 #: Bootstrap replicates drawn per batch (bounds memory at batch x distinct counts).
 _BATCH = 200
@@ -489,6 +488,8 @@ def _alpha_mle(values: np.ndarray, freq: np.ndarray, x_min: int) -> float:
     n = freq.sum()
     log_sum = float((freq * np.log(values)).sum())
 
+    from scipy import optimize, special  # only the power-law fit needs scipy: keep imports light
+
     def negative_log_likelihood(alpha: float) -> float:
         return n * np.log(special.zeta(alpha, x_min)) + alpha * log_sum
 
@@ -505,6 +506,8 @@ def _ks_distance(values: np.ndarray, freq: np.ndarray, alpha: float, x_min: int)
     rises, so the supremum is attained at an observed value or one below the
     next observed value; both are checked.
     """
+    from scipy import special
+
     norm = special.zeta(alpha, x_min)
     empirical = np.cumsum(freq) / freq.sum()
     at_values = np.abs(empirical - (1 - special.zeta(alpha, values + 1.0) / norm))
