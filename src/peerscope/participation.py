@@ -675,22 +675,20 @@ def _event_counts(corpus, start, end, by_month: bool) -> pd.DataFrame:
 def _arrow_event_counts(events, keys: list[str]) -> pd.DataFrame:
     """Events per ``keys``, one column per kind, counted by Arrow's group_by.
 
-    The same table as ``count_by(...).unstack("kind")``, but built without
-    a pandas MultiIndex over millions of rows: each kind becomes a 0/1
-    column summed per group.
+    The same table as ``count_by(...).unstack("kind")``: the millions of
+    events are grouped by Arrow, and only the grouped counts (one row per
+    member, kind and month) are pivoted in pandas.
     """
     if "month" in keys:
         at = events["at"]
         month = pc.add(pc.multiply(pc.year(at), 12), pc.subtract(pc.month(at), 1))
-        events = events.append_column("month", pc.cast(month, pa.int64()))
-    kinds = sorted(k for k in pc.unique(events["kind"]).to_pylist() if k is not None)
-    for kind in kinds:
-        events = events.append_column(f"kind={kind}", pc.cast(pc.equal(events["kind"], kind), pa.int64()))
-    grouped = events.group_by(keys).aggregate([(f"kind={kind}", "sum") for kind in kinds])
+        events = events.drop_columns(["at"]).append_column("month", pc.cast(month, pa.int64()))
+    grouped = events.group_by(keys + ["kind"]).aggregate([([], "count_all")])
     grouped = grouped.filter(pc.is_valid(grouped["member_id"]))
-    frame = schema.to_pandas(grouped).set_index(keys)
-    frame.columns = pd.Index(kinds, name="kind")
-    return frame.astype("int64")
+    counts = schema.to_pandas(grouped).set_index(keys + ["kind"])["count_all"].astype("int64")
+    if not len(counts):
+        return counts.to_frame().iloc[:, :0]
+    return counts.unstack("kind", fill_value=0)
 
 
 def _item_counts(corpus, start, end, by_month: bool) -> pd.Series:
