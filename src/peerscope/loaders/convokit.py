@@ -86,6 +86,7 @@ import pandas as pd
 from peerscope import __version__, schema
 from peerscope.errors import PeerscopeError, SourceError
 from peerscope.loaders.build import SkipCounter, build_corpus
+from peerscope.loaders.sources import json_lines
 
 #: Utterance metadata keys that fill a posts column of the same name.
 POST_META_COLUMNS = ("title", "channel", "kind", "score", "views", "is_removed")
@@ -183,61 +184,6 @@ def convokit(corpus_dir: str | os.PathLike, *, name: str | None = None, repair: 
                         loader="peerscope.loaders.convokit", parameters=notes,
                         skipped=SkipCounter(), repair=repair, roster=False,
                         pseudonymise=pseudonymise, scrub_pii=scrub_pii)
-
-
-def json_lines(path: Path) -> Iterator[tuple[int, object]]:
-    """Yield ``(line number, parsed value)`` for every non-blank line of a JSON Lines file.
-
-    Each line is decoded as UTF-8 on its own, so an encoding error names its
-    line; blank lines are not records and are passed over.
-
-    Parameters
-    ----------
-    path : pathlib.Path
-        The JSON Lines file.
-
-    Yields
-    ------
-    tuple of (int, object)
-        The 1-based line number and the parsed JSON value.
-
-    Raises
-    ------
-    peerscope.errors.SourceError
-        The file is unreadable, a line is not UTF-8 or not JSON.
-
-    Examples
-    --------
-    >>> import pathlib, tempfile
-    >>> path = pathlib.Path(tempfile.mkdtemp()) / "utterances.jsonl"
-    >>> _ = path.write_text('{"id": "u1"}\\n\\n{"id": "u2"}\\n{broken\\n', encoding="utf-8")
-    >>> lines = json_lines(path)
-    >>> next(lines), next(lines)
-    ((1, {'id': 'u1'}), (3, {'id': 'u2'}))
-    >>> try:
-    ...     next(lines)
-    ... except SourceError as error:
-    ...     print(error.line)
-    4
-    """
-    try:
-        handle = open(path, "rb")
-    except OSError as exc:
-        raise SourceError(f"cannot open: {exc.strerror}", path=os.fspath(path)) from None
-    with handle:
-        for number, raw in enumerate(handle, start=1):
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise SourceError(f"not UTF-8 text ({exc.reason} at byte {exc.start})",
-                                  path=os.fspath(path), line=number) from None
-            if not line.strip():
-                continue
-            try:
-                yield number, json.loads(line)
-            except (ValueError, RecursionError) as exc:
-                raise SourceError(f"not valid JSON ({exc})", path=os.fspath(path),
-                                  line=number) from None
 
 
 def _read_json(path: Path):

@@ -38,7 +38,7 @@ import pandas as pd
 import pyarrow as pa
 
 from peerscope.errors import PeerscopeError, SourceError
-from peerscope.loaders.convokit import json_lines
+from peerscope.loaders.sources import json_lines
 
 #: ESConv split files, in the order a folder is read.
 ESCONV_SPLITS = ("train", "valid", "test")

@@ -44,6 +44,7 @@ import pyarrow.parquet as pq
 
 from peerscope import errors, schema
 from peerscope.loaders.build import SkipCounter, build_corpus
+from peerscope.loaders.sources import json_lines
 
 #: Source formats :func:`table` reads, by file suffix.
 FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".json": "json", ".jsonl": "jsonl",
@@ -388,7 +389,7 @@ def read_records(source, fmt: str | None = None, **read_options) -> tuple[pd.Dat
         if kind == "json":
             return _records_frame(_load_json(path), path), path
         if kind == "jsonl":
-            return _records_frame(list(_json_lines(path)), path), path
+            return _records_frame([record for _, record in json_lines(path)], path), path
     except errors.PeerscopeError:
         raise
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError,
@@ -563,18 +564,6 @@ def _load_json(path: str):
         raise errors.SourceError(f"not UTF-8 text: {exc}", path=path) from None
 
 
-def _json_lines(path: str):
-    with open(path, "rb") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                yield json.loads(line)
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                raise errors.SourceError(f"malformed JSON line: {exc}", path=path,
-                                         line=number) from None
-
-
 def _records_frame(records, path: str) -> pd.DataFrame:
     if not isinstance(records, list):
         raise errors.SourceError(f"expected an array of records, found a {type(records).__name__}",
@@ -594,7 +583,7 @@ def _json_roots(source) -> tuple[list, str | None]:
         if not os.path.isfile(path):
             raise errors.SourceError("no such file", path=path)
         if _format_of(source, None) == "jsonl":
-            roots = list(_json_lines(path))
+            roots = [record for _, record in json_lines(path)]
         else:
             roots = _load_json(path)
     return (roots if isinstance(roots, list) else [roots]), path
