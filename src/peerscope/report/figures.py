@@ -126,17 +126,8 @@ def lorenz(summary, footer: str):
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from peerscope import Corpus
-    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
-    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4"],
-    ...     "thread_id": ["p1", "p1", "p1", "p4"], "parent_id": [None, "p1", "p2", None],
-    ...     "author_id": ["ann", "bob", "ann", "ann"], "text": ["a", "b", "c", "d"],
-    ...     "created_at": t("2024-01-01 20:00", "2024-01-02 21:00", "2024-01-03 09:00",
-    ...                     "2024-02-01 10:00")})
-    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat", "dan"],
-    ...     "joined_at": t("2023-12-31", "2024-01-01", "2024-01-02", "2024-01-03")})
-    >>> corpus = Corpus.from_frames(posts, members)
+    >>> from peerscope.examples import tiny_forum
+    >>> corpus = tiny_forum()
     >>> from peerscope.participation import summary
     >>> result = summary(corpus, replicates=50)
     >>> figure = lorenz(result, "tiny corpus")
@@ -185,17 +176,8 @@ def rank_frequency(poster_counts: np.ndarray, summary, footer: str):
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from peerscope import Corpus
-    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
-    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4"],
-    ...     "thread_id": ["p1", "p1", "p1", "p4"], "parent_id": [None, "p1", "p2", None],
-    ...     "author_id": ["ann", "bob", "ann", "ann"], "text": ["a", "b", "c", "d"],
-    ...     "created_at": t("2024-01-01 20:00", "2024-01-02 21:00", "2024-01-03 09:00",
-    ...                     "2024-02-01 10:00")})
-    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat", "dan"],
-    ...     "joined_at": t("2023-12-31", "2024-01-01", "2024-01-02", "2024-01-03")})
-    >>> corpus = Corpus.from_frames(posts, members)
+    >>> from peerscope.examples import tiny_forum
+    >>> corpus = tiny_forum()
     >>> from peerscope.participation import summary
     >>> result = summary(corpus, replicates=50)
     >>> import numpy as np
@@ -249,17 +231,8 @@ def bands(summary, reference: dict, footer: str):
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from peerscope import Corpus
-    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
-    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4"],
-    ...     "thread_id": ["p1", "p1", "p1", "p4"], "parent_id": [None, "p1", "p2", None],
-    ...     "author_id": ["ann", "bob", "ann", "ann"], "text": ["a", "b", "c", "d"],
-    ...     "created_at": t("2024-01-01 20:00", "2024-01-02 21:00", "2024-01-03 09:00",
-    ...                     "2024-02-01 10:00")})
-    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat", "dan"],
-    ...     "joined_at": t("2023-12-31", "2024-01-01", "2024-01-02", "2024-01-03")})
-    >>> corpus = Corpus.from_frames(posts, members)
+    >>> from peerscope.examples import tiny_forum
+    >>> corpus = tiny_forum()
     >>> from peerscope.participation import summary
     >>> result = summary(corpus, replicates=50)
     >>> from peerscope.report.tables import VAN_MIERLO_BANDS
@@ -305,17 +278,8 @@ def time_heatmap(profile, footer: str):
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from peerscope import Corpus
-    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
-    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4"],
-    ...     "thread_id": ["p1", "p1", "p1", "p4"], "parent_id": [None, "p1", "p2", None],
-    ...     "author_id": ["ann", "bob", "ann", "ann"], "text": ["a", "b", "c", "d"],
-    ...     "created_at": t("2024-01-01 20:00", "2024-01-02 21:00", "2024-01-03 09:00",
-    ...                     "2024-02-01 10:00")})
-    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat", "dan"],
-    ...     "joined_at": t("2023-12-31", "2024-01-01", "2024-01-02", "2024-01-03")})
-    >>> corpus = Corpus.from_frames(posts, members)
+    >>> from peerscope.examples import tiny_forum
+    >>> corpus = tiny_forum()
     >>> from peerscope.engagement import time_profile
     >>> time_heatmap(time_profile(corpus), "tiny").axes[0].get_title()
     'When members post'
@@ -354,17 +318,8 @@ def survival(result, min_cell: int, footer: str):
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from peerscope import Corpus
-    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
-    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4"],
-    ...     "thread_id": ["p1", "p1", "p1", "p4"], "parent_id": [None, "p1", "p2", None],
-    ...     "author_id": ["ann", "bob", "ann", "ann"], "text": ["a", "b", "c", "d"],
-    ...     "created_at": t("2024-01-01 20:00", "2024-01-02 21:00", "2024-01-03 09:00",
-    ...                     "2024-02-01 10:00")})
-    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat", "dan"],
-    ...     "joined_at": t("2023-12-31", "2024-01-01", "2024-01-02", "2024-01-03")})
-    >>> corpus = Corpus.from_frames(posts, members)
+    >>> from peerscope.examples import tiny_forum
+    >>> corpus = tiny_forum()
     >>> from peerscope.engagement import survival as tenure
     >>> survival(tenure(corpus), 1, "tiny").axes[0].get_title()
     'Tenure of posters; withdrawal = no post for 90 days'
@@ -472,17 +427,8 @@ def give_receive(balance, footer: str):
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from peerscope import Corpus
-    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
-    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4"],
-    ...     "thread_id": ["p1", "p1", "p1", "p4"], "parent_id": [None, "p1", "p2", None],
-    ...     "author_id": ["ann", "bob", "ann", "ann"], "text": ["a", "b", "c", "d"],
-    ...     "created_at": t("2024-01-01 20:00", "2024-01-02 21:00", "2024-01-03 09:00",
-    ...                     "2024-02-01 10:00")})
-    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat", "dan"],
-    ...     "joined_at": t("2023-12-31", "2024-01-01", "2024-01-02", "2024-01-03")})
-    >>> corpus = Corpus.from_frames(posts, members)
+    >>> from peerscope.examples import tiny_forum
+    >>> corpus = tiny_forum()
     >>> from peerscope.reciprocity import give_receive as balance
     >>> give_receive(balance(corpus), "tiny").axes[0].get_title()
     'Replies given and received per member'
@@ -532,17 +478,8 @@ def ladder_monthly(ladder, ladder_names, min_cell: int, footer: str):
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from peerscope import Corpus
-    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
-    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4"],
-    ...     "thread_id": ["p1", "p1", "p1", "p4"], "parent_id": [None, "p1", "p2", None],
-    ...     "author_id": ["ann", "bob", "ann", "ann"], "text": ["a", "b", "c", "d"],
-    ...     "created_at": t("2024-01-01 20:00", "2024-01-02 21:00", "2024-01-03 09:00",
-    ...                     "2024-02-01 10:00")})
-    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat", "dan"],
-    ...     "joined_at": t("2023-12-31", "2024-01-01", "2024-01-02", "2024-01-03")})
-    >>> corpus = Corpus.from_frames(posts, members)
+    >>> from peerscope.examples import tiny_forum
+    >>> corpus = tiny_forum()
     >>> from peerscope.engagement import ladder_by_month
     >>> from peerscope.participation import LADDER
     >>> ladder_monthly(ladder_by_month(corpus), LADDER, 1, "tiny").axes[0].get_title()

@@ -52,18 +52,9 @@ class Table:
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from peerscope import Corpus
     >>> from peerscope.describe import describe
-    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
-    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4"],
-    ...     "thread_id": ["p1", "p1", "p1", "p4"], "parent_id": [None, "p1", "p2", None],
-    ...     "author_id": ["ann", "bob", "ann", "ann"], "text": ["a", "b", "c", "d"],
-    ...     "created_at": t("2024-01-01 20:00", "2024-01-02 21:00", "2024-01-03 09:00",
-    ...                     "2024-02-01 10:00")})
-    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat", "dan"],
-    ...     "joined_at": t("2023-12-31", "2024-01-01", "2024-01-02", "2024-01-03")})
-    >>> corpus = Corpus.from_frames(posts, members)
+    >>> from peerscope.examples import tiny_forum
+    >>> corpus = tiny_forum()
     >>> description = describe(corpus)
     >>> table = measurability(description)
     >>> table.name, table.frame.loc["lurkers", "measurable"], table.protection.people
@@ -140,18 +131,9 @@ def capability_notes(description, *measures: str) -> list[str]:
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from peerscope import Corpus
     >>> from peerscope.describe import describe
-    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
-    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4"],
-    ...     "thread_id": ["p1", "p1", "p1", "p4"], "parent_id": [None, "p1", "p2", None],
-    ...     "author_id": ["ann", "bob", "ann", "ann"], "text": ["a", "b", "c", "d"],
-    ...     "created_at": t("2024-01-01 20:00", "2024-01-02 21:00", "2024-01-03 09:00",
-    ...                     "2024-02-01 10:00")})
-    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat", "dan"],
-    ...     "joined_at": t("2023-12-31", "2024-01-01", "2024-01-02", "2024-01-03")})
-    >>> corpus = Corpus.from_frames(posts, members)
+    >>> from peerscope.examples import tiny_forum
+    >>> corpus = tiny_forum()
     >>> description = describe(corpus)
     >>> capability_notes(description, "lurkers")
     ['Measured: lurkers (member roster present).']
@@ -186,18 +168,10 @@ def overview(description, window, manifest: dict) -> Table:
 
     Examples
     --------
-    >>> import pandas as pd
     >>> from peerscope import Corpus
     >>> from peerscope.describe import describe
-    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
-    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4"],
-    ...     "thread_id": ["p1", "p1", "p1", "p4"], "parent_id": [None, "p1", "p2", None],
-    ...     "author_id": ["ann", "bob", "ann", "ann"], "text": ["a", "b", "c", "d"],
-    ...     "created_at": t("2024-01-01 20:00", "2024-01-02 21:00", "2024-01-03 09:00",
-    ...                     "2024-02-01 10:00")})
-    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat", "dan"],
-    ...     "joined_at": t("2023-12-31", "2024-01-01", "2024-01-02", "2024-01-03")})
-    >>> corpus = Corpus.from_frames(posts, members)
+    >>> from peerscope.examples import tiny_forum
+    >>> corpus = tiny_forum()
     >>> description = describe(corpus)
     >>> table = overview(description, corpus.time_window, corpus.manifest)
     >>> table.frame.loc[["rows_posts", "first_post", "reply_structure"], "value"].tolist()
@@ -256,18 +230,9 @@ def measurability(description) -> Table:
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from peerscope import Corpus
     >>> from peerscope.describe import describe
-    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
-    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4"],
-    ...     "thread_id": ["p1", "p1", "p1", "p4"], "parent_id": [None, "p1", "p2", None],
-    ...     "author_id": ["ann", "bob", "ann", "ann"], "text": ["a", "b", "c", "d"],
-    ...     "created_at": t("2024-01-01 20:00", "2024-01-02 21:00", "2024-01-03 09:00",
-    ...                     "2024-02-01 10:00")})
-    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat", "dan"],
-    ...     "joined_at": t("2023-12-31", "2024-01-01", "2024-01-02", "2024-01-03")})
-    >>> corpus = Corpus.from_frames(posts, members)
+    >>> from peerscope.examples import tiny_forum
+    >>> corpus = tiny_forum()
     >>> description = describe(corpus)
     >>> measurability(description).frame.loc["lurkers"].tolist()
     ['yes', 'member roster present']
@@ -306,18 +271,9 @@ def participation(summary, description) -> Table:
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from peerscope import Corpus
     >>> from peerscope.describe import describe
-    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
-    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4"],
-    ...     "thread_id": ["p1", "p1", "p1", "p4"], "parent_id": [None, "p1", "p2", None],
-    ...     "author_id": ["ann", "bob", "ann", "ann"], "text": ["a", "b", "c", "d"],
-    ...     "created_at": t("2024-01-01 20:00", "2024-01-02 21:00", "2024-01-03 09:00",
-    ...                     "2024-02-01 10:00")})
-    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat", "dan"],
-    ...     "joined_at": t("2023-12-31", "2024-01-01", "2024-01-02", "2024-01-03")})
-    >>> corpus = Corpus.from_frames(posts, members)
+    >>> from peerscope.examples import tiny_forum
+    >>> corpus = tiny_forum()
     >>> description = describe(corpus)
     >>> from peerscope.participation import summary
     >>> table = participation(summary(corpus, replicates=50), description)
@@ -387,18 +343,9 @@ def bands(summary) -> Table:
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from peerscope import Corpus
     >>> from peerscope.describe import describe
-    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
-    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4"],
-    ...     "thread_id": ["p1", "p1", "p1", "p4"], "parent_id": [None, "p1", "p2", None],
-    ...     "author_id": ["ann", "bob", "ann", "ann"], "text": ["a", "b", "c", "d"],
-    ...     "created_at": t("2024-01-01 20:00", "2024-01-02 21:00", "2024-01-03 09:00",
-    ...                     "2024-02-01 10:00")})
-    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat", "dan"],
-    ...     "joined_at": t("2023-12-31", "2024-01-01", "2024-01-02", "2024-01-03")})
-    >>> corpus = Corpus.from_frames(posts, members)
+    >>> from peerscope.examples import tiny_forum
+    >>> corpus = tiny_forum()
     >>> description = describe(corpus)
     >>> from peerscope.participation import summary
     >>> bands(summary(corpus, replicates=50)).frame["share_of_posts"].tolist()
@@ -433,18 +380,9 @@ def fits(summary) -> Table:
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from peerscope import Corpus
     >>> from peerscope.describe import describe
-    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
-    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4"],
-    ...     "thread_id": ["p1", "p1", "p1", "p4"], "parent_id": [None, "p1", "p2", None],
-    ...     "author_id": ["ann", "bob", "ann", "ann"], "text": ["a", "b", "c", "d"],
-    ...     "created_at": t("2024-01-01 20:00", "2024-01-02 21:00", "2024-01-03 09:00",
-    ...                     "2024-02-01 10:00")})
-    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat", "dan"],
-    ...     "joined_at": t("2023-12-31", "2024-01-01", "2024-01-02", "2024-01-03")})
-    >>> corpus = Corpus.from_frames(posts, members)
+    >>> from peerscope.examples import tiny_forum
+    >>> corpus = tiny_forum()
     >>> description = describe(corpus)
     >>> from peerscope.participation import summary
     >>> table = fits(summary(corpus, replicates=50))
@@ -492,18 +430,9 @@ def engagement(delurking, ladder, frequency, survival, description) -> Table:
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from peerscope import Corpus
     >>> from peerscope.describe import describe
-    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
-    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4"],
-    ...     "thread_id": ["p1", "p1", "p1", "p4"], "parent_id": [None, "p1", "p2", None],
-    ...     "author_id": ["ann", "bob", "ann", "ann"], "text": ["a", "b", "c", "d"],
-    ...     "created_at": t("2024-01-01 20:00", "2024-01-02 21:00", "2024-01-03 09:00",
-    ...                     "2024-02-01 10:00")})
-    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat", "dan"],
-    ...     "joined_at": t("2023-12-31", "2024-01-01", "2024-01-02", "2024-01-03")})
-    >>> corpus = Corpus.from_frames(posts, members)
+    >>> from peerscope.examples import tiny_forum
+    >>> corpus = tiny_forum()
     >>> description = describe(corpus)
     >>> from peerscope import engagement as e
     >>> table = engagement(e.delurking(corpus), e.ladder_by_month(corpus), e.frequency(corpus),
@@ -579,18 +508,9 @@ def ladder_levels(activity: pd.DataFrame, ladder_names) -> Table:
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from peerscope import Corpus
     >>> from peerscope.describe import describe
-    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
-    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4"],
-    ...     "thread_id": ["p1", "p1", "p1", "p4"], "parent_id": [None, "p1", "p2", None],
-    ...     "author_id": ["ann", "bob", "ann", "ann"], "text": ["a", "b", "c", "d"],
-    ...     "created_at": t("2024-01-01 20:00", "2024-01-02 21:00", "2024-01-03 09:00",
-    ...                     "2024-02-01 10:00")})
-    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat", "dan"],
-    ...     "joined_at": t("2023-12-31", "2024-01-01", "2024-01-02", "2024-01-03")})
-    >>> corpus = Corpus.from_frames(posts, members)
+    >>> from peerscope.examples import tiny_forum
+    >>> corpus = tiny_forum()
     >>> description = describe(corpus)
     >>> from peerscope.participation import LADDER, activity
     >>> ladder_levels(activity(corpus), LADDER).frame["members"].tolist()
@@ -636,18 +556,9 @@ def reciprocity(result, description) -> Table:
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from peerscope import Corpus
     >>> from peerscope.describe import describe
-    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
-    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4"],
-    ...     "thread_id": ["p1", "p1", "p1", "p4"], "parent_id": [None, "p1", "p2", None],
-    ...     "author_id": ["ann", "bob", "ann", "ann"], "text": ["a", "b", "c", "d"],
-    ...     "created_at": t("2024-01-01 20:00", "2024-01-02 21:00", "2024-01-03 09:00",
-    ...                     "2024-02-01 10:00")})
-    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat", "dan"],
-    ...     "joined_at": t("2023-12-31", "2024-01-01", "2024-01-02", "2024-01-03")})
-    >>> corpus = Corpus.from_frames(posts, members)
+    >>> from peerscope.examples import tiny_forum
+    >>> corpus = tiny_forum()
     >>> description = describe(corpus)
     >>> from peerscope.reciprocity import summary
     >>> table = reciprocity(summary(corpus), description)
@@ -719,18 +630,9 @@ def responsiveness(result, description) -> Table:
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from peerscope import Corpus
     >>> from peerscope.describe import describe
-    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
-    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4"],
-    ...     "thread_id": ["p1", "p1", "p1", "p4"], "parent_id": [None, "p1", "p2", None],
-    ...     "author_id": ["ann", "bob", "ann", "ann"], "text": ["a", "b", "c", "d"],
-    ...     "created_at": t("2024-01-01 20:00", "2024-01-02 21:00", "2024-01-03 09:00",
-    ...                     "2024-02-01 10:00")})
-    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat", "dan"],
-    ...     "joined_at": t("2023-12-31", "2024-01-01", "2024-01-02", "2024-01-03")})
-    >>> corpus = Corpus.from_frames(posts, members)
+    >>> from peerscope.examples import tiny_forum
+    >>> corpus = tiny_forum()
     >>> description = describe(corpus)
     >>> from peerscope.reciprocity import summary
     >>> table = responsiveness(summary(corpus), description)
