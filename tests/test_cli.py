@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
 import pyarrow as pa
@@ -144,3 +145,62 @@ def test_import_stackexchange_with_one_worker(shared_data, tmp_path):
     mbox = shared_data / "mbox-numpy-discussion-2001" / "bigbang-dev-test.txt"
     result = CliRunner().invoke(cli, ["import", "mbox", "--workers", "2", str(mbox), str(tmp_path / "y")])
     assert result.exit_code == 2 and "--workers cannot be used with format mbox" in result.output
+
+
+# -- import table --extract ---------------------------------------------------------------
+
+#: A scrape whose thread id is only in the URL (as on AgingCare); one row per post.
+SCRAPE = """url,user,date,body,reply
+https://forum.example/caring-for-mum-101.htm,ann,2024-01-01 10:00,Bad night again,false
+https://forum.example/caring-for-mum-101.htm?page=2,bob,2024-01-01 11:00,Same here,true
+https://forum.example/money-worries-2002.htm,cat,2024-01-02 09:00,Any advice?,false
+https://forum.example/money-worries-2002.htm,ann,2024-01-02 12:00,Try the helpline,true
+"""
+SCRAPE_MAP = ["--map", "thread_id=url", "--map", "author_id=user", "--map", "created_at=date",
+              "--map", "text=body", "--map", "is_reply=reply", "--replies", "flat", "--assume-tz", "UTC"]
+THREAD_IN_URL = r"-(\d+)\.htm"
+
+
+@pytest.fixture
+def scrape(tmp_path):
+    path = tmp_path / "scrape.csv"
+    path.write_text(SCRAPE, encoding="utf-8")
+    return path
+
+
+def test_import_table_extracts_the_thread_id_from_a_url(scrape, tmp_path):
+    from peerscope import open_corpus
+
+    out = tmp_path / "forum"
+    result = CliRunner().invoke(cli, ["import", "table", str(scrape), str(out), *SCRAPE_MAP,
+                                      "--extract", f"thread_id={THREAD_IN_URL}"])
+    assert result.exit_code == 0, result.output
+    raw = pd.read_csv(scrape, dtype=str)
+    expected_threads = raw["url"].map(lambda url: re.search(THREAD_IN_URL, url).group(1))
+    posts = open_corpus(out).posts()
+    assert sorted(posts["thread_id"]) == sorted(expected_threads) == ["101", "101", "2002", "2002"]
+    opening = posts[posts["parent_id"].isna()]
+    assert sorted(opening["post_id"]) == sorted(opening["thread_id"] + "-0") == ["101-0", "2002-0"]
+    manifest = json.loads((out / "corpus.json").read_text())
+    assert manifest["provenance"]["parameters"]["extract"] == {"thread_id": THREAD_IN_URL}
+
+    # without --extract each distinct URL is its own thread (page 2 splits thread 101)
+    whole = CliRunner().invoke(cli, ["import", "table", str(scrape), str(tmp_path / "urls"), *SCRAPE_MAP])
+    assert whole.exit_code == 0, whole.output
+    assert open_corpus(tmp_path / "urls").posts()["thread_id"].nunique() == raw["url"].nunique() == 3
+
+
+def test_import_extract_is_refused_for_other_formats_and_checked(scrape, tmp_path):
+    result = CliRunner().invoke(cli, ["import", "nested", str(scrape), str(tmp_path / "n"),
+                                      "--map", "post_id=url", "--extract", f"thread_id={THREAD_IN_URL}"])
+    assert result.exit_code == 2
+    assert "Error: --extract cannot be used with format nested" in result.output
+    bad = {"thread_id": "--extract: 'thread_id' is not CORPUS_COLUMN=REGEX",  # no "="
+           "thread_id=(a)(b)": "needs exactly one capture group",
+           "title=(x)": "not corpus columns (or not mapped)",    # title is not mapped
+           "thread_id=(": "bad pattern"}
+    for value, message in bad.items():
+        result = CliRunner().invoke(cli, ["import", "table", str(scrape), str(tmp_path / "t"),
+                                          *SCRAPE_MAP, "--extract", value])
+        assert result.exit_code == 2 and message in result.output, (value, result.output)
+    assert not (tmp_path / "t").exists() and not (tmp_path / "n").exists()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import importlib
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -81,6 +83,17 @@ def test_real_dump_keeps_views_threads_and_unknown_authors(real):
     assert first["title"] == posts["1"]["Title"] and "<p>" not in first["text"]
 
 
+def test_real_dump_bodies_are_html_decoded_once(real):
+    folder, corpus = real
+    posts = [p for p in _rows(folder / "Posts.xml") if p["PostTypeId"] in ("1", "2")]
+    # ET undid the XML layer; undo the HTML layer once: drop tags, unescape, trim
+    expected = {p["Id"]: html.unescape(re.sub("<[^>]*>", "", p["Body"])).strip() for p in posts}
+    with_references = {k for k, p in zip(expected, posts) if "&" in p["Body"]}
+    text = corpus.posts(columns="all").set_index("post_id")["text"]
+    assert len(with_references) > 100  # many bodies hold references (&amp;, &lt;, ...)
+    assert text[list(expected)].to_dict() == expected
+
+
 def test_streamed_import_equals_in_memory(real, tmp_path):
     folder, corpus = real
     streamed = stackexchange(folder, out=tmp_path / "qc")
@@ -144,6 +157,30 @@ def test_small_dump_decisions(tmp_path):
         "tag wiki": 1, "answer to question not in dump": 1, "comment on tag wiki": 1,
         "comment on answer to question not in dump": 1, "comment on post not in dump": 1}
     assert corpus.manifest["accounting"]["members"]["rows_read"] == 3
+
+
+#: Each Body is HTML escaped once more as an XML attribute.  Post 1's HTML is
+#: ``<p>if a &lt; b</p>``; post 2's is ``<p>type &amp;lt; for &lt;</p>``, whose
+#: text is "type &lt; for <"; post 3 mixes a named reference with an escaped one.
+ESCAPED_POSTS = """<?xml version="1.0" encoding="utf-8"?>
+<posts>
+  <row Id="1" PostTypeId="1" CreationDate="2020-02-01T10:00:00.000" Title="a &amp;lt; b?" Body="&lt;p&gt;if a &amp;lt; b&lt;/p&gt;" />
+  <row Id="2" PostTypeId="2" ParentId="1" CreationDate="2020-02-01T11:00:00.000" Body="&lt;p&gt;type &amp;amp;lt; for &amp;lt;&lt;/p&gt;" />
+  <row Id="3" PostTypeId="2" ParentId="1" CreationDate="2020-02-01T12:00:00.000" Body="&lt;p&gt;caf&amp;eacute; &amp;amp;eacute; &amp;amp;amp; &amp;#233;&lt;/p&gt;" />
+</posts>
+"""
+
+
+@pytest.mark.parametrize("out", [False, True])
+def test_body_escaping_is_undone_once_per_layer(tmp_path, out):
+    folder = _dump(tmp_path / "d", users=None, posts=ESCAPED_POSTS, comments=None)
+    bodies = {row["Id"]: row["Body"] for row in _rows(folder / "Posts.xml")}
+    assert bodies["2"] == "<p>type &amp;lt; for &lt;</p>"  # the XML layer, undone by the parser
+    corpus = stackexchange(folder, out=tmp_path / "out" if out else None)
+    posts = corpus.posts(columns="all").set_index("post_id")
+    assert posts["text"].to_dict() == {"1": "if a < b", "2": "type &lt; for <",
+                                       "3": "caf\u00e9 &eacute; &amp; \u00e9"}
+    assert posts.loc["1", "title"] == "a &lt; b?"  # a title is plain text: only the XML layer
 
 
 def test_without_users_there_is_no_roster(tmp_path):

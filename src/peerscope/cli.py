@@ -53,7 +53,8 @@ def describe(corpus, start, end, fmt):
 
 #: Options of ``peerscope import`` that only some formats take, and which.
 _FORMAT_OPTIONS = {
-    "table": {"mapping", "replies", "date_format", "assume_tz", "anonymous", "deleted", "bot", "file_format"},
+    "table": {"mapping", "extract", "replies", "date_format", "assume_tz", "anonymous", "deleted", "bot",
+              "file_format"},
     "nested": {"mapping", "children_key", "date_format", "assume_tz", "anonymous", "deleted", "bot"},
     "stackexchange": {"site", "progress", "workers"},
     "reddit": {"comments", "progress"},
@@ -63,16 +64,21 @@ _FORMAT_OPTIONS = {
 }
 #: Loaders that stream straight to the output folder (bounded memory on big dumps).
 _STREAMING = {"stackexchange", "reddit"}
+#: Repeatable ``CORPUS_COLUMN=VALUE`` options parsed into dicts: option -> (flag, form shown in
+#: errors, whether to strip spaces from the value; a pattern is kept as typed, its spaces may matter).
+_PAIR_OPTIONS = {"mapping": ("--map", "CORPUS_COLUMN=SOURCE_COLUMN", True),
+                 "extract": ("--extract", "CORPUS_COLUMN=REGEX", False)}
 
 
-def _pairs(values: tuple[str, ...]) -> dict[str, str]:
-    mapping = {}
+def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
+    flag, form, strip = _PAIR_OPTIONS[option]
+    pairs = {}
     for value in values:
-        corpus_column, sep, source_column = value.partition("=")
-        if not sep or not corpus_column or not source_column:
-            raise click.BadParameter(f"{value!r} is not CORPUS_COLUMN=SOURCE_COLUMN", param_hint="--map")
-        mapping[corpus_column.strip()] = source_column.strip()
-    return mapping
+        corpus_column, sep, right = value.partition("=")
+        if not sep or not corpus_column.strip() or not right.strip():
+            raise click.BadParameter(f"{value!r} is not {form}", param_hint=flag)
+        pairs[corpus_column.strip()] = right.strip() if strip else right
+    return pairs
 
 
 @cli.command(name="import")
@@ -87,6 +93,9 @@ def _pairs(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--scrub-pii", is_flag=True, help="Remove e-mail addresses, URLs, phone numbers and @handles from text.")
 @click.option("--map", "mapping", multiple=True, metavar="COLUMN=SOURCE",
               help="table/nested: corpus column = source column (repeat).")
+@click.option("--extract", multiple=True, metavar="COLUMN=REGEX",
+              help="table: take a mapped column's value from the one capture group of REGEX, "
+                   r"e.g. thread_id='-(\d+)\.htm' for a thread id in a URL (repeat).")
 @click.option("--replies", type=click.Choice(["parent", "flat"]), default=None,
               help="table: replies name their parent, or are flat (all reply to the opening post).")
 @click.option("--format", "file_format", default=None, help="table: csv, tsv, json, jsonl or parquet (default: by extension).")
@@ -133,7 +142,7 @@ def import_(fmt, source, out, name, repair, salt_env, scrub_pii, **options):
                "file_format": "fmt"}
     for key in given:
         value = options[key]
-        kwargs[renames.get(key, key)] = _pairs(value) if key == "mapping" else value
+        kwargs[renames.get(key, key)] = _pairs(value, key) if key in _PAIR_OPTIONS else value
     if fmt in _STREAMING:
         kwargs.setdefault("progress", sys.stderr.isatty())
         corpus = getattr(loaders, fmt)(source, out=out, **kwargs)

@@ -25,7 +25,8 @@ What becomes what
     ``question`` or ``answer``, ``title`` the question's ``Title``, ``score``
     the ``Score``, ``views`` the question's ``ViewCount``.  ``text`` is the
     ``Body`` (rendered HTML in the dump) turned into plain text: tags removed,
-    paragraph and line breaks kept as newlines, character references decoded.
+    paragraph and line breaks kept as newlines, character references decoded
+    once (``&amp;lt;`` in the HTML is the text ``&lt;``, not ``<``).
     Every other post type (tag wikis and their excerpts, 3-5; moderator
     nominations, 6; wiki placeholders, 7; privilege wikis, 8) is not a
     discussion: it is skipped and counted in the manifest by type.
@@ -152,9 +153,11 @@ _DUMP_TIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,
 _HOST = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+\.(com|net|org)$")
 #: An HTML tag (within one body of a NUL-joined chunk; see :func:`_plain_text`).
 _TAG = re.compile("<[^>\x00]*>")
-#: The character references the dump's HTML writer emits, decoded in one pass.
-_ENTITIES = {"&lt;": "<", "&gt;": ">", "&quot;": '"', "&#39;": "'", "&amp;": "&"}
-_ENTITY = re.compile("|".join(_ENTITIES))
+#: A character reference as HTML5 reads it (the pattern :func:`html.unescape` uses,
+#: kept within one body of a NUL-joined chunk).
+_REFERENCE = re.compile("&(#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[^\t\n\f <&#;\x00]{1,32};?)")
+#: The references the dump's HTML writer emits, decoded without calling :func:`html.unescape`.
+_COMMON_REFERENCES = {"&lt;": "<", "&gt;": ">", "&quot;": '"', "&#39;": "'", "&amp;": "&"}
 #: Where a range may start: right after a newline that is followed by a row.
 _ROW_LINE = re.compile(rb"\n(?=[ \t]*<row[ \t\r\n/>])")
 #: How far to look for the next row line before treating the rest of the file as one range.
@@ -926,35 +929,42 @@ def _to_pandas(table: pa.Table) -> pd.DataFrame:
     return table.to_pandas(types_mapper=_PANDAS_TYPES.get)
 
 
-def _decode_entity(match: re.Match) -> str:
-    return _ENTITIES[match.group()]
+def _decode_reference(match: re.Match) -> str:
+    reference = match.group()
+    return _COMMON_REFERENCES.get(reference) or html.unescape(reference)
 
 
 def _plain_text(bodies: list[str | None]) -> pa.Array:
-    """Rendered HTML -> plain text for a chunk of bodies: tags dropped, character references decoded.
+    """Rendered HTML -> plain text for a chunk of bodies: tags dropped, character references decoded once.
+
+    A ``Body`` is escaped twice in the dump: the post's HTML escapes ``<``,
+    ``&`` ... as character references, and the XML attribute escapes that
+    HTML again.  The XML parser undoes the second layer; this function undoes
+    the first, exactly once, so the text ``&lt;`` written by a poster (HTML
+    ``&amp;lt;``, XML ``&amp;amp;lt;``) stays ``&lt;`` and HTML ``&lt;``
+    becomes ``<``.  Every reference is decoded as :func:`html.unescape`
+    decodes it (the HTML5 rules, https://html.spec.whatwg.org/#named-character-references),
+    after the tags are removed, and the result is never decoded again.
 
     Vectorised over the chunk: the bodies are joined into one string with NUL
     between them (XML cannot hold a NUL, so none is in a body), the tags are
-    removed in one regular-expression pass and the five references the dump's
-    HTML writer uses are decoded in another, then the string is split again
-    (two C-speed passes over the chunk instead of a Python loop per body).
-    The dump's HTML already ends every block element and ``<br>`` with a
-    newline, so dropping the tags keeps paragraphs and line breaks.  Bodies
-    holding any other reference are decoded in full by :func:`html.unescape`.
+    removed in one regular-expression pass and the references decoded in
+    another, then the string is split again (two C-speed passes over the
+    chunk instead of a Python loop per body).  The dump's HTML already ends
+    every block element and ``<br>`` with a newline, so dropping the tags
+    keeps paragraphs and line breaks.
+
+    Examples
+    --------
+    >>> _plain_text(["<p>a &lt; b &amp;lt; c</p>", None]).to_pylist()
+    ['a < b &lt; c', None]
     """
     try:
         joined, missing = "\x00".join(bodies), None
     except TypeError:  # a row without a body
         joined, missing = "\x00".join([body or "" for body in bodies]), [body is None for body in bodies]
-    joined = _ENTITY.sub(_decode_entity, _TAG.sub("", joined))
+    joined = _REFERENCE.sub(_decode_reference, _TAG.sub("", joined))
     text = pc.utf8_trim_whitespace(pa.array(joined.split("\x00"), type=pa.string()))
     if missing is not None:
         text = pc.if_else(pa.array(missing), None, text)
-    rare = np.asarray(pc.fill_null(pc.match_substring_regex(text, r"&(#\d+|#x[0-9a-fA-F]+|[A-Za-z]+);"),
-                                   False))
-    if rare.any():
-        values = text.to_pylist()
-        for i in np.flatnonzero(rare):
-            values[i] = html.unescape(values[i])
-        text = pa.array(values, type=pa.string())
     return text
