@@ -23,6 +23,13 @@ monthly files (``posts/2022-01.parquet``, ...; see :mod:`peerscope.partition`),
 which Dask reads in parallel and which every reader here treats as the same
 table.
 
+A saved corpus can also be read where it lies on object storage:
+``open_corpus("s3://bucket/forum", storage_options={...})`` opens any fsspec
+URL (``s3://``, ``gs://``, ``abfs://``, ``memory://``, chained URLs such as
+``simplecache::s3://...``) and reads every table through that file system,
+with both engines; a Dask cluster's workers then read the Parquet files
+directly.  Writing (saving, caches, derived files) stays local.
+
 :meth:`Corpus.save` is atomic: it writes a complete sibling folder, then swaps
 it in with two renames, so a crash leaves either the old or the new corpus.
 """
@@ -31,12 +38,15 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
+import re
 import shutil
 import tempfile
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +69,9 @@ ENGINES = ("pandas", "dask")
 ROW_GROUP_SIZE = 256 * 1024
 #: Suffix of the folder a replaced corpus is moved to during an atomic save.
 _OLD_SUFFIX = ".peerscope-old"
+#: A URL of an fsspec file system: ``s3://...``, ``memory://...`` (a scheme of
+#: two or more characters, so a Windows drive letter is not one).
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+://")
 
 
 def _utc(value, what: str) -> pd.Timestamp | None:
@@ -105,6 +118,63 @@ class Window:
         return Window(start, end)
 
 
+@dataclass(frozen=True)
+class RemoteFolder:
+    """A saved corpus on object storage (or any fsspec file system), named by a URL.
+
+    What :attr:`Corpus.path` is for a corpus opened from a URL.
+    ``open_corpus(corpus.path)`` reopens it through the same file system (and
+    credentials).  It is path-like only to fail clearly: code that writes
+    beside a corpus (caches, derived files) does ``Path(corpus.path)``, which
+    raises :class:`~peerscope.errors.PeerscopeError` here, since peerscope
+    writes only to local folders.
+
+    Parameters
+    ----------
+    url : str
+        The URL the corpus was opened from, as given.
+    fs : fsspec.AbstractFileSystem
+        Its file system (from ``fsspec.core.url_to_fs``).
+    root : str
+        The corpus folder as ``fs`` names it (``bucket/forum`` for ``s3://bucket/forum``).
+
+    Examples
+    --------
+    >>> import fsspec
+    >>> folder = RemoteFolder("memory://forum", fsspec.filesystem("memory"), "/forum")
+    >>> str(folder), folder.join("posts.parquet")
+    ('memory://forum', '/forum/posts.parquet')
+    >>> try:
+    ...     Path(folder) / "cache"
+    ... except errors.PeerscopeError as error:
+    ...     print(str(error).split(";")[0])
+    memory://forum: the corpus is not in a local folder
+    """
+
+    url: str
+    fs: Any
+    root: str
+
+    def __str__(self) -> str:
+        return self.url
+
+    def __fspath__(self) -> str:
+        raise errors.PeerscopeError(
+            f"{self.url}: the corpus is not in a local folder; peerscope reads corpora from URLs "
+            "but writes (saves, caches, derived files) only to local folders")
+
+    def join(self, *names: str) -> str:
+        """The path of ``names`` inside the corpus folder, as the file system names it."""
+        return posixpath.join(self.root, *names)
+
+    @cached_property
+    def arrow_filesystem(self):
+        """The file system as a ``pyarrow.fs.FileSystem``, for ``pyarrow.dataset`` and ``pyarrow.parquet``."""
+        from pyarrow.fs import FSSpecHandler, PyFileSystem
+
+        return PyFileSystem(FSSpecHandler(self.fs))
+
+
 class Corpus:
     """A validated peer-support corpus.
 
@@ -125,7 +195,7 @@ class Corpus:
     {'post_id': ['p1', 'p2'], 'author_id': ['ann', 'bob']}
     """
 
-    def __init__(self, sources: dict[str, Any], manifest: dict, *, path: Path | None = None,
+    def __init__(self, sources: dict[str, Any], manifest: dict, *, path: Path | RemoteFolder | None = None,
                  engine: str = "pandas", window: Window = Window(),
                  quarantine: dict[str, Any] | None = None, scheduler: Any = None):
         self._sources = sources
@@ -215,9 +285,15 @@ class Corpus:
         return json.loads(json.dumps(self._manifest))
 
     @property
-    def path(self) -> Path | None:
-        """The folder the corpus was opened from or last saved to, if any."""
+    def path(self) -> Path | RemoteFolder | None:
+        """The folder the corpus was opened from or last saved to: None in memory, a
+        :class:`RemoteFolder` (``str()`` gives its URL) when opened from a URL."""
         return self._path
+
+    @property
+    def _filesystem(self):
+        """The pyarrow file system of a corpus opened from a URL; None reads local files."""
+        return self._path.arrow_filesystem if isinstance(self._path, RemoteFolder) else None
 
     @property
     def engine(self) -> str:
@@ -361,7 +437,7 @@ class Corpus:
             return pd.DataFrame({"reason": pd.Series(dtype="str"), "row": pd.Series(dtype="Int64")})
         if isinstance(source, pd.DataFrame):
             return source.copy()
-        return schema.to_pandas(pq.read_table(source))
+        return schema.to_pandas(pq.read_table(source, filesystem=self._filesystem))
 
     def _columns(self, name: str) -> list[str]:
         if name not in self._sources:
@@ -426,10 +502,12 @@ class Corpus:
         source = self._sources[name]
         if isinstance(source, pa.Table):
             return ds.dataset(source)
+        filesystem = self._filesystem
         if isinstance(source, list):
-            return ds.dataset(source, format="parquet",
-                              schema=partitioning.table_schema(self._path, self._manifest["tables"][name]))
-        return ds.dataset(source, format="parquet")
+            folder = self._path.root if filesystem is not None else self._path
+            return ds.dataset(source, format="parquet", filesystem=filesystem,
+                              schema=partitioning.table_schema(folder, self._manifest["tables"][name], filesystem))
+        return ds.dataset(source, format="parquet", filesystem=filesystem)
 
     def _read_dask(self, name, spec, columns, window, channels):
         dd = _import_dask()
@@ -444,13 +522,15 @@ class Corpus:
         read = columns + [c for c in dates if c not in columns]
         import dask
 
+        # a corpus opened from a URL: the workers read through its fsspec file system
+        remote = {"filesystem": self._path.fs} if isinstance(self._path, RemoteFolder) else {}
         # pandas' own string dtype, not Dask's pyarrow strings, so both engines
         # return the same dtypes
         with dask.config.set({"dataframe.convert-string": False}):
             source = self._sources[name]
             frame = dd.read_parquet(source if isinstance(source, list) else str(source), columns=read,
                                     filters=[conjunction] if conjunction else None,
-                                    arrow_to_pandas={"types_mapper": schema.PANDAS_TYPES.get})
+                                    arrow_to_pandas={"types_mapper": schema.PANDAS_TYPES.get}, **remote)
         for column in dates:
             bound = window.end if column == "joined_at" else window.start
             keep = (frame[column] < bound) if column == "joined_at" else (frame[column] >= bound)
@@ -486,7 +566,9 @@ class Corpus:
         Parameters
         ----------
         path : path-like
-            The corpus folder to write (replaced if it holds a corpus).
+            The corpus folder to write (replaced if it holds a corpus): a
+            local folder (or ``file://`` URL); a corpus opened from object
+            storage can be saved here, but not to a URL.
         partition : {"keep", None, "month"}
             Layout of the time-stamped tables (posts, events, newsletter
             items): ``"month"`` writes one Parquet file per calendar month
@@ -499,7 +581,7 @@ class Corpus:
         >>> corpus.save("forum", partition="month")   # doctest: +SKIP
         <Corpus 'forum' engine=pandas rows={...}>
         """
-        path = Path(path)
+        path = _local_folder(path, "saving a corpus")
         if partition != "keep":
             partitioning.check_partition(partition)
         manifest = json.loads(json.dumps(self._manifest))
@@ -529,6 +611,8 @@ class Corpus:
                 target = folder / QUARANTINE_DIR / f"{name}.parquet"
                 if isinstance(source, pd.DataFrame):
                     _write_parquet(pa.Table.from_pandas(source, preserve_index=False), target)
+                elif isinstance(self._path, RemoteFolder):
+                    self._path.fs.get_file(source, str(target))
                 else:
                     shutil.copyfile(source, target)
             manifest["quarantine"] = sorted(self._quarantine)
@@ -558,14 +642,26 @@ class Corpus:
         return describe(self)
 
 
-def open_corpus(path: str | os.PathLike, engine: str = "pandas", scheduler=None) -> Corpus:
-    """Open a saved corpus lazily.
+def open_corpus(path: str | os.PathLike | RemoteFolder, engine: str = "pandas", scheduler=None, *,
+                storage_options: dict | None = None) -> Corpus:
+    """Open a saved corpus lazily, from a local folder or a URL.
 
     Parameters
     ----------
-    path : path-like
+    path : path-like or str
         The corpus folder (holding ``corpus.json``), in either layout (one
-        file per table, or monthly files; :mod:`peerscope.partition`).
+        file per table, or monthly files; :mod:`peerscope.partition`): a
+        local path, a ``file://`` URL, or an fsspec URL such as
+        ``s3://bucket/forum``, ``gs://...``, ``abfs://...``, ``memory://...``
+        or a chained ``simplecache::s3://...``.  A URL needs fsspec (the
+        ``remote`` extra) and its file system's package (``s3fs``,
+        ``gcsfs``, ``adlfs``, ...); every table is then read through that
+        file system, by both engines, so Dask workers read the files where
+        they lie.  Only ``corpus.json`` and the files it lists are touched,
+        never a listing, so read access to those objects is enough; files
+        the manifest does not list go unnoticed (in a local folder they are
+        an error).  The :attr:`Corpus.path` of a corpus opened from a URL
+        (a :class:`RemoteFolder`) reopens it.
     engine : {"pandas", "dask"}
         What the table readers return.  ``"dask"`` needs the ``dask`` extra.
     scheduler : distributed.Client, str or None
@@ -577,25 +673,50 @@ def open_corpus(path: str | os.PathLike, engine: str = "pandas", scheduler=None)
         (``"threads"``, ``"processes"``, ``"synchronous"``).  It becomes the
         process's Dask scheduler, as creating a ``Client`` does
         (:func:`peerscope.scheduler.connect`).
+    storage_options : dict, optional
+        URLs only: options of the file system, passed to
+        ``fsspec.core.url_to_fs`` (e.g. ``{"anon": True}``, or credentials
+        and an ``endpoint_url`` for s3fs); Dask workers get the same file
+        system.
 
     Returns
     -------
     Corpus
 
+    Raises
+    ------
+    peerscope.errors.CorpusNotFoundError
+        The folder or URL holds no ``corpus.json``.
+    peerscope.errors.ManifestError
+        ``corpus.json`` is unreadable or inconsistent, or a file it lists
+        is missing.
+    peerscope.errors.PeerscopeError
+        A URL whose file system cannot be opened (fsspec or its backend not
+        installed, an unknown protocol, bad ``storage_options``).
+
     Examples
     --------
     >>> corpus = open_corpus("forum", engine="dask", scheduler="tcp://scheduler:8786")  # doctest: +SKIP
+    >>> corpus = open_corpus("s3://bucket/forum", engine="dask", scheduler="tcp://scheduler:8786",
+    ...                      storage_options={"profile": "research"})               # doctest: +SKIP
     """
     if engine not in ENGINES:
         raise errors.EngineError(f"unknown engine {engine!r}; choose one of {list(ENGINES)}")
     if scheduler is not None and engine != "dask":
         raise errors.EngineError("a scheduler is only used with engine='dask'")
+    if storage_options is not None and not _is_remote(path):
+        raise errors.PeerscopeError(f"{path}: storage_options apply only to a corpus opened from a URL")
     if engine == "dask":
         _import_dask()
         from peerscope.scheduler import connect
 
         scheduler = connect(scheduler)
-    path = Path(path)
+    if isinstance(path, RemoteFolder) or _is_remote(path):
+        folder = path if isinstance(path, RemoteFolder) else _remote_folder(path, storage_options)
+        manifest, sources, quarantine = _open_remote(folder)
+        return Corpus(sources, manifest, path=folder, engine=engine, quarantine=quarantine,
+                      scheduler=scheduler)
+    path = _local_folder(path, "opening a corpus")
     manifest_path = path / MANIFEST
     if not manifest_path.is_file():
         hint = ""
@@ -650,8 +771,17 @@ def read_manifest(manifest_path: Path) -> dict:
     ('tiny', 2)
     """
     try:
-        manifest = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        text = Path(manifest_path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise errors.ManifestError(f"{manifest_path}: cannot read the manifest: {exc}") from None
+    return _parse_manifest(text, manifest_path)
+
+
+def _parse_manifest(text: str, manifest_path) -> dict:
+    """The manifest in ``text`` (read from ``manifest_path``), checked as :func:`read_manifest` says."""
+    try:
+        manifest = json.loads(text)
+    except json.JSONDecodeError as exc:
         raise errors.ManifestError(f"{manifest_path}: cannot read the manifest: {exc}") from None
     for key in ("name", "schema_version", "roster", "tables", "accounting"):
         if key not in manifest:
@@ -694,7 +824,7 @@ class CorpusWriter:
     def __init__(self, path: str | os.PathLike, *, name: str = "corpus", roster: bool = True,
                  provenance: dict | None = None, assume_tz: str | None = None,
                  partition: str | None = None):
-        self.path = Path(path)
+        self.path = _local_folder(path, "writing a corpus")
         self.partition = partitioning.check_partition(partition)
         self.name = name
         self.roster = roster
@@ -779,7 +909,7 @@ def validate_saved(path: str | os.PathLike, batch_size: int = ROW_GROUP_SIZE) ->
     Parameters
     ----------
     path : path-like
-        The corpus folder.
+        The corpus folder (local; a ``file://`` URL will do).
     batch_size : int
         Rows read per batch.
 
@@ -809,6 +939,7 @@ def validate_saved(path: str | os.PathLike, batch_size: int = ROW_GROUP_SIZE) ->
     >>> validate_saved(folder)
     {'posts': 2}
     """
+    path = _local_folder(path, "validate_saved")
     corpus = open_corpus(path)
     now = schema.plausible_until()
     checked = {}
@@ -981,6 +1112,77 @@ def _import_dask():
         raise errors.EngineError(
             "engine='dask' needs the dask extra: pip install 'peerscope[dask]'") from None
     return dd
+
+
+def _is_remote(path) -> bool:
+    """Whether ``path`` is a URL to read through fsspec: one with a scheme other than
+    ``file``, or a chain of them (``simplecache::s3://...``)."""
+    if not isinstance(path, str):
+        return False
+    if "::" in path and "://" in path:
+        return True
+    return bool(_URL.match(path)) and not path.startswith("file://")
+
+
+def _local_folder(path, what: str) -> Path:
+    """``path`` (a ``file://`` URL too) as a local Path; other URLs raise, naming ``what`` needs a local folder."""
+    if _is_remote(path):
+        raise errors.PeerscopeError(
+            f"{path}: {what} needs a local folder or a file:// URL; peerscope reads corpora from "
+            "URLs but writes and validates them only in local folders")
+    if isinstance(path, str) and path.startswith("file://"):
+        path = path[len("file://"):]
+    return Path(path)
+
+
+def _remote_folder(url: str, storage_options: dict | None) -> RemoteFolder:
+    """The fsspec file system and folder of ``url``; fsspec is imported only here."""
+    try:
+        from fsspec.core import url_to_fs
+    except ImportError:
+        raise errors.PeerscopeError(
+            f"{url}: opening a corpus from a URL needs fsspec: pip install 'peerscope[remote]', plus "
+            "the file system's package (s3fs for s3://, gcsfs for gs://, adlfs for abfs://)") from None
+    try:
+        fs, root = url_to_fs(url, **(storage_options or {}))
+    except (ImportError, ValueError, TypeError, OSError) as exc:   # OSError: a chained URL's archive
+        raise errors.PeerscopeError(f"{url}: cannot open its file system: {exc}") from None
+    return RemoteFolder(url, fs, root)
+
+
+def _open_remote(folder: RemoteFolder) -> tuple[dict, dict[str, Any], dict[str, str]]:
+    """Manifest, table sources and quarantine files of a corpus on a remote file system.
+
+    Reads ``corpus.json`` and checks that every file it lists exists, with
+    one batch of concurrent requests on object stores; nothing is listed (a
+    bucket may be too large to list, and read-only credentials may forbid it).
+    """
+    where = posixpath.join(folder.url, MANIFEST)
+    try:
+        text = folder.fs.cat_file(folder.join(MANIFEST)).decode("utf-8")
+    except FileNotFoundError:
+        raise errors.CorpusNotFoundError(f"{folder}: not a peerscope corpus, no {MANIFEST}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise errors.ManifestError(f"{where}: cannot read the manifest: {exc}") from None
+    manifest = _parse_manifest(text, where)
+    sources, listed = {}, []
+    for name, entry in manifest["tables"].items():
+        layout = partitioning.check_partition(entry.get("partition"))
+        files = partitioning.table_files(folder.root, entry, folder.arrow_filesystem)
+        sources[name] = files if layout else files[0]
+        listed += files if layout is None else [*files, partitioning.schema_file(
+            folder.root, entry, folder.arrow_filesystem)]
+    quarantine = {name: folder.join(QUARANTINE_DIR, f"{name}.parquet") for name in manifest.get("quarantine", [])}
+    listed += quarantine.values()
+    try:
+        folder.fs.sizes(listed)
+    except FileNotFoundError as exc:
+        missing = [path[len(folder.root):].lstrip("/") for path in listed if not folder.fs.exists(path)]
+        raise errors.ManifestError(
+            f"{folder}: file(s) {missing[:5] or exc} listed in {MANIFEST} are missing") from None
+    except OSError as exc:
+        raise errors.ManifestError(f"{folder}: cannot check the files listed in {MANIFEST}: {exc}") from None
+    return manifest, sources, quarantine
 
 
 def _now() -> str:

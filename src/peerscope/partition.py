@@ -47,6 +47,7 @@ Examples
 from __future__ import annotations
 
 import os
+import posixpath
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -302,7 +303,7 @@ class TableWriter:
                 "rows": self.rows}
 
 
-def table_files(folder: str | os.PathLike, entry: dict) -> list[str]:
+def table_files(folder: str | os.PathLike, entry: dict, filesystem: pa.fs.FileSystem | None = None) -> list[str]:
     """Paths of the Parquet files of one table, in reading order, from its manifest entry.
 
     Parameters
@@ -311,6 +312,10 @@ def table_files(folder: str | os.PathLike, entry: dict) -> list[str]:
         The corpus folder.
     entry : dict
         The table's manifest entry.
+    filesystem : pyarrow.fs.FileSystem, optional
+        The file system ``folder`` is on when it is not the local disk (a
+        corpus opened from a URL, ``folder`` then named as that file system
+        names it): paths are joined with ``/``, as object stores name keys.
 
     Returns
     -------
@@ -324,10 +329,10 @@ def table_files(folder: str | os.PathLike, entry: dict) -> list[str]:
     >>> [Path(path).as_posix() for path in table_files("forum", entry)]
     ['forum/posts/2022-01.parquet']
     """
-    base = Path(folder) / entry["file"]
+    base = _join(folder, entry["file"], filesystem)
     if entry.get("partition") is None:
         return [str(base)]
-    return [str(base / part) for part in entry.get("parts", [])]
+    return [str(_join(base, part, filesystem)) for part in entry.get("parts", [])]
 
 
 def check_parts(folder: str | os.PathLike, table: str, entry: dict) -> None:
@@ -384,7 +389,7 @@ def check_parts(folder: str | os.PathLike, table: str, entry: dict) -> None:
             f"{base}: part file(s) {sorted(found - listed)[:5]} are not in the manifest")
 
 
-def table_schema(folder: str | os.PathLike, entry: dict) -> pa.Schema:
+def table_schema(folder: str | os.PathLike, entry: dict, filesystem: pa.fs.FileSystem | None = None) -> pa.Schema:
     """The Arrow schema of a saved table (from its file, or a partitioned table's ``_common_metadata``).
 
     Parameters
@@ -393,6 +398,9 @@ def table_schema(folder: str | os.PathLike, entry: dict) -> pa.Schema:
         The corpus folder.
     entry : dict
         The table's manifest entry.
+    filesystem : pyarrow.fs.FileSystem, optional
+        The file system ``folder`` is on, when not the local disk (see
+        :func:`table_files`).
 
     Returns
     -------
@@ -416,9 +424,39 @@ def table_schema(folder: str | os.PathLike, entry: dict) -> pa.Schema:
     >>> table_schema(folder, entry).names
     ['post_id', 'created_at']
     """
-    if entry.get("partition") is None:
-        return pq.read_schema(Path(folder) / entry["file"])
-    return pq.read_schema(Path(folder) / entry["file"] / SCHEMA_FILE)
+    return pq.read_schema(str(schema_file(folder, entry, filesystem)), filesystem=filesystem)
+
+
+def schema_file(folder: str | os.PathLike, entry: dict, filesystem: pa.fs.FileSystem | None = None):
+    """The file a saved table's schema is read from: its one file, or its folder's ``_common_metadata``.
+
+    Parameters
+    ----------
+    folder : path-like
+        The corpus folder.
+    entry : dict
+        The table's manifest entry.
+    filesystem : pyarrow.fs.FileSystem, optional
+        The file system ``folder`` is on, when not the local disk (see
+        :func:`table_files`).
+
+    Returns
+    -------
+    pathlib.Path, or str on another file system
+
+    Examples
+    --------
+    >>> schema_file("forum", {"file": "posts", "partition": "month", "parts": []}).as_posix()
+    'forum/posts/_common_metadata'
+    """
+    base = _join(folder, entry["file"], filesystem)
+    return base if entry.get("partition") is None else _join(base, SCHEMA_FILE, filesystem)
+
+
+def _join(folder, name: str, filesystem: pa.fs.FileSystem | None):
+    """``folder/name``: a local Path, or a ``/``-joined string on another file system
+    (where a Path would fold the ``//`` of an http URL)."""
+    return Path(folder) / name if filesystem is None else posixpath.join(folder, name)
 
 
 def repartition(source: str | os.PathLike, out: str | os.PathLike, by: str | None = "month"):
@@ -431,8 +469,9 @@ def repartition(source: str | os.PathLike, out: str | os.PathLike, by: str | Non
 
     Parameters
     ----------
-    source : path-like
-        A saved corpus folder, in either layout.
+    source : path-like or str
+        A saved corpus folder, in either layout, or a URL of one (read
+        through fsspec, see :func:`peerscope.corpus.open_corpus`).
     out : path-like
         Where to write the repartitioned corpus.
     by : {"month", None}
