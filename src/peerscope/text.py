@@ -28,6 +28,17 @@ memory), and prunes the vocabulary by document frequency (``min_df``,
 ``max_df``, ``keep_n``).  Word-level work is done once per *distinct* token of
 a batch, not per token, and counting is vectorised with numpy.
 
+On a corpus opened with ``engine="dask"`` the tokenising runs on the Dask
+workers, one task per partition of the posts (a monthly file or a row
+group), and the client merges the per-partition counts.  Terms are numbered
+in the order they first occur in the corpus, whichever engine and however
+the posts are batched, so both engines give the same vocabulary, term ids,
+documents (in the same order) and counts.  With ``phrases=True`` the
+bigram counts are summed over partitions as gensim sums them over batches:
+identical while gensim's ``Phrases`` holds fewer than ``max_vocab_size``
+(40 million) unigrams and bigrams; beyond that gensim prunes rare entries,
+and where it does depends on the batching in either engine.
+
 Caching: for a saved corpus the token sequences are written to
 ``<corpus>/cache/bow-<key>/`` where ``key`` hashes the preprocessing
 parameters (pruning excluded), the corpus manifest, its time window and the
@@ -53,6 +64,7 @@ import sys
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
+from functools import lru_cache
 from itertools import chain
 from pathlib import Path
 
@@ -622,11 +634,12 @@ def bag_of_words(source, preprocessor: Preprocessor | None = None, *, cache: boo
         How to tokenise and prune; default ``Preprocessor(**options)``.
     cache : bool
         For a saved corpus, read/write ``<corpus>/cache/bow-<key>/`` (see the
-        module docstring).  In-memory sources are never cached.
+        module docstring).  In-memory sources and corpora opened from a URL are never cached.
     progress : bool, optional
         Show a tqdm bar; default: only when stderr is a terminal.
     batch_size : int
-        Posts per record batch.
+        Posts per record batch (on the Dask engine: most posts tokenised at
+        once inside a partition).
     **options
         :class:`Preprocessor` parameters, when ``preprocessor`` is not given.
 
@@ -654,15 +667,18 @@ def bag_of_words(source, preprocessor: Preprocessor | None = None, *, cache: boo
     if is_corpus:
         total = _post_count(source)
         batches = lambda: iter_post_batches(source, batch_size)  # noqa: E731
-        if cache and source.path is not None:
+        if cache and isinstance(source.path, Path):  # a local folder: remote corpora are not cached
             folder = Path(source.path) / CACHE_DIR / f"bow-{cache_key(source, preprocessor)}"
             if (folder / "done.json").is_file():
                 return _read_cached(folder, preprocessor)
     else:
         total = len(source)
         batches = lambda: _texts_as_batches(source, batch_size)  # noqa: E731
-    phraser = _learn_phrases(batches(), preprocessor, total, progress) if preprocessor.phrases else None
-    docs, sequences, vocabulary, stats = _count(batches(), preprocessor, phraser, total, progress)
+    if is_corpus and source.engine == "dask":
+        docs, sequences, vocabulary, stats = _count_on_workers(source, preprocessor, total, progress, batch_size)
+    else:
+        phraser = _learn_phrases(batches(), preprocessor, total, progress) if preprocessor.phrases else None
+        docs, sequences, vocabulary, stats = _count(batches(), preprocessor, phraser, total, progress)
     if folder is None:
         return BagOfWords(preprocessor, vocabulary, docs, sequences, stats)
     _write_cache(folder, preprocessor, docs, sequences, vocabulary, stats)
@@ -716,60 +732,224 @@ def _learn_phrases(batches, p: Preprocessor, total: int, progress: bool):
     phrases = Phrases(min_count=p.phrases_min_count, threshold=p.phrases_threshold)
     with _bar(total, progress, "bigrams") as bar:
         for batch in batches:
-            lengths, codes, terms = p._batch(batch["text"])
-            words = np.asarray(terms, dtype=object)[codes]
-            phrases.add_vocab([list(w) for w in np.split(words, np.cumsum(lengths)[:-1])])
+            phrases.add_vocab(_sentences(p, batch["text"]))
             bar.update(len(batch))
     return phrases.freeze()
 
 
+def _sentences(p: Preprocessor, texts) -> list[list[str]]:
+    """Each text's terms as a list (what gensim ``Phrases`` reads)."""
+    lengths, codes, terms = p._batch(texts)
+    words = np.asarray(terms, dtype=object)[codes]
+    return [list(w) for w in np.split(words, np.cumsum(lengths)[:-1])] if len(lengths) else []
+
+
+@dataclass
+class _Tally:
+    """Term sequences and counts of a run of documents.
+
+    ``terms`` lists the distinct terms in the order they first occur in the
+    run; ``sequences`` holds each document's terms as positions in it, and
+    ``df`` and ``cf`` the document and corpus frequency of each.  Because
+    terms are numbered by first occurrence, merging tallies in document
+    order (:class:`_Merger`) numbers them exactly as one tally of all the
+    documents would, however the documents were split into batches or Dask
+    partitions.
+    """
+
+    docs: pd.DataFrame
+    sequences: pa.Array
+    terms: list[str]
+    df: np.ndarray
+    cf: np.ndarray
+
+
+def _tally_batch(batch: pd.DataFrame, p: Preprocessor, phraser) -> _Tally:
+    """Tokenise one batch of posts (bigrams joined when a phraser is given) and count its terms."""
+    if phraser is not None:
+        docs = list(phraser[_sentences(p, batch["text"])])
+        lengths = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
+        codes, uniques = pd.factorize(np.fromiter(chain.from_iterable(docs), dtype=object,
+                                                  count=int(lengths.sum())))
+        codes, terms = codes.astype(np.int64), list(uniques)
+    else:
+        lengths, codes, terms = p._batch(batch["text"])
+    width = max(len(terms), 1)
+    doc = np.repeat(np.arange(len(lengths)), lengths)
+    pairs = np.sort(doc * width + codes)
+    pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]] if len(pairs) else pairs
+    df = np.bincount(pairs % width, minlength=len(terms))
+    cf = np.bincount(codes, minlength=len(terms))
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32 if codes.size < 2**31 else np.int64)
+    sequences = pa.ListArray.from_arrays(pa.array(offsets), pa.array(codes.astype(np.int32)))
+    return _Tally(batch[["post_id", "author_id", "created_at"]], sequences, terms,
+                  df.astype(np.int64), cf.astype(np.int64))
+
+
+class _Merger:
+    """Tallies joined in document order onto one vocabulary numbered by first occurrence."""
+
+    def __init__(self):
+        self.ids: dict[str, int] = {}
+        self.df = np.zeros(0, dtype=np.int64)
+        self.cf = np.zeros(0, dtype=np.int64)
+        self.frames: list[pd.DataFrame] = []
+        self.arrays: list[pa.Array] = []
+
+    def add(self, tally: _Tally) -> None:
+        ids = self.ids
+        for term in tally.terms:
+            if term not in ids:
+                ids[term] = len(ids)
+        global_of = np.fromiter((ids[t] for t in tally.terms), dtype=np.int64, count=len(tally.terms))
+        if len(ids) > len(self.df):
+            grow = np.zeros(len(ids) - len(self.df), np.int64)
+            self.df, self.cf = np.concatenate([self.df, grow]), np.concatenate([self.cf, grow])
+        self.df[global_of] += tally.df
+        self.cf[global_of] += tally.cf
+        sequences = tally.sequences
+        offsets = sequences.offsets.to_numpy()
+        local = sequences.values.to_numpy()[offsets[0]:offsets[-1]].astype(np.int64)
+        values = global_of[local].astype(np.int32)
+        self.arrays.append(pa.ListArray.from_arrays(pa.array(offsets - offsets[0]), pa.array(values)))
+        self.frames.append(tally.docs)
+
+    def tally(self) -> _Tally:
+        docs = (pd.concat(self.frames, ignore_index=True) if self.frames else
+                pd.DataFrame({"post_id": pd.Series(dtype="str"), "author_id": pd.Series(dtype="str"),
+                              "created_at": pd.Series(dtype="datetime64[us, UTC]")}))
+        sequences = (pa.concat_arrays(self.arrays) if self.arrays else
+                     pa.array([], type=pa.list_(pa.int32())))
+        return _Tally(docs, sequences, list(self.ids), self.df, self.cf)
+
+
 def _count(batches, p: Preprocessor, phraser, total: int, progress: bool):
     """Second (or only) pass: term sequences over one growing vocabulary, with df and cf."""
-    ids: dict[str, int] = {}
-    df = np.zeros(0, dtype=np.int64)
-    cf = np.zeros(0, dtype=np.int64)
-    frames, arrays = [], []
-    n_docs = n_empty = n_tokens = 0
+    merger = _Merger()
     with _bar(total, progress, "tokenising") as bar:
         for batch in batches:
-            lengths, codes, terms = p._batch(batch["text"])
-            if phraser is not None and len(lengths):
-                words = np.asarray(terms, dtype=object)[codes]
-                docs = phraser[[list(w) for w in np.split(words, np.cumsum(lengths)[:-1])]]
-                docs = list(docs)
-                lengths = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
-                codes, uniques = pd.factorize(np.fromiter(chain.from_iterable(docs), dtype=object,
-                                                          count=int(lengths.sum())))
-                terms = list(uniques)
-            for term in terms:
-                if term not in ids:
-                    ids[term] = len(ids)
-            global_of = np.fromiter((ids[t] for t in terms), dtype=np.int64, count=len(terms))
-            if len(ids) > len(df):
-                df = np.concatenate([df, np.zeros(len(ids) - len(df), np.int64)])
-                cf = np.concatenate([cf, np.zeros(len(ids) - len(cf), np.int64)])
-            values = global_of[codes]
-            doc = np.repeat(np.arange(len(lengths)), lengths)
-            pairs = np.sort(doc * max(len(ids), 1) + values)
-            pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]] if len(pairs) else pairs
-            df += np.bincount(pairs % max(len(ids), 1), minlength=len(df))
-            cf += np.bincount(values, minlength=len(cf))
-            offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32 if values.size < 2**31 else np.int64)
-            arrays.append(pa.ListArray.from_arrays(pa.array(offsets), pa.array(values.astype(np.int32))))
-            frames.append(batch[["post_id", "author_id", "created_at"]])
-            n_docs += len(lengths)
-            n_empty += int((lengths == 0).sum())
-            n_tokens += int(lengths.sum())
+            merger.add(_tally_batch(batch, p, phraser))
             bar.update(len(batch))
-    docs = (pd.concat(frames, ignore_index=True) if frames else
-            pd.DataFrame({"post_id": pd.Series(dtype="str"), "author_id": pd.Series(dtype="str"),
-                          "created_at": pd.Series(dtype="datetime64[us, UTC]")}))
-    sequences = (pa.concat_arrays(arrays) if arrays else
-                 pa.array([], type=pa.list_(pa.int32())))
-    vocabulary = pd.DataFrame({"term": pd.array(list(ids), dtype="str"), "df": df, "cf": cf})
-    stats = {"documents": n_docs, "empty_documents": n_empty, "tokens": n_tokens,
-             "vocabulary": len(ids)}
-    return docs, sequences, vocabulary, stats
+    return _result(merger.tally())
+
+
+def _result(tally: _Tally):
+    """(docs, sequences, vocabulary, stats) of the whole corpus, as :class:`BagOfWords` takes them."""
+    lengths = np.diff(tally.sequences.offsets.to_numpy())
+    vocabulary = pd.DataFrame({"term": pd.array(tally.terms, dtype="str"), "df": tally.df, "cf": tally.cf})
+    stats = {"documents": len(tally.docs), "empty_documents": int((lengths == 0).sum()),
+             "tokens": int(lengths.sum()), "vocabulary": len(tally.terms)}
+    return tally.docs, tally.sequences, vocabulary, stats
+
+
+# ---------------------------------------------------------------------------
+# The same on Dask workers
+# ---------------------------------------------------------------------------
+
+def _count_on_workers(corpus, p: Preprocessor, total: int, progress: bool, batch_size: int):
+    """:func:`_learn_phrases` and :func:`_count` for a Dask corpus: tokenised per partition.
+
+    Each partition of the posts (a monthly file or a row group) is tokenised
+    and tallied on a worker, in batches of ``batch_size``; the client merges
+    the tallies in partition order (the order :meth:`~peerscope.Corpus.iter_batches`
+    reads), so the vocabulary, its ids, the documents and the counts equal
+    the pandas engine's.  Only the preprocessing parameters and, with
+    ``phrases``, the frozen bigram model travel to the workers (once each).
+    """
+    import dask
+
+    partitions = corpus.posts(list(DOC_COLUMNS)).to_delayed()
+    params = tuple(sorted(p.params().items()))
+    phraser = None
+    if p.phrases:
+        from gensim.models.phrases import Phrases
+
+        phrases = Phrases(min_count=p.phrases_min_count, threshold=p.phrases_threshold)
+        tasks = [dask.delayed(_phrase_vocabulary)(part, params, batch_size) for part in partitions]
+        with _bar(total, progress, "bigrams") as bar:
+            for n_docs, vocabulary, n_words in _in_order(tasks):
+                # what Phrases.add_vocab does with each batch's counts (while gensim prunes nothing)
+                phrases.corpus_word_count += n_words
+                for key, count in vocabulary.items():
+                    phrases.vocab[key] = phrases.vocab.get(key, 0) + count
+                bar.update(n_docs)
+        phraser = dask.delayed(phrases.freeze())
+    tasks = [dask.delayed(_tally_partition)(part, params, phraser, batch_size) for part in partitions]
+    merger = _Merger()
+    with _bar(total, progress, "tokenising") as bar:
+        for tally in _in_order(tasks):
+            merger.add(tally)
+            bar.update(len(tally.docs))
+    return _result(merger.tally())
+
+
+@lru_cache(maxsize=8)
+def _worker_preprocessor(params: tuple) -> Preprocessor:
+    """One Preprocessor per parameter set and worker process, so its memo serves every partition."""
+    return Preprocessor(**dict(params))
+
+
+def _tally_partition(posts: pd.DataFrame, params: tuple, phraser, batch_size: int) -> _Tally:
+    """On a worker: the tally of one partition of posts, tokenised in batches."""
+    p = _worker_preprocessor(params)
+    merger = _Merger()
+    for start in range(0, len(posts), batch_size):
+        merger.add(_tally_batch(posts.iloc[start:start + batch_size], p, phraser))
+    return merger.tally()
+
+
+def _phrase_vocabulary(posts: pd.DataFrame, params: tuple, batch_size: int) -> tuple[int, dict, int]:
+    """On a worker: (posts, unigram and bigram counts, words) of one partition for gensim ``Phrases``."""
+    from gensim.models.phrases import Phrases
+
+    p = _worker_preprocessor(params)
+    phrases = Phrases(min_count=p.phrases_min_count, threshold=p.phrases_threshold)
+    for start in range(0, len(posts), batch_size):
+        phrases.add_vocab(_sentences(p, posts["text"].iloc[start:start + batch_size]))
+    return len(posts), phrases.vocab, phrases.corpus_word_count
+
+
+def _in_order(tasks: list) -> Iterator:
+    """The results of Dask tasks in order, computed concurrently.
+
+    On a ``distributed`` cluster the tasks are submitted together and each
+    result is fetched, then released, in turn: the client receives one
+    partition's result at a time (later ones wait on the workers) and a
+    progress bar advances as partitions arrive.  On Dask's local schedulers
+    they are computed together.
+    """
+    import dask
+
+    client = _distributed_client()
+    if client is None:
+        yield from dask.compute(*tasks)
+        return
+    futures = client.compute(tasks)
+    for i in range(len(futures)):
+        future, futures[i] = futures[i], None
+        yield future.result()
+        del future
+
+
+def _distributed_client():
+    """The ``distributed.Client`` Dask computes on, or None for a local scheduler."""
+    import dask
+
+    from peerscope.scheduler import LOCAL_SCHEDULERS
+
+    configured = dask.config.get("scheduler", None)
+    if isinstance(configured, str) and configured in LOCAL_SCHEDULERS:
+        return None
+    try:
+        import distributed
+    except ImportError:
+        return None
+    if isinstance(configured, distributed.Client):
+        return configured
+    try:
+        return distributed.default_client()
+    except ValueError:
+        return None
 
 
 def _write_cache(folder: Path, p: Preprocessor, docs, sequences, vocabulary, stats) -> None:

@@ -19,11 +19,13 @@ informational support at scale (Wang, Kraut & Levine 2012, 2015).
 ``evaluate`` ...       per-class P/R/F1, Cohen's kappa, Krippendorff's alpha
 ``prevalence``         raw and adjusted classify-and-count shares with a
                        bootstrap interval (Forman 2008)
-``classify``           a model over a whole corpus, streamed in batches
+``classify``           a model over a whole corpus, streamed in batches (on a
+                       Dask corpus, per partition on the workers:
+                       ``label_partitions``)
 =====================  ====================================================
 """
 
-from peerscope.support.classifier import SupportClassifier
+from peerscope.support.classifier import SupportClassifier, label_partitions
 from peerscope.support.coding import read_codes, read_design, sample_for_coding, scheme_codes
 from peerscope.support.evaluate import (Evaluation, agreement, code_set, cross_validate, evaluate,
                                         krippendorff_alpha)
@@ -36,5 +38,5 @@ from peerscope.support.schemes import (DIRECTIONS, EPITOME_TO_SSBC, ESCONV_TO_SS
 __all__ = ["DIRECTIONS", "EPITOME_TO_SSBC", "ESCONV_TO_SSBC", "Evaluation", "LexiconLabeller",
            "MI_TO_SSBC", "NO_SUPPORT", "NURTURANT", "SUPPORT_TYPES", "SchemeMapping",
            "SupportClassifier", "adjusted_share", "agreement", "classify", "code_set", "cross_validate",
-           "epitome_types", "evaluate", "krippendorff_alpha", "month_of", "prevalence", "read_codes",
+           "epitome_types", "evaluate", "krippendorff_alpha", "label_partitions", "month_of", "prevalence", "read_codes",
            "read_design", "sample_for_coding", "scheme_codes", "to_coarse"]

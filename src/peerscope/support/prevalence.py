@@ -306,15 +306,20 @@ def classify(corpus, model, *, batch_size: int = 20_000, out: str | os.PathLike 
         out = None
     if progress is None:
         progress = sys.stderr.isatty()
-    total, batches = _text_batches(corpus, batch_size)
-    parts = []
-    with tqdm(total=total, unit="posts", desc="support", disable=not progress) as bar:
-        for batch in batches:
-            parts.append(_label_batch(model, batch))
-            bar.update(len(batch))
-    result = (pd.concat(parts, ignore_index=True) if parts
-              else _label_batch(model, pd.DataFrame({"post_id": pd.Series(dtype="str"),
-                                                     "text": pd.Series(dtype="str")})))
+    if corpus.engine == "dask":  # the model labels each partition on the workers
+        from peerscope.support.classifier import label_partitions
+
+        result = label_partitions(corpus, model, batch_size=batch_size).compute().reset_index(drop=True)
+    else:
+        total, batches = _text_batches(corpus, batch_size)
+        parts = []
+        with tqdm(total=total, unit="posts", desc="support", disable=not progress) as bar:
+            for batch in batches:
+                parts.append(_label_batch(model, batch))
+                bar.update(len(batch))
+        result = (pd.concat(parts, ignore_index=True) if parts
+                  else _label_batch(model, pd.DataFrame({"post_id": pd.Series(dtype="str"),
+                                                         "text": pd.Series(dtype="str")})))
     result.attrs["path"] = None
     if out is not None:
         _write_atomic(result, Path(out))
