@@ -3,6 +3,7 @@ from the generated tables with plain pandas and compared with the truth."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -369,6 +370,22 @@ def test_streaming_to_disk_matches_memory(tmp_path):
                  "unanswered_openers", "contributors"):
         assert getattr(loaded, name) == getattr(mem_truth, name)
     assert disk_corpus.manifest["provenance"]["source_format"] == "synthetic"
+    # the truth generate returns (read back from its files) is the in-memory one, field by field
+    pd.testing.assert_frame_equal(disk_truth.members, mem_truth.members)
+    for f in dataclasses.fields(Truth):
+        if f.name not in ("members", "posts", "source"):
+            assert getattr(disk_truth, f.name) == getattr(mem_truth, f.name), f.name
+    assert disk_truth.source == str(tmp_path / "c") and disk_truth.posts is None
+
+
+def test_a_failed_generation_leaves_nothing_behind(tmp_path, monkeypatch):
+    def fail(self, path):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(Truth, "save", fail)
+    with pytest.raises(OSError, match="disk full"):
+        generate(1000, seed=2, path=tmp_path / "c", with_text=False)
+    assert list(tmp_path.iterdir()) == []  # no corpus without its truth, no temporary folders
 
 
 def test_truth_save_load_round_trip(tmp_path, made):

@@ -65,10 +65,12 @@ tables, in memory or streamed to disk with any ``chunk_size``.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import math
 import os
 import shutil
+import sys
 import tempfile
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -586,6 +588,32 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+#: The files :func:`generate` writes beside the corpus tables.
+_TRUTH_FILES = ("truth.json", "truth_members.parquet", "truth_posts.parquet")
+
+
+class _ParquetAppender:
+    """Append pandas frames to one Parquet file, whose schema is the first frame's."""
+
+    def __init__(self, target: Path):
+        self.target = target
+        self._writer: pq.ParquetWriter | None = None
+
+    def write(self, frame: pd.DataFrame) -> None:
+        arrow = pa.Table.from_pandas(frame, preserve_index=False)
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self.target, arrow.schema, compression="zstd")
+        self._writer.write_table(arrow)
+
+    def __enter__(self) -> "_ParquetAppender":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if self._writer is not None:
+            self._writer.close()
+        return False
+
+
 def _write_parquet_atomic(frame: pd.DataFrame, target: Path) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     os.close(fd)
@@ -943,6 +971,11 @@ class _Generator:
         self.anon_m = rng.multinomial(n_anon, p)
         self.null_m = rng.multinomial(n_null, p)
 
+    def drop_plan(self):
+        """Let go of the per-member plan arrays (the truth holds what they planted)."""
+        self.counts = self.is_super = self.is_poster = self.role_plan = self.moderators = None
+        self.s = self.mode = self.lo = self.hi = self.post_lo = self.slot_authors = None
+
     # -- one month of posts ----------------------------------------------------
 
     def build_month(self, m: int, q: float, prev_edges: np.ndarray):
@@ -1253,15 +1286,56 @@ def generate(n_posts: int = 20_000, *, seed: int = 0, path: str | os.PathLike | 
 def _run(g: _Generator, path):
     from peerscope.corpus import Corpus, CorpusWriter
 
+    name = f"synthetic-{g.n_posts}-seed{g.seed}"
+    provenance = {"source_format": "synthetic", "loader": "peerscope.synth.generate",
+                  "parameters": g.parameters}
+    if path is None:
+        out = {"posts": [], "events": [], "newsletter_items": [], "members": [], "truth_posts": []}
+        truth = _simulate(g, lambda table, frame: out[table].append(frame))
+        posts = pd.concat(out["posts"], ignore_index=True)
+        events = pd.concat(out["events"], ignore_index=True)
+        items = pd.concat(out["newsletter_items"], ignore_index=True)
+        members = out["members"][0]
+        corpus = Corpus.from_frames(posts, members, events, items, name=name, roster=True,
+                                    provenance=provenance)
+        truth_posts = pd.concat(out["truth_posts"], ignore_index=True)
+        return corpus, _replace(truth, posts=truth_posts)
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp_dir = Path(tempfile.mkdtemp(prefix=f".{path.name}.truth-", dir=path.parent))
+    try:
+        with CorpusWriter(path, name=name, roster=True, provenance=provenance) as writer:
+            with _ParquetAppender(tmp_dir / "truth_posts.parquet") as truth_posts:
+                def emit(table, frame):
+                    if table == "truth_posts":
+                        truth_posts.write(frame)
+                    else:
+                        writer.write(table, frame)
+
+                _simulate(g, emit).save(tmp_dir)
+            # Closing the writer checks the references across the post, parent and
+            # thread ids, which takes memory of the order of those columns; nothing of
+            # the generator's per-member or per-thread state, nor the truth, is alive
+            # by then (the truth is read back from its files below).
+            g.drop_plan()
+            _return_freed_memory()
+        for file in _TRUTH_FILES:
+            shutil.move(str(tmp_dir / file), str(path / file))
+    finally:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+    return writer.corpus, Truth.load(path, posts=False)
+
+
+def _simulate(g: _Generator, emit) -> Truth:
+    """Draw the plan and every month, hand each table chunk to ``emit(table, frame)``,
+    and return the realised truth (without the per-post table, which goes to ``emit``)."""
     g.plan()
     P, M, E = g.P, g.months, g.months - 1
     vocab = g.vocab
     member_ids = pa.concat_arrays([
         _ids("m", np.arange(1, P + 1), g.mw).cast(pa.string()),
         pa.array([BOT_ID, ANONYMOUS_ID], pa.string())])
-    name = f"synthetic-{g.n_posts}-seed{g.seed}"
-    provenance = {"source_format": "synthetic", "loader": "peerscope.synth.generate",
-                  "parameters": g.parameters}
 
     # bookkeeping
     first_form = np.full((P, 4), np.iinfo(np.int64).max, dtype=np.int64)
@@ -1281,226 +1355,185 @@ def _run(g: _Generator, path):
     post_offset = 0
     q = min(0.9, 0.6 * g.reciprocity / max(1e-9, 1 - g.reciprocity) + 0.05) if g.reciprocity else 0.0
 
-    out = {"posts": [], "events": [], "newsletter_items": [], "members": [], "truth_posts": []}
-    writer = None
-    truth_writer = None
-    tmp_dir = None
-    if path is not None:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp_dir = Path(tempfile.mkdtemp(prefix=f".{path.name}.truth-", dir=path.parent))
-        writer = CorpusWriter(path, name=name, roster=True, provenance=provenance)
-        writer.__enter__()
-
-    def emit(table, frame):
-        nonlocal truth_writer
-        if writer is None:
-            out[table].append(frame)
-        elif table == "truth_posts":
-            arrow = pa.Table.from_pandas(frame, preserve_index=False)
-            if truth_writer is None:
-                truth_writer = pq.ParquetWriter(tmp_dir / "truth_posts.parquet", arrow.schema,
-                                                compression="zstd")
-            truth_writer.write_table(arrow)
-        else:
-            writer.write(table, frame)
-
     months_iter = range(M)
     if g.progress:
         from tqdm.auto import tqdm
         months_iter = tqdm(months_iter, desc="synth", unit="month")
-    try:
-        for m in months_iter:
-            mo = g.build_month(m, q, edge_keys)
-            A, T, Par, X, is_bot = mo["author"], mo["thread"], mo["parent"], mo["time"], mo["is_bot"]
-            n = len(A)
-            nums = post_offset + np.arange(n)
-            opener_num = nums[mo["opener_pos"]]
-            is_op = Par < 0
-            person = (A >= 0) & (A < P)
-            # bookkeeping of posts
-            realised_posts += np.bincount(A[A >= 0], minlength=P + 2)
-            n_null_posts += int((A == _NULL).sum())
-            np.minimum.at(first_form[:, 0], A[person], X[person])
-            n_threads += mo["n_threads"]
-            n_replies += int((~is_op).sum())
-            reps = np.bincount(T[~is_op], minlength=mo["n_threads"])
-            unanswered.append(opener_num[reps == 0])
-            rep = np.flatnonzero(~is_op)
-            u, v = A[rep], A[Par[rep]]
-            ok = (u >= 0) & (u < P) & (v >= 0) & (v < P) & (u != v)
-            # the month's distinct edges with their first time, merged into the
-            # sorted global edge list (an edge seen in an earlier month keeps its time)
-            keys, ts = u[ok] * P + v[ok], X[rep][ok]
-            o = np.lexsort((ts, keys))
-            keys, ts = keys[o], ts[o]
-            firsts = np.concatenate([[True], keys[1:] != keys[:-1]]) if len(keys) else np.zeros(0, bool)
-            keys, ts = keys[firsts], ts[firsts]
-            new = ~_in_sorted(keys, edge_keys)
-            keys, ts = keys[new], ts[new]
-            old_edges = edge_keys
-            where = np.searchsorted(edge_keys, keys)
-            edge_keys = np.insert(edge_keys, where, keys)
-            edge_t = np.insert(edge_t, where, ts)
-            rev = (keys % P) * P + keys // P
-            n_recip += int(_in_sorted(rev, edge_keys).sum() + _in_sorted(rev, old_edges).sum())
-            del old_edges
-            if len(edge_keys):
-                r_now = n_recip / len(edge_keys)
-                if g.reciprocity > 0:
-                    q = float(np.clip(q * (g.reciprocity / max(r_now, 0.02)) ** 1.0, 0.0, 0.95))
+    for m in months_iter:
+        mo = g.build_month(m, q, edge_keys)
+        A, T, Par, X, is_bot = mo["author"], mo["thread"], mo["parent"], mo["time"], mo["is_bot"]
+        n = len(A)
+        nums = post_offset + np.arange(n)
+        opener_num = nums[mo["opener_pos"]]
+        is_op = Par < 0
+        person = (A >= 0) & (A < P)
+        # bookkeeping of posts
+        realised_posts += np.bincount(A[A >= 0], minlength=P + 2)
+        n_null_posts += int((A == _NULL).sum())
+        np.minimum.at(first_form[:, 0], A[person], X[person])
+        n_threads += mo["n_threads"]
+        n_replies += int((~is_op).sum())
+        reps = np.bincount(T[~is_op], minlength=mo["n_threads"])
+        unanswered.append(opener_num[reps == 0])
+        rep = np.flatnonzero(~is_op)
+        u, v = A[rep], A[Par[rep]]
+        ok = (u >= 0) & (u < P) & (v >= 0) & (v < P) & (u != v)
+        # the month's distinct edges with their first time, merged into the
+        # sorted global edge list (an edge seen in an earlier month keeps its time)
+        keys, ts = u[ok] * P + v[ok], X[rep][ok]
+        o = np.lexsort((ts, keys))
+        keys, ts = keys[o], ts[o]
+        firsts = np.concatenate([[True], keys[1:] != keys[:-1]]) if len(keys) else np.zeros(0, bool)
+        keys, ts = keys[firsts], ts[firsts]
+        new = ~_in_sorted(keys, edge_keys)
+        keys, ts = keys[new], ts[new]
+        old_edges = edge_keys
+        where = np.searchsorted(edge_keys, keys)
+        edge_keys = np.insert(edge_keys, where, keys)
+        edge_t = np.insert(edge_t, where, ts)
+        rev = (keys % P) * P + keys // P
+        n_recip += int(_in_sorted(rev, edge_keys).sum() + _in_sorted(rev, old_edges).sum())
+        del old_edges
+        if len(edge_keys):
+            r_now = n_recip / len(edge_keys)
+            if g.reciprocity > 0:
+                q = float(np.clip(q * (g.reciprocity / max(r_now, 0.02)) ** 1.0, 0.0, 0.95))
 
-            # labels
-            srng = np.random.default_rng([g.seed, 6, m])
-            topic = mo["topic"][T]
-            direction = np.where(is_op, (srng.random(n) >= 0.85).astype(np.int64),
-                                 (srng.random(n) >= 0.10).astype(np.int64))
-            p_seek = np.array([.35, .35, .10, .12, .08])
-            p_prov = np.array([.30, .28, .14, .13, .15])
-            stype = np.where(direction == 0, srng.choice(5, n, p=p_seek), srng.choice(5, n, p=p_prov))
-            stype[is_bot] = SUPPORT_TYPES.index("network")
-            direction[is_bot] = 1
-            truth_topic = np.where(is_bot, -1, topic)
-            stype_counts += np.bincount(stype, minlength=5)
-            dir_counts += np.bincount(direction, minlength=2)
-            sup_post = person & g.is_super[np.clip(A, 0, P - 1)]
-            pref = np.isin(topic, PREFERRED_TOPICS)
-            for si in (0, 1):
-                sel = person & (sup_post == bool(si))
-                pref_counts[si, 1] += int((sel & pref).sum())
-                pref_counts[si, 0] += int((sel & ~pref).sum())
-            channel = mo["channel"][T]
-            other = (topic + srng.integers(1, max(2, g.n_topics), n)) % g.n_topics
-            score = srng.poisson(1.5, n)
-            score[is_bot] = 0
-            views = srng.poisson(30, n)
+        # labels
+        srng = np.random.default_rng([g.seed, 6, m])
+        topic = mo["topic"][T]
+        direction = np.where(is_op, (srng.random(n) >= 0.85).astype(np.int64),
+                             (srng.random(n) >= 0.10).astype(np.int64))
+        p_seek = np.array([.35, .35, .10, .12, .08])
+        p_prov = np.array([.30, .28, .14, .13, .15])
+        stype = np.where(direction == 0, srng.choice(5, n, p=p_seek), srng.choice(5, n, p=p_prov))
+        stype[is_bot] = SUPPORT_TYPES.index("network")
+        direction[is_bot] = 1
+        truth_topic = np.where(is_bot, -1, topic)
+        stype_counts += np.bincount(stype, minlength=5)
+        dir_counts += np.bincount(direction, minlength=2)
+        sup_post = person & g.is_super[np.clip(A, 0, P - 1)]
+        pref = np.isin(topic, PREFERRED_TOPICS)
+        for si in (0, 1):
+            sel = person & (sup_post == bool(si))
+            pref_counts[si, 1] += int((sel & pref).sum())
+            pref_counts[si, 0] += int((sel & ~pref).sum())
+        channel = mo["channel"][T]
+        other = (topic + srng.integers(1, max(2, g.n_topics), n)) % g.n_topics
+        score = srng.poisson(1.5, n)
+        score[is_bot] = 0
+        views = srng.poisson(30, n)
 
-            # frames, chunk by chunk; texts by fixed blocks (chunk_size never changes them)
-            text_cache: dict[int, tuple[pa.Array, pa.Array]] = {}
+        # frames, chunk by chunk; texts by fixed blocks (chunk_size never changes them)
+        text_cache: dict[int, tuple[pa.Array, pa.Array]] = {}
 
-            def text_block(b):
-                if b not in text_cache:
-                    text_cache.clear()
-                    s_, e_ = b * _TEXT_BLOCK, min(n, (b + 1) * _TEXT_BLOCK)
-                    trng = np.random.default_rng([g.seed, 3, m, b])
-                    texts = vocab.texts(trng, topic[s_:e_], other[s_:e_], stype[s_:e_],
-                                        direction[s_:e_], is_bot[s_:e_])
-                    ops = np.flatnonzero(is_op[s_:e_])
-                    titles = vocab.titles(trng, topic[s_:e_][ops])
-                    idx = np.cumsum(is_op[s_:e_]) - 1
-                    titles = titles.take(pa.array(idx, mask=~is_op[s_:e_]))
-                    text_cache[b] = (texts, titles)
-                return text_cache[b]
+        def text_block(b):
+            if b not in text_cache:
+                text_cache.clear()
+                s_, e_ = b * _TEXT_BLOCK, min(n, (b + 1) * _TEXT_BLOCK)
+                trng = np.random.default_rng([g.seed, 3, m, b])
+                texts = vocab.texts(trng, topic[s_:e_], other[s_:e_], stype[s_:e_],
+                                    direction[s_:e_], is_bot[s_:e_])
+                ops = np.flatnonzero(is_op[s_:e_])
+                titles = vocab.titles(trng, topic[s_:e_][ops])
+                idx = np.cumsum(is_op[s_:e_]) - 1
+                titles = titles.take(pa.array(idx, mask=~is_op[s_:e_]))
+                text_cache[b] = (texts, titles)
+            return text_cache[b]
 
-            for c0 in range(0, n, g.chunk_size):
-                c1 = min(n, c0 + g.chunk_size)
-                sl = slice(c0, c1)
-                k = c1 - c0
-                if g.with_text:
-                    parts = [text_block(b) for b in range(c0 // _TEXT_BLOCK, (c1 - 1) // _TEXT_BLOCK + 1)]
-                    b0 = (c0 // _TEXT_BLOCK) * _TEXT_BLOCK
-                    texts = pa.concat_arrays([p_[0] for p_ in parts]).slice(c0 - b0, k)
-                    titles = pa.concat_arrays([p_[1] for p_ in parts]).slice(c0 - b0, k)
-                else:
-                    texts = pa.array([""] * k, pa.large_string()) if k else pa.array([], pa.large_string())
-                    titles = pa.nulls(k, pa.large_string())
-                a_idx = A[sl]
-                frame = pd.DataFrame({
-                    "post_id": _str(_ids("p", nums[sl], g.pw)),
-                    "thread_id": _str(_ids("t", opener_num[T[sl]], g.pw)),
-                    "parent_id": _str(_ids("p", np.where(Par[sl] >= 0, nums[np.maximum(Par[sl], 0)], 0),
-                                           g.pw, mask=Par[sl] < 0)),
-                    "author_id": _str(member_ids.take(pa.array(np.maximum(a_idx, 0), mask=a_idx < 0))),
-                    "created_at": _times(X[sl]),
-                    "text": _str(texts),
-                    "title": _str(titles),
-                    "channel": _str(pa.array(BOARDS).take(pa.array(channel[sl]))),
-                    "kind": _str(pa.array(["reply", "post"]).take(pa.array(is_op[sl].astype(np.int64)))),
-                    "score": pd.array(score[sl], dtype="Int64"),
-                    "views": pd.Series(views[sl], dtype="Int64").where(is_op[sl]),
-                    "is_removed": pd.array(np.zeros(k, bool), dtype="boolean"),
-                })
-                emit("posts", frame)
-                emit("truth_posts", pd.DataFrame({
-                    "post_id": frame["post_id"],
-                    "topic": pd.array(truth_topic[sl], dtype="Int64"),
-                    "support_type": _str(pa.array(SUPPORT_TYPES).take(pa.array(stype[sl]))),
-                    "direction": _str(pa.array(DIRECTIONS).take(pa.array(direction[sl]))),
-                }))
-            post_offset += n
+        for c0 in range(0, n, g.chunk_size):
+            c1 = min(n, c0 + g.chunk_size)
+            sl = slice(c0, c1)
+            k = c1 - c0
+            if g.with_text:
+                parts = [text_block(b) for b in range(c0 // _TEXT_BLOCK, (c1 - 1) // _TEXT_BLOCK + 1)]
+                b0 = (c0 // _TEXT_BLOCK) * _TEXT_BLOCK
+                texts = pa.concat_arrays([p_[0] for p_ in parts]).slice(c0 - b0, k)
+                titles = pa.concat_arrays([p_[1] for p_ in parts]).slice(c0 - b0, k)
+            else:
+                texts = pa.array([""] * k, pa.large_string()) if k else pa.array([], pa.large_string())
+                titles = pa.nulls(k, pa.large_string())
+            a_idx = A[sl]
+            frame = pd.DataFrame({
+                "post_id": _str(_ids("p", nums[sl], g.pw)),
+                "thread_id": _str(_ids("t", opener_num[T[sl]], g.pw)),
+                "parent_id": _str(_ids("p", np.where(Par[sl] >= 0, nums[np.maximum(Par[sl], 0)], 0),
+                                       g.pw, mask=Par[sl] < 0)),
+                "author_id": _str(member_ids.take(pa.array(np.maximum(a_idx, 0), mask=a_idx < 0))),
+                "created_at": _times(X[sl]),
+                "text": _str(texts),
+                "title": _str(titles),
+                "channel": _str(pa.array(BOARDS).take(pa.array(channel[sl]))),
+                "kind": _str(pa.array(["reply", "post"]).take(pa.array(is_op[sl].astype(np.int64)))),
+                "score": pd.array(score[sl], dtype="Int64"),
+                "views": pd.Series(views[sl], dtype="Int64").where(is_op[sl]),
+                "is_removed": pd.array(np.zeros(k, bool), dtype="boolean"),
+            })
+            emit("posts", frame)
+            emit("truth_posts", pd.DataFrame({
+                "post_id": frame["post_id"],
+                "topic": pd.array(truth_topic[sl], dtype="Int64"),
+                "support_type": _str(pa.array(SUPPORT_TYPES).take(pa.array(stype[sl]))),
+                "direction": _str(pa.array(DIRECTIONS).take(pa.array(direction[sl]))),
+            }))
+        post_offset += n
 
-            # events
-            ev = _month_events(g, m, mo, opener_num)
-            np.minimum.at(first_form, (ev["member"], ev["form"]), ev["at"])
-            for c0 in range(0, len(ev["member"]), g.chunk_size):
-                sl = slice(c0, c0 + g.chunk_size)
-                emit("events", pd.DataFrame({
-                    "member_id": _str(member_ids.take(pa.array(ev["member"][sl]))),
-                    "at": _times(ev["at"][sl]),
-                    "kind": _str(pa.array(EVENT_KIND).take(pa.array(ev["form"][sl]))),
-                    "form": _str(pa.array(FORMS).take(pa.array(ev["form"][sl]))),
-                    "target_id": _str(ev["target"].slice(c0, len(ev["member"][sl]))),
-                    "channel": _str(ev["channel"].slice(c0, len(ev["member"][sl]))),
-                }))
+        # events
+        ev = _month_events(g, m, mo, opener_num)
+        np.minimum.at(first_form, (ev["member"], ev["form"]), ev["at"])
+        for c0 in range(0, len(ev["member"]), g.chunk_size):
+            sl = slice(c0, c0 + g.chunk_size)
+            emit("events", pd.DataFrame({
+                "member_id": _str(member_ids.take(pa.array(ev["member"][sl]))),
+                "at": _times(ev["at"][sl]),
+                "kind": _str(pa.array(EVENT_KIND).take(pa.array(ev["form"][sl]))),
+                "form": _str(pa.array(FORMS).take(pa.array(ev["form"][sl]))),
+                "target_id": _str(ev["target"].slice(c0, len(ev["member"][sl]))),
+                "channel": _str(ev["channel"].slice(c0, len(ev["member"][sl]))),
+            }))
 
-            # newsletter issue
-            items, authors = _newsletter_issue(g, m, ev["subscribers"])
-            issues.append(items["issue_id"].iloc[0])
-            n_items += len(items)
-            n_member_items += int((authors >= 0).sum())
-            np.add.at(items_written, authors[authors >= 0], 1)
-            emit("newsletter_items", items)
-            # let go of the month before building the next one
-            del mo, ev, items, A, T, Par, X, is_bot, text_cache
-            frame = texts = titles = parts = None
-            pa.default_memory_pool().release_unused()
+        # newsletter issue
+        items, authors = _newsletter_issue(g, m, ev["subscribers"])
+        issues.append(items["issue_id"].iloc[0])
+        n_items += len(items)
+        n_member_items += int((authors >= 0).sum())
+        np.add.at(items_written, authors[authors >= 0], 1)
+        emit("newsletter_items", items)
+        # let go of the month before building the next one
+        del mo, ev, items, A, T, Par, X, is_bot, text_cache
+        frame = texts = titles = parts = None
+        pa.default_memory_pool().release_unused()
 
-        # members, written last (joined_at needs every member's first activity)
-        first_any = first_form.min(axis=1)
-        assert (first_any < np.iinfo(np.int64).max).all(), "a person without any activity"
-        jrng = np.random.default_rng([g.seed, 7])
-        gap = (jrng.exponential(2.0, P) * _DAY).astype(np.int64)
-        joined = np.maximum(g.origin, first_any - gap)
-        role = np.full(P + 2, "member", dtype=object)
-        role[g.moderators] = "moderator"
-        role[P] = "bot"
-        role[P + 1] = "anonymous"
-        members = pd.DataFrame({
-            "member_id": _str(member_ids),
-            "joined_at": _times(np.concatenate([joined, [g.origin, g.origin]])),
-            "left_at": _times(np.zeros(P + 2, np.int64)).where(np.zeros(P + 2, bool)),
-            "role": pd.Series(role).astype("str"),
-        })
-        emit("members", members)
-    except BaseException as error:
-        if writer is not None:
-            if truth_writer is not None:
-                truth_writer.close()
-            writer.__exit__(type(error), error, None)
-            shutil.rmtree(tmp_dir, ignore_errors=True)
-        raise
+    # members, written last (joined_at needs every member's first activity)
+    first_any = first_form.min(axis=1)
+    assert (first_any < np.iinfo(np.int64).max).all(), "a person without any activity"
+    jrng = np.random.default_rng([g.seed, 7])
+    gap = (jrng.exponential(2.0, P) * _DAY).astype(np.int64)
+    joined = np.maximum(g.origin, first_any - gap)
+    role = np.full(P + 2, "member", dtype=object)
+    role[g.moderators] = "moderator"
+    role[P] = "bot"
+    role[P + 1] = "anonymous"
+    members = pd.DataFrame({
+        "member_id": _str(member_ids),
+        "joined_at": _times(np.concatenate([joined, [g.origin, g.origin]])),
+        "left_at": _times(np.zeros(P + 2, np.int64)).where(np.zeros(P + 2, bool)),
+        "role": pd.Series(role).astype("str"),
+    })
+    emit("members", members)
+    del members
 
     assert (realised_posts[:P] == g.counts).all()
     # reply-graph truth
-    u_e, v_e = edge_keys // P, edge_keys % P
-    rev = v_e * P + u_e
-    pos = np.minimum(np.searchsorted(edge_keys, rev), max(len(edge_keys) - 1, 0))
-    has_rev = (edge_keys[pos] == rev) if len(edge_keys) else np.zeros(0, bool)
-    rev_t = np.where(has_rev, edge_t[pos] if len(edge_keys) else 0, np.iinfo(np.int64).max)
+    n_edges = int(len(edge_keys))
+    first_recv, first_gave, first_gen, n_with_reverse = _first_replies(edge_keys, edge_t, P)
+    del edge_keys, edge_t  # the largest arrays left; the truth needs only the firsts
+    if n_with_reverse != n_recip:
+        raise AssertionError("reciprocated-edge bookkeeping disagrees with the edge list")
     big = np.iinfo(np.int64).max
-    first_recv = np.full(P, big)
-    np.minimum.at(first_recv, v_e, edge_t)
-    first_gave = np.full(P, big)
-    np.minimum.at(first_gave, u_e, edge_t)
-    generalised = rev_t >= edge_t  # the reverse came later, or never
-    first_gen = np.full(P, big)
-    np.minimum.at(first_gen, u_e[generalised], edge_t[generalised])
     gives = first_gave < big
     receives = first_recv < big
     give_role = np.select([gives & receives, gives, receives], ["both", "giver", "receiver"], "neither")
-    n_edges = int(len(edge_keys))
-    if int(has_rev.sum()) != n_recip:
-        raise AssertionError("reciprocated-edge bookkeeping disagrees with the edge list")
 
     # pathways truth (from the events and posts written)
     used = first_form < big
@@ -1599,29 +1632,46 @@ def _run(g: _Generator, path):
         subscribers=ids[lo[:, 3] >= 0].tolist(),
         members=truth_members, posts=None, source=None,
     )
+    return truth
 
-    if writer is None:
-        posts = pd.concat(out["posts"], ignore_index=True)
-        events = pd.concat(out["events"], ignore_index=True)
-        items = pd.concat(out["newsletter_items"], ignore_index=True)
-        members = out["members"][0]
-        corpus = Corpus.from_frames(posts, members, events, items, name=name, roster=True,
-                                    provenance=provenance)
-        truth_posts = pd.concat(out["truth_posts"], ignore_index=True)
-        truth = _replace(truth, posts=truth_posts)
-        return corpus, truth
-    if truth_writer is not None:
-        truth_writer.close()
-    try:
-        writer.__exit__(None, None, None)  # validates the references and swaps the folder in
-    except BaseException:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
-        raise
-    shutil.move(str(tmp_dir / "truth_posts.parquet"), str(path / "truth_posts.parquet"))
-    shutil.rmtree(tmp_dir, ignore_errors=True)
-    truth = _replace(truth, source=str(path))
-    truth.save(path)
-    return writer.corpus, truth
+
+def _return_freed_memory() -> None:
+    """Give memory freed so far back to the operating system.
+
+    Arrow's pool keeps the blocks it freed, and glibc keeps the free holes of
+    its heap (left by the many medium-sized arrays of the months and the
+    truth) until ``malloc_trim`` is called; elsewhere that call is skipped.
+    """
+    pa.default_memory_pool().release_unused()
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None).malloc_trim(0)
+        except (OSError, AttributeError):  # a C library without malloc_trim (musl)
+            pass
+
+
+def _first_replies(edge_keys: np.ndarray, edge_t: np.ndarray, P: int):
+    """First reply received, given and given "generalised" per person, from the reply edges.
+
+    ``edge_keys`` are the sorted distinct edges ``giver * P + receiver`` and
+    ``edge_t`` their first times.  A give is generalised when the receiver had
+    not replied to the giver before.  Returns the three per-person times
+    (int64 max where none) and the number of edges whose reverse exists.
+    """
+    big = np.iinfo(np.int64).max
+    u_e, v_e = edge_keys // P, edge_keys % P
+    rev = v_e * P + u_e
+    pos = np.minimum(np.searchsorted(edge_keys, rev), max(len(edge_keys) - 1, 0))
+    has_rev = (edge_keys[pos] == rev) if len(edge_keys) else np.zeros(0, bool)
+    rev_t = np.where(has_rev, edge_t[pos] if len(edge_keys) else 0, big)
+    first_recv = np.full(P, big)
+    np.minimum.at(first_recv, v_e, edge_t)
+    first_gave = np.full(P, big)
+    np.minimum.at(first_gave, u_e, edge_t)
+    generalised = rev_t >= edge_t  # the reverse came later, or never
+    first_gen = np.full(P, big)
+    np.minimum.at(first_gen, u_e[generalised], edge_t[generalised])
+    return first_recv, first_gave, first_gen, int(has_rev.sum())
 
 
 def _replace(truth: Truth, **changes) -> Truth:
