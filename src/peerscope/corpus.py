@@ -42,7 +42,6 @@ import posixpath
 import re
 import shutil
 import tempfile
-import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -400,17 +399,33 @@ class Corpus:
         >>> for batch in corpus.iter_batches("posts", ["post_id", "text"]):  # doctest: +SKIP
         ...     process(batch)
         """
+        for batch in self.arrow_batches(name, columns, start, end, channels, batch_size):
+            yield schema.to_pandas(pa.Table.from_batches([batch]))
+
+    def arrow_batches(self, name: str, columns: list[str] | str | None = None, start=None, end=None,
+                      channels: Iterable[str] | None = None,
+                      batch_size: int = 65_536) -> Iterator[pa.RecordBatch]:
+        """Read table ``name`` as Arrow record batches of at most ``batch_size`` rows.
+
+        :meth:`iter_batches` without the conversion to pandas, for
+        aggregations done batch by batch in Arrow (event counts over tens of
+        millions of rows in bounded memory).  Empty batches are skipped.
+        Always reads locally, whatever the engine.
+        """
         spec = _spec(name)
         available = self._columns(name)
         columns = self._resolve_columns(spec, available, columns)
         if name not in self._sources:
             return
         window = self._window.narrow(start, end)
-        scanner = self._dataset(name).scanner(columns=columns, batch_size=batch_size,
-                                              filter=self._filter(spec, available, window, channels))
+        # read ahead one batch, not pyarrow's default sixteen: memory holds about one batch
+        scanner = self._dataset(name).scanner(
+            columns=columns, batch_size=batch_size, batch_readahead=1, fragment_readahead=1,
+            fragment_scan_options=ds.ParquetFragmentScanOptions(pre_buffer=False),
+            filter=self._filter(spec, available, window, channels))
         for batch in scanner.to_batches():
             if batch.num_rows:
-                yield schema.to_pandas(pa.Table.from_batches([batch]))
+                yield batch
 
     def arrow(self, name: str, columns: list[str] | str | None = None, start=None, end=None,
               channels: Iterable[str] | None = None) -> pa.Table:

@@ -58,11 +58,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
-from peerscope import engine, inequality, schema
+from peerscope import engine, inequality
 from peerscope.corpus import Window
+from peerscope.event_counts import event_counts
+from peerscope.links import read_linked
+from peerscope.post_counts import post_parts
 from peerscope.superusers import Selection, SuperUserRule, TopShare, select
 
 #: Rungs of the participation ladder, lowest first (index = level).
@@ -612,6 +613,20 @@ def ladder_inputs(corpus, start=None, end=None, *, include_bots: bool = False,
     {'ann': 1, 'bob': 1}
     """
     kinds = _kinds(corpus, include_bots)
+    if corpus.engine == "pandas":
+        linked = read_linked(corpus)
+        parts = post_parts(linked, linked.rows(start, end), kinds.bots, by_month=by_month,
+                           host_repliers=host_repliers)
+        del linked
+    else:
+        parts = _dask_post_parts(corpus, start, end, kinds, by_month, host_repliers)
+    parts["events"] = _event_counts(corpus, start, end, by_month)
+    parts["items"] = _item_counts(corpus, start, end, by_month)
+    return {name: _drop_non_persons(frame, kinds) for name, frame in parts.items()}
+
+
+def _dask_post_parts(corpus, start, end, kinds: _Kinds, by_month: bool, host_repliers: int) -> dict:
+    """The parts of :func:`post_parts` computed with grouped aggregations over Dask partitions."""
     keys = ["member_id", "month"] if by_month else ["member_id"]
     posts = corpus.posts(columns=_POST_COLUMNS, start=start, end=end)
     posts = _with_parent_authors(corpus, posts, start, end)
@@ -640,9 +655,7 @@ def ladder_inputs(corpus, start=None, end=None, *, include_bots: bool = False,
     if by_month:
         hosted = hosted.assign(month=month_number(hosted["created_at"]))
     parts["hosted"] = engine.count_by(hosted, keys, "threads_hosted")
-    parts["events"] = _event_counts(corpus, start, end, by_month)
-    parts["items"] = _item_counts(corpus, start, end, by_month)
-    return {name: _drop_non_persons(frame, kinds) for name, frame in parts.items()}
+    return parts
 
 
 def _drop_non_persons(frame, kinds: _Kinds):
@@ -663,32 +676,14 @@ def _event_counts(corpus, start, end, by_month: bool) -> pd.DataFrame:
         return pd.DataFrame(index=_empty_index(keys))
     columns = ["member_id", "kind"] + (["at"] if by_month else [])
     if corpus.engine == "pandas":
-        # millions of events: group in Arrow, convert only the counts to pandas
-        return _arrow_event_counts(corpus.arrow("events", columns, start=start, end=end), keys)
+        # tens of millions of events: counted batch by batch on integer codes
+        return event_counts(corpus.arrow_batches("events", columns, start=start, end=end,
+                                                 batch_size=1 << 18), by_month)
     events = corpus.events(columns=columns, start=start, end=end)
     if by_month:
         events = events.assign(month=month_number(events["at"]))
     counts = engine.count_by(events, keys + ["kind"])
     return counts.unstack("kind", fill_value=0) if len(counts) else counts.to_frame().iloc[:, :0]
-
-
-def _arrow_event_counts(events, keys: list[str]) -> pd.DataFrame:
-    """Events per ``keys``, one column per kind, counted by Arrow's group_by.
-
-    The same table as ``count_by(...).unstack("kind")``: the millions of
-    events are grouped by Arrow, and only the grouped counts (one row per
-    member, kind and month) are pivoted in pandas.
-    """
-    if "month" in keys:
-        at = events["at"]
-        month = pc.add(pc.multiply(pc.year(at), 12), pc.subtract(pc.month(at), 1))
-        events = events.drop_columns(["at"]).append_column("month", pc.cast(month, pa.int64()))
-    grouped = events.group_by(keys + ["kind"]).aggregate([([], "count_all")])
-    grouped = grouped.filter(pc.is_valid(grouped["member_id"]))
-    counts = schema.to_pandas(grouped).set_index(keys + ["kind"])["count_all"].astype("int64")
-    if not len(counts):
-        return counts.to_frame().iloc[:, :0]
-    return counts.unstack("kind", fill_value=0)
 
 
 def _item_counts(corpus, start, end, by_month: bool) -> pd.Series:

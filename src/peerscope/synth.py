@@ -1683,7 +1683,6 @@ def _replace(truth: Truth, **changes) -> Truth:
 def _month_events(g: _Generator, m: int, mo: dict, opener_num: np.ndarray) -> dict:
     """Events of month ``m``: >= 1 per (member, form) active that month, none outside."""
     rng = np.random.default_rng([g.seed, 4, m])
-    P = g.P
     active = (g.lo >= 0) & (g.lo <= m) & (g.hi >= m)
     members, forms, ats = [], [], []
     targets, channels = [], []

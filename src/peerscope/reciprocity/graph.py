@@ -65,10 +65,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from peerscope import engine, errors, schema
+from peerscope import errors, schema
 from peerscope.corpus import Window
+from peerscope.links import read_linked, select, up
 from peerscope.participation import roles
 
 #: Status of a post in the reply table: an opening post, an edge, or why a reply is not an edge.
@@ -110,8 +110,12 @@ class Replies:
     root : numpy.ndarray
         Per post: row (in the window) of the opening post of its reply
         chain; ``-1`` when that opening post lies outside the window.
-    thread_id, post_id : pandas.Series
-        Per post, for the tables that name threads.
+    thread : numpy.ndarray
+        Per post: int32 thread code, an index into :attr:`thread_ids`.
+    thread_ids : pyarrow.Array
+        Thread id of each thread code.
+    post_id : pyarrow.ChunkedArray
+        Per post: its id, for the tables that name posts.
     edge_source, edge_target, edge_replies, edge_first, edge_last : numpy.ndarray
         The distinct edges as codes, sorted by (source, target).
     accounting : dict
@@ -145,8 +149,9 @@ class Replies:
     time: np.ndarray
     status: np.ndarray
     root: np.ndarray
-    thread_id: pd.Series
-    post_id: pd.Series
+    thread: np.ndarray
+    thread_ids: pa.Array
+    post_id: pa.ChunkedArray
     edge_source: np.ndarray
     edge_target: np.ndarray
     edge_replies: np.ndarray
@@ -174,10 +179,10 @@ class Replies:
 def read_replies(corpus, start=None, end=None) -> Replies:
     """Link the posts of ``corpus`` in ``[start, end)`` to their parents (module docstring).
 
-    The five id and time columns of ``posts`` are read (never the text); on a
-    Dask corpus they are read by Dask and collected.  Parents are found with
-    one hash lookup of ``parent_id`` in ``post_id``; everything after that is
-    integer arithmetic on row positions and author codes.
+    The five id and time columns of every post are read and linked once
+    (:func:`peerscope.links.read_linked`; never the text; on a Dask corpus
+    they are read locally with pyarrow); everything after that is integer
+    arithmetic on row positions and author codes.
 
     Parameters
     ----------
@@ -206,36 +211,24 @@ def read_replies(corpus, start=None, end=None) -> Replies:
     (3, 3, 'nested')
     """
     window = corpus.time_window.narrow(start, end)
-    posts = engine.collect(corpus.posts(columns=_POST_COLUMNS, start=start, end=end))
-    if start is None and end is None:
-        lookup, row = posts, np.arange(len(posts), dtype=np.int32)
-    else:
-        lookup = engine.collect(corpus.posts(columns=["post_id", "parent_id", "author_id"]))
-        row = positions(posts["post_id"], lookup["post_id"])
-    parent = positions(lookup["parent_id"], lookup["post_id"])
-    codes, ids = pd.factorize(lookup["author_id"])
-    codes = codes.astype(np.int32)
-    n_lookup = len(lookup)
-    thread_id, post_id = posts["thread_id"], posts["post_id"]
-    has_parent = posts["parent_id"].notna().to_numpy()
-    time = posts["created_at"].dt.as_unit("us").array.asi8.copy()
-    del posts, lookup  # only integer arrays from here on
-    ids = pd.Index(ids, dtype="str")
+    linked = read_linked(corpus)
+    row = linked.rows(start, end).astype(np.int32)
+    parent, codes, ids, n_lookup = linked.parent, linked.author, linked.ids, len(linked)
+    thread = select(linked.thread, row)
+    post_id = linked.post_id if len(row) == n_lookup else linked.post_id.take(pa.array(row))
+    has_parent = select(linked.has_parent, row)
+    time = select(linked.time, row)
+    thread_ids = linked.thread_ids
+    del linked
     role = roles(corpus)
     kind = np.zeros(len(ids), dtype=np.int8)
     for code, name in enumerate(AUTHOR_KINDS[1:], start=1):
         kind[ids.isin(role.index[role == name])] = code
 
-    def up(rows):  # the parent row of each row (-1 stays -1)
-        return np.where(rows >= 0, parent[np.maximum(rows, 0)], -1).astype(np.int32)
-
-    def author_of(rows):
-        return np.where(rows >= 0, codes[np.maximum(rows, 0)], -1).astype(np.int32)
-
-    author = author_of(row)
-    parent_row = up(row)
-    grand_row = up(parent_row)
-    target, grand = author_of(parent_row), author_of(grand_row)
+    author = select(codes, row)
+    parent_row = select(parent, row)
+    grand_row = up(parent_row, parent)
+    target, grand = up(parent_row, codes), up(grand_row, codes)
     status = _status(has_parent, author, target, parent_row, kind)
     root = _roots(parent, row, n_lookup)
     structure = ("no replies" if not has_parent.any()
@@ -251,36 +244,10 @@ def read_replies(corpus, start=None, end=None) -> Replies:
     counts = np.bincount(status[has_parent], minlength=len(STATUS_NAMES))
     accounting = {"replies": int(has_parent.sum()),
                   **{name: int(counts[i]) for i, name in enumerate(STATUS_NAMES) if i != OPENING}}
-    return Replies(ids, kind, author, target, grand, time, status, root, thread_id, post_id,
+    return Replies(ids, kind, author, target, grand, time, status, root, thread, thread_ids, post_id,
                    (edge_keys // n_codes).astype(np.int32), (edge_keys % n_codes).astype(np.int32),
                    grouped["size"].to_numpy(np.int64), grouped["min"].to_numpy(np.int64),
                    grouped["max"].to_numpy(np.int64), accounting, structure, window)
-
-
-def positions(keys: pd.Series, values: pd.Series) -> np.ndarray:
-    """Row of ``values`` holding each key (``-1``: null key or not found); ``values`` unique.
-
-    Parameters
-    ----------
-    keys : pandas.Series
-        String ids to look up (nulls allowed).
-    values : pandas.Series
-        Unique string ids.
-
-    Returns
-    -------
-    numpy.ndarray
-        int32 row positions, one per key.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> positions(pd.Series(["b", None, "z"]), pd.Series(["a", "b"])).tolist()
-    [1, -1, -1]
-    """
-    found = pc.index_in(pa.array(keys, type=pa.string()),
-                        value_set=pa.array(values, type=pa.string()))
-    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32)
 
 
 def as_times(micros: np.ndarray) -> pd.Series:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from peerscope.reciprocity.graph import EDGE, Replies, read_replies, window_parameters, with_parameters
 
@@ -133,8 +134,10 @@ def motifs_of(replies: Replies) -> Motifs:
                       "flat threads: every reply is attached to the opening post, so "
                       "reply chains (and A -> B -> A exchanges) are not recorded", parameters)
     closing = (replies.status == EDGE) & (replies.grand == replies.author)
-    counts = replies.thread_id[closing].value_counts(sort=False)
-    threads = (pd.DataFrame({"thread_id": pd.Series(counts.index, dtype="str"),
-                             "exchanges": counts.to_numpy(dtype=np.int64)})
-               .sort_values("thread_id", ignore_index=True)) if len(counts) else empty
+    counts = np.bincount(replies.thread[closing], minlength=len(replies.thread_ids))
+    with_exchanges = np.flatnonzero(counts)
+    threads = (pd.DataFrame({"thread_id": pd.Series(replies.thread_ids.take(pa.array(with_exchanges))
+                                                    .to_pandas(), dtype="str"),
+                             "exchanges": counts[with_exchanges].astype(np.int64)})
+               .sort_values("thread_id", ignore_index=True)) if len(with_exchanges) else empty
     return Motifs(threads, int(closing.sum()), len(threads), None, parameters)

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from peerscope.reciprocity.graph import (AUTHOR_KINDS, OPENING, PERSON, Replies, as_times,
                                          read_replies, window_parameters, with_parameters)
@@ -187,8 +188,9 @@ def responsiveness_of(replies: Replies, responses: str = "others") -> Responsive
     returned = op_last[rows] >= first[rows]
     hours = np.where(answered, (first[rows] - replies.time[rows]) / _HOUR, np.nan)
     threads = pd.DataFrame({
-        "thread_id": replies.thread_id.iloc[rows].reset_index(drop=True),
-        "post_id": replies.post_id.iloc[rows].reset_index(drop=True),
+        "thread_id": pd.Series(replies.thread_ids.take(pa.array(replies.thread[rows])).to_pandas(),
+                               dtype="str"),
+        "post_id": pd.Series(replies.post_id.take(pa.array(rows)).to_pandas(), dtype="str"),
         "opened_at": as_times(replies.time[rows]),
         "n_responses": n_responses[rows].astype(np.int64),
         "first_response_at": as_times(np.where(answered, first[rows], np.iinfo(np.int64).min)),

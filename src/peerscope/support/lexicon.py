@@ -82,7 +82,7 @@ CUES: dict[tuple[str, str], tuple[str, ...]] = {
         "hugs?", "thinking of you", "praying for you", "(?:sending )?(?:hugs|love) (?:to you|your way)",
         # understanding / empathy
         f"(?:sounds|must be|must have been|that's|that is|it's) {_INTENS}{_HARD}",
-        f"i can (?:hear|see|imagine|understand) (?:how|what|why|that)",
+        "i can (?:hear|see|imagine|understand) (?:how|what|why|that)",
         f"i (?:completely |totally )?(?:understand|know) (?:how {_YOU} feel|what {_YOU} mean|what {_YOURE} going)",
         "(?:completely|totally|perfectly|very) (?:understandable|natural|normal)",
         f"(?:understandable|natural|normal|okay|ok|fine) (?:to|that {_YOU}) feel",
