@@ -11,9 +11,11 @@ reciprocity, pluralistic use of forms of support, topics and support types.
 
 __version__ = "0.1.0"
 
-from peerscope.arrow_memory import choose_memory_pool  # noqa: E402
+from peerscope.memory import choose_memory_pool, fix_mmap_threshold  # noqa: E402
 
-choose_memory_pool()  # jemalloc unless ARROW_DEFAULT_MEMORY_POOL says otherwise (see the module)
+# allocators that keep resident memory near what is used, unless the user chose (peerscope.memory)
+choose_memory_pool()
+fix_mmap_threshold()
 
 from peerscope.corpus import Corpus, CorpusWriter, open_corpus  # noqa: E402
 from peerscope.errors import PeerscopeError  # noqa: E402

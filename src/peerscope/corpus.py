@@ -418,14 +418,18 @@ class Corpus:
         if name not in self._sources:
             return
         window = self._window.narrow(start, end)
-        # read ahead one batch, not pyarrow's default sixteen: memory holds about one batch
-        scanner = self._dataset(name).scanner(
-            columns=columns, batch_size=batch_size, batch_readahead=1, fragment_readahead=1,
-            fragment_scan_options=ds.ParquetFragmentScanOptions(pre_buffer=False),
-            filter=self._filter(spec, available, window, channels))
-        for batch in scanner.to_batches():
-            if batch.num_rows:
-                yield batch
+        expression = self._filter(spec, available, window, channels)
+        dataset = self._dataset(name)
+        if not isinstance(dataset, ds.FileSystemDataset):  # a table in memory
+            yield from (batch for batch in dataset.to_batches(columns=columns, filter=expression,
+                                                              batch_size=batch_size) if batch.num_rows)
+            return
+        # one row group at a time: pyarrow's scanner reads ahead as far as it can
+        # while the consumer works, which holds most of a large table in memory
+        for fragment in dataset.get_fragments(filter=expression):
+            for row_group in fragment.split_by_row_group(filter=expression):
+                table = row_group.to_table(columns=columns, filter=expression, use_threads=False)
+                yield from (batch for batch in table.to_batches(max_chunksize=batch_size) if batch.num_rows)
 
     def arrow(self, name: str, columns: list[str] | str | None = None, start=None, end=None,
               channels: Iterable[str] | None = None) -> pa.Table:
@@ -1010,60 +1014,177 @@ def _check_file(name: str, file: str, layout: str | None, now, offset: int, batc
     return rows
 
 
-def _read_column(files: list[str], column: str) -> pa.Array:
-    """One column of a saved table (one file or its monthly parts) as a single Arrow array."""
+#: Values per Arrow hash table in the checks across rows.  Arrow's hash table
+#: takes some 50 bytes a value and briefly twice that while it grows, so a
+#: column of tens of millions of ids is split by a hash of each value into
+#: parts of about this many rows (equal values always share a part), and each
+#: part is hashed alone.
+_ROWS_PER_PART = 1 << 20
+#: Bytes of strings hashed at once by :func:`_part_of` (its temporaries take
+#: 8 bytes per byte).
+_BYTES_PER_STEP = 1 << 20
+#: A random 64-bit code for each (position in the string mod 64, byte value):
+#: the sum of a string's codes is its hash (tabulation hashing), which depends
+#: on the string alone.
+_BYTE_CODES = np.random.default_rng(0).bit_generator.random_raw(size=(64, 256))
+
+
+def _read_column(files: list[str], column: str) -> pa.ChunkedArray:
+    """One column of a saved table (one file or its monthly parts), one chunk per batch.
+
+    The chunks are not combined: that would hold two copies at once, and
+    Arrow's hash kernels take chunked arrays as they are.
+    """
     if not files:
-        return pa.array([], type=pa.string())
+        return pa.chunked_array([], type=pa.string())
     # batch by batch: reading a whole column chunk at once holds its decompression
     # buffers too, several times the column's own size at peak
     chunks = [batch.column(0) for file in files
               for batch in pq.ParquetFile(file).iter_batches(columns=[column], batch_size=ROW_GROUP_SIZE)]
-    if not chunks:
-        return pa.array([], type=pq.read_schema(files[0]).field(column).type)
-    return pa.chunked_array(chunks).combine_chunks()
+    return pa.chunked_array(chunks, type=pq.read_schema(files[0]).field(column).type)
 
 
-def _not_in(files: list[str], column: str, allowed: pa.Array) -> np.ndarray:
+def _not_in(files: list[str], column: str, allowed: pa.ChunkedArray) -> np.ndarray:
     """Rows whose non-null ``column`` is not in ``allowed``, read batch by batch.
 
     Events can outnumber posts many times over; streaming them keeps memory
-    at one batch plus a boolean per row.
+    at one batch plus a boolean per row.  Arrow hashes ``allowed`` anew for
+    every batch, so a batch holds several times as many rows as ``allowed``
+    (within bounds): hashing then costs less than looking the batch up.
     """
+    batch_size = int(np.clip(4 * len(allowed), ROW_GROUP_SIZE, 16 * ROW_GROUP_SIZE))
     masks = []
     for file in files:
-        for batch in pq.ParquetFile(file).iter_batches(columns=[column], batch_size=ROW_GROUP_SIZE):
+        for batch in pq.ParquetFile(file).iter_batches(columns=[column], batch_size=batch_size):
             values = batch.column(0)
             masks.append(~np.asarray(pc.is_in(values, value_set=allowed)) & ~np.asarray(values.is_null()))
     return np.concatenate(masks) if masks else np.zeros(0, dtype=bool)
 
 
-def _repeats(ids: pa.Array) -> np.ndarray:
-    """Rows whose id repeats an earlier row's (Arrow's hash table, no Python objects)."""
-    codes = pc.dictionary_encode(ids).indices.to_numpy(zero_copy_only=False)
-    _, first = np.unique(codes, return_index=True)
-    repeated = np.ones(len(ids), dtype=bool)
-    repeated[first] = False
-    return repeated & ~np.asarray(ids.is_null())
+def _first_rows(keys: pa.ChunkedArray, probes: pa.ChunkedArray | None = None
+                ) -> tuple[np.ndarray, np.ndarray | None]:
+    """The first row holding each key, and the first row whose key equals each probe.
+
+    Arrow's ``index_in`` with the keys as value set gives the position of
+    the first equal key, for the keys themselves and for the probes in the
+    same call (one hash table).  Long columns are split into parts by a hash
+    of the values (:func:`_part_of`) and each part is looked up alone, which
+    keeps the hash table small; no value becomes a Python object.
+
+    Parameters
+    ----------
+    keys : pyarrow.ChunkedArray
+        String values, one per row (e.g. ``post_id``).
+    probes : pyarrow.ChunkedArray, optional
+        String values to find among the keys (e.g. ``parent_id``).
+
+    Returns
+    -------
+    first : numpy.ndarray
+        For each row, the first row with the same key (-1 for a null key);
+        a row whose first row is another repeats an earlier key.
+    match : numpy.ndarray or None
+        For each probe, the first row whose key equals it (-1 for a null
+        probe, -2 when no key does); None without ``probes``.
+    """
+    if probes is not None and probes.type != keys.type:
+        probes = probes.cast(keys.type)
+    parts = max(1, -(-len(keys) // _ROWS_PER_PART))
+    key_parts = _parts_of(keys, parts)
+    probe_parts = None if probes is None else _parts_of(probes, parts)
+    row_type = np.int32 if len(keys) < 2**31 else np.int64   # half the memory for rows
+    first = np.full(len(keys), -1, dtype=row_type)
+    match = None if probes is None else np.full(len(probes), -1, dtype=row_type)
+    for part in range(parts):
+        part_keys, key_rows = _select(keys, key_parts, part)
+        lookup = part_keys
+        if probes is not None:
+            part_probes, probe_rows = _select(probes, probe_parts, part)
+            lookup = pa.chunked_array(part_keys.chunks + part_probes.chunks, type=keys.type)
+        position = pc.index_in(lookup, value_set=part_keys)
+        first[key_rows] = key_rows[position.slice(0, len(part_keys)).to_numpy()]
+        if probes is not None:
+            found = pc.fill_null(position.slice(len(part_keys)), -1).to_numpy()
+            rows = np.full(len(found), -2, dtype=row_type)
+            rows[found >= 0] = key_rows[found[found >= 0]]
+            match[probe_rows] = rows
+        del part_keys, lookup, position
+    if keys.null_count:
+        first[np.asarray(keys.is_null())] = -1
+    if probes is not None and probes.null_count:
+        match[np.asarray(probes.is_null())] = -1
+    pa.default_memory_pool().release_unused()
+    return first, match
+
+
+def _parts_of(values: pa.ChunkedArray, parts: int) -> list[np.ndarray] | None:
+    """The part of each value, chunk by chunk (``parts`` for a null); None for one part."""
+    if parts == 1:
+        return None
+    return [_part_of(chunk, parts) for chunk in values.chunks]
+
+
+def _part_of(values: pa.Array, parts: int) -> np.ndarray:
+    """Part (``0 .. parts - 1``) of each string by its hash; ``parts`` for a null.
+
+    The hash of a string is the sum of a random code per (position, byte)
+    (:data:`_BYTE_CODES`), computed from Arrow's offsets and data buffers with
+    numpy, a few thousand strings at a time.
+    """
+    if len(values) == 0:
+        return np.zeros(0, dtype=np.uint8)
+    large = pa.types.is_large_string(values.type) or pa.types.is_large_binary(values.type)
+    _, offset_buffer, data_buffer = values.buffers()
+    offsets = np.frombuffer(offset_buffer, dtype=np.int64 if large else np.int32)[
+        values.offset: values.offset + len(values) + 1].astype(np.int64)
+    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.zeros(0, np.uint8)
+    part = np.empty(len(values), dtype=np.uint8 if parts < 255 else np.uint16)
+    step = max(1, len(values) * _BYTES_PER_STEP // max(1, int(offsets[-1] - offsets[0])))
+    for start in range(0, len(values), step):
+        bounds = offsets[start: start + step + 1] - offsets[start]
+        within = np.arange(bounds[-1]) - np.repeat(bounds[:-1], np.diff(bounds))
+        codes = _BYTE_CODES[within & 63, data[offsets[start]: offsets[start] + bounds[-1]]]
+        sums = np.zeros(len(codes) + 1, dtype=np.uint64)
+        np.cumsum(codes, out=sums[1:])
+        part[start: start + step] = (sums[bounds[1:]] - sums[bounds[:-1]]) % np.uint64(parts)
+    if values.null_count:
+        part[np.asarray(values.is_null())] = parts
+    return part
+
+
+def _select(values: pa.ChunkedArray, value_parts: list[np.ndarray] | None,
+            part: int) -> tuple[pa.ChunkedArray, np.ndarray]:
+    """The values in ``part``, and their rows (all of them when ``value_parts`` is None)."""
+    if value_parts is None:
+        return values, np.arange(len(values))
+    chunks, rows, offset = [], [np.zeros(0, dtype=np.int64)], 0
+    for chunk, chunk_parts in zip(values.chunks, value_parts):
+        local = np.flatnonzero(chunk_parts == part)
+        chunks.append(chunk.take(local))
+        rows.append(local + offset)
+        offset += len(chunk)
+    return pa.chunked_array(chunks, type=values.type), np.concatenate(rows)
+
+
+def _repeats(first: np.ndarray) -> np.ndarray:
+    """Rows whose value repeats an earlier row's, from :func:`_first_rows`."""
+    return (first >= 0) & (first != np.arange(len(first)))
 
 
 def _check_references(files: dict[str, list[str]], roster: bool) -> None:
     """Rules across rows for a saved or streamed corpus; raises the first broken one.
 
     Works column by column on Arrow arrays with Arrow's hash tables
-    (``dictionary_encode``, ``index_in``, ``is_in``), so memory stays near the
-    size of the id columns and no id becomes a Python object.  ``files``
-    maps each table present to its Parquet file(s), in reading order.
+    (:func:`_first_rows`, ``is_in``), so memory stays near the size of the id
+    columns and no id becomes a Python object.  ``files`` maps each table
+    present to its Parquet file(s), in reading order.
     """
-    ids = _read_column(files["posts"], "post_id")
-    duplicate = _repeats(ids)
-    parents = _read_column(files["posts"], "parent_id")
-    found = pc.index_in(parents, value_set=ids)
-    parent = found.to_numpy(zero_copy_only=False)
-    parent = np.where(np.asarray(found.is_null()), -2, np.nan_to_num(parent, nan=-2)).astype(np.int64)
-    parent[np.asarray(parents.is_null())] = -1
-    del parents, found, ids
-    threads = pc.dictionary_encode(_read_column(files["posts"], "thread_id")).indices.to_numpy(
-        zero_copy_only=False)
+    first, parent = _first_rows(_read_column(files["posts"], "post_id"),
+                                _read_column(files["posts"], "parent_id"))
+    duplicate = _repeats(first)
+    del first
+    # each thread id coded by the first row holding it: equal codes, equal thread ids
+    threads, _ = _first_rows(_read_column(files["posts"], "thread_id"))
     other_thread = np.zeros(len(parent), dtype=bool)
     linked = parent >= 0
     other_thread[linked] = threads[parent[linked]] != threads[linked]
@@ -1082,7 +1203,7 @@ def _check_references(files: dict[str, list[str]], roster: bool) -> None:
     for table in ("members", "newsletter_items"):
         if table in files:
             id_column = _spec(table).id_column
-            duplicate = _repeats(_read_column(files[table], id_column))
+            duplicate = _repeats(_first_rows(_read_column(files[table], id_column))[0])
             if duplicate.any():
                 _raise_with_rows(files[table], table, id_column, duplicate, errors.DuplicateIdError,
                                  "id repeats an earlier row's id")

@@ -41,8 +41,9 @@ class _Keys:
     span: int
 
     def of(self, codes: np.ndarray, months: np.ndarray | None) -> np.ndarray:
-        keys = codes.astype(np.int64) * self.span
-        return keys + (months - self.first_month) if self.by_month else keys
+        if not self.by_month:  # the author codes themselves
+            return codes
+        return codes.astype(np.int64) * self.span + (months - self.first_month)
 
     def index(self, keys: np.ndarray) -> pd.Index:
         """The ``member_id`` (and ``month``) index of packed keys."""
@@ -122,28 +123,28 @@ def post_parts(linked: LinkedPosts, rows: np.ndarray, bots: pd.Index, *, by_mont
     is_bot = np.append(linked.ids.isin(bots), False)
 
     by_author = author >= 0
-    post_keys = keys.of(author[by_author], None if months is None else months[by_author])
-    present, dense = keys.group(post_keys)
+    every = bool(by_author.all())  # then no copies of the per-post arrays
+
+    def of_authors(values):
+        return values if every else values[by_author]
+
+    present, dense = keys.group(keys.of(of_authors(author), None if months is None else of_authors(months)))
     n = len(present)
-    opening = ~has_parent[by_author]
-    to_other = has_parent & ((target < 0) | (target != author))
-    post_time = time[by_author]
+    post_time = of_authors(time)
     first = np.full(n, np.iinfo(np.int64).max)
     last = np.full(n, np.iinfo(np.int64).min)
     np.minimum.at(first, dense, post_time)
     np.maximum.at(last, dense, post_time)
+    to_other = of_authors(has_parent & ((target < 0) | (target != author)))
     posts = pd.DataFrame({
         "posts": np.bincount(dense, minlength=n).astype(np.int64),
-        "threads_started": np.bincount(dense, weights=opening, minlength=n).astype(np.int64),
-        "replies_to_others": np.bincount(dense, weights=to_other[by_author], minlength=n).astype(np.int64),
+        "threads_started": np.bincount(dense[~of_authors(has_parent)], minlength=n).astype(np.int64),
+        "replies_to_others": np.bincount(dense[to_other], minlength=n).astype(np.int64),
         "first_post": _utc_times(first),
         "last_post": _utc_times(last)}, index=keys.index(present))
-
-    days = post_time // DAY_MICROS
-    n_days = int(days.max() - days.min()) + 1 if len(days) else 1
-    day_pairs = distinct(dense.astype(np.int64) * n_days + (days - (days.min() if len(days) else 0)))
-    active_days = pd.Series(np.bincount(day_pairs // n_days, minlength=n).astype(np.int64),
-                            index=keys.index(present), name="active_days")
+    del to_other, first, last
+    active_days = pd.Series(_active_days(dense, post_time, n), index=keys.index(present), name="active_days")
+    del dense, post_time
 
     received = has_parent & (target >= 0) & (author != target) & ~is_bot[author]
     received = keys.counts(keys.of(target[received], None if months is None else months[received]),
@@ -152,6 +153,21 @@ def post_parts(linked: LinkedPosts, rows: np.ndarray, bots: pd.Index, *, by_mont
     hosted = keys.counts(keys.of(author[hosted], None if months is None else months[hosted]),
                          "threads_hosted")
     return {"posts": posts, "active_days": active_days, "received": received, "hosted": hosted}
+
+
+def _active_days(groups: np.ndarray, time: np.ndarray, n: int) -> np.ndarray:
+    """Distinct UTC days with a post, per group (int64, ``n`` groups), by one in-place sort."""
+    if not len(time):
+        return np.zeros(n, dtype=np.int64)
+    keys = time // DAY_MICROS
+    first_day = keys.min()
+    n_days = int(keys.max() - first_day) + 1
+    keys -= first_day
+    keys += np.multiply(groups, n_days, dtype=np.int64)
+    keys.sort()
+    new = np.ones(len(keys), dtype=bool)
+    np.not_equal(keys[1:], keys[:-1], out=new[1:])
+    return np.bincount(keys[new] // n_days, minlength=n).astype(np.int64)
 
 
 def _hosted(linked: LinkedPosts, rows: np.ndarray, author: np.ndarray, has_parent: np.ndarray,

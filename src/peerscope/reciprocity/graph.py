@@ -238,16 +238,21 @@ def read_replies(corpus, start=None, end=None) -> Replies:
     edge = status == EDGE
     n_codes = max(len(ids), 1)
     keys = author[edge].astype(np.int64) * n_codes + target[edge]
-    grouped = (pd.DataFrame({"key": keys, "t": time[edge]})
-               .groupby("key", sort=True)["t"].agg(["size", "min", "max"]))
-    edge_keys = grouped.index.to_numpy(dtype=np.int64)
+    order = np.argsort(keys, kind="stable")
+    keys, edge_time = keys[order], time[edge][order]
+    del order
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.zeros(0, np.int64)
+    edge_keys = keys[starts]
+    edge_replies = np.diff(np.r_[starts, len(keys)]).astype(np.int64)
+    edge_first = np.minimum.reduceat(edge_time, starts) if len(starts) else np.zeros(0, np.int64)
+    edge_last = np.maximum.reduceat(edge_time, starts) if len(starts) else np.zeros(0, np.int64)
+    del keys, edge_time
     counts = np.bincount(status[has_parent], minlength=len(STATUS_NAMES))
     accounting = {"replies": int(has_parent.sum()),
                   **{name: int(counts[i]) for i, name in enumerate(STATUS_NAMES) if i != OPENING}}
     return Replies(ids, kind, author, target, grand, time, status, root, thread, thread_ids, post_id,
                    (edge_keys // n_codes).astype(np.int32), (edge_keys % n_codes).astype(np.int32),
-                   grouped["size"].to_numpy(np.int64), grouped["min"].to_numpy(np.int64),
-                   grouped["max"].to_numpy(np.int64), accounting, structure, window)
+                   edge_replies, edge_first, edge_last, accounting, structure, window)
 
 
 def as_times(micros: np.ndarray) -> pd.Series:

@@ -177,12 +177,14 @@ def serial_of(replies: Replies, tenure_bins: int = 4, min_posts: int = 3) -> Ser
     author, time, giving = author[keep], time[keep], giving[keep]
     span = (last[author] - first[author]).astype(np.float64)
     part = np.minimum((tenure_bins * (time - first[author]) / span).astype(np.int64), tenure_bins - 1)
-    cells = (pd.DataFrame({"code": author, "part": part, "giving": giving})
-             .groupby(["code", "part"], sort=True)["giving"].agg(["size", "sum"]).reset_index())
+    cell = author.astype(np.int64) * tenure_bins + part      # (member, part) as one index
+    size = np.bincount(cell, minlength=n * tenure_bins)
+    given = np.bincount(cell[giving], minlength=n * tenure_bins)
+    cells = np.flatnonzero(size)
     members = pd.DataFrame({
-        "member_id": pd.Series(replies.ids.take(cells["code"].to_numpy()), dtype="str"),
-        "part": cells["part"].astype("int64"),
-        "posts": cells["size"].astype("int64"), "giving": cells["sum"].astype("int64")})
+        "member_id": pd.Series(replies.ids.take(cells // tenure_bins), dtype="str"),
+        "part": (cells % tenure_bins).astype("int64"),
+        "posts": size[cells].astype("int64"), "giving": given[cells].astype("int64")})
     members["giving_share"] = members["giving"] / members["posts"]
     members = members.sort_values(["member_id", "part"], ignore_index=True)
     by_part = members.groupby("part")
