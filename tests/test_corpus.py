@@ -280,6 +280,64 @@ def test_validate_saved_finds_a_dangling_parent_across_row_groups(tiny_frames, t
     assert info.value.rule == "dangling_parent"  # the same rule name as in memory
 
 
+_BROKEN_RULES = {  # rule -> (change to tiny_frames' posts, error class, column, rows reported)
+    "repeated id in another month": (
+        {4: {"post_id": "p1"}}, errors.DuplicateIdError, "post_id", [{"row": 4, "post_id": "p1"}]),
+    "dangling parent in the last row": (
+        {5: {"parent_id": "nope"}}, errors.DanglingReferenceError, "parent_id",
+        [{"row": 5, "post_id": "p6", "parent_id": "nope"}]),
+    "reply to another month's thread": (
+        {5: {"parent_id": "p2"}}, errors.CrossThreadReplyError, "parent_id",
+        [{"row": 5, "post_id": "p6", "parent_id": "p2"}]),
+    "cycle": (
+        {4: {"parent_id": "p6"}, 5: {"parent_id": "p5"}}, errors.ReplyCycleError, "parent_id",
+        [{"row": 4, "post_id": "p5", "parent_id": "p6"}, {"row": 5, "post_id": "p6", "parent_id": "p5"}]),
+}
+
+
+@pytest.mark.parametrize("rows_per_part", [1 << 20, 2], ids=["one hash table", "split by hash"])
+@pytest.mark.parametrize("rule", sorted(_BROKEN_RULES))
+def test_writer_reports_the_rows_breaking_a_rule_across_chunks_and_months(
+        tiny_frames, tmp_path, monkeypatch, rule, rows_per_part):
+    # rows_per_part=2 splits the 6 posts into 3 hash parts, so every rule is
+    # checked across parts too
+    monkeypatch.setattr(corpus_module, "_ROWS_PER_PART", rows_per_part)
+    posts, members, _ = tiny_frames
+    changes, error_class, column, rows = _BROKEN_RULES[rule]
+    for row, values in changes.items():
+        for name, value in values.items():
+            posts.loc[row, name] = value
+    with pytest.raises(error_class) as info:
+        with peerscope.CorpusWriter(tmp_path / "w", roster=True, partition="month") as writer:
+            writer.write("members", members)
+            for start in range(0, 6, 2):
+                writer.write("posts", posts.iloc[start:start + 2])
+    assert (info.value.table, info.value.column, info.value.rows) == ("posts", column, rows)
+    assert info.value.n_offending == len(rows)
+    assert not (tmp_path / "w").exists()
+
+
+@pytest.mark.parametrize("rows_per_part", [1 << 20, 2], ids=["one hash table", "split by hash"])
+def test_writer_reports_a_repeated_member_and_an_unknown_event_member(
+        tiny_frames, tmp_path, monkeypatch, rows_per_part):
+    monkeypatch.setattr(corpus_module, "_ROWS_PER_PART", rows_per_part)
+    posts, members, events = tiny_frames
+    repeated = pd.concat([members, members.iloc[[2]]], ignore_index=True)
+    with pytest.raises(errors.DuplicateIdError) as info:
+        with peerscope.CorpusWriter(tmp_path / "m", roster=True) as writer:
+            writer.write("members", repeated)
+            writer.write("posts", posts)
+    assert (info.value.table, info.value.rows) == ("members", [{"row": 4, "member_id": "cat"}])
+    strangers = events.assign(member_id=["cat", "dan", "ann"])
+    with pytest.raises(errors.DanglingReferenceError) as info:
+        with peerscope.CorpusWriter(tmp_path / "e", roster=True) as writer:
+            writer.write("members", members)
+            writer.write("posts", posts)
+            writer.write("events", strangers)
+    assert (info.value.table, info.value.column, info.value.rule) == ("events", "member_id", "unknown_member")
+    assert info.value.rows == [{"row": 1, "member_id": "dan"}]
+
+
 def test_validate_saved_checks_each_row_group(tiny_frames, tmp_path):
     posts, _, _ = tiny_frames
     saved = Corpus.from_frames(posts).save(tmp_path / "c")
