@@ -4,13 +4,11 @@ import os
 import subprocess
 import sys
 
-import pytest
-
-from peerscope.memory import MMAP_THRESHOLD, MMAP_VARIABLE, POOL_VARIABLE, preferred_backend
+from peerscope.memory import POOL_VARIABLE, preferred_backend
 
 
 def _backend(code: str, **env) -> str:
-    environment = {k: v for k, v in os.environ.items() if k not in (POOL_VARIABLE, MMAP_VARIABLE)}
+    environment = {k: v for k, v in os.environ.items() if k not in (POOL_VARIABLE,)}
     environment.update(env)
     done = subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True,
                           text=True, check=True)
@@ -33,10 +31,3 @@ def test_after_pyarrow_only_the_python_level_pool_moves():
             "import peerscope; print(before, pa.default_memory_pool().backend_name)")
     before, after = _backend(code).split()
     assert after == preferred_backend()
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mmap threshold is Linux only")
-def test_the_mmap_threshold_is_fixed_unless_the_user_set_one():
-    code = f"import peerscope, os; print(os.environ.get('{MMAP_VARIABLE}'))"
-    assert _backend(code) == str(MMAP_THRESHOLD)
-    assert _backend(code, **{MMAP_VARIABLE: "65536"}) == "65536"

@@ -11,11 +11,9 @@ reciprocity, pluralistic use of forms of support, topics and support types.
 
 __version__ = "0.1.0"
 
-from peerscope.memory import choose_memory_pool, fix_mmap_threshold  # noqa: E402
+from peerscope.memory import choose_memory_pool  # noqa: E402
 
-# allocators that keep resident memory near what is used, unless the user chose (peerscope.memory)
-choose_memory_pool()
-fix_mmap_threshold()
+choose_memory_pool()  # jemalloc for Arrow unless the user chose a pool (see peerscope.memory)
 
 from peerscope.corpus import Corpus, CorpusWriter, open_corpus  # noqa: E402
 from peerscope.errors import PeerscopeError  # noqa: E402

@@ -58,6 +58,7 @@ import pyarrow.parquet as pq
 
 from peerscope import __version__, errors, schema
 from peerscope import partition as partitioning
+from peerscope.hashing import string_hashes
 from peerscope.validation import TableAccount, validate_frames
 
 MANIFEST = "corpus.json"
@@ -1020,13 +1021,6 @@ def _check_file(name: str, file: str, layout: str | None, now, offset: int, batc
 #: parts of about this many rows (equal values always share a part), and each
 #: part is hashed alone.
 _ROWS_PER_PART = 1 << 20
-#: Bytes of strings hashed at once by :func:`_part_of` (its temporaries take
-#: 8 bytes per byte).
-_BYTES_PER_STEP = 1 << 20
-#: A random 64-bit code for each (position in the string mod 64, byte value):
-#: the sum of a string's codes is its hash (tabulation hashing), which depends
-#: on the string alone.
-_BYTE_CODES = np.random.default_rng(0).bit_generator.random_raw(size=(64, 256))
 
 
 def _read_column(files: list[str], column: str) -> pa.ChunkedArray:
@@ -1125,28 +1119,9 @@ def _parts_of(values: pa.ChunkedArray, parts: int) -> list[np.ndarray] | None:
 
 
 def _part_of(values: pa.Array, parts: int) -> np.ndarray:
-    """Part (``0 .. parts - 1``) of each string by its hash; ``parts`` for a null.
-
-    The hash of a string is the sum of a random code per (position, byte)
-    (:data:`_BYTE_CODES`), computed from Arrow's offsets and data buffers with
-    numpy, a few thousand strings at a time.
-    """
-    if len(values) == 0:
-        return np.zeros(0, dtype=np.uint8)
-    large = pa.types.is_large_string(values.type) or pa.types.is_large_binary(values.type)
-    _, offset_buffer, data_buffer = values.buffers()
-    offsets = np.frombuffer(offset_buffer, dtype=np.int64 if large else np.int32)[
-        values.offset: values.offset + len(values) + 1].astype(np.int64)
-    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.zeros(0, np.uint8)
-    part = np.empty(len(values), dtype=np.uint8 if parts < 255 else np.uint16)
-    step = max(1, len(values) * _BYTES_PER_STEP // max(1, int(offsets[-1] - offsets[0])))
-    for start in range(0, len(values), step):
-        bounds = offsets[start: start + step + 1] - offsets[start]
-        within = np.arange(bounds[-1]) - np.repeat(bounds[:-1], np.diff(bounds))
-        codes = _BYTE_CODES[within & 63, data[offsets[start]: offsets[start] + bounds[-1]]]
-        sums = np.zeros(len(codes) + 1, dtype=np.uint64)
-        np.cumsum(codes, out=sums[1:])
-        part[start: start + step] = (sums[bounds[1:]] - sums[bounds[:-1]]) % np.uint64(parts)
+    """Part (``0 .. parts - 1``) of each string by its hash; ``parts`` for a null
+    (:func:`peerscope.hashing.string_hashes`)."""
+    part = (string_hashes(values) % np.uint64(parts)).astype(np.uint8 if parts < 255 else np.uint16)
     if values.null_count:
         part[np.asarray(values.is_null())] = parts
     return part

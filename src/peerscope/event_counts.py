@@ -20,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from peerscope.hashing import string_hashes
 from peerscope.links import month_numbers
 
 #: Bits of a packed key given to the kind code and to the month number.
@@ -30,6 +31,14 @@ _MERGE_AT = 1 << 21
 
 class Codebook:
     """Integer codes for string ids, in order of first appearance, growing as ids appear.
+
+    Known ids are kept as a sorted array of their 64-bit hashes
+    (:func:`peerscope.hashing.string_hashes`), so a batch is coded by hashing
+    its distinct ids and one ``np.searchsorted``: the work is proportional to
+    the batch, never to the ids already known (Arrow's ``index_in`` would
+    rebuild a hash table of every known id for each batch).  Every match is
+    confirmed by comparing the strings; ids whose hash collides with another
+    id's are looked up exactly instead.
 
     Examples
     --------
@@ -42,20 +51,43 @@ class Codebook:
 
     def __init__(self):
         self.values = pa.array([], type=pa.string())
+        self._hashes = np.zeros(0, dtype=np.uint64)   # sorted
+        self._codes = np.zeros(0, dtype=np.int64)     # the code of each sorted hash
 
     def codes(self, column: pa.Array) -> np.ndarray:
         """int64 code of each value of ``column`` (``-1`` for null), adding unseen values."""
         if not pa.types.is_dictionary(column.type):
             column = column.dictionary_encode()
-        distinct = column.dictionary.cast(pa.string())
-        found = pc.index_in(distinct, value_set=self.values)
-        unseen = pc.and_(pc.is_null(found), pc.is_valid(distinct))
-        if pc.any(unseen).as_py():
-            self.values = pa.concat_arrays([self.values, distinct.filter(unseen)])
-            found = pc.index_in(distinct, value_set=self.values)
-        of_distinct = found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        of_distinct = self._code_distinct(column.dictionary.cast(pa.string()))
         indices = column.indices.fill_null(-1).to_numpy(zero_copy_only=False)
         return np.where(indices >= 0, of_distinct[np.maximum(indices, 0)], -1)
+
+    def _code_distinct(self, distinct: pa.Array) -> np.ndarray:
+        """Codes of distinct non-null strings, adding the unseen ones."""
+        hashes = string_hashes(distinct)
+        codes = np.full(len(distinct), -1, dtype=np.int64)
+        if len(self._hashes):
+            at = np.minimum(np.searchsorted(self._hashes, hashes), len(self._hashes) - 1)
+            hit = self._hashes[at] == hashes
+            codes[hit] = self._codes[at[hit]]
+            if hit.any():
+                confirmed = pc.equal(self.values.take(pa.array(codes[hit])),
+                                     distinct.filter(pa.array(hit))).to_numpy(zero_copy_only=False)
+                collided = np.flatnonzero(hit)[~confirmed]
+                if len(collided):  # another id has the same hash: look these up exactly
+                    exact = pc.index_in(distinct.take(pa.array(collided)), value_set=self.values)
+                    codes[collided] = exact.fill_null(-1).to_numpy(zero_copy_only=False)
+        unseen = np.flatnonzero(codes < 0)
+        if len(unseen):
+            first = len(self.values)
+            self.values = pa.concat_arrays([self.values, distinct.take(pa.array(unseen))])
+            codes[unseen] = np.arange(first, first + len(unseen))
+            order = np.argsort(hashes[unseen], kind="stable")
+            new_hashes, new_codes = hashes[unseen][order], codes[unseen][order]
+            where = np.searchsorted(self._hashes, new_hashes)
+            self._hashes = np.insert(self._hashes, where, new_hashes)
+            self._codes = np.insert(self._codes, where, new_codes)
+        return codes
 
 
 def event_counts(batches, by_month: bool) -> pd.DataFrame:
@@ -93,7 +125,8 @@ def event_counts(batches, by_month: bool) -> pd.DataFrame:
         member, kind = member[known], kind[known]
         if not by_month:
             shape = (len(members.values), len(kinds.values))
-            dense = np.pad(dense, [(0, shape[0] - dense.shape[0]), (0, shape[1] - dense.shape[1])])
+            if shape != dense.shape:
+                dense = np.pad(dense, [(0, shape[0] - dense.shape[0]), (0, shape[1] - dense.shape[1])])
             dense += np.bincount(member * shape[1] + kind, minlength=shape[0] * shape[1]).reshape(shape)
             continue
         if len(kinds.values) >= 1 << _KIND_BITS:
