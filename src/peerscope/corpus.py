@@ -404,14 +404,17 @@ class Corpus:
             yield schema.to_pandas(pa.Table.from_batches([batch]))
 
     def arrow_batches(self, name: str, columns: list[str] | str | None = None, start=None, end=None,
-                      channels: Iterable[str] | None = None,
-                      batch_size: int = 65_536) -> Iterator[pa.RecordBatch]:
+                      channels: Iterable[str] | None = None, batch_size: int = 65_536,
+                      dictionary: Iterable[str] = ()) -> Iterator[pa.RecordBatch]:
         """Read table ``name`` as Arrow record batches of at most ``batch_size`` rows.
 
         :meth:`iter_batches` without the conversion to pandas, for
         aggregations done batch by batch in Arrow (event counts over tens of
         millions of rows in bounded memory).  Empty batches are skipped.
-        Always reads locally, whatever the engine.
+        String columns named in ``dictionary`` come dictionary-encoded when
+        read from Parquet (one dictionary per row group, as stored: no
+        hashing), as plain strings from a table in memory.  Always reads
+        locally, whatever the engine.
         """
         spec = _spec(name)
         available = self._columns(name)
@@ -420,7 +423,7 @@ class Corpus:
             return
         window = self._window.narrow(start, end)
         expression = self._filter(spec, available, window, channels)
-        dataset = self._dataset(name)
+        dataset = self._dataset(name, tuple(c for c in dictionary if c in columns))
         if not isinstance(dataset, ds.FileSystemDataset):  # a table in memory
             yield from (batch for batch in dataset.to_batches(columns=columns, filter=expression,
                                                               batch_size=batch_size) if batch.num_rows)
@@ -518,16 +521,25 @@ class Corpus:
             conjunction.append((spec.channel_column, "in", list(channels)))
         return conjunction
 
-    def _dataset(self, name: str) -> ds.Dataset:
+    def _dataset(self, name: str, dictionary: tuple[str, ...] = ()) -> ds.Dataset:
+        """Table ``name`` as a pyarrow dataset; the string columns named in
+        ``dictionary`` are read dictionary-encoded, as Parquet stores them (an
+        in-memory table is returned as it is)."""
         source = self._sources[name]
         if isinstance(source, pa.Table):
             return ds.dataset(source)
         filesystem = self._filesystem
+        file_format = (ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(dictionary_columns=dictionary))
+                       if dictionary else "parquet")
         if isinstance(source, list):
             folder = self._path.root if filesystem is not None else self._path
-            return ds.dataset(source, format="parquet", filesystem=filesystem,
-                              schema=partitioning.table_schema(folder, self._manifest["tables"][name], filesystem))
-        return ds.dataset(source, format="parquet", filesystem=filesystem)
+            schema_ = partitioning.table_schema(folder, self._manifest["tables"][name], filesystem)
+            for column in dictionary:
+                if column in schema_.names:
+                    index = schema_.get_field_index(column)
+                    schema_ = schema_.set(index, schema_.field(index).with_type(pa.dictionary(pa.int32(), pa.string())))
+            return ds.dataset(source, format=file_format, filesystem=filesystem, schema=schema_)
+        return ds.dataset(source, format=file_format, filesystem=filesystem)
 
     def _read_dask(self, name, spec, columns, window, channels):
         dd = _import_dask()

@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from peerscope.hashing import string_hashes
+from peerscope.hashing import HashIndex, string_hashes
 from peerscope.links import month_numbers
 
 #: Bits of a packed key given to the kind code and to the month number.
@@ -32,11 +32,11 @@ _MERGE_AT = 1 << 21
 class Codebook:
     """Integer codes for string ids, in order of first appearance, growing as ids appear.
 
-    Known ids are kept as a sorted array of their 64-bit hashes
-    (:func:`peerscope.hashing.string_hashes`), so a batch is coded by hashing
-    its distinct ids and one ``np.searchsorted``: the work is proportional to
-    the batch, never to the ids already known (Arrow's ``index_in`` would
-    rebuild a hash table of every known id for each batch).  Every match is
+    Known ids are kept in a :class:`~peerscope.hashing.HashIndex` of their
+    64-bit hashes (:func:`~peerscope.hashing.string_hashes`), so a batch is
+    coded by hashing its distinct ids and one vectorised lookup: the work is
+    proportional to the batch, never to the ids already known (Arrow's
+    ``index_in`` would rebuild a hash table of every known id for each batch).  Every match is
     confirmed by comparing the strings; ids whose hash collides with another
     id's are looked up exactly instead.
 
@@ -51,42 +51,34 @@ class Codebook:
 
     def __init__(self):
         self.values = pa.array([], type=pa.string())
-        self._hashes = np.zeros(0, dtype=np.uint64)   # sorted
-        self._codes = np.zeros(0, dtype=np.int64)     # the code of each sorted hash
+        self._index = HashIndex()
 
     def codes(self, column: pa.Array) -> np.ndarray:
         """int64 code of each value of ``column`` (``-1`` for null), adding unseen values."""
         if not pa.types.is_dictionary(column.type):
             column = column.dictionary_encode()
-        of_distinct = self._code_distinct(column.dictionary.cast(pa.string()))
-        indices = column.indices.fill_null(-1).to_numpy(zero_copy_only=False)
-        return np.where(indices >= 0, of_distinct[np.maximum(indices, 0)], -1)
+        # one more entry, -1, read by the null indices (filled with -1)
+        of_distinct = np.append(self._code_distinct(column.dictionary.cast(pa.string())), -1)
+        return of_distinct[column.indices.fill_null(-1).to_numpy(zero_copy_only=False)]
 
     def _code_distinct(self, distinct: pa.Array) -> np.ndarray:
         """Codes of distinct non-null strings, adding the unseen ones."""
         hashes = string_hashes(distinct)
-        codes = np.full(len(distinct), -1, dtype=np.int64)
-        if len(self._hashes):
-            at = np.minimum(np.searchsorted(self._hashes, hashes), len(self._hashes) - 1)
-            hit = self._hashes[at] == hashes
-            codes[hit] = self._codes[at[hit]]
-            if hit.any():
-                confirmed = pc.equal(self.values.take(pa.array(codes[hit])),
-                                     distinct.filter(pa.array(hit))).to_numpy(zero_copy_only=False)
-                collided = np.flatnonzero(hit)[~confirmed]
-                if len(collided):  # another id has the same hash: look these up exactly
-                    exact = pc.index_in(distinct.take(pa.array(collided)), value_set=self.values)
-                    codes[collided] = exact.fill_null(-1).to_numpy(zero_copy_only=False)
+        codes = self._index.get(hashes)
+        hit = np.flatnonzero(codes >= 0)
+        if len(hit):
+            confirmed = pc.equal(self.values.take(pa.array(codes[hit])),
+                                 distinct.take(pa.array(hit))).to_numpy(zero_copy_only=False)
+            collided = hit[~confirmed]
+            if len(collided):  # another id has the same hash: look these up exactly
+                exact = pc.index_in(distinct.take(pa.array(collided)), value_set=self.values)
+                codes[collided] = exact.fill_null(-1).to_numpy(zero_copy_only=False)
         unseen = np.flatnonzero(codes < 0)
         if len(unseen):
             first = len(self.values)
             self.values = pa.concat_arrays([self.values, distinct.take(pa.array(unseen))])
             codes[unseen] = np.arange(first, first + len(unseen))
-            order = np.argsort(hashes[unseen], kind="stable")
-            new_hashes, new_codes = hashes[unseen][order], codes[unseen][order]
-            where = np.searchsorted(self._hashes, new_hashes)
-            self._hashes = np.insert(self._hashes, where, new_hashes)
-            self._codes = np.insert(self._codes, where, new_codes)
+            self._index.put(hashes[unseen], codes[unseen])
         return codes
 
 
@@ -115,7 +107,7 @@ def event_counts(batches, by_month: bool) -> pd.DataFrame:
     {'ann': {'receive': 1, 'view': 1}, 'bob': {'receive': 0, 'view': 1}}
     """
     members, kinds = Codebook(), Codebook()
-    dense = np.zeros((0, 0), dtype=np.int64)      # [member, kind] counts (not by month)
+    dense = np.zeros((1024, 8), dtype=np.int64)   # [member, kind] counts (not by month), grown by doubling
     merged = (np.zeros(0, np.int64), np.zeros(0, np.int64))
     pending: list[tuple[np.ndarray, np.ndarray]] = []
     for batch in batches:
@@ -124,10 +116,13 @@ def event_counts(batches, by_month: bool) -> pd.DataFrame:
         known = member >= 0
         member, kind = member[known], kind[known]
         if not by_month:
-            shape = (len(members.values), len(kinds.values))
-            if shape != dense.shape:
-                dense = np.pad(dense, [(0, shape[0] - dense.shape[0]), (0, shape[1] - dense.shape[1])])
-            dense += np.bincount(member * shape[1] + kind, minlength=shape[0] * shape[1]).reshape(shape)
+            needed = (len(members.values), len(kinds.values))
+            if needed[0] > dense.shape[0] or needed[1] > dense.shape[1]:
+                grown = np.zeros((max(dense.shape[0], 2 * needed[0]), max(dense.shape[1], 2 * needed[1])),
+                                 dtype=np.int64)
+                grown[:dense.shape[0], :dense.shape[1]] = dense
+                dense = grown
+            np.add.at(dense.reshape(-1), member * dense.shape[1] + kind, 1)
             continue
         if len(kinds.values) >= 1 << _KIND_BITS:
             raise OverflowError(f"more than {(1 << _KIND_BITS) - 1} event kinds")
@@ -139,7 +134,7 @@ def event_counts(batches, by_month: bool) -> pd.DataFrame:
     member_ids = pd.Index(members.values.to_pandas(), dtype="str", name="member_id")
     kind_names = pd.Index(kinds.values.to_pandas(), dtype="str", name="kind")
     if not by_month:
-        table = pd.DataFrame(dense, index=member_ids, columns=kind_names)
+        table = pd.DataFrame(dense[:len(member_ids), :len(kind_names)], index=member_ids, columns=kind_names)
         table = table[table.sum(axis=1) > 0] if len(kind_names) else table
         return table.sort_index().sort_index(axis=1)
     keys, counts = _merge([merged] + pending)

@@ -678,7 +678,8 @@ def _event_counts(corpus, start, end, by_month: bool) -> pd.DataFrame:
     if corpus.engine == "pandas":
         # tens of millions of events: counted batch by batch on integer codes
         return event_counts(corpus.arrow_batches("events", columns, start=start, end=end,
-                                                 batch_size=1 << 16), by_month)
+                                                 batch_size=1 << 18, dictionary=("member_id", "kind")),
+                            by_month)
     events = corpus.events(columns=columns, start=start, end=end)
     if by_month:
         events = events.assign(month=month_number(events["at"]))

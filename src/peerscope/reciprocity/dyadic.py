@@ -133,13 +133,7 @@ def reverse_positions(replies: Replies) -> np.ndarray:
     >>> reverse_positions(replies).tolist()
     [1, 0, -1]
     """
-    n_codes = max(len(replies.ids), 1)
-    source = replies.edge_source.astype(np.int64)
-    target = replies.edge_target.astype(np.int64)
-    keys, reverse = source * n_codes + target, target * n_codes + source
-    where = np.minimum(np.searchsorted(keys, reverse), max(len(keys) - 1, 0))
-    found = (keys[where] == reverse) if len(keys) else np.zeros(0, dtype=bool)
-    return np.where(found, where, -1)
+    return replies.edge_reverse
 
 
 def dyadic_of(replies: Replies) -> DyadicReciprocity:

@@ -60,6 +60,7 @@ from __future__ import annotations
 import os
 import tempfile
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -165,6 +166,25 @@ class Replies:
     def is_person(self) -> np.ndarray:
         """Per post: the author is a person."""
         return (self.author >= 0) & (self.kind[np.maximum(self.author, 0)] == PERSON)
+
+    @cached_property
+    def edge_reverse(self) -> np.ndarray:
+        """For each edge, the position of its reverse edge in the edge arrays, or -1.
+
+        Computed once (dyadic and generalised reciprocity both use it): the
+        reverse keys are looked up in sorted order, which lets
+        ``np.searchsorted`` narrow each search from the previous one.
+        """
+        n_codes = max(len(self.ids), 1)
+        source = self.edge_source.astype(np.int64)
+        target = self.edge_target.astype(np.int64)
+        keys, reverse = source * n_codes + target, target * n_codes + source
+        if not len(keys):
+            return np.zeros(0, dtype=np.int64)
+        order = np.argsort(reverse, kind="stable")
+        where = np.empty(len(keys), dtype=np.int64)
+        where[order] = np.minimum(np.searchsorted(keys, reverse[order]), len(keys) - 1)
+        return np.where(keys[where] == reverse, where, -1)
 
     def edges(self) -> pd.DataFrame:
         """The edge list ``source, target, replies, first_at, last_at``."""
