@@ -22,14 +22,17 @@ A choice already made with ``ARROW_DEFAULT_MEMORY_POOL`` (``mimalloc``,
 alone.  The setting is inherited by child processes (Dask workers started
 from the process, for one).
 
-glibc's mmap threshold was tried too (fixing it at 128 KiB so that freed
-numpy temporaries go back to the system at once): it lowered reciprocity's
-peak at 1M posts by about 20 MB but made ``activity`` a second slower (a
-page fault per page of every temporary), so peerscope leaves it alone.
+glibc keeps the freed holes of its heap, where numpy's temporaries of a
+few MiB end up once glibc has raised its mmap threshold, so a sequence of
+measures, each freeing its temporaries, still creeps upwards;
+:func:`release_freed_memory` hands such memory back between steps (fixing
+the mmap threshold instead made ``activity`` a second slower at 1M posts,
+with a page fault per page of every temporary).
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import sys
 
@@ -68,3 +71,24 @@ def choose_memory_pool() -> str | None:
 
         pa.set_memory_pool(pa.jemalloc_memory_pool() if backend == "jemalloc" else pa.system_memory_pool())
     return backend
+
+
+def release_freed_memory() -> None:
+    """Give memory freed so far back to the operating system, between the steps of a long computation.
+
+    Arrow's pool keeps blocks it freed (``release_unused``), and glibc keeps
+    the free holes of its heap until ``malloc_trim`` is called (Linux only;
+    skipped where the C library has no such function).  Both take
+    milliseconds.
+
+    Examples
+    --------
+    >>> release_freed_memory()
+    """
+    if "pyarrow" in sys.modules:
+        sys.modules["pyarrow"].default_memory_pool().release_unused()
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None).malloc_trim(0)
+        except (OSError, AttributeError):  # a C library without malloc_trim (musl)
+            pass

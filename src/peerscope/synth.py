@@ -65,12 +65,10 @@ tables, in memory or streamed to disk with any ``chunk_size``.
 
 from __future__ import annotations
 
-import ctypes
 import json
 import math
 import os
 import shutil
-import sys
 import tempfile
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -81,6 +79,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+
+from peerscope.memory import release_freed_memory
 
 __all__ = ["generate", "Truth", "TOPICS", "SUPPORT_TYPES", "HOUR_WEIGHTS", "WEEKDAY_WEIGHTS",
            "BOT_ID", "ANONYMOUS_ID", "NEWSLETTER"]
@@ -1319,7 +1319,7 @@ def _run(g: _Generator, path):
             # the generator's per-member or per-thread state, nor the truth, is alive
             # by then (the truth is read back from its files below).
             g.drop_plan()
-            _return_freed_memory()
+            release_freed_memory()
         for file in _TRUTH_FILES:
             shutil.move(str(tmp_dir / file), str(path / file))
     finally:
@@ -1633,21 +1633,6 @@ def _simulate(g: _Generator, emit) -> Truth:
         members=truth_members, posts=None, source=None,
     )
     return truth
-
-
-def _return_freed_memory() -> None:
-    """Give memory freed so far back to the operating system.
-
-    Arrow's pool keeps the blocks it freed, and glibc keeps the free holes of
-    its heap (left by the many medium-sized arrays of the months and the
-    truth) until ``malloc_trim`` is called; elsewhere that call is skipped.
-    """
-    pa.default_memory_pool().release_unused()
-    if sys.platform.startswith("linux"):
-        try:
-            ctypes.CDLL(None).malloc_trim(0)
-        except (OSError, AttributeError):  # a C library without malloc_trim (musl)
-            pass
 
 
 def _first_replies(edge_keys: np.ndarray, edge_t: np.ndarray, P: int):

@@ -164,36 +164,39 @@ def responsiveness_of(replies: Replies, responses: str = "others") -> Responsive
     """
     if responses not in RESPONSES:
         raise ValueError(f"responses must be one of {RESPONSES}, not {responses!r}")
-    n_posts = len(replies.status)
     opening = replies.status == OPENING
-    root = replies.root
-    in_thread = (root >= 0) & ~opening & opening[np.maximum(root, 0)]
-    op_author = np.where(in_thread, replies.author[np.maximum(root, 0)], -1)
-    by_op = in_thread & (replies.author >= 0) & (replies.author == op_author)
-    is_bot = (replies.author >= 0) & (replies.kind[np.maximum(replies.author, 0)] == _BOT)
-    counted = in_thread.copy()
+    rows = np.flatnonzero(opening)                       # the opening posts, sorted
+    # replies whose chain starts at an opening post of the window, and that post's position in rows
+    in_thread = (replies.root >= 0) & ~opening
+    in_thread[in_thread] = opening[replies.root[in_thread]]
+    chain = np.flatnonzero(in_thread)
+    del in_thread
+    opener = np.searchsorted(rows, replies.root[chain])
+    author, time = replies.author[chain], replies.time[chain]
+    by_op = (author >= 0) & (author == replies.author[rows][opener])
+    counted = np.ones(len(chain), dtype=bool)
     if responses != "all":
         counted &= ~by_op
     if responses == "others":
-        counted &= ~is_bot
-    first = np.full(n_posts, _NEVER, dtype=np.int64)
-    np.minimum.at(first, root[counted], replies.time[counted])
-    n_responses = np.bincount(root[counted], minlength=n_posts)
-    op_last = np.full(n_posts, np.iinfo(np.int64).min, dtype=np.int64)
-    np.maximum.at(op_last, root[by_op], replies.time[by_op])
+        counted &= ~((author >= 0) & (replies.kind[np.maximum(author, 0)] == _BOT))
+    first = np.full(len(rows), _NEVER, dtype=np.int64)
+    np.minimum.at(first, opener[counted], time[counted])
+    n_responses = np.bincount(opener[counted], minlength=len(rows))
+    op_last = np.full(len(rows), np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(op_last, opener[by_op], time[by_op])
+    del chain, opener, author, time, by_op, counted
 
-    rows = np.flatnonzero(opening)
-    answered = first[rows] < _NEVER
+    answered = first < _NEVER
     person_op = (replies.author[rows] >= 0) & (replies.kind[np.maximum(replies.author[rows], 0)] == PERSON)
-    returned = op_last[rows] >= first[rows]
-    hours = np.where(answered, (first[rows] - replies.time[rows]) / _HOUR, np.nan)
+    returned = op_last >= first
+    hours = np.where(answered, (first - replies.time[rows]) / _HOUR, np.nan)
     threads = pd.DataFrame({
         "thread_id": pd.Series(replies.thread_ids.take(pa.array(replies.thread[rows])).to_pandas(),
                                dtype="str"),
         "post_id": pd.Series(replies.post_id.take(pa.array(rows)).to_pandas(), dtype="str"),
         "opened_at": as_times(replies.time[rows]),
-        "n_responses": n_responses[rows].astype(np.int64),
-        "first_response_at": as_times(np.where(answered, first[rows], np.iinfo(np.int64).min)),
+        "n_responses": n_responses.astype(np.int64),
+        "first_response_at": as_times(np.where(answered, first, np.iinfo(np.int64).min)),
         "hours_to_first_response": hours,
         "op_returned": pd.array(np.where(answered & person_op, returned, False), dtype="boolean")})
     threads.loc[~(answered & person_op), "op_returned"] = pd.NA

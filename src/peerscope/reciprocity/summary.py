@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from peerscope.memory import release_freed_memory
 from peerscope.reciprocity.balance import Balance, balance_of
 from peerscope.reciprocity.dyadic import DyadicReciprocity, dyadic_of
 from peerscope.reciprocity.generalised import GeneralisedReciprocity, generalised_of
@@ -161,12 +162,16 @@ def summary(corpus, start=None, end=None, *, balanced_ratio: float = 2.0, tenure
     (2, 1.0, 'nested')
     """
     replies = read_replies(corpus, start, end)
-    parts = dict(graph=graph_of(replies), dyadic=dyadic_of(replies),
-                 balance=balance_of(replies, balanced_ratio),
-                 generalised=generalised_of(replies),
-                 serial=serial_of(replies, tenure_bins, min_posts),
-                 responsiveness=responsiveness_of(replies, responses),
-                 motifs=motifs_of(replies))
+    measures = dict(graph=lambda: graph_of(replies), dyadic=lambda: dyadic_of(replies),
+                    balance=lambda: balance_of(replies, balanced_ratio),
+                    generalised=lambda: generalised_of(replies),
+                    serial=lambda: serial_of(replies, tenure_bins, min_posts),
+                    responsiveness=lambda: responsiveness_of(replies, responses),
+                    motifs=lambda: motifs_of(replies))
+    parts = {}
+    for name, measure in measures.items():
+        release_freed_memory()  # each measure's temporaries go back before the next one's
+        parts[name] = measure()
     parameters = {}
     for part in parts.values():
         parameters.update(part.parameters)
