@@ -65,7 +65,8 @@ def main() -> None:
         path = corpus_path(n_posts, args.seed)
         for engine in args.engines:
             step = measure(path, n_posts, engine)
-            step.update(n_posts=n_posts, engine=engine, target=TARGETS.get(str(n_posts)))
+            step.update(n_posts=n_posts, engine=engine, target=TARGETS.get(str(n_posts)),
+                        corpus=str(path.resolve()))  # a symlink to another synthetic corpus shows here
             steps.append(step)
     write_results("participation", steps, TARGETS,
                   {"sizes": args.sizes, "seed": args.seed, "engines": args.engines,

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import example, given, HealthCheck, settings
 from hypothesis import strategies as st
 
 from peerscope import errors
@@ -229,6 +229,9 @@ _SEED = ("\n".join(json.dumps(r) for r in _records()) + "\n").encode()
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(position=st.integers(0, len(_SEED)), cut=st.integers(0, 12), insert=st.binary(max_size=8),
        repair=st.booleans(), streaming=st.booleans())
+# an invalid UTF-8 byte inside an id: pyarrow's JSON reader let it through to the validation
+@example(position=204, cut=0, insert=b"\x80", repair=False, streaming=False)
+@example(position=204, cut=0, insert=b"\x80", repair=False, streaming=True)
 def test_fuzzed_dumps_raise_only_peerscope_errors(tmp_path, position, cut, insert, repair, streaming):
     path = tmp_path / "dump.ndjson"
     path.write_bytes(_SEED[:position] + insert + _SEED[position + cut:])

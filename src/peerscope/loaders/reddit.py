@@ -284,14 +284,16 @@ def _parse(block: bytes, first_line: int, path: str, fields: pa.Schema) -> pa.Ta
 
     pyarrow's JSON reader is the fast path (one thread per block; blocks are
     parsed in parallel); a block it rejects (a malformed line, a field of an
-    unexpected type such as ``created_utc`` written as text) is parsed line
-    by line, which names the bad line.
+    unexpected type such as ``created_utc`` written as text, a string that is
+    not valid UTF-8) is parsed line by line, which names the bad line.
     """
     try:
-        return pj.read_json(
+        table = pj.read_json(
             pa.BufferReader(block),
             read_options=pj.ReadOptions(block_size=len(block) + 1, use_threads=False),
             parse_options=pj.ParseOptions(explicit_schema=fields, unexpected_field_behavior="ignore"))
+        table.validate(full=True)  # the reader passes invalid UTF-8 inside strings through
+        return table
     except (pa.ArrowException, UnicodeDecodeError):
         return _parse_lines(block, first_line, path, fields)
 
