@@ -9,6 +9,7 @@ machine without the data the test is skipped with the reason printed.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -67,3 +68,22 @@ def tiny_frames():
         "form": ["online", "newsletter", "group"],
     })
     return posts, members, events
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A Dask ``distributed`` client on a 2-worker ``LocalCluster`` of worker
+    processes (one thread each), closed after the test module; skips when
+    ``distributed`` is not installed."""
+    distributed = pytest.importorskip("distributed")
+    from peerscope import scheduler
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                           dashboard_address=None)
+        client = distributed.Client(cluster)
+    yield client
+    client.close()
+    cluster.close()
+    scheduler.reset()

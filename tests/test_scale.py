@@ -11,7 +11,6 @@ pytest parses source while formatting an expected failure.)
 from __future__ import annotations
 
 import json
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -41,21 +40,6 @@ def saved(community, tmp_path_factory):
     folder = tmp_path_factory.mktemp("scale")
     return {"flat": community.save(folder / "flat"),
             "month": community.save(folder / "month", partition="month")}
-
-
-@pytest.fixture(scope="module")
-def client():
-    from peerscope import scheduler
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                           dashboard_address=None)
-        client = distributed.Client(cluster)
-    yield client
-    client.close()
-    cluster.close()
-    scheduler.reset()
 
 
 def _months(times: pd.Series) -> list[str]:

@@ -9,7 +9,6 @@ real cluster; the task stream shows that tokenising and labelling ran there.
 
 from __future__ import annotations
 
-import warnings
 
 import pandas as pd
 import pytest
@@ -30,21 +29,6 @@ def community(tmp_path_factory):
     folder = tmp_path_factory.mktemp("text_dask")
     corpus.save(folder / "month", partition="month")
     return folder / "month", truth
-
-
-@pytest.fixture(scope="module")
-def client():
-    from peerscope import scheduler
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                           dashboard_address=None)
-        client = distributed.Client(cluster)
-    yield client
-    client.close()
-    cluster.close()
-    scheduler.reset()
 
 
 def _name(key) -> str:

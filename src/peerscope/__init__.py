@@ -13,7 +13,7 @@ __version__ = "0.1.0"
 
 from peerscope.memory import choose_memory_pool  # noqa: E402
 
-choose_memory_pool()  # jemalloc for Arrow unless the user chose a pool (see peerscope.memory)
+choose_memory_pool()  # the system allocator for Arrow unless the user chose a pool (peerscope.memory)
 
 from peerscope.corpus import Corpus, CorpusWriter, open_corpus  # noqa: E402
 from peerscope.errors import PeerscopeError  # noqa: E402

@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from peerscope.corpus import Window
+from peerscope.memory import release_freed_memory
 
 #: Microseconds in a day.
 DAY_MICROS = 86_400_000_000
@@ -222,6 +223,8 @@ def read_linked(corpus) -> LinkedPosts:
     thread, thread_ids = encode(column("thread_id"))
     created = column("created_at").cast(pa.timestamp("us", tz="UTC")).cast(pa.int64())
     time = created.to_numpy() if len(created) else np.zeros(0, dtype=np.int64)
+    del created
+    release_freed_memory()  # the hash tables of the lookups above
     return LinkedPosts(pd.Index(ids.to_pandas(), dtype="str"), author, has_parent, parent, thread,
                        thread_ids, np.ascontiguousarray(time, dtype=np.int64), post_id,
                        corpus.time_window)

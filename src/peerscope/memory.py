@@ -8,10 +8,13 @@ pyarrow's wheels allocate with mimalloc, which keeps a heap per thread and
 holds on to pages it has freed; a process that reads Parquet with Arrow's
 thread pools and hashes millions of ids keeps far more resident memory
 than it uses.  ``participation.summary`` plus ``participation.activity``
-on a synthetic corpus of 1M posts peaked at 600 MB with mimalloc and at
-350 MB with jemalloc (same code, same machine).  peerscope asks for
-jemalloc (the system allocator on Windows, whose wheels lack jemalloc)
-by setting ``ARROW_DEFAULT_MEMORY_POOL``, which Arrow reads once, when it
+on a synthetic corpus of 1M posts peaked at 600 MB with mimalloc, 308 MB
+with jemalloc and 298 MB with the system allocator (glibc's ``malloc`` on
+Linux); ``participation.summary`` plus ``reciprocity.summary`` at 349 MB
+with jemalloc and 321 MB with the system allocator, whose freed memory
+:func:`release_freed_memory` can hand back (same code, same machine, the
+same speed).  So ``import peerscope`` asks for the system allocator by
+setting ``ARROW_DEFAULT_MEMORY_POOL``, which Arrow reads once, when it
 makes its default pool.  That works when peerscope is imported before
 pyarrow (and before pandas, which imports pyarrow); otherwise only
 allocations through pyarrow's Python functions move to the new pool
@@ -41,8 +44,8 @@ POOL_VARIABLE = "ARROW_DEFAULT_MEMORY_POOL"
 
 
 def preferred_backend() -> str:
-    """``"jemalloc"``, or ``"system"`` on Windows (pyarrow's Windows wheels lack jemalloc)."""
-    return "system" if sys.platform == "win32" else "jemalloc"
+    """``"system"``: the platform's ``malloc``, which every pyarrow build has (module docstring)."""
+    return "system"
 
 
 def choose_memory_pool() -> str | None:
@@ -59,7 +62,7 @@ def choose_memory_pool() -> str | None:
     >>> import os
     >>> choose_memory_pool() is None   # peerscope's import already set the variable
     True
-    >>> os.environ[POOL_VARIABLE] in ("jemalloc", "system", "mimalloc")
+    >>> os.environ[POOL_VARIABLE] in ("system", "jemalloc", "mimalloc")
     True
     """
     if os.environ.get(POOL_VARIABLE):
@@ -69,7 +72,7 @@ def choose_memory_pool() -> str | None:
     if "pyarrow" in sys.modules:  # Arrow's own default pool is already made
         import pyarrow as pa
 
-        pa.set_memory_pool(pa.jemalloc_memory_pool() if backend == "jemalloc" else pa.system_memory_pool())
+        pa.set_memory_pool(pa.system_memory_pool())
     return backend
 
 

@@ -63,6 +63,7 @@ from peerscope import engine, inequality
 from peerscope.corpus import Window
 from peerscope.event_counts import event_counts
 from peerscope.links import read_linked
+from peerscope.memory import release_freed_memory
 from peerscope.post_counts import post_parts
 from peerscope.superusers import Selection, SuperUserRule, TopShare, select
 
@@ -449,6 +450,7 @@ def summary(corpus, start=None, end=None, super_users: SuperUserRule = TopShare(
         bands, band_reason = None, reason
         curve, curve_basis = inequality.lorenz(poster_counts), "posters"
     selection = select(posters, super_users)
+    release_freed_memory()  # the per-author aggregation's temporaries, before the caller's next step
     return ParticipationSummary(
         window=window,
         include_bots=include_bots,

@@ -175,9 +175,18 @@ def serial_of(replies: Replies, tenure_bins: int = 4, min_posts: int = 3) -> Ser
     measured = (posts >= min_posts) & (last > first)
     keep = measured[author]
     author, time, giving = author[keep], time[keep], giving[keep]
-    span = (last[author] - first[author]).astype(np.float64)
-    part = np.minimum((tenure_bins * (time - first[author]) / span).astype(np.int64), tenure_bins - 1)
+    del keep
+    # part = floor(tenure_bins x (time - first) / (last - first)), in place: one post-sized
+    # int64 and one float64 array at a time
+    time -= first[author]
+    time *= tenure_bins
+    share = (last - first)[author].astype(np.float64)
+    np.divide(time, share, out=share)
+    del time
+    part = np.minimum(share.astype(np.int64), tenure_bins - 1)
+    del share
     cell = author.astype(np.int64) * tenure_bins + part      # (member, part) as one index
+    del part
     size = np.bincount(cell, minlength=n * tenure_bins)
     given = np.bincount(cell[giving], minlength=n * tenure_bins)
     cells = np.flatnonzero(size)

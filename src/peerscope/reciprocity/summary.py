@@ -161,6 +161,7 @@ def summary(corpus, start=None, end=None, *, balanced_ratio: float = 2.0, tenure
     >>> result.edges, result.dyadic_reciprocity, result.reply_structure
     (2, 1.0, 'nested')
     """
+    release_freed_memory()  # what earlier work freed, before the largest arrays are made
     replies = read_replies(corpus, start, end)
     measures = dict(graph=lambda: graph_of(replies), dyadic=lambda: dyadic_of(replies),
                     balance=lambda: balance_of(replies, balanced_ratio),
