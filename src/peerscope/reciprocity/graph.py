@@ -115,8 +115,9 @@ class Replies:
         Per post: int32 thread code, an index into :attr:`thread_ids`.
     thread_ids : pyarrow.Array
         Thread id of each thread code.
-    post_id : pyarrow.ChunkedArray
-        Per post: its id, for the tables that name posts.
+    opening_post_id : pyarrow.ChunkedArray
+        The ids of the opening posts (those with status ``opening``), in
+        order: the posts the results name.
     edge_source, edge_target, edge_replies, edge_first, edge_last : numpy.ndarray
         The distinct edges as codes, sorted by (source, target).
     accounting : dict
@@ -152,7 +153,7 @@ class Replies:
     root: np.ndarray
     thread: np.ndarray
     thread_ids: pa.Array
-    post_id: pa.ChunkedArray
+    opening_post_id: pa.ChunkedArray
     edge_source: np.ndarray
     edge_target: np.ndarray
     edge_replies: np.ndarray
@@ -235,8 +236,9 @@ def read_replies(corpus, start=None, end=None) -> Replies:
     row = linked.rows(start, end).astype(np.int32)
     parent, codes, ids, n_lookup = linked.parent, linked.author, linked.ids, len(linked)
     thread = select(linked.thread, row)
-    post_id = linked.post_id if len(row) == n_lookup else linked.post_id.take(pa.array(row))
     has_parent = select(linked.has_parent, row)
+    # only the opening posts are named in the results (responsiveness)
+    opening_post_id = linked.post_id.take(pa.array(row[~has_parent]))
     time = select(linked.time, row)
     thread_ids = linked.thread_ids
     del linked
@@ -270,7 +272,7 @@ def read_replies(corpus, start=None, end=None) -> Replies:
     counts = np.bincount(status[has_parent], minlength=len(STATUS_NAMES))
     accounting = {"replies": int(has_parent.sum()),
                   **{name: int(counts[i]) for i, name in enumerate(STATUS_NAMES) if i != OPENING}}
-    return Replies(ids, kind, author, target, grand, time, status, root, thread, thread_ids, post_id,
+    return Replies(ids, kind, author, target, grand, time, status, root, thread, thread_ids, opening_post_id,
                    (edge_keys // n_codes).astype(np.int32), (edge_keys % n_codes).astype(np.int32),
                    edge_replies, edge_first, edge_last, accounting, structure, window)
 

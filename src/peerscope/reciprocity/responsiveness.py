@@ -193,7 +193,7 @@ def responsiveness_of(replies: Replies, responses: str = "others") -> Responsive
     threads = pd.DataFrame({
         "thread_id": pd.Series(replies.thread_ids.take(pa.array(replies.thread[rows])).to_pandas(),
                                dtype="str"),
-        "post_id": pd.Series(replies.post_id.take(pa.array(rows)).to_pandas(), dtype="str"),
+        "post_id": pd.Series(replies.opening_post_id.to_pandas(), dtype="str"),
         "opened_at": as_times(replies.time[rows]),
         "n_responses": n_responses.astype(np.int64),
         "first_response_at": as_times(np.where(answered, first, np.iinfo(np.int64).min)),
