@@ -163,17 +163,18 @@ def summary(corpus, start=None, end=None, *, balanced_ratio: float = 2.0, tenure
     """
     release_freed_memory()  # what earlier work freed, before the largest arrays are made
     replies = read_replies(corpus, start, end)
-    measures = dict(graph=lambda: graph_of(replies), dyadic=lambda: dyadic_of(replies),
-                    balance=lambda: balance_of(replies, balanced_ratio),
-                    generalised=lambda: generalised_of(replies),
-                    serial=lambda: serial_of(replies, tenure_bins, min_posts),
+    # those with the largest temporaries first, while few results are held
+    measures = dict(serial=lambda: serial_of(replies, tenure_bins, min_posts),
                     responsiveness=lambda: responsiveness_of(replies, responses),
-                    motifs=lambda: motifs_of(replies))
+                    generalised=lambda: generalised_of(replies),
+                    balance=lambda: balance_of(replies, balanced_ratio),
+                    dyadic=lambda: dyadic_of(replies), motifs=lambda: motifs_of(replies),
+                    graph=lambda: graph_of(replies))
     parts = {}
     for name, measure in measures.items():
         release_freed_memory()  # each measure's temporaries go back before the next one's
         parts[name] = measure()
     parameters = {}
-    for part in parts.values():
-        parameters.update(part.parameters)
+    for name in ("graph", "dyadic", "balance", "generalised", "serial", "responsiveness", "motifs"):
+        parameters.update(parts[name].parameters)  # in the documented order of to_frame's columns
     return ReciprocitySummary(**parts, parameters=parameters)
