@@ -4,11 +4,12 @@ A synthetic community of 1M posts has 4.3M events (views, deliveries,
 attendance, sessions) and one of 10M posts 46M.  Grouping them by their
 string ids (in pandas, or with Arrow's ``group_by``) holds hash tables of
 strings several times the size of the result.  Here each batch of events is
-read with Arrow, its member ids and kinds are turned into codes of a
-:class:`Codebook` that grows as new ids appear, each batch's (member, month,
-kind) keys are counted with ``np.unique``, and the per-batch counts are
-merged whenever they pile up: memory holds one batch, the codebooks and the
-counts.  The result is the same table as grouping the events by
+read with Arrow (one Parquet row group, dictionary-encoded), its member ids
+and kinds are turned into codes of a :class:`Codebook` that grows as new ids
+appear, and the events are added into a (member, kind) array that grows by
+doubling; by month, each batch's (member, month, kind) keys are counted with
+``np.unique`` and the per-batch counts merged whenever they pile up.  Memory
+holds one batch, the codebooks and the counts.  The result is the same table as grouping the events by
 ``member_id`` (and ``month``) and ``kind`` and counting rows, with null
 member ids left out.
 """

@@ -1,0 +1,128 @@
+"""Counting on integer codes: string hashes, the hash index, event codebooks, linked posts.
+
+Each fast path is checked against a plain pandas computation of the same
+thing, on random inputs and on a synthetic community, including the cases
+that only the fast path has: hash collisions, tables that grow, windows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from peerscope import event_counts as event_counts_module
+from peerscope import participation, synth
+from peerscope.event_counts import Codebook, event_counts
+from peerscope.hashing import HashIndex, string_hashes
+from peerscope.links import read_linked
+from peerscope.post_counts import post_parts
+
+
+def _words(rng, n):
+    lengths = rng.integers(0, 90, n)
+    return ["".join(chr(c) for c in rng.integers(97, 123, k)) + ("é" if k % 7 == 0 else "")
+            for k in lengths]
+
+
+def test_string_hashes_depend_on_the_string_alone():
+    rng = np.random.default_rng(3)
+    words = _words(rng, 3000)
+    whole = string_hashes(pa.array(words))
+    # the same strings in another array, sliced and in another order, hash the same
+    shuffled = rng.permutation(len(words))
+    again = string_hashes(pa.array(["pad"] + [words[i] for i in shuffled]).slice(1))
+    assert (again == whole[shuffled]).all()
+    assert (string_hashes(pa.array(words, type=pa.large_string())) == whole).all()
+    distinct = {w: h for w, h in zip(words, whole)}
+    assert len(set(distinct.values())) == len(distinct)  # no collision among these
+
+
+def test_hash_index_finds_what_was_put_and_grows():
+    rng = np.random.default_rng(5)
+    hashes = rng.integers(0, np.iinfo(np.int64).max, 50_000, dtype=np.int64).astype(np.uint64)
+    hashes = np.unique(hashes)
+    index = HashIndex(capacity=16)
+    index.put(hashes[:20_000], np.arange(20_000))
+    index.put(hashes[20_000:], np.arange(20_000, len(hashes)))
+    assert len(index) == len(hashes)
+    order = rng.permutation(len(hashes))
+    assert (index.get(hashes[order]) == order).all()
+    missing = hashes[:100] ^ np.uint64(1 << 40)
+    assert (index.get(missing[~np.isin(missing, hashes)]) == -1).all()
+
+
+def test_codebook_is_exact_even_when_every_hash_collides(monkeypatch):
+    monkeypatch.setattr(event_counts_module, "string_hashes",
+                        lambda values: np.full(len(values), 7, dtype=np.uint64))
+    book = Codebook()
+    assert book.codes(pa.array(["b", "a", None, "b"])).tolist() == [0, 1, -1, 0]
+    assert book.codes(pa.array(["c", "a", "b", "c"])).tolist() == [2, 1, 0, 2]
+    assert book.values.to_pylist() == ["b", "a", "c"]
+
+
+@pytest.mark.parametrize("by_month", [False, True])
+def test_event_counts_equal_a_pandas_groupby(by_month):
+    rng = np.random.default_rng(11 + by_month)
+    n = 20_000
+    members = np.array([f"m{i}" for i in range(900)] + [None], dtype=object)
+    kinds = np.array([f"kind{i}" for i in range(12)], dtype=object)   # more than the 8 columns to start
+    events = pd.DataFrame({
+        "member_id": members[rng.integers(0, len(members), n)],
+        "kind": kinds[np.minimum(rng.geometric(0.3, n) - 1, len(kinds) - 1)],
+        "at": pd.to_datetime(rng.integers(1_600_000_000, 1_700_000_000, n), unit="s", utc=True)})
+    table = pa.Table.from_pandas(events, preserve_index=False)
+    batches = table.to_batches(max_chunksize=1_777)
+    found = event_counts(batches, by_month)
+    keys = ["member_id"] + (["month"] if by_month else [])
+    expected = events.dropna(subset=["member_id"]).assign(
+        month=lambda f: (f["at"].dt.year * 12 + f["at"].dt.month - 1).astype("int64"))
+    expected = expected.groupby(keys + ["kind"]).size().unstack("kind", fill_value=0)
+
+    def long(table):  # (member_id[, month], kind, n) rows with n > 0, in one order
+        rows = table.stack().rename("n").reset_index()
+        rows = rows[rows["n"] > 0].astype({"member_id": "object", "kind": "object", "n": "int64"})
+        return rows.sort_values(keys + ["kind"], ignore_index=True)
+
+    assert sorted(found.columns) == sorted(expected.columns)
+    pd.testing.assert_frame_equal(long(found), long(expected), check_names=False)
+
+
+@pytest.fixture(scope="module")
+def community():
+    corpus, _ = synth.generate(3_000, seed=21, months=8)
+    return corpus
+
+
+@pytest.mark.parametrize("by_month", [False, True])
+@pytest.mark.parametrize("window", [{}, {"start": "2022-03-01", "end": "2022-06-15"}])
+def test_post_parts_equal_the_grouped_aggregation_path(community, by_month, window):
+    """The numpy path (pandas engine) against the grouped-aggregation path the Dask engine uses,
+    here run on pandas frames."""
+    kinds = participation._kinds(community, include_bots=False)
+    linked = read_linked(community)
+    fast = post_parts(linked, linked.rows(**window), kinds.bots, by_month=by_month, host_repliers=2)
+    grouped = participation._dask_post_parts(community, window.get("start"), window.get("end"),
+                                             kinds, by_month, 2)
+    assert set(fast) == set(grouped)
+    for name in fast:
+        left = participation._drop_non_persons(fast[name], kinds).sort_index()
+        right = participation._drop_non_persons(grouped[name], kinds).sort_index()
+        assert len(left) > 0
+        if isinstance(left, pd.DataFrame):
+            pd.testing.assert_frame_equal(left, right[left.columns], check_dtype=False, check_index_type=False)
+        else:
+            pd.testing.assert_series_equal(left, right, check_dtype=False, check_index_type=False,
+                                           check_names=False)
+
+
+def test_linked_posts_know_every_parent(community):
+    linked = read_linked(community)
+    posts = community.posts(columns=["post_id", "parent_id", "author_id"])
+    row_of = pd.Series(np.arange(len(posts)), index=posts["post_id"])
+    expected = posts["parent_id"].map(row_of).fillna(-1).astype(int).to_numpy()
+    assert (linked.parent == expected).all()
+    authors = posts["author_id"].to_numpy(dtype=object)
+    coded = np.where(linked.author >= 0, linked.ids.to_numpy(dtype=object)[np.maximum(linked.author, 0)], None)
+    assert (pd.Series(coded).fillna("<null>") == pd.Series(authors).fillna("<null>")).all()
