@@ -6,13 +6,14 @@ first and last post, active days, replies received and threads hosted, with
 exactly the definitions given there, computed on the integer arrays of
 :class:`peerscope.links.LinkedPosts` instead of on pandas frames of string
 ids.  The Dask engine computes the same parts with grouped aggregations
-over partitions (``peerscope.participation``); ``tests/test_scale.py``
-checks that both give the same tables.
+over partitions (``peerscope.participation``); ``tests/test_counting.py``
+and ``tests/test_scale.py`` check that both give the same tables.
 
-Groups are encoded as one int64 *key* per post: the author code, or the
-author code and the month (``code x span + month offset``); ``np.unique``
-turns the keys present into a dense range, and every count is a
-``np.bincount`` over it.  Only the few hundred thousand groups become a
+Groups are encoded as one *key* per post: the author code, or the author
+code and the month (``code x span + month offset``); the keys present are
+numbered densely (``_Keys.group``: a ``np.bincount`` over the key space when
+it is small, else ``np.unique``), and every count is a ``np.bincount`` over
+those numbers.  Only the few hundred thousand groups become a
 pandas frame, indexed by ``member_id`` (and ``month``).
 """
 
