@@ -62,8 +62,10 @@ def test_codebook_is_exact_even_when_every_hash_collides(monkeypatch):
     assert book.values.to_pylist() == ["b", "a", "c"]
 
 
+@pytest.mark.parametrize("group_rows", [1 << 18, 5_000])   # one group of batches, or several
 @pytest.mark.parametrize("by_month", [False, True])
-def test_event_counts_equal_a_pandas_groupby(by_month):
+def test_event_counts_equal_a_pandas_groupby(by_month, group_rows, monkeypatch):
+    monkeypatch.setattr(event_counts_module, "_GROUP_ROWS", group_rows)
     rng = np.random.default_rng(11 + by_month)
     n = 20_000
     members = np.array([f"m{i}" for i in range(900)] + [None], dtype=object)

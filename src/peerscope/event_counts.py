@@ -3,13 +3,15 @@
 A synthetic community of 1M posts has 4.3M events (views, deliveries,
 attendance, sessions) and one of 10M posts 46M.  Grouping them by their
 string ids (in pandas, or with Arrow's ``group_by``) holds hash tables of
-strings several times the size of the result.  Here each batch of events is
-read with Arrow (one Parquet row group, dictionary-encoded), its member ids
-and kinds are turned into codes of a :class:`Codebook` that grows as new ids
-appear, and the events are added into a (member, kind) array that grows by
-doubling; by month, each batch's (member, month, kind) keys are counted with
-``np.unique`` and the per-batch counts merged whenever they pile up.  Memory
-holds one batch, the codebooks and the counts.  The result is the same table as grouping the events by
+strings several times the size of the result.  Here the events are read one
+Parquet row group at a time, dictionary-encoded; the batches of up to
+262,144 rows (about two row groups) have their dictionaries unified by
+Arrow, so that each distinct id of the group is coded once by a
+:class:`Codebook` that grows as new ids appear; and the events are added
+into a (member, kind) array that grows by doubling.  By month, each group's
+(member, month, kind) keys are counted with ``np.unique`` and the counts
+merged whenever they pile up.  Memory holds one group, the codebooks and the
+counts.  The result is the same table as grouping the events by
 ``member_id`` (and ``month``) and ``kind`` and counting rows, with null
 member ids left out.
 """
@@ -26,6 +28,9 @@ from peerscope.links import month_numbers
 
 #: Bits of a packed key given to the kind code and to the month number.
 _KIND_BITS, _MONTH_BITS = 8, 20
+#: Events coded together: batches are grouped up to this many rows, so that an id
+#: seen in several row groups of the group is hashed and looked up once.
+_GROUP_ROWS = 1 << 18
 #: Pending per-batch counts merged once they hold this many keys.
 _MERGE_AT = 1 << 21
 
@@ -54,13 +59,21 @@ class Codebook:
         self.values = pa.array([], type=pa.string())
         self._index = HashIndex()
 
-    def codes(self, column: pa.Array) -> np.ndarray:
-        """int64 code of each value of ``column`` (``-1`` for null), adding unseen values."""
-        if not pa.types.is_dictionary(column.type):
-            column = column.dictionary_encode()
+    def codes(self, column: pa.Array | list[pa.Array]) -> np.ndarray:
+        """int64 code of each value of ``column`` (``-1`` for null), adding unseen values.
+
+        ``column`` may be a list of arrays (e.g. the same column of several
+        row groups): their dictionaries are unified by Arrow first, so each
+        distinct id of the list is looked up once.
+        """
+        chunks = column if isinstance(column, list) else [column]
+        chunks = [c if pa.types.is_dictionary(c.type) else c.dictionary_encode() for c in chunks]
+        chunks = [c.cast(pa.dictionary(pa.int32(), pa.string())) for c in chunks]
+        unified = pa.chunked_array(chunks).unify_dictionaries()
         # one more entry, -1, read by the null indices (filled with -1)
-        of_distinct = np.append(self._code_distinct(column.dictionary.cast(pa.string())), -1)
-        return of_distinct[column.indices.fill_null(-1).to_numpy(zero_copy_only=False)]
+        of_distinct = np.append(self._code_distinct(unified.chunk(0).dictionary), -1)
+        indices = [c.indices.fill_null(-1).to_numpy(zero_copy_only=False) for c in unified.chunks]
+        return of_distinct[np.concatenate(indices)]
 
     def _code_distinct(self, distinct: pa.Array) -> np.ndarray:
         """Codes of distinct non-null strings, adding the unseen ones."""
@@ -111,9 +124,9 @@ def event_counts(batches, by_month: bool) -> pd.DataFrame:
     dense = np.zeros((1024, 8), dtype=np.int64)   # [member, kind] counts (not by month), grown by doubling
     merged = (np.zeros(0, np.int64), np.zeros(0, np.int64))
     pending: list[tuple[np.ndarray, np.ndarray]] = []
-    for batch in batches:
-        member = members.codes(batch.column("member_id"))
-        kind = kinds.codes(batch.column("kind"))
+    for group in _groups(batches, _GROUP_ROWS):
+        member = members.codes([batch.column("member_id") for batch in group])
+        kind = kinds.codes([batch.column("kind") for batch in group])
         known = member >= 0
         member, kind = member[known], kind[known]
         if not by_month:
@@ -127,7 +140,7 @@ def event_counts(batches, by_month: bool) -> pd.DataFrame:
             continue
         if len(kinds.values) >= 1 << _KIND_BITS:
             raise OverflowError(f"more than {(1 << _KIND_BITS) - 1} event kinds")
-        month = month_numbers(_micros(batch.column("at")))[known]
+        month = month_numbers(np.concatenate([_micros(batch.column("at")) for batch in group]))[known]
         pending.append(np.unique((member << _MONTH_BITS | month) << _KIND_BITS | kind,
                                  return_counts=True))
         if sum(len(k) for k, _ in pending) >= _MERGE_AT:
@@ -147,6 +160,19 @@ def event_counts(batches, by_month: bool) -> pd.DataFrame:
             [pd.Index([], dtype="str"), pd.Index([], dtype="int64")], names=["member_id", "month"]))
     table = frame.set_index(["member_id", "month", "kind"])["n"].unstack("kind", fill_value=0)
     return table.astype("int64").sort_index()
+
+
+def _groups(batches, rows: int):
+    """Lists of consecutive batches holding at least ``rows`` rows (the last may hold fewer)."""
+    group, held = [], 0
+    for batch in batches:
+        group.append(batch)
+        held += batch.num_rows
+        if held >= rows:
+            yield group
+            group, held = [], 0
+    if group:
+        yield group
 
 
 def _merge(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
