@@ -14,11 +14,15 @@ function                    measure                                         modu
 :func:`give_receive`        replies given/received, balance, roles         ``balance``
 :func:`generalised_reciprocity`  paying forward after receiving            ``generalised``
 :func:`serial_reciprocity`  giving share over each member's tenure         ``serial``
-:func:`responsiveness`      answered opening posts, time to first reply,   ``responsiveness``
+:func:`responsiveness`      answered opening posts, time to first reply,   ``response_times``
                             return of the opening poster
 :func:`exchanges`           A -> B -> A exchanges per thread               ``motifs``
-:func:`summary`             all of the above from one read                 ``summary``
+:func:`summary`             all of the above from one read                 ``overview``
 ==========================  ==============================================  ============================
+
+The modules of ``responsiveness`` and ``summary`` are ``response_times`` and
+``overview``, so that ``peerscope.reciprocity.summary`` and
+``peerscope.reciprocity.responsiveness`` always name the functions.
 
 Every function takes a :class:`~peerscope.Corpus` (pandas or Dask engine,
 same numbers) and an optional window ``[start, end)``; results are frozen
@@ -31,9 +35,9 @@ from peerscope.reciprocity.dyadic import DyadicReciprocity, dyadic_reciprocity
 from peerscope.reciprocity.generalised import GeneralisedReciprocity, generalised_reciprocity
 from peerscope.reciprocity.graph import ReplyGraph, reply_graph
 from peerscope.reciprocity.motifs import Motifs, exchanges
-from peerscope.reciprocity.responsiveness import Responsiveness, responsiveness
+from peerscope.reciprocity.response_times import Responsiveness, responsiveness
 from peerscope.reciprocity.serial import SerialReciprocity, serial_reciprocity
-from peerscope.reciprocity.summary import ReciprocitySummary, summary
+from peerscope.reciprocity.overview import ReciprocitySummary, summary
 
 __all__ = ["Balance", "DyadicReciprocity", "GeneralisedReciprocity", "Motifs",
            "ReciprocitySummary", "ReplyGraph", "Responsiveness", "SerialReciprocity",

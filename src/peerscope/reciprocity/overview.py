@@ -12,7 +12,7 @@ from peerscope.reciprocity.dyadic import DyadicReciprocity, dyadic_of
 from peerscope.reciprocity.generalised import GeneralisedReciprocity, generalised_of
 from peerscope.reciprocity.graph import ReplyGraph, graph_of, read_replies
 from peerscope.reciprocity.motifs import Motifs, motifs_of
-from peerscope.reciprocity.responsiveness import Responsiveness, responsiveness_of
+from peerscope.reciprocity.response_times import Responsiveness, responsiveness_of
 from peerscope.reciprocity.serial import SerialReciprocity, serial_of
 
 
