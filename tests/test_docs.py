@@ -17,6 +17,7 @@ except in CI, where they must be installed.
 from __future__ import annotations
 
 import doctest
+import tempfile
 import importlib
 import os
 import pkgutil
@@ -100,6 +101,7 @@ def test_every_page_is_in_the_navigation():
 def test_doctests(name, tmp_path, monkeypatch):
     """The Examples of every module's docstrings run and print what they show."""
     monkeypatch.chdir(tmp_path)  # an example that writes files writes them here
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # and its tempfile.mkdtemp() folders too
     module = importlib.import_module(name)
     finder = doctest.DocTestFinder(exclude_empty=True)
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
