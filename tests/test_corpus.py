@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import peerscope
-from peerscope import Corpus, errors, open_corpus
+from peerscope import Corpus, errors, open_corpus, synth
 from peerscope import corpus as corpus_module
 
 # -- hypothesis-generated corpora ---------------------------------------------------
@@ -377,3 +377,28 @@ def test_iter_batches_streams_with_filters(saved, tiny_frames):
     memory = Corpus.from_frames(posts, members, events)
     assert pd.concat(memory.iter_batches("posts", "all", batch_size=4))["text"].tolist() == posts["text"].tolist()
     assert list(saved.iter_batches("newsletter_items")) == []
+
+
+def test_count_non_null_reads_footers_when_it_can(tmp_path, monkeypatch):
+    corpus, _ = synth.generate(600, seed=4, months=4)
+    posts = corpus.posts(columns="all")
+    posts.loc[posts.index[::7], "text"] = None  # some posts without text
+    with_gaps = Corpus.from_frames(posts, corpus.members(columns="all"))
+    expected = int(posts["text"].notna().sum())
+    flat = with_gaps.save(tmp_path / "flat")
+    monthly = with_gaps.save(tmp_path / "month", partition="month")
+    assert with_gaps.count_non_null("posts", "text") == expected      # in memory: read
+    window = monthly.window("2022-02-01", "2022-03-01")
+    in_window = int(window.posts(columns=["text"])["text"].notna().sum())
+    assert 0 < in_window < expected
+    assert window.count_non_null("posts", "text") == in_window          # a window view: read
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("the column was read")
+
+    for saved in (open_corpus(flat.path), open_corpus(monthly.path)):
+        monkeypatch.setattr(type(saved), "arrow_batches", no_reading)
+        assert saved.count_non_null("posts", "text") == expected       # saved: from the footers
+        monkeypatch.undo()
+    with pytest.raises(errors.MissingColumnError):
+        with_gaps.count_non_null("posts", "no_such_column")

@@ -216,7 +216,7 @@ def describe(corpus) -> Description:
     members = corpus.members(columns=None)
     events = corpus.events(columns=["member_id", "kind", "form"])
     items = corpus.newsletter_items(columns=["item_id", "issue_id", "newsletter", "author_id"])
-    with_text = sum(int(batch["text"].notna().sum()) for batch in corpus.iter_batches("posts", ["text"]))
+    with_text = corpus.count_non_null("posts", "text") if "text" in corpus.manifest["tables"]["posts"]["columns"] else 0
 
     roles = _roles(members)
     non_person = pa.array(sorted(roles.index[roles.isin(schema.NON_PERSON_ROLES)]), pa.string())
