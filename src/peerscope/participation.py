@@ -896,4 +896,5 @@ def _joined(corpus) -> pd.Series:
     if "joined_at" not in _columns(corpus, "members"):
         return pd.Series(dtype=UTC_TIMES)
     members = engine.collect(corpus.members(columns=["member_id", "joined_at"]))
-    return pd.Series(members["joined_at"].to_numpy(), index=pd.Index(members["member_id"], name="member_id"))
+    # .array keeps the UTC datetime dtype (to_numpy would make an object array of Timestamps)
+    return pd.Series(members["joined_at"].array, index=pd.Index(members["member_id"], name="member_id"))
