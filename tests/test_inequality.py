@@ -129,3 +129,15 @@ def test_powerlaw_with_a_given_x_min_and_one_distinct_value_is_undefined():
     fit = powerlaw_fit([5] * 20, x_min=5)
     assert fit.alpha is None and "distinct" in fit.reason
     assert powerlaw_fit([5] * 20 + [6, 9, 12], x_min=5).alpha is not None
+
+
+def test_hurwitz_zeta_equals_scipys():
+    from scipy import special
+
+    from peerscope.inequality import hurwitz_zeta
+
+    s = np.concatenate([1 + np.logspace(-6, 0, 40), np.linspace(2, 10, 40)])
+    q = np.array([1, 2, 3, 5, 10, 40, 100, 1_000, 100_000], dtype=float)
+    grid_s, grid_q = np.meshgrid(s, q)
+    ours, reference = hurwitz_zeta(grid_s, grid_q), special.zeta(grid_s, grid_q)
+    assert np.max(np.abs(ours - reference) / reference) < 1e-13

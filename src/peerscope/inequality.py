@@ -483,6 +483,46 @@ class PowerLawFit:
 _ALPHA_BOUNDS = (1.0 + 1e-6, 10.0)
 
 
+#: B_2j / (2j)! for j = 1..8 (Bernoulli numbers over factorials), for Euler-Maclaurin.
+_BERNOULLI_OVER_FACTORIAL = np.array([1 / 12, -1 / 720, 1 / 30240, -1 / 1209600, 1 / 47900160,
+                                      -691 / 1307674368000, 1 / 74724249600,
+                                      -3617 / 10670622842880000])
+#: Terms of the Hurwitz zeta summed directly before the Euler-Maclaurin tail.
+_DIRECT_TERMS = 12
+
+
+def hurwitz_zeta(s, q):
+    """The Hurwitz zeta function zeta(s, q) = sum over k >= 0 of (q + k)^-s, for s > 1, q > 0.
+
+    The normalising constant of the discrete power law (Clauset, Shalizi &
+    Newman 2009, eq. 2.7).  Computed with numpy by the Euler-Maclaurin
+    formula: the first :data:`_DIRECT_TERMS` terms summed, then the tail
+    starting at N = q + 12 as N^(1-s)/(s-1) + N^-s/2 + sum_j B_2j/(2j)!
+    s(s+1)...(s+2j-2) N^(1-s-2j) for j = 1..8.  For 1 < s <= 10 and q >= 1
+    it equals ``scipy.special.zeta(s, q)`` to a relative 1e-13
+    (``tests/test_inequality.py``), without importing scipy (0.2 s and
+    14 MB for this one function).  Vectorised over ``s`` and ``q``.
+
+    Examples
+    --------
+    >>> round(float(hurwitz_zeta(2.0, 1.0)), 12) == round(np.pi ** 2 / 6, 12)
+    True
+    """
+    s, q = np.broadcast_arrays(np.asarray(s, dtype=float), np.asarray(q, dtype=float))
+    total = np.zeros(s.shape)
+    for k in range(_DIRECT_TERMS):
+        total += (q + k) ** -s
+    start = q + _DIRECT_TERMS
+    total += start ** (1 - s) / (s - 1) + 0.5 * start ** -s
+    rising = s.copy()                      # s (s+1) ... (s+2j-2), for j = 1
+    power = start ** (-s - 1)              # N^(1-s-2j), for j = 1
+    for j, coefficient in enumerate(_BERNOULLI_OVER_FACTORIAL, start=1):
+        total += coefficient * rising * power
+        rising = rising * (s + 2 * j - 1) * (s + 2 * j)
+        power = power / (start * start)
+    return total
+
+
 def _alpha_mles(values: np.ndarray, freq: np.ndarray, starts: np.ndarray,
                 x_mins: np.ndarray) -> np.ndarray:
     """alpha maximising L = -n log zeta(alpha, x_min) - alpha sum log x, for each candidate tail.
@@ -496,10 +536,8 @@ def _alpha_mles(values: np.ndarray, freq: np.ndarray, starts: np.ndarray,
     n = np.cumsum(freq[::-1])[::-1][starts].astype(float)
     log_sum = np.cumsum((freq * np.log(values))[::-1])[::-1][starts]
 
-    from scipy import special  # only the power-law fit needs scipy: keep imports light
-
     def negative_log_likelihood(alpha: np.ndarray) -> np.ndarray:
-        return n * np.log(special.zeta(alpha, x_mins)) + alpha * log_sum
+        return n * np.log(hurwitz_zeta(alpha, x_mins)) + alpha * log_sum
 
     low, high = (np.full(len(starts), bound) for bound in _ALPHA_BOUNDS)
     return golden_section(negative_log_likelihood, low, high, tolerance=1e-10)
@@ -554,23 +592,22 @@ def _ks_distance(values: np.ndarray, freq: np.ndarray, alpha: float, x_min: int)
     rises, so the supremum is attained at an observed value or one below the
     next observed value; both are checked.
     """
-    from scipy import special
-
-    norm = special.zeta(alpha, x_min)
+    norm = hurwitz_zeta(alpha, x_min)
     empirical = np.cumsum(freq) / freq.sum()
-    at_values = np.abs(empirical - (1 - special.zeta(alpha, values + 1.0) / norm))
-    before_next = np.abs(empirical[:-1] - (1 - special.zeta(alpha, values[1:].astype(float)) / norm))
+    at_values = np.abs(empirical - (1 - hurwitz_zeta(alpha, values + 1.0) / norm))
+    before_next = np.abs(empirical[:-1] - (1 - hurwitz_zeta(alpha, values[1:].astype(float)) / norm))
     return float(max(at_values.max(), before_next.max(initial=0.0)))
 
 
 def powerlaw_fit(counts, *, x_min: int | None = None, min_tail: int = 10) -> PowerLawFit:
     """Fit a discrete power law p(x) = x^-alpha / zeta(alpha, x_min), x >= x_min.
 
-    Method of Clauset, Shalizi & Newman (2009), implemented on scipy:
+    Method of Clauset, Shalizi & Newman (2009), implemented with numpy:
 
     - for a given x_min, alpha is the maximum-likelihood estimate: it maximises
       L(alpha) = -n log zeta(alpha, x_min) - alpha sum_{x_i >= x_min} log x_i
-      (Hurwitz zeta ``scipy.special.zeta(alpha, x_min)``; golden-section
+      (Hurwitz zeta :func:`hurwitz_zeta`, equal to ``scipy.special.zeta``
+      to 1e-13; golden-section
       search on alpha in (1, 10], the likelihood being concave);
     - x_min (unless given) is the observed value minimising the
       Kolmogorov-Smirnov distance D = sup_x |S(x) - P(x)| between the
