@@ -700,10 +700,11 @@ def _item_counts(corpus, start, end, by_month: bool) -> pd.Series:
     return engine.count_by(items, keys, "newsletter_items")
 
 
-def _event_column(events: pd.DataFrame, kinds: tuple[str, ...], index) -> pd.Series:
+def _event_column(events: pd.DataFrame, kinds: tuple[str, ...]) -> pd.Series:
+    """Events of ``kinds`` per row of ``events`` (already aligned on the table's index)."""
     present = [k for k in kinds if k in events.columns]
     total = events[present].sum(axis=1) if present else pd.Series(0, index=events.index)
-    return total.reindex(index, fill_value=0).astype("int64")
+    return total.astype("int64")
 
 
 def ladder_levels(table: pd.DataFrame) -> pd.Series:
@@ -789,12 +790,12 @@ def assemble(parts: dict[str, pd.DataFrame], index: pd.Index, role: pd.Series) -
     table["first_post"] = posts["first_post"]
     table["last_post"] = posts["last_post"]
     table["active_days"] = parts["active_days"].reindex(index, fill_value=0).astype("int64")
-    events = parts["events"]
-    table["views"] = _event_column(events, ("view", "read"), index)
-    table["deliveries"] = _event_column(events, ("receive",), index)
-    table["listening_events"] = _event_column(events, LISTENING_KINDS, index)
-    table["contribute_events"] = _event_column(events, ("contribute",), index)
-    table["facilitate_events"] = _event_column(events, ("facilitate",), index)
+    events = parts["events"].reindex(index, fill_value=0)  # once, for the five event columns
+    table["views"] = _event_column(events, ("view", "read"))
+    table["deliveries"] = _event_column(events, ("receive",))
+    table["listening_events"] = _event_column(events, LISTENING_KINDS)
+    table["contribute_events"] = _event_column(events, ("contribute",))
+    table["facilitate_events"] = _event_column(events, ("facilitate",))
     table["newsletter_items"] = parts["items"].reindex(index, fill_value=0).astype("int64")
     ids = index.get_level_values("member_id")
     table["role"] = pd.Series(role.reindex(ids).fillna("member").to_numpy(), index=index, dtype="str")
