@@ -28,7 +28,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from peerscope.corpus import Window
 from peerscope.memory import release_freed_memory
@@ -196,8 +195,8 @@ def read_linked(corpus) -> LinkedPosts:
 
     Columns are read one at a time (``post_id``, then ``parent_id``,
     ``author_id``, ``thread_id``, ``created_at``) so that at most two string
-    columns are in memory at once; parents are found with one hash lookup of
-    ``parent_id`` in ``post_id``.  The text is never read.
+    columns are in memory at once; parents are found with one hash table over
+    ``post_id`` and ``parent_id`` (:func:`parent_rows`).  The text is never read.
 
     Parameters
     ----------
