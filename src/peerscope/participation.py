@@ -614,7 +614,11 @@ def ladder_inputs(corpus, start=None, end=None, *, include_bots: bool = False,
     >>> parts["posts"]["replies_to_others"].to_dict()
     {'ann': 1, 'bob': 1}
     """
-    kinds = _kinds(corpus, include_bots)
+    return _ladder_inputs(corpus, start, end, _kinds(corpus, include_bots), host_repliers, by_month)
+
+
+def _ladder_inputs(corpus, start, end, kinds: _Kinds, host_repliers: int, by_month: bool) -> dict:
+    """:func:`ladder_inputs` with the people's kinds already read (``activity`` reads them once)."""
     if corpus.engine == "pandas":
         linked = read_linked(corpus)
         parts = post_parts(linked, linked.rows(start, end), kinds.bots, by_month=by_month,
@@ -878,8 +882,8 @@ def activity(corpus, start=None, end=None, *, include_bots: bool = False,
     >>> table.index.tolist()
     ['ann', 'bob', 'cat', 'mod']
     """
-    parts = ladder_inputs(corpus, start, end, include_bots=include_bots, host_repliers=host_repliers)
     kinds = _kinds(corpus, include_bots)
+    parts = _ladder_inputs(corpus, start, end, kinds, host_repliers, by_month=False)
     if corpus.has_roster:
         index = _roster(corpus, start, end, kinds)
     else:
