@@ -463,12 +463,15 @@ class Corpus:
                    for batch in self.arrow_batches(name, [column]))
 
     def arrow(self, name: str, columns: list[str] | str | None = None, start=None, end=None,
-              channels: Iterable[str] | None = None) -> pa.Table:
+              channels: Iterable[str] | None = None, dictionary: Iterable[str] = ()) -> pa.Table:
         """Read one table as an Arrow table (projection and filters as :meth:`table`).
 
         For aggregations that Arrow does faster than pandas (``group_by`` on
         millions of string ids) without converting every row to pandas.
-        Always reads locally, whatever the engine.
+        String columns named in ``dictionary`` come dictionary-encoded when
+        read from Parquet (one dictionary per row group, as stored), as plain
+        strings from a table in memory.  Always reads locally, whatever the
+        engine.
         """
         spec = _spec(name)
         available = self._columns(name)
@@ -476,8 +479,8 @@ class Corpus:
         if name not in self._sources:
             return spec.arrow_schema().empty_table().select([c for c in columns if c in spec.known])
         window = self._window.narrow(start, end)
-        return self._dataset(name).to_table(columns=columns,
-                                            filter=self._filter(spec, available, window, channels))
+        dataset = self._dataset(name, tuple(c for c in dictionary if c in columns))
+        return dataset.to_table(columns=columns, filter=self._filter(spec, available, window, channels))
 
     def quarantine(self, name: str) -> pd.DataFrame:
         """Rows of table ``name`` that validation moved aside, with ``reason`` and ``row``."""

@@ -148,7 +148,8 @@ def month_numbers(micros: np.ndarray) -> np.ndarray:
 def encode(column: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, pa.Array]:
     """Integer codes of a string column: (int32 codes with ``-1`` for null, the distinct values).
 
-    Codes follow the order of first appearance (Arrow's ``dictionary_encode``).
+    Codes follow the order of first appearance (Arrow's ``dictionary_encode``);
+    a dictionary-encoded column keeps the codes of its unified dictionaries.
 
     Examples
     --------
@@ -159,8 +160,12 @@ def encode(column: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, pa.Array]:
     if isinstance(column, pa.Array):
         column = pa.chunked_array([column])
     if column.num_chunks == 0:
-        return np.zeros(0, dtype=np.int32), pa.array([], type=column.type)
-    encoded = column.dictionary_encode()
+        value_type = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
+        return np.zeros(0, dtype=np.int32), pa.array([], type=value_type)
+    # read dictionary-encoded (as Parquet stores ids): unify the chunks' dictionaries,
+    # which hashes each row group's distinct values rather than every row
+    encoded = (column.unify_dictionaries() if pa.types.is_dictionary(column.type)
+               else column.dictionary_encode())
     values = encoded.chunk(encoded.num_chunks - 1).dictionary  # one dictionary for every chunk
     codes = np.empty(len(column), dtype=np.int32)
     offset = 0
@@ -214,16 +219,16 @@ def read_linked(corpus) -> LinkedPosts:
     >>> linked.has_parent.tolist()
     [False, True, True, False]
     """
-    def column(name):
-        return corpus.arrow("posts", [name]).column(0)
+    def column(name, dictionary=False):
+        return corpus.arrow("posts", [name], dictionary=[name] if dictionary else ()).column(0)
 
     post_id = column("post_id")
     parent_id = column("parent_id")
     has_parent = np.asarray(parent_id.is_valid(), dtype=bool) if len(parent_id) else np.zeros(0, bool)
     parent = parent_rows(post_id, parent_id)
     del parent_id
-    author, ids = encode(column("author_id"))
-    thread, thread_ids = encode(column("thread_id"))
+    author, ids = encode(column("author_id", dictionary=True))
+    thread, thread_ids = encode(column("thread_id", dictionary=True))
     created = column("created_at").cast(pa.timestamp("us", tz="UTC")).cast(pa.int64())
     time = created.to_numpy() if len(created) else np.zeros(0, dtype=np.int64)
     del created
