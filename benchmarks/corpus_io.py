@@ -40,7 +40,7 @@ import peerscope
 corpus = peerscope.open_corpus({str(path)!r})
 posts = corpus.posts()
 result = {{"rows": len(posts), "columns": list(posts.columns)}}
-""", rows=args.posts, label=f"open + read non-text columns"),
+""", rows=args.posts, label="open + read non-text columns"),
         run_step(f"""
 import peerscope
 posts = peerscope.open_corpus({str(path)!r}).posts(columns="all")

@@ -11,7 +11,7 @@ import pytest
 from defusedxml import ElementTree
 
 from peerscope import Corpus, open_corpus, participation, synth
-from peerscope.superusers import MinPosts, TopShare
+from peerscope.superusers import MinPosts
 
 from conftest import utc
 

@@ -6,7 +6,6 @@ import pandas as pd
 import pytest
 
 from peerscope import Corpus, errors
-from tests.conftest import utc
 
 
 def _build(posts, members=None, events=None, items=None, **kwargs):
