@@ -43,3 +43,32 @@ def tiny_forum() -> Corpus:
     members = pd.DataFrame({"member_id": ["ann", "bob", "cat", "dan"],
                             "joined_at": utc("2023-12-31", "2024-01-01", "2024-01-02", "2024-01-03")})
     return Corpus.from_frames(posts, members, name="tiny-forum")
+
+
+def tiny_thread() -> Corpus:
+    """One nested thread of four posts: ``ann`` and ``bob`` answer each other, ``cat`` answers ``ann``.
+
+    ``p1`` by ann (2024-01-01) opens the thread, ``p2`` by bob replies to it
+    (01-02), ``p3`` by ann replies to bob (01-03) and ``p4`` by cat replies
+    to ``p1`` (01-04): the reply graph ann <-> bob, cat -> ann.  No roster.
+    The reciprocity docstrings use it.
+
+    Returns
+    -------
+    peerscope.Corpus
+        An in-memory corpus without a roster.
+
+    Examples
+    --------
+    >>> corpus = tiny_thread()
+    >>> corpus.posts()[["post_id", "author_id"]].values.tolist()
+    [['p1', 'ann'], ['p2', 'bob'], ['p3', 'ann'], ['p4', 'cat']]
+    >>> corpus.posts()["parent_id"].tolist()[1:]
+    ['p1', 'p2', 'p1']
+    """
+    posts = pd.DataFrame({
+        "post_id": ["p1", "p2", "p3", "p4"], "thread_id": ["p1"] * 4,
+        "parent_id": [None, "p1", "p2", "p1"], "author_id": ["ann", "bob", "ann", "cat"],
+        "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04"], utc=True),
+        "text": ["."] * 4})
+    return Corpus.from_frames(posts, name="tiny-thread")

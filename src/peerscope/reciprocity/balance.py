@@ -57,15 +57,9 @@ class Balance:
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from peerscope import Corpus
     >>> from peerscope.reciprocity.graph import read_replies
-    >>> posts = pd.DataFrame({
-    ...     "post_id": ["p1", "p2", "p3", "p4"], "thread_id": ["p1"] * 4,
-    ...     "parent_id": [None, "p1", "p2", "p1"], "author_id": ["ann", "bob", "ann", "cat"],
-    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03",
-    ...                                   "2024-01-04"], utc=True), "text": ["."] * 4})
-    >>> replies = read_replies(Corpus.from_frames(posts))   # ann<->bob, cat->ann
+    >>> from peerscope.examples import tiny_thread
+    >>> replies = read_replies(tiny_thread())   # ann<->bob, cat->ann
     >>> balance_of(replies).to_frame()[["member_id", "given", "received", "role"]].values.tolist()
     [['ann', 1, 2, 'both'], ['bob', 1, 1, 'both'], ['cat', 1, 0, 'giver']]
     """
@@ -129,15 +123,9 @@ def balance_of(replies: Replies, balanced_ratio: float = 2.0) -> Balance:
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from peerscope import Corpus
     >>> from peerscope.reciprocity.graph import read_replies
-    >>> posts = pd.DataFrame({
-    ...     "post_id": ["p1", "p2", "p3", "p4"], "thread_id": ["p1"] * 4,
-    ...     "parent_id": [None, "p1", "p2", "p1"], "author_id": ["ann", "bob", "ann", "cat"],
-    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03",
-    ...                                   "2024-01-04"], utc=True), "text": ["."] * 4})
-    >>> replies = read_replies(Corpus.from_frames(posts))   # ann<->bob, cat->ann
+    >>> from peerscope.examples import tiny_thread
+    >>> replies = read_replies(tiny_thread())   # ann<->bob, cat->ann
     >>> balance_of(replies).role_counts
     {'giver': 1, 'receiver': 0, 'both': 2, 'neither': 0}
     """

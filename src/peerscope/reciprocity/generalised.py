@@ -75,15 +75,9 @@ class GeneralisedReciprocity:
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from peerscope import Corpus
     >>> from peerscope.reciprocity.graph import read_replies
-    >>> posts = pd.DataFrame({
-    ...     "post_id": ["p1", "p2", "p3", "p4"], "thread_id": ["p1"] * 4,
-    ...     "parent_id": [None, "p1", "p2", "p1"], "author_id": ["ann", "bob", "ann", "cat"],
-    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03",
-    ...                                   "2024-01-04"], utc=True), "text": ["."] * 4})
-    >>> replies = read_replies(Corpus.from_frames(posts))   # ann<->bob, cat->ann
+    >>> from peerscope.examples import tiny_thread
+    >>> replies = read_replies(tiny_thread())   # ann<->bob, cat->ann
     >>> frame = generalised_of(replies).to_frame()
     >>> frame["member_id"].tolist(), frame["first_paid_forward_at"].isna().all()
     (['ann', 'bob', 'cat'], np.True_)
@@ -149,15 +143,9 @@ def generalised_of(replies: Replies) -> GeneralisedReciprocity:
     --------
     ann and bob received replies; neither then answered someone new:
 
-    >>> import pandas as pd
-    >>> from peerscope import Corpus
     >>> from peerscope.reciprocity.graph import read_replies
-    >>> posts = pd.DataFrame({
-    ...     "post_id": ["p1", "p2", "p3", "p4"], "thread_id": ["p1"] * 4,
-    ...     "parent_id": [None, "p1", "p2", "p1"], "author_id": ["ann", "bob", "ann", "cat"],
-    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03",
-    ...                                   "2024-01-04"], utc=True), "text": ["."] * 4})
-    >>> replies = read_replies(Corpus.from_frames(posts))   # ann<->bob, cat->ann
+    >>> from peerscope.examples import tiny_thread
+    >>> replies = read_replies(tiny_thread())   # ann<->bob, cat->ann
     >>> result = generalised_of(replies)
     >>> result.receivers, result.paid_forward, result.returned_share
     (2, 0, 0.5)

@@ -126,15 +126,9 @@ class Replies:
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from peerscope import Corpus
     >>> from peerscope.reciprocity.graph import read_replies
-    >>> posts = pd.DataFrame({
-    ...     "post_id": ["p1", "p2", "p3", "p4"], "thread_id": ["p1"] * 4,
-    ...     "parent_id": [None, "p1", "p2", "p1"], "author_id": ["ann", "bob", "ann", "cat"],
-    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03",
-    ...                                   "2024-01-04"], utc=True), "text": ["."] * 4})
-    >>> replies = read_replies(Corpus.from_frames(posts))   # ann<->bob, cat->ann
+    >>> from peerscope.examples import tiny_thread
+    >>> replies = read_replies(tiny_thread())   # ann<->bob, cat->ann
     >>> replies.ids.tolist(), replies.author.tolist(), replies.target.tolist()
     (['ann', 'bob', 'cat'], [0, 1, 0, 2], [-1, 0, 1, 0])
     >>> [STATUS_NAMES[s] for s in replies.status]
@@ -219,15 +213,9 @@ def read_replies(corpus, start=None, end=None) -> Replies:
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from peerscope import Corpus
     >>> from peerscope.reciprocity.graph import read_replies
-    >>> posts = pd.DataFrame({
-    ...     "post_id": ["p1", "p2", "p3", "p4"], "thread_id": ["p1"] * 4,
-    ...     "parent_id": [None, "p1", "p2", "p1"], "author_id": ["ann", "bob", "ann", "cat"],
-    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03",
-    ...                                   "2024-01-04"], utc=True), "text": ["."] * 4})
-    >>> replies = read_replies(Corpus.from_frames(posts))   # ann<->bob, cat->ann
+    >>> from peerscope.examples import tiny_thread
+    >>> replies = read_replies(tiny_thread())   # ann<->bob, cat->ann
     >>> replies.accounting["replies"], replies.accounting["edge"], replies.reply_structure
     (3, 3, 'nested')
     """
@@ -351,15 +339,9 @@ class ReplyGraph:
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from peerscope import Corpus
     >>> from peerscope.reciprocity.graph import read_replies
-    >>> posts = pd.DataFrame({
-    ...     "post_id": ["p1", "p2", "p3", "p4"], "thread_id": ["p1"] * 4,
-    ...     "parent_id": [None, "p1", "p2", "p1"], "author_id": ["ann", "bob", "ann", "cat"],
-    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03",
-    ...                                   "2024-01-04"], utc=True), "text": ["."] * 4})
-    >>> replies = read_replies(Corpus.from_frames(posts))   # ann<->bob, cat->ann
+    >>> from peerscope.examples import tiny_thread
+    >>> replies = read_replies(tiny_thread())   # ann<->bob, cat->ann
     >>> frame = graph_of(replies).to_frame()
     >>> frame.shape, frame["reply_structure"].unique().tolist()
     ((3, 8), ['nested'])
@@ -475,15 +457,9 @@ def graph_of(replies: Replies) -> ReplyGraph:
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from peerscope import Corpus
     >>> from peerscope.reciprocity.graph import read_replies
-    >>> posts = pd.DataFrame({
-    ...     "post_id": ["p1", "p2", "p3", "p4"], "thread_id": ["p1"] * 4,
-    ...     "parent_id": [None, "p1", "p2", "p1"], "author_id": ["ann", "bob", "ann", "cat"],
-    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03",
-    ...                                   "2024-01-04"], utc=True), "text": ["."] * 4})
-    >>> replies = read_replies(Corpus.from_frames(posts))   # ann<->bob, cat->ann
+    >>> from peerscope.examples import tiny_thread
+    >>> replies = read_replies(tiny_thread())   # ann<->bob, cat->ann
     >>> graph_of(replies).n_edges
     3
     """
@@ -506,15 +482,9 @@ def window_parameters(replies: Replies) -> dict:
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from peerscope import Corpus
     >>> from peerscope.reciprocity.graph import read_replies
-    >>> posts = pd.DataFrame({
-    ...     "post_id": ["p1", "p2", "p3", "p4"], "thread_id": ["p1"] * 4,
-    ...     "parent_id": [None, "p1", "p2", "p1"], "author_id": ["ann", "bob", "ann", "cat"],
-    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03",
-    ...                                   "2024-01-04"], utc=True), "text": ["."] * 4})
-    >>> replies = read_replies(Corpus.from_frames(posts))   # ann<->bob, cat->ann
+    >>> from peerscope.examples import tiny_thread
+    >>> replies = read_replies(tiny_thread())   # ann<->bob, cat->ann
     >>> window_parameters(replies)
     {'start': None, 'end': None, 'reply_structure': 'nested'}
     """

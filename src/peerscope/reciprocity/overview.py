@@ -34,14 +34,8 @@ class ReciprocitySummary:
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from peerscope import Corpus
-    >>> posts = pd.DataFrame({
-    ...     "post_id": ["p1", "p2", "p3", "p4"], "thread_id": ["p1"] * 4,
-    ...     "parent_id": [None, "p1", "p2", "p1"], "author_id": ["ann", "bob", "ann", "cat"],
-    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03",
-    ...                                   "2024-01-04"], utc=True), "text": ["."] * 4})
-    >>> frame = summary(Corpus.from_frames(posts)).to_frame().set_index("statistic")
+    >>> from peerscope.examples import tiny_thread
+    >>> frame = summary(tiny_thread()).to_frame().set_index("statistic")
     >>> frame.loc[["edges", "reciprocated_edges", "answered_share"], "value"].tolist()
     [3.0, 2.0, 1.0]
     """

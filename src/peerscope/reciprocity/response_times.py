@@ -74,15 +74,9 @@ class Responsiveness:
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from peerscope import Corpus
     >>> from peerscope.reciprocity.graph import read_replies
-    >>> posts = pd.DataFrame({
-    ...     "post_id": ["p1", "p2", "p3", "p4"], "thread_id": ["p1"] * 4,
-    ...     "parent_id": [None, "p1", "p2", "p1"], "author_id": ["ann", "bob", "ann", "cat"],
-    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03",
-    ...                                   "2024-01-04"], utc=True), "text": ["."] * 4})
-    >>> replies = read_replies(Corpus.from_frames(posts))   # ann<->bob, cat->ann
+    >>> from peerscope.examples import tiny_thread
+    >>> replies = read_replies(tiny_thread())   # ann<->bob, cat->ann
     >>> responsiveness_of(replies).to_frame()[["thread_id", "hours_to_first_response"]].values.tolist()
     [['p1', 24.0]]
     """
@@ -149,15 +143,9 @@ def responsiveness_of(replies: Replies, responses: str = "others") -> Responsive
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from peerscope import Corpus
     >>> from peerscope.reciprocity.graph import read_replies
-    >>> posts = pd.DataFrame({
-    ...     "post_id": ["p1", "p2", "p3", "p4"], "thread_id": ["p1"] * 4,
-    ...     "parent_id": [None, "p1", "p2", "p1"], "author_id": ["ann", "bob", "ann", "cat"],
-    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03",
-    ...                                   "2024-01-04"], utc=True), "text": ["."] * 4})
-    >>> replies = read_replies(Corpus.from_frames(posts))   # ann<->bob, cat->ann
+    >>> from peerscope.examples import tiny_thread
+    >>> replies = read_replies(tiny_thread())   # ann<->bob, cat->ann
     >>> result = responsiveness_of(replies)
     >>> result.opening_posts, result.answered, result.return_share
     (1, 1, 1.0)
