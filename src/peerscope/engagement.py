@@ -80,16 +80,9 @@ def delurking(corpus, start=None, end=None, *, include_bots: bool = False) -> pd
     ann joined on 31 December and first posted on 1 January at 20:00; cat
     never posted:
 
-    >>> import pandas as pd
-    >>> from peerscope import Corpus, engagement
-    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4", "p5"],
-    ...     "thread_id": ["p1", "p1", "p1", "p4", "p4"], "parent_id": [None, "p1", "p2", None, "p4"],
-    ...     "author_id": ["ann", "bob", "ann", "ann", "bob"], "text": ["a", "b", "c", "d", "e"],
-    ...     "created_at": pd.to_datetime(["2024-01-01 20:00", "2024-01-03 21:00", "2024-01-04 09:00",
-    ...                                   "2024-02-10 20:30", "2024-06-01 08:00"], utc=True)})
-    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat"],
-    ...     "joined_at": pd.to_datetime(["2023-12-31", "2024-01-01", "2024-01-15"], utc=True)})
-    >>> corpus = Corpus.from_frames(posts, members)
+    >>> from peerscope import engagement
+    >>> from peerscope.examples import tiny_history
+    >>> corpus = tiny_history()
     >>> table = engagement.delurking(corpus)
     >>> table["days_to_first_post"].round(4).to_dict()
     {'ann': 1.8333, 'bob': 2.875, 'cat': nan}
@@ -151,16 +144,9 @@ class LadderMoves:
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from peerscope import Corpus, engagement
-    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4", "p5"],
-    ...     "thread_id": ["p1", "p1", "p1", "p4", "p4"], "parent_id": [None, "p1", "p2", None, "p4"],
-    ...     "author_id": ["ann", "bob", "ann", "ann", "bob"], "text": ["a", "b", "c", "d", "e"],
-    ...     "created_at": pd.to_datetime(["2024-01-01 20:00", "2024-01-03 21:00", "2024-01-04 09:00",
-    ...                                   "2024-02-10 20:30", "2024-06-01 08:00"], utc=True)})
-    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat"],
-    ...     "joined_at": pd.to_datetime(["2023-12-31", "2024-01-01", "2024-01-15"], utc=True)})
-    >>> corpus = Corpus.from_frames(posts, members)
+    >>> from peerscope import engagement
+    >>> from peerscope.examples import tiny_history
+    >>> corpus = tiny_history()
     >>> monthly = engagement.ladder_by_month(corpus).to_frame()
     >>> monthly[["members", "moved_up"]].values.tolist()
     [[3, 0], [3, 0], [3, 0], [3, 0], [3, 0], [3, 1]]
@@ -216,16 +202,9 @@ def ladder_by_month(corpus, start=None, end=None, *, include_bots: bool = False,
     ann and bob reply to each other in January (level 3); ann only opens a
     thread in February (level 2); bob comes back in June (0 -> 3, a move up):
 
-    >>> import pandas as pd
-    >>> from peerscope import Corpus, engagement
-    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4", "p5"],
-    ...     "thread_id": ["p1", "p1", "p1", "p4", "p4"], "parent_id": [None, "p1", "p2", None, "p4"],
-    ...     "author_id": ["ann", "bob", "ann", "ann", "bob"], "text": ["a", "b", "c", "d", "e"],
-    ...     "created_at": pd.to_datetime(["2024-01-01 20:00", "2024-01-03 21:00", "2024-01-04 09:00",
-    ...                                   "2024-02-10 20:30", "2024-06-01 08:00"], utc=True)})
-    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat"],
-    ...     "joined_at": pd.to_datetime(["2023-12-31", "2024-01-01", "2024-01-15"], utc=True)})
-    >>> corpus = Corpus.from_frames(posts, members)
+    >>> from peerscope import engagement
+    >>> from peerscope.examples import tiny_history
+    >>> corpus = tiny_history()
     >>> moves = engagement.ladder_by_month(corpus)
     >>> moves.levels["ladder"].tolist()
     ['reply to others', 'reply to others', 'post', 'reply to others']
@@ -333,15 +312,9 @@ def frequency(corpus, start=None, end=None, *, include_bots: bool = False) -> pd
     Examples
     --------
     >>> import pandas as pd
-    >>> from peerscope import Corpus, engagement
-    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4", "p5"],
-    ...     "thread_id": ["p1", "p1", "p1", "p4", "p4"], "parent_id": [None, "p1", "p2", None, "p4"],
-    ...     "author_id": ["ann", "bob", "ann", "ann", "bob"], "text": ["a", "b", "c", "d", "e"],
-    ...     "created_at": pd.to_datetime(["2024-01-01 20:00", "2024-01-03 21:00", "2024-01-04 09:00",
-    ...                                   "2024-02-10 20:30", "2024-06-01 08:00"], utc=True)})
-    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat"],
-    ...     "joined_at": pd.to_datetime(["2023-12-31", "2024-01-01", "2024-01-15"], utc=True)})
-    >>> corpus = Corpus.from_frames(posts, members)
+    >>> from peerscope import engagement
+    >>> from peerscope.examples import tiny_history
+    >>> corpus = tiny_history()
     >>> table = engagement.frequency(corpus)
     >>> table.loc["ann", ["posts", "active_weeks", "gaps"]].tolist()
     [3, 2, 2]
@@ -398,16 +371,9 @@ class Survival:
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from peerscope import Corpus, engagement
-    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4", "p5"],
-    ...     "thread_id": ["p1", "p1", "p1", "p4", "p4"], "parent_id": [None, "p1", "p2", None, "p4"],
-    ...     "author_id": ["ann", "bob", "ann", "ann", "bob"], "text": ["a", "b", "c", "d", "e"],
-    ...     "created_at": pd.to_datetime(["2024-01-01 20:00", "2024-01-03 21:00", "2024-01-04 09:00",
-    ...                                   "2024-02-10 20:30", "2024-06-01 08:00"], utc=True)})
-    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat"],
-    ...     "joined_at": pd.to_datetime(["2023-12-31", "2024-01-01", "2024-01-15"], utc=True)})
-    >>> corpus = Corpus.from_frames(posts, members)
+    >>> from peerscope import engagement
+    >>> from peerscope.examples import tiny_history
+    >>> corpus = tiny_history()
     >>> engagement.survival(corpus).to_frame()[["at_risk", "withdrawn", "censored", "survival"]].values.tolist()
     [[2.0, 1.0, 0.0, 0.5], [1.0, 0.0, 1.0, 0.5]]
     """
@@ -513,16 +479,9 @@ def survival(corpus, start=None, end=None, *, withdrawal="90D", include_bots: bo
     The observation ends with bob's last post (1 June); ann's last post
     (10 February) is more than 90 days earlier, so ann withdrew:
 
-    >>> import pandas as pd
-    >>> from peerscope import Corpus, engagement
-    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4", "p5"],
-    ...     "thread_id": ["p1", "p1", "p1", "p4", "p4"], "parent_id": [None, "p1", "p2", None, "p4"],
-    ...     "author_id": ["ann", "bob", "ann", "ann", "bob"], "text": ["a", "b", "c", "d", "e"],
-    ...     "created_at": pd.to_datetime(["2024-01-01 20:00", "2024-01-03 21:00", "2024-01-04 09:00",
-    ...                                   "2024-02-10 20:30", "2024-06-01 08:00"], utc=True)})
-    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat"],
-    ...     "joined_at": pd.to_datetime(["2023-12-31", "2024-01-01", "2024-01-15"], utc=True)})
-    >>> corpus = Corpus.from_frames(posts, members)
+    >>> from peerscope import engagement
+    >>> from peerscope.examples import tiny_history
+    >>> corpus = tiny_history()
     >>> result = engagement.survival(corpus)
     >>> result.members["withdrawn"].to_dict()
     {'ann': True, 'bob': False}
@@ -565,16 +524,9 @@ class TimeProfile:
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from peerscope import Corpus, engagement
-    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4", "p5"],
-    ...     "thread_id": ["p1", "p1", "p1", "p4", "p4"], "parent_id": [None, "p1", "p2", None, "p4"],
-    ...     "author_id": ["ann", "bob", "ann", "ann", "bob"], "text": ["a", "b", "c", "d", "e"],
-    ...     "created_at": pd.to_datetime(["2024-01-01 20:00", "2024-01-03 21:00", "2024-01-04 09:00",
-    ...                                   "2024-02-10 20:30", "2024-06-01 08:00"], utc=True)})
-    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat"],
-    ...     "joined_at": pd.to_datetime(["2023-12-31", "2024-01-01", "2024-01-15"], utc=True)})
-    >>> corpus = Corpus.from_frames(posts, members)
+    >>> from peerscope import engagement
+    >>> from peerscope.examples import tiny_history
+    >>> corpus = tiny_history()
     >>> frame = engagement.time_profile(corpus).to_frame()
     >>> len(frame), int(frame["posts"].sum())
     (168, 5)
@@ -623,16 +575,9 @@ def time_profile(corpus, start=None, end=None, *, timezone: str = "UTC",
     --------
     The post of Saturday 1 June 2024 08:00 UTC is at 09:00 in London (BST):
 
-    >>> import pandas as pd
-    >>> from peerscope import Corpus, engagement
-    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4", "p5"],
-    ...     "thread_id": ["p1", "p1", "p1", "p4", "p4"], "parent_id": [None, "p1", "p2", None, "p4"],
-    ...     "author_id": ["ann", "bob", "ann", "ann", "bob"], "text": ["a", "b", "c", "d", "e"],
-    ...     "created_at": pd.to_datetime(["2024-01-01 20:00", "2024-01-03 21:00", "2024-01-04 09:00",
-    ...                                   "2024-02-10 20:30", "2024-06-01 08:00"], utc=True)})
-    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat"],
-    ...     "joined_at": pd.to_datetime(["2023-12-31", "2024-01-01", "2024-01-15"], utc=True)})
-    >>> corpus = Corpus.from_frames(posts, members)
+    >>> from peerscope import engagement
+    >>> from peerscope.examples import tiny_history
+    >>> corpus = tiny_history()
     >>> profile = engagement.time_profile(corpus, timezone="Europe/London")
     >>> cells = profile.to_frame().query("posts > 0")
     >>> cells[["weekday_name", "hour", "posts"]].values.tolist()[-2:]
@@ -693,16 +638,9 @@ def monthly(corpus, start=None, end=None, *, withdrawal="90D", include_bots: boo
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from peerscope import Corpus, engagement
-    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4", "p5"],
-    ...     "thread_id": ["p1", "p1", "p1", "p4", "p4"], "parent_id": [None, "p1", "p2", None, "p4"],
-    ...     "author_id": ["ann", "bob", "ann", "ann", "bob"], "text": ["a", "b", "c", "d", "e"],
-    ...     "created_at": pd.to_datetime(["2024-01-01 20:00", "2024-01-03 21:00", "2024-01-04 09:00",
-    ...                                   "2024-02-10 20:30", "2024-06-01 08:00"], utc=True)})
-    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat"],
-    ...     "joined_at": pd.to_datetime(["2023-12-31", "2024-01-01", "2024-01-15"], utc=True)})
-    >>> corpus = Corpus.from_frames(posts, members)
+    >>> from peerscope import engagement
+    >>> from peerscope.examples import tiny_history
+    >>> corpus = tiny_history()
     >>> series = engagement.monthly(corpus)
     >>> series[["posts", "posters", "new_posters", "withdrawn"]].values.tolist()
     [[3, 2, 2, 0], [1, 1, 0, 1], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [1, 1, 0, 0]]

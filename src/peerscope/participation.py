@@ -110,16 +110,9 @@ def roles(corpus) -> pd.Series:
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from peerscope import Corpus, participation
-    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4"],
-    ...     "thread_id": ["p1", "p1", "p1", "p4"], "parent_id": [None, "p1", "p2", None],
-    ...     "author_id": ["ann", "bob", "ann", "ann"], "text": ["a", "b", "c", "d"],
-    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03",
-    ...                                   "2024-02-01"], utc=True)})
-    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat", "mod"],
-    ...                         "role": [None, None, None, "moderator"]})
-    >>> corpus = Corpus.from_frames(posts, members)
+    >>> from peerscope import participation
+    >>> from peerscope.examples import tiny_moderated
+    >>> corpus = tiny_moderated()
     >>> participation.roles(corpus).to_dict()
     {'ann': 'member', 'bob': 'member', 'cat': 'member', 'mod': 'moderator'}
     """
@@ -232,16 +225,9 @@ class ParticipationSummary:
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from peerscope import Corpus, participation
-    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4"],
-    ...     "thread_id": ["p1", "p1", "p1", "p4"], "parent_id": [None, "p1", "p2", None],
-    ...     "author_id": ["ann", "bob", "ann", "ann"], "text": ["a", "b", "c", "d"],
-    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03",
-    ...                                   "2024-02-01"], utc=True)})
-    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat", "mod"],
-    ...                         "role": [None, None, None, "moderator"]})
-    >>> corpus = Corpus.from_frames(posts, members)
+    >>> from peerscope import participation
+    >>> from peerscope.examples import tiny_moderated
+    >>> corpus = tiny_moderated()
     >>> frame = participation.summary(corpus, replicates=50).to_frame()
     >>> frame.set_index("statistic").loc[["members", "posters", "lurker_share"], "value"].tolist()
     [4.0, 2.0, 0.5]
@@ -403,16 +389,9 @@ def summary(corpus, start=None, end=None, super_users: SuperUserRule = TopShare(
     --------
     Four roster members, two of whom post (ann 3 posts, bob 1):
 
-    >>> import pandas as pd
-    >>> from peerscope import Corpus, participation
-    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4"],
-    ...     "thread_id": ["p1", "p1", "p1", "p4"], "parent_id": [None, "p1", "p2", None],
-    ...     "author_id": ["ann", "bob", "ann", "ann"], "text": ["a", "b", "c", "d"],
-    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03",
-    ...                                   "2024-02-01"], utc=True)})
-    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat", "mod"],
-    ...                         "role": [None, None, None, "moderator"]})
-    >>> corpus = Corpus.from_frames(posts, members)
+    >>> from peerscope import participation
+    >>> from peerscope.examples import tiny_moderated
+    >>> corpus = tiny_moderated()
     >>> result = participation.summary(corpus, replicates=50)
     >>> result.members, result.posters, result.lurkers, result.lurker_share
     (4, 2, 2, 0.5)
@@ -598,16 +577,9 @@ def ladder_inputs(corpus, start=None, end=None, *, include_bots: bool = False,
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from peerscope import Corpus, participation
-    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4"],
-    ...     "thread_id": ["p1", "p1", "p1", "p4"], "parent_id": [None, "p1", "p2", None],
-    ...     "author_id": ["ann", "bob", "ann", "ann"], "text": ["a", "b", "c", "d"],
-    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03",
-    ...                                   "2024-02-01"], utc=True)})
-    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat", "mod"],
-    ...                         "role": [None, None, None, "moderator"]})
-    >>> corpus = Corpus.from_frames(posts, members)
+    >>> from peerscope import participation
+    >>> from peerscope.examples import tiny_moderated
+    >>> corpus = tiny_moderated()
     >>> parts = participation.ladder_inputs(corpus)
     >>> sorted(parts)
     ['active_days', 'events', 'hosted', 'items', 'posts', 'received']
@@ -771,15 +743,9 @@ def assemble(parts: dict[str, pd.DataFrame], index: pd.Index, role: pd.Series) -
     Examples
     --------
     >>> import pandas as pd
-    >>> from peerscope import Corpus, participation
-    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4"],
-    ...     "thread_id": ["p1", "p1", "p1", "p4"], "parent_id": [None, "p1", "p2", None],
-    ...     "author_id": ["ann", "bob", "ann", "ann"], "text": ["a", "b", "c", "d"],
-    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03",
-    ...                                   "2024-02-01"], utc=True)})
-    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat", "mod"],
-    ...                         "role": [None, None, None, "moderator"]})
-    >>> corpus = Corpus.from_frames(posts, members)
+    >>> from peerscope import participation
+    >>> from peerscope.examples import tiny_moderated
+    >>> corpus = tiny_moderated()
     >>> parts = participation.ladder_inputs(corpus)
     >>> index = pd.Index(["ann", "cat"], name="member_id")
     >>> participation.assemble(parts, index, participation.roles(corpus))["ladder"].tolist()
@@ -866,16 +832,9 @@ def activity(corpus, start=None, end=None, *, include_bots: bool = False,
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from peerscope import Corpus, participation
-    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4"],
-    ...     "thread_id": ["p1", "p1", "p1", "p4"], "parent_id": [None, "p1", "p2", None],
-    ...     "author_id": ["ann", "bob", "ann", "ann"], "text": ["a", "b", "c", "d"],
-    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03",
-    ...                                   "2024-02-01"], utc=True)})
-    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat", "mod"],
-    ...                         "role": [None, None, None, "moderator"]})
-    >>> corpus = Corpus.from_frames(posts, members)
+    >>> from peerscope import participation
+    >>> from peerscope.examples import tiny_moderated
+    >>> corpus = tiny_moderated()
     >>> table = participation.activity(corpus)
     >>> table[["posts", "replies_to_others", "ladder_level"]].to_dict("index")["ann"]
     {'posts': 3, 'replies_to_others': 1, 'ladder_level': 3}

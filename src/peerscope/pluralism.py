@@ -242,15 +242,10 @@ class FormsInUse:
     Examples
     --------
     >>> import pandas as pd
-    >>> from peerscope import Corpus, pluralism
+    >>> from peerscope import pluralism
     >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
-    >>> posts = pd.DataFrame({"post_id": ["p1"], "thread_id": ["p1"], "parent_id": [None],
-    ...                       "author_id": ["ann"], "created_at": t("2024-01-03"), "text": ["hi"]})
-    >>> events = pd.DataFrame({"member_id": ["ann", "ann", "bob"],
-    ...                        "at": t("2024-01-10", "2024-02-07", "2024-02-01"),
-    ...                        "kind": ["attend", "attend", "session"],
-    ...                        "form": ["group", "group", "one_to_one"]})
-    >>> corpus = Corpus.from_frames(posts, events=events)
+    >>> from peerscope.examples import tiny_pathways
+    >>> corpus = tiny_pathways()
     >>> frame = pluralism.forms_in_use(corpus).to_frame()
     >>> frame[["member_id", "periods_since_first_use", "n_active_forms"]].values.tolist()
     [['ann', 0, 1], ['ann', 1, 0], ['bob', 0, 1]]
@@ -533,16 +528,12 @@ def ids_with_roles(corpus, roles: tuple[str, ...] = schema.NON_PERSON_ROLES) -> 
     --------
     >>> import pandas as pd
     >>> from peerscope import Corpus, pluralism
-    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
-    >>> posts = pd.DataFrame({"post_id": ["p1"], "thread_id": ["p1"], "parent_id": [None],
-    ...                       "author_id": ["ann"], "created_at": t("2024-01-03"), "text": ["hi"]})
-    >>> events = pd.DataFrame({"member_id": ["ann", "ann", "bob"],
-    ...                        "at": t("2024-01-10", "2024-02-07", "2024-02-01"),
-    ...                        "kind": ["attend", "attend", "session"],
-    ...                        "form": ["group", "group", "one_to_one"]})
-    >>> corpus = Corpus.from_frames(posts, events=events)
+    >>> from peerscope.examples import tiny_pathways
+    >>> corpus = tiny_pathways()
     >>> members = pd.DataFrame({"member_id": ["ann", "bob", "helper"], "role": [None, None, "bot"]})
-    >>> pluralism.ids_with_roles(Corpus.from_frames(posts, members, events=events))
+    >>> with_roles = Corpus.from_frames(corpus.posts(columns="all"), members,
+    ...                                 events=corpus.events(columns="all"))
+    >>> pluralism.ids_with_roles(with_roles)
     {'helper'}
     """
     if not roles or not corpus.has_table("members"):
@@ -587,15 +578,10 @@ class TenureCurve:
     Examples
     --------
     >>> import pandas as pd
-    >>> from peerscope import Corpus, pluralism
+    >>> from peerscope import pluralism
     >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
-    >>> posts = pd.DataFrame({"post_id": ["p1"], "thread_id": ["p1"], "parent_id": [None],
-    ...                       "author_id": ["ann"], "created_at": t("2024-01-03"), "text": ["hi"]})
-    >>> events = pd.DataFrame({"member_id": ["ann", "ann", "bob"],
-    ...                        "at": t("2024-01-10", "2024-02-07", "2024-02-01"),
-    ...                        "kind": ["attend", "attend", "session"],
-    ...                        "form": ["group", "group", "one_to_one"]})
-    >>> corpus = Corpus.from_frames(posts, events=events)
+    >>> from peerscope.examples import tiny_pathways
+    >>> corpus = tiny_pathways()
     >>> pluralism.forms_over_tenure(corpus).to_frame()[["periods_since_first_use", "members"]].values.tolist()
     [[0, 2], [1, 1]]
     """
@@ -657,13 +643,8 @@ def forms_over_tenure(data, *, max_periods: int | None = None, **options) -> Ten
     >>> import pandas as pd
     >>> from peerscope import Corpus, pluralism
     >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
-    >>> posts = pd.DataFrame({"post_id": ["p1"], "thread_id": ["p1"], "parent_id": [None],
-    ...                       "author_id": ["ann"], "created_at": t("2024-01-03"), "text": ["hi"]})
-    >>> events = pd.DataFrame({"member_id": ["ann", "ann", "bob"],
-    ...                        "at": t("2024-01-10", "2024-02-07", "2024-02-01"),
-    ...                        "kind": ["attend", "attend", "session"],
-    ...                        "form": ["group", "group", "one_to_one"]})
-    >>> corpus = Corpus.from_frames(posts, events=events)
+    >>> from peerscope.examples import tiny_pathways
+    >>> corpus = tiny_pathways()
     >>> pluralism.forms_over_tenure(corpus).mean_forms.to_dict()
     {0: 1.5, 1: 1.0}
     """
@@ -729,15 +710,10 @@ class Pathways:
     Examples
     --------
     >>> import pandas as pd
-    >>> from peerscope import Corpus, pluralism
+    >>> from peerscope import pluralism
     >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
-    >>> posts = pd.DataFrame({"post_id": ["p1"], "thread_id": ["p1"], "parent_id": [None],
-    ...                       "author_id": ["ann"], "created_at": t("2024-01-03"), "text": ["hi"]})
-    >>> events = pd.DataFrame({"member_id": ["ann", "ann", "bob"],
-    ...                        "at": t("2024-01-10", "2024-02-07", "2024-02-01"),
-    ...                        "kind": ["attend", "attend", "session"],
-    ...                        "form": ["group", "group", "one_to_one"]})
-    >>> corpus = Corpus.from_frames(posts, events=events)
+    >>> from peerscope.examples import tiny_pathways
+    >>> corpus = tiny_pathways()
     >>> pluralism.pathways(corpus).to_frame("first_forms")[["form", "members"]].values.tolist()
     [['online', 1], ['group', 0], ['one_to_one', 1], ['newsletter', 0]]
     """
@@ -800,13 +776,8 @@ def pathways(data, **options) -> Pathways:
     >>> import pandas as pd
     >>> from peerscope import Corpus, pluralism
     >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
-    >>> posts = pd.DataFrame({"post_id": ["p1"], "thread_id": ["p1"], "parent_id": [None],
-    ...                       "author_id": ["ann"], "created_at": t("2024-01-03"), "text": ["hi"]})
-    >>> events = pd.DataFrame({"member_id": ["ann", "ann", "bob"],
-    ...                        "at": t("2024-01-10", "2024-02-07", "2024-02-01"),
-    ...                        "kind": ["attend", "attend", "session"],
-    ...                        "form": ["group", "group", "one_to_one"]})
-    >>> corpus = Corpus.from_frames(posts, events=events)
+    >>> from peerscope.examples import tiny_pathways
+    >>> corpus = tiny_pathways()
     >>> pluralism.pathways(corpus).members[["member_id", "pathway"]].values.tolist()
     [['ann', 'online>group'], ['bob', 'one_to_one']]
     """
@@ -939,15 +910,10 @@ class Combinations:
     Examples
     --------
     >>> import pandas as pd
-    >>> from peerscope import Corpus, pluralism
+    >>> from peerscope import pluralism
     >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
-    >>> posts = pd.DataFrame({"post_id": ["p1"], "thread_id": ["p1"], "parent_id": [None],
-    ...                       "author_id": ["ann"], "created_at": t("2024-01-03"), "text": ["hi"]})
-    >>> events = pd.DataFrame({"member_id": ["ann", "ann", "bob"],
-    ...                        "at": t("2024-01-10", "2024-02-07", "2024-02-01"),
-    ...                        "kind": ["attend", "attend", "session"],
-    ...                        "form": ["group", "group", "one_to_one"]})
-    >>> corpus = Corpus.from_frames(posts, events=events)
+    >>> from peerscope.examples import tiny_pathways
+    >>> corpus = tiny_pathways()
     >>> result = pluralism.combinations(corpus)
     >>> result.count("online", "group"), result.count("group", exact=False), result.count("group")
     (1, 1, 0)
@@ -1017,13 +983,8 @@ def combinations(data, **options) -> Combinations:
     >>> import pandas as pd
     >>> from peerscope import Corpus, pluralism
     >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
-    >>> posts = pd.DataFrame({"post_id": ["p1"], "thread_id": ["p1"], "parent_id": [None],
-    ...                       "author_id": ["ann"], "created_at": t("2024-01-03"), "text": ["hi"]})
-    >>> events = pd.DataFrame({"member_id": ["ann", "ann", "bob"],
-    ...                        "at": t("2024-01-10", "2024-02-07", "2024-02-01"),
-    ...                        "kind": ["attend", "attend", "session"],
-    ...                        "form": ["group", "group", "one_to_one"]})
-    >>> corpus = Corpus.from_frames(posts, events=events)
+    >>> from peerscope.examples import tiny_pathways
+    >>> corpus = tiny_pathways()
     >>> result = pluralism.combinations(corpus)
     >>> result.members[["member_id", "forms", "pattern"]].values.tolist()
     [['ann', 'online+group', 'concurrent'], ['bob', 'one_to_one', 'single']]
@@ -1098,15 +1059,10 @@ class ActivePassive:
     Examples
     --------
     >>> import pandas as pd
-    >>> from peerscope import Corpus, pluralism
+    >>> from peerscope import pluralism
     >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
-    >>> posts = pd.DataFrame({"post_id": ["p1"], "thread_id": ["p1"], "parent_id": [None],
-    ...                       "author_id": ["ann"], "created_at": t("2024-01-03"), "text": ["hi"]})
-    >>> events = pd.DataFrame({"member_id": ["ann", "ann", "bob"],
-    ...                        "at": t("2024-01-10", "2024-02-07", "2024-02-01"),
-    ...                        "kind": ["attend", "attend", "session"],
-    ...                        "form": ["group", "group", "one_to_one"]})
-    >>> corpus = Corpus.from_frames(posts, events=events)
+    >>> from peerscope.examples import tiny_pathways
+    >>> corpus = tiny_pathways()
     >>> frame = pluralism.active_passive(corpus).to_frame()
     >>> frame.loc[frame["form"] == "any", ["members", "active"]].values.tolist()
     [[2, 2]]
@@ -1150,13 +1106,8 @@ def active_passive(data, **options) -> ActivePassive:
     >>> import pandas as pd
     >>> from peerscope import Corpus, pluralism
     >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
-    >>> posts = pd.DataFrame({"post_id": ["p1"], "thread_id": ["p1"], "parent_id": [None],
-    ...                       "author_id": ["ann"], "created_at": t("2024-01-03"), "text": ["hi"]})
-    >>> events = pd.DataFrame({"member_id": ["ann", "ann", "bob"],
-    ...                        "at": t("2024-01-10", "2024-02-07", "2024-02-01"),
-    ...                        "kind": ["attend", "attend", "session"],
-    ...                        "form": ["group", "group", "one_to_one"]})
-    >>> corpus = Corpus.from_frames(posts, events=events)
+    >>> from peerscope.examples import tiny_pathways
+    >>> corpus = tiny_pathways()
     >>> frame = pluralism.active_passive(corpus).frame.set_index("form")
     >>> frame.loc[["group", "one_to_one"], ["active", "passive_only"]].values.tolist()
     [[0, 1], [1, 0]]

@@ -163,7 +163,7 @@ def markdown_table(frame: pd.DataFrame, title: str, notes) -> str:
     >>> import pandas as pd
     >>> frame = pd.DataFrame({"label": ["Members", "Lurker share"], "value": [1200, 0.25]},
     ...                      index=pd.Index(["members", "lurker_share"], name="measure"))
-    >>> print(markdown_table(frame, "Participation", ["Roster present."]))
+    >>> print(markdown_table(frame, "Participation", ["Roster present."]))  # doctest: +NORMALIZE_WHITESPACE
     **Table: Participation**
     <BLANKLINE>
     | label | value |

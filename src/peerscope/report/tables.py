@@ -675,15 +675,10 @@ def forms_over_tenure(curve, forms) -> Table:
     Examples
     --------
     >>> import pandas as pd
-    >>> from peerscope import Corpus, pluralism
+    >>> from peerscope import pluralism
     >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
-    >>> posts = pd.DataFrame({"post_id": ["p1"], "thread_id": ["p1"], "parent_id": [None],
-    ...                       "author_id": ["ann"], "created_at": t("2024-01-03"), "text": ["hi"]})
-    >>> events = pd.DataFrame({"member_id": ["ann", "ann", "bob"],
-    ...                        "at": t("2024-01-10", "2024-02-07", "2024-02-01"),
-    ...                        "kind": ["attend", "attend", "session"],
-    ...                        "form": ["group", "group", "one_to_one"]})
-    >>> corpus = Corpus.from_frames(posts, events=events)
+    >>> from peerscope.examples import tiny_pathways
+    >>> corpus = tiny_pathways()
     >>> table = forms_over_tenure(pluralism.forms_over_tenure(corpus), pluralism.FORMS)
     >>> table.frame[["members", "mean_forms"]].values.tolist()
     [[2, 1.5], [1, 1.0]]
@@ -743,15 +738,10 @@ def combinations(result) -> list[Table]:
     Examples
     --------
     >>> import pandas as pd
-    >>> from peerscope import Corpus, pluralism
+    >>> from peerscope import pluralism
     >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
-    >>> posts = pd.DataFrame({"post_id": ["p1"], "thread_id": ["p1"], "parent_id": [None],
-    ...                       "author_id": ["ann"], "created_at": t("2024-01-03"), "text": ["hi"]})
-    >>> events = pd.DataFrame({"member_id": ["ann", "ann", "bob"],
-    ...                        "at": t("2024-01-10", "2024-02-07", "2024-02-01"),
-    ...                        "kind": ["attend", "attend", "session"],
-    ...                        "form": ["group", "group", "one_to_one"]})
-    >>> corpus = Corpus.from_frames(posts, events=events)
+    >>> from peerscope.examples import tiny_pathways
+    >>> corpus = tiny_pathways()
     >>> by_set, by_pattern = combinations(pluralism.combinations(corpus))
     >>> by_set.frame[["label", "members"]].values.tolist()
     [['online+group', 1], ['one_to_one', 1], ['all members using a form', 2]]
@@ -788,15 +778,10 @@ def pathways(result) -> list[Table]:
     Examples
     --------
     >>> import pandas as pd
-    >>> from peerscope import Corpus, pluralism
+    >>> from peerscope import pluralism
     >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
-    >>> posts = pd.DataFrame({"post_id": ["p1"], "thread_id": ["p1"], "parent_id": [None],
-    ...                       "author_id": ["ann"], "created_at": t("2024-01-03"), "text": ["hi"]})
-    >>> events = pd.DataFrame({"member_id": ["ann", "ann", "bob"],
-    ...                        "at": t("2024-01-10", "2024-02-07", "2024-02-01"),
-    ...                        "kind": ["attend", "attend", "session"],
-    ...                        "form": ["group", "group", "one_to_one"]})
-    >>> corpus = Corpus.from_frames(posts, events=events)
+    >>> from peerscope.examples import tiny_pathways
+    >>> corpus = tiny_pathways()
     >>> first, orders = pathways(pluralism.pathways(corpus))
     >>> orders.frame[["label", "members"]].values.tolist()
     [['online>group', 1], ['one_to_one', 1], ['all members', 2]]
@@ -831,15 +816,10 @@ def active_passive(result) -> Table:
     Examples
     --------
     >>> import pandas as pd
-    >>> from peerscope import Corpus, pluralism
+    >>> from peerscope import pluralism
     >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
-    >>> posts = pd.DataFrame({"post_id": ["p1"], "thread_id": ["p1"], "parent_id": [None],
-    ...                       "author_id": ["ann"], "created_at": t("2024-01-03"), "text": ["hi"]})
-    >>> events = pd.DataFrame({"member_id": ["ann", "ann", "bob"],
-    ...                        "at": t("2024-01-10", "2024-02-07", "2024-02-01"),
-    ...                        "kind": ["attend", "attend", "session"],
-    ...                        "form": ["group", "group", "one_to_one"]})
-    >>> corpus = Corpus.from_frames(posts, events=events)
+    >>> from peerscope.examples import tiny_pathways
+    >>> corpus = tiny_pathways()
     >>> table = active_passive(pluralism.active_passive(corpus))
     >>> table.frame.loc["any"].tolist(), table.frame.loc["group", "passive_only"]
     ([2, 2, 0, 1.0], 1)
