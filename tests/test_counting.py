@@ -62,10 +62,14 @@ def test_codebook_is_exact_even_when_every_hash_collides(monkeypatch):
     assert book.values.to_pylist() == ["b", "a", "c"]
 
 
-@pytest.mark.parametrize("group_rows", [1 << 18, 5_000])   # one group of batches, or several
+#: Known ids: none (all coded by a Codebook); the roster, shuffled, with ids no event has;
+#: or part of it, so that some events' ids are coded by the position and others by the Codebook.
+KNOWN = {"none": None, "roster": [f"m{i}" for i in range(1000)][::-1], "part": [f"m{i}" for i in range(0, 900, 3)]}
+
+
+@pytest.mark.parametrize("known", sorted(KNOWN))
 @pytest.mark.parametrize("by_month", [False, True])
-def test_event_counts_equal_a_pandas_groupby(by_month, group_rows, monkeypatch):
-    monkeypatch.setattr(event_counts_module, "_GROUP_ROWS", group_rows)
+def test_event_counts_equal_a_pandas_groupby(by_month, known):
     rng = np.random.default_rng(11 + by_month)
     n = 20_000
     members = np.array([f"m{i}" for i in range(900)] + [None], dtype=object)
@@ -76,7 +80,8 @@ def test_event_counts_equal_a_pandas_groupby(by_month, group_rows, monkeypatch):
         "at": pd.to_datetime(rng.integers(1_600_000_000, 1_700_000_000, n), unit="s", utc=True)})
     table = pa.Table.from_pandas(events, preserve_index=False)
     batches = table.to_batches(max_chunksize=1_777)
-    found = event_counts(batches, by_month)
+    known_ids = None if KNOWN[known] is None else pa.array(KNOWN[known])
+    found = event_counts(batches, by_month, known_ids=known_ids)
     keys = ["member_id"] + (["month"] if by_month else [])
     expected = events.dropna(subset=["member_id"]).assign(
         month=lambda f: (f["at"].dt.year * 12 + f["at"].dt.month - 1).astype("int64"))
