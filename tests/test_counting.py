@@ -96,6 +96,12 @@ def test_event_counts_equal_a_pandas_groupby(by_month, known):
     pd.testing.assert_frame_equal(long(found), long(expected), check_names=False)
 
 
+@pytest.mark.parametrize("by_month", [False, True])
+def test_event_counts_of_no_events_are_empty(by_month):
+    found = event_counts([], by_month, known_ids=pa.array(["ann", "bob"]))
+    assert found.empty and list(found.index.names) == ["member_id"] + (["month"] if by_month else [])
+
+
 @pytest.fixture(scope="module")
 def community():
     corpus, _ = synth.generate(3_000, seed=21, months=8)

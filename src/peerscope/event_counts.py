@@ -130,7 +130,8 @@ def event_counts(batches, by_month: bool, known_ids: pa.Array | pa.ChunkedArray 
     ['ann', 'bob']
     """
     members, kinds = _MemberCodes(known_ids), Codebook()
-    dense = np.zeros((1024, 8), dtype=np.int64)   # [member, kind] counts (not by month), grown by doubling
+    # [member, kind] counts (not by month), grown by doubling
+    dense = np.zeros((max(1024, len(members)), 8), dtype=np.int64)
     merged = (np.zeros(0, np.int64), np.zeros(0, np.int64))
     pending: list[tuple[np.ndarray, np.ndarray]] = []
     for batch, member in members.coded(batches):

@@ -61,6 +61,7 @@ import pandas as pd
 import pyarrow as pa
 
 from peerscope import engine, inequality
+from peerscope.align import Alignment, Target
 from peerscope.corpus import Window
 from peerscope.event_counts import event_counts
 from peerscope.links import read_linked
@@ -753,24 +754,34 @@ def assemble(parts: dict[str, pd.DataFrame], index: pd.Index, role: pd.Series) -
     >>> participation.assemble(parts, index, participation.roles(corpus))["ladder"].tolist()
     ['reply to others', 'none']
     """
-    posts = parts["posts"].reindex(index)
-    table = pd.DataFrame(index=index)
-    for column in ("posts", "threads_started", "replies_to_others"):
-        table[column] = posts[column].fillna(0).astype("int64")
-    table["replies_received"] = parts["received"].reindex(index, fill_value=0).astype("int64")
-    table["threads_hosted"] = parts["hosted"].reindex(index, fill_value=0).astype("int64")
-    table["first_post"] = posts["first_post"]
-    table["last_post"] = posts["last_post"]
-    table["active_days"] = parts["active_days"].reindex(index, fill_value=0).astype("int64")
-    events = parts["events"].reindex(index, fill_value=0)  # once, for the five event columns
-    table["views"] = _event_column(events, ("view", "read"))
-    table["deliveries"] = _event_column(events, ("receive",))
-    table["listening_events"] = _event_column(events, LISTENING_KINDS)
-    table["contribute_events"] = _event_column(events, ("contribute",))
-    table["facilitate_events"] = _event_column(events, ("facilitate",))
-    table["newsletter_items"] = parts["items"].reindex(index, fill_value=0).astype("int64")
-    ids = index.get_level_values("member_id")
-    table["role"] = pd.Series(role.reindex(ids).fillna("member").to_numpy(), index=index, dtype="str")
+    alignment = Alignment({"index": index, **{name: parts[name].index for name in _PARTS}, "role": role.index})
+    return _assemble(parts, role, alignment, alignment.target("index"))
+
+
+#: The parts of :func:`ladder_inputs` that :func:`assemble` aligns.
+_PARTS = ("posts", "received", "hosted", "active_days", "events", "items")
+
+
+def _assemble(parts: dict, role: pd.Series, alignment: Alignment, target: Target) -> pd.DataFrame:
+    """:func:`assemble` on the rows of ``target``, with the parts' and roles' indexes coded in ``alignment``."""
+    def aligned(name: str, values: pd.Series, fill=0):
+        return alignment.take(values, name, target, fill)
+
+    posts, events = parts["posts"], parts["events"]
+    columns = {column: aligned("posts", posts[column]).astype("int64")
+               for column in ("posts", "threads_started", "replies_to_others")}
+    columns["replies_received"] = aligned("received", parts["received"]).astype("int64")
+    columns["threads_hosted"] = aligned("hosted", parts["hosted"]).astype("int64")
+    columns["first_post"] = aligned("posts", posts["first_post"], pd.NaT)
+    columns["last_post"] = aligned("posts", posts["last_post"], pd.NaT)
+    columns["active_days"] = aligned("active_days", parts["active_days"]).astype("int64")
+    for column, kinds in (("views", ("view", "read")), ("deliveries", ("receive",)),
+                          ("listening_events", LISTENING_KINDS), ("contribute_events", ("contribute",)),
+                          ("facilitate_events", ("facilitate",))):
+        columns[column] = aligned("events", _event_column(events, kinds))
+    columns["newsletter_items"] = aligned("items", parts["items"]).astype("int64")
+    columns["role"] = pd.array(aligned("role", role, "member"), dtype="str")
+    table = pd.DataFrame(columns, index=target.index)
     table["ladder_level"] = ladder_levels(table)
     table["ladder"] = pd.Categorical.from_codes(table["ladder_level"], categories=list(LADDER),
                                                 ordered=True)
@@ -845,16 +856,13 @@ def activity(corpus, start=None, end=None, *, include_bots: bool = False,
     """
     kinds = _kinds(corpus, include_bots)
     parts = _ladder_inputs(corpus, start, end, kinds, host_repliers, by_month=False)
-    if corpus.has_roster:
-        index = _roster(corpus, start, end, kinds)
-    else:
-        index = pd.Index([], dtype="str", name="member_id")
-    for name in ("posts", "events", "items"):
-        index = index.append(pd.Index(parts[name].index, name="member_id"))
-    index = pd.Index(index.unique(), name="member_id").sort_values()
-    table = assemble(parts, index, kinds.role)
+    roster = _roster(corpus, start, end, kinds) if corpus.has_roster else pd.Index([], dtype="str")
     joined = _joined(corpus)
-    table.insert(table.columns.get_loc("role"), "joined_at", joined.reindex(index))
+    alignment = Alignment({"roster": roster, **{name: parts[name].index for name in _PARTS},
+                           "role": kinds.role.index, "joined": joined.index})
+    target = alignment.sorted_union(["roster", "posts", "events", "items"])
+    table = _assemble(parts, kinds.role, alignment, target)
+    table.insert(table.columns.get_loc("role"), "joined_at", alignment.take(joined, "joined", target, pd.NaT))
     return table
 
 
