@@ -13,11 +13,11 @@ import pyarrow as pa
 import pytest
 
 from peerscope import event_counts as event_counts_module
-from peerscope import participation, synth
+from peerscope import Corpus, participation, synth
 from peerscope.event_counts import Codebook, event_counts
 from peerscope.hashing import HashIndex, string_hashes
 from peerscope.links import read_linked
-from peerscope.post_counts import post_parts
+from peerscope.post_counts import post_parts, posts_per_author
 
 
 def _words(rng, n):
@@ -139,3 +139,21 @@ def test_linked_posts_know_every_parent(community):
     authors = posts["author_id"].to_numpy(dtype=object)
     coded = np.where(linked.author >= 0, linked.ids.to_numpy(dtype=object)[np.maximum(linked.author, 0)], None)
     assert (pd.Series(coded).fillna("<null>") == pd.Series(authors).fillna("<null>")).all()
+
+
+@pytest.mark.parametrize("saved", [False, True])   # in memory, or read from Parquet dictionary-encoded
+@pytest.mark.parametrize("window", [{}, {"start": "2022-03-01", "end": "2022-06-15"}])
+def test_posts_per_author_equal_a_pandas_groupby(community, window, saved, tmp_path):
+    posts = community.posts().assign(text="")
+    # posts by an unknown (null) author count in the total only
+    unknown = posts["thread_id"].isin(posts["thread_id"].drop_duplicates().iloc[::7])
+    posts = posts.assign(author_id=posts["author_id"].where(~unknown, None))
+    corpus = Corpus.from_frames(posts, name="nulls")
+    corpus = corpus.save(tmp_path / "nulls") if saved else corpus
+    per_author, total = posts_per_author(corpus, **window)
+    in_window = corpus.posts(columns=["author_id", "created_at"], **window)
+    assert in_window["author_id"].isna().sum() > 0
+    expected = in_window.groupby("author_id").agg(posts=("created_at", "count"),
+                                                  first_post=("created_at", "min"))
+    assert total == len(in_window)
+    pd.testing.assert_frame_equal(per_author.sort_index(), expected.sort_index(), check_index_type=False)

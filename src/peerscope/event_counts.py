@@ -35,7 +35,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from peerscope.hashing import HashIndex, string_hashes
-from peerscope.links import month_numbers
+from peerscope.links import micros, month_numbers
 
 #: Bits of a packed key given to the kind code and to the month number.
 _KIND_BITS, _MONTH_BITS = 8, 20
@@ -149,7 +149,7 @@ def event_counts(batches, by_month: bool, known_ids: pa.Array | pa.ChunkedArray 
             continue
         if len(kinds.values) >= 1 << _KIND_BITS:
             raise OverflowError(f"more than {(1 << _KIND_BITS) - 1} event kinds")
-        month = month_numbers(_micros(batch.column("at")))[known]
+        month = month_numbers(micros(batch.column("at")))[known]
         pending.append(np.unique((member << _MONTH_BITS | month) << _KIND_BITS | kind,
                                  return_counts=True))
         if sum(len(k) for k, _ in pending) >= _MERGE_AT:
@@ -226,7 +226,3 @@ def _merge(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.n
     counts = np.concatenate([c for _, c in parts])
     distinct, inverse = np.unique(keys, return_inverse=True)
     return distinct, np.bincount(inverse, weights=counts, minlength=len(distinct)).astype(np.int64)
-
-
-def _micros(times: pa.Array) -> np.ndarray:
-    return times.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()).to_numpy(zero_copy_only=False)

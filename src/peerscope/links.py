@@ -229,13 +229,25 @@ def read_linked(corpus) -> LinkedPosts:
     del parent_id
     author, ids = encode(column("author_id", dictionary=True))
     thread, thread_ids = encode(column("thread_id", dictionary=True))
-    created = column("created_at").cast(pa.timestamp("us", tz="UTC")).cast(pa.int64())
-    time = created.to_numpy() if len(created) else np.zeros(0, dtype=np.int64)
-    del created
+    time = micros(column("created_at"))
     release_freed_memory()  # the hash tables of the lookups above
     return LinkedPosts(pd.Index(ids.to_pandas(), dtype="str"), author, has_parent, parent, thread,
-                       thread_ids, np.ascontiguousarray(time, dtype=np.int64), post_id,
+                       thread_ids, time, post_id,
                        corpus.time_window)
+
+
+def micros(times: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Microseconds since the epoch (UTC) of a column of times, as an int64 numpy array.
+
+    Examples
+    --------
+    >>> micros(pa.array(pd.to_datetime(["1970-01-01 00:00:01"], utc=True))).tolist()
+    [1000000]
+    """
+    values = times.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64())
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks() if values.num_chunks else pa.array([], type=pa.int64())
+    return np.ascontiguousarray(values.to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
 def _micros(timestamp: pd.Timestamp) -> int:

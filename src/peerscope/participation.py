@@ -66,7 +66,7 @@ from peerscope.corpus import Window
 from peerscope.event_counts import event_counts
 from peerscope.links import read_linked
 from peerscope.memory import release_freed_memory
-from peerscope.post_counts import post_parts
+from peerscope.post_counts import post_parts, posts_per_author
 from peerscope.superusers import Selection, SuperUserRule, TopShare, select
 
 #: Rungs of the participation ladder, lowest first (index = level).
@@ -402,10 +402,13 @@ def summary(corpus, start=None, end=None, super_users: SuperUserRule = TopShare(
     """
     window = corpus.time_window.narrow(start, end)
     kinds = _kinds(corpus, include_bots)
-    posts = corpus.posts(columns=["author_id", "created_at"], start=start, end=end)
-    per_author = engine.aggregate(posts, "author_id", posts=("created_at", "count"),
-                                  first_post=("created_at", "min"))
-    posts_total = engine.length(posts)
+    if corpus.engine == "pandas":
+        per_author, posts_total = posts_per_author(corpus, start, end)
+    else:
+        posts = corpus.posts(columns=["author_id", "created_at"], start=start, end=end)
+        per_author = engine.aggregate(posts, "author_id", posts=("created_at", "count"),
+                                      first_post=("created_at", "min"))
+        posts_total = engine.length(posts)
     authors = pd.Index(per_author.index, name="member_id")
     is_bot = authors.isin(kinds.bots)
     person = kinds.person(authors)
