@@ -228,7 +228,9 @@ def read_linked(corpus) -> LinkedPosts:
     parent = parent_rows(post_id, parent_id)
     del parent_id
     author, ids = encode(column("author_id", dictionary=True))
-    thread, thread_ids = encode(column("thread_id", dictionary=True))
+    # thread ids are read as plain strings: the posts of a row group belong to nearly as
+    # many threads as there are posts, so its dictionary saves nothing (10M posts: 1.15 s against 1.46 s)
+    thread, thread_ids = encode(column("thread_id"))
     time = micros(column("created_at"))
     release_freed_memory()  # the hash tables of the lookups above
     return LinkedPosts(pd.Index(ids.to_pandas(), dtype="str"), author, has_parent, parent, thread,
