@@ -280,3 +280,49 @@ def test_file_system_problems_are_peerscope_errors(local, monkeypatch):
     # local paths never go through fsspec
     assert np.array_equal(open_corpus(local["flat"].path).posts(["post_id"])["post_id"],
                           local["flat"].posts(["post_id"])["post_id"])
+
+
+# -- the command line ---------------------------------------------------------------------
+
+def test_the_cli_describes_and_repartitions_a_corpus_at_a_url(local, memory, tmp_path):
+    from click.testing import CliRunner
+
+    from peerscope.cli import cli
+
+    runner = CliRunner()
+    from_url = runner.invoke(cli, ["describe", memory["month"], "--format", "csv"])
+    from_folder = runner.invoke(cli, ["describe", str(local["month"].path), "--format", "csv"])
+    assert from_url.exit_code == 0, from_url.output
+    assert from_url.output == from_folder.output and "posts" in from_url.output
+    done = runner.invoke(cli, ["repartition", memory["month"], str(tmp_path / "flat"), "--by", "none"])
+    assert done.exit_code == 0, done.output
+    copied = open_corpus(tmp_path / "flat")
+    assert copied.layout["posts"] is None
+    pd.testing.assert_frame_equal(copied.posts(columns=["post_id", "created_at"]),
+                                  local["month"].posts(columns=["post_id", "created_at"]))
+
+
+def test_the_cli_passes_storage_options_and_checks_them(local, memory, monkeypatch):
+    from click.testing import CliRunner
+
+    import peerscope
+    from peerscope.cli import cli
+
+    seen = {}
+
+    def opened(path, storage_options=None, **kwargs):
+        seen["options"] = storage_options
+        return open_corpus(path, **kwargs)
+
+    monkeypatch.setattr(peerscope, "open_corpus", opened)
+    runner = CliRunner()
+    done = runner.invoke(cli, ["describe", memory["flat"], "--storage-option", "anon=true",
+                               "--storage-option", "endpoint_url=http://minio:9000"])
+    assert done.exit_code == 0, done.output
+    assert seen["options"] == {"anon": True, "endpoint_url": "http://minio:9000"}
+    local_folder = runner.invoke(cli, ["describe", str(local["flat"].path), "--storage-option", "anon=true"])
+    assert local_folder.exit_code == 2 and "only to a corpus read from a URL" in local_folder.output
+    no_value = runner.invoke(cli, ["describe", memory["flat"], "--storage-option", "anon"])
+    assert no_value.exit_code == 2 and "expected KEY=VALUE" in no_value.output
+    missing = runner.invoke(cli, ["describe", "memory://no-such-corpus"])
+    assert missing.exit_code == 2 and "not a peerscope corpus" in missing.stderr

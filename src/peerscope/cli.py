@@ -12,6 +12,7 @@ import sys
 import click
 
 from peerscope import __version__
+from peerscope.cli_options import CorpusSource, storage_option, storage_options
 from peerscope.cli_errors import friendly as _friendly
 from peerscope.partition_cli import repartition_command, synth_command
 from peerscope.report.cli import report_command
@@ -35,16 +36,18 @@ def validate(corpus):
 
 
 @cli.command()
-@click.argument("corpus", type=click.Path(exists=True, file_okay=False))
+@click.argument("corpus", type=CorpusSource())
 @click.option("--start", default=None, help="Describe only from this time (UTC unless it has an offset).")
 @click.option("--end", default=None, help="Describe only up to (not including) this time.")
 @click.option("--format", "fmt", type=click.Choice(["text", "csv"]), default="text", show_default=True)
+@storage_option
 @_friendly
-def describe(corpus, start, end, fmt):
-    """Counts, time span, posters vs members, and what CORPUS can and cannot measure."""
+def describe(corpus, start, end, fmt, storage_option_pairs):
+    """Counts, time span, posters vs members, and what CORPUS (a folder or URL) can and cannot measure."""
     from peerscope import open_corpus
 
-    description = open_corpus(corpus).window(start, end).describe()
+    opened = open_corpus(corpus, storage_options=storage_options(storage_option_pairs, corpus))
+    description = opened.window(start, end).describe()
     if fmt == "csv":
         click.echo(description.to_frame().to_csv(index=False), nl=False)
     else:
@@ -158,15 +161,16 @@ def import_(fmt, source, out, name, repair, salt_env, scrub_pii, **options):
 
 
 @cli.command()
-@click.argument("corpus", type=click.Path(exists=True, file_okay=False))
+@click.argument("corpus", type=CorpusSource())
 @click.argument("out", type=click.Path(file_okay=False))
 @click.option("--to", "target", type=click.Choice(["convokit"]), default="convokit", show_default=True)
+@storage_option
 @_friendly
-def export(corpus, out, target):
-    """Write CORPUS to OUT in another tool's format (ConvoKit)."""
+def export(corpus, out, target, storage_option_pairs):
+    """Write CORPUS (a folder or URL) to the folder OUT in another tool's format (ConvoKit)."""
     from peerscope import open_corpus
 
-    open_corpus(corpus).to_convokit(out)
+    open_corpus(corpus, storage_options=storage_options(storage_option_pairs, corpus)).to_convokit(out)
     click.echo(f"wrote {corpus} as a ConvoKit corpus to {out}")
 
 

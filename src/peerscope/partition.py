@@ -459,7 +459,8 @@ def _join(folder, name: str, filesystem: pa.fs.FileSystem | None):
     return Path(folder) / name if filesystem is None else posixpath.join(folder, name)
 
 
-def repartition(source: str | os.PathLike, out: str | os.PathLike, by: str | None = "month"):
+def repartition(source: str | os.PathLike, out: str | os.PathLike, by: str | None = "month", *,
+                storage_options: dict | None = None):
     """Rewrite the saved corpus at ``source`` into ``out`` with layout ``by``.
 
     The tables are streamed batch by batch (bounded memory), the manifest's
@@ -477,6 +478,8 @@ def repartition(source: str | os.PathLike, out: str | os.PathLike, by: str | Non
     by : {"month", None}
         ``"month"``: one file per month for posts, events and newsletter
         items; None: one file per table.
+    storage_options : dict, optional
+        A URL ``source`` only: options of its file system (as in ``open_corpus``).
 
     Returns
     -------
@@ -504,4 +507,4 @@ def repartition(source: str | os.PathLike, out: str | os.PathLike, by: str | Non
     """
     from peerscope.corpus import open_corpus
 
-    return open_corpus(source).save(out, partition=check_partition(by))
+    return open_corpus(source, storage_options=storage_options).save(out, partition=check_partition(by))

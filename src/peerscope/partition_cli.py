@@ -31,6 +31,7 @@ from pathlib import Path
 import click
 
 from peerscope.cli_errors import friendly
+from peerscope.cli_options import CorpusSource, storage_option, storage_options
 
 #: Files :func:`peerscope.synth.generate` writes beside the corpus.
 TRUTH_FILES = ("truth.json", "truth_members.parquet", "truth_posts.parquet")
@@ -46,21 +47,23 @@ def _describe(corpus) -> str:
 
 
 @click.command(name="repartition")
-@click.argument("corpus", type=click.Path(exists=True, file_okay=False))
+@click.argument("corpus", type=CorpusSource())
 @click.argument("out", type=click.Path(file_okay=False))
 @click.option("--by", type=click.Choice(sorted(_LAYOUTS)), default="month", show_default=True,
               help="month: one Parquet file per month (UTC) for posts, events and newsletter "
                    "items; none: one file per table.")
+@storage_option
 @friendly
-def repartition_command(corpus, out, by):
-    """Rewrite the saved CORPUS into OUT with another file layout.
+def repartition_command(corpus, out, by, storage_option_pairs):
+    """Rewrite the saved CORPUS (a folder or URL) into the folder OUT with another file layout.
 
     OUT may be CORPUS itself (it is replaced atomically).  Rows, provenance
     and row accounting are unchanged.
     """
     from peerscope.partition import repartition
 
-    written = repartition(corpus, out, by=_LAYOUTS[by])
+    written = repartition(corpus, out, by=_LAYOUTS[by],
+                          storage_options=storage_options(storage_option_pairs, corpus))
     rows = written.manifest["tables"]["posts"]["rows"]
     click.echo(f"wrote {corpus} -> {out}: {rows:,} posts, {_describe(written)}")
 

@@ -12,6 +12,7 @@ import sys
 import click
 
 from peerscope.cli_errors import friendly
+from peerscope.cli_options import CorpusSource, storage_option, storage_options
 
 #: The built-in synthetic community of ``--sample``: posts and seed.
 SAMPLE_POSTS, SAMPLE_SEED = 20_000, 1
@@ -26,7 +27,7 @@ def _split(value: str, option: str, known: tuple[str, ...]) -> tuple[str, ...]:
 
 
 @click.command(name="report")
-@click.argument("corpus", required=False, type=click.Path(exists=True, file_okay=False))
+@click.argument("corpus", required=False, type=CorpusSource())
 @click.option("--sample", is_flag=True,
               help=f"Report on the built-in synthetic community ({SAMPLE_POSTS:,} posts, seed {SAMPLE_SEED}).")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder to write the report to.")
@@ -45,10 +46,11 @@ def _split(value: str, option: str, known: tuple[str, ...]) -> tuple[str, ...]:
 @click.option("--include-ids", is_flag=True, help="List super-users' member ids in the report.")
 @click.option("--include-quotes", is_flag=True, help="Quote the most typical post of each topic (with topics).")
 @click.option("--progress/--no-progress", default=None, help="Show progress (default: on a terminal).")
+@storage_option
 @friendly
 def report_command(corpus, sample, out, start, end, super_users, timezone, min_cell, formats,
-                   figure_formats, include_ids, include_quotes, progress):
-    """Write the tables, figures and methods paragraph of CORPUS (or --sample) to --out.
+                   figure_formats, include_ids, include_quotes, progress, storage_option_pairs):
+    """Write the tables, figures and methods paragraph of CORPUS (a folder or URL; or --sample) to --out.
 
     OUT/report.html is one self-contained file; OUT/report.md, OUT/tables/
     (CSV, Markdown, LaTeX) and OUT/figures/ hold the same pieces for a paper.
@@ -61,6 +63,7 @@ def report_command(corpus, sample, out, start, end, super_users, timezone, min_c
     table_formats = _split(formats, "--format", TABLE_FORMATS)
     pictures = _split(figure_formats, "--figures", FIGURE_FORMATS)
     rule = parse_super_users(super_users)  # checked before the (slow) corpus is opened
+    options = storage_options(storage_option_pairs, corpus)
     check_timezone(timezone)
     if progress is None:
         progress = sys.stderr.isatty()
@@ -71,7 +74,7 @@ def report_command(corpus, sample, out, start, end, super_users, timezone, min_c
     else:
         from peerscope import open_corpus
 
-        source = open_corpus(corpus)
+        source = open_corpus(corpus, storage_options=options)
     report = build(source, start=start, end=end, super_users=rule, timezone=timezone,
                    min_cell=min_cell, include_ids=include_ids, include_quotes=include_quotes,
                    figures=bool(pictures), progress=progress)
