@@ -14,6 +14,8 @@ an array over the codes for an index of ids, a sorted search for one of
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -116,11 +118,13 @@ class Alignment:
         return pd.api.extensions.take(array, self.positions(name, target), allow_fill=True, fill_value=fill)
 
 
+@dataclass(frozen=True)
 class Target:
     """Rows to align tables on: a pandas index and its ids' codes (and months) in an :class:`Alignment`."""
 
-    def __init__(self, index: pd.Index, codes: np.ndarray, months: np.ndarray | None):
-        self.index, self.codes, self.months = index, codes, months
+    index: pd.Index
+    codes: np.ndarray
+    months: np.ndarray | None
 
 
 def _string_array(ids: pd.Index) -> pa.Array:
