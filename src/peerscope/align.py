@@ -60,6 +60,11 @@ class Alignment:
         codes = encoded.indices.fill_null(len(self.ids)).to_numpy().astype(np.int64) if arrays else None
         starts = np.cumsum([0] + [len(a) for a in arrays])
         self._codes = {name: codes[starts[k]:starts[k + 1]] for name, k in first_of.items()}
+        # (id, month) pairs are packed into one int64 key over the months of every index
+        self._low = min((int(m.min()) for m in self._months.values() if len(m)), default=0)
+        self._span = max((int(m.max()) for m in self._months.values() if len(m)), default=0) - self._low + 1
+        self._sorted: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._positions: dict[tuple[str, int], tuple[Target, np.ndarray]] = {}
 
     def target(self, name: str) -> "Target":
         """The rows of the index called ``name``, as a target to align other tables on."""
@@ -87,6 +92,13 @@ class Alignment:
         A table indexed by ids alone is matched on the target's ids, even
         when the target also has months.
         """
+        cached = self._positions.get((name, id(target)))
+        if cached is None:
+            # the target is kept with its positions, so that its id is not reused meanwhile
+            cached = self._positions[(name, id(target))] = (target, self._find(name, target))
+        return cached[1]
+
+    def _find(self, name: str, target: "Target") -> np.ndarray:
         codes = self._codes[name]
         if name not in self._months:
             row = np.full(len(self.ids) + 1, -1, dtype=np.int64)
@@ -95,16 +107,20 @@ class Alignment:
             return row[target.codes]
         if target.months is None:
             raise ValueError(f"{name!r} is indexed by id and month; the target by id only")
-        months = self._months[name]
-        low = min(int(months.min(initial=0)), int(target.months.min(initial=0)))
-        span = max(int(months.max(initial=0)), int(target.months.max(initial=0))) - low + 1
-        keys, wanted = codes * span + (months - low), target.codes * span + (target.months - low)
+        if name not in self._sorted:
+            keys = self._pair_keys(codes, self._months[name])
+            order = np.argsort(keys, kind="stable")
+            self._sorted[name] = order, keys[order]
+        order, keys = self._sorted[name]
         if not len(keys):
-            return np.full(len(wanted), -1, dtype=np.int64)
-        order = np.argsort(keys, kind="stable")
-        at = np.minimum(np.searchsorted(keys[order], wanted), len(keys) - 1)
-        found = (keys[order][at] == wanted) & (target.codes < len(self.ids))
+            return np.full(len(target.codes), -1, dtype=np.int64)
+        wanted = self._pair_keys(target.codes, target.months)
+        at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+        found = (keys[at] == wanted) & (target.codes < len(self.ids))
         return np.where(found, order[at], -1)
+
+    def _pair_keys(self, codes: np.ndarray, months: np.ndarray) -> np.ndarray:
+        return codes * self._span + (months - self._low)
 
     def take(self, values: pd.Series, name: str, target: "Target", fill):
         """``values`` (a column of the table ``name``) on the rows of ``target``; ``fill`` where absent.

@@ -249,7 +249,8 @@ def ladder_by_month(corpus, start=None, end=None, *, include_bots: bool = False,
         monthly.loc[0, ["moved_up", "share_moved_up"]] = [0, np.nan]
     last_members = int(counts[-1]) if len(counts) else 0
     ever = int(rose[:, 1:].any(axis=1).sum()) if len(months) > 1 else 0
-    levels = levels.assign(month=month_start(levels["month"]).to_numpy())
+    # .array keeps the UTC datetime dtype (to_numpy would make an object array of Timestamps)
+    levels = levels.assign(month=month_start(levels["month"]).array)
     return LadderMoves(levels.reset_index(drop=True), monthly,
                        ever / last_members if last_members else None, last_members,
                        host_repliers, include_bots)
