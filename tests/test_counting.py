@@ -67,9 +67,11 @@ def test_codebook_is_exact_even_when_every_hash_collides(monkeypatch):
 KNOWN = {"none": None, "roster": [f"m{i}" for i in range(1000)][::-1], "part": [f"m{i}" for i in range(0, 900, 3)]}
 
 
+@pytest.mark.parametrize("merge_at", [1 << 21, 3_000])   # one merge at the end, or many
 @pytest.mark.parametrize("known", sorted(KNOWN))
 @pytest.mark.parametrize("by_month", [False, True])
-def test_event_counts_equal_a_pandas_groupby(by_month, known):
+def test_event_counts_equal_a_pandas_groupby(by_month, known, merge_at, monkeypatch):
+    monkeypatch.setattr(event_counts_module, "_MERGE_AT", merge_at)
     rng = np.random.default_rng(11 + by_month)
     n = 20_000
     members = np.array([f"m{i}" for i in range(900)] + [None], dtype=object)
@@ -92,7 +94,8 @@ def test_event_counts_equal_a_pandas_groupby(by_month, known):
         rows = rows[rows["n"] > 0].astype({"member_id": "object", "kind": "object", "n": "int64"})
         return rows.sort_values(keys + ["kind"], ignore_index=True)
 
-    assert sorted(found.columns) == sorted(expected.columns)
+    assert list(found.columns) == sorted(expected.columns)
+    assert found.index.is_monotonic_increasing and found.index.is_unique
     pd.testing.assert_frame_equal(long(found), long(expected), check_names=False)
 
 

@@ -80,9 +80,7 @@ class Alignment:
             present[self._codes[other]] = True
         present[-1] = False
         codes = np.flatnonzero(present)
-        rank = np.empty(len(self.ids), dtype=np.int64)
-        rank[pc.sort_indices(self.ids).to_numpy()] = np.arange(len(self.ids))
-        codes = codes[np.argsort(rank[codes], kind="stable")]
+        codes = codes[np.argsort(sort_ranks(self.ids)[codes], kind="stable")]
         index = pd.Index(self.ids.take(pa.array(codes)).to_pandas(), dtype="str", name=name)
         return Target(index, codes, None)
 
@@ -141,6 +139,23 @@ class Target:
     index: pd.Index
     codes: np.ndarray
     months: np.ndarray | None
+
+
+def sort_ranks(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Rank of each value in sorted order (0 for the smallest; ties by position), by Arrow's sort.
+
+    Sorting strings with Arrow is several times faster than sorting an
+    object array of them; Arrow orders strings by their UTF-8 bytes, which
+    is the order of their code points, as Python and pandas order them.
+
+    Examples
+    --------
+    >>> sort_ranks(pa.array(["b", "é", "a", "b"])).tolist()
+    [1, 3, 0, 2]
+    """
+    rank = np.empty(len(values), dtype=np.int64)
+    rank[pc.sort_indices(values).to_numpy()] = np.arange(len(values))
+    return rank
 
 
 def _string_array(ids: pd.Index) -> pa.Array:

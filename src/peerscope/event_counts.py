@@ -34,6 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
+from peerscope.align import sort_ranks
 from peerscope.hashing import HashIndex, string_hashes
 from peerscope.links import micros, month_numbers
 
@@ -132,8 +133,10 @@ def event_counts(batches, by_month: bool, known_ids: pa.Array | pa.ChunkedArray 
     members, kinds = _MemberCodes(known_ids), Codebook()
     # [member, kind] counts (not by month), grown by doubling
     dense = np.zeros((max(1024, len(members)), 8), dtype=np.int64)
+    # by month: sorted distinct (member, month, kind) keys and their counts, and the raw
+    # keys of the batches since they were last merged in
     merged = (np.zeros(0, np.int64), np.zeros(0, np.int64))
-    pending: list[tuple[np.ndarray, np.ndarray]] = []
+    pending: list[np.ndarray] = []
     for batch, member in members.coded(batches):
         kind = kinds.codes(batch.column("kind"))
         known = member >= 0
@@ -150,25 +153,42 @@ def event_counts(batches, by_month: bool, known_ids: pa.Array | pa.ChunkedArray 
         if len(kinds.values) >= 1 << _KIND_BITS:
             raise OverflowError(f"more than {(1 << _KIND_BITS) - 1} event kinds")
         month = month_numbers(micros(batch.column("at")))[known]
-        pending.append(np.unique((member << _MONTH_BITS | month) << _KIND_BITS | kind,
-                                 return_counts=True))
-        if sum(len(k) for k, _ in pending) >= _MERGE_AT:
-            merged, pending = _merge([merged] + pending), []
+        pending.append((member << _MONTH_BITS | month) << _KIND_BITS | kind)
+        if sum(len(keys) for keys in pending) >= _MERGE_AT:
+            merged, pending = _merge(merged, np.concatenate(pending)), []
     member_ids = pd.Index(members.ids().to_pandas(), dtype="str", name="member_id")
     kind_names = pd.Index(kinds.values.to_pandas(), dtype="str", name="kind")
     if not by_month:
         table = pd.DataFrame(dense[:len(member_ids), :len(kind_names)], index=member_ids, columns=kind_names)
         table = table[table.sum(axis=1) > 0] if len(kind_names) else table.iloc[:0]
         return table.sort_index().sort_index(axis=1)
-    keys, counts = _merge([merged] + pending)
-    frame = pd.DataFrame({"member_id": member_ids.take(keys >> (_MONTH_BITS + _KIND_BITS)),
-                          "month": (keys >> _KIND_BITS) & ((1 << _MONTH_BITS) - 1),
-                          "kind": kind_names.take(keys & ((1 << _KIND_BITS) - 1)), "n": counts})
-    if frame.empty:
-        return pd.DataFrame(index=pd.MultiIndex.from_arrays(
-            [pd.Index([], dtype="str"), pd.Index([], dtype="int64")], names=["member_id", "month"]))
-    table = frame.set_index(["member_id", "month", "kind"])["n"].unstack("kind", fill_value=0)
-    return table.astype("int64").sort_index()
+    keys, counts = _merge(merged, np.concatenate(pending) if pending else np.zeros(0, np.int64))
+    return _by_month_table(keys, counts, member_ids, kind_names)
+
+
+def _by_month_table(keys: np.ndarray, counts: np.ndarray, member_ids: pd.Index,
+                    kind_names: pd.Index) -> pd.DataFrame:
+    """The (member_id, month) x kind table of sorted distinct packed keys and their counts.
+
+    Rows come out sorted by member id and month, columns by kind name; only
+    kinds that were counted are columns (as an ``unstack`` would give).
+    """
+    pair, kind = keys >> _KIND_BITS, keys & ((1 << _KIND_BITS) - 1)
+    starts = _starts(pair)
+    row = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(pair))))
+    pairs = pair[starts]
+    counted = np.unique(kind)
+    column = np.full(len(kind_names), -1)
+    column[counted] = np.arange(len(counted))
+    wide = np.zeros((len(pairs), len(counted)), dtype=np.int64)
+    wide[row, column[kind]] = counts
+    member, month = pairs >> _MONTH_BITS, pairs & ((1 << _MONTH_BITS) - 1)
+    id_rank = sort_ranks(pa.array(member_ids, type=pa.string()))
+    order = np.lexsort((month, id_rank[member]))
+    index = pd.MultiIndex.from_arrays([member_ids.take(member[order]), pd.Index(month[order], dtype="int64")],
+                                      names=["member_id", "month"])
+    table = pd.DataFrame(wide[order], index=index, columns=kind_names.take(counted))
+    return table.sort_index(axis=1)
 
 
 class _MemberCodes:
@@ -220,9 +240,31 @@ class _MemberCodes:
 _KNOWN_ROW = "__known_row"
 
 
-def _merge(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
-    """Sum counts of equal keys across (keys, counts) pairs; keys come back sorted and distinct."""
-    keys = np.concatenate([k for k, _ in parts])
-    counts = np.concatenate([c for _, c in parts])
-    distinct, inverse = np.unique(keys, return_inverse=True)
-    return distinct, np.bincount(inverse, weights=counts, minlength=len(distinct)).astype(np.int64)
+def _merge(merged: tuple[np.ndarray, np.ndarray], raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Add ``raw`` keys (one count each) to ``merged`` (sorted distinct keys, counts).
+
+    The raw keys are sorted and run-length counted; the two sorted runs are
+    then joined by a stable sort, which finds the runs and merges them in
+    linear time, and equal keys' counts are summed.
+    """
+    raw = np.sort(raw)
+    distinct, runs = _runs(raw)
+    keys = np.concatenate([merged[0], distinct])
+    counts = np.concatenate([merged[1], runs])
+    order = np.argsort(keys, kind="stable")
+    keys, counts = keys[order], counts[order]
+    starts = _starts(keys)
+    return keys[starts], (np.add.reduceat(counts, starts) if len(keys) else counts)
+
+
+def _starts(values: np.ndarray) -> np.ndarray:
+    """Positions where a run of equal values starts in a sorted array."""
+    first = np.ones(len(values), dtype=bool)
+    first[1:] = values[1:] != values[:-1]
+    return np.flatnonzero(first)
+
+
+def _runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(distinct values, run lengths) of a sorted array."""
+    starts = _starts(values)
+    return values[starts], np.diff(np.append(starts, len(values))).astype(np.int64)
