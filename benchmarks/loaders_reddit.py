@@ -145,7 +145,7 @@ def _child(source: str, out: str, chunk_rows: int) -> None:
     account = corpus.manifest["accounting"]["posts"]
     print(json.dumps({"wall_s": wall, "cpu_s": cpu, "rows_read": account["rows_read"],
                       "rows_kept": account["rows_kept"], "skipped": account["skipped_reasons"],
-                      "notes": corpus.manifest["provenance"]["parameters"]["notes"]}))
+                      "kept_notes": account["kept_notes"]}))
 
 
 def _cpu_seconds() -> float:

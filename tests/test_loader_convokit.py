@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from peerscope import Corpus
 from peerscope.errors import PeerscopeError, SourceError, ValidationError
 # the module, not peerscope.loaders.convokit: once imported, that name is the submodule
-from peerscope.loaders.convokit import convokit, to_convokit
+from peerscope.loaders.convokit import NOTE_REPLY_OUTSIDE, convokit, to_convokit
 
 CORE = ["post_id", "thread_id", "parent_id", "author_id", "created_at", "text"]
 
@@ -71,7 +71,8 @@ def test_reads_utterances_speakers_and_conversations(tmp_path):
     # a missing conversation id is the root of the reply chain, as ConvoKit fills it in
     assert posts.loc["c4", "thread_id"] == "t1"
     parameters = corpus.manifest["provenance"]["parameters"]
-    assert parameters["reply_to_outside_corpus"] == 1
+    assert corpus.manifest["accounting"]["posts"]["kept_notes"] == {NOTE_REPLY_OUTSIDE: 1}
+    assert "reply_to_outside_corpus" not in parameters
     assert parameters["utterance_meta_not_imported"] == ["gilded", "permalink"]
     assert parameters["conversation_meta_not_imported"] == ["num_comments"]
     assert parameters["speaker_meta_not_imported"] == ["history"]

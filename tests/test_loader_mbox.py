@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from peerscope.errors import PeerscopeError, SourceError
-from peerscope.loaders.mbox import mbox, normalise_address
+from peerscope.loaders.mbox import NOTE_GENERATED_ID, NOTE_REPLY_OUTSIDE, mbox, normalise_address
 
 FOLDER = "mbox-numpy-discussion-2001"
 NUMPY = "numpy-discussion-2001-November.txt"
@@ -61,6 +61,9 @@ def test_numpy_archive_counts_and_threads(shared_data):
     outside_no_refs = [k for k in unique_outside if expected[k] is None]
     assert posts.loc[outside_no_refs, "parent_id"].isna().all()
     assert (posts.loc[outside_no_refs, "thread_id"] == outside_no_refs).all()  # opening posts
+    # kept notes: replies (In-Reply-To or References) none of whose targets is in the archive
+    replies_outside = [k for k, m in first.items() if (m["irt"] or m["refs"]) and expected[k] is None]
+    assert account["kept_notes"] == {NOTE_REPLY_OUTSIDE: len(replies_outside)} == {NOTE_REPLY_OUTSIDE: 10}
     assert posts["created_at"].min() == pd.Timestamp("2001-11-01 11:19:12", tz="UTC")
     assert set(posts["channel"]) == {"Numpy-discussion"}
 
@@ -105,7 +108,9 @@ def test_missing_ids_dates_and_folders(tmp_path):
     corpus = mbox(folder)
     posts = corpus.posts(columns="all").set_index("post_id")
     generated = [k for k in posts.index if k.startswith("generated:")]
-    assert len(generated) == 1 and corpus.manifest["provenance"]["parameters"]["generated_message_ids"] == 1
+    assert len(generated) == 1
+    assert corpus.manifest["accounting"]["posts"]["kept_notes"] == {NOTE_GENERATED_ID: 1}
+    assert "generated_message_ids" not in corpus.manifest["provenance"]["parameters"]
     assert posts.loc[generated[0], "parent_id"] == "<a@x>"   # a reply across month files
     assert posts.loc["<c@x>", "parent_id"] == "<a@x>"        # via References
     assert posts.loc["<a@x>", "created_at"] == pd.Timestamp("2024-01-01 09:00", tz="UTC")
@@ -123,6 +128,17 @@ def test_missing_ids_dates_and_folders(tmp_path):
         mbox(tmp_path / "missing.mbox")
     with pytest.raises(SourceError, match="no messages"):
         mbox(_write(tmp_path / "empty.mbox", ""))
+
+
+def test_kept_notes_count_kept_messages_only(tmp_path):
+    """A message without Message-ID repeated twice gets one generated id: one kept, one skipped."""
+    twice = MESSAGE.format(extra="In-Reply-To: <gone@x>\n")
+    corpus = mbox(_write(tmp_path / "twice.mbox", twice, twice))
+    account = corpus.manifest["accounting"]["posts"]
+    assert account["skipped_reasons"] == {"duplicate Message-ID": 1} and account["rows_kept"] == 1
+    # the kept message has a generated id, and its parent <gone@x> is not in the archive
+    assert account["kept_notes"] == {NOTE_GENERATED_ID: 1, NOTE_REPLY_OUTSIDE: 1}
+    assert corpus.posts()["parent_id"].isna().all()
 
 
 def test_normalise_address_and_privacy(tmp_path):

@@ -12,7 +12,8 @@ from hypothesis import example, given, HealthCheck, settings
 from hypothesis import strategies as st
 
 from peerscope import errors
-from peerscope.loaders.reddit import hash_ids, reddit
+from peerscope.loaders.reddit import (NOTE_PARENT_IN_OTHER_THREAD, NOTE_PARENT_MISSING,
+                                      NOTE_SUBMISSION_MADE, SUBMISSION_TIMES, hash_ids, reddit)
 
 zstandard = pytest.importorskip("zstandard")
 
@@ -48,9 +49,14 @@ def test_praw_csv_counts_match_the_raw_file(shared_data):
         "t3_" + raw["post_id"]).min()
     assert (submissions.set_index("post_id")["created_at"]
             == first_comment.loc[submissions["post_id"]].to_numpy()).all()
-    notes = corpus.manifest["provenance"]["parameters"]["notes"]
-    assert notes["orphan_comments"] == 0 and notes["submissions_from_comments"] == 1000
-    assert corpus.manifest["accounting"]["posts"]["rows_kept"] == 9885 + 1000
+    # every comment's parent is its submission, which the loader made: no orphans, and one
+    # made submission per distinct post_id of the raw file
+    account = corpus.manifest["accounting"]["posts"]
+    assert account["kept_notes"] == {NOTE_SUBMISSION_MADE: raw["post_id"].nunique()} == {
+        NOTE_SUBMISSION_MADE: 1000}
+    assert account["rows_kept"] == 9885 + 1000
+    parameters = corpus.manifest["provenance"]["parameters"]
+    assert parameters["submission_times"] == SUBMISSION_TIMES and "notes" not in parameters
 
 
 # ---------------------------------------------------------------------------
@@ -100,8 +106,9 @@ def _check_fixture(corpus):
                        "t1_c4": "", "t1_c5": "", "t1_c6": "t1_c5", "t3_s2": ""}
     assert posts.loc["t1_c4", "thread_id"] == "t3_s1"          # orphan keeps its thread
     assert posts.loc[["t1_c5", "t1_c6"], "thread_id"].tolist() == ["t3_s9", "t3_s9"]
-    notes = corpus.manifest["provenance"]["parameters"]["notes"]
-    assert notes["orphan_comments"] == 2                        # c4 and c5
+    # c4 and c5: parents not in the data, kept with a null parent
+    assert corpus.manifest["accounting"]["posts"]["kept_notes"] == {NOTE_PARENT_MISSING: 2}
+    assert "notes" not in corpus.manifest["provenance"]["parameters"]
     assert posts.loc["t3_s2", "is_removed"] and not posts.loc["t3_s1", "is_removed"]
     assert posts.loc["t3_s1", "title"] == "title s1" and posts.loc["t3_s1", "text"] == "text s1"
     assert posts.loc["t1_c2", "is_submitter"]
@@ -127,8 +134,8 @@ def test_streaming_gives_the_same_corpus(tmp_path):
     left = in_memory.posts(columns=columns).sort_values("post_id").reset_index(drop=True)
     right = streamed.posts(columns=columns).sort_values("post_id").reset_index(drop=True)
     pd.testing.assert_frame_equal(left, right)
-    assert (streamed.manifest["provenance"]["parameters"]["notes"]
-            == in_memory.manifest["provenance"]["parameters"]["notes"])
+    assert (streamed.manifest["accounting"]["posts"]["kept_notes"]
+            == in_memory.manifest["accounting"]["posts"]["kept_notes"] == {NOTE_PARENT_MISSING: 2})
     assert streamed.members()["member_id"].tolist() == ["AutoModerator", "[deleted]"]
     assert not list(tmp_path.glob(".peerscope-reddit-*"))     # the scratch folder is gone
 
@@ -172,6 +179,20 @@ def test_missing_time_raises_or_is_skipped(tmp_path):
         assert account["skipped_reasons"] == {"null_required": 1, "implausible_time": 1}
         parents = corpus.posts().set_index("post_id")["parent_id"]
         assert pd.isna(parents["t1_c3"])  # its parent c2 was skipped: now an orphan
+        # c3 (parent skipped), c4 and c5 (parents never in the data) are kept with null parents
+        assert account["kept_notes"] == {NOTE_PARENT_MISSING: 3}
+
+
+@pytest.mark.parametrize("streaming", [False, True])
+def test_parent_in_another_thread_is_noted(tmp_path, streaming):
+    records = _records() + [_comment("c7", "t1_c1", "t3_s2", author="dan")]  # c1 is in s1
+    corpus = reddit(_write(tmp_path / "dump.ndjson", records),
+                    out=tmp_path / "corpus" if streaming else None, chunk_rows=3)
+    posts = corpus.posts().set_index("post_id")
+    assert pd.isna(posts.loc["t1_c7", "parent_id"]) and posts.loc["t1_c7", "thread_id"] == "t3_s2"
+    account = corpus.manifest["accounting"]["posts"]
+    assert account["kept_notes"] == {NOTE_PARENT_MISSING: 2, NOTE_PARENT_IN_OTHER_THREAD: 1}
+    assert account["rows_kept"] == account["rows_read"] == 9
 
 
 def test_text_times_and_odd_types_take_the_slow_path(tmp_path):

@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from peerscope import errors
-from peerscope.loaders.table import nested, table
+from peerscope.loaders.table import (NOTE_EXTRA_OPENING, NOTE_GENERATED_ID, NOTE_NO_OPENING,
+                                     nested, table)
 
 ALS_MAPPING = {"thread_id": "post_id", "author_id": "user_name", "created_at": "date",
                "text": "body", "title": "title", "is_reply": "reply"}
@@ -42,11 +43,13 @@ def test_als_counts_match_the_raw_file(als):
     assert posts["thread_id"].nunique() == threads == 172
     assert posts["author_id"].nunique() == raw["user_name"].nunique() == 200
     assert posts["parent_id"].isna().sum() == threads
-    notes = corpus.manifest["provenance"]["parameters"]["notes"]
-    # pagination: every reply=False row beyond the first of its thread becomes a reply
-    assert notes["extra_opening_rows"] == len(openings) - threads == 81
-    assert notes["generated_post_ids"] is True
     account = corpus.manifest["accounting"]["posts"]
+    # pagination: every reply=False row beyond the first of its thread becomes a reply; the
+    # file's post_id is the thread, so every row gets a generated id
+    assert account["kept_notes"] == {NOTE_EXTRA_OPENING: len(openings) - threads,
+                                     NOTE_GENERATED_ID: len(raw)}
+    assert account["kept_notes"] == {NOTE_EXTRA_OPENING: 81, NOTE_GENERATED_ID: 2447}
+    assert "notes" not in corpus.manifest["provenance"]["parameters"]
     assert (account["rows_read"], account["rows_kept"], account["rows_skipped"],
             account["rows_quarantined"]) == (2447, 2447, 0, 0)
     assert not corpus.has_table("members")  # no role lists given: nothing to record
@@ -103,8 +106,16 @@ def _agingcare_expected(records):
         elif first_opening[t] == key:
             repeated.add(i)
     kept = [r for i, r in enumerate(records) if i not in bad and i not in repeated]
+    # kept notes count the rows the loader kept (before validation quarantines the bad ones)
+    handed_on = [r for i, r in enumerate(records) if i not in repeated]
+    flagged = {thread(r) for r in handed_on if thread(r) is not None and not r["reply"]}
+    extra_opening = sum(1 for r in handed_on if thread(r) is not None and not r["reply"]) - len(flagged)
+    notes = {NOTE_EXTRA_OPENING: extra_opening,
+             NOTE_NO_OPENING: sum(thread(r) is not None and thread(r) not in flagged for r in handed_on),
+             NOTE_GENERATED_ID: sum(thread(r) is not None for r in handed_on)}
     return {"bad": len(bad), "repeated": len(repeated), "threads": len({thread(r) for r in kept}),
-            "empty_bodies": sum(text(r["body"]) is None for r in kept), "kept_rows": len(kept)}
+            "empty_bodies": sum(text(r["body"]) is None for r in kept), "kept_rows": len(kept),
+            "kept_notes": {note: n for note, n in notes.items() if n}}
 
 
 def test_agingcare_counts_match_the_raw_file(shared_data):
@@ -125,7 +136,9 @@ def test_agingcare_counts_match_the_raw_file(shared_data):
     assert posts["text"].isna().sum() == expected["empty_bodies"]
     assert posts["author_id"].nunique() == len({r["user_name"] for r in records
                                                  if re.search(AC_THREAD, r["url"]) and r["date"]})
-    assert corpus.manifest["provenance"]["parameters"]["notes"]["extra_opening_rows"] == 0
+    # no extra opening rows, every thread has one; all 4,123 rows handed on with a thread
+    # (9 bad rows are quarantined later, but none of them has a thread) get generated ids
+    assert account["kept_notes"] == expected["kept_notes"] == {NOTE_GENERATED_ID: 4154 - 31 - 9}
     # the opening body is a list of paragraphs: joined by a blank line
     multi = next(r for r in records if isinstance(r["body"], list) and len(r["body"]) > 2)
     opening = posts[(posts["thread_id"] == re.search(AC_THREAD, multi["url"]).group(1))
@@ -259,6 +272,25 @@ def test_flat_without_flag_takes_the_earliest_row_and_keeps_given_ids():
     posts = table(frame, {"post_id": "id", "thread_id": "thread", "created_at": "date",
                           "author_id": "user"}, replies="flat", assume_tz="UTC").posts()
     assert posts.set_index("post_id")["parent_id"].fillna("").to_dict() == {"a": "b", "b": "", "c": "b"}
+
+
+def test_flat_threads_note_what_they_changed():
+    """Thread 1: two flagged rows (the later one becomes a reply); thread 2: none flagged."""
+    frame = pd.DataFrame({"id": ["a", "b", "c", "d", "e"], "thread": ["1", "1", "1", "2", "2"],
+                          "date": ["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-01", "2024-01-02"],
+                          "user": ["x", "y", "z", "x", "y"],
+                          "opening": ["yes", "no", "yes", "no", "no"]})
+    mapping = {"post_id": "id", "thread_id": "thread", "created_at": "date", "author_id": "user",
+               "is_opening": "opening"}
+    corpus = table(frame, mapping, replies="flat", assume_tz="UTC")
+    parents = corpus.posts().set_index("post_id")["parent_id"].fillna("").to_dict()
+    assert parents == {"a": "", "b": "a", "c": "a", "d": "", "e": ""}
+    account = corpus.manifest["accounting"]["posts"]
+    assert account["kept_notes"] == {NOTE_EXTRA_OPENING: 1, NOTE_NO_OPENING: 2}
+    without_ids = table(frame, {k: v for k, v in mapping.items() if k != "post_id"},
+                        replies="flat", assume_tz="UTC")
+    assert without_ids.manifest["accounting"]["posts"]["kept_notes"] == {
+        NOTE_EXTRA_OPENING: 1, NOTE_NO_OPENING: 2, NOTE_GENERATED_ID: 5}
 
 
 def test_bad_arguments_are_peerscope_errors(tmp_path):

@@ -72,7 +72,7 @@ def test_als_counts_match_the_raw_csv(raw):
     assert manifest["roster"] is False
     assert manifest["accounting"]["posts"] == {
         "rows_read": 2447, "rows_skipped": 0, "skipped_reasons": {}, "rows_quarantined": 0,
-        "quarantine_reasons": {}, "rows_kept": 2447}
+        "quarantine_reasons": {}, "rows_kept": 2447, "kept_notes": {}}
     assert manifest["accounting"]["members"]["rows_kept"] == 200
 
 

@@ -203,6 +203,23 @@ def test_a_corpus_without_roster_says_what_it_cannot_measure(tiny_frames):
     assert "Lurkers could not be counted" in report.methods
 
 
+def test_overview_lists_skipped_rows_and_kept_notes(tiny_frames):
+    missing = "parent not in the data: kept with a null parent"
+    generated = "no post id: kept with a generated id"
+    corpus = Corpus.from_frames(tiny_frames[0], skipped={"posts": {"junk": 2}},
+                                kept_notes={"posts": {missing: 1, generated: 6}})
+    report = build(corpus, figures=False, min_cell=1)
+    overview = report.tables["overview"]
+    assert overview.at["skipped_posts", "value"] == 2
+    assert overview.at["skipped_posts", "detail"] == "junk: 2"
+    kept = overview[overview["label"] == "Rows kept but changed on import: posts"]
+    # one row per table and note, after the skipped rows, the note in detail
+    assert kept["detail"].tolist() == [generated, missing] and kept["value"].tolist() == [6, 1]
+    assert list(overview.index).index("skipped_posts") < list(overview.index).index(kept.index[0])
+    plain = build(Corpus.from_frames(tiny_frames[0]), figures=False, min_cell=1)
+    assert not plain.tables["overview"]["label"].str.startswith("Rows kept but changed").any()
+
+
 # ---------------------------------------------------------------------------
 # Files
 # ---------------------------------------------------------------------------

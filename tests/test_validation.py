@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
+import numpy as np
 import pandas as pd
 import pytest
 
-from peerscope import Corpus, errors
+from peerscope import Corpus, CorpusWriter, errors, open_corpus
+from peerscope.describe import describe
+from peerscope.validation import TableAccount
 
 
 def _build(posts, members=None, events=None, items=None, **kwargs):
@@ -224,7 +229,7 @@ def test_repair_quarantines_and_accounts_for_every_row(tiny_frames, tmp_path):
     assert accounting["posts"] == {
         "rows_read": 6, "rows_skipped": 0, "skipped_reasons": {}, "rows_quarantined": 4,
         "quarantine_reasons": {"dangling_parent": 2, "duplicate_id": 1, "null_required": 1},
-        "rows_kept": 2}
+        "rows_kept": 2, "kept_notes": {}}
     assert accounting["events"]["rows_quarantined"] == 1
     for table, account in accounting.items():
         assert account["rows_read"] == account["rows_kept"] + account["rows_quarantined"] + account["rows_skipped"]
@@ -265,3 +270,107 @@ def test_skipped_rows_count_in_the_accounting(tiny_frames):
     corpus = Corpus.from_frames(posts, skipped={"posts": {"tag wiki": 3}})
     assert corpus.manifest["accounting"]["posts"]["rows_read"] == 9
     assert corpus.manifest["accounting"]["posts"]["rows_skipped"] == 3
+
+
+# -- kept notes: rows kept but changed on import --------------------------------------
+
+MISSING = "parent not in the data: kept with a null parent"
+GENERATED = "no post id: kept with a generated id"
+
+
+def test_kept_notes_are_written_sorted_and_read_back():
+    account = TableAccount(rows_read=5, rows_kept=5, kept_notes={MISSING: 2, GENERATED: 5})
+    written = account.to_dict()
+    assert list(written["kept_notes"]) == sorted([MISSING, GENERATED])
+    assert TableAccount.from_dict(json.loads(json.dumps(written))) == account
+    account.check("posts")   # notes overlap and exceed no total: 2 + 5 > 5 is fine
+    counted = TableAccount(rows_read=5, rows_kept=5, kept_notes={MISSING: np.int64(2)})
+    counted.check("posts")   # a numpy count is a whole number, written as a plain int
+    assert type(counted.to_dict()["kept_notes"][MISSING]) is int
+
+
+def test_an_old_manifest_without_kept_notes_reads_as_none(tiny_frames, tmp_path):
+    old = {"rows_read": 3, "rows_skipped": 1, "skipped_reasons": {"junk": 1},
+           "rows_quarantined": 0, "quarantine_reasons": {}, "rows_kept": 2}
+    assert TableAccount.from_dict(old).kept_notes == {}
+    TableAccount.from_dict(old).check("posts")
+    saved = Corpus.from_frames(tiny_frames[0]).save(tmp_path / "c")
+    manifest = json.loads((saved.path / "corpus.json").read_text())
+    for account in manifest["accounting"].values():
+        del account["kept_notes"]
+    (saved.path / "corpus.json").write_text(json.dumps(manifest))
+    reopened = open_corpus(saved.path)
+    assert "kept_notes" not in reopened.manifest["accounting"]["posts"]
+    assert describe(reopened).kept_notes == {}
+    again = reopened.save(tmp_path / "again")     # saving an old corpus writes the new slot
+    assert again.manifest["accounting"]["posts"]["kept_notes"] == {}
+
+
+@pytest.mark.parametrize("count", [-1, 1.5, "3", True, None])
+def test_kept_notes_must_be_whole_non_negative_counts(count, tiny_frames, tmp_path):
+    with pytest.raises(errors.ManifestError, match="table 'posts'.*kept note"):
+        TableAccount(rows_read=1, rows_kept=1, kept_notes={MISSING: count}).check("posts")
+    saved = Corpus.from_frames(tiny_frames[0]).save(tmp_path / "c")
+    manifest = json.loads((saved.path / "corpus.json").read_text())
+    manifest["accounting"]["posts"]["kept_notes"] = {MISSING: count}
+    (saved.path / "corpus.json").write_text(json.dumps(manifest))
+    with pytest.raises(errors.ManifestError, match="table 'posts'"):
+        open_corpus(saved.path)
+
+
+def test_kept_notes_that_are_no_mapping_are_rejected():
+    with pytest.raises(errors.ManifestError, match="table 'events'"):
+        TableAccount(kept_notes=[MISSING]).check("events")
+
+
+def test_from_frames_keeps_notes_of_rows_quarantined_later(tiny_frames):
+    posts = tiny_frames[0].copy()
+    posts.loc[2, "created_at"] = pd.NaT          # p3: quarantined by validation
+    corpus = Corpus.from_frames(posts, repair=True, skipped={"posts": {"junk": 1}},
+                                kept_notes={"posts": {MISSING: 1, GENERATED: 6}})
+    account = corpus.manifest["accounting"]["posts"]
+    assert (account["rows_read"], account["rows_kept"], account["rows_quarantined"],
+            account["rows_skipped"]) == (7, 5, 1, 1)
+    # counted when the loader made the change: the quarantined p3 still counts
+    assert account["kept_notes"] == {GENERATED: 6, MISSING: 1}
+    with pytest.raises(errors.ManifestError, match="table 'posts'"):
+        Corpus.from_frames(tiny_frames[0], kept_notes={"posts": {MISSING: -2}})
+    with pytest.raises(errors.PeerscopeError, match="no table 'replies'"):
+        Corpus.from_frames(tiny_frames[0], kept_notes={"replies": {MISSING: 1}})
+
+
+def test_writer_notes_kept_rows_beside_skipped_ones(tiny_frames, tmp_path):
+    posts, _, _ = tiny_frames
+    with CorpusWriter(tmp_path / "w", roster=False) as writer:
+        writer.write("posts", posts.iloc[:3])
+        writer.note("posts", MISSING, 2)
+        writer.write("posts", posts.iloc[3:])
+        writer.note("posts", MISSING)
+        writer.note("posts", GENERATED, 0)        # nothing to note: not recorded
+        writer.skip("posts", "junk", 4)
+    account = writer.corpus.manifest["accounting"]["posts"]
+    assert account["kept_notes"] == {MISSING: 3}
+    assert (account["rows_read"], account["rows_kept"], account["rows_skipped"]) == (10, 6, 4)
+    assert open_corpus(tmp_path / "w").manifest["accounting"]["posts"]["kept_notes"] == {MISSING: 3}
+    with pytest.raises(errors.PeerscopeError, match="no table"):
+        with CorpusWriter(tmp_path / "w2", roster=False) as writer:
+            writer.write("posts", posts)
+            writer.note("threads", MISSING)
+    with pytest.raises(errors.ManifestError, match="table 'posts'"):
+        with CorpusWriter(tmp_path / "w3", roster=False) as writer:
+            writer.write("posts", posts)
+            writer.note("posts", MISSING, -1)
+    assert not (tmp_path / "w3").exists()
+
+
+def test_save_carries_kept_notes_over_unchanged(tiny_frames, tmp_path):
+    posts, _, _ = tiny_frames
+    corpus = Corpus.from_frames(posts, kept_notes={"posts": {MISSING: 2}})
+    saved = corpus.save(tmp_path / "whole")
+    assert saved.manifest["accounting"] == corpus.manifest["accounting"]
+    # a windowed save moves the rows outside the window to skipped; the notes stay as imported
+    january = corpus.window("2024-01-01", "2024-02-01").save(tmp_path / "january")
+    account = january.manifest["accounting"]["posts"]
+    assert account["rows_kept"] == 3 and account["rows_skipped"] == 3
+    assert account["kept_notes"] == {MISSING: 2}
+    assert describe(january).kept_notes == {"posts": {MISSING: 2}}

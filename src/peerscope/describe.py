@@ -80,6 +80,12 @@ class Description:
     newsletters, newsletter_issues : int
     posts_with_text : int
     quarantined : dict of str -> int
+        Rows quarantined on import, per table.
+    kept_notes : dict of str -> dict of str -> int
+        Rows kept but changed on import, per table and note of what the
+        loader did (e.g. a reply whose parent is missing, kept with a null
+        parent), from the manifest's accounting.  Counted at import, over
+        the whole corpus (a window does not narrow them).
     capabilities : tuple of Capability
 
     Examples
@@ -93,6 +99,12 @@ class Description:
     >>> frame = description.to_frame().set_index(["section", "item"])["value"]
     >>> frame[("posts", "reply_structure")], frame[("can_measure", "time of day")]
     ('flat', 'yes: times recorded to the minute')
+
+    Rows a loader kept but changed are listed per table and note:
+
+    >>> noted = Corpus.from_frames(posts, kept_notes={"posts": {"no post id: kept with a generated id": 2}})
+    >>> describe(noted).kept_notes
+    {'posts': {'no post id: kept with a generated id': 2}}
     """
 
     name: str
@@ -115,6 +127,7 @@ class Description:
     newsletter_issues: int
     posts_with_text: int
     quarantined: dict[str, int]
+    kept_notes: dict[str, dict[str, int]]
     capabilities: tuple[Capability, ...] = field(default=())
 
     def can(self, measure: str) -> bool:
@@ -142,6 +155,8 @@ class Description:
         rows += [("forms", name, n) for name, n in self.forms.items()]
         rows += [("event_kinds", name, n) for name, n in self.event_kinds.items()]
         rows += [("quarantined", table, n) for table, n in self.quarantined.items()]
+        rows += [("kept_notes", f"{table}: {note}", n)
+                 for table, notes in self.kept_notes.items() for note, n in notes.items()]
         rows += [("can_measure", c.measure, f"{'yes' if c.possible else 'no'}: {c.reason}")
                  for c in self.capabilities]
         values = ["not available" if value is None else str(value) for _, _, value in rows]
@@ -171,6 +186,10 @@ class Description:
             lines.append("forms of support: " + ", ".join(f"{f} {n:,}" for f, n in self.forms.items()))
         if self.quarantined:
             lines.append("quarantined: " + ", ".join(f"{t} {n:,}" for t, n in self.quarantined.items()))
+        if self.kept_notes:
+            lines.append("kept but changed on import:")
+            lines += [f"  {table}: {note}: {n:,}"
+                      for table, notes in self.kept_notes.items() for note, n in notes.items()]
         lines.append("can measure:")
         lines += [f"  [{'x' if c.possible else ' '}] {c.measure}: {c.reason}" for c in self.capabilities]
         return "\n".join(lines)
@@ -266,6 +285,9 @@ def describe(corpus) -> Description:
         posts_with_text=with_text,
         quarantined={t: a["rows_quarantined"] for t, a in corpus.manifest["accounting"].items()
                      if a["rows_quarantined"]},
+        # manifests written before the slot existed have no kept notes
+        kept_notes={t: dict(a["kept_notes"]) for t, a in corpus.manifest["accounting"].items()
+                    if a.get("kept_notes")},
     )
     parent_author = pc.take(author, pc.index_in(posts["parent_id"], value_set=posts["post_id"]))
     both_known = int(pc.sum(pc.and_(is_person, pc.is_valid(parent_author))).as_py() or 0)

@@ -22,6 +22,7 @@ satisfies rows in = rows kept + rows quarantined.
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -39,20 +40,34 @@ class TableAccount:
     ``rows_skipped`` those it left out on purpose (with reasons, e.g. tag-wiki
     posts of a Stack Exchange dump), ``rows_quarantined`` those validation
     moved to ``quarantine/<table>.parquet``; the rest are kept.
+    ``kept_notes`` counts rows the loader kept but changed on the way in
+    (a reply whose parent is not in the data, kept with a null parent; a
+    message without an id, kept with a generated one), per note of what was
+    done to them.
 
     Attributes
     ----------
     rows_read, rows_skipped, rows_quarantined, rows_kept : int
     skipped_reasons, quarantine_reasons : dict of str -> int
         Rows per reason; each adds up to its total.
+    kept_notes : dict of str -> int
+        Rows per note of what the import did to them.  The notes are not a
+        partition: a row may carry several notes or none, so they need not
+        add up to anything.  They are counted when the loader made the
+        change, before validation, so a noted row that validation later
+        quarantined (or a windowed save left out) still counts.  Manifests
+        written before this slot existed read as ``{}``.
 
     Examples
     --------
     >>> account = TableAccount(rows_read=10, rows_skipped=2, skipped_reasons={"empty body": 2},
-    ...                        rows_kept=8)
+    ...                        rows_kept=8,
+    ...                        kept_notes={"parent not in the data: kept with a null parent": 3})
     >>> account.check("posts")            # 10 = 8 + 2 + 0: no error
     >>> TableAccount.from_dict(account.to_dict()) == account
     True
+    >>> TableAccount.from_dict({"rows_read": 1, "rows_kept": 1}).kept_notes   # an older manifest
+    {}
     >>> try:
     ...     TableAccount(rows_read=3, rows_kept=2).check("posts")
     ... except errors.ManifestError as error:
@@ -66,9 +81,11 @@ class TableAccount:
     rows_quarantined: int = 0
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
     rows_kept: int = 0
+    kept_notes: dict[str, int] = field(default_factory=dict)
 
     def check(self, table: str) -> None:
-        """Raise :class:`~peerscope.errors.ManifestError` unless read = kept + skipped + quarantined."""
+        """Raise :class:`~peerscope.errors.ManifestError` unless read = kept + skipped + quarantined,
+        the reasons add up to their totals, and every kept note counts a whole number of rows (>= 0)."""
         if self.rows_read != self.rows_kept + self.rows_skipped + self.rows_quarantined:
             raise errors.ManifestError(
                 f"table {table!r}: row accounting does not add up: read {self.rows_read} != "
@@ -78,6 +95,12 @@ class TableAccount:
             raise errors.ManifestError(f"table {table!r}: skipped reasons do not add up")
         if sum(self.quarantine_reasons.values()) != self.rows_quarantined:
             raise errors.ManifestError(f"table {table!r}: quarantine reasons do not add up")
+        if not isinstance(self.kept_notes, dict):
+            raise errors.ManifestError(f"table {table!r}: kept notes are not a mapping of note to rows")
+        for note, rows in self.kept_notes.items():
+            if isinstance(rows, bool) or not isinstance(rows, numbers.Integral) or rows < 0:
+                raise errors.ManifestError(
+                    f"table {table!r}: kept note {note!r} counts {rows!r} rows, not a whole number >= 0")
 
     def to_dict(self) -> dict:
         return {
@@ -87,6 +110,7 @@ class TableAccount:
             "rows_quarantined": self.rows_quarantined,
             "quarantine_reasons": dict(sorted(self.quarantine_reasons.items())),
             "rows_kept": self.rows_kept,
+            "kept_notes": {note: int(rows) for note, rows in sorted(self.kept_notes.items())},
         }
 
     @classmethod

@@ -1,11 +1,13 @@
 """The last step every loader shares: privacy options, provenance, accounting, validation.
 
 A loader parses its source into the four tables (pandas frames in the shapes
-of :mod:`peerscope.schema`) and counts the rows it left out on purpose; then
-:func:`build_corpus` applies the privacy options, records where the data came
-from, and hands everything to :meth:`peerscope.Corpus.from_frames`, so that
-the manifest's accounting covers every row read: rows read = kept + skipped +
-quarantined.
+of :mod:`peerscope.schema`), counts the rows it left out on purpose
+(:class:`SkipCounter`) and the rows it kept but changed on the way in
+(:class:`NoteCounter`); then :func:`build_corpus` applies the privacy options,
+records where the data came from, and hands everything to
+:meth:`peerscope.Corpus.from_frames`, so that the manifest's accounting
+covers every row read (rows read = kept + skipped + quarantined) and says
+which kept rows the import altered.
 """
 
 from __future__ import annotations
@@ -19,7 +21,21 @@ from peerscope import privacy
 from peerscope.corpus import Corpus
 
 
-class SkipCounter:
+class _TableCounts:
+    """Rows per table and label; counts of zero rows are not recorded."""
+
+    def __init__(self) -> None:
+        self._counts: dict[str, Counter] = {}
+
+    def add(self, table: str, label: str, rows: int = 1) -> None:
+        if rows:
+            self._counts.setdefault(table, Counter())[label] += int(rows)
+
+    def as_dict(self) -> dict[str, dict[str, int]]:
+        return {t: dict(sorted(c.items())) for t, c in self._counts.items() if c}
+
+
+class SkipCounter(_TableCounts):
     """Counts of rows a loader left out on purpose, per table and reason.
 
     >>> skipped = SkipCounter()
@@ -28,18 +44,25 @@ class SkipCounter:
     {'posts': {'tag wiki': 3}}
     """
 
-    def __init__(self) -> None:
-        self._counts: dict[str, Counter] = {}
-
-    def add(self, table: str, reason: str, rows: int = 1) -> None:
-        if rows:
-            self._counts.setdefault(table, Counter())[reason] += int(rows)
-
     def total(self, table: str) -> int:
         return sum(self._counts.get(table, Counter()).values())
 
-    def as_dict(self) -> dict[str, dict[str, int]]:
-        return {t: dict(sorted(c.items())) for t, c in self._counts.items() if c}
+
+class NoteCounter(_TableCounts):
+    """Counts of rows a loader kept but changed, per table and note of what it did.
+
+    The manifest keeps them in each table's ``kept_notes``
+    (:class:`peerscope.validation.TableAccount`).  Notes may overlap (one
+    row can carry two), so unlike skip reasons they have no total.  Write a
+    note as a methods section would: what was wrong with the row, and what
+    the import did to it.
+
+    >>> notes = NoteCounter()
+    >>> notes.add("posts", "no Message-ID: kept with a generated id", 2)
+    >>> notes.add("posts", "parent not in the data: kept with a null parent", 0)   # not recorded
+    >>> notes.as_dict()
+    {'posts': {'no Message-ID: kept with a generated id': 2}}
+    """
 
 
 def build_corpus(posts: pd.DataFrame, members: pd.DataFrame | None = None,
@@ -47,9 +70,9 @@ def build_corpus(posts: pd.DataFrame, members: pd.DataFrame | None = None,
                  newsletter_items: pd.DataFrame | None = None, *, name: str | None,
                  source: str | os.PathLike | None, source_format: str, loader: str,
                  parameters: dict | None = None, skipped: SkipCounter | None = None,
-                 repair: bool = False, roster: bool | None = None,
-                 assume_tz: str | None = None, pseudonymise: str | None = None,
-                 scrub_pii: bool = False) -> Corpus:
+                 kept_notes: NoteCounter | None = None, repair: bool = False,
+                 roster: bool | None = None, assume_tz: str | None = None,
+                 pseudonymise: str | None = None, scrub_pii: bool = False) -> Corpus:
     """Apply privacy options and validate the tables into a :class:`~peerscope.Corpus`.
 
     Parameters
@@ -66,6 +89,9 @@ def build_corpus(posts: pd.DataFrame, members: pd.DataFrame | None = None,
         The loader's options, recorded in the manifest (the salt never is).
     skipped : SkipCounter, optional
         Rows left out on purpose before validation.
+    kept_notes : NoteCounter, optional
+        Rows kept but changed on the way in (a null parent for a reply whose
+        parent is missing, a generated id, ...), counted before validation.
     repair, roster, assume_tz
         As in :meth:`peerscope.Corpus.from_frames`.
     pseudonymise : str, optional
@@ -81,8 +107,8 @@ def build_corpus(posts: pd.DataFrame, members: pd.DataFrame | None = None,
 
     Examples
     --------
-    A loader that read three rows and left one out (empty body) accounts
-    for all three:
+    A loader that read three rows, left one out (empty body) and gave
+    another a generated id accounts for all three, and notes the change:
 
     >>> import pandas as pd
     >>> posts = pd.DataFrame({"post_id": ["p1", "p2"], "thread_id": ["p1", "p1"],
@@ -91,11 +117,15 @@ def build_corpus(posts: pd.DataFrame, members: pd.DataFrame | None = None,
     ...     "created_at": pd.to_datetime(["2024-01-01 20:00", "2024-01-01 21:30"], utc=True)})
     >>> skipped = SkipCounter()
     >>> skipped.add("posts", "empty body")
+    >>> notes = NoteCounter()
+    >>> notes.add("posts", "no post id: kept with a generated id")
     >>> corpus = build_corpus(posts, name="forum", source=None, source_format="csv",
-    ...                       loader="example", skipped=skipped)
+    ...                       loader="example", skipped=skipped, kept_notes=notes)
     >>> account = corpus.manifest["accounting"]["posts"]
     >>> account["rows_read"], account["rows_kept"], account["skipped_reasons"]
     (3, 2, {'empty body': 1})
+    >>> account["kept_notes"]
+    {'no post id: kept with a generated id': 1}
     """
     frames = {"posts": posts, "members": members, "events": events,
               "newsletter_items": newsletter_items}
@@ -115,7 +145,8 @@ def build_corpus(posts: pd.DataFrame, members: pd.DataFrame | None = None,
     return Corpus.from_frames(frames["posts"], frames["members"], frames["events"],
                               frames["newsletter_items"], name=name, repair=repair,
                               roster=roster, assume_tz=assume_tz, provenance=provenance,
-                              skipped=(skipped.as_dict() if skipped else None))
+                              skipped=(skipped.as_dict() if skipped else None),
+                              kept_notes=(kept_notes.as_dict() if kept_notes else None))
 
 
 def _scrubbed(frame: pd.DataFrame | None) -> pd.DataFrame | None:

@@ -34,7 +34,8 @@ How :func:`convokit` maps it onto the corpus tables:
   chain, as ConvoKit itself fills it in.
 * A reply-to naming no utterance of the folder (a filtered or partial corpus)
   becomes a null parent, so the utterance opens a thread of its own; how many
-  is recorded as ``provenance.parameters.reply_to_outside_corpus``.
+  is counted in the manifest's accounting (``kept_notes`` of ``posts``,
+  :data:`NOTE_REPLY_OUTSIDE`).
 * A null timestamp stays null, and validation then rejects the utterance
   (``created_at`` is required: every peerscope metric is about time); with
   ``repair=True`` it goes to the quarantine, with the replies below it.  A
@@ -84,7 +85,10 @@ import pandas as pd
 
 from peerscope import __version__, schema
 from peerscope.errors import PeerscopeError, SourceError
-from peerscope.loaders.build import SkipCounter, build_corpus
+from peerscope.loaders.build import NoteCounter, SkipCounter, build_corpus
+
+#: Note on utterances kept but changed, counted in the manifest's ``kept_notes``.
+NOTE_REPLY_OUTSIDE = "reply_to names no utterance of the corpus: kept with a null parent"
 from peerscope.loaders.sources import json_lines
 
 #: Utterance metadata keys that fill a posts column of the same name.
@@ -175,13 +179,15 @@ def convokit(corpus_dir: str | os.PathLike, *, name: str | None = None, repair: 
     utterances_path, utterances = _read_utterances(folder)
     conversations = _component_meta(folder, ("conversations.json",))
     speakers = _component_meta(folder, ("speakers.json", "users.json"))
-    posts, notes = _posts_frame(utterances_path, utterances, conversations, binary)
+    posts, notes, outside = _posts_frame(utterances_path, utterances, conversations, binary)
     members, member_notes = _members_frame(speakers, binary["speaker"])
     notes.update(member_notes)
     notes["binary_meta_skipped"] = {k: sorted(v) for k, v in binary.items() if v}
+    kept_notes = NoteCounter()
+    kept_notes.add("posts", NOTE_REPLY_OUTSIDE, outside)
     return build_corpus(posts, members, name=name, source=folder, source_format="convokit",
                         loader="peerscope.loaders.convokit", parameters=notes,
-                        skipped=SkipCounter(), repair=repair, roster=False,
+                        skipped=SkipCounter(), kept_notes=kept_notes, repair=repair, roster=False,
                         pseudonymise=pseudonymise, scrub_pii=scrub_pii)
 
 
@@ -369,8 +375,9 @@ def _post_meta(records: list, path: Path, binary: set[str]) -> tuple[dict[str, l
     return columns, seen
 
 
-def _posts_frame(path: Path, utterances, conversations, binary) -> tuple[pd.DataFrame, dict]:
-    """The posts table, and what the manifest should record about the mapping."""
+def _posts_frame(path: Path, utterances, conversations, binary) -> tuple[pd.DataFrame, dict, int]:
+    """The posts table, what the manifest should record about the mapping, and how many
+    replies name a parent outside the corpus (kept with a null parent)."""
     ids = _ids(utterances, ("id",), path, "id")
     _check(ids, (str,), utterances, path, "id", "utterance has no id")
     parents = _ids(utterances, ("reply_to", "reply-to"), path, "reply_to")
@@ -398,11 +405,10 @@ def _posts_frame(path: Path, utterances, conversations, binary) -> tuple[pd.Data
     conversation_keys = set().union(*conversations.values()) if conversations else set()
     used = set(POST_META_COLUMNS) | set(POST_META_ALIASES)
     notes = {
-        "reply_to_outside_corpus": sum(outside),
         "utterance_meta_not_imported": sorted(meta_keys - used),
         "conversation_meta_not_imported": sorted(conversation_keys - {"title", "channel", "subreddit"}),
     }
-    return posts, notes
+    return posts, notes, sum(outside)
 
 
 def _root_ids(posts: pd.DataFrame) -> pd.Series:

@@ -10,18 +10,20 @@ What becomes what
 ``post_id``
     The ``Message-ID``.  A message without one gets a stable generated id,
     ``generated:`` + 16 hex digits of a hash of its sender, date, subject and
-    body, so that re-imports give the same id; their number is recorded in
-    the manifest (``provenance.parameters.generated_message_ids``).  A
-    Message-ID seen before (archives are often concatenated or overlap) is
-    skipped, keeping the first, and counted as ``duplicate Message-ID``.
+    body, so that re-imports give the same id; the messages kept with one
+    are counted in the manifest's accounting (``kept_notes`` of ``posts``,
+    :data:`NOTE_GENERATED_ID`).  A Message-ID seen before (archives are
+    often concatenated or overlap) is skipped, keeping the first, and
+    counted as ``duplicate Message-ID``.
 ``parent_id``, ``thread_id``
     The parent is the ``In-Reply-To`` message when it is in the archive, else
     the last message of ``References`` that is in the archive (References
     lists ancestors oldest first, so that is the nearest one kept), else none:
     the message opens a thread.  A reply to a message outside the archive (an
-    earlier month, a private mail) is therefore an opening post; archives cut
-    into months lose those links, so import a folder of consecutive months at
-    once to keep them.  The thread is the root of the chain of parents.
+    earlier month, a private mail) is therefore an opening post, counted in
+    ``kept_notes`` (:data:`NOTE_REPLY_OUTSIDE`); archives cut into months
+    lose those links, so import a folder of consecutive months at once to
+    keep them.  The thread is the root of the chain of parents.
 ``author_id``
     The sender's address, lower-cased, with pipermail's ``user at domain``
     turned back into ``user@domain``; display names are dropped.  Null when
@@ -67,7 +69,12 @@ import pandas as pd
 
 from peerscope import errors, schema
 from peerscope.corpus import Corpus
-from peerscope.loaders.build import SkipCounter, build_corpus
+from peerscope.loaders.build import NoteCounter, SkipCounter, build_corpus
+
+#: Notes on messages kept but changed, counted in the manifest's ``kept_notes``.
+NOTE_GENERATED_ID = "no Message-ID: kept with an id generated from sender, date, subject and body"
+NOTE_REPLY_OUTSIDE = ("reply whose In-Reply-To and References are not in the archive: "
+                      "kept as an opening post")
 
 _OBFUSCATED = re.compile(r"([\w.+=-]+)\s+at\s+([\w-]+(?:\.[\w-]+)+)")
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
@@ -113,7 +120,8 @@ def mbox(path: str | os.PathLike, *, strip_quotes: bool = False, channel: str | 
     Returns
     -------
     Corpus
-        ``posts`` only (no roster); skipped messages are counted by reason.
+        ``posts`` only (no roster); skipped messages are counted by reason,
+        kept messages the import changed by note (``kept_notes``).
 
     Raises
     ------
@@ -128,31 +136,32 @@ def mbox(path: str | os.PathLike, *, strip_quotes: bool = False, channel: str | 
     39
     """
     source = Path(path)
-    skipped = SkipCounter()
-    records, generated = [], 0
+    skipped, notes = SkipCounter(), NoteCounter()
+    records = []
     for file, number, message in read_messages(source):
         record = _record(file, number, message, assume_tz, repair, skipped)
         if record is not None:
-            generated += record.pop("generated")
             records.append(record)
     posts = pd.DataFrame(records, columns=["post_id", "in_reply_to", "references", "author_id",
-                                           "created_at", "text", "title", "channel"])
+                                           "created_at", "text", "title", "channel", "generated"])
     duplicate = posts["post_id"].duplicated(keep="first").to_numpy()
     skipped.add("posts", "duplicate Message-ID", int(duplicate.sum()))
     posts = posts[~duplicate].reset_index(drop=True)
+    notes.add("posts", NOTE_GENERATED_ID, int(posts["generated"].sum()))
     if channel is not None:
         posts["channel"] = channel
     posts["parent_id"] = _parents(posts)
+    replies = posts["in_reply_to"].notna().to_numpy() | (posts["references"].map(len) > 0).to_numpy()
+    notes.add("posts", NOTE_REPLY_OUTSIDE, int((replies & posts["parent_id"].isna().to_numpy()).sum()))
     posts["thread_id"] = _threads(posts)
     posts["kind"] = "message"
     posts["created_at"] = pd.to_datetime(posts["created_at"], utc=True).astype("datetime64[us, UTC]")
     posts["text"] = clean_body(posts["text"].astype("str"), strip_quotes)
-    posts = posts.drop(columns=["in_reply_to", "references"])
+    posts = posts.drop(columns=["in_reply_to", "references", "generated"])
     return build_corpus(posts, name=name, source=source, source_format="mbox", loader=__name__,
-                        parameters={"strip_quotes": strip_quotes, "channel": channel,
-                                    "generated_message_ids": generated},
-                        skipped=skipped, repair=repair, roster=False, assume_tz=assume_tz,
-                        pseudonymise=pseudonymise, scrub_pii=scrub_pii)
+                        parameters={"strip_quotes": strip_quotes, "channel": channel},
+                        skipped=skipped, kept_notes=notes, repair=repair, roster=False,
+                        assume_tz=assume_tz, pseudonymise=pseudonymise, scrub_pii=scrub_pii)
 
 
 # ---------------------------------------------------------------------------
@@ -391,7 +400,7 @@ def _record(file: Path, number: int, message, assume_tz: str, repair: bool,
         "text": body,
         "title": subject,
         "channel": _list_name(message, subject),
-        "generated": int(generated),
+        "generated": generated,
     }
 
 

@@ -54,7 +54,7 @@ import pyarrow.parquet as pq
 
 from peerscope import errors, privacy, schema
 from peerscope.corpus import CorpusWriter
-from peerscope.loaders.build import SkipCounter, build_corpus
+from peerscope.loaders.build import NoteCounter, SkipCounter, build_corpus
 from peerscope.loaders.table import read_records, role_members
 
 #: Authors that stand for a deleted account (the PRAW CSV writes ``None``).
@@ -81,6 +81,14 @@ PARSE_WORKERS = max(1, min(4, os.cpu_count() or 1))
 #: Pushshift compresses with a 2 GiB window (``zstd --long=31``).
 ZSTD_WINDOW = 2**31
 _LOADER = "peerscope.loaders.reddit.reddit"
+
+#: Notes on posts kept but changed, counted in the manifest's ``kept_notes``.
+NOTE_PARENT_MISSING = "parent not in the data: kept with a null parent"
+NOTE_PARENT_IN_OTHER_THREAD = "parent in another thread: kept with a null parent"
+NOTE_SUBMISSION_MADE = ("submission made from its comments (no row in the CSV): "
+                        "null author and text, dated at its first comment")
+#: How made submissions are dated (``provenance.parameters.submission_times``, PRAW CSV only).
+SUBMISSION_TIMES = "time of the thread's first comment (an upper bound)"
 
 
 def reddit(source, *, comments=None, out=None, name: str | None = None, repair: bool = False,
@@ -136,11 +144,11 @@ def reddit(source, *, comments=None, out=None, name: str | None = None, repair: 
     * A comment whose parent is not in the data (not collected, removed from
       the dump, or a row skipped under ``repair``) keeps its thread
       (``link_id``) and gets a null parent, so it looks like an opening post
-      to reply metrics.  Such comments are counted in the manifest's
-      ``provenance.parameters.notes.orphan_comments`` (and parents found in
-      another thread in ``parents_in_other_thread``); they are kept, not
-      dropped.  A thread whose submission is absent exists with its comments
-      only.
+      to reply metrics.  Such comments are kept, not dropped, and counted in
+      the manifest's accounting as ``kept_notes`` of ``posts``
+      (:data:`NOTE_PARENT_MISSING`; a parent found in another thread:
+      :data:`NOTE_PARENT_IN_OTHER_THREAD`).  A thread whose submission is
+      absent exists with its comments only.
     * A post id seen twice (dumps overlap) is kept once; the later rows are
       skipped with reason ``duplicate_id``.  Ids are compared by 64-bit
       hashes (a collision among 10 million ids has probability ~3e-6).
@@ -150,9 +158,11 @@ def reddit(source, *, comments=None, out=None, name: str | None = None, repair: 
     * PRAW-style CSV: submissions have no rows, authors or times there.  Each
       distinct ``post_id`` becomes an opening post (``kind="submission"``)
       with a null author and null text, dated at its thread's first comment
-      (an upper bound; ``notes.submission_times``), so times to first reply
-      are not measurable.  ``is_submitter`` (a posts column; True on the
-      opening posts) marks comments written by the submission's author.
+      (an upper bound; ``provenance.parameters.submission_times``), so times
+      to first reply are not measurable.  These made posts are counted in
+      ``kept_notes`` (:data:`NOTE_SUBMISSION_MADE`).  ``is_submitter`` (a
+      posts column; True on the opening posts) marks comments written by
+      the submission's author.
       For reciprocity this means that replies to opening posts point to an
       unknown author (the metrics count them as such), and that the original
       poster's own comments are not recognised as the same person unless you
@@ -194,8 +204,11 @@ class _Options:
     bot_authors: tuple[str, ...]
 
     def parameters(self, source_format: str) -> dict:
-        return {"format": source_format, "deleted_authors": list(self.deleted_authors),
-                "bot_authors": list(self.bot_authors), "chunk_rows": self.chunk_rows}
+        parameters = {"format": source_format, "deleted_authors": list(self.deleted_authors),
+                      "bot_authors": list(self.bot_authors), "chunk_rows": self.chunk_rows}
+        if source_format == "reddit-praw-csv":
+            parameters["submission_times"] = SUBMISSION_TIMES
+        return parameters
 
 
 # ---------------------------------------------------------------------------
@@ -566,7 +579,7 @@ class _Linker:
     special: frozenset = frozenset()
     rows: int = 0
     skipped: SkipCounter = field(default_factory=SkipCounter)
-    notes: dict = field(default_factory=lambda: {"orphan_comments": 0, "parents_in_other_thread": 0})
+    notes: NoteCounter = field(default_factory=NoteCounter)
     authors: set = field(default_factory=set)
     now: pd.Timestamp = field(default_factory=schema.plausible_until)
 
@@ -585,8 +598,8 @@ class _Linker:
         found, parent_thread = self.index.lookup(parent_hash)
         same_thread = parent_thread == hash_ids(posts["thread_id"])
         keep = good & ~repeated
-        self.notes["orphan_comments"] += int((keep & (parent_hash != 0) & ~found).sum())
-        self.notes["parents_in_other_thread"] += int((keep & found & ~same_thread).sum())
+        self.notes.add("posts", NOTE_PARENT_MISSING, int((keep & (parent_hash != 0) & ~found).sum()))
+        self.notes.add("posts", NOTE_PARENT_IN_OTHER_THREAD, int((keep & found & ~same_thread).sum()))
         parent = pc.if_else(pa.array(found & same_thread), posts["parent_ref"],
                             pa.nulls(posts.num_rows, pa.string()))
         posts = posts.drop_columns(["parent_ref"]).add_column(2, "parent_id", parent)
@@ -702,7 +715,7 @@ def _ndjson_stream(paths, out, name, options: _Options):
                       "parameters": {**options.parameters("reddit-ndjson"), "sources": paths,
                                      "repair": options.repair, "assume_tz": None,
                                      "pseudonymised": bool(options.pseudonymise),
-                                     "scrub_pii": options.scrub_pii, "notes": linker.notes}}
+                                     "scrub_pii": options.scrub_pii}}
         del index
         with CorpusWriter(out, name=name or os.path.basename(paths[0]), roster=False,
                           provenance=provenance) as writer:
@@ -712,6 +725,8 @@ def _ndjson_stream(paths, out, name, options: _Options):
                 writer.write("members", _private({"members": members}, options)["members"])
             for reason, rows in linker.skipped.as_dict().get("posts", {}).items():
                 writer.skip("posts", reason, rows)
+            for note, rows in linker.notes.as_dict().get("posts", {}).items():
+                writer.note("posts", note, rows)
             # the writer's closing checks hold every id: free what is ours first
             linker.index = None
             pa.default_memory_pool().release_unused()
@@ -786,8 +801,7 @@ def _csv_corpus(path: str, name, options: _Options):
     posts = pa.concat_tables([submissions, comments])
     linker = _new_linker(_index([(posts, None)], options, lambda _: None), options)
     linked = schema.to_pandas(linker.link(posts))
-    linker.notes["submissions_from_comments"] = submissions.num_rows
-    linker.notes["submission_times"] = "time of the thread's first comment (an upper bound)"
+    linker.notes.add("posts", NOTE_SUBMISSION_MADE, submissions.num_rows)
     return _build(linked, linker, [path], name, options, "reddit-praw-csv")
 
 
@@ -836,9 +850,9 @@ def _scrubbed(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _build(posts: pd.DataFrame, linker: _Linker, paths, name, options: _Options, source_format):
     members = _members(sorted(linker.authors), options)
-    parameters = {**options.parameters(source_format), "sources": list(paths),
-                  "notes": dict(linker.notes)}
+    parameters = {**options.parameters(source_format), "sources": list(paths)}
     return build_corpus(posts, members, name=name, source=paths[0], source_format=source_format,
                         loader=_LOADER, parameters=parameters, skipped=linker.skipped,
+                        kept_notes=linker.notes,
                         repair=options.repair, roster=False, pseudonymise=options.pseudonymise,
                         scrub_pii=options.scrub_pii)

@@ -43,7 +43,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from peerscope import errors, schema
-from peerscope.loaders.build import SkipCounter, build_corpus
+from peerscope.loaders.build import NoteCounter, SkipCounter, build_corpus
 from peerscope.loaders.sources import json_lines
 
 #: Source formats :func:`table` reads, by file suffix.
@@ -62,6 +62,12 @@ MAPPABLE = tuple(schema.POSTS.known) + FLAG_KEYS
 PARAGRAPH_SEPARATOR = "\n\n"
 
 _TRUE = ("true", "t", "yes", "y", "1")
+
+#: Notes on posts kept but changed by ``replies="flat"``, counted in the manifest's ``kept_notes``.
+NOTE_EXTRA_OPENING = ("flagged as an opening post but not the thread's first: "
+                      "kept as a reply to the opening post")
+NOTE_NO_OPENING = "thread has no row flagged as its opening post: kept with a null parent"
+NOTE_GENERATED_ID = "no post id in the source: kept with an id made of its thread id and row number"
 
 
 # ---------------------------------------------------------------------------
@@ -160,15 +166,16 @@ def table(source, mapping: Mapping[str, str], replies: str = "parent", *, fmt: s
       often flag the first post of every page: a further flagged row that
       repeats the opening post (same author, time and text) is skipped with
       reason ``repeated_opening_post``; any other becomes a reply to the
-      opening post and is counted in the manifest's provenance notes as
-      ``extra_opening_rows``.  Rows of a thread without a flagged row keep a
-      null parent (counted as ``replies_without_opening``);
+      opening post and is counted in the manifest's accounting (``kept_notes``
+      of ``posts``, :data:`NOTE_EXTRA_OPENING`).  Rows of a thread without a
+      flagged row keep a null parent (counted as :data:`NOTE_NO_OPENING`);
     * without a flag, the earliest row of the thread.
 
     Without a ``post_id`` column (e.g. ALSForums, whose ``post_id`` is the
     thread id) post ids are generated as ``<thread_id>-<n>``, ``n`` counting
     the thread's rows from 0 in source order: re-importing the same file
-    gives the same ids.
+    gives the same ids.  The rows given such an id are counted in
+    ``kept_notes`` (:data:`NOTE_GENERATED_ID`).
 
     Examples
     --------
@@ -194,8 +201,7 @@ def table(source, mapping: Mapping[str, str], replies: str = "parent", *, fmt: s
     posts = _map_columns(raw, mapping, extract or {}, path)
     posts["created_at"] = parse_times(posts["created_at"], date_format, assume_tz, path,
                                       mapping["created_at"])
-    skipped = SkipCounter()
-    notes: dict[str, int] = {}
+    skipped, notes = SkipCounter(), NoteCounter()
     if replies == "flat":
         opening = _opening_flags(raw, mapping)
         posts = _link_flat(posts, opening, "post_id" in mapping, skipped, notes)
@@ -206,13 +212,13 @@ def table(source, mapping: Mapping[str, str], replies: str = "parent", *, fmt: s
             posts["thread_id"] = root_ids(posts["post_id"], posts["parent_id"])
     _check_ids(posts, ["thread_id", "post_id", "created_at"], mapping, path, repair)
     parameters = {"mapping": dict(mapping), "replies": replies, "format": fmt,
-                  "extract": dict(extract or {}), "date_format": date_format,
-                  "notes": notes}
+                  "extract": dict(extract or {}), "date_format": date_format}
     return _finish(posts, path=path, source_format=f"table-{_format_of(source, fmt)}",
                    loader="peerscope.loaders.table.table", parameters=parameters,
-                   skipped=skipped, assume_tz=assume_tz, anonymous_authors=anonymous_authors,
-                   deleted_authors=deleted_authors, bot_authors=bot_authors, members=members,
-                   name=name, repair=repair, pseudonymise=pseudonymise, scrub_pii=scrub_pii)
+                   skipped=skipped, kept_notes=notes, assume_tz=assume_tz,
+                   anonymous_authors=anonymous_authors, deleted_authors=deleted_authors,
+                   bot_authors=bot_authors, members=members, name=name, repair=repair,
+                   pseudonymise=pseudonymise, scrub_pii=scrub_pii)
 
 
 def nested(source, children_key: str = "children", mapping: Mapping[str, str] | None = None, *,
@@ -720,7 +726,7 @@ def _opening_flags(raw: pd.DataFrame, mapping: dict) -> np.ndarray | None:
 # ---------------------------------------------------------------------------
 
 def _link_flat(posts: pd.DataFrame, opening: np.ndarray | None, has_post_ids: bool,
-               skipped: SkipCounter, notes: dict) -> pd.DataFrame:
+               skipped: SkipCounter, notes: NoteCounter) -> pd.DataFrame:
     """Parents (and generated ids) for flat threads; see :func:`table`'s Notes."""
     n = len(posts)
     threads = posts["thread_id"]
@@ -746,9 +752,10 @@ def _link_flat(posts: pd.DataFrame, opening: np.ndarray | None, has_post_ids: bo
         repeats = extra & _same_as(posts, opening_pos)
         keep = ~repeats
         skipped.add("posts", "repeated_opening_post", int(repeats.sum()))
-        notes["extra_opening_rows"] = int((extra & ~repeats).sum())
-        notes["replies_without_opening"] = int((~has_opening & threads.notna().to_numpy()).sum())
-    notes["generated_post_ids"] = not has_post_ids
+        notes.add("posts", NOTE_EXTRA_OPENING, int((extra & ~repeats).sum()))
+        notes.add("posts", NOTE_NO_OPENING, int((~has_opening & threads.notna().to_numpy()).sum()))
+    if not has_post_ids:
+        notes.add("posts", NOTE_GENERATED_ID, int((keep & threads.notna().to_numpy()).sum()))
     return posts.loc[keep]
 
 
@@ -820,7 +827,7 @@ def _read_members(members) -> pd.DataFrame | None:
 
 def _finish(posts: pd.DataFrame, *, path, source_format, loader, parameters, skipped,
             assume_tz, anonymous_authors, deleted_authors, bot_authors, members, name, repair,
-            pseudonymise, scrub_pii):
+            pseudonymise, scrub_pii, kept_notes=None):
     """Members with roles (plus any roster), then privacy, provenance and validation."""
     for column in ("parent_id", "author_id", "text"):  # required, but may be unknown
         if column not in posts.columns:
@@ -852,5 +859,6 @@ def _finish(posts: pd.DataFrame, *, path, source_format, loader, parameters, ski
                   else os.fspath(members)}
     return build_corpus(posts, roster if roster is not None else roles, name=name, source=path,
                         source_format=source_format, loader=loader, parameters=parameters,
-                        skipped=skipped, repair=repair, roster=roster is not None,
-                        assume_tz=assume_tz, pseudonymise=pseudonymise, scrub_pii=scrub_pii)
+                        skipped=skipped, kept_notes=kept_notes, repair=repair,
+                        roster=roster is not None, assume_tz=assume_tz,
+                        pseudonymise=pseudonymise, scrub_pii=scrub_pii)

@@ -153,6 +153,11 @@ def capability_notes(description, *measures: str) -> list[str]:
 def overview(description, window, manifest: dict) -> Table:
     """Corpus overview: rows, time span, people, structure, and what can be measured.
 
+    The import is accounted for too: rows quarantined per table, rows skipped
+    per table (the reasons in ``detail``), and rows kept but changed, one row
+    per table and note (the note, e.g. "parent not in the data: kept with a
+    null parent", in ``detail``).
+
     Parameters
     ----------
     description : peerscope.describe.Description
@@ -160,7 +165,7 @@ def overview(description, window, manifest: dict) -> Table:
     window : peerscope.corpus.Window
         The analysis window.
     manifest : dict
-        The corpus manifest (source format, loader).
+        The corpus manifest (source format, loader, row accounting).
 
     Returns
     -------
@@ -211,6 +216,10 @@ def overview(description, window, manifest: dict) -> Table:
             reasons = "; ".join(f"{r}: {n:,}" for r, n in account.get("skipped_reasons", {}).items())
             rows.add(f"skipped_{table}", f"Rows skipped on import: {table}", account["rows_skipped"],
                      detail=reasons)
+    for table, notes in d.kept_notes.items():
+        for note, n in notes.items():
+            rows.add(f"kept_{table}_{note}", f"Rows kept but changed on import: {table}", n,
+                     detail=note)
     frame = rows.frame()
     notes = ["Counts of posts, replies and records are not counts of people and are not suppressed."]
     return Table("overview", "Corpus overview", frame, rows.protection, notes)
