@@ -402,3 +402,21 @@ def test_count_non_null_reads_footers_when_it_can(tmp_path, monkeypatch):
         monkeypatch.undo()
     with pytest.raises(errors.MissingColumnError):
         with_gaps.count_non_null("posts", "no_such_column")
+
+
+def test_saving_reads_one_row_group_ahead_never_more():
+    from peerscope.corpus import _one_ahead
+
+    produced = []
+
+    def items():
+        for i in range(6):
+            produced.append(i)
+            yield i
+
+    seen = []
+    for item in _one_ahead(items()):
+        seen.append(item)
+        assert len(produced) <= item + 2   # this item, and at most the next one
+    assert seen == list(range(6))
+    assert list(_one_ahead(iter([]))) == []
