@@ -175,19 +175,22 @@ def _by_month_table(keys: np.ndarray, counts: np.ndarray, member_ids: pd.Index,
     """
     pair, kind = keys >> _KIND_BITS, keys & ((1 << _KIND_BITS) - 1)
     starts = _starts(pair)
-    row = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(pair))))
     pairs = pair[starts]
+    member, month = pairs >> _MONTH_BITS, pairs & ((1 << _MONTH_BITS) - 1)
+    # rows in the order of the result (member id, then month): each key's row is found
+    # through the inverse of that order, so the counts are written in place once
+    order = np.lexsort((month, sort_ranks(pa.array(member_ids, type=pa.string()))[member]))
+    row_of_pair = np.empty(len(pairs), dtype=np.int64)
+    row_of_pair[order] = np.arange(len(pairs))
+    row = np.repeat(row_of_pair, np.diff(np.append(starts, len(pair))))
     counted = np.unique(kind)
     column = np.full(len(kind_names), -1)
     column[counted] = np.arange(len(counted))
     wide = np.zeros((len(pairs), len(counted)), dtype=np.int64)
     wide[row, column[kind]] = counts
-    member, month = pairs >> _MONTH_BITS, pairs & ((1 << _MONTH_BITS) - 1)
-    id_rank = sort_ranks(pa.array(member_ids, type=pa.string()))
-    order = np.lexsort((month, id_rank[member]))
     index = pd.MultiIndex.from_arrays([member_ids.take(member[order]), pd.Index(month[order], dtype="int64")],
                                       names=["member_id", "month"])
-    table = pd.DataFrame(wide[order], index=index, columns=kind_names.take(counted))
+    table = pd.DataFrame(wide, index=index, columns=kind_names.take(counted), copy=False)
     return table.sort_index(axis=1)
 
 

@@ -684,9 +684,11 @@ def _item_counts(corpus, start, end, by_month: bool) -> pd.Series:
 
 def _event_column(events: pd.DataFrame, kinds: tuple[str, ...]) -> pd.Series:
     """Events of ``kinds`` per row of ``events`` (already aligned on the table's index)."""
-    present = [k for k in kinds if k in events.columns]
-    total = events[present].sum(axis=1) if present else pd.Series(0, index=events.index)
-    return total.astype("int64")
+    total = np.zeros(len(events), dtype=np.int64)
+    for kind in kinds:  # column by column: no copy of the (possibly millions of rows) frame
+        if kind in events.columns:
+            total += events[kind].to_numpy(dtype=np.int64)
+    return pd.Series(total, index=events.index)
 
 
 def ladder_levels(table: pd.DataFrame) -> pd.Series:
