@@ -160,3 +160,14 @@ def test_posts_per_author_equal_a_pandas_groupby(community, window, saved, tmp_p
                                                   first_post=("created_at", "min"))
     assert total == len(in_window)
     pd.testing.assert_frame_equal(per_author.sort_index(), expected.sort_index(), check_index_type=False)
+
+
+def test_a_window_without_posts_reads_as_no_posts(community):
+    """A corpus view whose window holds no post: every metric on linked posts sees none
+    (dictionary-encoding its empty columns gave no chunk at all, which once crashed)."""
+    empty = community.window("2030-01-01", None)
+    linked = read_linked(empty)
+    assert len(linked) == 0 and len(linked.ids) == 0
+    table = participation.activity(empty)
+    assert len(table) > 0 and table["posts"].sum() == 0   # roster members who joined before
+    assert empty.describe().rows["posts"] == 0

@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from peerscope import schema
+from peerscope.links import read_linked
 
 
 @dataclass(frozen=True)
@@ -230,57 +231,48 @@ def describe(corpus) -> Description:
         from peerscope.corpus import open_corpus
 
         corpus = open_corpus(corpus.path).window(corpus.time_window.start, corpus.time_window.end)
-    post_columns = ["post_id", "parent_id", "author_id", "created_at"]
     has_channel = corpus.has_table("posts") and "channel" in corpus.manifest["tables"]["posts"]["columns"]
-    # posts stay in Arrow: membership tests on a million ids are hash lookups there
-    posts = corpus.arrow("posts", post_columns + (["channel"] if has_channel else []))
+    # posts as integer codes and parent rows (30 bytes a post), not as frames of string ids
+    linked = read_linked(corpus)
     members = corpus.members(columns=None)
-    event_rows, event_kinds, forms = _event_tallies(corpus)
+    event_rows, tallies = _tallies(corpus, "events", ["kind", "form"])
     items = corpus.newsletter_items(columns=["item_id", "issue_id", "newsletter", "author_id"])
     with_text = corpus.count_non_null("posts", "text") if "text" in corpus.manifest["tables"]["posts"]["columns"] else 0
 
     roles = _roles(members)
-    non_person = pa.array(sorted(roles.index[roles.isin(schema.NON_PERSON_ROLES)]), pa.string())
-    bots = pa.array(sorted(roles.index[roles == "bot"]), pa.string())
-    author = posts["author_id"]
-    is_person = pc.and_(pc.is_valid(author), pc.invert(pc.is_in(author, value_set=non_person)))
-    is_bot = pc.is_in(author, value_set=bots)
-    unknown = pc.invert(pc.or_(is_person, is_bot))
-    person_authors = pc.filter(author, is_person)
-    is_reply = pc.is_valid(posts["parent_id"])
-    reply_ids = pc.filter(posts["post_id"], is_reply)
-    parent_is_reply = pc.is_in(posts["parent_id"], value_set=reply_ids)
-    n_replies = int(pc.sum(is_reply).as_py() or 0)
+    non_person = roles.index[roles.isin(schema.NON_PERSON_ROLES)]
+    bots = roles.index[roles == "bot"]
+    # flags per author code, with a last entry for code -1 (a null author)
+    is_person = np.append(~linked.ids.isin(non_person), False)[linked.author]
+    is_bot = np.append(linked.ids.isin(bots), False)[linked.author]
+    unknown = ~(is_person | is_bot)
+    found = linked.parent >= 0   # the parent is among the posts read (of the window)
+    n_replies = int(linked.has_parent.sum())
     structure = ("no replies" if not n_replies
-                 else "nested" if pc.any(parent_is_reply).as_py() else "flat")
-    created = posts["created_at"]
-    resolution = _resolution(created)
-    if len(posts):
-        forms = {"online (posts)": int(len(posts)), **forms}
+                 else "nested" if linked.has_parent[linked.parent[found]].any() else "flat")
+    forms = tallies["form"]
+    if len(linked):
+        forms = {"online (posts)": len(linked), **forms}
     members_count = int((~roles.isin(schema.NON_PERSON_ROLES)).sum()) if corpus.has_roster else None
-    channels = {}
-    if has_channel and len(posts):
-        counts = pc.value_counts(posts["channel"]).to_pylist()
-        channels = {str(c["values"]): int(c["counts"])
-                    for c in sorted(counts, key=lambda c: (-c["counts"], str(c["values"])))}
+    channels = _tallies(corpus, "posts", ["channel"])[1]["channel"] if has_channel and len(linked) else {}
     description = dict(
         name=corpus.name,
-        rows={"posts": len(posts), "members": len(members), "events": event_rows,
+        rows={"posts": len(linked), "members": len(members), "events": event_rows,
               "newsletter_items": len(items)},
-        first_post=_timestamp(pc.min(created)) if len(posts) else None,
-        last_post=_timestamp(pc.max(created)) if len(posts) else None,
+        first_post=_timestamp(linked.time.min()) if len(linked) else None,
+        last_post=_timestamp(linked.time.max()) if len(linked) else None,
         channels=channels,
-        posters=len(pc.unique(person_authors)),
+        posters=int(np.count_nonzero(np.bincount(linked.author[is_person], minlength=len(linked.ids)))),
         members=members_count,
         roster=corpus.has_roster,
         bots=len(bots),
-        posts_by_unknown_authors=int(pc.sum(unknown).as_py() or 0),
-        opening_posts=len(posts) - n_replies,
+        posts_by_unknown_authors=int(unknown.sum()),
+        opening_posts=len(linked) - n_replies,
         replies=n_replies,
         reply_structure=structure,
-        time_resolution=resolution,
+        time_resolution=_resolution(linked.time),
         forms=forms,
-        event_kinds=event_kinds,
+        event_kinds=tallies["kind"],
         newsletters=int(items["newsletter"].nunique()),
         newsletter_issues=int(items["issue_id"].nunique()),
         posts_with_text=with_text,
@@ -290,8 +282,7 @@ def describe(corpus) -> Description:
         kept_notes={t: dict(a["kept_notes"]) for t, a in corpus.manifest["accounting"].items()
                     if a.get("kept_notes")},
     )
-    parent_author = pc.take(author, pc.index_in(posts["parent_id"], value_set=posts["post_id"]))
-    both_known = int(pc.sum(pc.and_(is_person, pc.is_valid(parent_author))).as_py() or 0)
+    both_known = int((is_person & found & (linked.author[np.where(found, linked.parent, 0)] >= 0)).sum())
     description["capabilities"] = _capabilities(description, both_known)
     return Description(**description)
 
@@ -309,32 +300,30 @@ _RESOLUTIONS = (("sub-second", 1_000_000), ("second", 60_000_000), ("minute", 3_
                 ("hour", 86_400_000_000))
 
 
-def _event_tallies(corpus) -> tuple[int, dict[str, int], dict[str, int]]:
-    """(events, events per kind, events per form), most frequent first (ties by name).
+def _tallies(corpus, table: str, columns: list[str]) -> tuple[int, dict[str, dict[str, int]]]:
+    """(rows of ``table``, rows per value of each column), most frequent first (ties by value).
 
     Counted row group by row group on the dictionary-encoded columns, so a
-    table of tens of millions of events is never held (as a pandas frame,
-    46M events took 2.9 GB).
+    table of tens of millions of rows is never held (46M events as a pandas
+    frame took 2.9 GB).  A null value is counted under ``"None"``.
     """
-    rows, tallies = 0, {"kind": Counter(), "form": Counter()}
-    for batch in corpus.arrow_batches("events", ["kind", "form"], batch_size=1 << 18,
-                                      dictionary=("kind", "form")):
+    rows, tallies = 0, {column: Counter() for column in columns}
+    for batch in corpus.arrow_batches(table, columns, batch_size=1 << 18, dictionary=columns):
         rows += batch.num_rows
         for column, tally in tallies.items():
             for entry in pc.value_counts(batch.column(column)).to_pylist():
                 tally[str(entry["values"])] += int(entry["counts"])
-    ordered = [dict(sorted(tally.items(), key=lambda item: (-item[1], item[0]))) for tally in tallies.values()]
-    return rows, ordered[0], ordered[1]
+    return rows, {column: dict(sorted(tally.items(), key=lambda item: (-item[1], item[0])))
+                  for column, tally in tallies.items()}
 
 
-def _timestamp(scalar: pa.Scalar) -> pd.Timestamp:
-    return pd.Timestamp(scalar.as_py()).tz_convert("UTC")
+def _timestamp(micros) -> pd.Timestamp:
+    return pd.Timestamp(int(micros), unit="us", tz="UTC")
 
 
-def _resolution(times: pa.ChunkedArray) -> str:
-    """The finest unit the times are recorded in (a day-resolution forum has
-    every time at midnight, and then hour-of-day profiles are meaningless)."""
-    values = pc.drop_null(times).cast(pa.int64()).to_numpy()  # microseconds since the epoch
+def _resolution(values: np.ndarray) -> str:
+    """The finest unit times (microseconds since the epoch) are recorded in (a day-resolution
+    forum has every time at midnight, and then hour-of-day profiles are meaningless)."""
     if not len(values):
         return "unknown"
     for unit, coarser in _RESOLUTIONS:

@@ -159,7 +159,7 @@ def encode(column: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, pa.Array]:
     """
     if isinstance(column, pa.Array):
         column = pa.chunked_array([column])
-    if column.num_chunks == 0:
+    if len(column) == 0:  # (dictionary-encoding empty chunks can give no chunk at all)
         value_type = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
         return np.zeros(0, dtype=np.int32), pa.array([], type=value_type)
     # read dictionary-encoded (as Parquet stores ids): unify the chunks' dictionaries,
