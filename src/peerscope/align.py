@@ -21,6 +21,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from peerscope.post_counts import distinct
+
 
 class Alignment:
     """The indexes of named tables with their member ids coded together.
@@ -83,6 +85,34 @@ class Alignment:
         codes = codes[np.argsort(sort_ranks(self.ids)[codes], kind="stable")]
         index = pd.Index(self.ids.take(pa.array(codes)).to_pandas(), dtype="str", name=name)
         return Target(index, codes, None)
+
+    def sorted_pair_union(self, names: list[str], names_of_levels=("member_id", "month")) -> "Target":
+        """The distinct (id, month) pairs of the indexes ``names``, sorted by id then month, as a target.
+
+        The target's MultiIndex is built from codes: only the distinct ids
+        become strings, never one per pair (tens of millions at 10M posts).
+        """
+        if any(other not in self._months for other in names):
+            raise ValueError("sorted_pair_union takes indexes of (id, month) pairs only")
+        keys = [self._pair_keys(self._codes[other], self._months[other]) for other in names]
+        keys = distinct(np.concatenate(keys)) if keys else np.zeros(0, np.int64)
+        codes, months = keys // self._span, keys % self._span + self._low
+        keep = codes < len(self.ids)   # no null id
+        codes, months = codes[keep], months[keep]
+        rank = sort_ranks(self.ids)
+        order = np.lexsort((months, rank[codes]))
+        codes, months = codes[order], months[order]
+        id_codes = np.flatnonzero(np.bincount(codes, minlength=len(self.ids)))
+        id_codes = id_codes[np.argsort(rank[id_codes], kind="stable")]
+        id_position = np.empty(len(self.ids) + 1, dtype=np.int64)
+        id_position[id_codes] = np.arange(len(id_codes))
+        month_values = distinct(months)
+        month_level = np.searchsorted(month_values, months)
+        index = pd.MultiIndex(
+            levels=[pd.Index(self.ids.take(pa.array(id_codes)).to_pandas(), dtype="str"),
+                    pd.Index(month_values, dtype="int64")],
+            codes=[id_position[codes], month_level], names=list(names_of_levels), verify_integrity=False)
+        return Target(index, codes, months)
 
     def positions(self, name: str, target: "Target") -> np.ndarray:
         """Row of the table ``name`` holding each row of ``target`` (-1: none).

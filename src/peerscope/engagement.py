@@ -26,8 +26,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from peerscope import engine, participation
+from peerscope.align import Alignment, sort_ranks
 from peerscope.participation import PASSIVE_KINDS, month_number, month_start
 
 _DAY = pd.Timedelta(days=1)
@@ -214,26 +216,48 @@ def ladder_by_month(corpus, start=None, end=None, *, include_bots: bool = False,
     parts = participation.ladder_inputs(corpus, start, end, include_bots=include_bots,
                                         host_repliers=host_repliers, by_month=True)
     kinds = participation._kinds(corpus, include_bots)
-    index = pd.MultiIndex.from_tuples([], names=["member_id", "month"])
-    for name in ("posts", "events", "items"):
-        index = index.append(parts[name].index) if len(parts[name]) else index
-    index = index.unique()
-    levels = participation.assemble(parts, index, kinds.role)[["ladder_level", "ladder"]]
-    levels = levels[levels["ladder_level"] > 0].reset_index().sort_values(["month", "member_id"])
-    first_active = levels.groupby("member_id")["month"].min()
-    months = _months(corpus, start, end, levels["month"])
-    if corpus.has_roster:
-        joined = participation._joined(corpus)
-        roster = participation._roster(corpus, start, end, kinds)
-        joined_month = month_number(joined.reindex(roster).dropna())
-        joined_month = joined_month.reindex(roster).fillna(-1).astype("int64")
-    else:
-        joined_month = first_active
-    wide = levels.pivot(index="member_id", columns="month", values="ladder_level")
-    wide = wide.reindex(index=joined_month.index.union(wide.index), columns=months).fillna(0)
-    member_since = joined_month.reindex(wide.index).fillna(-1).to_numpy()
-    is_member = member_since[:, None] <= np.asarray(months)[None, :]
-    values = wide.to_numpy()
+    roster = participation._roster(corpus, start, end, kinds) if corpus.has_roster else None
+    joined = participation._joined(corpus) if corpus.has_roster else None
+    # everything below works on member codes and month numbers: at 10M posts there are
+    # tens of millions of (member, month) rows, too many for frames of string ids
+    alignment = Alignment({**{name: parts[name].index for name in participation.PARTS},
+                           "role": kinds.role.index,
+                           "roster": roster if roster is not None else pd.Index([], dtype="str"),
+                           "joined": joined.index if joined is not None else pd.Index([], dtype="str")})
+    target = alignment.sorted_pair_union(["posts", "events", "items"])
+    level = participation.ladder_level_of(parts, kinds.role, alignment, target)
+    del parts
+    active = level > 0
+    codes, active_months, level = target.codes[active], target.months[active], level[active]
+    del target, active
+    months = _months(corpus, start, end, active_months)
+    if roster is not None:
+        on_roster = alignment.target("roster")
+        joined_at = pd.DatetimeIndex(alignment.take(joined, "joined", on_roster, pd.NaT))
+        joined_month = np.where(joined_at.isna(), -1, joined_at.year * 12 + joined_at.month - 1)
+        member_codes = on_roster.codes
+    else:  # members from their first recorded activity in the window
+        first = np.full(len(alignment.ids) + 1, np.iinfo(np.int64).max)
+        np.minimum.at(first, codes, active_months)
+        member_codes = np.flatnonzero(np.bincount(codes, minlength=len(alignment.ids)))
+        joined_month = first[member_codes]
+    # one row per member (and per poster outside the roster window), one column per month
+    row_codes = np.union1d(member_codes, codes)
+    row_of = np.full(len(alignment.ids) + 1, -1, dtype=np.int64)
+    row_of[row_codes] = np.arange(len(row_codes))
+    member_since = np.full(len(row_codes), -1, dtype=np.int64)   # -1: a member from the start
+    member_since[row_of[member_codes]] = joined_month
+    values = np.zeros((len(row_codes), len(months)), dtype=np.int8)
+    column = active_months - (months[0] if months else 0)
+    in_months = (column >= 0) & (column < len(months))
+    values[row_of[codes[in_months]], column[in_months]] = level[in_months]
+    order = np.lexsort((sort_ranks(alignment.ids)[codes], active_months))
+    levels = pd.DataFrame({
+        "member_id": pd.Index(alignment.ids.take(pa.array(codes[order])).to_pandas(), dtype="str"),
+        "month": month_start(active_months[order]).array,
+        "ladder_level": level[order],
+        "ladder": pd.Categorical.from_codes(level[order], categories=list(participation.LADDER), ordered=True)})
+    is_member = member_since[:, None] <= np.asarray(months, dtype=np.int64)[None, :]
     rose = np.zeros_like(is_member)
     rose[:, 1:] = values[:, 1:] > values[:, :-1]
     rose &= is_member
@@ -243,20 +267,19 @@ def ladder_by_month(corpus, start=None, end=None, *, include_bots: bool = False,
         "members": counts,
         "moved_up": rose.sum(axis=0),
         "share_moved_up": np.where(counts > 0, rose.sum(axis=0) / np.maximum(counts, 1), np.nan),
-        "mean_level": np.where(counts > 0, (values * is_member).sum(axis=0) / np.maximum(counts, 1), np.nan),
+        "mean_level": np.where(counts > 0, (values * is_member).sum(axis=0, dtype=np.int64)
+                               / np.maximum(counts, 1), np.nan),
     })
     if len(monthly):
         monthly.loc[0, ["moved_up", "share_moved_up"]] = [0, np.nan]
     last_members = int(counts[-1]) if len(counts) else 0
     ever = int(rose[:, 1:].any(axis=1).sum()) if len(months) > 1 else 0
-    # .array keeps the UTC datetime dtype (to_numpy would make an object array of Timestamps)
-    levels = levels.assign(month=month_start(levels["month"]).array)
-    return LadderMoves(levels.reset_index(drop=True), monthly,
+    return LadderMoves(levels, monthly,
                        ever / last_members if last_members else None, last_members,
                        host_repliers, include_bots)
 
 
-def _months(corpus, start, end, active_months: pd.Series) -> list[int]:
+def _months(corpus, start, end, active_months: np.ndarray) -> list[int]:
     """Month numbers from the window's first to last month (or the activity's)."""
     window = corpus.time_window.narrow(start, end)
     first = month_number(pd.Series([window.start])).iloc[0] if window.start is not None else None

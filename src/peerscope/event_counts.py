@@ -17,9 +17,10 @@ integer code:
   codes from a :class:`Codebook` that grows as new ids appear.
 
 The events are added into a (member, kind) array that grows by doubling.  By
-month, each batch's (member, month, kind) keys are counted with
-``np.unique`` and the counts merged whenever they pile up.  Memory holds one
-batch, the codes and the counts.  The result is the same table as grouping
+month, the batches' packed (member, month, kind) keys are kept raw until
+they are as many as the keys already counted; they are then sorted,
+run-length counted and merged in (so each key is merged O(log n) times).
+Memory holds one batch, the codes, the raw keys and the counts.  The result is the same table as grouping
 the events by ``member_id`` (and ``month``) and ``kind`` and counting rows,
 with null member ids left out.
 """
@@ -154,7 +155,9 @@ def event_counts(batches, by_month: bool, known_ids: pa.Array | pa.ChunkedArray 
             raise OverflowError(f"more than {(1 << _KIND_BITS) - 1} event kinds")
         month = month_numbers(micros(batch.column("at")))[known]
         pending.append((member << _MONTH_BITS | month) << _KIND_BITS | kind)
-        if sum(len(keys) for keys in pending) >= _MERGE_AT:
+        # merged when the raw keys match the merged ones in number: each key is merged
+        # O(log n) times, however many batches there are
+        if sum(len(keys) for keys in pending) >= max(_MERGE_AT, len(merged[0])):
             merged, pending = _merge(merged, np.concatenate(pending)), []
     member_ids = pd.Index(members.ids().to_pandas(), dtype="str", name="member_id")
     kind_names = pd.Index(kinds.values.to_pandas(), dtype="str", name="kind")
@@ -183,7 +186,7 @@ def _by_month_table(keys: np.ndarray, counts: np.ndarray, member_ids: pd.Index,
     row_of_pair = np.empty(len(pairs), dtype=np.int64)
     row_of_pair[order] = np.arange(len(pairs))
     row = np.repeat(row_of_pair, np.diff(np.append(starts, len(pair))))
-    counted = np.unique(kind)
+    counted = np.flatnonzero(np.bincount(kind, minlength=len(kind_names)))
     column = np.full(len(kind_names), -1)
     column[counted] = np.arange(len(counted))
     wide = np.zeros((len(pairs), len(counted)), dtype=np.int64)

@@ -510,9 +510,8 @@ def month_start(numbers) -> pd.Series:
     >>> [str(t) for t in month_start([24288, 24289])]
     ['2024-01-01 00:00:00+00:00', '2024-02-01 00:00:00+00:00']
     """
-    numbers = pd.Series(numbers, dtype="int64")
-    starts = pd.to_datetime(pd.DataFrame({"year": numbers // 12, "month": numbers % 12 + 1, "day": 1}))
-    return starts.dt.tz_localize("UTC").astype(UTC_TIMES)
+    months = (np.asarray(numbers, dtype=np.int64) - 1970 * 12).astype("datetime64[M]")
+    return pd.Series(pd.DatetimeIndex(months.astype("datetime64[us]")).tz_localize("UTC"), dtype=UTC_TIMES)
 
 
 def _with_parent_authors(corpus, posts, start, end):
@@ -717,17 +716,53 @@ def ladder_levels(table: pd.DataFrame) -> pd.Series:
     >>> ladder_levels(table).tolist()
     [0, 3, 1]
     """
-    active = (table["posts"] > 0) | (table["listening_events"] > 0) | (table["newsletter_items"] > 0) \
-        | (table["contribute_events"] > 0) | (table["facilitate_events"] > 0)
-    level = np.zeros(len(table), dtype=np.int64)
-    rungs = [(1, table["listening_events"] > 0), (2, table["posts"] > 0),
-             (3, table["replies_to_others"] > 0),
-             (4, (table["threads_hosted"] > 0) | (table["newsletter_items"] > 0)
-              | (table["contribute_events"] > 0)),
-             (5, (table["facilitate_events"] > 0) | (table["role"].isin(MODERATING_ROLES) & active))]
-    for rung, reached in rungs:
-        level = np.where(reached.to_numpy(dtype=bool), rung, level)
+    def reached(column):
+        return np.asarray(table[column] > 0, dtype=bool)
+
+    level = _rungs(posts=reached("posts"), replies_to_others=reached("replies_to_others"),
+                   threads_hosted=reached("threads_hosted"), newsletter_items=reached("newsletter_items"),
+                   listening=reached("listening_events"), contribute=reached("contribute_events"),
+                   facilitate=reached("facilitate_events"),
+                   moderating=np.asarray(table["role"].isin(MODERATING_ROLES), dtype=bool))
     return pd.Series(level, index=table.index, name="ladder_level")
+
+
+def _rungs(*, posts, replies_to_others, threads_hosted, newsletter_items, listening, contribute,
+           facilitate, moderating) -> np.ndarray:
+    """Ladder level (int64, 0-5) from boolean arrays: which rows had each kind of activity
+    (> 0), and which rows are of a moderator or facilitator."""
+    active = posts | listening | newsletter_items | contribute | facilitate
+    level = np.zeros(len(posts), dtype=np.int64)
+    for rung, reached in ((1, listening), (2, posts), (3, replies_to_others),
+                          (4, threads_hosted | newsletter_items | contribute),
+                          (5, facilitate | (moderating & active))):
+        level[reached] = rung
+    return level
+
+
+def ladder_level_of(parts: dict, role: pd.Series, alignment: Alignment, target: Target) -> np.ndarray:
+    """The ladder level (int64, 0-5) of each row of ``target``, from the parts of :func:`ladder_inputs`.
+
+    :func:`assemble`'s ``ladder_level`` without the rest of the table: each
+    part is aligned, compared with 0 and dropped in turn, so tens of millions
+    of (member, month) rows need a few bytes each, not fifteen int64 columns.
+    ``alignment`` holds the indexes of the parts and of ``role`` under the
+    names ``posts``, ``received``, ``hosted``, ``active_days``, ``events``,
+    ``items`` and ``role``.
+    """
+    def reached(name: str, values: pd.Series) -> np.ndarray:
+        return np.asarray(alignment.take(values, name, target, 0), dtype=np.int64) > 0
+
+    posts, events = parts["posts"], parts["events"]
+    moderating = pd.Series(np.asarray(role.isin(MODERATING_ROLES), dtype=bool), index=role.index)
+    return _rungs(posts=reached("posts", posts["posts"]),
+                  replies_to_others=reached("posts", posts["replies_to_others"]),
+                  threads_hosted=reached("hosted", parts["hosted"]),
+                  newsletter_items=reached("items", parts["items"]),
+                  listening=reached("events", _event_column(events, LISTENING_KINDS)),
+                  contribute=reached("events", _event_column(events, ("contribute",))),
+                  facilitate=reached("events", _event_column(events, ("facilitate",))),
+                  moderating=np.asarray(alignment.take(moderating, "role", target, False), dtype=bool))
 
 
 def assemble(parts: dict[str, pd.DataFrame], index: pd.Index, role: pd.Series) -> pd.DataFrame:
@@ -759,12 +794,12 @@ def assemble(parts: dict[str, pd.DataFrame], index: pd.Index, role: pd.Series) -
     >>> participation.assemble(parts, index, participation.roles(corpus))["ladder"].tolist()
     ['reply to others', 'none']
     """
-    alignment = Alignment({"index": index, **{name: parts[name].index for name in _PARTS}, "role": role.index})
+    alignment = Alignment({"index": index, **{name: parts[name].index for name in PARTS}, "role": role.index})
     return _assemble(parts, role, alignment, alignment.target("index"))
 
 
 #: The parts of :func:`ladder_inputs` that :func:`assemble` aligns.
-_PARTS = ("posts", "received", "hosted", "active_days", "events", "items")
+PARTS = ("posts", "received", "hosted", "active_days", "events", "items")
 
 
 def _assemble(parts: dict, role: pd.Series, alignment: Alignment, target: Target) -> pd.DataFrame:
@@ -863,7 +898,7 @@ def activity(corpus, start=None, end=None, *, include_bots: bool = False,
     parts = _ladder_inputs(corpus, start, end, kinds, host_repliers, by_month=False)
     roster = _roster(corpus, start, end, kinds) if corpus.has_roster else pd.Index([], dtype="str")
     joined = _joined(corpus)
-    alignment = Alignment({"roster": roster, **{name: parts[name].index for name in _PARTS},
+    alignment = Alignment({"roster": roster, **{name: parts[name].index for name in PARTS},
                            "role": kinds.role.index, "joined": joined.index})
     target = alignment.sorted_union(["roster", "posts", "events", "items"])
     table = _assemble(parts, kinds.role, alignment, target)
