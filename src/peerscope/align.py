@@ -15,6 +15,7 @@ an array over the codes for an index of ids, a sorted search for one of
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -95,23 +96,11 @@ class Alignment:
         if any(other not in self._months for other in names):
             raise ValueError("sorted_pair_union takes indexes of (id, month) pairs only")
         keys = [self._pair_keys(self._codes[other], self._months[other]) for other in names]
-        keys = distinct(np.concatenate(keys)) if keys else np.zeros(0, np.int64)
-        codes, months = keys // self._span, keys % self._span + self._low
-        keep = codes < len(self.ids)   # no null id
-        codes, months = codes[keep], months[keep]
-        rank = sort_ranks(self.ids)
-        order = np.lexsort((months, rank[codes]))
-        codes, months = codes[order], months[order]
-        id_codes = np.flatnonzero(np.bincount(codes, minlength=len(self.ids)))
-        id_codes = id_codes[np.argsort(rank[id_codes], kind="stable")]
-        id_position = np.empty(len(self.ids) + 1, dtype=np.int64)
-        id_position[id_codes] = np.arange(len(id_codes))
-        month_values = distinct(months)
-        month_level = np.searchsorted(month_values, months)
-        index = pd.MultiIndex(
-            levels=[pd.Index(self.ids.take(pa.array(id_codes)).to_pandas(), dtype="str"),
-                    pd.Index(month_values, dtype="int64")],
-            codes=[id_position[codes], month_level], names=list(names_of_levels), verify_integrity=False)
+        keys = distinct(np.concatenate(keys)) if keys else np.zeros(0, np.int64)   # in pair order
+        ranks, months = keys // self._span, keys % self._span + self._low
+        keep = ranks < len(self.ids)   # no null id
+        codes, months = self._code_of_rank[ranks[keep]], months[keep]
+        index = pair_index(self.ids, codes, months, names_of_levels, self._rank[:-1])
         return Target(index, codes, months)
 
     def positions(self, name: str, target: "Target") -> np.ndarray:
@@ -123,7 +112,10 @@ class Alignment:
         cached = self._positions.get((name, id(target)))
         if cached is None:
             # the target is kept with its positions, so that its id is not reused meanwhile
-            cached = self._positions[(name, id(target))] = (target, self._find(name, target))
+            # int32 rows where they fit: the positions of every part are kept while aligning
+            found = self._find(name, target)
+            found = found.astype(np.int32) if len(self._codes[name]) < 2**31 else found
+            cached = self._positions[(name, id(target))] = (target, found)
         return cached[1]
 
     def _find(self, name: str, target: "Target") -> np.ndarray:
@@ -148,7 +140,18 @@ class Alignment:
         return np.where(found, order[at], -1)
 
     def _pair_keys(self, codes: np.ndarray, months: np.ndarray) -> np.ndarray:
-        return codes * self._span + (months - self._low)
+        """One int64 per (id, month) pair, ordered as the pairs sort (by id, then month): tables
+        sorted by their index then have sorted keys, which sort and search fastest."""
+        return self._rank[codes] * self._span + (months - self._low)
+
+    @cached_property
+    def _rank(self) -> np.ndarray:
+        """Sort rank of each id code, and ``len(ids)`` for the null code (last)."""
+        return np.append(sort_ranks(self.ids), len(self.ids))
+
+    @cached_property
+    def _code_of_rank(self) -> np.ndarray:
+        return np.argsort(self._rank[:-1])
 
     def take(self, values: pd.Series, name: str, target: "Target", fill):
         """``values`` (a column of the table ``name``) on the rows of ``target``; ``fill`` where absent.
@@ -169,6 +172,32 @@ class Target:
     index: pd.Index
     codes: np.ndarray
     months: np.ndarray | None
+
+
+def pair_index(ids: pa.Array, codes: np.ndarray, months: np.ndarray,
+               names=("member_id", "month"), rank: np.ndarray | None = None) -> pd.MultiIndex:
+    """The (id, month) MultiIndex of pairs given as id codes (positions in ``ids``) and months.
+
+    Built from codes: only the distinct ids become pandas strings, never one
+    per pair (there are tens of millions of pairs at 10M posts, and a
+    MultiIndex made from their strings hashes every one).  The id level is
+    sorted (``rank``: :func:`sort_ranks` of ``ids``, when already known).
+
+    Examples
+    --------
+    >>> pair_index(pa.array(["bob", "ann"]), np.array([1, 0, 0]), np.array([5, 5, 7])).tolist()
+    [('ann', 5), ('bob', 5), ('bob', 7)]
+    """
+    rank = sort_ranks(ids) if rank is None else rank
+    used = np.flatnonzero(np.bincount(codes, minlength=len(ids)))
+    used = used[np.argsort(rank[used], kind="stable")]
+    position = np.zeros(len(ids), dtype=np.int64)
+    position[used] = np.arange(len(used))
+    month_values = distinct(months)
+    return pd.MultiIndex(
+        levels=[pd.Index(ids.take(pa.array(used)).to_pandas(), dtype="str"), pd.Index(month_values, dtype="int64")],
+        codes=[position[codes], np.searchsorted(month_values, months)], names=list(names),
+        verify_integrity=False)
 
 
 def sort_ranks(values: pa.Array | pa.ChunkedArray) -> np.ndarray:

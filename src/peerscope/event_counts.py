@@ -35,14 +35,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
-from peerscope.align import sort_ranks
+from peerscope.align import pair_index, sort_ranks
 from peerscope.hashing import HashIndex, string_hashes
 from peerscope.links import micros, month_numbers
 
 #: Bits of a packed key given to the kind code and to the month number.
 _KIND_BITS, _MONTH_BITS = 8, 20
-#: Pending per-batch counts merged once they hold this many keys.
-_MERGE_AT = 1 << 21
+#: Raw (member, month, kind) keys held before they are sorted and merged into the counts
+#: (16M keys: 128 MB), unless the counts already hold more keys.
+_MERGE_AT = 1 << 24
 
 
 class Codebook:
@@ -165,35 +166,56 @@ def event_counts(batches, by_month: bool, known_ids: pa.Array | pa.ChunkedArray 
         table = pd.DataFrame(dense[:len(member_ids), :len(kind_names)], index=member_ids, columns=kind_names)
         table = table[table.sum(axis=1) > 0] if len(kind_names) else table.iloc[:0]
         return table.sort_index().sort_index(axis=1)
-    keys, counts = _merge(merged, np.concatenate(pending) if pending else np.zeros(0, np.int64))
-    return _by_month_table(keys, counts, member_ids, kind_names)
+    raw = np.concatenate(pending) if pending else np.zeros(0, np.int64)
+    del pending
+    counted = _merge(merged, raw)
+    del merged, raw
+    return _by_month_table(counted, member_ids, kind_names)
 
 
-def _by_month_table(keys: np.ndarray, counts: np.ndarray, member_ids: pd.Index,
+def _by_month_table(counted: tuple[np.ndarray, np.ndarray], member_ids: pd.Index,
                     kind_names: pd.Index) -> pd.DataFrame:
     """The (member_id, month) x kind table of sorted distinct packed keys and their counts.
 
     Rows come out sorted by member id and month, columns by kind name; only
     kinds that were counted are columns (as an ``unstack`` would give).
+    Intermediate arrays (each one int per key: tens of millions at 10M
+    posts) are dropped as soon as they are used.
     """
-    pair, kind = keys >> _KIND_BITS, keys & ((1 << _KIND_BITS) - 1)
+    keys, counts = counted
+    del counted
+    kind = (keys & ((1 << _KIND_BITS) - 1)).astype(np.int32)
+    pair = keys >> _KIND_BITS
+    del keys
     starts = _starts(pair)
+    run = np.diff(np.append(starts, len(pair)))
     pairs = pair[starts]
+    del pair, starts
     member, month = pairs >> _MONTH_BITS, pairs & ((1 << _MONTH_BITS) - 1)
+    del pairs
     # rows in the order of the result (member id, then month): each key's row is found
     # through the inverse of that order, so the counts are written in place once
-    order = np.lexsort((month, sort_ranks(pa.array(member_ids, type=pa.string()))[member]))
-    row_of_pair = np.empty(len(pairs), dtype=np.int64)
-    row_of_pair[order] = np.arange(len(pairs))
-    row = np.repeat(row_of_pair, np.diff(np.append(starts, len(pair))))
-    counted = np.flatnonzero(np.bincount(kind, minlength=len(kind_names)))
-    column = np.full(len(kind_names), -1)
-    column[counted] = np.arange(len(counted))
-    wide = np.zeros((len(pairs), len(counted)), dtype=np.int64)
-    wide[row, column[kind]] = counts
-    index = pd.MultiIndex.from_arrays([member_ids.take(member[order]), pd.Index(month[order], dtype="int64")],
-                                      names=["member_id", "month"])
-    table = pd.DataFrame(wide, index=index, columns=kind_names.take(counted), copy=False)
+    ids = pa.array(member_ids, type=pa.string())
+    ids = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
+    rank = sort_ranks(ids)
+    order = np.lexsort((month, rank[member]))
+    row_of_pair = np.empty(len(order), dtype=np.int64)
+    row_of_pair[order] = np.arange(len(order))
+    member, month = member[order], month[order]
+    del order
+    row = np.repeat(row_of_pair, run)
+    del row_of_pair, run
+    used = np.flatnonzero(np.bincount(kind, minlength=len(kind_names)))
+    column = np.full(len(kind_names), -1, dtype=np.int64)
+    column[used] = np.arange(len(used))
+    wide = np.zeros((len(member), len(used)), dtype=np.int64)
+    row *= len(used)
+    row += column[kind]   # the flat position of each key in wide
+    del kind
+    wide.reshape(-1)[row] = counts
+    del row, counts
+    index = pair_index(ids, member, month, rank=rank)
+    table = pd.DataFrame(wide, index=index, columns=kind_names.take(used), copy=False)
     return table.sort_index(axis=1)
 
 
@@ -249,18 +271,20 @@ _KNOWN_ROW = "__known_row"
 def _merge(merged: tuple[np.ndarray, np.ndarray], raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Add ``raw`` keys (one count each) to ``merged`` (sorted distinct keys, counts).
 
-    The raw keys are sorted and run-length counted; the two sorted runs are
-    then joined by a stable sort, which finds the runs and merges them in
-    linear time, and equal keys' counts are summed.
+    The raw keys are sorted in place and run-length counted; counts of keys
+    already merged are added where they stand, and the new keys are inserted
+    at their sorted places (one allocation of the result, no sort of the
+    whole).
     """
-    raw = np.sort(raw)
+    raw.sort()
     distinct, runs = _runs(raw)
-    keys = np.concatenate([merged[0], distinct])
-    counts = np.concatenate([merged[1], runs])
-    order = np.argsort(keys, kind="stable")
-    keys, counts = keys[order], counts[order]
-    starts = _starts(keys)
-    return keys[starts], (np.add.reduceat(counts, starts) if len(keys) else counts)
+    keys, counts = merged
+    at = np.searchsorted(keys, distinct)
+    known = at < len(keys)
+    known[known] = keys[at[known]] == distinct[known]
+    counts[at[known]] += runs[known]   # distinct keys: each position once
+    new = ~known
+    return np.insert(keys, at[new], distinct[new]), np.insert(counts, at[new], runs[new])
 
 
 def _starts(values: np.ndarray) -> np.ndarray:
