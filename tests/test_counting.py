@@ -14,7 +14,7 @@ import pytest
 
 from peerscope import event_counts as event_counts_module
 from peerscope import Corpus, participation, synth
-from peerscope.event_counts import Codebook, event_counts
+from peerscope.event_counts import Codebook, event_counts, first_events
 from peerscope.hashing import HashIndex, string_hashes
 from peerscope.links import read_linked
 from peerscope.post_counts import post_parts, posts_per_author
@@ -171,3 +171,22 @@ def test_a_window_without_posts_reads_as_no_posts(community):
     table = participation.activity(empty)
     assert len(table) > 0 and table["posts"].sum() == 0   # roster members who joined before
     assert empty.describe().rows["posts"] == 0
+
+
+@pytest.mark.parametrize("known", sorted(KNOWN))
+def test_first_events_equal_a_pandas_groupby(known):
+    rng = np.random.default_rng(17)
+    n = 20_000
+    members = np.array([f"m{i}" for i in range(900)] + [None], dtype=object)
+    kinds = np.array(["view", "read", "receive", "attend", "session"], dtype=object)
+    events = pd.DataFrame({
+        "member_id": members[rng.integers(0, len(members), n)],
+        "kind": kinds[rng.integers(0, len(kinds), n)],
+        "at": pd.to_datetime(rng.integers(1_600_000_000_000_000, 1_700_000_000_000_000, n), unit="us", utc=True)})
+    batches = pa.Table.from_pandas(events, preserve_index=False).to_batches(max_chunksize=1_777)
+    known_ids = None if KNOWN[known] is None else pa.array(KNOWN[known])
+    found = first_events(batches, ("view", "read"), known_ids=known_ids)
+    chosen = events[events["kind"].isin(["view", "read"])].dropna(subset=["member_id"])
+    expected = chosen.groupby("member_id")["at"].min()
+    assert found.index.is_monotonic_increasing
+    pd.testing.assert_series_equal(found, expected, check_names=False, check_index_type=False)

@@ -30,7 +30,9 @@ import pyarrow as pa
 
 from peerscope import engine, participation
 from peerscope.align import Alignment, sort_ranks
+from peerscope.event_counts import first_events
 from peerscope.participation import PASSIVE_KINDS, month_number, month_start
+from peerscope.post_counts import posts_per_author
 
 _DAY = pd.Timedelta(days=1)
 
@@ -101,15 +103,16 @@ def delurking(corpus, start=None, end=None, *, include_bots: bool = False) -> pd
         origin = origin.dropna()
     kind = pd.Series("joined", index=origin.index, dtype="str")
     if corpus.has_table("events"):
-        events = corpus.events(columns=["member_id", "at", "kind"], start=start, end=end)
-        events = events[events["kind"].isin(list(PASSIVE_KINDS))]
-        first_view = engine.aggregate(events, "member_id", at=("at", "min"))["at"]
+        first_view = _first_views(corpus, start, end, kinds)
         viewed = first_view.index.difference(origin.index)
         origin = pd.concat([origin, first_view.reindex(viewed)])
         kind = pd.concat([kind, pd.Series("first view", index=viewed, dtype="str")])
     origin = origin[kinds.person(pd.Index(origin.index))]
-    posts = corpus.posts(columns=["author_id", "created_at"], start=start, end=end)
-    first_post = engine.aggregate(posts, "author_id", first_post=("created_at", "min"))["first_post"]
+    if corpus.engine == "pandas":
+        first_post = posts_per_author(corpus, start, end)[0]["first_post"]
+    else:
+        posts = corpus.posts(columns=["author_id", "created_at"], start=start, end=end)
+        first_post = engine.aggregate(posts, "author_id", first_post=("created_at", "min"))["first_post"]
     table = pd.DataFrame({"origin": origin.astype("datetime64[us, UTC]"),
                           "origin_kind": kind.reindex(origin.index)})
     table.index = pd.Index(table.index.astype("str"), name="member_id")
@@ -117,6 +120,18 @@ def delurking(corpus, start=None, end=None, *, include_bots: bool = False) -> pd
     table["days_to_first_post"] = (table["first_post"] - table["origin"]) / _DAY
     table["delurked"] = table["first_post"].notna()
     return table.sort_index()
+
+
+def _first_views(corpus, start, end, kinds) -> pd.Series:
+    """member_id -> time of the first view, read or receive event in the window."""
+    if corpus.engine == "pandas":   # tens of millions of events: streamed, on member codes
+        batches = corpus.arrow_batches("events", ["member_id", "at", "kind"], start=start, end=end,
+                                       batch_size=1 << 18)
+        known = pa.array(kinds.role.index, type=pa.string()) if len(kinds.role) else None
+        return first_events(batches, PASSIVE_KINDS, known_ids=known)
+    events = corpus.events(columns=["member_id", "at", "kind"], start=start, end=end)
+    events = events[events["kind"].isin(list(PASSIVE_KINDS))]
+    return engine.aggregate(events, "member_id", at=("at", "min"))["at"]
 
 
 # ---------------------------------------------------------------------------

@@ -219,6 +219,52 @@ def _by_month_table(counted: tuple[np.ndarray, np.ndarray], member_ids: pd.Index
     return table.sort_index(axis=1)
 
 
+def first_events(batches, kinds: tuple[str, ...],
+                 known_ids: pa.Array | pa.ChunkedArray | None = None) -> pd.Series:
+    """Time of each member's first event of one of ``kinds``, batch by batch on member codes.
+
+    The same as filtering the events on ``kind``, grouping by ``member_id``
+    and taking the smallest ``at`` (null member ids left out), holding one
+    batch and one time per member instead of the events table (46M events
+    as a pandas frame took 2.9 GB).
+
+    Parameters
+    ----------
+    batches : iterable of pyarrow.RecordBatch
+        Events with columns ``member_id``, ``at`` and ``kind`` (plain strings).
+    kinds : tuple of str
+        The kinds that count.
+    known_ids : pyarrow.Array or pyarrow.ChunkedArray, optional
+        As in :func:`event_counts`.
+
+    Returns
+    -------
+    pandas.Series
+        ``at`` (UTC) indexed by ``member_id``, sorted; members without such
+        an event are absent.
+
+    Examples
+    --------
+    >>> events = pa.record_batch({"member_id": ["ann", "bob", "ann"], "kind": ["view", "post", "view"],
+    ...     "at": pa.array([3, 1, 2], pa.timestamp("us", tz="UTC"))})
+    >>> {k: str(v) for k, v in first_events([events], ("view",)).items()}
+    {'ann': '1970-01-01 00:00:00.000002+00:00'}
+    """
+    wanted = pa.array(kinds, type=pa.string())
+    members = _MemberCodes(known_ids)
+    first = np.full(max(1024, len(members)), np.iinfo(np.int64).max)
+    chosen = (batch.filter(pc.is_in(batch.column("kind"), value_set=wanted)) for batch in batches)
+    for batch, member in members.coded(chosen):
+        known = member >= 0
+        if len(members) > len(first):
+            first = np.append(first, np.full(max(len(first), len(members) - len(first)), np.iinfo(np.int64).max))
+        np.minimum.at(first, member[known], micros(batch.column("at"))[known])
+    seen = np.flatnonzero(first[:len(members)] < np.iinfo(np.int64).max)
+    ids = pd.Index(members.ids().take(pa.array(seen)).to_pandas(), dtype="str", name="member_id")
+    times = pd.DatetimeIndex(first[seen].astype("datetime64[us]")).tz_localize("UTC")
+    return pd.Series(times, index=ids, name="at").sort_index()
+
+
 class _MemberCodes:
     """Codes of ``member_id``: the position in ``known_ids``, then a :class:`Codebook`'s codes after them."""
 
