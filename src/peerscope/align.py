@@ -9,7 +9,10 @@ part: at 10M posts and 1.25M members that took 5 s.  An :class:`Alignment`
 dictionary-encodes the ids of all the indexes at once with Arrow (0.8 s
 there), after which every lookup is numpy on integer codes: a scatter into
 an array over the codes for an index of ids, a sorted search for one of
-(id, month) pairs.
+(id, month) pairs.  (Id, month) pairs are packed into one integer in the
+order in which the pairs sort, so the tables, which come sorted by their
+index, sort and search in linear time; ``engagement.ladder_by_month``
+aligns the 21M (member, month) rows of a 10M-post community this way.
 """
 
 from __future__ import annotations
