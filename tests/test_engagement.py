@@ -61,6 +61,24 @@ def test_frequency_and_burstiness(corpus):
     assert "c" not in table.index
 
 
+def test_frequency_equals_a_pandas_groupby_on_a_synthetic_community():
+    from peerscope import synth
+
+    community, _ = synth.generate(4_000, seed=5, months=6)
+    table = engagement.frequency(community)
+    posts = engagement._person_posts(community, None, None, False)
+    gaps = posts.groupby("member_id")["created_at"].diff().dt.total_seconds()
+    weeks = posts["created_at"].dt.tz_localize(None).dt.to_period("W-SUN")
+    grouped = posts.assign(gap=gaps, week=weeks).groupby("member_id")
+    mean, sd = grouped["gap"].mean(), grouped["gap"].std(ddof=0)
+    assert table["posts"].equals(grouped.size().astype("int64").rename("posts"))
+    assert table["active_weeks"].equals(grouped["week"].nunique().astype("int64").rename("active_weeks"))
+    pd.testing.assert_series_equal(table["mean_gap_days"], (mean / 86_400).rename("mean_gap_days"), rtol=1e-12)
+    burstiness = ((sd - mean) / (sd + mean).where(sd + mean > 0)).where(grouped["gap"].count() >= 2)
+    pd.testing.assert_series_equal(table["burstiness"], burstiness.rename("burstiness"), rtol=1e-9)
+    assert table["burstiness"].notna().sum() > 50
+
+
 def test_survival_and_kaplan_meier(corpus):
     result = engagement.survival(corpus, withdrawal="30D", **WINDOW)
     # a: tenure 3 days, last post + 30 d = 4 Feb <= 1 Jun: withdrawn
