@@ -239,8 +239,8 @@ def describe(corpus) -> Description:
     with_text = corpus.count_non_null("posts", "text") if "text" in corpus.manifest["tables"]["posts"]["columns"] else 0
 
     roles = _roles(members)
-    non_person = roles.index[roles.isin(schema.NON_PERSON_ROLES)]
-    bots = roles.index[roles == "bot"]
+    non_person = roles.index[roles.isin(schema.NON_PERSON_ROLES).to_numpy(dtype=bool)]
+    bots = roles.index[(roles == "bot").to_numpy(dtype=bool)]
     # flags per author code, with a last entry for code -1 (a null author)
     is_person = np.append(~linked.ids.isin(non_person), False)[linked.author]
     is_bot = np.append(linked.ids.isin(bots), False)[linked.author]
