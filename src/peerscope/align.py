@@ -55,7 +55,7 @@ class Alignment:
                         for name, index in indexes.items() if isinstance(index, pd.MultiIndex)}
         arrays, first_of = [], {}
         for name, index in indexes.items():
-            ids = _string_array(index.get_level_values(0) if isinstance(index, pd.MultiIndex) else index)
+            ids = string_array(index.get_level_values(0) if isinstance(index, pd.MultiIndex) else index)
             same = next((other for other, k in first_of.items() if arrays[k].equals(ids)), None)
             first_of[name] = first_of[same] if same is not None else len(arrays)
             if same is None:
@@ -220,7 +220,13 @@ def sort_ranks(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return rank
 
 
-def _string_array(ids: pd.Index) -> pa.Array:
-    """The ids as one Arrow string array (no copy for Arrow-backed ids)."""
+def string_array(ids: pd.Index) -> pa.Array:
+    """The ids as one Arrow string array (no copy for Arrow-backed ids).
+
+    Examples
+    --------
+    >>> string_array(pd.Index(["ann", "bob"], dtype="str")).to_pylist()
+    ['ann', 'bob']
+    """
     array = pa.array(ids, type=pa.string()) if len(ids) else pa.array([], type=pa.string())
     return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array

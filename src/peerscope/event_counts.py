@@ -35,7 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
-from peerscope.align import pair_index, sort_ranks
+from peerscope.align import pair_index, sort_ranks, string_array
 from peerscope.hashing import HashIndex, string_hashes
 from peerscope.links import micros, month_numbers
 
@@ -195,8 +195,7 @@ def _by_month_table(counted: tuple[np.ndarray, np.ndarray], member_ids: pd.Index
     del pairs
     # rows in the order of the result (member id, then month): each key's row is found
     # through the inverse of that order, so the counts are written in place once
-    ids = pa.array(member_ids, type=pa.string())
-    ids = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
+    ids = string_array(member_ids)
     rank = sort_ranks(ids)
     order = np.lexsort((month, rank[member]))
     row_of_pair = np.empty(len(order), dtype=np.int64)
