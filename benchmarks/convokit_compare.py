@@ -1,8 +1,8 @@
 """peerscope against ConvoKit on the same corpus: load it, count posts per speaker and reply pairs.
 
-The same synthetic community (:func:`peerscope.synth.generate`, with texts)
+The same synthetic community (:func:`peerscope.datasets.synth.generate`, with texts)
 is saved as a peerscope corpus (Parquet) and exported in ConvoKit's folder
-format with :meth:`peerscope.Corpus.to_convokit`.  Then, each in a fresh
+format with :func:`peerscope.loaders.convokit.to_convokit`.  Then, each in a fresh
 process that reports its wall time (split into import, load and count) and
 peak RSS:
 
@@ -89,7 +89,7 @@ print("\\n__MEASURE__" + json.dumps({{
 """
 
 PEERSCOPE = {
-    "imports": "from peerscope import engine, open_corpus",
+    "imports": "from peerscope import open_corpus; from peerscope._kernels import engine",
     "load": "posts = open_corpus({path!r}).posts(columns={columns!r})",
     "count": """
         per_speaker = posts.groupby("author_id", observed=True).size()
@@ -178,7 +178,8 @@ def prepare(n_posts: int, seed: int) -> tuple[Path, Path]:
     if not (export_dir / "utterances.jsonl").is_file():
         run_step(f"""
             from peerscope import open_corpus
-            open_corpus({str(corpus_dir)!r}).to_convokit({str(export_dir)!r})
+            from peerscope.loaders.convokit import to_convokit
+            to_convokit(open_corpus({str(corpus_dir)!r}), {str(export_dir)!r})
         """, rows=n_posts, label="export to ConvoKit format")
     return corpus_dir, export_dir
 

@@ -1,7 +1,7 @@
 """Benchmark: ``participation.summary`` + ``participation.activity`` on synthetic corpora.
 
 Generates (once, cached in the git-ignored ``benchmarks/work/``) synthetic
-communities of 1M and 10M posts with :func:`peerscope.synth.generate`
+communities of 1M and 10M posts with :func:`peerscope.datasets.synth.generate`
 (streamed to disk, no text: the metrics never read it), then times
 ``summary`` and ``activity`` together in a fresh child process per size, so
 that the peak RSS is theirs alone (:mod:`measure`).  The synthetic corpus has

@@ -1,7 +1,7 @@
 """Benchmark: pluralistic use and newsletter measures on a synthetic corpus.
 
 Steps, each in its own process (see ``measure.py``) on a corpus of
-``--posts`` posts streamed to ``benchmarks/work`` by :func:`peerscope.synth.generate`
+``--posts`` posts streamed to ``benchmarks/work`` by :func:`peerscope.datasets.synth.generate`
 (events and newsletter items scale with the posts):
 
 1. ``forms_in_use`` (reads posts, events and newsletter items, no text);

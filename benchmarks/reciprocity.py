@@ -3,7 +3,7 @@
 Targets (issue "Reciprocity and responsiveness", 2 cores): 1M posts <= 5 s and
 <= 500 MB peak RSS; 10M posts <= 60 s and <= 4 GB.  Each size is measured in
 a fresh child process (so peak RSS is that run's own, imports included) on a
-corpus saved to disk by :func:`peerscope.synth.generate` (generated once,
+corpus saved to disk by :func:`peerscope.datasets.synth.generate` (generated once,
 without text, and reused).  The generation is not timed.
 
 Usage::

@@ -67,7 +67,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         step = run_step(f"""
             from click.testing import CliRunner
-            from peerscope.report.cli import report_command
+            from peerscope.cli.report import report_command
             outcome = CliRunner().invoke(report_command, ["--sample", "--out", {scratch + '/sample'!r}])
             assert outcome.exit_code == 0, outcome.output
             result = outcome.output.strip()

@@ -1,6 +1,6 @@
 """The benchmark suite: every area of peerscope at 100k, 1M and 10M posts, in one run.
 
-For each size a synthetic community (:func:`peerscope.synth.generate`, with
+For each size a synthetic community (:func:`peerscope.datasets.synth.generate`, with
 texts) is written once to ``benchmarks/work/`` and then measured step by
 step, each step in a fresh child process (:func:`measure.run_step`) so that
 its wall time and peak RSS are its own:
@@ -12,7 +12,7 @@ import
     loaders.  Rows/s counts posts; events, members and newsletter items are
     written too.
 partition
-    :func:`peerscope.partition.repartition` to one file per month.
+    :func:`peerscope.corpus.repartition` to one file per month.
 validate
     :func:`peerscope.corpus.validate_saved` on the monthly corpus.
 participation + reciprocity
@@ -133,7 +133,7 @@ result = {{t: e["rows"] for t, e in corpus.manifest["tables"].items()}}
 """)
     if not (monthly / "corpus.json").is_file():
         step("partition", f"""
-from peerscope.partition import repartition
+from peerscope.corpus import repartition
 corpus = repartition({str(flat)!r}, {str(monthly)!r}, by="month")
 result = {{t: len(e.get("parts", [])) for t, e in corpus.manifest["tables"].items()}}
 """)
@@ -189,7 +189,7 @@ def markdown(payload: dict) -> str:
         f"{info['platform']}, Python {info['python']}) with `python benchmarks/run.py`; raw numbers "
         f"in `benchmarks/results/{payload['file']}`.  Each step runs in a fresh process; peak RSS is "
         "that process's high-water mark (interpreter and imports included, about 150 MB).  "
-        "Synthetic communities from `peerscope.synth` (about 4 events per post), stored by month.",
+        "Synthetic communities from `peerscope.datasets.synth` (about 4 events per post), stored by month.",
         "",
         "| step | posts | seconds | posts/s | peak RSS (MB) | note |",
         "|---|---:|---:|---:|---:|---|",

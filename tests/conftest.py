@@ -76,7 +76,7 @@ def client():
     processes (one thread each), closed after the test module; skips when
     ``distributed`` is not installed."""
     distributed = pytest.importorskip("distributed")
-    from peerscope import scheduler
+    from peerscope._kernels import scheduler
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from peerscope.align import Alignment
+from peerscope._kernels.align import Alignment
 
 
 def _ids(rng, n, pool=500):

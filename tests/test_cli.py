@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
-from peerscope.cli import cli
+from peerscope.cli.commands import cli
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import peerscope
 from peerscope import Corpus, errors, open_corpus, synth
-from peerscope import corpus as corpus_module
+from peerscope.corpus import _storage as storage_module, integrity as integrity_module, model as model_module
 
 # -- hypothesis-generated corpora ---------------------------------------------------
 
@@ -148,7 +148,7 @@ def test_crash_mid_save_leaves_the_old_corpus_intact(saved, tiny_frames, monkeyp
     posts, members, events = tiny_frames
     before = saved.posts(columns="all")
     replacement = Corpus.from_frames(posts.iloc[:3], members, events, name="replacement")
-    real_write = corpus_module._write_parquet
+    real_write = storage_module._write_parquet
     calls = []
 
     def crash_on_second_table(table, target):
@@ -157,7 +157,7 @@ def test_crash_mid_save_leaves_the_old_corpus_intact(saved, tiny_frames, monkeyp
             raise OSError("disk full")
         real_write(table, target)
 
-    monkeypatch.setattr(corpus_module, "_write_parquet", crash_on_second_table)
+    monkeypatch.setattr(model_module, "_write_parquet", crash_on_second_table)
     with pytest.raises(OSError, match="disk full"):
         replacement.save(saved.path)
     reopened = open_corpus(saved.path)
@@ -268,14 +268,14 @@ def test_writer_rejects_a_chunk_with_different_columns(tiny_frames, tmp_path):
 def test_validate_saved_finds_a_dangling_parent_across_row_groups(tiny_frames, tmp_path):
     posts, _, _ = tiny_frames
     saved = Corpus.from_frames(posts).save(tmp_path / "c")
-    assert corpus_module.validate_saved(saved.path, batch_size=2) == {"posts": 6}
+    assert integrity_module.validate_saved(saved.path, batch_size=2) == {"posts": 6}
     import pyarrow.parquet as pq
     table = pq.read_table(saved.path / "posts.parquet").to_pandas()
     table.loc[5, "parent_id"] = "nope"
     pq.write_table(__import__("pyarrow").Table.from_pandas(table, preserve_index=False),
                    saved.path / "posts.parquet")
     with pytest.raises(errors.DanglingReferenceError) as info:
-        corpus_module.validate_saved(saved.path)
+        integrity_module.validate_saved(saved.path)
     assert info.value.rows == [{"row": 5, "post_id": "p6", "parent_id": "nope"}]
     assert info.value.rule == "dangling_parent"  # the same rule name as in memory
 
@@ -301,7 +301,7 @@ def test_writer_reports_the_rows_breaking_a_rule_across_chunks_and_months(
         tiny_frames, tmp_path, monkeypatch, rule, rows_per_part):
     # rows_per_part=2 splits the 6 posts into 3 hash parts, so every rule is
     # checked across parts too
-    monkeypatch.setattr(corpus_module, "_ROWS_PER_PART", rows_per_part)
+    monkeypatch.setattr(integrity_module, "_ROWS_PER_PART", rows_per_part)
     posts, members, _ = tiny_frames
     changes, error_class, column, rows = _BROKEN_RULES[rule]
     for row, values in changes.items():
@@ -320,7 +320,7 @@ def test_writer_reports_the_rows_breaking_a_rule_across_chunks_and_months(
 @pytest.mark.parametrize("rows_per_part", [1 << 20, 2], ids=["one hash table", "split by hash"])
 def test_writer_reports_a_repeated_member_and_an_unknown_event_member(
         tiny_frames, tmp_path, monkeypatch, rows_per_part):
-    monkeypatch.setattr(corpus_module, "_ROWS_PER_PART", rows_per_part)
+    monkeypatch.setattr(integrity_module, "_ROWS_PER_PART", rows_per_part)
     posts, members, events = tiny_frames
     repeated = pd.concat([members, members.iloc[[2]]], ignore_index=True)
     with pytest.raises(errors.DuplicateIdError) as info:
@@ -348,13 +348,13 @@ def test_validate_saved_checks_each_row_group(tiny_frames, tmp_path):
                               pa.array(["p1", "p2", "p3", "p4", None, "p6"]))
     pq.write_table(broken, saved.path / "posts.parquet", row_group_size=2)
     with pytest.raises(errors.MissingValueError) as info:
-        corpus_module.validate_saved(saved.path, batch_size=2)
+        integrity_module.validate_saved(saved.path, batch_size=2)
     assert info.value.rows[0]["row"] == 4
 
 
 def test_describe_with_roster_events_and_bots(tiny_frames):
     posts, members, events = tiny_frames
-    description = Corpus.from_frames(posts, members, events).describe()
+    description = peerscope.describe(Corpus.from_frames(posts, members, events))
     assert description.members == 3 and description.posters == 2 and description.bots == 1
     assert description.can("lurkers") and description.can("pluralistic use")
     assert description.time_resolution == "minute" and description.can("time of day")
@@ -405,7 +405,7 @@ def test_count_non_null_reads_footers_when_it_can(tmp_path, monkeypatch):
 
 
 def test_saving_reads_one_row_group_ahead_never_more():
-    from peerscope.corpus import _one_ahead
+    from peerscope.corpus._storage import _one_ahead
 
     produced = []
 

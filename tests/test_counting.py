@@ -7,17 +7,18 @@ that only the fast path has: hash collisions, tables that grow, windows.
 
 from __future__ import annotations
 
+import peerscope
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
 
-from peerscope import event_counts as event_counts_module
+from peerscope._kernels import event_counts as event_counts_module
 from peerscope import Corpus, participation, synth
-from peerscope.event_counts import Codebook, event_counts, first_events
-from peerscope.hashing import HashIndex, string_hashes
-from peerscope.links import read_linked
-from peerscope.post_counts import post_parts, posts_per_author
+from peerscope._kernels.event_counts import Codebook, event_counts, first_events
+from peerscope._kernels.hashing import HashIndex, string_hashes
+from peerscope._kernels.links import read_linked
+from peerscope._kernels.post_counts import post_parts, posts_per_author
 
 
 def _words(rng, n):
@@ -170,7 +171,7 @@ def test_a_window_without_posts_reads_as_no_posts(community):
     assert len(linked) == 0 and len(linked.ids) == 0
     table = participation.activity(empty)
     assert len(table) > 0 and table["posts"].sum() == 0   # roster members who joined before
-    assert empty.describe().rows["posts"] == 0
+    assert peerscope.describe(empty).rows["posts"] == 0
 
 
 @pytest.mark.parametrize("known", sorted(KNOWN))

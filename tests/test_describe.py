@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from peerscope import Corpus
-from peerscope.describe import describe
+from peerscope.corpus.description import describe
 
 MISSING = "parent not in the data: kept with a null parent"
 GENERATED = "no post id: kept with a generated id"

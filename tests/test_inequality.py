@@ -8,7 +8,7 @@ import pytest
 from scipy import special
 
 from peerscope import inequality
-from peerscope.superusers import ContentShare, LogOutlier, MinPosts, TopShare, select
+from peerscope.participation.superusers import ContentShare, LogOutlier, MinPosts, TopShare, select
 
 
 def test_gini_by_hand():
@@ -124,7 +124,7 @@ def test_other_rules():
 
 
 def test_powerlaw_with_a_given_x_min_and_one_distinct_value_is_undefined():
-    from peerscope.inequality import powerlaw_fit
+    from peerscope.participation.inequality import powerlaw_fit
 
     fit = powerlaw_fit([5] * 20, x_min=5)
     assert fit.alpha is None and "distinct" in fit.reason
@@ -134,7 +134,7 @@ def test_powerlaw_with_a_given_x_min_and_one_distinct_value_is_undefined():
 def test_hurwitz_zeta_equals_scipys():
     from scipy import special
 
-    from peerscope.inequality import hurwitz_zeta
+    from peerscope.participation.inequality import hurwitz_zeta
 
     s = np.concatenate([1 + np.logspace(-6, 0, 40), np.linspace(2, 10, 40)])
     q = np.array([1, 2, 3, 5, 10, 40, 100, 1_000, 100_000], dtype=float)

@@ -1,4 +1,4 @@
-"""Tests of peerscope.newsletters: the planted "Peer Post" of the synthetic
+"""Tests of peerscope.pluralism.newsletters: the planted "Peer Post" of the synthetic
 community, hand-made newsletters, and the numpy-discussion mailing list read as
 a newsletter-like archive (one issue per day, like a daily digest)."""
 
@@ -12,9 +12,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from peerscope import Corpus, errors, newsletters, pluralism, schema
+from peerscope import Corpus, errors, newsletters, pluralism
+
+from peerscope.corpus import schema
 from peerscope.corpus import open_corpus
-from peerscope.synth import generate
+from peerscope.datasets.synth import generate
 
 from conftest import utc
 

@@ -11,7 +11,7 @@ import pytest
 from defusedxml import ElementTree
 
 from peerscope import Corpus, open_corpus, participation, synth
-from peerscope.superusers import MinPosts
+from peerscope.participation.superusers import MinPosts
 
 from conftest import utc
 
@@ -203,7 +203,7 @@ def test_stack_exchange_against_raw_xml(shared_data):
 def test_attach_ignores_null_keys_in_the_lookup_table():
     import pandas as pd
 
-    from peerscope import engine
+    from peerscope._kernels import engine
 
     # keys and lookup ids share one set of categories (the fast path); "c" is the last
     # category, which a null lookup key (code -1) used to overwrite

@@ -1,5 +1,5 @@
 """Tests of peerscope.pluralism: planted pathways in the synthetic community,
-the 18-person interview table of CONCEPTS.md, and small hand-made frames whose
+the 18-person interview table of docs/concepts.md, and small hand-made frames whose
 values are worked out by hand in the comments."""
 
 from __future__ import annotations
@@ -8,9 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from peerscope import Corpus, errors, pluralism, schema
+from peerscope import Corpus, errors, pluralism
+
+from peerscope.corpus import schema
 from peerscope.corpus import open_corpus
-from peerscope.synth import generate
+from peerscope.datasets.synth import generate
 
 from conftest import utc
 

@@ -8,6 +8,7 @@ tables itself and checks every count against the raw CSV.
 
 from __future__ import annotations
 
+import peerscope
 import numpy as np
 import pandas as pd
 import pytest
@@ -88,7 +89,7 @@ def test_als_round_trips_through_parquet(raw, tmp_path):
 
 def test_als_describe_knows_what_it_cannot_measure(raw):
     posts, members = _frames(raw)
-    description = Corpus.from_frames(posts, members, roster=False).describe()
+    description = peerscope.describe(Corpus.from_frames(posts, members, roster=False))
     assert description.reply_structure == "flat"
     assert description.time_resolution == "day"
     assert not description.can("time of day")
@@ -101,6 +102,6 @@ def test_als_describe_knows_what_it_cannot_measure(raw):
 
 def test_describe_frame_says_when_a_number_is_not_available(raw):
     posts, members = _frames(raw)
-    frame = Corpus.from_frames(posts, members, roster=False).describe().to_frame()
+    frame = peerscope.describe(Corpus.from_frames(posts, members, roster=False)).to_frame()
     value = frame.set_index(["section", "item"]).loc[("people", "members"), "value"]
     assert value == "not available"

@@ -13,6 +13,7 @@ processes can read.
 
 from __future__ import annotations
 
+import peerscope
 import importlib.util
 import sys
 import uuid
@@ -25,8 +26,11 @@ import pandas as pd
 import pytest
 from fsspec.implementations.memory import MemoryFileSystem
 
-from peerscope import Corpus, errors, participation, reciprocity, scheduler, synth
-from peerscope.corpus import CorpusWriter, RemoteFolder, open_corpus, validate_saved
+from peerscope import Corpus, errors, participation, reciprocity, synth
+
+from peerscope._kernels import scheduler
+from peerscope.corpus import CorpusWriter, open_corpus, validate_saved
+from peerscope.corpus._remote import RemoteFolder
 from peerscope.text import bag_of_words
 
 LAYOUTS = {"flat": None, "month": "month"}
@@ -75,7 +79,7 @@ def reference(local):
     """Metrics of the local corpora (pandas engine), computed once."""
     return {layout: {"participation": participation.summary(corpus, replicates=100),
                      "reciprocity": reciprocity.summary(corpus),
-                     "describe": corpus.describe().to_frame()}
+                     "describe": peerscope.describe(corpus).to_frame()}
             for layout, corpus in local.items()}
 
 
@@ -138,7 +142,7 @@ def test_metrics_equal_local(layout, kind, engine, local, memory, reference):
     got = reciprocity.summary(corpus)
     assert got.to_frame().shape[0] > 0
     pd.testing.assert_frame_equal(got.to_frame(), expected["reciprocity"].to_frame())
-    pd.testing.assert_frame_equal(corpus.describe().to_frame(), expected["describe"])
+    pd.testing.assert_frame_equal(peerscope.describe(corpus).to_frame(), expected["describe"])
 
 
 def test_no_folder_is_listed(memory, monkeypatch):
@@ -287,7 +291,7 @@ def test_file_system_problems_are_peerscope_errors(local, monkeypatch):
 def test_the_cli_describes_and_repartitions_a_corpus_at_a_url(local, memory, tmp_path):
     from click.testing import CliRunner
 
-    from peerscope.cli import cli
+    from peerscope.cli.commands import cli
 
     runner = CliRunner()
     from_url = runner.invoke(cli, ["describe", memory["month"], "--format", "csv"])
@@ -306,7 +310,7 @@ def test_the_cli_passes_storage_options_and_checks_them(local, memory, monkeypat
     from click.testing import CliRunner
 
     import peerscope
-    from peerscope.cli import cli
+    from peerscope.cli.commands import cli
 
     seen = {}
 
@@ -314,7 +318,7 @@ def test_the_cli_passes_storage_options_and_checks_them(local, memory, monkeypat
         seen["options"] = storage_options
         return open_corpus(path, **kwargs)
 
-    monkeypatch.setattr(peerscope, "open_corpus", opened)
+    monkeypatch.setattr(peerscope.corpus, "open_corpus", opened)
     runner = CliRunner()
     done = runner.invoke(cli, ["describe", memory["flat"], "--storage-option", "anon=true",
                                "--storage-option", "endpoint_url=http://minio:9000"])

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from peerscope import Corpus, engagement, newsletters, participation, pluralism, reciprocity, synth
 from peerscope.report import ReportError, build, parse_super_users
 from peerscope.report import figures as figure_module
-from peerscope.report.cli import report_command
-from peerscope.superusers import MinPosts, TopShare
+from peerscope.cli.report import report_command
+from peerscope.participation.superusers import MinPosts, TopShare
 
 
 @pytest.fixture(scope="module")

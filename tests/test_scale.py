@@ -21,8 +21,8 @@ from click.testing import CliRunner
 
 from peerscope import errors, newsletters, participation, pluralism, reciprocity, synth
 from peerscope.corpus import Corpus, CorpusWriter, open_corpus, validate_saved
-from peerscope.partition import repartition
-from peerscope.partition_cli import repartition_command, synth_command
+from peerscope.corpus import repartition
+from peerscope.cli.partition import repartition_command, synth_command
 
 distributed = pytest.importorskip("distributed")
 
@@ -239,7 +239,7 @@ def test_cli_synth_and_repartition(tmp_path):
 # -- the Dask engine on a 2-worker cluster ------------------------------------------------
 
 def test_scheduler_argument(saved, client, monkeypatch):
-    from peerscope import scheduler
+    from peerscope._kernels import scheduler
 
     corpus = open_corpus(saved["month"].path, engine="dask", scheduler=client)
     assert corpus.scheduler is client

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from peerscope import synth
-from peerscope.synth import Truth, generate
+from peerscope.datasets.synth import Truth, generate
 
 N = 20_000
 SEED = 11

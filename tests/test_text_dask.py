@@ -17,7 +17,7 @@ from peerscope import synth
 from peerscope.corpus import open_corpus
 from peerscope.errors import PeerscopeError
 from peerscope.support import LexiconLabeller, SupportClassifier, classify
-from peerscope.support.classifier import label_partitions
+from peerscope.support.labelling import label_partitions
 from peerscope.text import Preprocessor, bag_of_words
 
 distributed = pytest.importorskip("distributed")
@@ -145,7 +145,7 @@ def test_labels_on_workers_keep_the_window_and_refuse_pandas(community, client):
 
 
 def test_bag_of_words_on_a_local_dask_scheduler(community):
-    from peerscope import scheduler
+    from peerscope._kernels import scheduler
 
     path, _ = community
     preprocessor = Preprocessor(min_df=2, phrases=True, phrases_min_count=3)

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from peerscope import Corpus, CorpusWriter, errors, open_corpus
-from peerscope.describe import describe
-from peerscope.validation import TableAccount
+from peerscope.corpus.description import describe
+from peerscope.corpus.validation import TableAccount
 
 
 def _build(posts, members=None, events=None, items=None, **kwargs):

@@ -1,6 +1,6 @@
 """Privacy on import: pseudonymous member ids and text without contact details.
 
-Posts about distress are sensitive even when public (CONCEPTS.md, "Ethics of
+Posts about distress are sensitive even when public (docs/concepts.md, "Ethics of
 the data").  :func:`pseudonymise_ids` replaces every member id with a keyed
 hash (HMAC-SHA256 with a secret salt): the same person gets the same
 pseudonym in every table and in every import made with the same salt, and

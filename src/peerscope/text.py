@@ -935,7 +935,7 @@ def _distributed_client():
     """The ``distributed.Client`` Dask computes on, or None for a local scheduler."""
     import dask
 
-    from peerscope.scheduler import LOCAL_SCHEDULERS
+    from peerscope._kernels.scheduler import LOCAL_SCHEDULERS
 
     configured = dask.config.get("scheduler", None)
     if isinstance(configured, str) and configured in LOCAL_SCHEDULERS:
@@ -972,7 +972,7 @@ def _write_cache(folder: Path, p: Preprocessor, docs, sequences, vocabulary, sta
 
 
 def _read_cached(folder: Path, p: Preprocessor) -> BagOfWords:
-    from peerscope import schema
+    from peerscope.corpus import schema
 
     meta = json.loads((folder / "done.json").read_text(encoding="utf-8"))
     docs = schema.to_pandas(pq.read_table(folder / "docs.parquet"))

@@ -1,7 +1,7 @@
 """The last step every loader shares: privacy options, provenance, accounting, validation.
 
 A loader parses its source into the four tables (pandas frames in the shapes
-of :mod:`peerscope.schema`), counts the rows it left out on purpose
+of :mod:`peerscope.corpus.schema`), counts the rows it left out on purpose
 (:class:`SkipCounter`) and the rows it kept but changed on the way in
 (:class:`NoteCounter`); then :func:`build_corpus` applies the privacy options,
 records where the data came from, and hands everything to
@@ -52,7 +52,7 @@ class NoteCounter(_TableCounts):
     """Counts of rows a loader kept but changed, per table and note of what it did.
 
     The manifest keeps them in each table's ``kept_notes``
-    (:class:`peerscope.validation.TableAccount`).  Notes may overlap (one
+    (:class:`peerscope.corpus.validation.TableAccount`).  Notes may overlap (one
     row can carry two), so unlike skip reasons they have no total.  Write a
     note as a methods section would: what was wrong with the row, and what
     the import did to it.

@@ -83,7 +83,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from peerscope import __version__, schema
+from peerscope import __version__
+
+from peerscope.corpus import schema
 from peerscope.errors import PeerscopeError, SourceError
 from peerscope.loaders.build import NoteCounter, SkipCounter, build_corpus
 

@@ -67,7 +67,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from peerscope import errors, schema
+from peerscope import errors
+
+from peerscope.corpus import schema
 from peerscope.corpus import Corpus
 from peerscope.loaders.build import NoteCounter, SkipCounter, build_corpus
 

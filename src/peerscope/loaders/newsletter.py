@@ -1,6 +1,6 @@
 """Peer-written newsletters -> the ``newsletter_items`` table of a :class:`~peerscope.Corpus`.
 
-Peer newsletters are "made up mainly of members' contributions" (CONCEPTS.md,
+Peer newsletters are "made up mainly of members' contributions" (docs/concepts.md,
 "Newsletters"): the measures that matter are who contributed to which issue,
 and when.  This loader reads a newsletter kept as
 
@@ -54,7 +54,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from peerscope import errors, schema
+from peerscope import errors
+
+from peerscope.corpus import schema
 from peerscope.corpus import Corpus
 from peerscope.loaders.build import SkipCounter, build_corpus
 from peerscope.loaders.mbox import header_text, message_date, message_text, read_messages

@@ -52,7 +52,9 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 import pyarrow.parquet as pq
 
-from peerscope import errors, privacy, schema
+from peerscope import errors, privacy
+
+from peerscope.corpus import schema
 from peerscope.corpus import CorpusWriter
 from peerscope.loaders.build import NoteCounter, SkipCounter, build_corpus
 from peerscope.loaders.table import read_records, role_members

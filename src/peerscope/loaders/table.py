@@ -42,7 +42,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from peerscope import errors, schema
+from peerscope import errors
+
+from peerscope.corpus import schema
 from peerscope.loaders.build import NoteCounter, SkipCounter, build_corpus
 from peerscope.loaders.sources import json_lines
 
@@ -122,7 +124,7 @@ def table(source, mapping: Mapping[str, str], replies: str = "parent", *, fmt: s
         author ids and listed in the members table with role ``anonymous``,
         ``deleted`` or ``bot``, so metrics can leave them out.
     members : path-like or DataFrame, optional
-        A real member roster (columns of :data:`peerscope.schema.MEMBERS`).
+        A real member roster (columns of :data:`peerscope.corpus.schema.MEMBERS`).
         With it the corpus has a roster (lurkers can be counted) and every
         author must be in it; without it the members table only records the
         roles above (``roster=False``).
@@ -512,7 +514,7 @@ def root_ids(post_ids: pd.Series, parent_ids: pd.Series) -> pd.Series:
 
     A chain ending at a parent missing from the table ends at the last post
     found; validation reports such posts as dangling.  Pointer jumping, as in
-    :func:`peerscope.schema.cycle_mask`: ceil(log2 n) + 1 rounds.
+    :func:`peerscope.corpus.schema.cycle_mask`: ceil(log2 n) + 1 rounds.
 
     Parameters
     ----------

@@ -2,7 +2,7 @@
 
 Reciprocity -- giving as well as receiving -- is the mechanism the
 peer-support literature puts at the centre; online it is "more generalised"
-and less balanced than one to one (CONCEPTS.md, "Reciprocity").  One module
+and less balanced than one to one (docs/concepts.md, "Reciprocity").  One module
 per measure, each stating its definition as a formula with its source:
 
 ==========================  ==============================================  ============================

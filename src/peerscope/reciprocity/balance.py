@@ -58,7 +58,7 @@ class Balance:
     Examples
     --------
     >>> from peerscope.reciprocity.graph import read_replies
-    >>> from peerscope.examples import tiny_thread
+    >>> from peerscope.datasets.examples import tiny_thread
     >>> replies = read_replies(tiny_thread())   # ann<->bob, cat->ann
     >>> balance_of(replies).to_frame()[["member_id", "given", "received", "role"]].values.tolist()
     [['ann', 1, 2, 'both'], ['bob', 1, 1, 'both'], ['cat', 1, 0, 'giver']]
@@ -124,7 +124,7 @@ def balance_of(replies: Replies, balanced_ratio: float = 2.0) -> Balance:
     Examples
     --------
     >>> from peerscope.reciprocity.graph import read_replies
-    >>> from peerscope.examples import tiny_thread
+    >>> from peerscope.datasets.examples import tiny_thread
     >>> replies = read_replies(tiny_thread())   # ann<->bob, cat->ann
     >>> balance_of(replies).role_counts
     {'giver': 1, 'receiver': 0, 'both': 2, 'neither': 0}

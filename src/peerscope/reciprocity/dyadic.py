@@ -48,7 +48,7 @@ class DyadicReciprocity:
     Examples
     --------
     >>> from peerscope.reciprocity.graph import read_replies
-    >>> from peerscope.examples import tiny_thread
+    >>> from peerscope.datasets.examples import tiny_thread
     >>> replies = read_replies(tiny_thread())   # ann<->bob, cat->ann
     >>> dyadic_of(replies).to_frame()[["edges", "reciprocated_edges"]].values.tolist()
     [[3, 2]]
@@ -85,7 +85,7 @@ def dyadic_reciprocity(corpus, start=None, end=None) -> DyadicReciprocity:
     Examples
     --------
     >>> from peerscope.reciprocity import dyadic_reciprocity
-    >>> from peerscope.examples import tiny_thread
+    >>> from peerscope.datasets.examples import tiny_thread
     >>> dyadic_reciprocity(tiny_thread()).value  # ann<->bob, cat->ann
     0.6666666666666666
     """
@@ -110,7 +110,7 @@ def reverse_positions(replies: Replies) -> np.ndarray:
     Edges sorted: ann->bob, bob->ann, cat->ann; only the first two are returned.
 
     >>> from peerscope.reciprocity.graph import read_replies
-    >>> from peerscope.examples import tiny_thread
+    >>> from peerscope.datasets.examples import tiny_thread
     >>> replies = read_replies(tiny_thread())   # ann<->bob, cat->ann
     >>> reverse_positions(replies).tolist()
     [1, 0, -1]
@@ -133,7 +133,7 @@ def dyadic_of(replies: Replies) -> DyadicReciprocity:
     Examples
     --------
     >>> from peerscope.reciprocity.graph import read_replies
-    >>> from peerscope.examples import tiny_thread
+    >>> from peerscope.datasets.examples import tiny_thread
     >>> replies = read_replies(tiny_thread())   # ann<->bob, cat->ann
     >>> result = dyadic_of(replies)
     >>> result.edges, result.reciprocated_edges, round(result.value, 4)

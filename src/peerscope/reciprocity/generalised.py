@@ -5,7 +5,7 @@ the evolution of gratitude", *Proc R Soc B* 274:605-610; Baker & Bulkley
 2014, "Paying it forward vs. rewarding reputation", *Organization Science*
 25(5):1493-1510): a person helped by someone helps a *third* person rather
 than (or as well as) the helper.  Online peer support is "more generalised"
-than one to one (CONCEPTS.md).
+than one to one (docs/concepts.md).
 
 Definitions
 -----------
@@ -76,7 +76,7 @@ class GeneralisedReciprocity:
     Examples
     --------
     >>> from peerscope.reciprocity.graph import read_replies
-    >>> from peerscope.examples import tiny_thread
+    >>> from peerscope.datasets.examples import tiny_thread
     >>> replies = read_replies(tiny_thread())   # ann<->bob, cat->ann
     >>> frame = generalised_of(replies).to_frame()
     >>> frame["member_id"].tolist(), frame["first_paid_forward_at"].isna().all()
@@ -144,7 +144,7 @@ def generalised_of(replies: Replies) -> GeneralisedReciprocity:
     ann and bob received replies; neither then answered someone new:
 
     >>> from peerscope.reciprocity.graph import read_replies
-    >>> from peerscope.examples import tiny_thread
+    >>> from peerscope.datasets.examples import tiny_thread
     >>> replies = read_replies(tiny_thread())   # ann<->bob, cat->ann
     >>> result = generalised_of(replies)
     >>> result.receivers, result.paid_forward, result.returned_share

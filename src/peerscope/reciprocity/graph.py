@@ -17,9 +17,9 @@ and ``u != v``.  The directed, weighted reply graph is
         \\mathrm{author}(\\mathrm{parent}(r)) = v,\\ u \\ne v\\},
     \\qquad w(u, v) = |\\{r : r \\text{ is a reply } u \\to v\\}|
 
-(CONCEPTS.md, "Reply graph").  A *person* is an author id that is not null
+(docs/concepts.md, "Reply graph").  A *person* is an author id that is not null
 and whose member role is not ``bot``, ``deleted`` or ``anonymous``
-(:data:`peerscope.schema.NON_PERSON_ROLES`).  Replies that are not edges are
+(:data:`peerscope.corpus.schema.NON_PERSON_ROLES`).  Replies that are not edges are
 never dropped silently: each gets the first of these reasons that applies,
 and :attr:`ReplyGraph.accounting` counts them.
 
@@ -67,9 +67,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from peerscope import errors, schema
-from peerscope.corpus import Window
-from peerscope.links import read_linked, select, up
+from peerscope import errors
+
+from peerscope.corpus import schema
+from peerscope.corpus.window import Window
+from peerscope._kernels.links import read_linked, select, up
 from peerscope.participation import roles
 
 #: Status of a post in the reply table: an opening post, an edge, or why a reply is not an edge.
@@ -127,7 +129,7 @@ class Replies:
     Examples
     --------
     >>> from peerscope.reciprocity.graph import read_replies
-    >>> from peerscope.examples import tiny_thread
+    >>> from peerscope.datasets.examples import tiny_thread
     >>> replies = read_replies(tiny_thread())   # ann<->bob, cat->ann
     >>> replies.ids.tolist(), replies.author.tolist(), replies.target.tolist()
     (['ann', 'bob', 'cat'], [0, 1, 0, 2], [-1, 0, 1, 0])
@@ -195,7 +197,7 @@ def read_replies(corpus, start=None, end=None) -> Replies:
     """Link the posts of ``corpus`` in ``[start, end)`` to their parents (module docstring).
 
     The five id and time columns of every post are read and linked once
-    (:func:`peerscope.links.read_linked`; never the text; on a Dask corpus
+    (:func:`peerscope._kernels.links.read_linked`; never the text; on a Dask corpus
     they are read locally with pyarrow); everything after that is integer
     arithmetic on row positions and author codes.
 
@@ -214,7 +216,7 @@ def read_replies(corpus, start=None, end=None) -> Replies:
     Examples
     --------
     >>> from peerscope.reciprocity.graph import read_replies
-    >>> from peerscope.examples import tiny_thread
+    >>> from peerscope.datasets.examples import tiny_thread
     >>> replies = read_replies(tiny_thread())   # ann<->bob, cat->ann
     >>> replies.accounting["replies"], replies.accounting["edge"], replies.reply_structure
     (3, 3, 'nested')
@@ -340,7 +342,7 @@ class ReplyGraph:
     Examples
     --------
     >>> from peerscope.reciprocity.graph import read_replies
-    >>> from peerscope.examples import tiny_thread
+    >>> from peerscope.datasets.examples import tiny_thread
     >>> replies = read_replies(tiny_thread())   # ann<->bob, cat->ann
     >>> frame = graph_of(replies).to_frame()
     >>> frame.shape, frame["reply_structure"].unique().tolist()
@@ -458,7 +460,7 @@ def graph_of(replies: Replies) -> ReplyGraph:
     Examples
     --------
     >>> from peerscope.reciprocity.graph import read_replies
-    >>> from peerscope.examples import tiny_thread
+    >>> from peerscope.datasets.examples import tiny_thread
     >>> replies = read_replies(tiny_thread())   # ann<->bob, cat->ann
     >>> graph_of(replies).n_edges
     3
@@ -483,7 +485,7 @@ def window_parameters(replies: Replies) -> dict:
     Examples
     --------
     >>> from peerscope.reciprocity.graph import read_replies
-    >>> from peerscope.examples import tiny_thread
+    >>> from peerscope.datasets.examples import tiny_thread
     >>> replies = read_replies(tiny_thread())   # ann<->bob, cat->ann
     >>> window_parameters(replies)
     {'start': None, 'end': None, 'reply_structure': 'nested'}

@@ -46,7 +46,7 @@ class Motifs:
     Examples
     --------
     >>> from peerscope.reciprocity.graph import read_replies
-    >>> from peerscope.examples import tiny_thread
+    >>> from peerscope.datasets.examples import tiny_thread
     >>> replies = read_replies(tiny_thread())   # ann<->bob, cat->ann
     >>> motifs_of(replies).to_frame()[["thread_id", "exchanges"]].values.tolist()
     [['p1', 1]]
@@ -109,7 +109,7 @@ def motifs_of(replies: Replies) -> Motifs:
     ann -> bob -> ann is one exchange:
 
     >>> from peerscope.reciprocity.graph import read_replies
-    >>> from peerscope.examples import tiny_thread
+    >>> from peerscope.datasets.examples import tiny_thread
     >>> replies = read_replies(tiny_thread())   # ann<->bob, cat->ann
     >>> result = motifs_of(replies)
     >>> result.total, result.threads_with_exchanges, result.reason

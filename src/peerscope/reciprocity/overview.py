@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from peerscope.memory import release_freed_memory
+from peerscope._kernels.memory import release_freed_memory
 from peerscope.reciprocity.balance import Balance, balance_of
 from peerscope.reciprocity.dyadic import DyadicReciprocity, dyadic_of
 from peerscope.reciprocity.generalised import GeneralisedReciprocity, generalised_of
@@ -34,7 +34,7 @@ class ReciprocitySummary:
 
     Examples
     --------
-    >>> from peerscope.examples import tiny_thread
+    >>> from peerscope.datasets.examples import tiny_thread
     >>> frame = summary(tiny_thread()).to_frame().set_index("statistic")
     >>> frame.loc[["edges", "reciprocated_edges", "answered_share"], "value"].tolist()
     [3.0, 2.0, 1.0]

@@ -75,7 +75,7 @@ class Responsiveness:
     Examples
     --------
     >>> from peerscope.reciprocity.graph import read_replies
-    >>> from peerscope.examples import tiny_thread
+    >>> from peerscope.datasets.examples import tiny_thread
     >>> replies = read_replies(tiny_thread())   # ann<->bob, cat->ann
     >>> responsiveness_of(replies).to_frame()[["thread_id", "hours_to_first_response"]].values.tolist()
     [['p1', 24.0]]
@@ -144,7 +144,7 @@ def responsiveness_of(replies: Replies, responses: str = "others") -> Responsive
     Examples
     --------
     >>> from peerscope.reciprocity.graph import read_replies
-    >>> from peerscope.examples import tiny_thread
+    >>> from peerscope.datasets.examples import tiny_thread
     >>> replies = read_replies(tiny_thread())   # ann<->bob, cat->ann
     >>> result = responsiveness_of(replies)
     >>> result.opening_posts, result.answered, result.return_share

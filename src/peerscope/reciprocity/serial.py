@@ -1,6 +1,6 @@
 """Serial reciprocity: does a member's share of giving rise over their tenure?
 
-"When I first came I didn't have anything to give" (CONCEPTS.md): members
+"When I first came I didn't have anything to give" (docs/concepts.md): members
 receive first and give later.  The measure splits each member's own tenure
 into equal parts and compares the share of their posts that give support in
 each part.
@@ -63,7 +63,7 @@ class SerialReciprocity:
     Examples
     --------
     >>> from peerscope.reciprocity.graph import read_replies
-    >>> from peerscope.examples import tiny_thread
+    >>> from peerscope.datasets.examples import tiny_thread
     >>> replies = read_replies(tiny_thread())   # ann<->bob, cat->ann
     >>> frame = serial_of(replies, tenure_bins=2, min_posts=1).to_frame()
     >>> frame[["part", "members", "mean_giving_share"]].values.tolist()
@@ -141,7 +141,7 @@ def serial_of(replies: Replies, tenure_bins: int = 4, min_posts: int = 3) -> Ser
     ann asked first (part 0) and answered later (part 1):
 
     >>> from peerscope.reciprocity.graph import read_replies
-    >>> from peerscope.examples import tiny_thread
+    >>> from peerscope.datasets.examples import tiny_thread
     >>> replies = read_replies(tiny_thread())   # ann<->bob, cat->ann
     >>> result = serial_of(replies, tenure_bins=2, min_posts=1)
     >>> result.members[["member_id", "part", "giving_share"]].values.tolist()

@@ -1,6 +1,6 @@
 """Paper-ready reports: tables, figures, a methods paragraph, small-cell suppression.
 
->>> from peerscope import synth                       # doctest: +SKIP
+>>> from peerscope.datasets import synth  # doctest: +SKIP
 >>> from peerscope.report import build                # doctest: +SKIP
 >>> corpus, truth = synth.generate(20_000, seed=1)    # doctest: +SKIP
 >>> report = build(corpus)                            # doctest: +SKIP
@@ -12,7 +12,7 @@ Modules: :mod:`~peerscope.report.build` (run the metrics, :class:`Report`),
 :mod:`~peerscope.report.methods` (the methods paragraph),
 :mod:`~peerscope.report.suppression` (small cells),
 :mod:`~peerscope.report.render` (CSV, Markdown, LaTeX, report.md, report.html),
-:mod:`~peerscope.report.cli` (the ``peerscope report`` command).
+:mod:`~peerscope.cli.report` (the ``peerscope report`` command).
 """
 
 from peerscope.report.build import Report, ReportError, build, parse_super_users

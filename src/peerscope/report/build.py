@@ -1,7 +1,7 @@
 """From a corpus to the tables, figures and methods paragraph of a paper.
 
 :func:`build` runs every metric the corpus can support (what it can is
-decided by :func:`peerscope.describe.describe`), turns the results into
+decided by :func:`peerscope.corpus.description.describe`), turns the results into
 tables (:mod:`peerscope.report.tables`) and figures
 (:mod:`peerscope.report.figures`), suppresses small cells
 (:mod:`peerscope.report.suppression`) and writes the methods paragraph
@@ -20,15 +20,16 @@ import numpy as np
 import pandas as pd
 
 from peerscope import __version__
-from peerscope import describe as describe_module
-from peerscope import engagement as engagement_metrics
+from peerscope.corpus import description as describe_module
+from peerscope.participation import engagement as engagement_metrics
 from peerscope import participation as participation_metrics
 from peerscope import reciprocity as reciprocity_metrics
 from peerscope.errors import PeerscopeError
 from peerscope.report import figures as figure_makers
 from peerscope.report import tables as table_makers
+from peerscope.report.render import write as _write
 from peerscope.report.suppression import suppress
-from peerscope.superusers import ContentShare, MinPosts, SuperUserRule, TopShare
+from peerscope.participation.superusers import ContentShare, MinPosts, SuperUserRule, TopShare
 
 
 class ReportError(PeerscopeError):
@@ -44,21 +45,6 @@ class ReportError(PeerscopeError):
     """
 
 
-#: Sections of a report, in order: title -> (tables, figures) that belong to it.
-SECTIONS = {
-    "Corpus": (["overview", "measurability"], []),
-    "Participation": (["participation", "bands", "fits", "super_user_ids"],
-                      ["lorenz", "rank_frequency", "bands"]),
-    "Engagement": (["engagement", "ladder_levels"], ["time_of_day", "survival", "ladder_monthly"]),
-    "Reciprocity and responsiveness": (["reciprocity", "responsiveness"], ["give_receive"]),
-    "Forms of support and pathways": (["forms_over_tenure", "form_combinations", "use_patterns",
-                                       "first_forms", "pathways", "active_passive"],
-                                      ["forms_over_tenure"]),
-    "Newsletters": (["newsletters"], []),
-    "Topics": (["topics", "topics_by_super_users", "topic_quotes"], []),
-    "Support types": (["support"], []),
-}
-
 #: Stages shown by the progress display.
 STAGES = ("describe", "participation", "engagement", "reciprocity", "pluralism", "newsletters",
           "topics and support", "figures", "suppression and methods")
@@ -70,9 +56,9 @@ def parse_super_users(spec) -> SuperUserRule:
     Parameters
     ----------
     spec : str or SuperUserRule
-        ``top:SHARE`` (:class:`~peerscope.superusers.TopShare`),
-        ``share:SHARE`` (:class:`~peerscope.superusers.ContentShare`) or
-        ``min:POSTS`` (:class:`~peerscope.superusers.MinPosts`).
+        ``top:SHARE`` (:class:`~peerscope.participation.superusers.TopShare`),
+        ``share:SHARE`` (:class:`~peerscope.participation.superusers.ContentShare`) or
+        ``min:POSTS`` (:class:`~peerscope.participation.superusers.MinPosts`).
 
     Returns
     -------
@@ -222,9 +208,7 @@ class Report:
 
     def write(self, out, formats=("md", "csv", "tex"), figure_formats=("png",)) -> Path:
         """Write the report to folder ``out`` (see :func:`peerscope.report.render.write`)."""
-        from peerscope.report.render import write
-
-        return write(self, out, formats=formats, figure_formats=figure_formats)
+        return _write(self, out, formats=formats, figure_formats=figure_formats)
 
 
 class _Progress:
@@ -265,7 +249,7 @@ def build(corpus, *, start=None, end=None, super_users="top:0.01", timezone: str
         Analysis window ``[start, end)`` (naive times are UTC).
     super_users : str or SuperUserRule
         ``"top:0.01"`` (default: top 1% of posters), ``"share:0.5"``,
-        ``"min:100"``, or a rule object from :mod:`peerscope.superusers`.
+        ``"min:100"``, or a rule object from :mod:`peerscope.participation.superusers`.
     timezone : str
         IANA timezone of the hour-of-day x weekday profile.
     min_cell : int
@@ -294,7 +278,7 @@ def build(corpus, *, start=None, end=None, super_users="top:0.01", timezone: str
 
     Examples
     --------
-    >>> from peerscope import synth                         # doctest: +SKIP
+    >>> from peerscope.datasets import synth  # doctest: +SKIP
     >>> from peerscope.report import build                  # doctest: +SKIP
     >>> corpus, truth = synth.generate(20_000, seed=1)      # doctest: +SKIP
     >>> report = build(corpus)                              # doctest: +SKIP
@@ -447,9 +431,9 @@ def _pluralism(corpus, description, window, results, add, not_computed) -> None:
 
 def _newsletters(corpus, description, window, results, add, not_computed) -> None:
     try:
-        from peerscope import newsletters
+        from peerscope.pluralism import newsletters
     except ImportError:
-        not_computed.append("newsletters: not computed (peerscope.newsletters is not installed)")
+        not_computed.append("newsletters: not computed (peerscope.pluralism.newsletters is not installed)")
         return
     if not description.can("newsletters"):
         not_computed.append(_reason(description, "newsletters"))
@@ -474,7 +458,7 @@ def _topics(corpus, model, summary, include_quotes: bool, results, add) -> None:
         shares = np.nan_to_num(model.doc_topic, nan=-1.0)
         rows = {}
         posts = corpus.posts(columns=["post_id", "text"])
-        from peerscope import engine
+        from peerscope._kernels import engine
 
         text = engine.collect(posts).set_index("post_id")["text"]
         for topic in range(model.k):

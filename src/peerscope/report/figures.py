@@ -126,7 +126,7 @@ def lorenz(summary, footer: str):
 
     Examples
     --------
-    >>> from peerscope.examples import tiny_forum
+    >>> from peerscope.datasets.examples import tiny_forum
     >>> corpus = tiny_forum()
     >>> from peerscope.participation import summary
     >>> result = summary(corpus, replicates=50)
@@ -176,7 +176,7 @@ def rank_frequency(poster_counts: np.ndarray, summary, footer: str):
 
     Examples
     --------
-    >>> from peerscope.examples import tiny_forum
+    >>> from peerscope.datasets.examples import tiny_forum
     >>> corpus = tiny_forum()
     >>> from peerscope.participation import summary
     >>> result = summary(corpus, replicates=50)
@@ -231,7 +231,7 @@ def bands(summary, reference: dict, footer: str):
 
     Examples
     --------
-    >>> from peerscope.examples import tiny_forum
+    >>> from peerscope.datasets.examples import tiny_forum
     >>> corpus = tiny_forum()
     >>> from peerscope.participation import summary
     >>> result = summary(corpus, replicates=50)
@@ -268,7 +268,7 @@ def time_heatmap(profile, footer: str):
 
     Parameters
     ----------
-    profile : peerscope.engagement.TimeProfile
+    profile : peerscope.participation.engagement.TimeProfile
     footer : str
         Small print under the plot (corpus, window, parameters); also the file's metadata.
 
@@ -278,9 +278,9 @@ def time_heatmap(profile, footer: str):
 
     Examples
     --------
-    >>> from peerscope.examples import tiny_forum
+    >>> from peerscope.datasets.examples import tiny_forum
     >>> corpus = tiny_forum()
-    >>> from peerscope.engagement import time_profile
+    >>> from peerscope.participation.engagement import time_profile
     >>> time_heatmap(time_profile(corpus), "tiny").axes[0].get_title()
     'When members post'
     """
@@ -306,7 +306,7 @@ def survival(result, min_cell: int, footer: str):
 
     Parameters
     ----------
-    result : peerscope.engagement.Survival
+    result : peerscope.participation.engagement.Survival
     min_cell : int
         Points resting on fewer people at risk are not drawn.
     footer : str
@@ -318,9 +318,9 @@ def survival(result, min_cell: int, footer: str):
 
     Examples
     --------
-    >>> from peerscope.examples import tiny_forum
+    >>> from peerscope.datasets.examples import tiny_forum
     >>> corpus = tiny_forum()
-    >>> from peerscope.engagement import survival as tenure
+    >>> from peerscope.participation.engagement import survival as tenure
     >>> survival(tenure(corpus), 1, "tiny").axes[0].get_title()
     'Tenure of posters; withdrawal = no post for 90 days'
     """
@@ -427,7 +427,7 @@ def give_receive(balance, footer: str):
 
     Examples
     --------
-    >>> from peerscope.examples import tiny_forum
+    >>> from peerscope.datasets.examples import tiny_forum
     >>> corpus = tiny_forum()
     >>> from peerscope.reciprocity import give_receive as balance
     >>> give_receive(balance(corpus), "tiny").axes[0].get_title()
@@ -465,7 +465,7 @@ def ladder_monthly(ladder, ladder_names, min_cell: int, footer: str):
 
     Parameters
     ----------
-    ladder : peerscope.engagement.LadderMoves
+    ladder : peerscope.participation.engagement.LadderMoves
     ladder_names : sequence of str
         The rungs (:data:`peerscope.participation.LADDER`).
     min_cell : int
@@ -478,9 +478,9 @@ def ladder_monthly(ladder, ladder_names, min_cell: int, footer: str):
 
     Examples
     --------
-    >>> from peerscope.examples import tiny_forum
+    >>> from peerscope.datasets.examples import tiny_forum
     >>> corpus = tiny_forum()
-    >>> from peerscope.engagement import ladder_by_month
+    >>> from peerscope.participation.engagement import ladder_by_month
     >>> from peerscope.participation import LADDER
     >>> ladder_monthly(ladder_by_month(corpus), LADDER, 1, "tiny").axes[0].get_title()
     'Members by participation ladder level per month'

@@ -41,6 +41,22 @@ FIGURE_FORMATS = ("png", "svg")
 _WRAPPED = {"detail": "4.5cm", "reason": "6cm", "terms": "5cm", "quote": "6cm", "label": "5.5cm",
             "reference": "3.2cm"}
 
+#: Sections of a report, in order: title -> (tables, figures) that belong to it.
+SECTIONS = {
+    "Corpus": (["overview", "measurability"], []),
+    "Participation": (["participation", "bands", "fits", "super_user_ids"],
+                      ["lorenz", "rank_frequency", "bands"]),
+    "Engagement": (["engagement", "ladder_levels"], ["time_of_day", "survival", "ladder_monthly"]),
+    "Reciprocity and responsiveness": (["reciprocity", "responsiveness"], ["give_receive"]),
+    "Forms of support and pathways": (["forms_over_tenure", "form_combinations", "use_patterns",
+                                       "first_forms", "pathways", "active_passive"],
+                                      ["forms_over_tenure"]),
+    "Newsletters": (["newsletters"], []),
+    "Topics": (["topics", "topics_by_super_users", "topic_quotes"], []),
+    "Support types": (["support"], []),
+}
+
+
 
 class RenderError(PeerscopeError):
     """A report cannot be written (unknown format, unwritable folder).
@@ -424,7 +440,7 @@ def write(report, out, formats=TABLE_FORMATS, figure_formats=("png",)) -> Path:
     Examples
     --------
     >>> import pathlib, tempfile
-    >>> from peerscope import synth
+    >>> from peerscope.datasets import synth
     >>> from peerscope.report import build
     >>> corpus, _ = synth.generate(2000, seed=1, with_text=False)
     >>> report = build(corpus, replicates=50, figures=False)
@@ -436,8 +452,6 @@ def write(report, out, formats=TABLE_FORMATS, figure_formats=("png",)) -> Path:
     >>> (folder / "tables" / "participation.csv").is_file()
     True
     """
-    from peerscope.report.build import SECTIONS
-
     formats = _check(formats, TABLE_FORMATS, "table")
     figure_formats = _check(figure_formats, FIGURE_FORMATS, "figure")
     out = Path(out)

@@ -6,7 +6,7 @@ Each function takes the result objects of the metric modules and returns a
 Python API gives), the people-counting cells and additive relations that
 small-cell suppression needs (:mod:`peerscope.report.suppression`), and
 notes saying what the table could not measure and why (from
-:func:`peerscope.describe.describe`).
+:func:`peerscope.corpus.description.describe`).
 
 Key-value tables have the columns ``label`` (what the number is, in words),
 ``value`` and ``reference`` (a published figure to compare with, when one
@@ -52,8 +52,8 @@ class Table:
 
     Examples
     --------
-    >>> from peerscope.describe import describe
-    >>> from peerscope.examples import tiny_forum
+    >>> from peerscope.corpus.description import describe
+    >>> from peerscope.datasets.examples import tiny_forum
     >>> corpus = tiny_forum()
     >>> description = describe(corpus)
     >>> table = measurability(description)
@@ -120,8 +120,8 @@ def capability_notes(description, *measures: str) -> list[str]:
 
     Parameters
     ----------
-    description : peerscope.describe.Description
-        What the corpus holds (:func:`peerscope.describe.describe`).
+    description : peerscope.corpus.description.Description
+        What the corpus holds (:func:`peerscope.corpus.description.describe`).
     *measures : str
         Names of capabilities (``"lurkers"``, ``"reciprocity"``, ...).
 
@@ -131,8 +131,8 @@ def capability_notes(description, *measures: str) -> list[str]:
 
     Examples
     --------
-    >>> from peerscope.describe import describe
-    >>> from peerscope.examples import tiny_forum
+    >>> from peerscope.corpus.description import describe
+    >>> from peerscope.datasets.examples import tiny_forum
     >>> corpus = tiny_forum()
     >>> description = describe(corpus)
     >>> capability_notes(description, "lurkers")
@@ -160,8 +160,8 @@ def overview(description, window, manifest: dict) -> Table:
 
     Parameters
     ----------
-    description : peerscope.describe.Description
-        What the corpus holds (:func:`peerscope.describe.describe`).
+    description : peerscope.corpus.description.Description
+        What the corpus holds (:func:`peerscope.corpus.description.describe`).
     window : peerscope.corpus.Window
         The analysis window.
     manifest : dict
@@ -174,8 +174,8 @@ def overview(description, window, manifest: dict) -> Table:
     Examples
     --------
     >>> from peerscope import Corpus
-    >>> from peerscope.describe import describe
-    >>> from peerscope.examples import tiny_forum
+    >>> from peerscope.corpus.description import describe
+    >>> from peerscope.datasets.examples import tiny_forum
     >>> corpus = tiny_forum()
     >>> description = describe(corpus)
     >>> table = overview(description, corpus.time_window, corpus.manifest)
@@ -230,8 +230,8 @@ def measurability(description) -> Table:
 
     Parameters
     ----------
-    description : peerscope.describe.Description
-        What the corpus holds (:func:`peerscope.describe.describe`).
+    description : peerscope.corpus.description.Description
+        What the corpus holds (:func:`peerscope.corpus.description.describe`).
 
     Returns
     -------
@@ -239,8 +239,8 @@ def measurability(description) -> Table:
 
     Examples
     --------
-    >>> from peerscope.describe import describe
-    >>> from peerscope.examples import tiny_forum
+    >>> from peerscope.corpus.description import describe
+    >>> from peerscope.datasets.examples import tiny_forum
     >>> corpus = tiny_forum()
     >>> description = describe(corpus)
     >>> measurability(description).frame.loc["lurkers"].tolist()
@@ -251,7 +251,7 @@ def measurability(description) -> Table:
          "reason": [c.reason for c in description.capabilities]},
         index=pd.Index([c.measure for c in description.capabilities], name="measure"))
     return Table("measurability", "What this corpus can and cannot measure", frame,
-                 notes=["From peerscope.describe: a measure is possible only when the data hold "
+                 notes=["From peerscope.corpus.description: a measure is possible only when the data hold "
                         "what it needs (e.g. lurkers need a member roster or read/delivery events)."])
 
 
@@ -271,8 +271,8 @@ def participation(summary, description) -> Table:
     Parameters
     ----------
     summary : peerscope.participation.ParticipationSummary
-    description : peerscope.describe.Description
-        What the corpus holds (:func:`peerscope.describe.describe`).
+    description : peerscope.corpus.description.Description
+        What the corpus holds (:func:`peerscope.corpus.description.describe`).
 
     Returns
     -------
@@ -280,8 +280,8 @@ def participation(summary, description) -> Table:
 
     Examples
     --------
-    >>> from peerscope.describe import describe
-    >>> from peerscope.examples import tiny_forum
+    >>> from peerscope.corpus.description import describe
+    >>> from peerscope.datasets.examples import tiny_forum
     >>> corpus = tiny_forum()
     >>> description = describe(corpus)
     >>> from peerscope.participation import summary
@@ -352,8 +352,8 @@ def bands(summary) -> Table:
 
     Examples
     --------
-    >>> from peerscope.describe import describe
-    >>> from peerscope.examples import tiny_forum
+    >>> from peerscope.corpus.description import describe
+    >>> from peerscope.datasets.examples import tiny_forum
     >>> corpus = tiny_forum()
     >>> description = describe(corpus)
     >>> from peerscope.participation import summary
@@ -389,8 +389,8 @@ def fits(summary) -> Table:
 
     Examples
     --------
-    >>> from peerscope.describe import describe
-    >>> from peerscope.examples import tiny_forum
+    >>> from peerscope.corpus.description import describe
+    >>> from peerscope.datasets.examples import tiny_forum
     >>> corpus = tiny_forum()
     >>> description = describe(corpus)
     >>> from peerscope.participation import summary
@@ -425,13 +425,13 @@ def engagement(delurking, ladder, frequency, survival, description) -> Table:
     Parameters
     ----------
     delurking : DataFrame
-        :func:`peerscope.engagement.delurking`.
-    ladder : peerscope.engagement.LadderMoves
+        :func:`peerscope.participation.engagement.delurking`.
+    ladder : peerscope.participation.engagement.LadderMoves
     frequency : DataFrame
-        :func:`peerscope.engagement.frequency`.
-    survival : peerscope.engagement.Survival
-    description : peerscope.describe.Description
-        What the corpus holds (:func:`peerscope.describe.describe`).
+        :func:`peerscope.participation.engagement.frequency`.
+    survival : peerscope.participation.engagement.Survival
+    description : peerscope.corpus.description.Description
+        What the corpus holds (:func:`peerscope.corpus.description.describe`).
 
     Returns
     -------
@@ -439,11 +439,11 @@ def engagement(delurking, ladder, frequency, survival, description) -> Table:
 
     Examples
     --------
-    >>> from peerscope.describe import describe
-    >>> from peerscope.examples import tiny_forum
+    >>> from peerscope.corpus.description import describe
+    >>> from peerscope.datasets.examples import tiny_forum
     >>> corpus = tiny_forum()
     >>> description = describe(corpus)
-    >>> from peerscope import engagement as e
+    >>> from peerscope.participation import engagement as e
     >>> table = engagement(e.delurking(corpus), e.ladder_by_month(corpus), e.frequency(corpus),
     ...                    e.survival(corpus), description)
     >>> table.frame.loc[["delurk_members", "delurked", "still_lurking"], "value"].tolist()
@@ -517,8 +517,8 @@ def ladder_levels(activity: pd.DataFrame, ladder_names) -> Table:
 
     Examples
     --------
-    >>> from peerscope.describe import describe
-    >>> from peerscope.examples import tiny_forum
+    >>> from peerscope.corpus.description import describe
+    >>> from peerscope.datasets.examples import tiny_forum
     >>> corpus = tiny_forum()
     >>> description = describe(corpus)
     >>> from peerscope.participation import LADDER, activity
@@ -541,7 +541,7 @@ def ladder_levels(activity: pd.DataFrame, ladder_names) -> Table:
     protection.total(("total", "members"), [(k, "members") for k in keys])
     for key in keys:
         protection.derive((key, "share"), [(key, "members")])
-    notes = ["Ladder (CONCEPTS.md): none < read/receive < post < reply to others < initiate for "
+    notes = ["Ladder (docs/concepts.md): none < read/receive < post < reply to others < initiate for "
              "others < moderate/facilitate; a member's level is the highest rung reached."]
     return Table("ladder_levels", "Members by participation ladder level", frame, protection, notes)
 
@@ -556,8 +556,8 @@ def reciprocity(result, description) -> Table:
     Parameters
     ----------
     result : peerscope.reciprocity.ReciprocitySummary
-    description : peerscope.describe.Description
-        What the corpus holds (:func:`peerscope.describe.describe`).
+    description : peerscope.corpus.description.Description
+        What the corpus holds (:func:`peerscope.corpus.description.describe`).
 
     Returns
     -------
@@ -565,8 +565,8 @@ def reciprocity(result, description) -> Table:
 
     Examples
     --------
-    >>> from peerscope.describe import describe
-    >>> from peerscope.examples import tiny_forum
+    >>> from peerscope.corpus.description import describe
+    >>> from peerscope.datasets.examples import tiny_forum
     >>> corpus = tiny_forum()
     >>> description = describe(corpus)
     >>> from peerscope.reciprocity import summary
@@ -630,8 +630,8 @@ def responsiveness(result, description) -> Table:
     Parameters
     ----------
     result : peerscope.reciprocity.ReciprocitySummary
-    description : peerscope.describe.Description
-        What the corpus holds (:func:`peerscope.describe.describe`).
+    description : peerscope.corpus.description.Description
+        What the corpus holds (:func:`peerscope.corpus.description.describe`).
 
     Returns
     -------
@@ -639,8 +639,8 @@ def responsiveness(result, description) -> Table:
 
     Examples
     --------
-    >>> from peerscope.describe import describe
-    >>> from peerscope.examples import tiny_forum
+    >>> from peerscope.corpus.description import describe
+    >>> from peerscope.datasets.examples import tiny_forum
     >>> corpus = tiny_forum()
     >>> description = describe(corpus)
     >>> from peerscope.reciprocity import summary
@@ -686,7 +686,7 @@ def forms_over_tenure(curve, forms) -> Table:
     >>> import pandas as pd
     >>> from peerscope import pluralism
     >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
-    >>> from peerscope.examples import tiny_pathways
+    >>> from peerscope.datasets.examples import tiny_pathways
     >>> corpus = tiny_pathways()
     >>> table = forms_over_tenure(pluralism.forms_over_tenure(corpus), pluralism.FORMS)
     >>> table.frame[["members", "mean_forms"]].values.tolist()
@@ -749,7 +749,7 @@ def combinations(result) -> list[Table]:
     >>> import pandas as pd
     >>> from peerscope import pluralism
     >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
-    >>> from peerscope.examples import tiny_pathways
+    >>> from peerscope.datasets.examples import tiny_pathways
     >>> corpus = tiny_pathways()
     >>> by_set, by_pattern = combinations(pluralism.combinations(corpus))
     >>> by_set.frame[["label", "members"]].values.tolist()
@@ -789,7 +789,7 @@ def pathways(result) -> list[Table]:
     >>> import pandas as pd
     >>> from peerscope import pluralism
     >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
-    >>> from peerscope.examples import tiny_pathways
+    >>> from peerscope.datasets.examples import tiny_pathways
     >>> corpus = tiny_pathways()
     >>> first, orders = pathways(pluralism.pathways(corpus))
     >>> orders.frame[["label", "members"]].values.tolist()
@@ -827,7 +827,7 @@ def active_passive(result) -> Table:
     >>> import pandas as pd
     >>> from peerscope import pluralism
     >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
-    >>> from peerscope.examples import tiny_pathways
+    >>> from peerscope.datasets.examples import tiny_pathways
     >>> corpus = tiny_pathways()
     >>> table = active_passive(pluralism.active_passive(corpus))
     >>> table.frame.loc["any"].tolist(), table.frame.loc["group", "passive_only"]
@@ -874,7 +874,7 @@ def newsletters(result) -> Table:
 
     Parameters
     ----------
-    result : peerscope.newsletters.NewsletterSummary
+    result : peerscope.pluralism.newsletters.NewsletterSummary
 
     Returns
     -------
@@ -883,7 +883,8 @@ def newsletters(result) -> Table:
     Examples
     --------
     >>> import pandas as pd
-    >>> from peerscope import Corpus, newsletters as letters
+    >>> from peerscope import Corpus
+    >>> from peerscope.pluralism import newsletters as letters
     >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
     >>> posts = pd.DataFrame({"post_id": ["p1"], "thread_id": ["p1"], "parent_id": [None],
     ...                       "author_id": ["ann"], "created_at": t("2024-01-20"), "text": ["hi"]})

@@ -25,7 +25,8 @@ informational support at scale (Wang, Kraut & Levine 2012, 2015).
 =====================  ====================================================
 """
 
-from peerscope.support.classifier import SupportClassifier, label_partitions
+from peerscope.support.classifier import SupportClassifier
+from peerscope.support.labelling import label_partitions
 from peerscope.support.coding import read_codes, read_design, sample_for_coding, scheme_codes
 from peerscope.support.evaluate import (Evaluation, agreement, code_set, cross_validate, evaluate,
                                         krippendorff_alpha)

@@ -71,7 +71,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from peerscope import schema
+from peerscope.corpus import schema
 from peerscope.errors import PeerscopeError, SourceError
 from peerscope.privacy import scrub_pii
 from peerscope.support.lexicon import LexiconLabeller
@@ -225,7 +225,7 @@ def sample_for_coding(corpus, n, *, stratify=None, allocation: str = "equal", se
 
     Examples
     --------
-    >>> from peerscope import synth
+    >>> from peerscope.datasets import synth
     >>> corpus, _ = synth.generate(600, seed=1)
     >>> sheet = sample_for_coding(corpus, 40, stratify="channel", seed=3)
     >>> len(sheet), sheet["post_id"].is_unique

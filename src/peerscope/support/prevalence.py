@@ -48,6 +48,7 @@ import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
 from peerscope.errors import PeerscopeError
+from peerscope.support.labelling import _label_batch, label_partitions
 
 
 def adjusted_share(raw, tpr, fpr):
@@ -307,8 +308,6 @@ def classify(corpus, model, *, batch_size: int = 20_000, out: str | os.PathLike 
     if progress is None:
         progress = sys.stderr.isatty()
     if corpus.engine == "dask":  # the model labels each partition on the workers
-        from peerscope.support.classifier import label_partitions
-
         result = label_partitions(corpus, model, batch_size=batch_size).compute().reset_index(drop=True)
     else:
         total, batches = _text_batches(corpus, batch_size)
@@ -325,18 +324,6 @@ def classify(corpus, model, *, batch_size: int = 20_000, out: str | os.PathLike 
         _write_atomic(result, Path(out))
         result.attrs["path"] = str(out)
     return result
-
-
-def _label_batch(model, batch: pd.DataFrame) -> pd.DataFrame:
-    texts = batch["text"].reset_index(drop=True)
-    scores = model.predict_frame(texts)
-    label = scores.pop("label") if "label" in scores else None
-    frame = pd.DataFrame({"post_id": batch["post_id"].astype("str").to_numpy()})
-    if label is not None:
-        frame["label"] = label.astype("str").to_numpy()
-    for column in scores.columns:
-        frame[column] = scores[column].to_numpy(dtype=np.float32)
-    return frame
 
 
 def _write_atomic(frame: pd.DataFrame, target: Path) -> None:

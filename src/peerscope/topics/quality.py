@@ -16,7 +16,7 @@ trained on (after preprocessing: stop words and pruned terms removed):
     better.
 
 Both are computed by gensim's ``CoherenceModel``; ``c_v`` is deliberately not
-offered (its author advises against gensim's implementation; CONCEPTS.md,
+offered (its author advises against gensim's implementation; docs/concepts.md,
 "Topics").  A coherence number means little alone: compare it with a baseline
 (e.g. a model fitted on the same documents with their words shuffled) or
 across ``k`` (:func:`peerscope.topics.sweep`).

@@ -1,0 +1,82 @@
+"""The ``peerscope report`` command: a corpus (or the built-in sample) to a paper-ready report.
+
+Registered in :mod:`peerscope.cli` as ``cli.add_command(report_command, "report")``.
+Errors in the data or options are one line on stderr and exit code 2, as for
+every peerscope command (:func:`peerscope.cli.errors.friendly`).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from peerscope.cli.errors import friendly
+from peerscope.cli.options import CorpusSource, storage_option, storage_options
+
+#: The built-in synthetic community of ``--sample``: posts and seed.
+SAMPLE_POSTS, SAMPLE_SEED = 20_000, 1
+
+
+def _split(value: str, option: str, known: tuple[str, ...]) -> tuple[str, ...]:
+    parts = tuple(p.strip().lower() for p in value.split(",") if p.strip())
+    unknown = [p for p in parts if p not in known]
+    if unknown:
+        raise click.BadParameter(f"unknown {unknown}; choose from {', '.join(known)}", param_hint=option)
+    return parts
+
+
+@click.command(name="report")
+@click.argument("corpus", required=False, type=CorpusSource())
+@click.option("--sample", is_flag=True,
+              help=f"Report on the built-in synthetic community ({SAMPLE_POSTS:,} posts, seed {SAMPLE_SEED}).")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder to write the report to.")
+@click.option("--start", default=None, help="Analyse from this time (UTC unless it has an offset).")
+@click.option("--end", default=None, help="Analyse up to (not including) this time.")
+@click.option("--super-users", "super_users", default="top:0.01", show_default=True,
+              help="Super-user rule: top:SHARE of posters, share:SHARE of posts, or min:POSTS.")
+@click.option("--timezone", default="UTC", show_default=True,
+              help="IANA timezone of the hour-of-day profile (e.g. Europe/London).")
+@click.option("--min-cell", type=click.IntRange(min=1), default=5, show_default=True,
+              help="Suppress counts of fewer than K people in published tables.")
+@click.option("--format", "formats", default="md,csv,tex", show_default=True,
+              help="Table formats to write, comma-separated: md, csv, tex.")
+@click.option("--figures", "figure_formats", default="png", show_default=True,
+              help="Figure formats, comma-separated: png, svg (empty: no figures).")
+@click.option("--include-ids", is_flag=True, help="List super-users' member ids in the report.")
+@click.option("--include-quotes", is_flag=True, help="Quote the most typical post of each topic (with topics).")
+@click.option("--progress/--no-progress", default=None, help="Show progress (default: on a terminal).")
+@storage_option
+@friendly
+def report_command(corpus, sample, out, start, end, super_users, timezone, min_cell, formats,
+                   figure_formats, include_ids, include_quotes, progress, storage_option_pairs):
+    """Write the tables, figures and methods paragraph of CORPUS (a folder or URL; or --sample) to --out.
+
+    OUT/report.html is one self-contained file; OUT/report.md, OUT/tables/
+    (CSV, Markdown, LaTeX) and OUT/figures/ hold the same pieces for a paper.
+    """
+    from peerscope.report.build import build, check_timezone, parse_super_users
+    from peerscope.report.render import FIGURE_FORMATS, TABLE_FORMATS
+
+    if sample == (corpus is not None):
+        raise click.UsageError("give a CORPUS folder or --sample (not both)")
+    table_formats = _split(formats, "--format", TABLE_FORMATS)
+    pictures = _split(figure_formats, "--figures", FIGURE_FORMATS)
+    rule = parse_super_users(super_users)  # checked before the (slow) corpus is opened
+    options = storage_options(storage_option_pairs, corpus)
+    check_timezone(timezone)
+    if progress is None:
+        progress = sys.stderr.isatty()
+    if sample:
+        from peerscope.datasets import synth
+
+        source, _ = synth.generate(SAMPLE_POSTS, seed=SAMPLE_SEED)
+    else:
+        from peerscope import open_corpus
+
+        source = open_corpus(corpus, storage_options=options)
+    report = build(source, start=start, end=end, super_users=rule, timezone=timezone,
+                   min_cell=min_cell, include_ids=include_ids, include_quotes=include_quotes,
+                   figures=bool(pictures), progress=progress)
+    target = report.write(out, formats=table_formats, figure_formats=pictures)
+    click.echo(report.summary_line(str(target)))

@@ -1,0 +1,920 @@
+"""Who takes part and how: per-member activity, lurkers, super-users, inequality.
+
+The participation statistics a paper quotes first -- how many members never
+post, how much the top 1% write, how unequal posting is -- are computed here
+from the non-text columns of a :class:`~peerscope.Corpus`, on pandas or Dask
+corpora alike (see :mod:`peerscope._kernels.engine`), for the whole corpus or a time
+window ``[start, end)``.
+
+People
+------
+Members with role ``bot`` are left out by default (``include_bots=True``
+keeps them).  Posts with a null author or by a ``deleted`` or ``anonymous``
+id are counted in the corpus totals (``posts_by_unknown_authors``) but never
+as one member's.  The *population* of a window is
+
+- with a roster: the roster members of the window (those who had joined
+  before its end and had not left before its start), plus any poster of the
+  window the roster dates leave out (``basis="roster"``);
+- without a roster but with view, read or delivery (``receive``) events: the
+  people with such events in the window plus the posters
+  (``basis="events"``; a weaker basis: people who never read are missing);
+- otherwise unknown: lurkers cannot be counted from posts alone, and
+  ``lurker_share`` is None with the reason (Nonnecke & Preece 2000).
+
+The participation ladder
+------------------------
+Participation is an ordered ladder, not a flag (docs/concepts.md).  A member's
+level in a period is the highest rung they reached in it:
+
+====  =====================  ==========================================================
+ 0    none                   no recorded activity
+ 1    read/receive           a ``view``, ``read``, ``receive`` or ``attend`` event
+ 2    post                   at least one post (opening posts, or replies to oneself)
+ 3    reply to others        a reply to a post written by someone else (or by an
+                             unknown author)
+ 4    initiate for others    started a thread to which at least ``host_repliers``
+                             (default 2) other people replied, wrote a newsletter
+                             item, or has a ``contribute`` event
+ 5    moderate/facilitate    a ``facilitate`` event, or role ``moderator`` or
+                             ``facilitator`` together with any activity in the period
+====  =====================  ==========================================================
+
+References
+----------
+Nonnecke, B., Preece, J. (2000). Lurker demographics: counting the silent. *CHI 2000*.
+Nielsen, J. (2006). Participation inequality: the 90-9-1 rule for social features.
+van Mierlo, T. (2014). The 1% rule in four digital health social networks.
+*J Med Internet Res* 16(2):e33.
+Carron-Arthur, B., Reynolds, J., Bennett, K., Bennett, A., Griffiths, K. M. (2016).
+What's all the talk about? *BMC Psychiatry* 16:367.
+Clauset, A., Shalizi, C. R., Newman, M. E. J. (2009). Power-law distributions in
+empirical data. *SIAM Review* 51(4):661-703.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from peerscope._kernels import engine
+
+from peerscope.participation import inequality
+from peerscope._kernels.align import Alignment, Target
+from peerscope.corpus.window import Window
+from peerscope._kernels.event_counts import event_counts
+from peerscope._kernels.links import read_linked
+from peerscope._kernels.memory import release_freed_memory
+from peerscope._kernels.post_counts import post_parts, posts_per_author
+from peerscope.participation.superusers import Selection, SuperUserRule, TopShare, select
+
+#: Rungs of the participation ladder, lowest first (index = level).
+LADDER = ("none", "read/receive", "post", "reply to others", "initiate for others",
+          "moderate/facilitate")
+#: Event kinds that show a member read or received without posting (lurker evidence).
+PASSIVE_KINDS = ("view", "read", "receive")
+#: Event kinds that put a member on rung 1 of the ladder.
+LISTENING_KINDS = PASSIVE_KINDS + ("attend",)
+#: Roles that put an active member on the top rung.
+MODERATING_ROLES = ("moderator", "facilitator")
+#: Shares of members reported as top shares.
+TOP_SHARES = (0.01, 0.05, 0.10)
+
+#: pandas dtype of times in a corpus.
+UTC_TIMES = "datetime64[us, UTC]"
+
+_POST_COLUMNS = ["post_id", "thread_id", "parent_id", "author_id", "created_at"]
+
+
+# ---------------------------------------------------------------------------
+# Who is who
+# ---------------------------------------------------------------------------
+
+def _columns(corpus, table: str) -> list[str]:
+    if not corpus.has_table(table):
+        return []
+    return corpus.manifest["tables"][table]["columns"]
+
+
+def roles(corpus) -> pd.Series:
+    """member_id -> role for every row of ``members`` (null roles read as ``member``).
+
+    Parameters
+    ----------
+    corpus : peerscope.Corpus
+        Any engine; only ``member_id`` and ``role`` of ``members`` are read.
+
+    Returns
+    -------
+    pandas.Series
+        Roles (``str``) indexed by ``member_id``; empty without a members table.
+
+    Examples
+    --------
+    >>> from peerscope import participation
+    >>> from peerscope.datasets.examples import tiny_moderated
+    >>> corpus = tiny_moderated()
+    >>> participation.roles(corpus).to_dict()
+    {'ann': 'member', 'bob': 'member', 'cat': 'member', 'mod': 'moderator'}
+    """
+    if not corpus.has_table("members"):
+        return pd.Series(dtype="str", name="role").rename_axis("member_id")
+    columns = ["member_id"] + (["role"] if "role" in _columns(corpus, "members") else [])
+    members = engine.collect(corpus.members(columns=columns))
+    role = members["role"].fillna("member") if "role" in members else "member"
+    return pd.Series(role, index=members.index, dtype="str", name="role").set_axis(
+        pd.Index(members["member_id"], name="member_id"))
+
+
+@dataclass(frozen=True)
+class _Kinds:
+    """Which author ids are left out of members' counts, and why."""
+
+    unknown: pd.Index     # deleted / anonymous ids
+    bots: pd.Index        # bots (empty when bots are included)
+    role: pd.Series
+
+    def person(self, ids: pd.Index) -> np.ndarray:
+        return ~(ids.isin(self.unknown) | ids.isin(self.bots))
+
+
+def _kinds(corpus, include_bots: bool) -> _Kinds:
+    role = roles(corpus)
+    # masks as numpy arrays: indexing with a boolean Series of 1.25M members costs 0.05 s more
+    # (numpy asks it for __array_interface__, which pandas looks up among the labels)
+    unknown = role.index[role.isin(["deleted", "anonymous"]).to_numpy(dtype=bool)]
+    bots = role.index[(role == "bot").to_numpy(dtype=bool)] if not include_bots else pd.Index([], dtype="str")
+    return _Kinds(unknown, bots, role)
+
+
+def _roster(corpus, start, end, kinds: _Kinds) -> pd.Index:
+    """Person ids of the roster members of the window."""
+    members = engine.collect(corpus.members(columns=["member_id"], start=start, end=end))
+    ids = pd.Index(members["member_id"], name="member_id")
+    return ids[kinds.person(ids)]
+
+
+def _passive_people(corpus, start, end, kinds: _Kinds) -> pd.Index | None:
+    """Person ids with view/read/receive events in the window (None: no such events)."""
+    if not corpus.has_table("events"):
+        return None
+    events = corpus.events(columns=["member_id", "kind"], start=start, end=end)
+    ids = engine.collect(events[events["kind"].isin(list(PASSIVE_KINDS))]["member_id"].drop_duplicates())
+    if not len(ids):
+        return None
+    ids = pd.Index(ids, name="member_id")
+    return ids[kinds.person(ids)]
+
+
+def _population(corpus, start, end, kinds: _Kinds, posters: pd.Index):
+    """(population ids or None, basis or None, reason or None, posters outside the roster window)."""
+    if corpus.has_roster:
+        roster = _roster(corpus, start, end, kinds)
+        outside = posters.difference(roster)
+        return roster.append(outside), "roster", None, len(outside)
+    passive = _passive_people(corpus, start, end, kinds)
+    if passive is not None:
+        return passive.union(posters), "events", None, 0
+    return None, None, ("no member roster, view, read or delivery events: "
+                        "lurkers cannot be counted from posts alone"), 0
+
+
+# ---------------------------------------------------------------------------
+# Summary
+# ---------------------------------------------------------------------------
+
+@dataclass(frozen=True, eq=False)
+class ParticipationSummary:
+    """Participation statistics of a corpus or window (see :func:`summary`).
+
+    Every figure carries what made it: the window, whether bots were
+    included, the population basis, the super-user rule, and for each Gini
+    coefficient its basis, bootstrap replicates, confidence and seed.
+
+    Attributes
+    ----------
+    window : Window
+    include_bots : bool
+    posts_total, posts_by_members, posts_by_unknown_authors, posts_by_bots : int
+        Posts in the window, and by whom.
+    members : int or None
+        Size of the population (None when it cannot be known).
+    population_basis : str or None
+        ``"roster"`` or ``"events"``.
+    posters_outside_roster_window : int
+        Posters the roster dates leave out, counted as members anyway.
+    posters, one_time_posters : int
+        People with at least one post / exactly one post in the window.
+    lurkers : int or None
+        Members with no post in the window.
+    lurker_share : float or None
+    lurker_reason : str or None
+        Why lurkers cannot be counted.
+    gini_members, gini_posters : GiniResult
+    top_shares : dict
+        Share of people (0.01, 0.05, 0.10) -> share of members' posts.
+    super_user_rule : SuperUserRule
+    super_users : Selection
+    super_user_share : float or None
+    band_shares : dict or None
+        90-9-1 band -> share of members' posts.
+    band_reason : str or None
+    zipf : ZipfFit
+    power_law : PowerLawFit
+    lorenz : DataFrame
+        The Lorenz curve (:func:`peerscope.participation.inequality.lorenz`).
+    lorenz_basis : str
+        ``"members"`` or ``"posters"``.
+
+    Examples
+    --------
+    >>> from peerscope import participation
+    >>> from peerscope.datasets.examples import tiny_moderated
+    >>> corpus = tiny_moderated()
+    >>> frame = participation.summary(corpus, replicates=50).to_frame()
+    >>> frame.set_index("statistic").loc[["members", "posters", "lurker_share"], "value"].tolist()
+    [4.0, 2.0, 0.5]
+    """
+
+    window: Window
+    include_bots: bool
+    posts_total: int
+    posts_by_members: int
+    posts_by_unknown_authors: int
+    posts_by_bots: int
+    members: int | None
+    population_basis: str | None
+    posters_outside_roster_window: int
+    posters: int
+    lurkers: int | None
+    lurker_share: float | None
+    lurker_reason: str | None
+    one_time_posters: int
+    gini_members: inequality.GiniResult
+    gini_posters: inequality.GiniResult
+    top_shares: dict
+    super_user_rule: SuperUserRule
+    super_users: Selection
+    super_user_share: float | None
+    band_shares: dict | None
+    band_reason: str | None
+    zipf: inequality.ZipfFit
+    power_law: inequality.PowerLawFit
+    lorenz: pd.DataFrame = field(repr=False)
+    lorenz_basis: str = "members"
+
+    def to_frame(self) -> pd.DataFrame:
+        """The summary as a tidy table.
+
+        Columns: ``statistic``, ``basis`` (members, posters or corpus),
+        ``value`` (float), ``ci_low``/``ci_high`` (bootstrap interval of the
+        Gini coefficients), ``x`` (the point of a curve: share of people on
+        the Lorenz curve, the share for top shares) and ``detail`` (text: the
+        super-user ids, one per row, the rule, reasons for undefined values,
+        parameters).
+        """
+        rows = []
+
+        def add(statistic, value, basis="corpus", detail=None, low=None, high=None, x=None):
+            rows.append((statistic, basis, value, low, high, x, detail))
+
+        window = f"[{self.window.start}, {self.window.end})"
+        add("window", None, detail=window)
+        add("include_bots", float(self.include_bots))
+        for name in ("posts_total", "posts_by_members", "posts_by_unknown_authors", "posts_by_bots"):
+            add(name, getattr(self, name))
+        add("members", self.members, "members", detail=self.population_basis or self.lurker_reason)
+        add("posters_outside_roster_window", self.posters_outside_roster_window, "members")
+        add("posters", self.posters, "posters")
+        add("lurkers", self.lurkers, "members", detail=self.lurker_reason)
+        add("lurker_share", self.lurker_share, "members", detail=self.lurker_reason)
+        add("one_time_posters", self.one_time_posters, "posters")
+        for result in (self.gini_members, self.gini_posters):
+            detail = (f"replicates={result.replicates}, confidence={result.confidence}, "
+                      f"random_state={result.random_state}, n={result.n}"
+                      + (f"; {result.reason}" if result.reason else ""))
+            add(f"gini_{result.basis}", result.value, result.basis, detail,
+                result.ci_low, result.ci_high)
+        for share, value in self.top_shares.items():
+            add(f"top_{share:.0%}_share", value, "posters", x=share)
+        selection = self.super_users
+        add("super_user_rule", None, "posters", detail=selection.rule)
+        add("super_user_count", len(selection.member_ids), "posters")
+        add("super_user_posts", selection.posts, "posters")
+        add("super_user_share", self.super_user_share, "posters",
+            detail="share of posts by members written by super-users")
+        add("super_user_cutoff_posts", selection.cutoff_posts, "posters")
+        add("super_user_ties_at_cutoff", selection.ties_at_cutoff, "posters")
+        add("super_user_ties_left_out", selection.ties_left_out, "posters")
+        for member in selection.member_ids:
+            add("super_user", None, "posters", detail=member)
+        for band in ("superusers", "contributors", "lurkers"):
+            add(f"band_share_{band}", None if self.band_shares is None else self.band_shares[band],
+                "members", detail=self.band_reason)
+        zipf = self.zipf
+        add("zipf_slope", zipf.slope, "posters", detail=zipf.reason)
+        add("zipf_r_squared", zipf.r_squared, "posters", detail=zipf.reason)
+        power = self.power_law
+        add("powerlaw_alpha", power.alpha, "posters", detail=power.reason or f"min_tail={power.min_tail}")
+        add("powerlaw_x_min", power.x_min, "posters")
+        add("powerlaw_ks_distance", power.ks_distance, "posters")
+        add("powerlaw_n_tail", power.n_tail, "posters")
+        for x, y in zip(self.lorenz["share_of_people"], self.lorenz["share_of_posts"]):
+            add("lorenz", y, self.lorenz_basis, x=x)
+        frame = pd.DataFrame(rows, columns=["statistic", "basis", "value", "ci_low", "ci_high",
+                                            "x", "detail"])
+        for column in ("value", "ci_low", "ci_high", "x"):
+            frame[column] = pd.to_numeric(frame[column].astype(object).where(frame[column].notna()),
+                                          errors="raise").astype(float)
+        return frame.astype({"statistic": "str", "basis": "str", "detail": "str"})
+
+
+def _share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def summary(corpus, start=None, end=None, super_users: SuperUserRule = TopShare(0.01), *,
+            include_bots: bool = False, replicates: int = 1000, confidence: float = 0.95,
+            random_state: int | None = 0, min_tail: int = 10) -> ParticipationSummary:
+    """Participation statistics of a corpus or of the window ``[start, end)``.
+
+    Definitions (docs/concepts.md, "Forms, channels and participation"):
+
+    - ``members`` = size of the population (module docstring): roster
+      members of the window, bots excluded unless ``include_bots``.
+    - ``posters`` = people in the population with >= 1 post in the window;
+      ``one_time_posters`` those with exactly 1.
+    - ``lurkers`` = members with 0 posts in the window (Nonnecke & Preece
+      2000); ``lurker_share = lurkers / members``.  None, with
+      ``lurker_reason``, when the corpus has no roster and no view, read or
+      delivery events.
+    - ``posts_total = posts_by_members + posts_by_unknown_authors +
+      posts_by_bots`` (the last is 0 when bots are included as members).
+    - ``gini_members`` over all members (lurkers as 0) and ``gini_posters``
+      over posters, each with a percentile bootstrap interval
+      (:func:`peerscope.participation.inequality.gini`).
+    - ``top_shares``: share of members' posts written by the top 1%, 5%,
+      10% of posters (ceil(share x posters) people).
+    - ``super_users``: the rule's selection (:mod:`peerscope.participation.superusers`;
+      default top ceil(1% of posters), ties broken by earlier first post in
+      the window then member id); ``super_user_share`` = their posts /
+      ``posts_by_members``.
+    - ``band_shares``: share of members' posts by the top 1%, next 9% and
+      bottom 90% of all members ranked by posts (Nielsen 2006; van Mierlo
+      2014 found 74.7 / 24.0 / 1.3%); None without a population.
+    - ``zipf``: OLS of log10 posts on log10 rank over posters;
+      ``power_law``: discrete power-law MLE with x_min by minimum KS
+      distance over posters (Clauset, Shalizi & Newman 2009).
+    - ``lorenz``: Lorenz curve over members when the population is known,
+      else over posters (``lorenz_basis``).
+
+    Parameters
+    ----------
+    corpus : peerscope.Corpus
+        pandas or Dask engine; only ``author_id`` and ``created_at`` of posts
+        are read (never ``text``).
+    start, end : time-like, optional
+        The window (naive times are UTC).
+    super_users : SuperUserRule
+        Default ``TopShare(0.01)``.
+    include_bots : bool
+        Count members with role ``bot`` as members (default False).
+    replicates, confidence, random_state
+        Bootstrap of the Gini coefficients.
+    min_tail : int
+        Fewest posters in the tail of a power-law fit.
+
+    Returns
+    -------
+    ParticipationSummary
+
+    Examples
+    --------
+    Four roster members, two of whom post (ann 3 posts, bob 1):
+
+    >>> from peerscope import participation
+    >>> from peerscope.datasets.examples import tiny_moderated
+    >>> corpus = tiny_moderated()
+    >>> result = participation.summary(corpus, replicates=50)
+    >>> result.members, result.posters, result.lurkers, result.lurker_share
+    (4, 2, 2, 0.5)
+    >>> round(result.gini_members.value, 4)
+    0.625
+    """
+    window = corpus.time_window.narrow(start, end)
+    kinds = _kinds(corpus, include_bots)
+    if corpus.engine == "pandas":
+        per_author, posts_total = posts_per_author(corpus, start, end)
+    else:
+        posts = corpus.posts(columns=["author_id", "created_at"], start=start, end=end)
+        per_author = engine.aggregate(posts, "author_id", posts=("created_at", "count"),
+                                      first_post=("created_at", "min"))
+        posts_total = engine.length(posts)
+    authors = pd.Index(per_author.index, name="member_id")
+    is_bot = authors.isin(kinds.bots)
+    person = kinds.person(authors)
+    posters = per_author.loc[person].rename_axis("member_id").reset_index()
+    posts_by_members = int(posters["posts"].sum())
+    posts_by_bots = int(per_author.loc[is_bot, "posts"].sum())
+
+    poster_ids = pd.Index(posters["member_id"], name="member_id")
+    population, basis, reason, outside = _population(corpus, start, end, kinds, poster_ids)
+    poster_counts = posters["posts"].to_numpy(dtype=np.int64)
+    gini_options = dict(replicates=replicates, confidence=confidence, random_state=random_state)
+    if population is not None:
+        member_counts = np.concatenate([poster_counts, np.zeros(len(population) - len(posters), np.int64)])
+        lurkers = len(population) - len(posters)
+        gini_members = inequality.gini(member_counts, basis="members", **gini_options)
+        bands = inequality.band_shares(member_counts)
+        band_reason = None if bands is not None else "no posts by members"
+        curve, curve_basis = inequality.lorenz(member_counts), "members"
+    else:
+        lurkers = None
+        gini_members = inequality.GiniResult(None, None, None, 0, "members", confidence,
+                                             replicates, random_state, reason=reason)
+        bands, band_reason = None, reason
+        curve, curve_basis = inequality.lorenz(poster_counts), "posters"
+    selection = select(posters, super_users)
+    release_freed_memory()  # the per-author aggregation's temporaries, before the caller's next step
+    return ParticipationSummary(
+        window=window,
+        include_bots=include_bots,
+        posts_total=posts_total,
+        posts_by_members=posts_by_members,
+        posts_by_unknown_authors=posts_total - posts_by_members - posts_by_bots,
+        posts_by_bots=posts_by_bots,
+        members=None if population is None else len(population),
+        population_basis=basis,
+        posters_outside_roster_window=outside,
+        posters=len(posters),
+        lurkers=lurkers,
+        lurker_share=None if population is None else _share(lurkers, len(population)),
+        lurker_reason=reason if population is None else (None if len(population) else "no members"),
+        one_time_posters=int((poster_counts == 1).sum()),
+        gini_members=gini_members,
+        gini_posters=inequality.gini(poster_counts, basis="posters", **gini_options),
+        top_shares={share: inequality.top_share(poster_counts, share) for share in TOP_SHARES},
+        super_user_rule=super_users,
+        super_users=selection,
+        super_user_share=_share(selection.posts, posts_by_members),
+        band_shares=bands,
+        band_reason=band_reason,
+        zipf=inequality.zipf_fit(poster_counts),
+        power_law=inequality.powerlaw_fit(poster_counts, min_tail=min_tail),
+        lorenz=curve,
+        lorenz_basis=curve_basis,
+    )
+
+
+# ---------------------------------------------------------------------------
+# Per-member activity
+# ---------------------------------------------------------------------------
+
+def month_number(times):
+    """Months since year 0 (year x 12 + month - 1) of UTC times; works on Dask columns.
+
+    Parameters
+    ----------
+    times : pandas.Series or dask Series
+        UTC timestamps.
+
+    Returns
+    -------
+    Series of int
+        One month number per time, same index (and engine) as ``times``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> times = pd.Series(pd.to_datetime(["2024-01-31 23:00", "2024-02-01 00:00"], utc=True))
+    >>> month_number(times).tolist()
+    [24288, 24289]
+    """
+    return times.dt.year * 12 + times.dt.month - 1
+
+
+def month_start(numbers) -> pd.Series:
+    """The first instant (UTC) of each month number of :func:`month_number`.
+
+    Parameters
+    ----------
+    numbers : array-like of int
+        Month numbers (year x 12 + month - 1).
+
+    Returns
+    -------
+    pandas.Series
+        ``datetime64[us, UTC]`` times, one per number (default index).
+
+    Examples
+    --------
+    >>> [str(t) for t in month_start([24288, 24289])]
+    ['2024-01-01 00:00:00+00:00', '2024-02-01 00:00:00+00:00']
+    """
+    months = (np.asarray(numbers, dtype=np.int64) - 1970 * 12).astype("datetime64[M]")
+    return pd.Series(pd.DatetimeIndex(months.astype("datetime64[us]")).tz_localize("UTC"), dtype=UTC_TIMES)
+
+
+def _with_parent_authors(corpus, posts, start, end):
+    """Posts with ``parent_author_id``: the author of the post each replies to.
+
+    Parents are looked up in the whole corpus (not only the window), so a
+    reply in the window to an earlier post still knows whom it answers.
+    """
+    narrowed = start is not None or end is not None
+    lookup = corpus.posts(columns=["post_id", "author_id"]) if narrowed else posts[["post_id", "author_id"]]
+    return engine.attach(posts, "parent_id", lookup, "post_id", "author_id", "parent_author_id")
+
+
+def _thread_starters(posts) -> pd.DataFrame:
+    """One opening post per thread (the earliest, then the smallest id): thread_id, author, month."""
+    openers = engine.collect(posts.loc[posts["parent_id"].isna(),
+                                       ["thread_id", "post_id", "author_id", "created_at"]])
+    openers = openers.sort_values(["created_at", "post_id"]).drop_duplicates("thread_id")
+    return openers.rename(columns={"author_id": "starter_id"})
+
+
+def _hosted_threads(posts, bots: pd.Index, host_repliers: int) -> pd.DataFrame:
+    """Threads started in the window to which >= ``host_repliers`` other people replied.
+
+    Returns the starters' rows (thread_id, starter_id, created_at).  Repliers
+    are distinct non-null, non-bot authors other than the starter.
+    """
+    starters = _thread_starters(posts)
+    replies = posts.loc[~posts["parent_id"].isna() & ~posts["author_id"].isna(), ["thread_id", "author_id"]]
+    replies = engine.attach(replies, "thread_id", starters, "thread_id", "starter_id", "starter_id")
+    others = replies[(replies["author_id"] != replies["starter_id"]) & ~replies["starter_id"].isna()
+                     & ~replies["author_id"].isin(list(bots))]
+    repliers = engine.count_by(engine.distinct(others, ["thread_id", "author_id"]), "thread_id")
+    hosted = repliers.index[repliers >= host_repliers]
+    return starters[starters["thread_id"].isin(hosted) & ~starters["starter_id"].isna()]
+
+
+def ladder_inputs(corpus, start=None, end=None, *, include_bots: bool = False,
+                  host_repliers: int = 2, by_month: bool = False) -> dict[str, pd.DataFrame]:
+    """Per-member (or per member and month) counts the activity table and the ladder need.
+
+    Returns a dict of pandas frames indexed by ``member_id`` (and ``month``,
+    a month number of :func:`month_number`, when ``by_month``): ``posts``
+    (posts, threads_started, replies_to_others, first_post, last_post),
+    ``active_days``, ``received``, ``hosted``, ``events`` (one column per
+    event kind) and ``items`` (newsletter items written).  Bots' own rows are
+    dropped unless ``include_bots``; their replies never count as replies
+    received or as repliers of a hosted thread.
+
+    Parameters
+    ----------
+    corpus : peerscope.Corpus
+        pandas or Dask engine; the text is never read.
+    start, end : time-like, optional
+        The window ``[start, end)``.
+    include_bots : bool
+        Keep the rows of members with role ``bot`` (default False).
+    host_repliers : int
+        Fewest distinct other repliers for a thread to count as hosted.
+    by_month : bool
+        Index by ``member_id`` and ``month`` instead of ``member_id`` only.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame or pandas.Series
+        The parts named above, for :func:`assemble`.
+
+    Examples
+    --------
+    >>> from peerscope import participation
+    >>> from peerscope.datasets.examples import tiny_moderated
+    >>> corpus = tiny_moderated()
+    >>> parts = participation.ladder_inputs(corpus)
+    >>> sorted(parts)
+    ['active_days', 'events', 'hosted', 'items', 'posts', 'received']
+    >>> parts["posts"]["replies_to_others"].to_dict()
+    {'ann': 1, 'bob': 1}
+    """
+    return _ladder_inputs(corpus, start, end, _kinds(corpus, include_bots), host_repliers, by_month)
+
+
+def _ladder_inputs(corpus, start, end, kinds: _Kinds, host_repliers: int, by_month: bool) -> dict:
+    """:func:`ladder_inputs` with the people's kinds already read (``activity`` reads them once)."""
+    if corpus.engine == "pandas":
+        linked = read_linked(corpus)
+        parts = post_parts(linked, linked.rows(start, end), kinds.bots, by_month=by_month,
+                           host_repliers=host_repliers)
+        del linked
+    else:
+        parts = _dask_post_parts(corpus, start, end, kinds, by_month, host_repliers)
+    parts["events"] = _event_counts(corpus, start, end, by_month, kinds.role.index)
+    parts["items"] = _item_counts(corpus, start, end, by_month)
+    return {name: _drop_non_persons(frame, kinds) for name, frame in parts.items()}
+
+
+def _dask_post_parts(corpus, start, end, kinds: _Kinds, by_month: bool, host_repliers: int) -> dict:
+    """The parts of :func:`post_parts` computed with grouped aggregations over Dask partitions."""
+    keys = ["member_id", "month"] if by_month else ["member_id"]
+    posts = corpus.posts(columns=_POST_COLUMNS, start=start, end=end)
+    posts = _with_parent_authors(corpus, posts, start, end)
+    posts = engine.encode(posts, ["author_id", "parent_author_id"], ["thread_id"])
+    is_reply = ~posts["parent_id"].isna()
+    posts = posts.assign(
+        member_id=posts["author_id"],
+        opening=~is_reply,
+        to_other=is_reply & (posts["parent_author_id"].isna()
+                             | (posts["parent_author_id"] != posts["author_id"])),
+        day=posts["created_at"].dt.floor("D"))
+    if by_month:
+        posts = posts.assign(month=month_number(posts["created_at"]))
+    parts = {}
+    parts["posts"] = engine.aggregate(posts, keys, posts=("created_at", "count"),
+                                      threads_started=("opening", "sum"),
+                                      replies_to_others=("to_other", "sum"),
+                                      first_post=("created_at", "min"), last_post=("created_at", "max"))
+    parts["active_days"] = engine.count_by(engine.distinct(posts, keys + ["day"]), keys, "active_days")
+    received = posts[is_reply & (posts["author_id"] != posts["parent_author_id"])
+                     & ~posts["author_id"].isin(list(kinds.bots))]
+    received = received.assign(member_id=received["parent_author_id"])
+    parts["received"] = engine.count_by(received, keys, "replies_received")
+    hosted = _hosted_threads(posts, kinds.bots, host_repliers)
+    hosted = hosted.assign(member_id=hosted["starter_id"])
+    if by_month:
+        hosted = hosted.assign(month=month_number(hosted["created_at"]))
+    parts["hosted"] = engine.count_by(hosted, keys, "threads_hosted")
+    return parts
+
+
+def _drop_non_persons(frame, kinds: _Kinds):
+    ids = frame.index.get_level_values("member_id")
+    return frame[kinds.person(pd.Index(ids))]
+
+
+def _empty_index(keys: list[str]) -> pd.Index:
+    if len(keys) == 1:
+        return pd.Index([], dtype="str", name=keys[0])
+    return pd.MultiIndex.from_arrays([pd.Index([], dtype="str"), pd.Index([], dtype="int64")], names=keys)
+
+
+def _event_counts(corpus, start, end, by_month: bool, member_ids: pd.Index) -> pd.DataFrame:
+    """Events per member (and month) and kind, one column per kind; ``member_ids``: the roster's ids."""
+    keys = ["member_id", "month"] if by_month else ["member_id"]
+    if not corpus.has_table("events"):
+        return pd.DataFrame(index=_empty_index(keys))
+    columns = ["member_id", "kind"] + (["at"] if by_month else [])
+    if corpus.engine == "pandas":
+        # tens of millions of events: counted batch by batch on integer codes, the
+        # roster's ids coded by their position in it
+        return event_counts(corpus.arrow_batches("events", columns, start=start, end=end,
+                                                 batch_size=1 << 18, dictionary=("kind",)),
+                            by_month, known_ids=pa.array(member_ids, type=pa.string()) if len(member_ids) else None)
+    events = corpus.events(columns=columns, start=start, end=end)
+    if by_month:
+        events = events.assign(month=month_number(events["at"]))
+    counts = engine.count_by(events, keys + ["kind"])
+    return counts.unstack("kind", fill_value=0) if len(counts) else counts.to_frame().iloc[:, :0]
+
+
+def _item_counts(corpus, start, end, by_month: bool) -> pd.Series:
+    keys = ["member_id", "month"] if by_month else ["member_id"]
+    if not corpus.has_table("newsletter_items"):
+        return pd.Series(dtype="int64", name="newsletter_items", index=_empty_index(keys))
+    items = corpus.newsletter_items(columns=["author_id", "published_at"], start=start, end=end)
+    items = items.assign(member_id=items["author_id"])
+    if by_month:
+        items = items.assign(month=month_number(items["published_at"]))
+    return engine.count_by(items, keys, "newsletter_items")
+
+
+def _event_column(events: pd.DataFrame, kinds: tuple[str, ...]) -> pd.Series:
+    """Events of ``kinds`` per row of ``events`` (already aligned on the table's index)."""
+    total = np.zeros(len(events), dtype=np.int64)
+    for kind in kinds:  # column by column: no copy of the (possibly millions of rows) frame
+        if kind in events.columns:
+            total += events[kind].to_numpy(dtype=np.int64)
+    return pd.Series(total, index=events.index)
+
+
+def ladder_levels(table: pd.DataFrame) -> pd.Series:
+    """Ladder level (0-5, see the module docstring) of each row of an activity-like table.
+
+    Needs columns posts, replies_to_others, threads_hosted, newsletter_items,
+    listening_events, contribute_events, facilitate_events and role.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        An activity-like table with the columns above.
+
+    Returns
+    -------
+    pandas.Series
+        ``ladder_level`` (int 0-5), same index as ``table``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"posts": [0, 2, 0], "replies_to_others": [0, 1, 0],
+    ...     "threads_hosted": [0, 0, 0], "newsletter_items": [0, 0, 0],
+    ...     "listening_events": [0, 0, 3], "contribute_events": [0, 0, 0],
+    ...     "facilitate_events": [0, 0, 0], "role": ["moderator", "member", "member"]})
+    >>> ladder_levels(table).tolist()
+    [0, 3, 1]
+    """
+    def reached(column):
+        # to_numpy, not np.asarray: numpy asks a Series for __array_interface__, and pandas
+        # looks that name up among the index labels (0.09 s for 1.25M member ids)
+        return (table[column] > 0).to_numpy(dtype=bool)
+
+    level = _rungs(posts=reached("posts"), replies_to_others=reached("replies_to_others"),
+                   threads_hosted=reached("threads_hosted"), newsletter_items=reached("newsletter_items"),
+                   listening=reached("listening_events"), contribute=reached("contribute_events"),
+                   facilitate=reached("facilitate_events"),
+                   moderating=table["role"].isin(MODERATING_ROLES).to_numpy(dtype=bool))
+    return pd.Series(level, index=table.index, name="ladder_level")
+
+
+def _rungs(*, posts, replies_to_others, threads_hosted, newsletter_items, listening, contribute,
+           facilitate, moderating) -> np.ndarray:
+    """Ladder level (int64, 0-5) from boolean arrays: which rows had each kind of activity
+    (> 0), and which rows are of a moderator or facilitator."""
+    active = posts | listening | newsletter_items | contribute | facilitate
+    level = np.zeros(len(posts), dtype=np.int64)
+    for rung, reached in ((1, listening), (2, posts), (3, replies_to_others),
+                          (4, threads_hosted | newsletter_items | contribute),
+                          (5, facilitate | (moderating & active))):
+        level[reached] = rung
+    return level
+
+
+def ladder_level_of(parts: dict, role: pd.Series, alignment: Alignment, target: Target) -> np.ndarray:
+    """The ladder level (int64, 0-5) of each row of ``target``, from the parts of :func:`ladder_inputs`.
+
+    :func:`assemble`'s ``ladder_level`` without the rest of the table: each
+    part is aligned, compared with 0 and dropped in turn, so tens of millions
+    of (member, month) rows need a few bytes each, not fifteen int64 columns.
+    ``alignment`` holds the indexes of the parts and of ``role`` under the
+    names ``posts``, ``received``, ``hosted``, ``active_days``, ``events``,
+    ``items`` and ``role``.
+    """
+    def reached(name: str, values: pd.Series) -> np.ndarray:
+        return np.asarray(alignment.take(values, name, target, 0), dtype=np.int64) > 0
+
+    posts, events = parts["posts"], parts["events"]
+    moderating = pd.Series(role.isin(MODERATING_ROLES).to_numpy(dtype=bool), index=role.index)
+    return _rungs(posts=reached("posts", posts["posts"]),
+                  replies_to_others=reached("posts", posts["replies_to_others"]),
+                  threads_hosted=reached("hosted", parts["hosted"]),
+                  newsletter_items=reached("items", parts["items"]),
+                  listening=reached("events", _event_column(events, LISTENING_KINDS)),
+                  contribute=reached("events", _event_column(events, ("contribute",))),
+                  facilitate=reached("events", _event_column(events, ("facilitate",))),
+                  moderating=np.asarray(alignment.take(moderating, "role", target, False), dtype=bool))
+
+
+def assemble(parts: dict[str, pd.DataFrame], index: pd.Index, role: pd.Series) -> pd.DataFrame:
+    """Join the parts of :func:`ladder_inputs` on ``index`` into an activity table with a ladder.
+
+    Parameters
+    ----------
+    parts : dict
+        What :func:`ladder_inputs` returns (with the same ``by_month``).
+    index : pandas.Index
+        The rows wanted: ``member_id`` (or ``member_id`` and ``month``);
+        members missing from a part get zeros.
+    role : pandas.Series
+        member_id -> role (:func:`roles`); unknown ids read as ``member``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :func:`activity` except ``joined_at``, indexed by ``index``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import participation
+    >>> from peerscope.datasets.examples import tiny_moderated
+    >>> corpus = tiny_moderated()
+    >>> parts = participation.ladder_inputs(corpus)
+    >>> index = pd.Index(["ann", "cat"], name="member_id")
+    >>> participation.assemble(parts, index, participation.roles(corpus))["ladder"].tolist()
+    ['reply to others', 'none']
+    """
+    alignment = Alignment({"index": index, **{name: parts[name].index for name in PARTS}, "role": role.index})
+    return _assemble(parts, role, alignment, alignment.target("index"))
+
+
+#: The parts of :func:`ladder_inputs` that :func:`assemble` aligns.
+PARTS = ("posts", "received", "hosted", "active_days", "events", "items")
+
+
+def _assemble(parts: dict, role: pd.Series, alignment: Alignment, target: Target) -> pd.DataFrame:
+    """:func:`assemble` on the rows of ``target``, with the parts' and roles' indexes coded in ``alignment``."""
+    def aligned(name: str, values: pd.Series, fill=0):
+        return alignment.take(values, name, target, fill)
+
+    posts, events = parts["posts"], parts["events"]
+    columns = {column: aligned("posts", posts[column]).astype("int64")
+               for column in ("posts", "threads_started", "replies_to_others")}
+    columns["replies_received"] = aligned("received", parts["received"]).astype("int64")
+    columns["threads_hosted"] = aligned("hosted", parts["hosted"]).astype("int64")
+    columns["first_post"] = aligned("posts", posts["first_post"], pd.NaT)
+    columns["last_post"] = aligned("posts", posts["last_post"], pd.NaT)
+    columns["active_days"] = aligned("active_days", parts["active_days"]).astype("int64")
+    for column, kinds in (("views", ("view", "read")), ("deliveries", ("receive",)),
+                          ("listening_events", LISTENING_KINDS), ("contribute_events", ("contribute",)),
+                          ("facilitate_events", ("facilitate",))):
+        columns[column] = aligned("events", _event_column(events, kinds))
+    columns["newsletter_items"] = aligned("items", parts["items"]).astype("int64")
+    columns["role"] = pd.array(aligned("role", role, "member"), dtype="str")
+    table = pd.DataFrame(columns, index=target.index)
+    table["ladder_level"] = ladder_levels(table)
+    table["ladder"] = pd.Categorical.from_codes(table["ladder_level"].to_numpy(), categories=list(LADDER),
+                                                ordered=True)
+    return table
+
+
+def activity(corpus, start=None, end=None, *, include_bots: bool = False,
+             host_repliers: int = 2) -> pd.DataFrame:
+    """One row per member: what they did in the window ``[start, end)``.
+
+    Rows are the population of the window (roster members, or without a
+    roster everyone with a post, event or newsletter item), bots left out
+    unless ``include_bots``; deleted and anonymous ids never have a row.
+
+    Columns
+    -------
+    posts
+        Posts written in the window.
+    threads_started
+        Opening posts (``parent_id`` null).
+    replies_to_others
+        Replies whose parent post was written by someone else, or by an
+        unknown author (parents are looked up in the whole corpus).
+    replies_received
+        Replies by someone else (not a bot unless ``include_bots``) to this
+        member's posts, written in the window.
+    threads_hosted
+        Threads started in the window to which at least ``host_repliers``
+        distinct other people replied in the window.
+    first_post, last_post
+        Times of the first and last post in the window (NaT: none).
+    active_days
+        Distinct UTC calendar days with a post.
+    views, deliveries
+        ``view``/``read`` events and ``receive`` events (0 without events).
+    listening_events, contribute_events, facilitate_events
+        Events behind rungs 1, 4 and 5 of the ladder.
+    newsletter_items
+        Newsletter items written in the window.
+    joined_at, role
+        From the roster (role ``member`` when unknown).
+    ladder_level, ladder
+        The highest rung reached in the window (0-5 and its name; module
+        docstring).
+
+    Parameters
+    ----------
+    corpus : peerscope.Corpus
+        pandas or Dask engine; the text is never read.
+    start, end : time-like, optional
+        The window ``[start, end)`` (naive times are UTC).
+    include_bots : bool
+        Give members with role ``bot`` a row (default False).
+    host_repliers : int
+        Fewest distinct other repliers for a thread to count as hosted (default 2).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``member_id``, sorted by id.
+
+    Examples
+    --------
+    >>> from peerscope import participation
+    >>> from peerscope.datasets.examples import tiny_moderated
+    >>> corpus = tiny_moderated()
+    >>> table = participation.activity(corpus)
+    >>> table[["posts", "replies_to_others", "ladder_level"]].to_dict("index")["ann"]
+    {'posts': 3, 'replies_to_others': 1, 'ladder_level': 3}
+    >>> table.index.tolist()
+    ['ann', 'bob', 'cat', 'mod']
+    """
+    kinds = _kinds(corpus, include_bots)
+    parts = _ladder_inputs(corpus, start, end, kinds, host_repliers, by_month=False)
+    roster = _roster(corpus, start, end, kinds) if corpus.has_roster else pd.Index([], dtype="str")
+    joined = _joined(corpus)
+    alignment = Alignment({"roster": roster, **{name: parts[name].index for name in PARTS},
+                           "role": kinds.role.index, "joined": joined.index})
+    target = alignment.sorted_union(["roster", "posts", "events", "items"])
+    table = _assemble(parts, kinds.role, alignment, target)
+    table.insert(table.columns.get_loc("role"), "joined_at", alignment.take(joined, "joined", target, pd.NaT))
+    return table
+
+
+def _joined(corpus) -> pd.Series:
+    if "joined_at" not in _columns(corpus, "members"):
+        return pd.Series(dtype=UTC_TIMES)
+    members = engine.collect(corpus.members(columns=["member_id", "joined_at"]))
+    # .array keeps the UTC datetime dtype (to_numpy would make an object array of Timestamps)
+    return pd.Series(members["joined_at"].array, index=pd.Index(members["member_id"], name="member_id"))

@@ -1,0 +1,737 @@
+"""Engagement over time: de-lurking, the participation ladder, frequency, regularity,
+tenure and withdrawal, time of use, and monthly series of them.
+
+Every function reads only the non-text columns of a
+:class:`~peerscope.Corpus` (pandas or Dask engine, same numbers), takes a
+window ``[start, end)`` and leaves bots out unless ``include_bots``; posts by
+deleted, anonymous or unknown authors are nobody's.  The ladder and its rungs
+are defined in :mod:`peerscope.participation`.  Times are UTC unless a
+timezone is asked for (:func:`time_profile`).
+
+References
+----------
+Nonnecke, B., Preece, J. (2000). Lurker demographics: counting the silent. *CHI 2000*.
+Goh, K.-I., Barabasi, A.-L. (2008). Burstiness and memory in complex systems.
+*EPL* 81:48002.
+Kaplan, E. L., Meier, P. (1958). Nonparametric estimation from incomplete
+observations. *J Am Stat Assoc* 53:457-481 (Greenwood's variance for the interval).
+Wang, Y.-C., Kraut, R., Levine, J. M. (2012). To stay or leave? The relationship of
+emotional and informational support to commitment in online health support
+groups. *CSCW 2012*.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from peerscope import participation
+
+from peerscope._kernels import engine
+from peerscope._kernels.align import Alignment, sort_ranks
+from peerscope._kernels.event_counts import first_events
+from peerscope._kernels.links import encode, micros
+from peerscope.participation import PASSIVE_KINDS, month_number, month_start
+from peerscope._kernels.post_counts import posts_per_author
+
+_DAY = pd.Timedelta(days=1)
+
+
+def _person_posts(corpus, start, end, include_bots: bool) -> pd.DataFrame:
+    """(member_id, created_at) of posts by persons in the window, sorted by member then time."""
+    kinds = participation._kinds(corpus, include_bots)
+    if corpus.engine == "pandas":
+        # sorted on author codes (ids ranked once by Arrow), not on ten million strings
+        table = corpus.arrow("posts", ["author_id", "created_at"], start=start, end=end,
+                             dictionary=["author_id"])
+        codes, ids = encode(table.column("author_id"))
+        times = micros(table.column("created_at"))
+        del table
+        person = np.append(kinds.person(pd.Index(ids.to_pandas(), dtype="str")), False)[codes]
+        codes, times = codes[person], times[person]
+        order = np.lexsort((times, sort_ranks(ids)[codes]))
+        return pd.DataFrame({
+            "member_id": pd.array(ids.take(pa.array(codes[order])).to_pandas(), dtype="str"),
+            "created_at": pd.DatetimeIndex(times[order].view("datetime64[us]")).tz_localize("UTC")})
+    posts = corpus.posts(columns=["author_id", "created_at"], start=start, end=end)
+    posts = engine.collect(posts[~posts["author_id"].isna()])
+    posts = posts[kinds.person(pd.Index(posts["author_id"]))]
+    posts = posts.rename(columns={"author_id": "member_id"})
+    return posts.sort_values(["member_id", "created_at"], kind="stable").reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------
+# De-lurking
+# ---------------------------------------------------------------------------
+
+def delurking(corpus, start=None, end=None, *, include_bots: bool = False) -> pd.DataFrame:
+    """Time from joining (or first view) to first post, per member.
+
+    Definition (docs/concepts.md, "De-lurking"): origin = ``joined_at`` when the
+    roster has it, else the member's first ``view``, ``read`` or ``receive``
+    event in the window; first_post = first post in the window;
+    ``days_to_first_post = (first_post - origin) / 1 day``.
+
+    Parameters
+    ----------
+    corpus : peerscope.Corpus
+        pandas or Dask engine; the text is never read.
+    start, end : time-like, optional
+        Window for posts and events (joining dates are taken as recorded).
+    include_bots : bool
+        Give members with role ``bot`` a row (default False).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``member_id`` (every person with an origin): ``origin``,
+        ``origin_kind`` (``joined``/``first view``), ``first_post`` (NaT if
+        none), ``days_to_first_post`` (NaN if no post: still lurking, a
+        censored observation), ``delurked`` (bool).  A negative delay means
+        the source dates posts before registration (imported content); it is
+        kept as recorded.  Members with neither a join date nor a passive
+        event have no origin and no row.
+
+    Examples
+    --------
+    ann joined on 31 December and first posted on 1 January at 20:00; cat
+    never posted:
+
+    >>> from peerscope.participation import engagement
+    >>> from peerscope.datasets.examples import tiny_history
+    >>> corpus = tiny_history()
+    >>> table = engagement.delurking(corpus)
+    >>> table["days_to_first_post"].round(4).to_dict()
+    {'ann': 1.8333, 'bob': 2.875, 'cat': nan}
+    >>> table["delurked"].tolist()
+    [True, True, False]
+    """
+    kinds = participation._kinds(corpus, include_bots)
+    origin = pd.Series(dtype="datetime64[us, UTC]")
+    if "joined_at" in participation._columns(corpus, "members"):
+        left = ["left_at"] if "left_at" in participation._columns(corpus, "members") else []
+        members = engine.collect(corpus.members(columns=["member_id", "joined_at"] + left,
+                                                start=start, end=end))
+        origin = pd.Series(members["joined_at"].to_numpy(), index=pd.Index(members["member_id"]))
+        origin = origin.dropna()
+    kind = pd.Series("joined", index=origin.index, dtype="str")
+    if corpus.has_table("events"):
+        first_view = _first_views(corpus, start, end, kinds)
+        viewed = first_view.index.difference(origin.index)
+        origin = pd.concat([origin, first_view.reindex(viewed)])
+        kind = pd.concat([kind, pd.Series("first view", index=viewed, dtype="str")])
+    origin = origin[kinds.person(pd.Index(origin.index))]
+    if corpus.engine == "pandas":
+        first_post = posts_per_author(corpus, start, end)[0]["first_post"]
+    else:
+        posts = corpus.posts(columns=["author_id", "created_at"], start=start, end=end)
+        first_post = engine.aggregate(posts, "author_id", first_post=("created_at", "min"))["first_post"]
+    table = pd.DataFrame({"origin": origin.astype("datetime64[us, UTC]"),
+                          "origin_kind": kind.reindex(origin.index)})
+    table.index = pd.Index(table.index.astype("str"), name="member_id")
+    table["first_post"] = first_post.reindex(table.index)
+    table["days_to_first_post"] = (table["first_post"] - table["origin"]) / _DAY
+    table["delurked"] = table["first_post"].notna()
+    return table.sort_index()
+
+
+def _first_views(corpus, start, end, kinds) -> pd.Series:
+    """member_id -> time of the first view, read or receive event in the window."""
+    if corpus.engine == "pandas":   # tens of millions of events: streamed, on member codes
+        batches = corpus.arrow_batches("events", ["member_id", "at", "kind"], start=start, end=end,
+                                       batch_size=1 << 18)
+        known = pa.array(kinds.role.index, type=pa.string()) if len(kinds.role) else None
+        return first_events(batches, PASSIVE_KINDS, known_ids=known)
+    events = corpus.events(columns=["member_id", "at", "kind"], start=start, end=end)
+    events = events[events["kind"].isin(list(PASSIVE_KINDS))]
+    return engine.aggregate(events, "member_id", at=("at", "min"))["at"]
+
+
+# ---------------------------------------------------------------------------
+# The participation ladder, month by month
+# ---------------------------------------------------------------------------
+
+@dataclass(frozen=True, eq=False)
+class LadderMoves:
+    """Ladder levels per member and month, and who moved up (see :func:`ladder_by_month`).
+
+    Attributes
+    ----------
+    levels : DataFrame
+        One row per member and month with level >= 1: ``member_id``,
+        ``month`` (first instant, UTC), ``ladder_level``, ``ladder``.
+    monthly : DataFrame
+        Per month: ``month``, ``members``, ``moved_up``, ``share_moved_up``
+        (NaN in the first month), ``mean_level``.
+    share_ever_moved_up : float or None
+        Members who moved up in some month after the first, over the
+        members of the last month.
+    members : int
+        Members of the last month.
+    host_repliers : int
+    include_bots : bool
+        The parameters used.
+
+    Examples
+    --------
+    >>> from peerscope.participation import engagement
+    >>> from peerscope.datasets.examples import tiny_history
+    >>> corpus = tiny_history()
+    >>> monthly = engagement.ladder_by_month(corpus).to_frame()
+    >>> monthly[["members", "moved_up"]].values.tolist()
+    [[3, 0], [3, 0], [3, 0], [3, 0], [3, 0], [3, 1]]
+    """
+
+    levels: pd.DataFrame = field(repr=False)
+    monthly: pd.DataFrame = field(repr=False)
+    share_ever_moved_up: float | None
+    members: int
+    host_repliers: int
+    include_bots: bool
+
+    def to_frame(self) -> pd.DataFrame:
+        """The monthly series: month, members, moved_up, share_moved_up, mean_level."""
+        return self.monthly.copy()
+
+
+def ladder_by_month(corpus, start=None, end=None, *, include_bots: bool = False,
+                    host_repliers: int = 2) -> LadderMoves:
+    """The ladder level of each member in each calendar month (UTC), and moves up.
+
+    A member's level in month m is the highest rung reached in m
+    (:data:`peerscope.participation.LADDER`; 0 when nothing was recorded).
+    The members of month m are, with a roster, persons who had joined before
+    the month's end (an unknown join date counts as joined); without one,
+    persons whose first recorded activity in the window came before the
+    month's end.  A member *moved up* in m when level(m) > level(m - 1).
+
+    Parameters
+    ----------
+    corpus : peerscope.Corpus
+        pandas or Dask engine; the text is never read.
+    start, end : time-like, optional
+        The window ``[start, end)``; its months run from the window's first
+        to last month (or the first to last month with activity).
+    include_bots : bool
+        Count members with role ``bot`` (default False).
+    host_repliers : int
+        Fewest distinct other repliers for a thread to count as hosted (default 2).
+
+    Returns
+    -------
+    LadderMoves
+        ``levels``: one row per member and month with level >= 1 (member_id,
+        month, ladder_level, ladder); ``monthly``: per month the members,
+        how many moved up and the share (None for the first month, which has
+        no previous month in the window) and the mean level over members;
+        ``share_ever_moved_up``: members who moved up in at least one month
+        after the first, over all members of the last month.
+
+    Examples
+    --------
+    ann and bob reply to each other in January (level 3); ann only opens a
+    thread in February (level 2); bob comes back in June (0 -> 3, a move up):
+
+    >>> from peerscope.participation import engagement
+    >>> from peerscope.datasets.examples import tiny_history
+    >>> corpus = tiny_history()
+    >>> moves = engagement.ladder_by_month(corpus)
+    >>> moves.levels["ladder"].tolist()
+    ['reply to others', 'reply to others', 'post', 'reply to others']
+    >>> moves.members, round(moves.share_ever_moved_up, 4)
+    (3, 0.3333)
+    """
+    parts = participation.ladder_inputs(corpus, start, end, include_bots=include_bots,
+                                        host_repliers=host_repliers, by_month=True)
+    kinds = participation._kinds(corpus, include_bots)
+    roster = participation._roster(corpus, start, end, kinds) if corpus.has_roster else None
+    joined = participation._joined(corpus) if corpus.has_roster else None
+    # everything below works on member codes and month numbers: at 10M posts there are
+    # tens of millions of (member, month) rows, too many for frames of string ids
+    alignment = Alignment({**{name: parts[name].index for name in participation.PARTS},
+                           "role": kinds.role.index,
+                           "roster": roster if roster is not None else pd.Index([], dtype="str"),
+                           "joined": joined.index if joined is not None else pd.Index([], dtype="str")})
+    target = alignment.sorted_pair_union(["posts", "events", "items"])
+    level = participation.ladder_level_of(parts, kinds.role, alignment, target)
+    del parts
+    active = level > 0
+    codes, active_months, level = target.codes[active], target.months[active], level[active]
+    del target, active
+    months = _months(corpus, start, end, active_months)
+    if roster is not None:
+        on_roster = alignment.target("roster")
+        joined_at = pd.DatetimeIndex(alignment.take(joined, "joined", on_roster, pd.NaT))
+        joined_month = np.where(joined_at.isna(), -1, joined_at.year * 12 + joined_at.month - 1)
+        member_codes = on_roster.codes
+    else:  # members from their first recorded activity in the window
+        first = np.full(len(alignment.ids) + 1, np.iinfo(np.int64).max)
+        np.minimum.at(first, codes, active_months)
+        member_codes = np.flatnonzero(np.bincount(codes, minlength=len(alignment.ids)))
+        joined_month = first[member_codes]
+    # one row per member (and per poster outside the roster window), one column per month
+    row_codes = np.union1d(member_codes, codes)
+    row_of = np.full(len(alignment.ids) + 1, -1, dtype=np.int64)
+    row_of[row_codes] = np.arange(len(row_codes))
+    member_since = np.full(len(row_codes), -1, dtype=np.int64)   # -1: a member from the start
+    member_since[row_of[member_codes]] = joined_month
+    values = np.zeros((len(row_codes), len(months)), dtype=np.int8)
+    column = active_months - (months[0] if months else 0)
+    in_months = (column >= 0) & (column < len(months))
+    values[row_of[codes[in_months]], column[in_months]] = level[in_months]
+    order = np.lexsort((sort_ranks(alignment.ids)[codes], active_months))
+    levels = pd.DataFrame({
+        "member_id": pd.Index(alignment.ids.take(pa.array(codes[order])).to_pandas(), dtype="str"),
+        "month": month_start(active_months[order]).array,
+        "ladder_level": level[order],
+        "ladder": pd.Categorical.from_codes(level[order], categories=list(participation.LADDER), ordered=True)})
+    is_member = member_since[:, None] <= np.asarray(months, dtype=np.int64)[None, :]
+    rose = np.zeros_like(is_member)
+    rose[:, 1:] = values[:, 1:] > values[:, :-1]
+    rose &= is_member
+    counts = is_member.sum(axis=0)
+    monthly = pd.DataFrame({
+        "month": month_start(months),
+        "members": counts,
+        "moved_up": rose.sum(axis=0),
+        "share_moved_up": np.where(counts > 0, rose.sum(axis=0) / np.maximum(counts, 1), np.nan),
+        "mean_level": np.where(counts > 0, (values * is_member).sum(axis=0, dtype=np.int64)
+                               / np.maximum(counts, 1), np.nan),
+    })
+    if len(monthly):
+        monthly.loc[0, ["moved_up", "share_moved_up"]] = [0, np.nan]
+    last_members = int(counts[-1]) if len(counts) else 0
+    ever = int(rose[:, 1:].any(axis=1).sum()) if len(months) > 1 else 0
+    return LadderMoves(levels, monthly,
+                       ever / last_members if last_members else None, last_members,
+                       host_repliers, include_bots)
+
+
+def _months(corpus, start, end, active_months: np.ndarray) -> list[int]:
+    """Month numbers from the window's first to last month (or the activity's)."""
+    window = corpus.time_window.narrow(start, end)
+    first = month_number(pd.Series([window.start])).iloc[0] if window.start is not None else None
+    last = (month_number(pd.Series([window.end - pd.Timedelta(microseconds=1)])).iloc[0]
+            if window.end is not None else None)
+    if first is None:
+        first = int(active_months.min()) if len(active_months) else None
+    if last is None:
+        last = int(active_months.max()) if len(active_months) else None
+    if first is None or last is None:
+        return []
+    return list(range(int(first), int(last) + 1))
+
+
+# ---------------------------------------------------------------------------
+# Frequency and regularity
+# ---------------------------------------------------------------------------
+
+def _week_number(times: pd.Series) -> np.ndarray:
+    """Weeks (Monday to Sunday, UTC) since the epoch; 1970-01-01 was a Thursday."""
+    days = times.astype("int64").to_numpy() // 86_400_000_000
+    return (days + 3) // 7
+
+
+def frequency(corpus, start=None, end=None, *, include_bots: bool = False) -> pd.DataFrame:
+    """Posting frequency and regularity per poster.
+
+    Definitions:
+
+    - ``active_weeks``: distinct calendar weeks (Monday-Sunday, UTC) with a post;
+    - ``posts_per_active_week = posts / active_weeks``;
+    - ``burstiness`` of the gaps between consecutive posts (Goh & Barabasi
+      2008): B = (sigma - mu) / (sigma + mu), mu and sigma the mean and
+      (population) standard deviation of the gaps in seconds.  B = -1 for
+      perfectly regular posting, about 0 for a Poisson process, near 1 for
+      bursts.  Undefined (NaN) with fewer than 2 gaps (3 posts) or when every
+      gap is 0.
+
+    Parameters
+    ----------
+    corpus : peerscope.Corpus
+        pandas or Dask engine (the posts of persons are collected to pandas).
+    start, end : time-like, optional
+        The window ``[start, end)``.
+    include_bots : bool
+        Give members with role ``bot`` a row (default False).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``member_id`` (posters only): ``posts``, ``active_weeks``,
+        ``posts_per_active_week``, ``gaps``, ``mean_gap_days``, ``burstiness``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope.participation import engagement
+    >>> from peerscope.datasets.examples import tiny_history
+    >>> corpus = tiny_history()
+    >>> table = engagement.frequency(corpus)
+    >>> table.loc["ann", ["posts", "active_weeks", "gaps"]].tolist()
+    [3, 2, 2]
+    >>> round(float(table.loc["ann", "burstiness"]), 4), bool(pd.isna(table.loc["bob", "burstiness"]))
+    (-0.0678, True)
+    """
+    posts = _person_posts(corpus, start, end, include_bots)
+    # posts come sorted by member, then time: every per-member figure is a bincount over
+    # the member's group number (no groupby over millions of string ids)
+    group, members = pd.factorize(posts["member_id"])
+    n = len(members)
+    week = _week_number(posts["created_at"])
+    first_of_member = np.ones(len(group), dtype=bool)
+    first_of_member[1:] = group[1:] != group[:-1]
+    new_week = first_of_member.copy()
+    new_week[1:] |= week[1:] != week[:-1]
+    times = posts["created_at"].astype("int64").to_numpy()
+    gap_group = group[~first_of_member]
+    gaps = np.diff(times)[~first_of_member[1:]] / 1e6   # seconds between a member's consecutive posts
+    gap_count = np.bincount(gap_group, minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_gap = np.bincount(gap_group, weights=gaps, minlength=n) / gap_count
+        # the population variance in two passes (about the mean), as stable as pandas' own
+        sd_gap = np.sqrt(np.bincount(gap_group, weights=(gaps - mean_gap[gap_group]) ** 2, minlength=n)
+                         / gap_count)
+    table = pd.DataFrame({
+        "posts": np.bincount(group, minlength=n),
+        "active_weeks": np.bincount(group[new_week], minlength=n),
+        "gaps": gap_count,
+        "mean_gap": mean_gap,
+        "sd_gap": sd_gap,
+    }, index=pd.Index(members, name="member_id"))
+    table["posts_per_active_week"] = table["posts"] / table["active_weeks"]
+    spread = table["sd_gap"] + table["mean_gap"]
+    burst = (table["sd_gap"] - table["mean_gap"]) / spread.where(spread > 0)
+    table["burstiness"] = burst.where(table["gaps"] >= 2)
+    table["mean_gap_days"] = table["mean_gap"] / 86_400
+    return table[["posts", "active_weeks", "posts_per_active_week", "gaps", "mean_gap_days",
+                  "burstiness"]].rename_axis("member_id")
+
+
+# ---------------------------------------------------------------------------
+# Tenure, withdrawal and survival
+# ---------------------------------------------------------------------------
+
+@dataclass(frozen=True, eq=False)
+class Survival:
+    """Tenure per poster and its Kaplan-Meier survival curve (see :func:`survival`).
+
+    Attributes
+    ----------
+    members : DataFrame
+        Per poster (index ``member_id``): ``first_post``, ``last_post``,
+        ``tenure_days``, ``withdrawn``.
+    curve : DataFrame
+        The Kaplan-Meier curve (:func:`kaplan_meier`).
+    withdrawal : pandas.Timedelta
+        Silence that counts as withdrawal.
+    observation_end : pandas.Timestamp or None
+        The window's end, or the last post of an open window.
+    median_tenure_days : float or None
+        First time the survival falls to 0.5 or below (None: never).
+    confidence : float
+        Coverage of the interval.
+
+    Examples
+    --------
+    >>> from peerscope.participation import engagement
+    >>> from peerscope.datasets.examples import tiny_history
+    >>> corpus = tiny_history()
+    >>> engagement.survival(corpus).to_frame()[["at_risk", "withdrawn", "censored", "survival"]].values.tolist()
+    [[2.0, 1.0, 0.0, 0.5], [1.0, 0.0, 1.0, 0.5]]
+    """
+
+    members: pd.DataFrame = field(repr=False)
+    curve: pd.DataFrame = field(repr=False)
+    withdrawal: pd.Timedelta
+    observation_end: pd.Timestamp | None
+    median_tenure_days: float | None
+    confidence: float
+
+    def to_frame(self) -> pd.DataFrame:
+        """The survival curve: days, at_risk, withdrawn, censored, survival, ci_low, ci_high."""
+        return self.curve.copy()
+
+
+def kaplan_meier(durations, events, confidence: float = 0.95) -> pd.DataFrame:
+    """Kaplan-Meier estimate S(t) = prod_{t_i <= t} (1 - d_i / n_i) (Kaplan & Meier 1958).
+
+    ``durations`` are times to the event or to censoring, ``events`` True
+    where the event was observed.  n_i = subjects with duration >= t_i, d_i =
+    events at t_i.  The interval is Greenwood's: S +- z sqrt(S^2 sum d / (n (n - d))),
+    clipped to [0, 1] (undefined, NaN, once S reaches 0).
+
+    Parameters
+    ----------
+    durations : array-like of float
+        Time (days) to the event or to censoring, one per subject.
+    events : array-like of bool
+        True where the event (withdrawal) was observed, False where censored.
+    confidence : float
+        Coverage of the Greenwood interval (default 0.95).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per distinct duration: ``days``, ``at_risk``, ``withdrawn``,
+        ``censored``, ``survival``, ``ci_low``, ``ci_high``.  Empty without subjects.
+
+    Examples
+    --------
+    >>> curve = kaplan_meier([2, 3, 3, 5], [True, True, False, True])
+    >>> curve[["days", "at_risk", "survival"]].values.tolist()
+    [[2.0, 4.0, 0.75], [3.0, 3.0, 0.5], [5.0, 1.0, 0.0]]
+    >>> round(float(curve.loc[0, "ci_low"]), 4)
+    0.3257
+    """
+    from scipy.stats import norm
+
+    frame = pd.DataFrame({"days": np.asarray(durations, dtype=float),
+                          "event": np.asarray(events, dtype=bool)})
+    table = frame.groupby("days").agg(withdrawn=("event", "sum"), subjects=("event", "size"))
+    table["censored"] = table["subjects"] - table["withdrawn"]
+    table["at_risk"] = table["subjects"][::-1].cumsum()[::-1]
+    hazard = table["withdrawn"] / table["at_risk"]
+    table["survival"] = (1 - hazard).cumprod()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = table["withdrawn"] / (table["at_risk"] * (table["at_risk"] - table["withdrawn"]))
+    spread = norm.ppf(0.5 + confidence / 2) * np.sqrt(table["survival"] ** 2 * terms.cumsum())
+    table["ci_low"] = (table["survival"] - spread).clip(0, 1)
+    table["ci_high"] = (table["survival"] + spread).clip(0, 1)
+    table = table.reset_index()
+    return table[["days", "at_risk", "withdrawn", "censored", "survival", "ci_low", "ci_high"]].astype(
+        {"at_risk": "int64", "withdrawn": "int64", "censored": "int64"})
+
+
+def survival(corpus, start=None, end=None, *, withdrawal="90D", include_bots: bool = False,
+             confidence: float = 0.95) -> Survival:
+    """Tenure and withdrawal of posters, with a Kaplan-Meier survival curve.
+
+    Definitions (docs/concepts.md, "Frequency and length of engagement"):
+
+    - tenure = last post - first post in the window, in days;
+    - a poster has *withdrawn* when no post follows their last one for
+      ``withdrawal`` (default 90 days) before the observation end (the
+      window's end, or the last post of the window when it is open-ended):
+      last_post + withdrawal <= observation_end.  Others are still active:
+      their tenure is censored (it is at least what was seen).
+
+    Parameters
+    ----------
+    corpus : peerscope.Corpus
+        pandas or Dask engine (the posts of persons are collected to pandas).
+    start, end : time-like, optional
+        The window ``[start, end)``.
+    withdrawal : str or pandas.Timedelta
+        Silence after the last post that counts as withdrawal (default ``"90D"``).
+    include_bots : bool
+        Count members with role ``bot`` (default False).
+    confidence : float
+        Coverage of the Kaplan-Meier interval (default 0.95).
+
+    Returns
+    -------
+    Survival
+        ``members`` (first_post, last_post, tenure_days, withdrawn), the
+        Kaplan-Meier ``curve`` of tenure with withdrawal as the event
+        (:func:`kaplan_meier`), the median tenure (first time S <= 0.5; None
+        if never reached), and the parameters.
+
+    Examples
+    --------
+    The observation ends with bob's last post (1 June); ann's last post
+    (10 February) is more than 90 days earlier, so ann withdrew:
+
+    >>> from peerscope.participation import engagement
+    >>> from peerscope.datasets.examples import tiny_history
+    >>> corpus = tiny_history()
+    >>> result = engagement.survival(corpus)
+    >>> result.members["withdrawn"].to_dict()
+    {'ann': True, 'bob': False}
+    >>> round(result.median_tenure_days, 4)
+    40.0208
+    """
+    withdrawal = pd.Timedelta(withdrawal)
+    posts = _person_posts(corpus, start, end, include_bots)
+    window = corpus.time_window.narrow(start, end)
+    observation_end = window.end if window.end is not None else (
+        posts["created_at"].max() if len(posts) else None)
+    grouped = posts.groupby("member_id")["created_at"]
+    members = pd.DataFrame({"first_post": grouped.min(), "last_post": grouped.max()})
+    members["tenure_days"] = (members["last_post"] - members["first_post"]) / _DAY
+    members["withdrawn"] = (members["last_post"] + withdrawal) <= observation_end \
+        if observation_end is not None else False
+    curve = kaplan_meier(members["tenure_days"], members["withdrawn"], confidence)
+    reached = curve.loc[curve["survival"] <= 0.5, "days"]
+    return Survival(members.rename_axis("member_id"), curve, withdrawal, observation_end,
+                    float(reached.iloc[0]) if len(reached) else None, confidence)
+
+
+# ---------------------------------------------------------------------------
+# Time of use
+# ---------------------------------------------------------------------------
+
+@dataclass(frozen=True, eq=False)
+class TimeProfile:
+    """Posts by weekday and hour in one timezone (see :func:`time_profile`).
+
+    Attributes
+    ----------
+    table : DataFrame
+        7 x 24 rows: ``weekday`` (0 = Monday), ``weekday_name``, ``hour``,
+        ``posts``, ``share``.
+    timezone : str
+        The IANA zone of the local clock.
+    day_resolution : bool
+        True when every time is at midnight UTC (the source recorded days only).
+
+    Examples
+    --------
+    >>> from peerscope.participation import engagement
+    >>> from peerscope.datasets.examples import tiny_history
+    >>> corpus = tiny_history()
+    >>> frame = engagement.time_profile(corpus).to_frame()
+    >>> len(frame), int(frame["posts"].sum())
+    (168, 5)
+    """
+
+    table: pd.DataFrame = field(repr=False)
+    timezone: str
+    day_resolution: bool
+
+    def to_frame(self) -> pd.DataFrame:
+        """weekday (0 = Monday), weekday_name, hour, posts, share: 7 x 24 rows."""
+        return self.table.copy()
+
+
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def time_profile(corpus, start=None, end=None, *, timezone: str = "UTC",
+                 include_bots: bool = False) -> TimeProfile:
+    """Hour-of-day x weekday profile of members' posts in ``timezone``.
+
+    Each post is placed at its local weekday and hour in ``timezone`` (an
+    IANA name such as ``"Europe/London"``; daylight saving is applied per
+    post); ``share`` = posts in the cell / all posts.  When every time is at
+    midnight UTC the source only recorded days: hours are meaningless and
+    ``day_resolution`` is True (the table is still returned).
+
+    Parameters
+    ----------
+    corpus : peerscope.Corpus
+        pandas or Dask engine (the posts of persons are collected to pandas).
+    start, end : time-like, optional
+        The window ``[start, end)``.
+    timezone : str
+        IANA timezone of the local clock (default ``"UTC"``).
+    include_bots : bool
+        Count posts by members with role ``bot`` (default False).
+
+    Returns
+    -------
+    TimeProfile
+        7 x 24 rows, every cell present (0 when empty); ``share`` is NaN when
+        there are no posts.
+
+    Examples
+    --------
+    The post of Saturday 1 June 2024 08:00 UTC is at 09:00 in London (BST):
+
+    >>> from peerscope.participation import engagement
+    >>> from peerscope.datasets.examples import tiny_history
+    >>> corpus = tiny_history()
+    >>> profile = engagement.time_profile(corpus, timezone="Europe/London")
+    >>> cells = profile.to_frame().query("posts > 0")
+    >>> cells[["weekday_name", "hour", "posts"]].values.tolist()[-2:]
+    [['Saturday', 9, 1], ['Saturday', 20, 1]]
+    >>> profile.day_resolution
+    False
+    """
+    posts = _person_posts(corpus, start, end, include_bots)
+    times = posts["created_at"]
+    day_resolution = bool(len(times)) and not (times.astype("int64") % 86_400_000_000).any()
+    local = times.dt.tz_convert(timezone)
+    cells = pd.DataFrame({"weekday": local.dt.day_of_week, "hour": local.dt.hour}).value_counts()
+    full = pd.MultiIndex.from_product([range(7), range(24)], names=["weekday", "hour"])
+    table = cells.reindex(full, fill_value=0).rename("posts").reset_index()
+    table["posts"] = table["posts"].astype("int64")
+    total = table["posts"].sum()
+    table["share"] = table["posts"] / total if total else np.nan
+    table.insert(1, "weekday_name", pd.Categorical.from_codes(table["weekday"], list(_WEEKDAYS),
+                                                              ordered=True))
+    return TimeProfile(table, timezone, day_resolution)
+
+
+# ---------------------------------------------------------------------------
+# Monthly series
+# ---------------------------------------------------------------------------
+
+def monthly(corpus, start=None, end=None, *, withdrawal="90D", include_bots: bool = False,
+            host_repliers: int = 2) -> pd.DataFrame:
+    """Monthly series (calendar months, UTC) of the engagement measures.
+
+    Columns: ``month``; ``posts`` and ``posters`` (members' posts and distinct
+    posters in the month); ``new_posters`` (first post of the window in the
+    month: de-lurked or new); ``posts_per_poster``; ``median_burstiness`` of
+    the month's posters (their whole-window burstiness,
+    :func:`frequency`); ``withdrawn`` (posters whose last post falls in the
+    month and who withdrew, :func:`survival`); and from
+    :func:`ladder_by_month` ``members``, ``moved_up``, ``share_moved_up``
+    and ``mean_level``.
+
+    Parameters
+    ----------
+    corpus : peerscope.Corpus
+        pandas or Dask engine; the text is never read.
+    start, end : time-like, optional
+        The window ``[start, end)``.
+    withdrawal : str or pandas.Timedelta
+        Silence that counts as withdrawal (:func:`survival`; default ``"90D"``).
+    include_bots : bool
+        Count members with role ``bot`` (default False).
+    host_repliers : int
+        Fewest distinct other repliers of a hosted thread (:func:`ladder_by_month`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per month from the first to the last (months without posts
+        included), ``month`` the first instant of the month (UTC).
+
+    Examples
+    --------
+    >>> from peerscope.participation import engagement
+    >>> from peerscope.datasets.examples import tiny_history
+    >>> corpus = tiny_history()
+    >>> series = engagement.monthly(corpus)
+    >>> series[["posts", "posters", "new_posters", "withdrawn"]].values.tolist()
+    [[3, 2, 2, 0], [1, 1, 0, 1], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [1, 1, 0, 0]]
+    """
+    posts = _person_posts(corpus, start, end, include_bots)
+    month = month_number(posts["created_at"])
+    frame = pd.DataFrame({"member_id": posts["member_id"], "month": month})
+    series = frame.groupby("month").agg(posts=("member_id", "size"), posters=("member_id", "nunique"))
+    first = frame.groupby("member_id")["month"].min()
+    series["new_posters"] = first.value_counts().reindex(series.index, fill_value=0)
+    series["posts_per_poster"] = series["posts"] / series["posters"]
+    burst = frequency(corpus, start, end, include_bots=include_bots)["burstiness"]
+    pairs = frame.drop_duplicates()
+    pairs = pairs.assign(burstiness=burst.reindex(pairs["member_id"]).to_numpy())
+    series["median_burstiness"] = pairs.groupby("month")["burstiness"].median()
+    tenure = survival(corpus, start, end, withdrawal=withdrawal, include_bots=include_bots).members
+    gone = month_number(tenure.loc[tenure["withdrawn"], "last_post"])
+    series["withdrawn"] = gone.value_counts().reindex(series.index, fill_value=0)
+    ladder = ladder_by_month(corpus, start, end, include_bots=include_bots,
+                             host_repliers=host_repliers).monthly
+    series = series.reset_index()
+    series["month"] = month_start(series["month"]).to_numpy()
+    result = ladder.merge(series, on="month", how="outer").sort_values("month")
+    for column in ("posts", "posters", "new_posters", "withdrawn", "moved_up"):
+        result[column] = result[column].fillna(0).astype("int64")
+    return result[["month", "posts", "posters", "new_posters", "posts_per_poster",
+                   "median_burstiness", "withdrawn", "members", "moved_up", "share_moved_up",
+                   "mean_level"]].reset_index(drop=True)
