@@ -8,6 +8,7 @@ earlier steps.  Results go to ``benchmarks/results/<name>-<host>-<date>.json``.
 from __future__ import annotations
 
 import json
+import os
 import platform
 import socket
 import subprocess
@@ -36,7 +37,10 @@ def run_step(code: str, *, rows: int | None = None, label: str = "") -> dict:
     RSS in MB, rows per second when ``rows`` is given, and ``result``.
     """
     source = _CHILD.format(code=textwrap.dedent(code))
-    completed = subprocess.run([sys.executable, "-c", source], capture_output=True, text=True)
+    # what a script that follows docs/scaling.md does: Arrow on the system allocator
+    # (peerscope.set_memory_pool), chosen before pyarrow loads; a pool already chosen stands
+    environment = {"ARROW_DEFAULT_MEMORY_POOL": "system", **os.environ}
+    completed = subprocess.run([sys.executable, "-c", source], capture_output=True, text=True, env=environment)
     if completed.returncode != 0:
         raise RuntimeError(f"benchmark step {label!r} failed:\n{completed.stderr[-4000:]}")
     marker = completed.stdout.rsplit("__MEASURE__", 1)[-1]

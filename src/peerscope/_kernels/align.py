@@ -204,20 +204,20 @@ def pair_index(ids: pa.Array, codes: np.ndarray, months: np.ndarray,
 
 
 def sort_ranks(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """Rank of each value in sorted order (0 for the smallest; ties by position), by Arrow's sort.
+    """Rank of each value in sorted order (0 for the smallest; ties by position): ``pyarrow.compute.rank``.
 
-    Sorting strings with Arrow is several times faster than sorting an
-    object array of them; Arrow orders strings by their UTF-8 bytes, which
-    is the order of their code points, as Python and pandas order them.
+    Arrow orders strings by their UTF-8 bytes, which is the order of their
+    code points, as Python and pandas order them.
 
     Examples
     --------
     >>> sort_ranks(pa.array(["b", "é", "a", "b"])).tolist()
     [1, 3, 0, 2]
     """
-    rank = np.empty(len(values), dtype=np.int64)
-    rank[pc.sort_indices(values).to_numpy()] = np.arange(len(values))
-    return rank
+    if len(values) == 0:
+        return np.zeros(0, dtype=np.int64)
+    ranks = pc.rank(values, sort_keys="ascending", tiebreaker="first")
+    return np.asarray(ranks, dtype=np.int64) - 1
 
 
 def string_array(ids: pd.Index) -> pa.Array:

@@ -16,6 +16,9 @@ alone (never on the process or the batch), and is computed for the strings
 of one length at a time, as a matrix of their bytes (one vectorised gather
 per byte position), about a megabyte of string data at a time, so
 temporaries stay small.
+
+Kept hand-written: pandas' ``hash_pandas_object`` took 2.4x as long on 10M
+ids (``benchmarks/kernels.py``, 5.3 s against 2.2 s).
 """
 
 from __future__ import annotations

@@ -1,0 +1,148 @@
+"""peerscope against plain DuckDB SQL over the same Parquet files: same numbers, time and memory.
+
+A performance-minded researcher would point DuckDB at a saved corpus rather
+than use a library, so that is the bar for the counting questions under
+peerscope's measures.  For each size, on the monthly synthetic corpus that
+``benchmarks/run.py`` writes (``benchmarks/work/run-<n>-seed<seed>-monthly``,
+made here when missing), two steps run in fresh processes
+(:func:`measure.run_step`, Arrow on the system allocator):
+
+duckdb
+    Three plain SQL queries over ``posts/*.parquet`` and ``members.parquet``:
+    (1) posts per person of the roster (roles bot, deleted and anonymous
+    left out, members without posts as 0); (2) the Gini coefficient of
+    those counts, ``sum((2i - n - 1) x_i) / (n sum x)`` over the sorted
+    counts; (3) dyadic reciprocity of the person-to-person reply graph
+    (distinct ordered pairs replier -> replied-to author, self-replies and
+    non-persons left out; the share of pairs whose reverse pair exists).
+peerscope
+    ``participation.summary`` + ``reciprocity.dyadic_reciprocity`` (pandas
+    engine), which compute these numbers and more (bootstrap interval of the
+    Gini, super-users, bands, Zipf and power-law fits).
+
+The script asserts that both give the same members, lurkers, Gini, edges
+and reciprocated edges, and writes ``results/columnar_compare-<host>-<date>.json``
+with the ratio of peerscope's time and peak RSS to DuckDB's.
+
+Usage::
+
+    python benchmarks/columnar_compare.py                       # 1M and 10M posts
+    python benchmarks/columnar_compare.py --sizes 100000        # quick
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+from measure import run_step, write_results
+
+WORK = Path(__file__).resolve().parent / "work"
+
+#: Roles that are not people (participation.summary's population leaves them out).
+NOT_PERSONS = "('bot', 'deleted', 'anonymous')"
+
+DUCKDB_STEP = """
+import duckdb
+con = duckdb.connect()
+posts = "read_parquet('{path}/posts/*.parquet')"
+members = "read_parquet('{path}/members.parquet')"
+persons = f"SELECT member_id FROM {{members}} WHERE coalesce(role, 'member') NOT IN {not_persons}"
+t0 = time.perf_counter()
+counts = con.execute(f'''
+    SELECT coalesce(c.n, 0) AS n
+    FROM ({{persons}}) r
+    LEFT JOIN (SELECT author_id, count(*) AS n FROM {{posts}} WHERE author_id IS NOT NULL GROUP BY author_id) c
+           ON r.member_id = c.author_id''').fetchnumpy()["n"]
+t1 = time.perf_counter()
+gini = con.execute(f'''
+    WITH counts AS (
+        SELECT coalesce(c.n, 0)::DOUBLE AS n
+        FROM ({{persons}}) r
+        LEFT JOIN (SELECT author_id, count(*) AS n FROM {{posts}} WHERE author_id IS NOT NULL GROUP BY author_id) c
+               ON r.member_id = c.author_id),
+    ranked AS (SELECT n, row_number() OVER (ORDER BY n) AS i, count(*) OVER () AS k, sum(n) OVER () AS s
+               FROM counts)
+    SELECT sum((2 * i - k - 1) * n) / (any_value(k) * any_value(s)) FROM ranked''').fetchone()[0]
+t2 = time.perf_counter()
+edges, reciprocated = con.execute(f'''
+    WITH p AS (SELECT post_id, parent_id, author_id FROM {{posts}}),
+    edges AS (
+        SELECT DISTINCT reply.author_id AS source, parent.author_id AS target
+        FROM p reply JOIN p parent ON reply.parent_id = parent.post_id
+        WHERE reply.author_id <> parent.author_id
+          AND reply.author_id IN ({{persons}}) AND parent.author_id IN ({{persons}}))
+    SELECT count(*), count(back.source)
+    FROM edges e LEFT JOIN edges back ON e.source = back.target AND e.target = back.source''').fetchone()
+t3 = time.perf_counter()
+result = {{"members": int(len(counts)), "lurkers": int((counts == 0).sum()), "gini_members": float(gini),
+          "edges": int(edges), "reciprocated_edges": int(reciprocated),
+          "seconds_by_query": {{"posts_per_member": t1 - t0, "gini": t2 - t1, "dyadic": t3 - t2}},
+          "metric_seconds": t3 - t0}}
+"""
+
+PEERSCOPE_STEP = """
+from peerscope import open_corpus, participation, reciprocity
+corpus = open_corpus({path!r})
+t0 = time.perf_counter()
+p = participation.summary(corpus)
+t1 = time.perf_counter()
+d = reciprocity.dyadic_reciprocity(corpus)
+t2 = time.perf_counter()
+result = {{"members": int(p.members), "lurkers": int(p.lurkers), "gini_members": float(p.gini_members.value),
+          "edges": int(d.edges), "reciprocated_edges": int(d.reciprocated_edges),
+          "seconds_by_query": {{"participation.summary": t1 - t0, "reciprocity.dyadic_reciprocity": t2 - t1}},
+          "metric_seconds": t2 - t0}}
+"""
+
+COMPARED = ("members", "lurkers", "gini_members", "edges", "reciprocated_edges")
+
+
+def corpus_path(n_posts: int, seed: int) -> Path:
+    """The monthly corpus of ``benchmarks/run.py`` at this size, generated when missing."""
+    flat = WORK / f"run-{n_posts}-seed{seed}"
+    monthly = WORK / f"run-{n_posts}-seed{seed}-monthly"
+    if not (monthly / "corpus.json").is_file():
+        run_step(f"""
+from peerscope import synth
+from peerscope.corpus import repartition
+synth.generate({n_posts}, seed={seed}, path={str(flat)!r})
+repartition({str(flat)!r}, {str(monthly)!r}, by="month")
+""", label=f"generate {n_posts:,}")
+    return monthly
+
+
+def compare(n_posts: int, seed: int) -> list[dict]:
+    """Both steps at one size; raises when their numbers differ."""
+    path = corpus_path(n_posts, seed)
+    duck = run_step(DUCKDB_STEP.format(path=path, not_persons=NOT_PERSONS), rows=n_posts,
+                    label=f"duckdb {n_posts:,}")
+    ours = run_step(PEERSCOPE_STEP.format(path=str(path)), rows=n_posts, label=f"peerscope {n_posts:,}")
+    for name in COMPARED:
+        a, b = duck["result"][name], ours["result"][name]
+        same = math.isclose(a, b, rel_tol=1e-9) if isinstance(a, float) else a == b
+        if not same:
+            raise AssertionError(f"{name} at {n_posts:,} posts: DuckDB {a}, peerscope {b}")
+    for record, step in ((duck, "duckdb"), (ours, "peerscope")):
+        record.update(step=step, n_posts=n_posts)
+    ours["time_ratio"] = ours["result"]["metric_seconds"] / duck["result"]["metric_seconds"]
+    ours["peak_rss_ratio"] = ours["peak_rss_mb"] / duck["peak_rss_mb"]
+    print(f"  same numbers; peerscope / DuckDB: {ours['time_ratio']:.2f}x time, "
+          f"{ours['peak_rss_ratio']:.2f}x peak RSS")
+    return [duck, ours]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    steps = [record for n_posts in args.sizes for record in compare(n_posts, args.seed)]
+    write_results("columnar_compare", steps, targets={"time_ratio": 1.2, "peak_rss_ratio": 1.0},
+                  parameters={"sizes": args.sizes, "seed": args.seed})
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
