@@ -262,6 +262,19 @@ def convokit_section() -> list[str]:
     return lines
 
 
+#: Hand-written sections of docs/benchmarks.md, kept when the measured tables are rewritten.
+KEPT_SECTIONS = ("## Why the kernels are written as they are", "## peerscope against DuckDB")
+
+
+def _kept_sections() -> str:
+    """The hand-written sections of the current ``docs/benchmarks.md`` (from the first kept heading on)."""
+    if not DOCS.is_file():
+        return ""
+    text = DOCS.read_text(encoding="utf-8")
+    starts = [text.index(heading) for heading in KEPT_SECTIONS if heading in text]
+    return "\n" + text[min(starts):] if starts else ""
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000, 10_000_000])
@@ -295,7 +308,7 @@ def main(argv=None) -> int:
                               for k, v in vars(args).items()}, "targets": {str(k): v for k, v in TARGETS.items()},
                "steps": steps}
     target.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-    DOCS.write_text(markdown(payload), encoding="utf-8")
+    DOCS.write_text(markdown(payload) + _kept_sections(), encoding="utf-8")
     print(f"wrote {target} and {DOCS}")
     return 0
 

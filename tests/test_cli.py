@@ -101,7 +101,7 @@ def test_import_with_pseudonyms_from_an_environment_salt(shared_data, tmp_path):
     source = shared_data / "mbox-numpy-discussion-2001" / "bigbang-dev-test.txt"
     plain = CliRunner().invoke(cli, ["import", "mbox", str(source), str(tmp_path / "plain")])
     assert plain.exit_code == 0, plain.output
-    hidden = CliRunner(env={"PEERSCOPE_SALT": "s3cret"}).invoke(
+    hidden = CliRunner(env={"PEERSCOPE_SALT": "a long s3cret salt"}).invoke(
         cli, ["import", "mbox", str(source), str(tmp_path / "hidden"), "--pseudonymise-salt-env", "PEERSCOPE_SALT"])
     assert hidden.exit_code == 0, hidden.output
     from peerscope import open_corpus
@@ -109,8 +109,8 @@ def test_import_with_pseudonyms_from_an_environment_salt(shared_data, tmp_path):
 
     authors = open_corpus(tmp_path / "plain").posts()["author_id"]
     pseudonyms = open_corpus(tmp_path / "hidden").posts()["author_id"]
-    assert pseudonyms.tolist() == [pseudonym(a, "s3cret") for a in authors]
-    assert "s3cret" not in (tmp_path / "hidden" / "corpus.json").read_text()
+    assert pseudonyms.tolist() == [pseudonym(a, "a long s3cret salt") for a in authors]
+    assert "a long s3cret salt" not in (tmp_path / "hidden" / "corpus.json").read_text()
 
 
 def test_import_rejects_options_of_another_format_and_a_missing_salt(shared_data, tmp_path):
@@ -120,6 +120,10 @@ def test_import_rejects_options_of_another_format_and_a_missing_salt(shared_data
     result = CliRunner(env={"NO_SUCH_SALT": ""}).invoke(
         cli, ["import", "mbox", source, str(tmp_path / "x"), "--pseudonymise-salt-env", "NO_SUCH_SALT"])
     assert result.exit_code == 2 and "NO_SUCH_SALT is not set" in result.output
+    result = CliRunner(env={"SHORT_SALT": "s3cret"}).invoke(
+        cli, ["import", "mbox", source, str(tmp_path / "x"), "--pseudonymise-salt-env", "SHORT_SALT"])
+    assert result.exit_code == 2 and "has 6 characters; use at least 16" in result.output
+    assert "--pseudonymise-salt-env" in result.output and not (tmp_path / "x").exists()
     assert not (tmp_path / "x").exists()
 
 

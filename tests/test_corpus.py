@@ -182,6 +182,43 @@ def test_save_refuses_to_replace_a_folder_that_is_no_corpus(tiny_frames, tmp_pat
     assert (tmp_path / "thesis" / "chapter1.tex").read_text() == "precious"
 
 
+def test_save_onto_a_corpus_keeps_every_file_it_did_not_write(saved, tiny_frames):
+    posts, members, events = tiny_frames
+    (saved.path / "notes.txt").write_text("coding decisions")
+    (saved.path / "derived").mkdir()
+    (saved.path / "derived" / "support.parquet").write_bytes(b"labels")
+    Corpus.from_frames(posts.iloc[:3], members, events, name="smaller").save(saved.path, partition="month")
+    names = sorted(p.name for p in saved.path.iterdir())
+    assert names == ["corpus.json", "derived", "events", "members.parquet", "notes.txt", "posts"]
+    assert (saved.path / "notes.txt").read_text() == "coding decisions"
+    assert (saved.path / "derived" / "support.parquet").read_bytes() == b"labels"
+    assert open_corpus(saved.path).posts()["post_id"].tolist() == ["p1", "p2", "p3"]
+    Corpus.from_frames(posts, members, events, name="tiny").save(saved.path, partition=None)
+    names = sorted(p.name for p in saved.path.iterdir())
+    assert names == ["corpus.json", "derived", "events.parquet", "members.parquet", "notes.txt",
+                     "posts.parquet"]
+    assert not saved.path.with_name(saved.path.name + ".peerscope-old").exists()
+
+
+def test_save_refuses_a_file_and_names_it(tiny_frames, tmp_path):
+    posts, _, _ = tiny_frames
+    (tmp_path / "forum").write_text("precious")
+    with pytest.raises(errors.PeerscopeError, match="forum.*is a file"):
+        Corpus.from_frames(posts).save(tmp_path / "forum")
+    assert (tmp_path / "forum").read_text() == "precious"
+
+
+def test_interrupted_save_with_foreign_files_is_not_deleted(saved, tiny_frames):
+    posts, members, events = tiny_frames
+    old = saved.path.with_name(saved.path.name + ".peerscope-old")
+    old.mkdir()
+    (old / "notes.txt").write_text("not yet moved back")
+    with pytest.raises(errors.PeerscopeError, match="peerscope-old.*notes.txt"):
+        Corpus.from_frames(posts, members, events).save(saved.path)
+    assert (old / "notes.txt").read_text() == "not yet moved back"
+    assert open_corpus(saved.path).posts()["post_id"].tolist() == saved.posts()["post_id"].tolist()
+
+
 def test_interrupted_swap_is_pointed_out(saved):
     os.replace(saved.path, saved.path.with_name(saved.path.name + ".peerscope-old"))
     with pytest.raises(errors.CorpusNotFoundError, match="previous corpus is intact"):

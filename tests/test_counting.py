@@ -87,7 +87,7 @@ def test_event_counts_equal_a_pandas_groupby(by_month, known, merge_at, monkeypa
     found = event_counts(batches, by_month, known_ids=known_ids)
     keys = ["member_id"] + (["month"] if by_month else [])
     expected = events.dropna(subset=["member_id"]).assign(
-        month=lambda f: (f["at"].dt.year * 12 + f["at"].dt.month - 1).astype("int64"))
+        month=lambda f: ((f["at"].dt.year - 1970) * 12 + f["at"].dt.month - 1).astype("int64"))
     expected = expected.groupby(keys + ["kind"]).size().unstack("kind", fill_value=0)
 
     def long(table):  # (member_id[, month], kind, n) rows with n > 0, in one order

@@ -4,7 +4,8 @@ CI runs only ``python -m pytest``, so this file is what keeps the docs honest:
 
 - ``mkdocs build --strict`` (Material, mkdocstrings) must pass: a broken
   link, a missing page or a docstring griffe cannot parse fails it;
-- every module of ``src/peerscope`` has an API page and every page is in
+- every public module of ``src/peerscope`` has an API page (private ones,
+  with a path part starting with ``_``, have none) and every page is in
   the navigation;
 - the doctests of every module pass;
 - the headline numbers the pages quote from real data are what the code
@@ -20,7 +21,6 @@ import doctest
 import tempfile
 import importlib
 import os
-import pkgutil
 import re
 import subprocess
 import sys
@@ -33,7 +33,32 @@ REPO = __import__("pathlib").Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs"
 MKDOCS_YML = REPO / "mkdocs.yml"
 
-MODULES = sorted(m.name for m in pkgutil.walk_packages(peerscope.__path__, "peerscope."))
+def _module_names(package_dir) -> list[str]:
+    """Dotted names of every module and subpackage under ``package_dir``, found from the files.
+
+    Read from the source tree rather than by importing (``pkgutil.walk_packages``
+    silently skips a subpackage whose import fails, and its modules with it).
+    """
+    names = set()
+    for path in package_dir.rglob("*.py"):
+        parts = list(path.relative_to(package_dir.parent).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        if len(parts) > 1 and all(part.isidentifier() for part in parts):
+            names.add(".".join(parts))
+    return sorted(names)
+
+
+MODULES = _module_names(__import__("pathlib").Path(peerscope.__file__).resolve().parent)
+
+
+def is_private(module: str) -> bool:
+    """A module is private when any part of its dotted path starts with ``_`` (``peerscope._kernels.links``)."""
+    return any(part.startswith("_") for part in module.split("."))
+
+
+#: The modules that need an API page: the package itself and every module that is not private.
+PUBLIC_MODULES = ["peerscope"] + [m for m in MODULES if not is_private(m)]
 
 
 def _require(module: str) -> None:
@@ -74,14 +99,67 @@ def test_mkdocs_build_is_strict_and_renders_the_api(tmp_path):
     assert "74.7%" in bands and "arithmatex" in bands  # the formula went through arithmatex
 
 
-def test_every_module_has_an_api_page():
+def _api_directives(pages) -> set[str]:
+    """The targets of the ``::: module`` directives of the given Markdown pages."""
     directives = set()
-    for page in (DOCS / "api").glob("*.md"):
+    for page in pages:
         directives |= set(re.findall(r"^::: (peerscope[\w.]*)\s*$", page.read_text(encoding="utf-8"), re.M))
-    missing = [m for m in MODULES if m not in directives]
-    assert not missing, f"modules without an API page (add '::: module' to docs/api/*.md): {missing}"
-    unknown = sorted(directives - set(MODULES))
-    assert not unknown, f"API pages name modules that do not exist: {unknown}"
+    return directives
+
+
+def _api_page_problems(public: list[str], directives: set[str]) -> dict[str, list[str]]:
+    """Public modules without a directive, directives naming private modules, and unknown targets."""
+    return {
+        "missing": [m for m in public if m not in directives],
+        "private": sorted(d for d in directives if is_private(d)),
+        "unknown": sorted(d for d in directives if not is_private(d) and d not in public),
+    }
+
+
+def test_every_module_has_an_api_page():
+    problems = _api_page_problems(PUBLIC_MODULES, _api_directives((DOCS / "api").glob("*.md")))
+    assert not problems["missing"], \
+        f"public modules without an API page (add '::: module' to docs/api/*.md): {problems['missing']}"
+    assert not problems["private"], \
+        f"API pages document private modules (any '_' part), which get no page: {problems['private']}"
+    assert not problems["unknown"], f"API pages name modules that do not exist: {problems['unknown']}"
+
+
+def test_the_api_page_check_catches_what_it_should(tmp_path):
+    """A public module without a page is reported; private modules need none and may not have one."""
+    assert is_private("peerscope._kernels.links") and is_private("peerscope.corpus._storage")
+    assert not is_private("peerscope.corpus.model")
+    assert "peerscope._kernels" not in PUBLIC_MODULES and "peerscope.corpus.model" in PUBLIC_MODULES
+    page = tmp_path / "api.md"
+    page.write_text("# API\n\n::: peerscope.corpus\n\n::: peerscope._kernels.engine\n"
+                    "    options:\n      members: false\n", encoding="utf-8")
+    problems = _api_page_problems(["peerscope.corpus", "peerscope.corpus.model"], _api_directives([page]))
+    assert problems == {"missing": ["peerscope.corpus.model"], "private": ["peerscope._kernels.engine"],
+                        "unknown": []}
+
+
+#: The sections of docs/concepts.md that the source code cites as ``docs/concepts.md, "<heading>"``.
+CONCEPT_HEADINGS = ("Forms, channels and participation", "Participation ladder", "Lurker", "De-lurking",
+                    "Frequency and length of engagement", "Super-users", "90-9-1", "Reciprocity",
+                    "Reply graph", "Topics", "Socio-emotional support", "Newsletters", "Ethics of the data")
+
+
+def test_concepts_page_has_every_cited_section():
+    headings = set(re.findall(r"^## (.+?)\s*$", _page("concepts.md"), re.M))
+    assert set(CONCEPT_HEADINGS) <= headings, sorted(set(CONCEPT_HEADINGS) - headings)
+    assert "References" in headings
+    cited = set()
+    for path in (REPO / "src" / "peerscope").rglob("*.py"):
+        text = re.sub(r"\s+", " ", path.read_text(encoding="utf-8"))
+        cited |= set(re.findall(r'docs/concepts\.md, "([^"]+)"', text))
+    assert cited and cited <= headings, f"cited but not on docs/concepts.md: {sorted(cited - headings)}"
+
+
+def test_docs_point_to_concepts_md_not_to_outside_notes():
+    files = [*DOCS.rglob("*.md"), REPO / "README.md", MKDOCS_YML, *(REPO / "notebooks").glob("*.ipynb")]
+    stale = [f.relative_to(REPO).as_posix() for f in files
+             if re.search(r"CONCEPTS\.md|shared/CONCEPTS|shared/DESIGN", f.read_text(encoding="utf-8"))]
+    assert stale == [], f"link to docs/concepts.md instead: {stale}"
 
 
 def test_every_page_is_in_the_navigation():

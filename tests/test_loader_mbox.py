@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from peerscope.errors import PeerscopeError, SourceError
 from peerscope.loaders.mbox import NOTE_GENERATED_ID, NOTE_REPLY_OUTSIDE, mbox, normalise_address
+from peerscope.privacy import pseudonym
 
 FOLDER = "mbox-numpy-discussion-2001"
 NUMPY = "numpy-discussion-2001-November.txt"
@@ -147,10 +148,47 @@ def test_normalise_address_and_privacy(tmp_path):
     assert normalise_address(None) is None
     path = _write(tmp_path / "a.mbox", MESSAGE.format(extra="Message-ID: <a@x>\n").replace(
         "Hello all", "write to bob at example.org"))
-    posts = mbox(path, pseudonymise="salt", scrub_pii=True, channel="peers").posts(columns="all")
+    posts = mbox(path, pseudonymise="a long secret salt", scrub_pii=True, channel="peers").posts(columns="all")
     assert posts["author_id"].str.startswith("p_").all()
     assert posts["text"].tolist() == ["write to [email]"]
     assert posts["channel"].tolist() == ["peers"]
+
+
+def _no_address_or_host(posts: pd.DataFrame, *needles: str) -> None:
+    for column in ("post_id", "parent_id", "thread_id", "author_id"):
+        values = posts[column].dropna().astype("str")
+        assert values.str.match(r"^p_[0-9a-f]{16}$").all(), column
+        for needle in needles:
+            assert not values.str.contains(needle, case=False, regex=False).any(), (column, needle)
+
+
+def test_pseudonymise_hides_message_ids_and_keeps_the_links(tmp_path):
+    salt = "a long secret salt"
+    path = _write(tmp_path / "a.mbox",
+                  MESSAGE.format(extra="Message-ID: <20240101.1@ann.example.org>\n"),
+                  MESSAGE.format(extra="Message-ID: <reply.2@mail.example.org>\n"
+                                       "In-Reply-To: <20240101.1@ann.example.org>\n"),
+                  MESSAGE.format(extra="In-Reply-To: <reply.2@mail.example.org>\n"))  # a generated id
+    plain = mbox(path).posts(columns="all")
+    hidden = mbox(path, pseudonymise=salt, scrub_pii=True).posts(columns="all")
+    _no_address_or_host(hidden, "example.org", "ann", "generated:")
+    assert len(hidden) == 3 and hidden["thread_id"].nunique() == 1
+    assert hidden["parent_id"].tolist()[1:] == hidden["post_id"].tolist()[:2]
+    for column in ("post_id", "parent_id", "thread_id"):
+        expected = [None if pd.isna(v) else pseudonym(v, salt) for v in plain[column]]
+        assert [None if pd.isna(v) else v for v in hidden[column]] == expected
+
+
+def test_pseudonymised_numpy_archive_names_no_one(shared_data):
+    path = shared_data / FOLDER / NUMPY
+    plain = mbox(path).posts(columns="all")
+    hidden = mbox(path, pseudonymise="a long secret salt", scrub_pii=True).posts(columns="all")
+    hosts = {v.rsplit("@", 1)[-1].strip(">") for v in plain["post_id"] if "@" in v}
+    assert hosts and len(hidden) == len(plain) == 82
+    _no_address_or_host(hidden, "@", *hosts)
+    assert hidden["thread_id"].nunique() == plain["thread_id"].nunique()
+    assert hidden["parent_id"].notna().sum() == plain["parent_id"].notna().sum()
+    assert set(hidden["parent_id"].dropna()) <= set(hidden["post_id"])
 
 
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from peerscope.errors import PeerscopeError, SourceError
 from peerscope.loaders.newsletter import newsletter
+from peerscope.privacy import pseudonym
 
 MARKDOWN = """---
 title: Peer Voices
@@ -92,7 +93,7 @@ def test_issue_pattern_staff_and_privacy(tmp_path):
     folder.mkdir()
     (folder / "issue-7-(2023_11_02).md").write_text(MARKDOWN, encoding="utf-8")
     corpus = newsletter(folder, issue_pattern=r"issue-(?P<issue>\d+)-\((?P<date>[\d_]+)\)",
-                        staff=["Ann Lee"], newsletter="PV", pseudonymise="salt")
+                        staff=["Ann Lee"], newsletter="PV", pseudonymise="a long secret salt")
     items = corpus.newsletter_items(columns="all")
     assert set(items["issue_id"]) == {"7"} and set(items["newsletter"]) == {"PV"}
     # the pattern's date "2023_11_02" is not a date: the first line's "March 2024" is used
@@ -132,6 +133,21 @@ def test_mbox_of_issues(tmp_path):
                                           pd.Timestamp("2024-04-01 09:00", tz="UTC")}
     assert set(items["author_id"].dropna()) == {"Ann Lee", "Bob Smith", "Dan Brown"}
     assert set(items["newsletter"]) == {"pv"}
+
+
+def test_pseudonymise_hides_the_message_ids_of_mailed_issues(tmp_path):
+    salt = "a long secret salt"
+    message = ("From editor@pv.org  Mon Mar  4 09:00:00 2024\nFrom: Ann Lee <ann.lee@pv.org>\n"
+               "Date: Mon, 4 Mar 2024 09:00:00 +0000\nSubject: Peer Voices March\n"
+               "Message-ID: <20240304.ann.lee@mail.pv.org>\n\n" + MARKDOWN.split("---\n", 2)[2] + "\n")
+    path = tmp_path / "pv.mbox"
+    path.write_text(message, encoding="utf-8")
+    items = newsletter(path, pseudonymise=salt, scrub_pii=True).newsletter_items(columns="all")
+    hidden = pseudonym("<20240304.ann.lee@mail.pv.org>", salt)
+    assert set(items["issue_id"]) == {hidden}
+    assert items["item_id"].tolist() == [f"{hidden}#{n}" for n in range(1, len(items) + 1)]
+    for column in ("item_id", "issue_id", "author_id"):
+        assert not items[column].dropna().str.contains("pv.org|ann", regex=True).any(), column
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

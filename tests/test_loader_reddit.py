@@ -210,7 +210,7 @@ def test_privacy_options_stream(tmp_path):
     records = _records()
     records[1]["body"] = "write to ann@example.org"
     corpus = reddit(_write(tmp_path / "dump.ndjson", records), out=tmp_path / "corpus",
-                    pseudonymise="salt", scrub_pii=True)
+                    pseudonymise="a long secret salt", scrub_pii=True)
     posts = corpus.posts(columns="all").set_index("post_id")
     assert posts.loc["t1_c1", "text"] == "write to [email]"
     assert posts["author_id"].str.startswith("p_").all()

@@ -191,7 +191,7 @@ def test_without_users_there_is_no_roster(tmp_path):
 def test_pseudonymise_and_scrub(tmp_path):
     posts = POSTS.replace("orphan", "mail ann@example.org")
     corpus = stackexchange(_dump(tmp_path / "d", posts=posts.replace('ParentId="99"', 'ParentId="1"')),
-                           pseudonymise="salt", scrub_pii=True)
+                           pseudonymise="a long secret salt", scrub_pii=True)
     table = corpus.posts(columns="all")
     assert table["author_id"].dropna().str.startswith("p_").all()
     assert table["text"].str.contains("[email]", regex=False).any()

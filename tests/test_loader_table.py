@@ -308,7 +308,7 @@ def test_bad_arguments_are_peerscope_errors(tmp_path):
 
 def test_privacy_options_pass_through():
     frame = _small().assign(body=["mail ann@example.org", "x", "y", "z", "w"])
-    corpus = table(frame, PARENT_MAPPING, pseudonymise="salt", scrub_pii=True,
+    corpus = table(frame, PARENT_MAPPING, pseudonymise="a long secret salt", scrub_pii=True,
                    deleted_authors={"[deleted]"})
     posts = corpus.posts(columns="all")
     assert posts["text"].iloc[0] == "mail [email]"
@@ -396,3 +396,22 @@ def test_fuzzed_sources_raise_only_peerscope_errors(tmp_path, data, repair):
             table(path, PARENT_MAPPING, repair=repair, assume_tz="UTC")
     except errors.PeerscopeError:
         pass
+
+
+@pytest.mark.parametrize("repair", [False, True])
+def test_repeated_post_ids_in_parent_mode_give_a_peerscope_error_or_quarantine(tmp_path, repair):
+    # found by fuzzing: a repeated id made pandas raise InvalidIndexError while threads were built
+    rows = pd.DataFrame({"id": ["a", "a", "b"], "parent": [None, None, "a"], "user": ["u1", "u2", "u3"],
+                         "date": ["2024-01-01", "2024-01-02", "2024-01-03"], "body": ["x", "y", "z"]})
+    path = tmp_path / "posts.csv"
+    rows.to_csv(path, index=False)
+    if not repair:
+        with pytest.raises(errors.PeerscopeError, match="post_id"):
+            table(path, PARENT_MAPPING, assume_tz="UTC")
+        return
+    corpus = table(path, PARENT_MAPPING, repair=True, assume_tz="UTC")
+    account = corpus.manifest["accounting"]["posts"]
+    kept = corpus.posts(columns=["post_id", "thread_id"])
+    assert kept["post_id"].tolist().count("a") == 1
+    assert set(kept["thread_id"]) == {"a"}
+    assert account["rows_read"] == 3 and account["rows_quarantined"] == 1

@@ -4,6 +4,7 @@ their raw files."""
 
 from __future__ import annotations
 
+import dataclasses
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -11,8 +12,8 @@ import pandas as pd
 import pytest
 
 from conftest import utc
-from peerscope import Corpus, open_corpus, synth
-from peerscope.reciprocity import (dyadic_reciprocity, exchanges, generalised_reciprocity,
+from peerscope import Corpus, errors, open_corpus, synth
+from peerscope.reciprocity import (ReplyGraph, dyadic_reciprocity, exchanges, generalised_reciprocity,
                                    give_receive, reply_graph, responsiveness, serial_reciprocity,
                                    summary)
 
@@ -197,6 +198,53 @@ def test_dask_engine_gives_the_same_numbers(community, tmp_path):
     start, end = "2022-06-01", "2023-01-01"
     assert reply_graph(corpus, start, end).edges.equals(
         reply_graph(open_corpus(corpus.path, engine="dask"), start, end).edges)
+
+
+# ---------------------------------------------------------------------------
+# One graph for every measure: measure(corpus) == measure(reply_graph(corpus))
+# ---------------------------------------------------------------------------
+
+MEASURES = [dyadic_reciprocity, give_receive, generalised_reciprocity, serial_reciprocity,
+            responsiveness, exchanges, summary]
+
+
+def _assert_same(a, b, where=""):
+    """Two results are equal field by field: frames exactly, graphs by edges and accounting."""
+    assert type(a) is type(b), where
+    if isinstance(a, pd.DataFrame):
+        pd.testing.assert_frame_equal(a, b, obj=where)
+    elif isinstance(a, ReplyGraph):
+        pd.testing.assert_frame_equal(a.edges, b.edges, obj=where)
+        assert (a.accounting, a.reply_structure, a.window) == (b.accounting, b.reply_structure, b.window)
+    elif dataclasses.is_dataclass(a):
+        for f in dataclasses.fields(a):
+            _assert_same(getattr(a, f.name), getattr(b, f.name), f"{where}.{f.name}")
+    elif isinstance(a, float) and np.isnan(a):
+        assert np.isnan(b), where
+    else:
+        assert a == b, where
+
+
+@pytest.mark.parametrize("engine", ["pandas", "dask"])
+@pytest.mark.parametrize("window", [(None, None), ("2022-06-01", "2023-01-01")], ids=["all", "window"])
+def test_every_measure_of_the_corpus_equals_the_measure_of_its_graph(community, engine, window):
+    corpus, _ = community
+    if engine == "dask":
+        corpus = open_corpus(corpus.path, engine="dask")
+    graph = reply_graph(corpus, *window)
+    for measure in MEASURES:
+        _assert_same(measure(corpus, *window), measure(graph), measure.__name__)
+    assert summary(graph).graph is graph  # built once, passed to every measure
+
+
+def test_start_or_end_with_a_graph_is_refused(forum):
+    graph = reply_graph(forum, start="2024-01-02")
+    for measure in MEASURES:
+        with pytest.raises(errors.PeerscopeError, match="start/end cannot be given with a ReplyGraph"):
+            measure(graph, start="2024-01-03")
+        with pytest.raises(errors.PeerscopeError, match="reply_graph\\(corpus, start, end\\)"):
+            measure(graph, None, "2024-01-04")
+        measure(graph, None, None)  # no window given: the graph's own
 
 
 def test_networkx_export_and_reciprocity(community, tmp_path):

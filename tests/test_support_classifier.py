@@ -66,6 +66,37 @@ def test_save_load_roundtrip_without_pickle(tmp_path):
         SupportClassifier.load(folder)
 
 
+def test_save_never_deletes_a_folder_it_did_not_write(tmp_path):
+    model = SupportClassifier(random_state=0).fit(TOY, TOY_Y)
+    thesis = tmp_path / "thesis"
+    thesis.mkdir()
+    (thesis / "chapter1.tex").write_text("precious")
+    with pytest.raises(PeerscopeError, match="thesis.*not a saved SupportClassifier"):
+        model.save(thesis)
+    assert sorted(p.name for p in thesis.iterdir()) == ["chapter1.tex"]
+    (tmp_path / "file").write_text("precious")
+    with pytest.raises(PeerscopeError, match="is a file"):
+        model.save(tmp_path / "file")
+    assert (tmp_path / "file").read_text() == "precious"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_save_over_a_saved_model_replaces_only_its_own_files(tmp_path):
+    folder = SupportClassifier(random_state=0).fit(TOY, TOY_Y).save(tmp_path / "model")
+    (folder / "notes.txt").write_text("trained on the 2023 sample")
+    (folder / "evaluation").mkdir()
+    (folder / "evaluation" / "f1.csv").write_text("0.8")
+    wider = SupportClassifier(scheme=("emotional", "informational", "esteem")).fit(TOY, TOY_Y)
+    wider.save(folder)
+    assert sorted(p.name for p in folder.iterdir()) == ["arrays.npz", "evaluation", "model.json", "notes.txt"]
+    assert (folder / "notes.txt").read_text() == "trained on the 2023 sample"
+    assert (folder / "evaluation" / "f1.csv").read_text() == "0.8"
+    assert SupportClassifier.load(folder).classes_.tolist() == ["emotional", "informational", "esteem"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert SupportClassifier.load(wider.save(empty)).classes_.tolist()[-1] == "esteem"
+
+
 @pytest.fixture(scope="module")
 def esconv_supporter(shared_data):
     turns = loaders.esconv(shared_data / "esconv")

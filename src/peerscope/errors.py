@@ -12,6 +12,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+__all__ = ["MAX_EXAMPLES", "ColumnTypeError", "CorpusNotFoundError", "CrossThreadReplyError",
+           "DanglingReferenceError", "DuplicateIdError", "EngineError", "ImplausibleTimeError",
+           "InvalidCategoryError", "ManifestError", "MissingColumnError", "MissingValueError",
+           "NaiveTimestampError", "PeerscopeError", "ReplyCycleError", "SourceError",
+           "ValidationError"]
+
 #: How many offending rows an error message quotes.
 MAX_EXAMPLES = 5
 

@@ -77,7 +77,13 @@ from scipy import sparse
 from tqdm.auto import tqdm
 
 from peerscope import __version__, errors
+from peerscope._kernels.runs import run_starts
 from peerscope.privacy import scrub_pii
+
+__all__ = ["BATCH_SIZE", "CACHE_DIR", "DOC_COLUMNS", "EMOTICON_PATTERN", "FORUM_STOPWORDS",
+           "PLACEHOLDERS", "STEMMERS", "STOPWORD_LISTS", "TOKENIZERS", "TOKEN_PATTERN",
+           "BagOfWords", "GensimCorpus", "Preprocessor", "bag_of_words", "cache_key",
+           "iter_post_batches", "stopwords"]
 
 #: Words, with inner apostrophes ("don't", "mum's"); emoticons; placeholders.
 TOKEN_PATTERN = (r"_(?:url|email|phone|user|num)_"
@@ -777,7 +783,7 @@ def _tally_batch(batch: pd.DataFrame, p: Preprocessor, phraser) -> _Tally:
     width = max(len(terms), 1)
     doc = np.repeat(np.arange(len(lengths)), lengths)
     pairs = np.sort(doc * width + codes)
-    pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]] if len(pairs) else pairs
+    pairs = pairs[run_starts(pairs)]
     df = np.bincount(pairs % width, minlength=len(terms))
     cf = np.bincount(codes, minlength=len(terms))
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32 if codes.size < 2**31 else np.int64)

@@ -6,8 +6,8 @@ The participation and engagement metrics are written once against the part
 of the DataFrame API the two share (column arithmetic, ``groupby().agg``,
 ``drop_duplicates``) and finish in pandas: every aggregate is small (one row
 per member, thread or month), so it is *collected* (computed, for Dask) and
-the remaining arithmetic is plain pandas/numpy.  That is the design rule of
-``DESIGN.md``: aggregate with the engine, finish in pandas.
+the remaining arithmetic is plain pandas/numpy: aggregate with the engine,
+finish in pandas (``docs/scaling.md``).
 
 The one operation where the two engines need different code is looking a
 value up by id (the author of a reply's parent post): a hash join is the only

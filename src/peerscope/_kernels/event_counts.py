@@ -1,18 +1,16 @@
 """Events per member (and month) and kind, counted batch by batch on integer codes.
 
-A synthetic community of 1M posts has 4.6M events (views, deliveries,
-attendance, sessions) and one of 10M posts 46M.  Grouping them by their
-string ids (in pandas, or with Arrow's ``group_by``) holds hash tables of
-strings several times the size of the result.  Here the events stream past
-one batch (one Parquet row group) at a time, and each member id becomes an
-integer code:
+A community has several events (views, deliveries, attendance, sessions)
+per post.  Grouping them by their string ids (in pandas, or with Arrow's
+``group_by``) holds hash tables of strings several times the size of the
+result.  Here the events stream past one batch (one Parquet row group) at a
+time, and each member id becomes an integer code:
 
 - with ``known_ids`` (the roster), the code is the id's position in it,
   found by Arrow's ``index_in`` evaluated in one scanner over all batches,
   so the hash table of the roster is built once and probed on Arrow's
-  threads.  At 10M posts this takes 5 s where coding each batch's ids in
-  numpy took 28 s: the probes into a table of 1.25M ids miss the cache
-  whichever way they are made, and Arrow makes them in C++ on two cores;
+  threads: the probes into a table of a million ids miss the cache
+  whichever way they are made, and Arrow makes them in C++, in parallel;
 - ids not in ``known_ids`` (all of them, without a roster) get the next
   codes from a :class:`Codebook` that grows as new ids appear.
 
@@ -37,9 +35,11 @@ import pyarrow.dataset as ds
 
 from peerscope._kernels.align import pair_index, sort_ranks, string_array
 from peerscope._kernels.hashing import HashIndex, string_hashes
-from peerscope._kernels.links import micros, month_numbers
+from peerscope._kernels.months import iso_months, micros, months_from_micros
+from peerscope._kernels.runs import run_lengths, run_starts
 
-#: Bits of a packed key given to the kind code and to the month number.
+#: Bits of a packed key given to the kind code and to the month (months since 1970-01,
+#: never negative in a corpus: its times start in 1975, ``schema.EARLIEST_PLAUSIBLE``).
 _KIND_BITS, _MONTH_BITS = 8, 20
 #: Raw (member, month, kind) keys held before they are sorted and merged into the counts
 #: (16M keys: 128 MB), unless the counts already hold more keys.
@@ -111,7 +111,8 @@ def event_counts(batches, by_month: bool, known_ids: pa.Array | pa.ChunkedArray 
         Events with columns ``member_id`` and ``kind`` (and ``at`` when
         ``by_month``), e.g. :meth:`peerscope.Corpus.arrow_batches`.
     by_month : bool
-        Index by ``member_id`` and ``month`` (year x 12 + month - 1, UTC).
+        Index by ``member_id`` and ``month`` (UTC, months since 1970-01:
+        :mod:`peerscope._kernels.months`).
     known_ids : pyarrow.Array or pyarrow.ChunkedArray, optional
         Distinct ids most events are expected to carry (the member roster):
         they are coded by their position here, in one hash table built once.
@@ -154,7 +155,9 @@ def event_counts(batches, by_month: bool, known_ids: pa.Array | pa.ChunkedArray 
             continue
         if len(kinds.values) >= 1 << _KIND_BITS:
             raise OverflowError(f"more than {(1 << _KIND_BITS) - 1} event kinds")
-        month = month_numbers(micros(batch.column("at")))[known]
+        month = months_from_micros(micros(batch.column("at")))[known]
+        if len(month) and (month.min() < 0 or month.max() >= 1 << _MONTH_BITS):
+            raise OverflowError(f"events by month must lie in 1970-01 .. {iso_months((1 << _MONTH_BITS) - 1)}")
         pending.append((member << _MONTH_BITS | month) << _KIND_BITS | kind)
         # merged when the raw keys match the merged ones in number: each key is merged
         # O(log n) times, however many batches there are
@@ -179,16 +182,16 @@ def _by_month_table(counted: tuple[np.ndarray, np.ndarray], member_ids: pd.Index
 
     Rows come out sorted by member id and month, columns by kind name; only
     kinds that were counted are columns (as an ``unstack`` would give).
-    Intermediate arrays (each one int per key: tens of millions at 10M
-    posts) are dropped as soon as they are used.
+    Intermediate arrays (each one int per key) are dropped as soon as they
+    are used.
     """
     keys, counts = counted
     del counted
     kind = (keys & ((1 << _KIND_BITS) - 1)).astype(np.int32)
     pair = keys >> _KIND_BITS
     del keys
-    starts = _starts(pair)
-    run = np.diff(np.append(starts, len(pair)))
+    starts = run_starts(pair)
+    run = run_lengths(starts, len(pair))
     pairs = pair[starts]
     del pair, starts
     member, month = pairs >> _MONTH_BITS, pairs & ((1 << _MONTH_BITS) - 1)
@@ -224,8 +227,7 @@ def first_events(batches, kinds: tuple[str, ...],
 
     The same as filtering the events on ``kind``, grouping by ``member_id``
     and taking the smallest ``at`` (null member ids left out), holding one
-    batch and one time per member instead of the events table (46M events
-    as a pandas frame took 2.9 GB).
+    batch and one time per member instead of the events table.
 
     Parameters
     ----------
@@ -322,7 +324,8 @@ def _merge(merged: tuple[np.ndarray, np.ndarray], raw: np.ndarray) -> tuple[np.n
     whole).
     """
     raw.sort()
-    distinct, runs = _runs(raw)
+    starts = run_starts(raw)
+    distinct, runs = raw[starts], run_lengths(starts, len(raw))
     keys, counts = merged
     at = np.searchsorted(keys, distinct)
     known = at < len(keys)
@@ -330,16 +333,3 @@ def _merge(merged: tuple[np.ndarray, np.ndarray], raw: np.ndarray) -> tuple[np.n
     counts[at[known]] += runs[known]   # distinct keys: each position once
     new = ~known
     return np.insert(keys, at[new], distinct[new]), np.insert(counts, at[new], runs[new])
-
-
-def _starts(values: np.ndarray) -> np.ndarray:
-    """Positions where a run of equal values starts in a sorted array."""
-    first = np.ones(len(values), dtype=bool)
-    first[1:] = values[1:] != values[:-1]
-    return np.flatnonzero(first)
-
-
-def _runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(distinct values, run lengths) of a sorted array."""
-    starts = _starts(values)
-    return values[starts], np.diff(np.append(starts, len(values))).astype(np.int64)

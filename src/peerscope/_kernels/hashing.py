@@ -17,14 +17,16 @@ of one length at a time, as a matrix of their bytes (one vectorised gather
 per byte position), about a megabyte of string data at a time, so
 temporaries stay small.
 
-Kept hand-written: pandas' ``hash_pandas_object`` took 2.4x as long on 10M
-ids (``benchmarks/kernels.py``, 5.3 s against 2.2 s).
+Kept hand-written because pandas' ``hash_pandas_object`` is much slower on
+millions of ids (``benchmarks/kernels.py``; ``docs/benchmarks.md``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+
+from peerscope._kernels.runs import run_lengths, run_starts
 
 #: Bytes of strings hashed at once (the temporaries take about 8 bytes per byte).
 BYTES_PER_STEP = 1 << 20
@@ -65,8 +67,9 @@ def string_hashes(values: pa.Array) -> np.ndarray:
     # strings of one length at a time, as a matrix of bytes: one gather per byte position
     by_length = np.argsort(lengths, kind="stable")
     sorted_lengths = lengths[by_length]
-    group_starts = np.flatnonzero(np.r_[True, sorted_lengths[1:] != sorted_lengths[:-1]])
-    for first, last in zip(group_starts, np.r_[group_starts[1:], len(lengths)]):
+    group_starts = run_starts(sorted_lengths)
+    for first, size in zip(group_starts, run_lengths(group_starts, len(lengths))):
+        last = first + size
         length = int(sorted_lengths[first])
         if length == 0:
             continue

@@ -3,12 +3,12 @@
 Participation (:mod:`peerscope.participation`) and reciprocity
 (:mod:`peerscope.reciprocity`) both need, for every post, its author, the
 author of the post it answers, its thread and its time.  Held as pandas
-columns of string ids these cost about 200 bytes a post; here every string
-column is read on its own, turned into integer codes with Arrow's hash
-kernels and dropped before the next one is read, so that what stays in
-memory is about 30 bytes a post (four int32 arrays, one int64 array, a bool
-array and the post ids as one Arrow string column) and every measure after
-that is numpy arithmetic on codes and row positions.
+columns of string ids these cost several times their integer codes; here
+every string column is read on its own, turned into integer codes with
+Arrow's hash kernels and dropped before the next one is read, so that what
+stays in memory is four int32 arrays, one int64 array, a bool array and the
+post ids as one Arrow string column, and every measure after that is numpy
+arithmetic on codes and row positions.
 
 The arrays hold every post of the corpus (of its own window, when the corpus
 is a :meth:`~peerscope.Corpus.window` view), in the order they are stored;
@@ -30,7 +30,9 @@ import pandas as pd
 import pyarrow as pa
 
 from peerscope.corpus.window import Window
+from peerscope._kernels import columnar
 from peerscope._kernels.memory import release_freed_memory
+from peerscope._kernels.months import micros, months_from_micros
 
 #: Microseconds in a day.
 DAY_MICROS = 86_400_000_000
@@ -104,8 +106,8 @@ class LinkedPosts:
         return up(self.parent if rows is None else select(self.parent, rows), self.author)
 
     def months(self, rows: np.ndarray | None = None) -> np.ndarray:
-        """int64 month number (year x 12 + month - 1, UTC) of each post (or of ``rows``)."""
-        return month_numbers(self.time if rows is None else select(self.time, rows))
+        """int64 month (UTC, months since 1970-01: :mod:`peerscope._kernels.months`) of each post (or of ``rows``)."""
+        return months_from_micros(self.time if rows is None else select(self.time, rows))
 
 
 def select(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -129,20 +131,6 @@ def up(rows: np.ndarray, values: np.ndarray) -> np.ndarray:
     [9, -1, 7]
     """
     return np.where(rows >= 0, values[np.maximum(rows, 0)], -1).astype(np.int32)
-
-
-def month_numbers(micros: np.ndarray) -> np.ndarray:
-    """Month number (year x 12 + month - 1, UTC) of times in microseconds since the epoch.
-
-    The same numbers as :func:`peerscope.participation.month_number` on times.
-
-    Examples
-    --------
-    >>> month_numbers(np.array([0, 31 * DAY_MICROS])).tolist()   # 1970-01-01, 1970-02-01
-    [23640, 23641]
-    """
-    months = np.asarray(micros, dtype=np.int64).view("datetime64[us]").astype("datetime64[M]")
-    return months.astype(np.int64) + 1970 * 12
 
 
 def encode(column: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, pa.Array]:
@@ -175,33 +163,14 @@ def encode(column: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, pa.Array]:
     return codes, values
 
 
-def parent_rows(post_id: pa.ChunkedArray, parent_id: pa.ChunkedArray) -> np.ndarray:
-    """int32 row of each post's parent (``-1``: no parent, or not among ``post_id``).
-
-    One ``dictionary_encode`` over the post ids followed by the parent ids:
-    post ids are unique (validation guarantees it), so the code of a post id
-    is its row, and a parent id whose code is below the number of posts names
-    that row.  A little faster than ``index_in``, which builds its table of
-    the post ids and then looks the parents up (0.24 s against 0.30 s at 1M).
-
-    Examples
-    --------
-    >>> parent_rows(pa.chunked_array([["p1", "p2", "p3"]]), pa.chunked_array([[None, "p1", "p9"]])).tolist()
-    [-1, 0, -1]
-    """
-    n = len(post_id)
-    codes, _ = encode(pa.chunked_array(post_id.chunks + parent_id.chunks, type=pa.string()))
-    parents = codes[n:]
-    return np.where(parents < n, parents, -1).astype(np.int32)
-
-
 def read_linked(corpus) -> LinkedPosts:
     """Read the id and time columns of every post of ``corpus`` and link each post to its parent.
 
     Columns are read one at a time (``post_id``, then ``parent_id``,
     ``author_id``, ``thread_id``, ``created_at``) so that at most two string
-    columns are in memory at once; parents are found with one hash table over
-    ``post_id`` and ``parent_id`` (:func:`parent_rows`).  The text is never read.
+    columns are in memory at once; parents are found by the columnar engine's
+    join of ``parent_id`` on ``post_id``
+    (:func:`peerscope._kernels.columnar.parent_rows`).  The text is never read.
 
     Parameters
     ----------
@@ -225,31 +194,17 @@ def read_linked(corpus) -> LinkedPosts:
     post_id = column("post_id")
     parent_id = column("parent_id")
     has_parent = np.asarray(parent_id.is_valid(), dtype=bool) if len(parent_id) else np.zeros(0, bool)
-    parent = parent_rows(post_id, parent_id)
+    parent = columnar.parent_rows(post_id, parent_id)
     del parent_id
     author, ids = encode(column("author_id", dictionary=True))
     # thread ids are read as plain strings: the posts of a row group belong to nearly as
-    # many threads as there are posts, so its dictionary saves nothing (10M posts: 1.15 s against 1.46 s)
+    # many threads as there are posts, so its dictionary saves nothing and costs time
     thread, thread_ids = encode(column("thread_id"))
     time = micros(column("created_at"))
     release_freed_memory()  # the hash tables of the lookups above
     return LinkedPosts(pd.Index(ids.to_pandas(), dtype="str"), author, has_parent, parent, thread,
                        thread_ids, time, post_id,
                        corpus.time_window)
-
-
-def micros(times: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """Microseconds since the epoch (UTC) of a column of times, as an int64 numpy array.
-
-    Examples
-    --------
-    >>> micros(pa.array(pd.to_datetime(["1970-01-01 00:00:01"], utc=True))).tolist()
-    [1000000]
-    """
-    values = times.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64())
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks() if values.num_chunks else pa.array([], type=pa.int64())
-    return np.ascontiguousarray(values.to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
 def _micros(timestamp: pd.Timestamp) -> int:

@@ -26,7 +26,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from peerscope._kernels.links import DAY_MICROS, LinkedPosts, encode, micros, select, up
+from peerscope._kernels.links import DAY_MICROS, LinkedPosts, encode, select, up
+from peerscope._kernels.months import micros
+from peerscope._kernels.runs import run_starts
 
 #: Largest key space counted with an array over every key (int32 positions: 32 MB).
 _DENSE_LIMIT = 1 << 23
@@ -206,9 +208,7 @@ def _active_days(groups: np.ndarray, time: np.ndarray, n: int) -> np.ndarray:
     keys -= first_day
     keys += np.multiply(groups, n_days, dtype=np.int64)
     keys.sort()
-    new = np.ones(len(keys), dtype=bool)
-    np.not_equal(keys[1:], keys[:-1], out=new[1:])
-    return np.bincount(keys[new] // n_days, minlength=n).astype(np.int64)
+    return np.bincount(keys[run_starts(keys)] // n_days, minlength=n).astype(np.int64)
 
 
 def _hosted(linked: LinkedPosts, rows: np.ndarray, author: np.ndarray, has_parent: np.ndarray,
@@ -225,10 +225,7 @@ def _hosted(linked: LinkedPosts, rows: np.ndarray, author: np.ndarray, has_paren
     openers = np.flatnonzero(~has_parent)
     order = np.lexsort((_post_id_ranks(linked, rows, openers, thread),
                         select(linked.time, rows)[openers], thread[openers]))
-    sorted_threads = thread[openers][order]
-    first_of_thread = np.ones(len(order), dtype=bool)
-    first_of_thread[1:] = sorted_threads[1:] != sorted_threads[:-1]
-    starters = openers[order[first_of_thread]]
+    starters = openers[order[run_starts(thread[openers][order])]]
     starter_of = np.full(n_threads, -1, dtype=np.int32)  # -1: no starter, or a null author
     starter_of[thread[starters]] = author[starters]
     replier = has_parent & (author >= 0)
@@ -262,9 +259,7 @@ def distinct(keys: np.ndarray) -> np.ndarray:
     [1, 2, 3]
     """
     values = np.sort(keys)
-    keep = np.ones(len(values), dtype=bool)
-    keep[1:] = values[1:] != values[:-1]
-    return values[keep]
+    return values[run_starts(values)]
 
 
 def _utc_times(micros: np.ndarray) -> pd.DatetimeIndex:

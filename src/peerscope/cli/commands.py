@@ -17,6 +17,8 @@ from peerscope.cli.errors import friendly as _friendly
 from peerscope.cli.partition import repartition_command, synth_command
 from peerscope.cli.report import report_command
 
+__all__ = ["cli", "main"]
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="peerscope")
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
@@ -93,7 +95,8 @@ def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
 @click.option("--repair", is_flag=True, help="Quarantine rows that break a rule instead of stopping.")
 @click.option("--pseudonymise-salt-env", "salt_env", metavar="VAR", default=None,
               help="Replace member ids by keyed hashes, with the secret salt read from "
-                   "environment variable VAR (never stored; kept out of shell history).")
+                   "environment variable VAR (at least 16 characters; never stored; kept out "
+                   "of shell history).")
 @click.option("--scrub-pii", is_flag=True, help="Remove e-mail addresses, URLs, phone numbers and @handles from text.")
 @click.option("--map", "mapping", multiple=True, metavar="COLUMN=SOURCE",
               help="table/nested: corpus column = source column (repeat).")
@@ -136,6 +139,11 @@ def import_(fmt, source, out, name, repair, salt_env, scrub_pii, **options):
         if not salt:
             raise click.BadParameter(f"environment variable {salt_env} is not set or empty",
                                      param_hint="--pseudonymise-salt-env")
+        from peerscope.privacy import MIN_SALT_LENGTH
+
+        if len(salt) < MIN_SALT_LENGTH:
+            raise click.BadParameter(f"the salt in {salt_env} has {len(salt)} characters; use at least "
+                                     f"{MIN_SALT_LENGTH}", param_hint="--pseudonymise-salt-env")
     given = {key for key, value in options.items() if value not in (None, False, ())}
     unusable = sorted(given - _FORMAT_OPTIONS[fmt])
     if unusable:

@@ -13,6 +13,8 @@ import click
 
 from peerscope.errors import PeerscopeError
 
+__all__ = ["EXIT_BAD_INPUT", "friendly"]
+
 #: Exit code for bad input (a file, corpus or option that cannot be used).
 EXIT_BAD_INPUT = 2
 

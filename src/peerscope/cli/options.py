@@ -16,6 +16,8 @@ import click
 
 from peerscope.corpus._remote import _is_remote
 
+__all__ = ["CorpusSource", "storage_options"]
+
 
 class CorpusSource(click.ParamType):
     """A saved corpus to read: an existing local folder, or a URL (checked when opened).

@@ -33,6 +33,8 @@ import click
 from peerscope.cli.errors import friendly
 from peerscope.cli.options import CorpusSource, storage_option, storage_options
 
+__all__ = ["TRUTH_FILES", "repartition_command", "synth_command"]
+
 #: Files :func:`peerscope.datasets.synth.generate` writes beside the corpus.
 TRUTH_FILES = ("truth.json", "truth_members.parquet", "truth_posts.parquet")
 _LAYOUTS = {"month": "month", "none": None}

@@ -14,6 +14,8 @@ import click
 from peerscope.cli.errors import friendly
 from peerscope.cli.options import CorpusSource, storage_option, storage_options
 
+__all__ = ["report_command"]
+
 #: The built-in synthetic community of ``--sample``: posts and seed.
 SAMPLE_POSTS, SAMPLE_SEED = 20_000, 1
 

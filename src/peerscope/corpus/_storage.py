@@ -16,7 +16,8 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from peerscope import errors
-from peerscope.corpus._manifest import MANIFEST
+from peerscope.corpus import schema
+from peerscope.corpus._manifest import MANIFEST, QUARANTINE_DIR
 
 
 #: Rows per Parquet row group: small enough for time filters to skip groups,
@@ -59,23 +60,67 @@ def _write_json(data: dict, target: Path) -> None:
                       encoding="utf-8")
 
 
-class _AtomicFolder:
-    """Build a folder beside ``path`` and swap it in only when complete.
+def _corpus_entries() -> frozenset[str]:
+    """The names a corpus owns inside its folder: the manifest, the quarantine and
+    every table in either layout (``posts.parquet`` or ``posts/``)."""
+    return frozenset({MANIFEST, QUARANTINE_DIR}
+                     | {name for table in schema.TABLES for name in (table, f"{table}.parquet")})
 
-    The swap is two renames (old -> ``<path>.peerscope-old``, new -> path) and
-    then the old folder is removed.  A crash before the swap leaves the old
-    corpus untouched; a crash between the two renames leaves it intact under
-    the ``.peerscope-old`` name, which :func:`open_corpus` points out.
+
+def _is_corpus(folder: Path) -> bool:
+    return (folder / MANIFEST).is_file()
+
+
+class _AtomicFolder:
+    """Build a folder beside ``path`` and swap it in only when complete, deleting
+    nothing it did not write.
+
+    The swap is two renames (old -> ``<path>.peerscope-old``, new -> path);
+    then every entry of the old folder that is not one of the artefact's own
+    names (``own``) is moved into the new folder, and only then is the old
+    folder, by now holding the replaced artefact's own files alone, removed.
+    So a user's ``notes.txt``, a ``derived/`` or ``cache/`` folder written
+    beside a corpus, survive a save onto it unchanged.  A crash before the
+    swap leaves the old folder untouched; a crash after the first rename
+    leaves it (with anything not yet moved back) under the
+    ``.peerscope-old`` name, which :func:`open_corpus` points out and which
+    a later save removes only when it holds nothing but the artefact's own
+    files.
+
+    Parameters
+    ----------
+    path : path-like
+        The folder to write.
+    kind : str
+        What is saved, for messages ("peerscope corpus").
+    is_kind : callable, optional
+        ``is_kind(folder) -> bool``: whether an existing folder holds this
+        kind of artefact (default: it holds a ``corpus.json``).  A non-empty
+        folder that does not is refused, so nothing else is ever replaced.
+    own : iterable of str, optional
+        Top-level names the artefact writes (default: a corpus's own names).
+
+    Raises
+    ------
+    peerscope.errors.PeerscopeError
+        ``path`` is a file, or a non-empty folder of another kind; or a
+        ``.peerscope-old`` folder left by an interrupted save still holds
+        files that are not the artefact's own.
     """
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, kind: str = "peerscope corpus", is_kind=_is_corpus, own=None):
         self.path = Path(path)
+        self.kind = kind
+        self.is_kind = is_kind
+        self.own = frozenset(own) if own is not None else _corpus_entries()
 
     def __enter__(self) -> Path:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        if self.path.exists() and not (self.path / MANIFEST).is_file() and any(self.path.iterdir()):
+        if self.path.exists() and not self.path.is_dir():
+            raise errors.PeerscopeError(f"{self.path}: is a file, not a folder; refusing to replace it")
+        if self.path.exists() and not self.is_kind(self.path) and any(self.path.iterdir()):
             raise errors.PeerscopeError(
-                f"{self.path}: exists and is not a peerscope corpus; refusing to replace it")
+                f"{self.path}: exists and is not a {self.kind}; refusing to replace it")
         self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.tmp-", dir=self.path.parent))
         return self.tmp
 
@@ -87,12 +132,26 @@ class _AtomicFolder:
         if self.path.exists():
             old = self.path.with_name(self.path.name + _OLD_SUFFIX)
             if old.exists():
-                shutil.rmtree(old)
+                self._remove_old(old)
             os.replace(self.path, old)
         os.replace(self.tmp, self.path)
         if old is not None:
+            for entry in old.iterdir():
+                if entry.name not in self.own:
+                    os.replace(entry, self.path / entry.name)
             shutil.rmtree(old, ignore_errors=True)
         return False
+
+    def _remove_old(self, old: Path) -> None:
+        """Remove a ``.peerscope-old`` folder left by an interrupted save, unless it holds
+        anything but the artefact's own files."""
+        foreign = sorted(entry.name for entry in old.iterdir() if entry.name not in self.own)
+        if foreign:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            raise errors.PeerscopeError(
+                f"{old}: left by an interrupted save and holds {', '.join(foreign[:5])}, which are "
+                f"not the {self.kind}'s own files; move them back into {self.path} and remove it")
+        shutil.rmtree(old)
 
 
 def _footer_non_nulls(dataset: ds.FileSystemDataset, column: str) -> int | None:

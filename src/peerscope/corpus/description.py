@@ -21,6 +21,8 @@ import pyarrow.compute as pc
 from peerscope.corpus import schema
 from peerscope._kernels.links import read_linked
 
+__all__ = ["Capability", "Description", "describe"]
+
 
 @dataclass(frozen=True)
 class Capability:

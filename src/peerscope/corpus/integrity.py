@@ -21,6 +21,8 @@ from peerscope.corpus._remote import _local_folder
 from peerscope.corpus._storage import ROW_GROUP_SIZE
 from peerscope.corpus.model import open_corpus
 
+__all__ = ["validate_saved"]
+
 
 def validate_saved(path: str | os.PathLike, batch_size: int = ROW_GROUP_SIZE) -> dict[str, int]:
     """Check every rule of the schema on a saved corpus, streaming it in batches.
@@ -225,7 +227,7 @@ def _parts_of(values: pa.ChunkedArray, parts: int) -> list[np.ndarray] | None:
 
 def _part_of(values: pa.Array, parts: int) -> np.ndarray:
     """Part (``0 .. parts - 1``) of each string by its hash; ``parts`` for a null
-    (:func:`peerscope._kernels.hashing.string_hashes`)."""
+    (a private 64-bit string hash)."""
     part = (string_hashes(values) % np.uint64(parts)).astype(np.uint8 if parts < 255 else np.uint16)
     if values.null_count:
         part[np.asarray(values.is_null())] = parts

@@ -62,6 +62,8 @@ from peerscope.corpus._storage import (_OLD_SUFFIX, ROW_GROUP_SIZE, _AtomicFolde
                                        _one_ahead, _write_json, _write_parquet)
 from peerscope.corpus.window import Window
 
+__all__ = ["ENGINES", "Corpus", "open_corpus", "repartition"]
+
 ENGINES = ("pandas", "dask")
 
 
@@ -191,7 +193,7 @@ class Corpus:
     @property
     def scheduler(self):
         """The Dask scheduler this corpus computes on (a ``distributed.Client``, a name, or None
-        for Dask's default); see :mod:`peerscope._kernels.scheduler`."""
+        for Dask's default); see ``docs/scaling.md``."""
         return self._scheduler
 
     @property
@@ -517,9 +519,18 @@ class Corpus:
         Parameters
         ----------
         path : path-like
-            The corpus folder to write (replaced if it holds a corpus): a
-            local folder (or ``file://`` URL); a corpus opened from object
-            storage can be saved here, but not to a URL.
+            The corpus folder to write: a local folder (or ``file://`` URL);
+            a corpus opened from object storage can be saved here, but not
+            to a URL.  It may be missing, empty or a saved corpus; any other
+            non-empty folder (or a file) is refused, never replaced.  Over a
+            saved corpus, only the corpus's own files are replaced
+            (``corpus.json``, the tables, ``quarantine/``); everything else
+            in the folder is kept as it is: a user's notes, and the
+            ``derived/`` and ``cache/`` folders peerscope writes beside a
+            corpus.  The bag-of-words cache is keyed by the manifest, so it
+            is never reused for the new corpus; ``derived/support.parquet``
+            still describes the corpus it was made from, and is refreshed by
+            running :func:`peerscope.support.classify` again.
         partition : {"keep", None, "month"}
             Layout of the time-stamped tables (posts, events, newsletter
             items): ``"month"`` writes one Parquet file per calendar month
@@ -527,10 +538,30 @@ class Corpus:
             ``"keep"`` the layout each table has now (one file for an
             in-memory corpus).  See :mod:`peerscope.corpus.partition`.
 
+        Raises
+        ------
+        peerscope.errors.PeerscopeError
+            When ``path`` is a file or a non-empty folder that holds no
+            corpus (the error names it).
+
         Examples
         --------
         >>> corpus.save("forum", partition="month")   # doctest: +SKIP
         <Corpus 'forum' engine=pandas rows={...}>
+
+        Files beside the corpus survive a save onto it:
+
+        >>> import tempfile, pathlib
+        >>> import pandas as pd
+        >>> posts = pd.DataFrame({"post_id": ["p1"], "thread_id": ["p1"], "parent_id": [None],
+        ...     "author_id": ["ann"], "text": ["hello"],
+        ...     "created_at": pd.to_datetime(["2024-01-01"], utc=True)})
+        >>> folder = pathlib.Path(tempfile.mkdtemp()) / "forum"
+        >>> _ = Corpus.from_frames(posts, name="forum").save(folder)
+        >>> _ = (folder / "notes.txt").write_text("coding decisions")
+        >>> _ = Corpus.from_frames(posts, name="forum").save(folder)
+        >>> (folder / "notes.txt").read_text()
+        'coding decisions'
         """
         path = _local_folder(path, "saving a corpus")
         if partition != "keep":
@@ -604,7 +635,7 @@ def open_corpus(path: str | os.PathLike | RemoteFolder, engine: str = "pandas", 
         ``LocalCluster`` on this machine, or a single-machine scheduler name
         (``"threads"``, ``"processes"``, ``"synchronous"``).  It becomes the
         process's Dask scheduler, as creating a ``Client`` does
-        (:func:`peerscope._kernels.scheduler.connect`).
+        (see ``docs/scaling.md``).
     storage_options : dict, optional
         URLs only: options of the file system, passed to
         ``fsspec.core.url_to_fs`` (e.g. ``{"anon": True}``, or credentials

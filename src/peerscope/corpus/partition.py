@@ -58,7 +58,12 @@ import pyarrow.parquet as pq
 
 from peerscope import errors
 
+from peerscope._kernels.months import iso_months, months_from_arrow
+from peerscope._kernels.runs import run_lengths, run_starts
 from peerscope.corpus import schema
+
+__all__ = ["PARTITIONS", "ROW_GROUP_SIZE", "SCHEMA_FILE", "TableWriter", "check_partition",
+           "layout_of", "split_by_month", "table_files"]
 
 #: Layouts a table can be stored in: None (one file) or one file per month.
 PARTITIONS = (None, "month")
@@ -122,11 +127,11 @@ def layout_of(table: str, partition: str | None) -> str | None:
 
 
 def month_labels(times: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """The month (UTC) of each timestamp, as numpy month numbers (months since 1970-01).
+    """The month (UTC) of each timestamp, as months since 1970-01.
 
-    The numbering is numpy's ``datetime64[M]``; :func:`part_name` turns one
-    into a file name.  Times must not be null (the time columns of the
-    partitioned tables are required).
+    The one month encoding of :mod:`peerscope._kernels.months`;
+    :func:`part_name` turns a month into a file name.  Times must not be
+    null (the time columns of the partitioned tables are required).
 
     Parameters
     ----------
@@ -145,10 +150,7 @@ def month_labels(times: pa.Array | pa.ChunkedArray) -> np.ndarray:
     >>> month_labels(times).tolist()
     [624, 625]
     """
-    if isinstance(times, pa.ChunkedArray):
-        times = times.combine_chunks()
-    micros = times.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()).to_numpy(zero_copy_only=False)
-    return micros.astype("datetime64[us]").astype("datetime64[M]").astype(np.int64)
+    return months_from_arrow(times)
 
 
 def part_name(month: int) -> str:
@@ -168,7 +170,7 @@ def part_name(month: int) -> str:
     >>> part_name(624)
     '2022-01.parquet'
     """
-    return f"{np.datetime64(int(month), 'M')}.parquet"
+    return f"{iso_months(month)}.parquet"
 
 
 def split_by_month(table: pa.Table, name: str) -> Iterator[tuple[str, pa.Table]]:
@@ -216,10 +218,9 @@ def split_by_month(table: pa.Table, name: str) -> Iterator[tuple[str, pa.Table]]
     if np.any(months[1:] < months[:-1]):
         order = np.argsort(months, kind="stable")
         table, months = table.take(order), months[order]
-    starts = np.flatnonzero(np.r_[True, months[1:] != months[:-1]])
-    ends = np.r_[starts[1:], len(months)]
-    for start, end in zip(starts, ends):
-        yield part_name(months[start]), table.slice(start, end - start)
+    starts = run_starts(months)
+    for start, length in zip(starts, run_lengths(starts, len(months))):
+        yield part_name(months[start]), table.slice(start, length)
 
 
 class TableWriter:

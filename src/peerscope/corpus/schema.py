@@ -34,6 +34,11 @@ import pyarrow as pa
 
 from peerscope import errors
 
+__all__ = ["EARLIEST_PLAUSIBLE", "EVENTS", "EVENT_KINDS", "FORMS", "MEMBERS", "NEWSLETTER_ITEMS",
+           "NON_PERSON_ROLES", "PANDAS_TYPES", "POSTS", "ROLES", "SCHEMA_VERSION", "TABLES",
+           "TIMESTAMP", "ColumnSpec", "TableSpec", "coerce_frame", "empty_frame", "table_spec",
+           "to_arrow", "to_pandas"]
+
 #: Version of the on-disk layout and schemas; bumped on incompatible change.
 SCHEMA_VERSION = 1
 
@@ -603,10 +608,17 @@ def parent_positions(posts: pd.DataFrame) -> np.ndarray:
     >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3"], "parent_id": [None, "p1", "gone"]})
     >>> parent_positions(posts).tolist()
     [-1, 0, -2]
+
+    A repeated post id (which validation reports) names its first post:
+
+    >>> parent_positions(pd.DataFrame({"post_id": ["p1", "p1", "p2"], "parent_id": [None, None, "p1"]})).tolist()
+    [-1, -1, 0]
     """
-    index = pd.Index(posts["post_id"])
+    ids = posts["post_id"]
+    first = ~ids.duplicated(keep="first").to_numpy(dtype=bool)  # a repeated id names its first post
     parents = posts["parent_id"]
-    pos = index.get_indexer(parents.fillna("")) if len(parents) else np.empty(0, dtype=np.intp)
+    pos = pd.Index(ids[first]).get_indexer(parents.fillna("")) if len(parents) else np.empty(0, dtype=np.intp)
+    pos = np.where(pos < 0, pos, np.flatnonzero(first)[np.maximum(pos, 0)])
     pos = np.where(parents.isna().to_numpy(), -1, np.where(pos < 0, -2, pos))
     return pos.astype(np.int64)
 

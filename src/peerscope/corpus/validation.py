@@ -33,6 +33,8 @@ from peerscope import errors
 
 from peerscope.corpus import schema
 
+__all__ = ["TableAccount", "Validated", "validate_frames"]
+
 
 @dataclass
 class TableAccount:

@@ -8,6 +8,8 @@ import pandas as pd
 
 from peerscope import errors
 
+__all__ = ["Window"]
+
 
 def _utc(value, what: str) -> pd.Timestamp | None:
     """A bound of a time window as a UTC timestamp (naive values are taken as UTC)."""

@@ -18,6 +18,8 @@ from peerscope.corpus._storage import _AtomicFolder, _write_json
 from peerscope.corpus.integrity import _check_references
 from peerscope.corpus.model import Corpus, open_corpus
 
+__all__ = ["CorpusWriter"]
+
 
 class CorpusWriter:
     """Write a corpus chunk by chunk, with bounded memory.

@@ -12,6 +12,8 @@ import pandas as pd
 
 from peerscope.corpus import Corpus
 
+__all__ = ["tiny_forum", "tiny_history", "tiny_moderated", "tiny_pathways", "tiny_thread"]
+
 
 def tiny_forum() -> Corpus:
     """A four-post forum: two threads, three posters' worth of replies, four members.

@@ -81,6 +81,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from peerscope._kernels.memory import release_freed_memory
+from peerscope._kernels.runs import run_starts
 
 __all__ = ["generate", "Truth", "TOPICS", "SUPPORT_TYPES", "HOUR_WEIGHTS", "WEEKDAY_WEIGHTS",
            "BOT_ID", "ANONYMOUS_ID", "NEWSLETTER"]
@@ -1383,7 +1384,7 @@ def _simulate(g: _Generator, emit) -> Truth:
         keys, ts = u[ok] * P + v[ok], X[rep][ok]
         o = np.lexsort((ts, keys))
         keys, ts = keys[o], ts[o]
-        firsts = np.concatenate([[True], keys[1:] != keys[:-1]]) if len(keys) else np.zeros(0, bool)
+        firsts = run_starts(keys)
         keys, ts = keys[firsts], ts[firsts]
         new = ~_in_sorted(keys, edge_keys)
         keys, ts = keys[new], ts[new]

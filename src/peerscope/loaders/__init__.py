@@ -18,6 +18,9 @@ function            source                                     module
 ``esconv`` ...      labelled support data (tidy DataFrames)    ``loaders.labelled``
 ==================  =========================================  ==================
 
+The one exporter, ``to_convokit(corpus, folder)``, writes a corpus back in
+ConvoKit's format (``loaders.convokit``).
+
 The loader functions are bound here after their modules, so
 ``peerscope.loaders.table`` is always the function, even once the module of
 the same name has been imported.  Optional dependencies (defusedxml,
@@ -26,7 +29,7 @@ zstandard) are imported inside the loaders that need them.
 
 from __future__ import annotations
 
-from peerscope.loaders.convokit import convokit
+from peerscope.loaders.convokit import convokit, to_convokit
 from peerscope.loaders.labelled import counselchat_mi, epitome, esconv
 from peerscope.loaders.mbox import mbox
 from peerscope.loaders.newsletter import newsletter
@@ -35,4 +38,4 @@ from peerscope.loaders.stackexchange import stackexchange
 from peerscope.loaders.table import nested, table
 
 __all__ = ["convokit", "counselchat_mi", "epitome", "esconv", "mbox", "nested", "newsletter",
-           "reddit", "stackexchange", "table"]
+           "reddit", "stackexchange", "table", "to_convokit"]

@@ -20,6 +20,8 @@ import pandas as pd
 from peerscope import privacy
 from peerscope.corpus import Corpus
 
+__all__ = ["NoteCounter", "SkipCounter", "build_corpus"]
+
 
 class _TableCounts:
     """Rows per table and label; counts of zero rows are not recorded."""
@@ -95,8 +97,10 @@ def build_corpus(posts: pd.DataFrame, members: pd.DataFrame | None = None,
     repair, roster, assume_tz
         As in :meth:`peerscope.Corpus.from_frames`.
     pseudonymise : str, optional
-        A secret salt: replace every member id by its keyed hash
-        (:func:`peerscope.privacy.pseudonymise_ids`).
+        A secret salt of at least 16 characters: replace every member id by
+        its keyed hash (:func:`peerscope.privacy.pseudonymise_ids`).  An
+        empty, short or non-string salt raises
+        :class:`~peerscope.errors.PeerscopeError` (:func:`peerscope.privacy.check_salt`).
     scrub_pii : bool
         Remove e-mail addresses, URLs, phone numbers and @handles from text
         and titles.
@@ -127,6 +131,7 @@ def build_corpus(posts: pd.DataFrame, members: pd.DataFrame | None = None,
     >>> account["kept_notes"]
     {'no post id: kept with a generated id': 1}
     """
+    pseudonymise = privacy.check_salt(pseudonymise)
     frames = {"posts": posts, "members": members, "events": events,
               "newsletter_items": newsletter_items}
     if scrub_pii:

@@ -93,6 +93,9 @@ from peerscope.loaders.build import NoteCounter, SkipCounter, build_corpus
 NOTE_REPLY_OUTSIDE = "reply_to names no utterance of the corpus: kept with a null parent"
 from peerscope.loaders.sources import json_lines
 
+__all__ = ["MEMBER_META_COLUMNS", "NOTE_REPLY_OUTSIDE", "POST_META_ALIASES", "POST_META_COLUMNS",
+           "convokit", "to_convokit"]
+
 #: Utterance metadata keys that fill a posts column of the same name.
 POST_META_COLUMNS = ("title", "channel", "kind", "score", "views", "is_removed")
 #: Metadata keys that mean another posts column (source key -> column).

@@ -40,6 +40,9 @@ import pyarrow as pa
 from peerscope.errors import PeerscopeError, SourceError
 from peerscope.loaders.sources import json_lines
 
+__all__ = ["COUNSELCHAT_ROLES", "EPITOME_LEVELS", "EPITOME_MECHANISMS", "ESCONV_ROLES",
+           "ESCONV_SPLITS", "counselchat_mi", "epitome", "esconv"]
+
 #: ESConv split files, in the order a folder is read.
 ESCONV_SPLITS = ("train", "valid", "test")
 #: ESConv speaker codes (processed release / original release) -> role.

@@ -14,7 +14,12 @@ What becomes what
     are counted in the manifest's accounting (``kept_notes`` of ``posts``,
     :data:`NOTE_GENERATED_ID`).  A Message-ID seen before (archives are
     often concatenated or overlap) is skipped, keeping the first, and
-    counted as ``duplicate Message-ID``.
+    counted as ``duplicate Message-ID``.  A Message-ID names the sender's
+    host and often holds the address, so with ``pseudonymise`` every post
+    id, and the ``parent_id`` and ``thread_id`` made from them, becomes its
+    keyed pseudonym (the same hash as member ids,
+    :func:`peerscope.privacy.pseudonymise_values`): replies still point to
+    their parents, and no id names a person or a host.
 ``parent_id``, ``thread_id``
     The parent is the ``In-Reply-To`` message when it is in the archive, else
     the last message of ``References`` that is in the archive (References
@@ -67,11 +72,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from peerscope import errors
+from peerscope import errors, privacy
 
 from peerscope.corpus import schema
 from peerscope.corpus import Corpus
 from peerscope.loaders.build import NoteCounter, SkipCounter, build_corpus
+
+__all__ = ["NOTE_GENERATED_ID", "NOTE_REPLY_OUTSIDE", "mbox"]
 
 #: Notes on messages kept but changed, counted in the manifest's ``kept_notes``.
 NOTE_GENERATED_ID = "no Message-ID: kept with an id generated from sender, date, subject and body"
@@ -114,10 +121,12 @@ def mbox(path: str | os.PathLike, *, strip_quotes: bool = False, channel: str | 
         Skip messages whose date cannot be read (counted) instead of raising,
         and quarantine rows that break a corpus rule.
     pseudonymise : str, optional
-        Secret salt: sender addresses become keyed hashes.
+        Secret salt of at least 16 characters: sender addresses, and the
+        post, parent and thread ids (Message-IDs), become keyed hashes.
     scrub_pii : bool
         Replace e-mail addresses (also ``user at domain``), URLs and phone
-        numbers in text and titles with placeholders.
+        numbers in text and titles with placeholders.  Ids are hidden only
+        by ``pseudonymise``.
 
     Returns
     -------
@@ -137,6 +146,7 @@ def mbox(path: str | os.PathLike, *, strip_quotes: bool = False, channel: str | 
     >>> corpus.posts()["author_id"].nunique()                                    # doctest: +SKIP
     39
     """
+    pseudonymise = privacy.check_salt(pseudonymise)
     source = Path(path)
     skipped, notes = SkipCounter(), NoteCounter()
     records = []
@@ -160,6 +170,9 @@ def mbox(path: str | os.PathLike, *, strip_quotes: bool = False, channel: str | 
     posts["created_at"] = pd.to_datetime(posts["created_at"], utc=True).astype("datetime64[us, UTC]")
     posts["text"] = clean_body(posts["text"].astype("str"), strip_quotes)
     posts = posts.drop(columns=["in_reply_to", "references", "generated"])
+    if pseudonymise is not None:  # Message-IDs hold addresses and host names
+        for column in ("post_id", "parent_id", "thread_id"):
+            posts[column] = privacy.pseudonymise_values(posts[column], pseudonymise)
     return build_corpus(posts, name=name, source=source, source_format="mbox", loader=__name__,
                         parameters={"strip_quotes": strip_quotes, "channel": channel},
                         skipped=skipped, kept_notes=notes, repair=repair, roster=False,

@@ -10,7 +10,8 @@ and when.  This loader reads a newsletter kept as
 Issues
 ------
 ``issue_id`` is the file name without its suffix (or the ``Message-ID`` of a
-mailed issue).  ``published_at`` comes, in this order, from the file name
+mailed issue; with ``pseudonymise``, its keyed pseudonym, since a
+Message-ID names the sender's host and often holds the address).  ``published_at`` comes, in this order, from the file name
 (``2024-03.md`` -> 1 March 2024, ``2024-03-15-issue-12.txt`` -> 15 March; or
 the ``date`` group of ``issue_pattern``), a ``date:`` line in front matter
 (between ``---`` lines at the top), or a date in the first non-empty line
@@ -54,12 +55,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from peerscope import errors
+from peerscope import errors, privacy
 
 from peerscope.corpus import schema
 from peerscope.corpus import Corpus
 from peerscope.loaders.build import SkipCounter, build_corpus
 from peerscope.loaders.mbox import header_text, message_date, message_text, read_messages
+
+__all__ = ["STAFF_NAMES", "SUFFIXES", "contributor", "newsletter", "split_items"]
 
 SUFFIXES = {".md": "md", ".markdown": "md", ".txt": "txt", ".html": "html", ".htm": "html"}
 #: Signatures that mean "written by the newsletter's staff", not by a member.
@@ -105,7 +108,9 @@ def newsletter(source: str | os.PathLike, *, newsletter: str | None = None, name
     repair : bool
         Skip issues without a date (their items counted) instead of raising.
     pseudonymise : str, optional
-        Secret salt: contributor names become keyed hashes.
+        Secret salt of at least 16 characters: contributor names, and the
+        issue and item ids of mailed issues (Message-IDs), become keyed
+        hashes.
     scrub_pii : bool
         Replace e-mail addresses, URLs and phone numbers in item text and
         titles with placeholders.
@@ -126,6 +131,7 @@ def newsletter(source: str | os.PathLike, *, newsletter: str | None = None, name
     >>> corpus = newsletter("peer-voices/")                   # doctest: +SKIP
     >>> corpus.newsletter_items()[["issue_id", "author_id"]]   # doctest: +SKIP
     """
+    pseudonymise = privacy.check_salt(pseudonymise)
     path = Path(source)
     if not path.exists():
         raise errors.SourceError("no such file or folder", path=str(path))
@@ -134,7 +140,7 @@ def newsletter(source: str | os.PathLike, *, newsletter: str | None = None, name
     staff_names = STAFF_NAMES | {s.strip().lower() for s in staff}
     skipped = SkipCounter()
     issue_files = sorted(p for p in path.iterdir() if p.suffix.lower() in SUFFIXES) if path.is_dir() else []
-    issues = (_file_issues(issue_files, pattern) if issue_files else _mailed_issues(path))
+    issues = (_file_issues(issue_files, pattern) if issue_files else _mailed_issues(path, pseudonymise))
     rows = []
     for issue_id, published, title, kind, body, where in issues:
         items = split_items(body, kind)
@@ -192,12 +198,14 @@ def _file_issues(files: list[Path], pattern: re.Pattern):
         yield issue_id, published, None, kind, text, str(file)
 
 
-def _mailed_issues(path: Path):
+def _mailed_issues(path: Path, salt: str | None = None):
     for file, number, message in read_messages(path):
         issue_id = header_text(message, "Message-ID")
         if not issue_id:
             digest = hashlib.sha256(f"{file.name}:{number}".encode()).hexdigest()[:16]
             issue_id = f"generated:{digest}"
+        elif salt is not None:  # a Message-ID holds the sender's host and often the address
+            issue_id = privacy.pseudonym(issue_id, salt)
         body, kind = message_text(message), "txt"
         if not body.strip():
             body, kind = message_text(message, "html"), "html"

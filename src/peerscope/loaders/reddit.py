@@ -59,6 +59,10 @@ from peerscope.corpus import CorpusWriter
 from peerscope.loaders.build import NoteCounter, SkipCounter, build_corpus
 from peerscope.loaders.table import read_records, role_members
 
+__all__ = ["BLOCK_BYTES", "BOT_AUTHORS", "CSV_COLUMNS", "DELETED_AUTHORS", "FIELDS",
+           "NOTE_PARENT_IN_OTHER_THREAD", "NOTE_PARENT_MISSING", "NOTE_SUBMISSION_MADE",
+           "PARSE_WORKERS", "SUBMISSION_TIMES", "ZSTD_WINDOW", "reddit"]
+
 #: Authors that stand for a deleted account (the PRAW CSV writes ``None``).
 DELETED_AUTHORS = ("[deleted]", "None")
 #: Accounts that are bots.
@@ -183,7 +187,7 @@ def reddit(source, *, comments=None, out=None, name: str | None = None, repair: 
             raise errors.SourceError("no such file", path=item)
     if chunk_rows < 1:
         raise errors.PeerscopeError(f"chunk_rows must be positive, not {chunk_rows}")
-    options = _Options(repair, pseudonymise, scrub_pii, progress and sys.stderr.isatty(),
+    options = _Options(repair, privacy.check_salt(pseudonymise), scrub_pii, progress and sys.stderr.isatty(),
                        chunk_rows, tuple(map(str, deleted_authors)), tuple(map(str, bot_authors)))
     if _is_csv(path):
         if comments is not None:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from peerscope.errors import SourceError
 
+__all__ = []
+
 
 def json_lines(path: Path) -> Iterator[tuple[int, object]]:
     """Yield ``(line number, parsed value)`` for every non-blank line of a JSON Lines file.

@@ -128,6 +128,9 @@ from peerscope import errors, privacy
 from peerscope.corpus import Corpus, CorpusWriter
 from peerscope.loaders.build import SkipCounter, build_corpus
 
+__all__ = ["CHUNK_BYTES", "CHUNK_ROWS", "COMMUNITY_USER", "POST_TYPES", "RANGE_BYTES",
+           "stackexchange"]
+
 try:
     from defusedxml import DefusedXmlException
     from defusedxml.ElementTree import DefusedXMLParser
@@ -227,6 +230,7 @@ def stackexchange(dump_dir: str | os.PathLike, *, out: str | os.PathLike | None 
     """
     if DefusedXMLParser is None:  # pragma: no cover
         raise errors.PeerscopeError("the Stack Exchange loader needs defusedxml: pip install defusedxml")
+    pseudonymise = privacy.check_salt(pseudonymise)
     folder = Path(dump_dir)
     if not (folder / "Posts.xml").is_file():
         raise errors.SourceError("not a Stack Exchange dump folder: no Posts.xml", path=str(folder))

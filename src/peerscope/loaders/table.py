@@ -48,6 +48,9 @@ from peerscope.corpus import schema
 from peerscope.loaders.build import NoteCounter, SkipCounter, build_corpus
 from peerscope.loaders.sources import json_lines
 
+__all__ = ["FLAG_KEYS", "FORMATS", "MAPPABLE", "NOTE_EXTRA_OPENING", "NOTE_GENERATED_ID",
+           "NOTE_NO_OPENING", "PARAGRAPH_SEPARATOR", "nested", "table"]
+
 #: Source formats :func:`table` reads, by file suffix.
 FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".json": "json", ".jsonl": "jsonl",
            ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}

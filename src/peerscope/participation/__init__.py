@@ -3,7 +3,7 @@
 The participation statistics a paper quotes first -- how many members never
 post, how much the top 1% write, how unequal posting is -- are computed here
 from the non-text columns of a :class:`~peerscope.Corpus`, on pandas or Dask
-corpora alike (see :mod:`peerscope._kernels.engine`), for the whole corpus or a time
+corpora alike (``docs/scaling.md``), for the whole corpus or a time
 window ``[start, end)``.
 
 People
@@ -68,8 +68,13 @@ from peerscope.corpus.window import Window
 from peerscope._kernels.event_counts import event_counts
 from peerscope._kernels.links import read_linked
 from peerscope._kernels.memory import release_freed_memory
+from peerscope._kernels.months import month_starts, months_from_times
 from peerscope._kernels.post_counts import post_parts, posts_per_author
 from peerscope.participation.superusers import Selection, SuperUserRule, TopShare, select
+
+__all__ = ["LADDER", "LISTENING_KINDS", "MODERATING_ROLES", "PARTS", "PASSIVE_KINDS", "TOP_SHARES",
+           "UTC_TIMES", "ParticipationSummary", "activity", "assemble", "ladder_inputs",
+           "ladder_levels", "month_number", "month_start", "roles", "summary"]
 
 #: Rungs of the participation ladder, lowest first (index = level).
 LADDER = ("none", "read/receive", "post", "reply to others", "initiate for others",
@@ -143,7 +148,7 @@ class _Kinds:
 
 def _kinds(corpus, include_bots: bool) -> _Kinds:
     role = roles(corpus)
-    # masks as numpy arrays: indexing with a boolean Series of 1.25M members costs 0.05 s more
+    # masks as numpy arrays: indexing with a boolean Series of a million members is slower
     # (numpy asks it for __array_interface__, which pandas looks up among the labels)
     unknown = role.index[role.isin(["deleted", "anonymous"]).to_numpy(dtype=bool)]
     bots = role.index[(role == "bot").to_numpy(dtype=bool)] if not include_bots else pd.Index([], dtype="str")
@@ -474,7 +479,10 @@ def summary(corpus, start=None, end=None, super_users: SuperUserRule = TopShare(
 # ---------------------------------------------------------------------------
 
 def month_number(times):
-    """Months since year 0 (year x 12 + month - 1) of UTC times; works on Dask columns.
+    """The month (UTC) of each time, as months since 1970-01; works on Dask columns.
+
+    The month numbers that index the tables of :func:`ladder_inputs` by
+    month (``by_month=True``); :func:`month_start` turns them back into times.
 
     Parameters
     ----------
@@ -491,9 +499,9 @@ def month_number(times):
     >>> import pandas as pd
     >>> times = pd.Series(pd.to_datetime(["2024-01-31 23:00", "2024-02-01 00:00"], utc=True))
     >>> month_number(times).tolist()
-    [24288, 24289]
+    [648, 649]
     """
-    return times.dt.year * 12 + times.dt.month - 1
+    return months_from_times(times)
 
 
 def month_start(numbers) -> pd.Series:
@@ -502,7 +510,7 @@ def month_start(numbers) -> pd.Series:
     Parameters
     ----------
     numbers : array-like of int
-        Month numbers (year x 12 + month - 1).
+        Months since 1970-01.
 
     Returns
     -------
@@ -511,11 +519,10 @@ def month_start(numbers) -> pd.Series:
 
     Examples
     --------
-    >>> [str(t) for t in month_start([24288, 24289])]
+    >>> [str(t) for t in month_start([648, 649])]
     ['2024-01-01 00:00:00+00:00', '2024-02-01 00:00:00+00:00']
     """
-    months = (np.asarray(numbers, dtype=np.int64) - 1970 * 12).astype("datetime64[M]")
-    return pd.Series(pd.DatetimeIndex(months.astype("datetime64[us]")).tz_localize("UTC"), dtype=UTC_TIMES)
+    return pd.Series(month_starts(numbers), dtype=UTC_TIMES)
 
 
 def _with_parent_authors(corpus, posts, start, end):
@@ -722,7 +729,7 @@ def ladder_levels(table: pd.DataFrame) -> pd.Series:
     """
     def reached(column):
         # to_numpy, not np.asarray: numpy asks a Series for __array_interface__, and pandas
-        # looks that name up among the index labels (0.09 s for 1.25M member ids)
+        # looks that name up among the index labels, which is slow for a million member ids
         return (table[column] > 0).to_numpy(dtype=bool)
 
     level = _rungs(posts=reached("posts"), replies_to_others=reached("replies_to_others"),
@@ -746,7 +753,7 @@ def _rungs(*, posts, replies_to_others, threads_hosted, newsletter_items, listen
     return level
 
 
-def ladder_level_of(parts: dict, role: pd.Series, alignment: Alignment, target: Target) -> np.ndarray:
+def _ladder_level_of(parts: dict, role: pd.Series, alignment: Alignment, target: Target) -> np.ndarray:
     """The ladder level (int64, 0-5) of each row of ``target``, from the parts of :func:`ladder_inputs`.
 
     :func:`assemble`'s ``ladder_level`` without the rest of the table: each

@@ -33,9 +33,14 @@ from peerscope import participation
 from peerscope._kernels import engine
 from peerscope._kernels.align import Alignment, sort_ranks
 from peerscope._kernels.event_counts import first_events
-from peerscope._kernels.links import encode, micros
-from peerscope.participation import PASSIVE_KINDS, month_number, month_start
+from peerscope._kernels.links import encode
+from peerscope._kernels.months import micros, month_starts, months_from_times
+from peerscope._kernels.runs import run_starts
+from peerscope.participation import PASSIVE_KINDS
 from peerscope._kernels.post_counts import posts_per_author
+
+__all__ = ["LadderMoves", "Survival", "TimeProfile", "delurking", "frequency", "kaplan_meier",
+           "ladder_by_month", "monthly", "survival", "time_profile"]
 
 _DAY = pd.Timedelta(days=1)
 
@@ -249,14 +254,14 @@ def ladder_by_month(corpus, start=None, end=None, *, include_bots: bool = False,
     kinds = participation._kinds(corpus, include_bots)
     roster = participation._roster(corpus, start, end, kinds) if corpus.has_roster else None
     joined = participation._joined(corpus) if corpus.has_roster else None
-    # everything below works on member codes and month numbers: at 10M posts there are
+    # everything below works on member codes and month numbers: a large community has
     # tens of millions of (member, month) rows, too many for frames of string ids
     alignment = Alignment({**{name: parts[name].index for name in participation.PARTS},
                            "role": kinds.role.index,
                            "roster": roster if roster is not None else pd.Index([], dtype="str"),
                            "joined": joined.index if joined is not None else pd.Index([], dtype="str")})
     target = alignment.sorted_pair_union(["posts", "events", "items"])
-    level = participation.ladder_level_of(parts, kinds.role, alignment, target)
+    level = participation._ladder_level_of(parts, kinds.role, alignment, target)
     del parts
     active = level > 0
     codes, active_months, level = target.codes[active], target.months[active], level[active]
@@ -265,7 +270,7 @@ def ladder_by_month(corpus, start=None, end=None, *, include_bots: bool = False,
     if roster is not None:
         on_roster = alignment.target("roster")
         joined_at = pd.DatetimeIndex(alignment.take(joined, "joined", on_roster, pd.NaT))
-        joined_month = np.where(joined_at.isna(), -1, joined_at.year * 12 + joined_at.month - 1)
+        joined_month = np.where(joined_at.isna(), -1, months_from_times(joined_at))
         member_codes = on_roster.codes
     else:  # members from their first recorded activity in the window
         first = np.full(len(alignment.ids) + 1, np.iinfo(np.int64).max)
@@ -285,7 +290,7 @@ def ladder_by_month(corpus, start=None, end=None, *, include_bots: bool = False,
     order = np.lexsort((sort_ranks(alignment.ids)[codes], active_months))
     levels = pd.DataFrame({
         "member_id": pd.Index(alignment.ids.take(pa.array(codes[order])).to_pandas(), dtype="str"),
-        "month": month_start(active_months[order]).array,
+        "month": month_starts(active_months[order]).array,
         "ladder_level": level[order],
         "ladder": pd.Categorical.from_codes(level[order], categories=list(participation.LADDER), ordered=True)})
     is_member = member_since[:, None] <= np.asarray(months, dtype=np.int64)[None, :]
@@ -294,7 +299,7 @@ def ladder_by_month(corpus, start=None, end=None, *, include_bots: bool = False,
     rose &= is_member
     counts = is_member.sum(axis=0)
     monthly = pd.DataFrame({
-        "month": month_start(months),
+        "month": month_starts(months),
         "members": counts,
         "moved_up": rose.sum(axis=0),
         "share_moved_up": np.where(counts > 0, rose.sum(axis=0) / np.maximum(counts, 1), np.nan),
@@ -313,8 +318,8 @@ def ladder_by_month(corpus, start=None, end=None, *, include_bots: bool = False,
 def _months(corpus, start, end, active_months: np.ndarray) -> list[int]:
     """Month numbers from the window's first to last month (or the activity's)."""
     window = corpus.time_window.narrow(start, end)
-    first = month_number(pd.Series([window.start])).iloc[0] if window.start is not None else None
-    last = (month_number(pd.Series([window.end - pd.Timedelta(microseconds=1)])).iloc[0]
+    first = months_from_times(pd.Series([window.start])).iloc[0] if window.start is not None else None
+    last = (months_from_times(pd.Series([window.end - pd.Timedelta(microseconds=1)])).iloc[0]
             if window.end is not None else None)
     if first is None:
         first = int(active_months.min()) if len(active_months) else None
@@ -382,13 +387,11 @@ def frequency(corpus, start=None, end=None, *, include_bots: bool = False) -> pd
     group, members = pd.factorize(posts["member_id"])
     n = len(members)
     week = _week_number(posts["created_at"])
-    first_of_member = np.ones(len(group), dtype=bool)
-    first_of_member[1:] = group[1:] != group[:-1]
-    new_week = first_of_member.copy()
-    new_week[1:] |= week[1:] != week[:-1]
+    later = np.ones(len(group), dtype=bool)   # every post but each member's first
+    later[run_starts(group)] = False
     times = posts["created_at"].astype("int64").to_numpy()
-    gap_group = group[~first_of_member]
-    gaps = np.diff(times)[~first_of_member[1:]] / 1e6   # seconds between a member's consecutive posts
+    gap_group = group[later]
+    gaps = np.diff(times)[later[1:]] / 1e6   # seconds between a member's consecutive posts
     gap_count = np.bincount(gap_group, minlength=n)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_gap = np.bincount(gap_group, weights=gaps, minlength=n) / gap_count
@@ -397,7 +400,7 @@ def frequency(corpus, start=None, end=None, *, include_bots: bool = False) -> pd
                          / gap_count)
     table = pd.DataFrame({
         "posts": np.bincount(group, minlength=n),
-        "active_weeks": np.bincount(group[new_week], minlength=n),
+        "active_weeks": np.bincount(group[run_starts(group, week)], minlength=n),
         "gaps": gap_count,
         "mean_gap": mean_gap,
         "sd_gap": sd_gap,
@@ -462,7 +465,10 @@ def kaplan_meier(durations, events, confidence: float = 0.95) -> pd.DataFrame:
     ``durations`` are times to the event or to censoring, ``events`` True
     where the event was observed.  n_i = subjects with duration >= t_i, d_i =
     events at t_i.  The interval is Greenwood's: S +- z sqrt(S^2 sum d / (n (n - d))),
-    clipped to [0, 1] (undefined, NaN, once S reaches 0).
+    clipped to [0, 1] (undefined, NaN, once S reaches 0).  ``scipy.stats.ecdf``
+    computes the same estimate as products of (n_i - d_i) / n_i, which round
+    differently and move the median tenure where S reaches exactly 0.5, so
+    the published products of 1 - d_i / n_i are kept.
 
     Parameters
     ----------
@@ -712,7 +718,7 @@ def monthly(corpus, start=None, end=None, *, withdrawal="90D", include_bots: boo
     [[3, 2, 2, 0], [1, 1, 0, 1], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [1, 1, 0, 0]]
     """
     posts = _person_posts(corpus, start, end, include_bots)
-    month = month_number(posts["created_at"])
+    month = months_from_times(posts["created_at"])
     frame = pd.DataFrame({"member_id": posts["member_id"], "month": month})
     series = frame.groupby("month").agg(posts=("member_id", "size"), posters=("member_id", "nunique"))
     first = frame.groupby("member_id")["month"].min()
@@ -723,12 +729,12 @@ def monthly(corpus, start=None, end=None, *, withdrawal="90D", include_bots: boo
     pairs = pairs.assign(burstiness=burst.reindex(pairs["member_id"]).to_numpy())
     series["median_burstiness"] = pairs.groupby("month")["burstiness"].median()
     tenure = survival(corpus, start, end, withdrawal=withdrawal, include_bots=include_bots).members
-    gone = month_number(tenure.loc[tenure["withdrawn"], "last_post"])
+    gone = months_from_times(tenure.loc[tenure["withdrawn"], "last_post"])
     series["withdrawn"] = gone.value_counts().reindex(series.index, fill_value=0)
     ladder = ladder_by_month(corpus, start, end, include_bots=include_bots,
                              host_repliers=host_repliers).monthly
     series = series.reset_index()
-    series["month"] = month_start(series["month"]).to_numpy()
+    series["month"] = month_starts(series["month"]).to_numpy()
     result = ladder.merge(series, on="month", how="outer").sort_values("month")
     for column in ("posts", "posters", "new_posters", "withdrawn", "moved_up"):
         result[column] = result[column].fillna(0).astype("int64")

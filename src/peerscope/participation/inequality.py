@@ -32,6 +32,11 @@ from fractions import Fraction
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import minimize_scalar
+from scipy.special import zeta
+
+__all__ = ["GiniResult", "PowerLawFit", "ZipfFit", "band_shares", "gini", "lorenz", "powerlaw_fit",
+           "top_share", "zipf_fit"]
 
 #: Bootstrap replicates drawn per batch (bounds memory at batch x distinct counts).
 _BATCH = 200
@@ -481,46 +486,8 @@ class PowerLawFit:
 
 #: Range searched for alpha (a discrete power law needs alpha > 1).
 _ALPHA_BOUNDS = (1.0 + 1e-6, 10.0)
-
-
-#: B_2j / (2j)! for j = 1..8 (Bernoulli numbers over factorials), for Euler-Maclaurin.
-_BERNOULLI_OVER_FACTORIAL = np.array([1 / 12, -1 / 720, 1 / 30240, -1 / 1209600, 1 / 47900160,
-                                      -691 / 1307674368000, 1 / 74724249600,
-                                      -3617 / 10670622842880000])
-#: Terms of the Hurwitz zeta summed directly before the Euler-Maclaurin tail.
-_DIRECT_TERMS = 12
-
-
-def hurwitz_zeta(s, q):
-    """The Hurwitz zeta function zeta(s, q) = sum over k >= 0 of (q + k)^-s, for s > 1, q > 0.
-
-    The normalising constant of the discrete power law (Clauset, Shalizi &
-    Newman 2009, eq. 2.7).  Computed with numpy by the Euler-Maclaurin
-    formula: the first :data:`_DIRECT_TERMS` terms summed, then the tail
-    starting at N = q + 12 as N^(1-s)/(s-1) + N^-s/2 + sum_j B_2j/(2j)!
-    s(s+1)...(s+2j-2) N^(1-s-2j) for j = 1..8.  For 1 < s <= 10 and q >= 1
-    it equals ``scipy.special.zeta(s, q)`` to a relative 1e-13
-    (``tests/test_inequality.py``), without importing scipy (0.2 s and
-    14 MB for this one function).  Vectorised over ``s`` and ``q``.
-
-    Examples
-    --------
-    >>> round(float(hurwitz_zeta(2.0, 1.0)), 12) == round(np.pi ** 2 / 6, 12)
-    True
-    """
-    s, q = np.broadcast_arrays(np.asarray(s, dtype=float), np.asarray(q, dtype=float))
-    total = np.zeros(s.shape)
-    for k in range(_DIRECT_TERMS):
-        total += (q + k) ** -s
-    start = q + _DIRECT_TERMS
-    total += start ** (1 - s) / (s - 1) + 0.5 * start ** -s
-    rising = s.copy()                      # s (s+1) ... (s+2j-2), for j = 1
-    power = start ** (-s - 1)              # N^(1-s-2j), for j = 1
-    for j, coefficient in enumerate(_BERNOULLI_OVER_FACTORIAL, start=1):
-        total += coefficient * rising * power
-        rising = rising * (s + 2 * j - 1) * (s + 2 * j)
-        power = power / (start * start)
-    return total
+#: Absolute tolerance on alpha of the bounded search (scipy adds about 1.5e-8 x alpha to it).
+_ALPHA_TOLERANCE = 1e-10
 
 
 def _alpha_mles(values: np.ndarray, freq: np.ndarray, starts: np.ndarray,
@@ -528,60 +495,24 @@ def _alpha_mles(values: np.ndarray, freq: np.ndarray, starts: np.ndarray,
     """alpha maximising L = -n log zeta(alpha, x_min) - alpha sum log x, for each candidate tail.
 
     The tail of candidate ``k`` is ``values[starts[k]:]`` (with their
-    frequencies) and begins at ``x_mins[k]``.  ``log zeta(alpha, x_min)`` is
-    a log-sum-exp of functions linear in alpha, hence convex, so -L is
-    convex on the bounds and a golden-section search finds its minimum (to
-    1e-10), for every candidate at once.
+    frequencies) and begins at ``x_mins[k]``.  zeta is the Hurwitz zeta
+    function (``scipy.special.zeta``), the normalising constant of the
+    discrete power law (Clauset, Shalizi & Newman 2009, eq. 2.7).
+    ``log zeta(alpha, x_min)`` is a log-sum-exp of functions linear in
+    alpha, hence convex, so -L is convex on the bounds and its one minimum
+    there is found by bounded Brent search (``scipy.optimize.minimize_scalar``),
+    one candidate at a time.
     """
     n = np.cumsum(freq[::-1])[::-1][starts].astype(float)
     log_sum = np.cumsum((freq * np.log(values))[::-1])[::-1][starts]
 
-    def negative_log_likelihood(alpha: np.ndarray) -> np.ndarray:
-        return n * np.log(hurwitz_zeta(alpha, x_mins)) + alpha * log_sum
+    def mle(n_tail: float, log_sum_tail: float, x_min: float) -> float:
+        result = minimize_scalar(lambda alpha: n_tail * np.log(zeta(alpha, x_min)) + alpha * log_sum_tail,
+                                 bounds=_ALPHA_BOUNDS, method="bounded",
+                                 options={"xatol": _ALPHA_TOLERANCE})
+        return float(result.x)
 
-    low, high = (np.full(len(starts), bound) for bound in _ALPHA_BOUNDS)
-    return golden_section(negative_log_likelihood, low, high, tolerance=1e-10)
-
-
-#: 1 / golden ratio.
-_INVERSE_PHI = (np.sqrt(5.0) - 1.0) / 2.0
-
-
-def golden_section(function, low, high, tolerance: float):
-    """The minimiser of a unimodal function on [low, high], to within ``tolerance``.
-
-    Golden-section search (Kiefer 1953): each step keeps the part of the
-    bracket holding the smaller of two interior values, shrinking it by
-    1/phi, so about log(width / tolerance) / log(phi) evaluations.
-    Vectorised: with arrays for ``low`` and ``high`` and a ``function`` of an
-    array, it searches every bracket at once (one call per step for all).
-    Used instead of ``scipy.optimize``, whose import costs 0.3 s and about
-    40 MB, for one-dimensional searches.
-
-    Examples
-    --------
-    >>> round(float(golden_section(lambda x: (x - 2.5) ** 2, 0.0, 10.0, tolerance=1e-9)), 6)
-    2.5
-    >>> golden_section(lambda x: (x - np.array([1.0, 3.0])) ** 2, np.zeros(2), np.full(2, 4.0),
-    ...                tolerance=1e-9).round(6).tolist()
-    [1.0, 3.0]
-    """
-    low, high = np.asarray(low, dtype=float), np.asarray(high, dtype=float)
-    inner_low = high - _INVERSE_PHI * (high - low)
-    inner_high = low + _INVERSE_PHI * (high - low)
-    value_low, value_high = function(inner_low), function(inner_high)
-    while np.any(high - low > tolerance):
-        left = value_low <= value_high          # the minimum lies in [low, inner_high]
-        high = np.where(left, inner_high, high)
-        low = np.where(left, low, inner_low)
-        kept, kept_value = np.where(left, inner_low, inner_high), np.where(left, value_low, value_high)
-        fresh = np.where(left, high - _INVERSE_PHI * (high - low), low + _INVERSE_PHI * (high - low))
-        fresh_value = function(fresh)
-        inner_low = np.where(left, fresh, kept)
-        inner_high = np.where(left, kept, fresh)
-        value_low = np.where(left, fresh_value, kept_value)
-        value_high = np.where(left, kept_value, fresh_value)
-    return (low + high) / 2.0
+    return np.array([mle(*tail) for tail in zip(n, log_sum, x_mins)], dtype=float)
 
 
 #: Most (candidate, value) pairs whose KS terms are computed at once (about 20 MB of temporaries).
@@ -618,10 +549,10 @@ def _ks_distances(values: np.ndarray, freq: np.ndarray, candidates: np.ndarray, 
         before = (cumulative[block] - freq[block])[owner]                # observations below the tail
         empirical = (cumulative[k] - before) / (cumulative[-1] - before)
         alpha = alphas[first:last][owner]
-        norm = hurwitz_zeta(alphas[first:last], x_mins[first:last])[owner]
-        gap = np.abs(empirical - (1 - hurwitz_zeta(alpha, values[k] + 1.0) / norm))
+        norm = zeta(alphas[first:last], x_mins[first:last])[owner]
+        gap = np.abs(empirical - (1 - zeta(alpha, values[k] + 1.0) / norm))
         has_next = k < n_values - 1
-        below_next = np.abs(empirical - (1 - hurwitz_zeta(alpha, values[np.minimum(k + 1, n_values - 1)]) / norm))
+        below_next = np.abs(empirical - (1 - zeta(alpha, values[np.minimum(k + 1, n_values - 1)]) / norm))
         gap = np.maximum(gap, np.where(has_next, below_next, 0.0))
         distances[first:last] = np.maximum.reduceat(gap, starts)
         first = last
@@ -631,13 +562,13 @@ def _ks_distances(values: np.ndarray, freq: np.ndarray, candidates: np.ndarray, 
 def powerlaw_fit(counts, *, x_min: int | None = None, min_tail: int = 10) -> PowerLawFit:
     """Fit a discrete power law p(x) = x^-alpha / zeta(alpha, x_min), x >= x_min.
 
-    Method of Clauset, Shalizi & Newman (2009), implemented with numpy:
+    Method of Clauset, Shalizi & Newman (2009):
 
     - for a given x_min, alpha is the maximum-likelihood estimate: it maximises
       L(alpha) = -n log zeta(alpha, x_min) - alpha sum_{x_i >= x_min} log x_i
-      (Hurwitz zeta :func:`hurwitz_zeta`, equal to ``scipy.special.zeta``
-      to 1e-13; golden-section
-      search on alpha in (1, 10], the likelihood being concave);
+      (zeta the Hurwitz zeta function, ``scipy.special.zeta``), found by
+      bounded search on alpha in (1, 10] (``scipy.optimize.minimize_scalar``;
+      the likelihood is concave, so its one maximum there is the MLE);
     - x_min (unless given) is the observed value minimising the
       Kolmogorov-Smirnov distance D = sup_x |S(x) - P(x)| between the
       empirical and fitted CDFs of the tail, over candidates leaving at least

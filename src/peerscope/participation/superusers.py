@@ -38,6 +38,9 @@ import pandas as pd
 
 from peerscope.participation.inequality import ceil_share, exact_fraction
 
+__all__ = ["ContentShare", "LogOutlier", "MinPosts", "Selection", "SuperUserRule", "TopShare",
+           "select"]
+
 
 class SuperUserRule:
     """Base class: how many of the ranked posters are super-users.

@@ -70,7 +70,7 @@ posts and items with no author.  No function reads the ``text`` column.
 
 Every function takes a :class:`~peerscope.Corpus` opened with either engine
 (pandas or Dask); the per-table aggregation runs on the corpus's engine via
-:mod:`peerscope._kernels.engine` and the small per-member tables are finished in
+the engine shim (``docs/scaling.md``) and the small per-member tables are finished in
 pandas, so both engines give the same numbers.
 
 Examples
@@ -103,6 +103,8 @@ import pyarrow.compute as pc
 from peerscope import errors
 
 from peerscope._kernels import engine
+from peerscope._kernels.months import months_from_times
+from peerscope._kernels.runs import run_lengths, run_starts
 
 from peerscope.corpus import schema
 
@@ -143,19 +145,16 @@ def _check_freq(freq: str) -> str:
 def _period_ordinals(times, freq: str, tz: str):
     """Period ordinals (as :class:`pandas.Period` numbers them) of UTC times, pandas or Dask.
 
-    Computed with column arithmetic both engines share: months and quarters
-    from the calendar year and month, weeks from days since 1970-01-01 (a
-    Thursday; the week holding it has ordinal 1).
+    Computed with column arithmetic both engines share: months are the
+    months since 1970-01 of :mod:`peerscope._kernels.months` (pandas numbers
+    monthly periods the same way), quarters three months each, weeks from
+    days since 1970-01-01 (a Thursday; the week holding it has ordinal 1).
     """
-    wall = times.dt.tz_convert(tz).dt.tz_localize(None)
     if freq == "W":
-        days = (wall - _EPOCH).dt.days
+        days = (times.dt.tz_convert(tz).dt.tz_localize(None) - _EPOCH).dt.days
         return ((days + 3) // 7 + 1).astype("int64")
-    year = wall.dt.year.astype("int64") - 1970
-    month = wall.dt.month.astype("int64") - 1
-    if freq == "M":
-        return year * 12 + month
-    return year * 4 + month // 3
+    months = months_from_times(times, tz).astype("int64")
+    return months if freq == "M" else months // 3
 
 
 def _ordinal_of(time, freq: str, tz: str) -> int:
@@ -206,12 +205,12 @@ def _rows(uses: pd.DataFrame) -> _Rows:
     new_member = np.ones(n, dtype=bool)
     if n > 1:
         new_member[1:] = pc.not_equal(ids[1:], ids[:-1]).to_numpy(zero_copy_only=False)
-    new_cell = new_member.copy()
-    new_cell[1:] |= ordinal[1:] != ordinal[:-1]
-    return _Rows(member=np.cumsum(new_member) - 1, ordinal=ordinal,
+    member = np.cumsum(new_member) - 1
+    cell_start = run_starts(member, ordinal)
+    return _Rows(member=member, ordinal=ordinal,
                  form=uses["form"].cat.codes.to_numpy().astype(np.int64),
-                 cell=np.cumsum(new_cell) - 1, member_start=np.flatnonzero(new_member),
-                 cell_start=np.flatnonzero(new_cell))
+                 cell=np.repeat(np.arange(len(cell_start)), run_lengths(cell_start, n)),
+                 member_start=np.flatnonzero(new_member), cell_start=cell_start)
 
 
 # ---------------------------------------------------------------------------

@@ -1,28 +1,4 @@
-"""Give/receive balance per member, and roles giver / receiver / both / neither.
-
-Definitions
------------
-For a member :math:`u` of the window (a person who posted in it or was
-replied to in it), with :math:`w(u, v)` the replies from :math:`u` to
-:math:`v` (:mod:`peerscope.reciprocity.graph`):
-
-.. math::
-
-    g_u = \\sum_v w(u, v) \\quad\\text{(replies given)}, \\qquad
-    c_u = \\sum_v w(v, u) \\quad\\text{(replies received)},
-
-    b_u = \\frac{g_u - c_u}{g_u + c_u} \\in [-1, 1]
-    \\quad\\text{(balance; undefined when } g_u = c_u = 0).
-
-:math:`b_u = 0` is a 1:1 balance, :math:`+1` only giving, :math:`-1` only
-receiving.  A member is *balanced* when :math:`1/k \\le g_u / c_u \\le k`
-(``balanced_ratio`` :math:`k`, default 2).  Roles: ``giver`` (:math:`g_u > 0
-= c_u`), ``receiver`` (:math:`c_u > 0 = g_u`), ``both``, ``neither``.
-Bracke, Christiaens & Verhaeghe (2008) found that a balance of giving and
-receiving support, not receiving alone, goes with better self-esteem and
-less depression (*J Appl Soc Psychol* 38(2):436-459); the balance of each
-member is therefore reported, not only totals.
-"""
+"""Give/receive balance per member: who gives support, who receives it, who does both."""
 
 from __future__ import annotations
 
@@ -31,9 +7,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from peerscope.reciprocity.graph import (PERSON, Replies, read_replies, window_parameters,
-                                         with_parameters)
+from peerscope.reciprocity.graph import PERSON, _as_graph, with_parameters
 
+__all__ = ["Balance", "give_receive"]
+
+#: The give/receive roles, in the order of :attr:`Balance.role_counts`.
 ROLES = ("giver", "receiver", "both", "neither")
 
 
@@ -57,11 +35,10 @@ class Balance:
 
     Examples
     --------
-    >>> from peerscope.reciprocity.graph import read_replies
     >>> from peerscope.datasets.examples import tiny_thread
-    >>> replies = read_replies(tiny_thread())   # ann<->bob, cat->ann
-    >>> balance_of(replies).to_frame()[["member_id", "given", "received", "role"]].values.tolist()
-    [['ann', 1, 2, 'both'], ['bob', 1, 1, 'both'], ['cat', 1, 0, 'giver']]
+    >>> frame = give_receive(tiny_thread()).to_frame()   # ann <-> bob, cat -> ann
+    >>> frame[["member_id", "given", "received", "role", "balanced_ratio"]].values.tolist()
+    [['ann', 1, 2, 'both', 2.0], ['bob', 1, 1, 'both', 2.0], ['cat', 1, 0, 'giver', 2.0]]
     """
 
     members: pd.DataFrame
@@ -75,77 +52,96 @@ class Balance:
         return with_parameters(self.members, self.parameters)
 
 
-def give_receive(corpus, start=None, end=None, *, balanced_ratio: float = 2.0) -> Balance:
-    """Replies given and received per member, their balance, and give/receive roles.
+def give_receive(graph, start=None, end=None, *, balanced_ratio: float = 2.0) -> Balance:
+    r"""Replies given and received per member, their balance, and give/receive roles.
+
+    For a member :math:`u` of the window (a person who posted in it or was
+    replied to in it), with :math:`w(u, v)` the replies from :math:`u` to
+    :math:`v` (see :func:`~peerscope.reciprocity.reply_graph`),
+
+    .. math::
+
+        g_u = \sum_v w(u, v), \qquad c_u = \sum_v w(v, u), \qquad
+        b_u = \frac{g_u - c_u}{g_u + c_u} \in [-1, 1]:
+
+    replies given, replies received and the balance (:math:`0` is 1:1,
+    :math:`+1` only giving, :math:`-1` only receiving).  A member who gave
+    and received is *balanced* when :math:`1/k \le g_u / c_u \le k`
+    (:math:`k` = ``balanced_ratio``).  Roles: ``giver`` (:math:`g_u > 0 =
+    c_u`), ``receiver`` (:math:`c_u > 0 = g_u`), ``both`` and ``neither``.
+    A balance of giving and receiving support, not receiving alone, goes
+    with better self-esteem and less depression (Bracke et al. 2008), so
+    each member's balance is reported, not only totals.
 
     Parameters
     ----------
-    corpus : peerscope.Corpus
+    graph : ReplyGraph or peerscope.Corpus
+        The reply graph (:func:`~peerscope.reciprocity.reply_graph`), or a
+        corpus (pandas or Dask engine, same numbers) to build it from.
     start, end : time-like, optional
-        Replies and posts written in ``[start, end)``.
+        With a corpus: the replies and posts written in ``[start, end)``.
+        A graph has its window already.
     balanced_ratio : float
-        A member who gave and received is balanced when
-        ``1/balanced_ratio <= given / received <= balanced_ratio``.
+        :math:`k \ge 1` (default 2).
 
     Returns
     -------
     Balance
+        Per member ``posts``, :math:`g_u`, :math:`c_u`, distinct partners
+        each way, :math:`b_u` and the role; the members per role, the share
+        of members doing both who are balanced, and the median :math:`b_u`.
 
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from peerscope import Corpus
-    >>> from peerscope.reciprocity import give_receive
-    >>> posts = pd.DataFrame({
-    ...     "post_id": ["p1", "p2", "p3"], "thread_id": ["p1"] * 3,
-    ...     "parent_id": [None, "p1", "p1"], "author_id": ["ann", "bob", "cat"],
-    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"], utc=True),
-    ...     "text": ["."] * 3})
-    >>> give_receive(Corpus.from_frames(posts)).role_counts
-    {'giver': 2, 'receiver': 1, 'both': 0, 'neither': 0}
-    """
-    return balance_of(read_replies(corpus, start, end), balanced_ratio)
+    Raises
+    ------
+    PeerscopeError
+        When ``start`` or ``end`` is given with a ReplyGraph.
+    ValueError
+        When ``balanced_ratio < 1``.
 
+    Notes
+    -----
+    :math:`b_u` is undefined for a member who neither gave nor received
+    (:math:`g_u = c_u = 0`: only opening posts, none answered); it is then
+    NaN and the median leaves it out.  ``balanced_share`` is None when no
+    member both gave and received, ``median_balance`` None when no member
+    gave or received.
 
-def balance_of(replies: Replies, balanced_ratio: float = 2.0) -> Balance:
-    """:class:`Balance` of a reply table.
-
-    Parameters
+    References
     ----------
-    replies : Replies
-        The reply table of a corpus window (:func:`~peerscope.reciprocity.graph.read_replies`).
-    balanced_ratio : float
-        Ratio bound of a balanced member (see :func:`give_receive`; default 2).
-
-    Returns
-    -------
-    Balance
+    Bracke, P., Christiaens, W., & Verhaeghe, M. (2008). Self-esteem,
+    self-efficacy, and the balance of peer support among persons with
+    chronic mental health problems. *Journal of Applied Social Psychology*
+    38(2):436-459.
 
     Examples
     --------
-    >>> from peerscope.reciprocity.graph import read_replies
     >>> from peerscope.datasets.examples import tiny_thread
-    >>> replies = read_replies(tiny_thread())   # ann<->bob, cat->ann
-    >>> balance_of(replies).role_counts
-    {'giver': 1, 'receiver': 0, 'both': 2, 'neither': 0}
+    >>> from peerscope.reciprocity import give_receive
+    >>> result = give_receive(tiny_thread())   # ann <-> bob, cat -> ann
+    >>> result.members[["member_id", "given", "received", "balance", "role"]].round(3).values.tolist()
+    [['ann', 1, 2, -0.333, 'both'], ['bob', 1, 1, 0.0, 'both'], ['cat', 1, 0, 1.0, 'giver']]
+    >>> result.role_counts, result.balanced_share, result.median_balance
+    ({'giver': 1, 'receiver': 0, 'both': 2, 'neither': 0}, 1.0, 0.0)
     """
     if balanced_ratio < 1:
         raise ValueError("balanced_ratio must be >= 1")
-    n = len(replies.ids)
-    person_posts = replies.is_person
-    posts = np.bincount(replies.author[person_posts], minlength=n)
-    given = np.bincount(replies.edge_source, weights=replies.edge_replies, minlength=n).astype(np.int64)
-    received = np.bincount(replies.edge_target, weights=replies.edge_replies, minlength=n).astype(np.int64)
-    partners_given = np.bincount(replies.edge_source, minlength=n)
-    partners_received = np.bincount(replies.edge_target, minlength=n)
-    member = (replies.kind == PERSON) & ((posts > 0) | (received > 0))
+    graph = _as_graph(graph, start, end)
+    table = graph._table
+    n = len(table.ids)
+    person_posts = table.is_person
+    posts = np.bincount(table.author[person_posts], minlength=n)
+    given = np.bincount(table.edge_source, weights=table.edge_replies, minlength=n).astype(np.int64)
+    received = np.bincount(table.edge_target, weights=table.edge_replies, minlength=n).astype(np.int64)
+    partners_given = np.bincount(table.edge_source, minlength=n)
+    partners_received = np.bincount(table.edge_target, minlength=n)
+    member = (table.kind == PERSON) & ((posts > 0) | (received > 0))
     total = given + received
     with np.errstate(invalid="ignore", divide="ignore"):
         balance = np.where(total > 0, (given - received) / total, np.nan)
     role = np.select([(given > 0) & (received > 0), given > 0, received > 0],
                      ["both", "giver", "receiver"], "neither")
     members = pd.DataFrame({
-        "member_id": pd.Series(replies.ids[member], dtype="str"),
+        "member_id": pd.Series(table.ids[member], dtype="str"),
         "posts": posts[member], "given": given[member], "received": received[member],
         "partners_given": partners_given[member], "partners_received": partners_received[member],
         "balance": balance[member], "role": pd.Series(role[member], dtype="str")})
@@ -154,7 +150,7 @@ def balance_of(replies: Replies, balanced_ratio: float = 2.0) -> Balance:
     ratio = both["given"] / both["received"]
     balanced = ((ratio >= 1 / balanced_ratio) & (ratio <= balanced_ratio)).mean() if len(both) else None
     defined = members["balance"].dropna()
-    parameters = {**window_parameters(replies), "balanced_ratio": balanced_ratio}
+    parameters = {**graph.parameters, "balanced_ratio": balanced_ratio}
     return Balance(members, {r: int((members["role"] == r).sum()) for r in ROLES},
                    None if balanced is None else float(balanced),
                    float(defined.median()) if len(defined) else None, parameters)

@@ -1,30 +1,14 @@
-"""Dyadic reciprocity: the share of reply edges that are returned.
-
-Definition
-----------
-For the set :math:`E` of distinct directed person-to-person reply edges
-(:mod:`peerscope.reciprocity.graph`),
-
-.. math::
-
-    r = \\frac{|\\{(u, v) \\in E : (v, u) \\in E\\}|}{|E|},
-
-the definition of ``networkx.reciprocity(G)`` for a directed graph (the
-share of edges that point both ways; see networkx,
-``networkx/algorithms/reciprocity.py``, and Newman, *Networks*, 2010,
-section 6.12 / 7.10 on reciprocity).  Reply counts do not matter: one
-reply each way reciprocates an edge.  With no edges :math:`r` is undefined:
-the result is ``None`` with the reason.
-"""
+"""Dyadic reciprocity: how many reply edges are returned, one to one."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
-from peerscope.reciprocity.graph import Replies, read_replies, window_parameters, with_parameters
+from peerscope.reciprocity.graph import _as_graph, with_parameters
+
+__all__ = ["DyadicReciprocity", "dyadic_reciprocity"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,11 +31,10 @@ class DyadicReciprocity:
 
     Examples
     --------
-    >>> from peerscope.reciprocity.graph import read_replies
     >>> from peerscope.datasets.examples import tiny_thread
-    >>> replies = read_replies(tiny_thread())   # ann<->bob, cat->ann
-    >>> dyadic_of(replies).to_frame()[["edges", "reciprocated_edges"]].values.tolist()
-    [[3, 2]]
+    >>> frame = dyadic_reciprocity(tiny_thread()).to_frame()   # ann <-> bob, cat -> ann
+    >>> frame[["edges", "reciprocated_edges", "reply_structure"]].values.tolist()
+    [[3, 2, 'nested']]
     """
 
     value: float | None
@@ -67,81 +50,66 @@ class DyadicReciprocity:
         return with_parameters(frame, self.parameters)
 
 
-def dyadic_reciprocity(corpus, start=None, end=None) -> DyadicReciprocity:
-    """Share of distinct directed reply edges whose reverse edge also exists.
+def dyadic_reciprocity(graph, start=None, end=None) -> DyadicReciprocity:
+    r"""Share of the reply graph's edges whose reverse edge also exists.
+
+    For the set :math:`E` of distinct directed person-to-person reply edges
+    (see :func:`~peerscope.reciprocity.reply_graph`), the dyadic reciprocity is
+
+    .. math::
+
+        r = \frac{|\{(u, v) \in E : (v, u) \in E\}|}{|E|}.
+
+    Reply counts do not matter: one reply each way reciprocates an edge.
+    This is reciprocity between two people; in online peer support much of
+    it is generalised instead (:func:`~peerscope.reciprocity.generalised_reciprocity`).
 
     Parameters
     ----------
-    corpus : peerscope.Corpus
+    graph : ReplyGraph or peerscope.Corpus
+        The reply graph (:func:`~peerscope.reciprocity.reply_graph`), or a
+        corpus (pandas or Dask engine, same numbers) to build it from.
     start, end : time-like, optional
-        Replies written in ``[start, end)`` (see :func:`~peerscope.reciprocity.reply_graph`).
+        With a corpus: the replies written in ``[start, end)``.  A graph
+        has its window already.
 
     Returns
     -------
     DyadicReciprocity
-        ``value`` equals ``networkx.reciprocity`` of the reply graph; None
-        (with ``reason``) when the graph has no edges.
+        ``value`` is :math:`r`; ``edges`` and ``reciprocated_edges`` the
+        denominator and numerator.
 
-    Examples
-    --------
-    >>> from peerscope.reciprocity import dyadic_reciprocity
-    >>> from peerscope.datasets.examples import tiny_thread
-    >>> dyadic_reciprocity(tiny_thread()).value  # ann<->bob, cat->ann
-    0.6666666666666666
-    """
-    return dyadic_of(read_replies(corpus, start, end))
+    Raises
+    ------
+    PeerscopeError
+        When ``start`` or ``end`` is given with a ReplyGraph.
 
+    Notes
+    -----
+    :math:`r` is undefined for a graph without edges: ``value`` is then
+    None and ``reason`` says why.
 
-def reverse_positions(replies: Replies) -> np.ndarray:
-    """For each edge, the position of its reverse edge in the (sorted) edge arrays, or -1.
-
-    Parameters
+    References
     ----------
-    replies : Replies
-        The reply table of a corpus window (:func:`~peerscope.reciprocity.graph.read_replies`).
-
-    Returns
-    -------
-    numpy.ndarray
-        One position per edge of ``replies.edge_source``/``edge_target``.
+    Newman, M. E. J. (2010). *Networks: An Introduction*. Oxford University
+    Press, section 7.10, "Reciprocity"; the definition of
+    ``networkx.reciprocity`` for a directed graph.
 
     Examples
     --------
-    Edges sorted: ann->bob, bob->ann, cat->ann; only the first two are returned.
-
-    >>> from peerscope.reciprocity.graph import read_replies
     >>> from peerscope.datasets.examples import tiny_thread
-    >>> replies = read_replies(tiny_thread())   # ann<->bob, cat->ann
-    >>> reverse_positions(replies).tolist()
-    [1, 0, -1]
+    >>> from peerscope.reciprocity import dyadic_reciprocity, reply_graph
+    >>> result = dyadic_reciprocity(tiny_thread())   # ann <-> bob, cat -> ann
+    >>> result.reciprocated_edges, result.edges, round(result.value, 4)
+    (2, 3, 0.6667)
+    >>> dyadic_reciprocity(reply_graph(tiny_thread(), start="2024-01-05")).reason
+    'no person-to-person reply edges: reciprocity is undefined'
     """
-    return replies.edge_reverse
-
-
-def dyadic_of(replies: Replies) -> DyadicReciprocity:
-    """:class:`DyadicReciprocity` of a reply table.
-
-    Parameters
-    ----------
-    replies : Replies
-        The reply table of a corpus window (:func:`~peerscope.reciprocity.graph.read_replies`).
-
-    Returns
-    -------
-    DyadicReciprocity
-
-    Examples
-    --------
-    >>> from peerscope.reciprocity.graph import read_replies
-    >>> from peerscope.datasets.examples import tiny_thread
-    >>> replies = read_replies(tiny_thread())   # ann<->bob, cat->ann
-    >>> result = dyadic_of(replies)
-    >>> result.edges, result.reciprocated_edges, round(result.value, 4)
-    (3, 2, 0.6667)
-    """
-    n_edges = len(replies.edge_source)
-    reciprocated = int((reverse_positions(replies) >= 0).sum())
-    parameters = window_parameters(replies)
+    graph = _as_graph(graph, start, end)
+    table = graph._table
+    n_edges = len(table.edge_source)
+    reciprocated = int((table.edge_reverse >= 0).sum())
+    parameters = graph.parameters
     if not n_edges:
         return DyadicReciprocity(None, 0, 0, "no person-to-person reply edges: reciprocity is undefined",
                                  parameters)

@@ -1,40 +1,4 @@
-"""Generalised reciprocity: receiving support, then giving it to someone else.
-
-"Pay it forward" reciprocity (Nowak & Roch 2007, "Upstream reciprocity and
-the evolution of gratitude", *Proc R Soc B* 274:605-610; Baker & Bulkley
-2014, "Paying it forward vs. rewarding reputation", *Organization Science*
-25(5):1493-1510): a person helped by someone helps a *third* person rather
-than (or as well as) the helper.  Online peer support is "more generalised"
-than one to one (docs/concepts.md).
-
-Definitions
------------
-With :math:`E` the person-to-person reply edges and :math:`t(u, v)` the
-time of the first reply from :math:`u` to :math:`v`
-(:mod:`peerscope.reciprocity.graph`):
-
-- first reply received: :math:`R_u = \\min_v t(v, u)`;
-- first reply given: :math:`G_u = \\min_v t(u, v)`;
-- a *generalised* reply is one to someone who had not replied to the giver
-  before it: edge :math:`(u, v)` with :math:`(v, u) \\notin E` or
-  :math:`t(v, u) \\ge t(u, v)`; first generalised reply
-  :math:`F_u = \\min \\{t(u, v) : (u, v) \\text{ generalised}\\}`;
-- *paying forward*: the first generalised edge started strictly after the
-  member first received a reply,
-  :math:`P_u = \\min \\{t(u, v) : (u, v) \\text{ generalised},\\ t(u, v) > R_u\\}`,
-  and the time to it :math:`P_u - R_u`.
-
-The paid-forward share is :math:`|\\{u : P_u \\text{ defined}\\}| / |\\{u : R_u
-\\text{ defined}\\}|`: of the members who received a reply, the share who
-later started replying to a person who had not replied to them.  For
-comparison, the *returned* share counts receivers who ever replied to
-someone after that person had replied to them (direct reciprocity:
-:math:`(u, v)` with a reply from :math:`u` at or after :math:`t(v, u)`, i.e.
-:math:`\\max t_{uv} \\ge t(v, u)`).  Only the first reply of each edge enters
-:math:`P_u`: repeating a reply to an earlier partner is not a new act of
-giving forward.  With times recorded to the day, giving on the day of first
-receiving is not counted as paying forward (strict inequality).
-"""
+"""Generalised reciprocity: receiving support, then giving it to someone else ("paying it forward")."""
 
 from __future__ import annotations
 
@@ -43,9 +7,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from peerscope.reciprocity.dyadic import reverse_positions
-from peerscope.reciprocity.graph import (PERSON, Replies, as_times, read_replies,
-                                         window_parameters, with_parameters)
+from peerscope.reciprocity.graph import PERSON, _as_graph, as_times, with_parameters
+
+__all__ = ["GeneralisedReciprocity", "generalised_reciprocity"]
 
 _NEVER = np.iinfo(np.int64).max
 _HOUR = 3_600_000_000  # microseconds
@@ -75,12 +39,10 @@ class GeneralisedReciprocity:
 
     Examples
     --------
-    >>> from peerscope.reciprocity.graph import read_replies
     >>> from peerscope.datasets.examples import tiny_thread
-    >>> replies = read_replies(tiny_thread())   # ann<->bob, cat->ann
-    >>> frame = generalised_of(replies).to_frame()
-    >>> frame["member_id"].tolist(), frame["first_paid_forward_at"].isna().all()
-    (['ann', 'bob', 'cat'], np.True_)
+    >>> frame = generalised_reciprocity(tiny_thread()).to_frame()   # ann <-> bob, cat -> ann
+    >>> frame["member_id"].tolist(), frame["returned"].tolist()
+    (['ann', 'bob', 'cat'], [True, False, False])
     """
 
     members: pd.DataFrame
@@ -96,64 +58,99 @@ class GeneralisedReciprocity:
         return with_parameters(self.members, self.parameters)
 
 
-def generalised_reciprocity(corpus, start=None, end=None) -> GeneralisedReciprocity:
-    """Who, after first receiving a reply, starts replying to someone who had not replied to them.
+def generalised_reciprocity(graph, start=None, end=None) -> GeneralisedReciprocity:
+    r"""Who, after first receiving a reply, starts replying to someone who had not replied to them.
+
+    Generalised ("upstream", "pay it forward") reciprocity: a person helped
+    by someone helps a *third* person rather than, or as well as, the
+    helper.  Online peer support is more generalised than one to one, so
+    this measure, not only :func:`~peerscope.reciprocity.dyadic_reciprocity`,
+    says whether support circulates.
+
+    With :math:`E` the person-to-person reply edges and :math:`t(u, v)` the
+    time of the first reply from :math:`u` to :math:`v` (see
+    :func:`~peerscope.reciprocity.reply_graph`):
+
+    - first reply received :math:`R_u = \min_v t(v, u)`, first reply given
+      :math:`G_u = \min_v t(u, v)`;
+    - an edge :math:`(u, v)` is *generalised* when :math:`v` had not
+      replied to :math:`u` before it: :math:`(v, u) \notin E` or
+      :math:`t(v, u) \ge t(u, v)`; the first generalised reply is
+      :math:`F_u = \min \{t(u, v) : (u, v) \text{ generalised}\}`;
+    - :math:`u` *pays forward* at
+
+      .. math::
+
+          P_u = \min \{t(u, v) : (u, v) \text{ generalised},\ t(u, v) > R_u\},
+
+      after waiting :math:`P_u - R_u`.
+
+    The paid-forward share is :math:`|\{u : P_u \text{ defined}\}| / |\{u :
+    R_u \text{ defined}\}|`.  For comparison, the *returned* share counts the
+    receivers who ever replied to someone at or after that person had
+    replied to them (direct reciprocity: a reply :math:`u \to v` at or after
+    :math:`t(v, u)`).  Only the first reply of each edge enters :math:`P_u`:
+    replying again to an earlier partner is not a new act of giving forward.
+    With times recorded to the day, giving on the day of first receiving is
+    not paying forward (the inequality is strict).
 
     Parameters
     ----------
-    corpus : peerscope.Corpus
+    graph : ReplyGraph or peerscope.Corpus
+        The reply graph (:func:`~peerscope.reciprocity.reply_graph`), or a
+        corpus (pandas or Dask engine, same numbers) to build it from.
     start, end : time-like, optional
-        Replies written in ``[start, end)``; times before the window are not
-        seen, so a member's "first" reply received is their first in the window.
+        With a corpus: the replies written in ``[start, end)``.  A graph
+        has its window already.  Replies before the window are not seen, so
+        a member's "first" reply received is their first in the window.
 
     Returns
     -------
     GeneralisedReciprocity
+        Per member :math:`R_u`, :math:`G_u`, :math:`F_u`, :math:`P_u`, the
+        hours :math:`P_u - R_u` and whether they returned a reply; the
+        paid-forward and returned shares and the median wait.
 
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from peerscope import Corpus
-    >>> from peerscope.reciprocity import generalised_reciprocity
-    >>> posts = pd.DataFrame({   # bob answers ann; ann later answers cat
-    ...     "post_id": ["p1", "p2", "p3", "p4"], "thread_id": ["p1", "p1", "p3", "p3"],
-    ...     "parent_id": [None, "p1", None, "p3"], "author_id": ["ann", "bob", "cat", "ann"],
-    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03",
-    ...                                   "2024-01-04"], utc=True), "text": ["."] * 4})
-    >>> result = generalised_reciprocity(Corpus.from_frames(posts))
-    >>> result.paid_forward, result.receivers, result.median_hours_to_pay_forward
-    (1, 2, 48.0)
-    """
-    return generalised_of(read_replies(corpus, start, end))
+    Raises
+    ------
+    PeerscopeError
+        When ``start`` or ``end`` is given with a ReplyGraph.
 
+    Notes
+    -----
+    :math:`R_u`, :math:`G_u`, :math:`F_u` and :math:`P_u` are undefined
+    (``NaT``; hours NaN) for members who never received, gave, replied
+    generalised or paid forward.  Without receivers both shares are None;
+    when nobody paid forward the median wait is None.
 
-def generalised_of(replies: Replies) -> GeneralisedReciprocity:
-    """:class:`GeneralisedReciprocity` of a reply table.
-
-    Parameters
+    References
     ----------
-    replies : Replies
-        The reply table of a corpus window (:func:`~peerscope.reciprocity.graph.read_replies`).
-
-    Returns
-    -------
-    GeneralisedReciprocity
+    Nowak, M. A., & Roch, S. (2007). Upstream reciprocity and the evolution
+    of gratitude. *Proceedings of the Royal Society B* 274:605-610.
+    Baker, W. E., & Bulkley, N. (2014). Paying it forward vs. rewarding
+    reputation: mechanisms of generalized reciprocity. *Organization
+    Science* 25(5):1493-1510.
 
     Examples
     --------
-    ann and bob received replies; neither then answered someone new:
+    ann and bob received replies; ann's reply went back to bob, who had
+    answered her: a return, not paying forward.
 
-    >>> from peerscope.reciprocity.graph import read_replies
     >>> from peerscope.datasets.examples import tiny_thread
-    >>> replies = read_replies(tiny_thread())   # ann<->bob, cat->ann
-    >>> result = generalised_of(replies)
-    >>> result.receivers, result.paid_forward, result.returned_share
-    (2, 0, 0.5)
+    >>> from peerscope.reciprocity import generalised_reciprocity, reply_graph
+    >>> result = generalised_reciprocity(tiny_thread())   # ann <-> bob, cat -> ann
+    >>> result.receivers, result.paid_forward, result.paid_forward_share, result.returned_share
+    (2, 0, 0.0, 0.5)
+    >>> early = generalised_reciprocity(reply_graph(tiny_thread(), end="2024-01-02"))
+    >>> early.receivers, early.paid_forward_share   # no reply yet: undefined
+    (0, None)
     """
-    n = len(replies.ids)
-    source, target = replies.edge_source, replies.edge_target
-    first, last = replies.edge_first, replies.edge_last
-    reverse = reverse_positions(replies)
+    graph = _as_graph(graph, start, end)
+    table = graph._table
+    n = len(table.ids)
+    source, target = table.edge_source, table.edge_target
+    first, last = table.edge_first, table.edge_last
+    reverse = table.edge_reverse
     reverse_first = np.where(reverse >= 0, first[np.maximum(reverse, 0)], _NEVER)
 
     received = _first_by(target, first, n)
@@ -165,12 +162,12 @@ def generalised_of(replies: Replies) -> GeneralisedReciprocity:
     returned_edge = (reverse >= 0) & (last >= reverse_first)
     returned = np.bincount(source[returned_edge], minlength=n) > 0
 
-    member = (replies.kind == PERSON) & ((received < _NEVER) | (gave < _NEVER))
+    member = (table.kind == PERSON) & ((received < _NEVER) | (gave < _NEVER))
     receiver = received[member] < _NEVER
     waited = np.where(paid_forward[member] < _NEVER,
                       (paid_forward[member] - received[member]) / _HOUR, np.nan)
     members = pd.DataFrame({
-        "member_id": pd.Series(replies.ids[member], dtype="str"),
+        "member_id": pd.Series(table.ids[member], dtype="str"),
         "first_received_at": _times(received[member]),
         "first_gave_at": _times(gave[member]),
         "first_generalised_at": _times(first_generalised[member]),
@@ -183,7 +180,7 @@ def generalised_of(replies: Replies) -> GeneralisedReciprocity:
     return GeneralisedReciprocity(
         members, receivers, paid, paid / receivers if receivers else None,
         float((returned[member] & receiver).sum() / receivers) if receivers else None,
-        float(hours.median()) if len(hours) else None, window_parameters(replies))
+        float(hours.median()) if len(hours) else None, graph.parameters)
 
 
 def _first_by(codes: np.ndarray, times: np.ndarray, n: int) -> np.ndarray:

@@ -1,65 +1,19 @@
-"""The reply graph: who replies to whom.
+"""The reply graph: who replies to whom, built once for every reciprocity measure.
 
-Every reciprocity measure starts from one table built here, the *reply
-table*: one row per post of the window, with its author (the ``source``),
-the author of the post it answers (the ``target``) and a ``status`` saying
-whether the reply is a person-to-person edge or why it is not.
-
-Definition
-----------
-A reply ``r`` (a post with a ``parent_id``) written by ``u`` to a post
-written by ``v`` is an edge ``u -> v`` when both ``u`` and ``v`` are persons
-and ``u != v``.  The directed, weighted reply graph is
-
-.. math::
-
-    E = \\{(u, v) : \\exists\\, r,\\ \\mathrm{author}(r) = u,\\
-        \\mathrm{author}(\\mathrm{parent}(r)) = v,\\ u \\ne v\\},
-    \\qquad w(u, v) = |\\{r : r \\text{ is a reply } u \\to v\\}|
-
-(docs/concepts.md, "Reply graph").  A *person* is an author id that is not null
-and whose member role is not ``bot``, ``deleted`` or ``anonymous``
-(:data:`peerscope.corpus.schema.NON_PERSON_ROLES`).  Replies that are not edges are
-never dropped silently: each gets the first of these reasons that applies,
-and :attr:`ReplyGraph.accounting` counts them.
-
-=======================  ====================================================
-``from_unknown``         the reply's author is null
-``from_bot``             ... is a bot
-``from_deleted``         ... is a deleted account
-``from_anonymous``       ... is a shared anonymous account
-``parent_not_in_corpus`` the parent post is not in the corpus read (only
-                         possible through a :meth:`~peerscope.Corpus.window`
-                         view that cuts the parent off)
-``to_unknown``           the parent's author is null
-``to_bot``, ``to_deleted``, ``to_anonymous``   the parent's author is one
-``self_reply``           the author replies to their own post
-=======================  ====================================================
-
-Time windows
-------------
-With ``start``/``end`` the graph holds the replies written in
-``[start, end)``.  A reply in the window whose parent was written before the
-window still counts as a reply to that parent's author: the parent is looked
-up among all posts of the corpus, not only the window's.  (A corpus that is
-itself a :meth:`~peerscope.Corpus.window` view cannot see posts outside its
-window; such replies are counted as ``parent_not_in_corpus``.  Pass
-``start``/``end`` to these functions instead, to keep earlier parents.)
-
-Flat threads
-------------
-Many forums store threads flat: every reply's parent is the opening post,
-whoever the reply answers in its text.  Then every edge points at the opening
-poster, and :attr:`ReplyGraph.reply_structure` is ``"flat"`` so that a
-reader of the result knows what the edges mean.  ``"nested"`` means at least
-one reply answers another reply.
+:func:`reply_graph` reads the id and time columns of the posts, links each
+reply to the post it answers and returns a :class:`ReplyGraph`: the edge
+list and the accounting of replies that are not edges, and, kept private,
+the per-post arrays (author codes, times, status, thread and chain root of
+every post) that each measure of :mod:`peerscope.reciprocity` is computed
+from.  Reading and linking the posts is most of the work, so one graph
+serves every measure.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
@@ -72,7 +26,10 @@ from peerscope import errors
 from peerscope.corpus import schema
 from peerscope.corpus.window import Window
 from peerscope._kernels.links import read_linked, select, up
+from peerscope._kernels.runs import run_lengths, run_starts
 from peerscope.participation import roles
+
+__all__ = ["ReplyGraph", "reply_graph"]
 
 #: Status of a post in the reply table: an opening post, an edge, or why a reply is not an edge.
 OPENING, EDGE = 0, 1
@@ -85,13 +42,121 @@ STATUS_NAMES = ("opening", "edge") + NOT_EDGE_REASONS
 PERSON = 0
 AUTHOR_KINDS = ("person",) + schema.NON_PERSON_ROLES
 
-_POST_COLUMNS = ["post_id", "thread_id", "parent_id", "author_id", "created_at"]
 
+@dataclass(frozen=True, eq=False, repr=False)
+class ReplyGraph:
+    """The directed reply graph of a corpus window, as :func:`reply_graph` builds it.
+
+    Every measure of :mod:`peerscope.reciprocity` takes it as its first
+    argument, so that the posts are read and linked once for all of them.
+    Besides the attributes below it carries, privately, the per-post arrays
+    the measures are computed from.
+
+    Attributes
+    ----------
+    edges : pandas.DataFrame
+        ``source, target, replies, first_at, last_at``: one row per distinct
+        directed edge, sorted by source and target, with the number of
+        replies and the first and last reply's time (built on first use).
+    accounting : dict
+        ``replies`` in the window, ``edge`` (replies that are edges) and the
+        count of every reason a reply is not an edge (see
+        :func:`reply_graph`); they add up to ``replies``.
+    reply_structure : str
+        ``"nested"`` (some reply answers a reply), ``"flat"`` (every reply is
+        attached to the opening post, so every edge points at the opening
+        poster) or ``"no replies"``.
+    window : Window
+        ``[start, end)`` of the replies counted.
+    parameters : dict
+        ``start``, ``end`` (None when open) and ``reply_structure``: the
+        columns that every result's ``to_frame()`` carries.
+
+    Examples
+    --------
+    >>> from peerscope.datasets.examples import tiny_thread
+    >>> graph = reply_graph(tiny_thread())   # ann <-> bob, cat -> ann
+    >>> graph
+    ReplyGraph(edges=3, replies=3, reply_structure='nested', start=None, end=None)
+    >>> graph.to_frame().shape, graph.parameters
+    ((3, 8), {'start': None, 'end': None, 'reply_structure': 'nested'})
+    """
+
+    accounting: dict
+    reply_structure: str
+    window: Window
+    _table: _ReplyTable
+
+    def __repr__(self) -> str:
+        return (f"ReplyGraph(edges={self.n_edges}, replies={self.accounting['replies']}, "
+                f"reply_structure={self.reply_structure!r}, start={self.window.start!r}, "
+                f"end={self.window.end!r})")
+
+    @cached_property
+    def edges(self) -> pd.DataFrame:
+        """The edge list ``source, target, replies, first_at, last_at`` (built on first use)."""
+        return self._table.edges()
+
+    @property
+    def n_edges(self) -> int:
+        """Distinct directed edges."""
+        return len(self._table.edge_source)
+
+    @property
+    def parameters(self) -> dict:
+        """What made the graph: ``start``, ``end`` and ``reply_structure``."""
+        return {"start": self.window.start, "end": self.window.end,
+                "reply_structure": self.reply_structure}
+
+    def to_frame(self) -> pd.DataFrame:
+        """The edge list, with the parameters as constant columns (``start``, ``end``, ``reply_structure``)."""
+        return with_parameters(self.edges, self.parameters)
+
+    def accounting_frame(self) -> pd.DataFrame:
+        """Replies per status (``status``, ``replies``), with the parameters."""
+        frame = pd.DataFrame({"status": list(self.accounting),
+                              "replies": list(self.accounting.values())})
+        return with_parameters(frame, self.parameters)
+
+    def to_networkx(self):
+        """The graph as a :class:`networkx.DiGraph` with edge attributes
+        ``replies``, ``first_at``, ``last_at`` (``pandas.Timestamp``).
+
+        Needs the ``graph`` extra (``pip install 'peerscope[graph]'``).
+        Nodes are the members with at least one edge.
+        """
+        nx = _import_networkx()
+        graph = nx.from_pandas_edgelist(self.edges, "source", "target",
+                                        edge_attr=["replies", "first_at", "last_at"],
+                                        create_using=nx.DiGraph)
+        graph.graph.update({k: str(v) for k, v in self.parameters.items()})
+        return graph
+
+    def write_graphml(self, path: str | os.PathLike) -> Path:
+        """Write the graph as GraphML (times as ISO 8601 text), atomically.
+
+        Returns the path written.  Needs the ``graph`` extra.
+        """
+        nx = _import_networkx()
+        graph = self.to_networkx()
+        for _, _, data in graph.edges(data=True):
+            data["first_at"] = data["first_at"].isoformat()
+            data["last_at"] = data["last_at"].isoformat()
+        path = Path(path)
+        handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        os.close(handle)
+        try:
+            nx.write_graphml(graph, tmp)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
 
 
 @dataclass(frozen=True, eq=False)
-class Replies:
-    """The linked posts of a corpus window, shared by every reciprocity measure.
+class _ReplyTable:
+    """The linked posts of a corpus window: what every reciprocity measure is computed from.
 
     Authors are integer codes into :attr:`ids` (``-1``: null author) and times
     are microseconds since the epoch, so that every measure is a handful of
@@ -122,21 +187,17 @@ class Replies:
         order: the posts the results name.
     edge_source, edge_target, edge_replies, edge_first, edge_last : numpy.ndarray
         The distinct edges as codes, sorted by (source, target).
-    accounting : dict
-    reply_structure : str
-    window : Window
 
     Examples
     --------
-    >>> from peerscope.reciprocity.graph import read_replies
     >>> from peerscope.datasets.examples import tiny_thread
-    >>> replies = read_replies(tiny_thread())   # ann<->bob, cat->ann
-    >>> replies.ids.tolist(), replies.author.tolist(), replies.target.tolist()
+    >>> table = reply_graph(tiny_thread())._table   # ann <-> bob, cat -> ann
+    >>> table.ids.tolist(), table.author.tolist(), table.target.tolist()
     (['ann', 'bob', 'cat'], [0, 1, 0, 2], [-1, 0, 1, 0])
-    >>> [STATUS_NAMES[s] for s in replies.status]
+    >>> [STATUS_NAMES[s] for s in table.status]
     ['opening', 'edge', 'edge', 'edge']
-    >>> replies.edges()[["source", "target", "replies"]].values.tolist()
-    [['ann', 'bob', 1], ['bob', 'ann', 1], ['cat', 'ann', 1]]
+    >>> table.edge_reverse.tolist()   # ann->bob and bob->ann are returned, cat->ann is not
+    [1, 0, -1]
     """
 
     ids: pd.Index
@@ -155,9 +216,6 @@ class Replies:
     edge_replies: np.ndarray
     edge_first: np.ndarray
     edge_last: np.ndarray
-    accounting: dict
-    reply_structure: str
-    window: Window
 
     @property
     def is_person(self) -> np.ndarray:
@@ -193,33 +251,85 @@ class Replies:
             "last_at": as_times(self.edge_last)})
 
 
-def read_replies(corpus, start=None, end=None) -> Replies:
-    """Link the posts of ``corpus`` in ``[start, end)`` to their parents (module docstring).
+def reply_graph(corpus, start=None, end=None) -> ReplyGraph:
+    r"""The directed reply graph of ``corpus``: who replies to whom.
 
-    The five id and time columns of every post are read and linked once
-    (:func:`peerscope._kernels.links.read_linked`; never the text; on a Dask corpus
-    they are read locally with pyarrow); everything after that is integer
-    arithmetic on row positions and author codes.
+    A reply :math:`r` (a post with a ``parent_id``) written by :math:`u` to a
+    post written by :math:`v` is an edge :math:`u \to v` when both are
+    persons and :math:`u \ne v`.  The directed, weighted reply graph is
+
+    .. math::
+
+        E = \{(u, v) : \exists\, r,\ \mathrm{author}(r) = u,\
+            \mathrm{author}(\mathrm{parent}(r)) = v,\ u \ne v\},
+        \qquad w(u, v) = |\{r : r \text{ is a reply } u \to v\}|.
+
+    A *person* is an author id that is not null and whose member role is not
+    ``bot``, ``deleted`` or ``anonymous``
+    (:data:`peerscope.corpus.schema.NON_PERSON_ROLES`).  Replies that are not
+    edges are never dropped silently: each gets the first of these reasons
+    that applies, and :attr:`ReplyGraph.accounting` counts them.
+
+    =======================  ====================================================
+    ``from_unknown``         the reply's author is null
+    ``from_bot``             ... is a bot
+    ``from_deleted``         ... is a deleted account
+    ``from_anonymous``       ... is a shared anonymous account
+    ``parent_not_in_corpus`` the parent post is not in the corpus read (only
+                             possible through a :meth:`~peerscope.Corpus.window`
+                             view that cuts the parent off)
+    ``to_unknown``           the parent's author is null
+    ``to_bot``, ``to_deleted``, ``to_anonymous``   the parent's author is one
+    ``self_reply``           the author replies to their own post
+    =======================  ====================================================
+
+    Only the five id and time columns of the posts are read, never the text
+    (on a Dask corpus locally, with pyarrow), and linked once; every measure
+    is then integer arithmetic on the graph's per-post arrays.
 
     Parameters
     ----------
     corpus : peerscope.Corpus
-        pandas or Dask engine.
+        Pandas or Dask engine; same graph.
     start, end : time-like, optional
-        The window ``[start, end)``; parents are looked up in the whole corpus.
+        Count the replies written in ``[start, end)``.  A reply in the
+        window to a post written before it is still an edge to that post's
+        author: parents are looked up among all posts of the corpus.  (A
+        :meth:`~peerscope.Corpus.window` view cannot see posts outside its
+        window, so such replies count as ``parent_not_in_corpus``; pass
+        ``start``/``end`` here instead, to keep earlier parents.)
 
     Returns
     -------
-    Replies
-        The reply table every reciprocity measure is computed from.
+    ReplyGraph
+        The edge list, the accounting of replies that are not edges, and
+        the reply structure: ``"flat"`` when every reply is attached to the
+        opening post (many forums store threads so, whoever a reply answers
+        in its text; then every edge points at the opening poster),
+        ``"nested"`` when some reply answers another reply, ``"no replies"``.
+
+    Notes
+    -----
+    A window without replies gives a graph without edges; the measures say
+    then that they are undefined rather than returning zeros.
+
+    References
+    ----------
+    docs/concepts.md, "Reply graph"; the edge set is that of a directed
+    graph in the sense of Newman, M. E. J. (2010), *Networks: An
+    Introduction*, Oxford University Press.
 
     Examples
     --------
-    >>> from peerscope.reciprocity.graph import read_replies
     >>> from peerscope.datasets.examples import tiny_thread
-    >>> replies = read_replies(tiny_thread())   # ann<->bob, cat->ann
-    >>> replies.accounting["replies"], replies.accounting["edge"], replies.reply_structure
+    >>> from peerscope.reciprocity import reply_graph
+    >>> graph = reply_graph(tiny_thread())   # ann <-> bob, cat -> ann
+    >>> graph.edges[["source", "target", "replies"]].values.tolist()
+    [['ann', 'bob', 1], ['bob', 'ann', 1], ['cat', 'ann', 1]]
+    >>> graph.accounting["replies"], graph.accounting["edge"], graph.reply_structure
     (3, 3, 'nested')
+    >>> reply_graph(tiny_thread(), start="2024-01-03").n_edges   # the replies of Jan 3 and 4
+    2
     """
     window = corpus.time_window.narrow(start, end)
     linked = read_linked(corpus)
@@ -253,18 +363,55 @@ def read_replies(corpus, start=None, end=None) -> Replies:
     order = np.argsort(keys, kind="stable")
     keys, edge_time = keys[order], time[edge][order]
     del order
-    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.zeros(0, np.int64)
+    starts = run_starts(keys)
     edge_keys = keys[starts]
-    edge_replies = np.diff(np.r_[starts, len(keys)]).astype(np.int64)
+    edge_replies = run_lengths(starts, len(keys))
     edge_first = np.minimum.reduceat(edge_time, starts) if len(starts) else np.zeros(0, np.int64)
     edge_last = np.maximum.reduceat(edge_time, starts) if len(starts) else np.zeros(0, np.int64)
     del keys, edge_time
     counts = np.bincount(status[has_parent], minlength=len(STATUS_NAMES))
     accounting = {"replies": int(has_parent.sum()),
                   **{name: int(counts[i]) for i, name in enumerate(STATUS_NAMES) if i != OPENING}}
-    return Replies(ids, kind, author, target, grand, time, status, root, thread, thread_ids, opening_post_id,
-                   (edge_keys // n_codes).astype(np.int32), (edge_keys % n_codes).astype(np.int32),
-                   edge_replies, edge_first, edge_last, accounting, structure, window)
+    table = _ReplyTable(ids, kind, author, target, grand, time, status, root, thread, thread_ids,
+                        opening_post_id, (edge_keys // n_codes).astype(np.int32),
+                        (edge_keys % n_codes).astype(np.int32), edge_replies, edge_first, edge_last)
+    return ReplyGraph(accounting, structure, window, table)
+
+
+def _as_graph(graph, start=None, end=None) -> ReplyGraph:
+    """The graph a measure is computed on: ``graph`` itself, or the reply graph of the corpus ``graph``.
+
+    Parameters
+    ----------
+    graph : ReplyGraph or peerscope.Corpus
+        The first argument of a measure.
+    start, end : time-like, optional
+        The window, for a corpus only: a graph's window is fixed when it is built.
+
+    Returns
+    -------
+    ReplyGraph
+
+    Raises
+    ------
+    PeerscopeError
+        When ``start`` or ``end`` is given with a :class:`ReplyGraph`.
+
+    Examples
+    --------
+    >>> from peerscope.datasets.examples import tiny_thread
+    >>> graph = _as_graph(tiny_thread())
+    >>> _as_graph(graph) is graph
+    True
+    """
+    if not isinstance(graph, ReplyGraph):
+        return reply_graph(graph, start, end)
+    if start is not None or end is not None:
+        raise errors.PeerscopeError(
+            "start/end cannot be given with a ReplyGraph: its window was set when it was built "
+            f"(start={graph.window.start}, end={graph.window.end}); build the graph with "
+            "reply_graph(corpus, start, end) or pass the corpus instead")
+    return graph
 
 
 def as_times(micros: np.ndarray) -> pd.Series:
@@ -314,184 +461,6 @@ def _roots(parent: np.ndarray, row: np.ndarray, n_lookup: int) -> np.ndarray:
     in_window = np.full(n_lookup, -1, dtype=np.int32)
     in_window[row[row >= 0]] = np.flatnonzero(row >= 0)
     return np.where(row >= 0, in_window[top[np.maximum(row, 0)]], -1)
-
-
-@dataclass(frozen=True, eq=False)
-class ReplyGraph:
-    """The directed reply graph of a corpus window (see :func:`reply_graph`).
-
-    Attributes
-    ----------
-    edges : pandas.DataFrame
-        ``source, target, replies, first_at, last_at``: one row per distinct
-        directed edge, with the number of replies and the first and last
-        reply's time.
-    accounting : dict
-        ``replies`` in the window, ``edge`` (replies that are edges) and the
-        count of every reason a reply is not an edge (module docstring);
-        they add up to ``replies``.
-    reply_structure : str
-        ``"nested"`` (replies answer posts), ``"flat"`` (every reply is
-        attached to the opening post, so every edge points at the opening
-        poster) or ``"no replies"``.
-    window : Window
-        ``[start, end)`` of the replies counted.
-    parameters : dict
-        What made the graph (window, reply structure).
-
-    Examples
-    --------
-    >>> from peerscope.reciprocity.graph import read_replies
-    >>> from peerscope.datasets.examples import tiny_thread
-    >>> replies = read_replies(tiny_thread())   # ann<->bob, cat->ann
-    >>> frame = graph_of(replies).to_frame()
-    >>> frame.shape, frame["reply_structure"].unique().tolist()
-    ((3, 8), ['nested'])
-    """
-
-    edges: pd.DataFrame
-    accounting: dict
-    reply_structure: str
-    window: Window
-    parameters: dict = field(default_factory=dict)
-
-    @property
-    def n_edges(self) -> int:
-        """Distinct directed edges."""
-        return len(self.edges)
-
-    def to_frame(self) -> pd.DataFrame:
-        """The edge list, with the parameters as constant columns (``start``, ``end``, ``reply_structure``)."""
-        return with_parameters(self.edges, self.parameters)
-
-    def accounting_frame(self) -> pd.DataFrame:
-        """Replies per status (``status``, ``replies``), with the parameters."""
-        frame = pd.DataFrame({"status": list(self.accounting),
-                              "replies": list(self.accounting.values())})
-        return with_parameters(frame, self.parameters)
-
-    def to_networkx(self):
-        """The graph as a :class:`networkx.DiGraph` with edge attributes
-        ``replies``, ``first_at``, ``last_at`` (``pandas.Timestamp``).
-
-        Needs the ``graph`` extra (``pip install 'peerscope[graph]'``).
-        Nodes are the members with at least one edge.
-        """
-        nx = _import_networkx()
-        graph = nx.from_pandas_edgelist(self.edges, "source", "target",
-                                        edge_attr=["replies", "first_at", "last_at"],
-                                        create_using=nx.DiGraph)
-        graph.graph.update({k: str(v) for k, v in self.parameters.items()})
-        return graph
-
-    def write_graphml(self, path: str | os.PathLike) -> Path:
-        """Write the graph as GraphML (times as ISO 8601 text), atomically.
-
-        Returns the path written.  Needs the ``graph`` extra.
-        """
-        nx = _import_networkx()
-        graph = self.to_networkx()
-        for _, _, data in graph.edges(data=True):
-            data["first_at"] = data["first_at"].isoformat()
-            data["last_at"] = data["last_at"].isoformat()
-        path = Path(path)
-        handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        os.close(handle)
-        try:
-            nx.write_graphml(graph, tmp)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
-
-
-def reply_graph(corpus, start=None, end=None) -> ReplyGraph:
-    """The directed reply graph of ``corpus``: an edge from the author of each
-    reply to the author of the post it answers.
-
-    Parameters
-    ----------
-    corpus : peerscope.Corpus
-        Pandas or Dask engine; same result.
-    start, end : time-like, optional
-        Count the replies written in ``[start, end)``; a reply to a post
-        written before ``start`` is still an edge to that post's author.
-
-    Returns
-    -------
-    ReplyGraph
-        Edges ``source, target, replies, first_at, last_at``; the accounting
-        of replies that are not edges (self-replies; replies from or to
-        unknown, deleted, anonymous or bot authors) and the reply structure
-        (``"flat"`` threads give reply -> opening-poster edges only).
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from peerscope import Corpus
-    >>> from peerscope.reciprocity import reply_graph
-    >>> posts = pd.DataFrame({
-    ...     "post_id": ["p1", "p2", "p3"], "thread_id": ["p1", "p1", "p1"],
-    ...     "parent_id": [None, "p1", "p2"], "author_id": ["ann", "bob", "ann"],
-    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"], utc=True),
-    ...     "text": ["a", "b", "c"]})
-    >>> graph = reply_graph(Corpus.from_frames(posts))
-    >>> graph.edges[["source", "target", "replies"]].to_dict("list")
-    {'source': ['ann', 'bob'], 'target': ['bob', 'ann'], 'replies': [1, 1]}
-    >>> graph.reply_structure
-    'nested'
-    """
-    return graph_of(read_replies(corpus, start, end))
-
-
-def graph_of(replies: Replies) -> ReplyGraph:
-    """The :class:`ReplyGraph` of a reply table.
-
-    Parameters
-    ----------
-    replies : Replies
-        The reply table of a corpus window (:func:`~peerscope.reciprocity.graph.read_replies`).
-
-    Returns
-    -------
-    ReplyGraph
-
-    Examples
-    --------
-    >>> from peerscope.reciprocity.graph import read_replies
-    >>> from peerscope.datasets.examples import tiny_thread
-    >>> replies = read_replies(tiny_thread())   # ann<->bob, cat->ann
-    >>> graph_of(replies).n_edges
-    3
-    """
-    return ReplyGraph(replies.edges(), dict(replies.accounting), replies.reply_structure,
-                      replies.window, window_parameters(replies))
-
-
-def window_parameters(replies: Replies) -> dict:
-    """Parameters every reciprocity result carries: window and reply structure.
-
-    Parameters
-    ----------
-    replies : Replies
-        The reply table of a corpus window (:func:`~peerscope.reciprocity.graph.read_replies`).
-
-    Returns
-    -------
-    dict
-        ``start``, ``end`` (None when open) and ``reply_structure``.
-
-    Examples
-    --------
-    >>> from peerscope.reciprocity.graph import read_replies
-    >>> from peerscope.datasets.examples import tiny_thread
-    >>> replies = read_replies(tiny_thread())   # ann<->bob, cat->ann
-    >>> window_parameters(replies)
-    {'start': None, 'end': None, 'reply_structure': 'nested'}
-    """
-    return {"start": replies.window.start, "end": replies.window.end,
-            "reply_structure": replies.reply_structure}
 
 
 def with_parameters(frame: pd.DataFrame, parameters: dict) -> pd.DataFrame:

@@ -1,21 +1,4 @@
-"""Thread motifs: A -> B -> A exchanges.
-
-A back-and-forth inside a thread: person :math:`A` writes a post, person
-:math:`B \\ne A` replies to it, and :math:`A` replies to :math:`B`'s reply.
-Counted on the reply chain: a reply :math:`r` by :math:`A` whose parent is
-by :math:`B` and whose grandparent is by :math:`A`,
-
-.. math::
-
-    M = |\\{r : \\mathrm{author}(r) = \\mathrm{author}(\\mathrm{parent}^2(r)) = A,\\
-        \\mathrm{author}(\\mathrm{parent}(r)) = B,\\ A \\ne B \\text{ persons}\\}|,
-
-per thread and in total.  A chain A -> B -> A -> B holds two exchanges.  With
-a window, :math:`r` must be written in it (its parent and grandparent may be
-earlier).  In flat threads every reply's parent is the opening post, so
-reply chains are not recorded and the motif count is undefined (None, with
-the reason), not zero.
-"""
+"""Thread motifs: A -> B -> A exchanges, the back-and-forth of a conversation."""
 
 from __future__ import annotations
 
@@ -25,7 +8,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from peerscope.reciprocity.graph import EDGE, Replies, read_replies, window_parameters, with_parameters
+from peerscope.reciprocity.graph import EDGE, _as_graph, with_parameters
+
+__all__ = ["Motifs", "exchanges"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -45,11 +30,10 @@ class Motifs:
 
     Examples
     --------
-    >>> from peerscope.reciprocity.graph import read_replies
     >>> from peerscope.datasets.examples import tiny_thread
-    >>> replies = read_replies(tiny_thread())   # ann<->bob, cat->ann
-    >>> motifs_of(replies).to_frame()[["thread_id", "exchanges"]].values.tolist()
-    [['p1', 1]]
+    >>> frame = exchanges(tiny_thread()).to_frame()   # ann -> bob -> ann in thread p1
+    >>> frame[["thread_id", "exchanges", "reply_structure"]].values.tolist()
+    [['p1', 1, 'nested']]
     """
 
     threads: pd.DataFrame
@@ -63,68 +47,77 @@ class Motifs:
         return with_parameters(self.threads, self.parameters)
 
 
-def exchanges(corpus, start=None, end=None) -> Motifs:
-    """Count A -> B -> A exchanges (a reply by A to B's reply to A) per thread.
+def exchanges(graph, start=None, end=None) -> Motifs:
+    r"""Count A -> B -> A exchanges (a reply by A to B's reply to A) per thread.
+
+    An exchange is a back-and-forth inside a thread, the smallest unit of a
+    conversation rather than a one-off answer: person :math:`A` writes a
+    post, person :math:`B \ne A` replies to it, and :math:`A` replies to
+    :math:`B`'s reply.  It is counted on the reply chain, as the replies
+    :math:`r` by :math:`A` whose parent is by :math:`B` and whose
+    grandparent is by :math:`A`:
+
+    .. math::
+
+        M = |\{r : \mathrm{author}(r) = \mathrm{author}(\mathrm{parent}^2(r)) = A,\
+            \mathrm{author}(\mathrm{parent}(r)) = B,\ A \ne B \text{ persons}\}|,
+
+    per thread and in total.  A chain A -> B -> A -> B holds two exchanges.
 
     Parameters
     ----------
-    corpus : peerscope.Corpus
+    graph : ReplyGraph or peerscope.Corpus
+        The reply graph (:func:`~peerscope.reciprocity.reply_graph`), or a
+        corpus (pandas or Dask engine, same numbers) to build it from.
     start, end : time-like, optional
-        The closing reply of an exchange is written in ``[start, end)``.
+        With a corpus: the closing reply :math:`r` is written in
+        ``[start, end)`` (its parent and grandparent may be earlier).  A
+        graph has its window already.
 
     Returns
     -------
     Motifs
+        :math:`M` per thread with exchanges, in total, and the number of
+        threads with exchanges.
 
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from peerscope import Corpus
-    >>> from peerscope.reciprocity import exchanges
-    >>> posts = pd.DataFrame({
-    ...     "post_id": ["p1", "p2", "p3", "p4"], "thread_id": ["p1"] * 4,
-    ...     "parent_id": [None, "p1", "p2", "p3"], "author_id": ["ann", "bob", "ann", "bob"],
-    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03",
-    ...                                   "2024-01-04"], utc=True), "text": ["."] * 4})
-    >>> exchanges(Corpus.from_frames(posts)).total
-    2
-    """
-    return motifs_of(read_replies(corpus, start, end))
+    Raises
+    ------
+    PeerscopeError
+        When ``start`` or ``end`` is given with a ReplyGraph.
 
+    Notes
+    -----
+    In flat threads every reply's parent is the opening post, so reply
+    chains are not recorded and :math:`M` is undefined: ``total`` and
+    ``threads_with_exchanges`` are then None, with the ``reason``, not zero.
 
-def motifs_of(replies: Replies) -> Motifs:
-    """:class:`Motifs` of a reply table.
-
-    Parameters
+    References
     ----------
-    replies : Replies
-        The reply table of a corpus window (:func:`~peerscope.reciprocity.graph.read_replies`).
-
-    Returns
-    -------
-    Motifs
+    docs/concepts.md, "Reciprocity" (Exchanges): peerscope's definition, a
+    three-node chain motif of the reply tree in the sense of Milo, R., et
+    al. (2002). Network motifs: simple building blocks of complex networks.
+    *Science* 298(5594):824-827.
 
     Examples
     --------
-    ann -> bob -> ann is one exchange:
-
-    >>> from peerscope.reciprocity.graph import read_replies
     >>> from peerscope.datasets.examples import tiny_thread
-    >>> replies = read_replies(tiny_thread())   # ann<->bob, cat->ann
-    >>> result = motifs_of(replies)
+    >>> from peerscope.reciprocity import exchanges
+    >>> result = exchanges(tiny_thread())   # p1 ann, p2 bob -> ann, p3 ann -> bob
     >>> result.total, result.threads_with_exchanges, result.reason
     (1, 1, None)
     """
-    parameters = window_parameters(replies)
+    graph = _as_graph(graph, start, end)
+    table = graph._table
+    parameters = graph.parameters
     empty = pd.DataFrame({"thread_id": pd.Series(dtype="str"), "exchanges": pd.Series(dtype="int64")})
-    if replies.reply_structure == "flat":
+    if graph.reply_structure == "flat":
         return Motifs(empty, None, None,
                       "flat threads: every reply is attached to the opening post, so "
                       "reply chains (and A -> B -> A exchanges) are not recorded", parameters)
-    closing = (replies.status == EDGE) & (replies.grand == replies.author)
-    counts = np.bincount(replies.thread[closing], minlength=len(replies.thread_ids))
+    closing = (table.status == EDGE) & (table.grand == table.author)
+    counts = np.bincount(table.thread[closing], minlength=len(table.thread_ids))
     with_exchanges = np.flatnonzero(counts)
-    threads = (pd.DataFrame({"thread_id": pd.Series(replies.thread_ids.take(pa.array(with_exchanges))
+    threads = (pd.DataFrame({"thread_id": pd.Series(table.thread_ids.take(pa.array(with_exchanges))
                                                     .to_pandas(), dtype="str"),
                              "exchanges": counts[with_exchanges].astype(np.int64)})
                .sort_values("thread_id", ignore_index=True)) if len(with_exchanges) else empty

@@ -1,4 +1,4 @@
-"""All reciprocity and responsiveness measures of a corpus window, from one read."""
+"""All reciprocity and responsiveness measures of a corpus window, from one reply graph."""
 
 from __future__ import annotations
 
@@ -7,13 +7,15 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from peerscope._kernels.memory import release_freed_memory
-from peerscope.reciprocity.balance import Balance, balance_of
-from peerscope.reciprocity.dyadic import DyadicReciprocity, dyadic_of
-from peerscope.reciprocity.generalised import GeneralisedReciprocity, generalised_of
-from peerscope.reciprocity.graph import ReplyGraph, graph_of, read_replies
-from peerscope.reciprocity.motifs import Motifs, motifs_of
-from peerscope.reciprocity.response_times import Responsiveness, responsiveness_of
-from peerscope.reciprocity.serial import SerialReciprocity, serial_of
+from peerscope.reciprocity.balance import Balance, give_receive
+from peerscope.reciprocity.dyadic import DyadicReciprocity, dyadic_reciprocity
+from peerscope.reciprocity.generalised import GeneralisedReciprocity, generalised_reciprocity
+from peerscope.reciprocity.graph import ReplyGraph, _as_graph
+from peerscope.reciprocity.motifs import Motifs, exchanges
+from peerscope.reciprocity.response_times import Responsiveness, responsiveness
+from peerscope.reciprocity.serial import SerialReciprocity, serial_reciprocity
+
+__all__ = ["ReciprocitySummary", "summary"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -23,6 +25,9 @@ class ReciprocitySummary:
     Attributes
     ----------
     graph : ReplyGraph
+        The graph the measures were computed from; pass it to any measure
+        to compute more (another ``responses``, say) without reading the
+        posts again.
     dyadic : DyadicReciprocity
     balance : Balance
     generalised : GeneralisedReciprocity
@@ -115,21 +120,24 @@ class ReciprocitySummary:
         return frame
 
 
-def summary(corpus, start=None, end=None, *, balanced_ratio: float = 2.0, tenure_bins: int = 4,
+def summary(graph, start=None, end=None, *, balanced_ratio: float = 2.0, tenure_bins: int = 4,
             min_posts: int = 3, responses: str = "others") -> ReciprocitySummary:
     """Reply graph, dyadic, generalised and serial reciprocity, give/receive
-    balance, responsiveness and A -> B -> A exchanges of ``corpus``.
+    balance, responsiveness and A -> B -> A exchanges, from one reply graph.
 
-    The posts are read and linked once (:mod:`peerscope.reciprocity.graph`);
-    each measure is documented, with its formula and source, in its module.
+    The graph is built once (or taken as given) and passed to each measure;
+    each measure's docstring states its definition, the case where it is
+    undefined and its source.
 
     Parameters
     ----------
-    corpus : peerscope.Corpus
-        Pandas or Dask engine; same numbers.
+    graph : ReplyGraph or peerscope.Corpus
+        The reply graph (:func:`~peerscope.reciprocity.reply_graph`), or a
+        corpus (pandas or Dask engine, same numbers) to build it from.
     start, end : time-like, optional
-        Window ``[start, end)``.  A reply in the window to a post written
-        before it is a reply to that post's author.
+        With a corpus: the window ``[start, end)``.  A reply in the window
+        to a post written before it is a reply to that post's author.  A
+        graph has its window already.
     balanced_ratio : float
         See :func:`~peerscope.reciprocity.give_receive`.
     tenure_bins, min_posts : int
@@ -140,34 +148,43 @@ def summary(corpus, start=None, end=None, *, balanced_ratio: float = 2.0, tenure
     Returns
     -------
     ReciprocitySummary
+        Every measure's result, the graph, and all parameters;
+        ``to_frame()`` gives the headline numbers as a tidy table.
+
+    Raises
+    ------
+    PeerscopeError
+        When ``start`` or ``end`` is given with a ReplyGraph.
+
+    Notes
+    -----
+    A measure that is undefined (no edges; flat threads for the exchanges;
+    nothing answered) is NaN in ``to_frame()``, with the reason in
+    ``detail`` where the measure gives one.
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from peerscope import Corpus
+    >>> from peerscope.datasets.examples import tiny_thread
     >>> from peerscope.reciprocity import summary
-    >>> posts = pd.DataFrame({
-    ...     "post_id": ["p1", "p2", "p3"], "thread_id": ["p1"] * 3,
-    ...     "parent_id": [None, "p1", "p2"], "author_id": ["ann", "bob", "ann"],
-    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"], utc=True),
-    ...     "text": ["."] * 3})
-    >>> result = summary(Corpus.from_frames(posts))
-    >>> result.edges, result.dyadic_reciprocity, result.reply_structure
-    (2, 1.0, 'nested')
+    >>> result = summary(tiny_thread())   # ann <-> bob, cat -> ann
+    >>> result.edges, round(result.dyadic_reciprocity, 4), result.reply_structure
+    (3, 0.6667, 'nested')
+    >>> summary(result.graph).to_frame().equals(result.to_frame())   # the same graph again
+    True
     """
     release_freed_memory()  # what earlier work freed, before the largest arrays are made
-    replies = read_replies(corpus, start, end)
+    graph = _as_graph(graph, start, end)
     # those with the largest temporaries first, while few results are held
-    measures = dict(serial=lambda: serial_of(replies, tenure_bins, min_posts),
-                    responsiveness=lambda: responsiveness_of(replies, responses),
-                    generalised=lambda: generalised_of(replies),
-                    balance=lambda: balance_of(replies, balanced_ratio),
-                    dyadic=lambda: dyadic_of(replies), motifs=lambda: motifs_of(replies),
-                    graph=lambda: graph_of(replies))
+    measures = dict(serial=lambda: serial_reciprocity(graph, tenure_bins=tenure_bins, min_posts=min_posts),
+                    responsiveness=lambda: responsiveness(graph, responses=responses),
+                    generalised=lambda: generalised_reciprocity(graph),
+                    balance=lambda: give_receive(graph, balanced_ratio=balanced_ratio),
+                    dyadic=lambda: dyadic_reciprocity(graph), motifs=lambda: exchanges(graph))
     parts = {}
     for name, measure in measures.items():
         release_freed_memory()  # each measure's temporaries go back before the next one's
         parts[name] = measure()
+    parts["graph"] = graph
     parameters = {}
     for name in ("graph", "dyadic", "balance", "generalised", "serial", "responsiveness", "motifs"):
         parameters.update(parts[name].parameters)  # in the documented order of to_frame's columns

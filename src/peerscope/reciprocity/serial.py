@@ -1,33 +1,4 @@
-"""Serial reciprocity: does a member's share of giving rise over their tenure?
-
-"When I first came I didn't have anything to give" (docs/concepts.md): members
-receive first and give later.  The measure splits each member's own tenure
-into equal parts and compares the share of their posts that give support in
-each part.
-
-Definitions
------------
-A member's tenure is :math:`[f_u, l_u]`, their first and last post of the
-window.  Each post of :math:`u` at time :math:`t` falls in tenure part
-
-.. math::
-
-    q = \\min\\left(\\left\\lfloor k \\frac{t - f_u}{l_u - f_u} \\right\\rfloor, k - 1\\right),
-    \\qquad q = 0, \\dots, k - 1 \\quad (k = \\text{tenure\\_bins}),
-
-and the giving share of part :math:`q` is :math:`s_{uq} = g_{uq} / n_{uq}`,
-the member's replies to other persons (edges of
-:mod:`peerscope.reciprocity.graph`) over all the member's posts in the part
-(opening posts seek support; self-replies and replies to unknown or bot
-authors count as posts but not as giving).  Members with fewer than
-``min_posts`` posts or a tenure of zero length are left out.
-
-The corpus trend is the mean :math:`\\bar s_q` over members with posts in
-part :math:`q`, its least-squares slope per part, the pooled share
-:math:`\\sum_u g_{uq} / \\sum_u n_{uq}`, and the share of members whose
-giving share is higher in their last part than in their first (among those
-with posts in both).
-"""
+"""Serial reciprocity: does a member's share of giving rise over their tenure?"""
 
 from __future__ import annotations
 
@@ -36,7 +7,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from peerscope.reciprocity.graph import EDGE, Replies, read_replies, window_parameters, with_parameters
+from peerscope.reciprocity.graph import EDGE, _as_graph, with_parameters
+
+__all__ = ["SerialReciprocity", "serial_reciprocity"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,10 +35,8 @@ class SerialReciprocity:
 
     Examples
     --------
-    >>> from peerscope.reciprocity.graph import read_replies
     >>> from peerscope.datasets.examples import tiny_thread
-    >>> replies = read_replies(tiny_thread())   # ann<->bob, cat->ann
-    >>> frame = serial_of(replies, tenure_bins=2, min_posts=1).to_frame()
+    >>> frame = serial_reciprocity(tiny_thread(), tenure_bins=2, min_posts=1).to_frame()
     >>> frame[["part", "members", "mean_giving_share"]].values.tolist()
     [[0.0, 1.0, 0.0], [1.0, 1.0, 1.0]]
     """
@@ -82,79 +53,96 @@ class SerialReciprocity:
         return with_parameters(self.trend, self.parameters)
 
 
-def serial_reciprocity(corpus, start=None, end=None, *, tenure_bins: int = 4,
+def serial_reciprocity(graph, start=None, end=None, *, tenure_bins: int = 4,
                        min_posts: int = 3) -> SerialReciprocity:
-    """Per-member share of giving in each part of their tenure, and the corpus trend.
+    r"""Per-member share of giving in each part of their tenure, and the corpus trend.
+
+    "When I first came I didn't have anything to give": members of peer
+    support communities receive first and give later.  The measure cuts
+    each member's own tenure into equal parts and compares the share of
+    their posts that give support in each part.
+
+    A member's tenure is :math:`[f_u, l_u]`, their first and last post of
+    the window.  A post of :math:`u` at time :math:`t` falls in tenure part
+
+    .. math::
+
+        q = \min\left(\left\lfloor k \frac{t - f_u}{l_u - f_u} \right\rfloor, k - 1\right),
+        \qquad q = 0, \dots, k - 1,
+
+    and the giving share of part :math:`q` is :math:`s_{uq} = g_{uq} /
+    n_{uq}`: the member's replies to other persons (edges of the reply
+    graph) over all their posts in the part.  Opening posts seek support;
+    self-replies and replies to unknown or bot authors count as posts but
+    not as giving.  The corpus trend is the mean :math:`\bar s_q` over the
+    members with posts in part :math:`q`, its least-squares slope per
+    part, the pooled share :math:`\sum_u g_{uq} / \sum_u n_{uq}`, and the
+    share of members whose giving share is higher in their last part than
+    in their first (among those with posts in both).
 
     Parameters
     ----------
-    corpus : peerscope.Corpus
+    graph : ReplyGraph or peerscope.Corpus
+        The reply graph (:func:`~peerscope.reciprocity.reply_graph`), or a
+        corpus (pandas or Dask engine, same numbers) to build it from.
     start, end : time-like, optional
-        Posts written in ``[start, end)``; tenure is measured inside the window.
+        With a corpus: the posts written in ``[start, end)``.  A graph has
+        its window already.  Tenure is measured inside the window.
     tenure_bins : int
-        Parts :math:`k` each member's tenure is split into (4: quarters).
+        :math:`k`, the parts each member's tenure is cut into (default 4: quarters).
     min_posts : int
-        Members with fewer posts in the window are left out.
+        Members with fewer posts in the window are left out (default 3).
 
     Returns
     -------
     SerialReciprocity
+        :math:`s_{uq}` per member and part, the trend per part, its slope
+        and the share of members rising.
 
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from peerscope import Corpus
-    >>> from peerscope.reciprocity import serial_reciprocity
-    >>> posts = pd.DataFrame({   # ann asks twice, then answers bob
-    ...     "post_id": ["a1", "b1", "a2", "b2", "b3", "a3"],
-    ...     "thread_id": ["a1", "a1", "a2", "a2", "b3", "b3"],
-    ...     "parent_id": [None, "a1", None, "a2", None, "b3"],
-    ...     "author_id": ["ann", "bob", "ann", "bob", "bob", "ann"],
-    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03",
-    ...                                   "2024-01-04", "2024-01-05", "2024-01-06"], utc=True),
-    ...     "text": ["."] * 6})
-    >>> result = serial_reciprocity(Corpus.from_frames(posts), tenure_bins=2)
-    >>> result.members[result.members["member_id"] == "ann"]["giving_share"].tolist()
-    [0.0, 1.0]
-    """
-    return serial_of(read_replies(corpus, start, end), tenure_bins, min_posts)
+    Raises
+    ------
+    PeerscopeError
+        When ``start`` or ``end`` is given with a ReplyGraph.
+    ValueError
+        When ``tenure_bins`` or ``min_posts`` is below 1.
 
+    Notes
+    -----
+    Part :math:`q` is undefined for a tenure of zero length
+    (:math:`l_u = f_u`), so such members are left out, as are those with
+    fewer than ``min_posts`` posts.  A part without posts has no mean share
+    (NaN); the slope is None with fewer than two parts with data, and the
+    rising share None when no member has posts in both the first and the
+    last part (or :math:`k = 1`).
 
-def serial_of(replies: Replies, tenure_bins: int = 4, min_posts: int = 3) -> SerialReciprocity:
-    """:class:`SerialReciprocity` of a reply table.
-
-    Parameters
+    References
     ----------
-    replies : Replies
-        The reply table of a corpus window (:func:`~peerscope.reciprocity.graph.read_replies`).
-    tenure_bins : int
-        Equal parts each member's tenure is cut into (default 4).
-    min_posts : int
-        Fewest posts of a member measured (default 3).
-
-    Returns
-    -------
-    SerialReciprocity
+    docs/concepts.md, "Reciprocity" (Serial reciprocity): peerscope's
+    definition of the peer-support observation that members receive
+    support first and give it later.
 
     Examples
     --------
-    ann asked first (part 0) and answered later (part 1):
+    ann opened the thread (part 0 of her tenure) and answered bob later (part 1):
 
-    >>> from peerscope.reciprocity.graph import read_replies
     >>> from peerscope.datasets.examples import tiny_thread
-    >>> replies = read_replies(tiny_thread())   # ann<->bob, cat->ann
-    >>> result = serial_of(replies, tenure_bins=2, min_posts=1)
+    >>> from peerscope.reciprocity import serial_reciprocity
+    >>> result = serial_reciprocity(tiny_thread(), tenure_bins=2, min_posts=1)
     >>> result.members[["member_id", "part", "giving_share"]].values.tolist()
     [['ann', 0, 0.0], ['ann', 1, 1.0]]
-    >>> result.n_members, round(result.slope, 4)
-    (1, 1.0)
+    >>> result.n_members, round(result.slope, 4), result.rising_share
+    (1, 1.0, 1.0)
+    >>> serial_reciprocity(tiny_thread()).slope is None   # nobody has 3 posts
+    True
     """
     if tenure_bins < 1 or min_posts < 1:
         raise ValueError("tenure_bins and min_posts must be >= 1")
-    n = len(replies.ids)
-    person = replies.is_person
-    author, time = replies.author[person], replies.time[person]
-    giving = replies.status[person] == EDGE
+    graph = _as_graph(graph, start, end)
+    table = graph._table
+    n = len(table.ids)
+    person = table.is_person
+    author, time = table.author[person], table.time[person]
+    giving = table.status[person] == EDGE
     first = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
     last = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
     np.minimum.at(first, author, time)
@@ -179,7 +167,7 @@ def serial_of(replies: Replies, tenure_bins: int = 4, min_posts: int = 3) -> Ser
     given = np.bincount(cell[giving], minlength=n * tenure_bins)
     cells = np.flatnonzero(size)
     members = pd.DataFrame({
-        "member_id": pd.Series(replies.ids.take(cells // tenure_bins), dtype="str"),
+        "member_id": pd.Series(table.ids.take(cells // tenure_bins), dtype="str"),
         "part": (cells % tenure_bins).astype("int64"),
         "posts": size[cells].astype("int64"), "giving": given[cells].astype("int64")})
     members["giving_share"] = members["giving"] / members["posts"]
@@ -197,5 +185,5 @@ def serial_of(replies: Replies, tenure_bins: int = 4, min_posts: int = 3) -> Ser
     shares = members.pivot(index="member_id", columns="part", values="giving_share")
     ends = shares.reindex(columns=[0, tenure_bins - 1]).dropna()
     rising = float((ends[tenure_bins - 1] > ends[0]).mean()) if len(ends) and tenure_bins > 1 else None
-    parameters = {**window_parameters(replies), "tenure_bins": tenure_bins, "min_posts": min_posts}
+    parameters = {**graph.parameters, "tenure_bins": tenure_bins, "min_posts": min_posts}
     return SerialReciprocity(members, trend, slope, rising, int(measured.sum()), parameters)

@@ -31,6 +31,8 @@ from peerscope.report.render import write as _write
 from peerscope.report.suppression import suppress
 from peerscope.participation.superusers import ContentShare, MinPosts, SuperUserRule, TopShare
 
+__all__ = ["STAGES", "Report", "ReportError", "build", "parse_super_users"]
+
 
 class ReportError(PeerscopeError):
     """A report cannot be made with the options given (bad rule, timezone, format, empty corpus).

@@ -23,6 +23,9 @@ import pandas as pd
 
 from peerscope.errors import PeerscopeError
 
+__all__ = ["HEIGHT", "STYLES", "WIDTH", "MissingDependencyError", "bands", "forms_over_tenure",
+           "give_receive", "ladder_monthly", "lorenz", "rank_frequency", "survival", "time_heatmap"]
+
 #: Width of one journal column, inches.
 WIDTH = 3.5
 #: Default height, inches.

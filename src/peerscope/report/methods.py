@@ -16,6 +16,8 @@ import pandas as pd
 
 from peerscope import __version__
 
+__all__ = ["REFERENCES", "methods_text"]
+
 #: Every work a methods paragraph may cite, by key.
 REFERENCES = {
     "nonnecke2000": "Nonnecke, B., & Preece, J. (2000). Lurker demographics: counting the silent. "

@@ -35,6 +35,9 @@ import pandas as pd
 
 from peerscope.errors import PeerscopeError
 
+__all__ = ["FIGURE_FORMATS", "SECTIONS", "TABLE_FORMATS", "RenderError", "html_table",
+           "latex_table", "markdown_table", "write"]
+
 TABLE_FORMATS = ("md", "csv", "tex")
 FIGURE_FORMATS = ("png", "svg")
 #: Text columns that LaTeX sets as wrapped paragraphs.

@@ -59,6 +59,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+__all__ = ["PRIMARY_MARK", "SECONDARY_MARK", "Protection", "suppress"]
+
 #: Text shown in place of a count below ``min_cell`` (formatted with K).
 PRIMARY_MARK = "<{k}"
 #: Text shown in place of a cell hidden so that a small one cannot be recovered.

@@ -23,6 +23,11 @@ import pandas as pd
 
 from peerscope.report.suppression import Protection
 
+__all__ = ["SIDE_BY_SIDE_FORMS", "TENURE_ROWS", "TOP_PATHWAYS", "VAN_MIERLO_BANDS", "Table",
+           "active_passive", "bands", "combinations", "engagement", "fits", "forms_over_tenure",
+           "ladder_levels", "measurability", "newsletters", "overview", "participation",
+           "pathways", "reciprocity", "responsiveness", "support", "topics", "topics_by_group"]
+
 #: van Mierlo (2014): share of posts by the 1% / 9% / 90% bands, four health forums.
 VAN_MIERLO_BANDS = {"superusers": 0.747, "contributors": 0.240, "lurkers": 0.013}
 #: Side by Side evaluation: mean forms of support in use by month since first use.

@@ -43,8 +43,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -57,9 +55,12 @@ from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted
 
+from peerscope.corpus._storage import _AtomicFolder
 from peerscope.errors import PeerscopeError
 from peerscope.support.lexicon import LexiconLabeller
 from peerscope.support.schemes import COARSE_LABELS, NO_SUPPORT, SUPPORT_TYPES
+
+__all__ = ["FORMAT_VERSION", "MODEL_FILES", "SCHEMES", "TOKEN_PATTERN", "SupportClassifier"]
 
 #: Word tokens: words with inner apostrophes (one letter too: "I"), and ? and !.
 TOKEN_PATTERN = r"(?u)\b\w[\w']*|[?!]"
@@ -365,10 +366,40 @@ class SupportClassifier(ClassifierMixin, BaseEstimator):
     def save(self, path: str | os.PathLike) -> Path:
         """Write the fitted model to folder ``path`` (``model.json`` + ``arrays.npz``), atomically.
 
+        The model is written to a sibling folder and swapped in when complete.
+        Nothing else is ever deleted: ``path`` may be missing, empty or a
+        model saved earlier, whose two files are replaced while anything
+        else in the folder (a README, evaluation results) is kept; any other
+        non-empty folder is refused.
+
+        Parameters
+        ----------
+        path : path-like
+            The model folder.
+
         Returns
         -------
         pathlib.Path
             The folder.
+
+        Raises
+        ------
+        peerscope.errors.PeerscopeError
+            When ``path`` is a file or a non-empty folder that holds no saved
+            SupportClassifier.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> model = SupportClassifier(calibration_folds=3, random_state=0).fit(
+        ...     ["so sorry, hugs", "sending hugs", "that sounds hard",
+        ...      "ring your GP", "try the helpline", "see a doctor"] * 3,
+        ...     (["emotional"] * 3 + ["informational"] * 3) * 3)
+        >>> folder = pathlib.Path(tempfile.mkdtemp()) / "model"
+        >>> _ = model.save(folder)
+        >>> _ = (folder / "notes.txt").write_text("kept")
+        >>> sorted(p.name for p in model.save(folder).iterdir())
+        ['arrays.npz', 'model.json', 'notes.txt']
         """
         check_is_fitted(self, "coef_")
         path = Path(path)
@@ -379,17 +410,10 @@ class SupportClassifier(ClassifierMixin, BaseEstimator):
         arrays = {"coef": self.coef_, "intercept": self.intercept_, "calibration": self.calibration_}
         for name, vectorizer in self._vectorizers().items():
             arrays[f"{name}_idf"] = vectorizer.idf_
-        path.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-        try:
+        with _AtomicFolder(path, kind="saved SupportClassifier", is_kind=_is_saved_model,
+                           own=MODEL_FILES) as staging:
             (staging / "model.json").write_text(json.dumps(meta), encoding="utf-8")
             np.savez(staging / "arrays.npz", **arrays)
-            if path.exists():
-                shutil.rmtree(path)
-            os.replace(staging, path)
-        finally:
-            if staging.exists():
-                shutil.rmtree(staging)
         return path
 
     @classmethod
@@ -431,6 +455,19 @@ class SupportClassifier(ClassifierMixin, BaseEstimator):
         if self.char_vectorizer_ is not None:
             found["char"] = self.char_vectorizer_
         return found
+
+
+#: The files :meth:`SupportClassifier.save` writes (and a later save replaces).
+MODEL_FILES = ("model.json", "arrays.npz")
+
+
+def _is_saved_model(folder: Path) -> bool:
+    """Whether ``folder`` holds a model written by :meth:`SupportClassifier.save`."""
+    try:
+        meta = json.loads((folder / "model.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(meta, dict) and meta.get("format") == "peerscope.support.SupportClassifier"
 
 
 def _platt(margins: np.ndarray, target: np.ndarray) -> tuple[float, float]:

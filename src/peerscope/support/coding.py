@@ -78,6 +78,9 @@ from peerscope.support.lexicon import LexiconLabeller
 from peerscope.support.prevalence import classify, month_of
 from peerscope.support.schemes import MAPPINGS, NO_SUPPORT, SUPPORT_TYPES, SchemeMapping
 
+__all__ = ["CONTEXT_COLUMNS", "INSTRUCTIONS", "SSBC_DEFINITIONS", "codebook_path", "read_codes",
+           "read_design", "sample_for_coding", "scheme_codes"]
+
 #: What coders read for each SSBC type: Cutrona & Suhr's (1992) sub-categories, both directions.
 SSBC_DEFINITIONS = {
     "informational": "Advice or suggestions, referral to a service or expert ('talk to your GP'), "

@@ -39,6 +39,9 @@ from sklearn.model_selection import StratifiedKFold
 
 from peerscope.errors import PeerscopeError
 
+__all__ = ["Evaluation", "agreement", "code_set", "cross_validate", "evaluate",
+           "krippendorff_alpha"]
+
 
 def krippendorff_alpha(codes) -> float:
     """Krippendorff's alpha for nominal data.

@@ -14,6 +14,8 @@ import pandas as pd
 
 from peerscope.errors import PeerscopeError
 
+__all__ = ["label_partitions"]
+
 
 def _label_batch(model, batch: pd.DataFrame) -> pd.DataFrame:
     texts = batch["text"].reset_index(drop=True)

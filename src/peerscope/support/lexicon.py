@@ -60,6 +60,8 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from peerscope.support.schemes import DIRECTIONS, NO_SUPPORT, SUPPORT_TYPES
 
+__all__ = ["CUES", "NEGATOR", "LexiconLabeller"]
+
 _YOU = "(?:you|u)"
 _YOURE = "(?:you're|you are|youre|ur)"
 _IM = "(?:i'm|i am|im)"

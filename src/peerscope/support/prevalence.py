@@ -47,8 +47,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
+from peerscope._kernels.months import iso_months, months_from_times
 from peerscope.errors import PeerscopeError
 from peerscope.support.labelling import _label_batch, label_partitions
+
+__all__ = ["DERIVED_FILE", "adjusted_share", "classify", "month_of", "prevalence"]
 
 
 def adjusted_share(raw, tpr, fpr):
@@ -204,7 +207,7 @@ def month_of(times) -> pd.Series:
         raise PeerscopeError(f"cannot read the times of monthly groups: {error}") from None
     if stamps.isna().any():
         raise PeerscopeError(f"{int(stamps.isna().sum())} missing time(s): every post needs a month")
-    return stamps.dt.strftime("%Y-%m").astype("str")
+    return pd.Series(iso_months(months_from_times(stamps)), dtype="str")
 
 
 def _weights(weights, n: int) -> np.ndarray:

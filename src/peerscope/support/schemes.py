@@ -54,6 +54,10 @@ import pandas as pd
 
 from peerscope.errors import PeerscopeError
 
+__all__ = ["COARSE_LABELS", "DIRECTIONS", "EPITOME_TO_SSBC", "ESCONV_TO_SSBC", "MAPPINGS",
+           "MI_TO_SSBC", "NO_SUPPORT", "NURTURANT", "SUPPORT_TYPES", "SchemeMapping",
+           "epitome_types", "to_coarse"]
+
 #: The SSBC support types (Cutrona & Suhr 1992), in a fixed order.
 SUPPORT_TYPES = ("informational", "emotional", "esteem", "network", "tangible")
 #: Nurturant ("socio-emotional") types.

@@ -50,6 +50,8 @@ from tqdm.auto import tqdm
 from peerscope import __version__, errors
 from peerscope.text import BagOfWords, Preprocessor, bag_of_words
 
+__all__ = ["BATCH", "FORMAT", "METHODS", "TopicModel", "fit"]
+
 METHODS = ("lda", "nmf")
 #: Format tag of a saved model folder.
 FORMAT = "peerscope-topic-model"

@@ -41,6 +41,8 @@ from scipy import stats
 
 from peerscope import errors
 
+__all__ = ["compare_groups", "holm", "over_time", "prevalence"]
+
 
 def prevalence(model, by, **options) -> pd.DataFrame:
     """Topic prevalence by group (:func:`compare_groups`) or, with ``by="month"``, over time.

@@ -35,6 +35,8 @@ import pandas as pd
 
 from peerscope import errors
 
+__all__ = ["MEASURES", "Coherence", "coherence", "diversity"]
+
 MEASURES = ("c_npmi", "u_mass")
 
 

@@ -18,6 +18,8 @@ from peerscope.text import BagOfWords, bag_of_words
 from peerscope.topics.model import fit
 from peerscope.topics.quality import coherence
 
+__all__ = ["plot_sweep", "sweep"]
+
 
 def sweep(source, ks=range(5, 41, 5), method: str = "lda", seed: int = 0, *,
           measures=("c_npmi", "u_mass"), top_n: int = 10, diversity_n: int = 25,
