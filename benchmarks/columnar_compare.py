@@ -21,8 +21,9 @@ peerscope
     Gini, super-users, bands, Zipf and power-law fits).
 
 The script asserts that both give the same members, lurkers, Gini, edges
-and reciprocated edges, and writes ``results/columnar_compare-<host>-<date>.json``
-with the ratio of peerscope's time and peak RSS to DuckDB's.
+and reciprocated edges, writes ``results/columnar_compare-<host>-<date>.json``
+with the ratio of peerscope's time and peak RSS to DuckDB's, and replaces
+the section "peerscope against DuckDB" of ``docs/benchmarks.md``.
 
 Usage::
 
@@ -34,11 +35,14 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 from pathlib import Path
 
 from measure import run_step, write_results
 
 WORK = Path(__file__).resolve().parent / "work"
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+SECTION = "## peerscope against DuckDB"
 
 #: Roles that are not people (participation.summary's population leaves them out).
 NOT_PERSONS = "('bot', 'deleted', 'anonymous')"
@@ -133,14 +137,40 @@ def compare(n_posts: int, seed: int) -> list[dict]:
     return [duck, ours]
 
 
+def markdown(steps: list[dict], results_file: str) -> str:
+    """The section of ``docs/benchmarks.md`` for these steps."""
+    lines = [SECTION, "",
+             f"`python benchmarks/columnar_compare.py` (raw numbers in `benchmarks/results/{results_file}`): "
+             "posts per roster person, their Gini and dyadic reciprocity, as three plain DuckDB queries over "
+             "the monthly Parquet files, against `participation.summary` + `reciprocity.dyadic_reciprocity` "
+             "(which also compute the Gini's bootstrap interval, super-users, bands and the Zipf and "
+             "power-law fits). Same numbers asserted; seconds are the queries' or functions' own.", "",
+             "| posts | DuckDB s | peerscope s | time ratio | DuckDB peak MB | peerscope peak MB | RSS ratio |",
+             "|---:|---:|---:|---:|---:|---:|---:|"]
+    for duck, ours in zip(steps[::2], steps[1::2]):
+        lines.append(f"| {duck['n_posts']:,} | {duck['result']['metric_seconds']:.2f} | "
+                     f"{ours['result']['metric_seconds']:.2f} | {ours['time_ratio']:.2f} | "
+                     f"{duck['peak_rss_mb']:.0f} | {ours['peak_rss_mb']:.0f} | {ours['peak_rss_ratio']:.2f} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_section(text: str) -> None:
+    """Replace (or append) the section in ``docs/benchmarks.md``, up to the next ``## `` heading."""
+    page = DOCS.read_text(encoding="utf-8") if DOCS.is_file() else "# Benchmarks\n"
+    pattern = re.compile(re.escape(SECTION) + r".*?(?=^## |\Z)", re.S | re.M)
+    page = pattern.sub(lambda _: text + "\n", page) if SECTION in page else page.rstrip() + "\n\n" + text
+    DOCS.write_text(page, encoding="utf-8")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
     steps = [record for n_posts in args.sizes for record in compare(n_posts, args.seed)]
-    write_results("columnar_compare", steps, targets={"time_ratio": 1.2, "peak_rss_ratio": 1.0},
-                  parameters={"sizes": args.sizes, "seed": args.seed})
+    target = write_results("columnar_compare", steps, targets={"time_ratio": 1.2, "peak_rss_ratio": 1.0},
+                           parameters={"sizes": args.sizes, "seed": args.seed})
+    write_section(markdown(steps, target.name))
     return 0
 
 

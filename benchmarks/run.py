@@ -263,16 +263,22 @@ def convokit_section() -> list[str]:
 
 
 #: Hand-written sections of docs/benchmarks.md, kept when the measured tables are rewritten.
-KEPT_SECTIONS = ("## Why the kernels are written as they are", "## peerscope against DuckDB")
+KEPT_SECTIONS = ("## The redesign, before and after", "## Why the kernels are written as they are",
+                 "## peerscope against DuckDB")
 
 
 def _kept_sections() -> str:
-    """The hand-written sections of the current ``docs/benchmarks.md`` (from the first kept heading on)."""
+    """Each hand-written section of the current ``docs/benchmarks.md``, up to the next ``## `` heading."""
     if not DOCS.is_file():
         return ""
     text = DOCS.read_text(encoding="utf-8")
-    starts = [text.index(heading) for heading in KEPT_SECTIONS if heading in text]
-    return "\n" + text[min(starts):] if starts else ""
+    kept = []
+    for heading in KEPT_SECTIONS:
+        if heading in text:
+            start = text.index(heading)
+            end = text.find("\n## ", start + len(heading))
+            kept.append(text[start:end if end >= 0 else len(text)].rstrip() + "\n")
+    return "".join("\n" + section for section in kept)
 
 
 def main(argv=None) -> int:
