@@ -258,3 +258,142 @@ def test_lda_doc_topics_are_the_same_lazily_eagerly_and_after_save_and_load(plan
     pd.testing.assert_frame_equal(loaded.doc_topics(), eager.doc_topics())
     np.testing.assert_allclose(np.nansum(eager_shares, axis=1)[bow.docs["n_terms"].to_numpy() > 0], 1.0)
     assert len(inferred) == 2
+
+
+# -- saving never deletes what it did not write; damaged folders fail clearly (issue 17) --------
+
+
+@pytest.fixture(scope="module")
+def small_models():
+    texts = [f"sleep tired night {w}" for w in ("awake", "dream", "pillow")] * 5 + \
+            [f"doctor meds dose {w}" for w in ("pill", "clinic", "nurse")] * 5
+    return {method: topics.fit(texts, 2, method, seed=0, workers=1) for method in ("lda", "nmf")}
+
+
+@pytest.mark.parametrize("method", ["lda", "nmf"])
+def test_save_keeps_a_users_files_beside_the_model(tmp_path, small_models, method):
+    folder = small_models[method].save(tmp_path / "model")
+    (folder / "notes.txt").write_text("mine")
+    (folder / "figures").mkdir()
+    (folder / "figures" / "topics.png").write_bytes(b"png")
+    small_models[method].save(folder)
+    assert (folder / "notes.txt").read_text() == "mine"
+    assert (folder / "figures" / "topics.png").read_bytes() == b"png"
+    assert topics.TopicModel.load(folder).k == 2
+
+
+def test_saving_nmf_over_lda_drops_only_the_lda_files(tmp_path, small_models):
+    folder = small_models["lda"].save(tmp_path / "model")
+    (folder / "notes.txt").write_text("mine")
+    small_models["nmf"].save(folder)
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "doc_topics.parquet", "model.json", "notes.txt", "topic_term.npy", "vocabulary.parquet"]
+    assert topics.TopicModel.load(folder).method == "nmf"
+
+
+@pytest.mark.parametrize("other", ["of another kind", "with a foreign model.json", "a file"])
+def test_save_refuses_what_is_not_a_topic_model(tmp_path, small_models, other):
+    target = tmp_path / "target"
+    if other == "a file":
+        target.write_text("data")
+    else:
+        target.mkdir()
+        (target / "thesis.tex").write_text("years of work")
+        if other == "with a foreign model.json":
+            (target / "model.json").write_text(json.dumps({"format": "something else"}))
+    with pytest.raises(errors.PeerscopeError, match="refusing"):
+        small_models["nmf"].save(target)
+    if other == "a file":
+        assert target.read_text() == "data"
+    else:
+        assert (target / "thesis.tex").read_text() == "years of work"
+    assert [p.name for p in tmp_path.iterdir()] == ["target"]     # no temporary folder left
+
+
+def _damage(folder, how):
+    """Damage a saved topic model folder in one way."""
+    meta = json.loads((folder / "model.json").read_text())
+    if how.startswith("missing "):
+        (folder / how.split()[1]).unlink()
+    elif how == "truncated model.json":
+        (folder / "model.json").write_text(json.dumps(meta)[:20])
+    elif how == "model.json not an object":
+        (folder / "model.json").write_text("[1, 2]")
+    elif how == "model.json not utf-8":
+        (folder / "model.json").write_bytes(b"\xff\xfe{")
+    elif how.startswith("meta "):
+        key, value = how.split()[1], json.loads(how.split(maxsplit=2)[2])
+        if value is None:
+            del meta[key]
+        else:
+            meta[key] = value
+        (folder / "model.json").write_text(json.dumps(meta))
+    elif how == "truncated topic_term.npy":
+        data = (folder / "topic_term.npy").read_bytes()
+        (folder / "topic_term.npy").write_bytes(data[: len(data) // 2])
+    elif how == "topic_term.npy of the wrong shape":
+        np.save(folder / "topic_term.npy", np.ones((3, 3)))
+    elif how == "topic_term.npy of strings":
+        np.save(folder / "topic_term.npy", np.array([["a"]]))
+    elif how == "topic_term.npy pickled":
+        np.save(folder / "topic_term.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    elif how == "eta.npy of the wrong shape":
+        np.save(folder / "eta.npy", np.ones(2))
+    elif how == "truncated vocabulary.parquet":
+        data = (folder / "vocabulary.parquet").read_bytes()
+        (folder / "vocabulary.parquet").write_bytes(data[:30])
+    elif how == "vocabulary.parquet without term":
+        pd.DataFrame({"word": ["a"]}).to_parquet(folder / "vocabulary.parquet")
+    elif how == "doc_topics.parquet without a topic column":
+        frame = pd.read_parquet(folder / "doc_topics.parquet")
+        frame.drop(columns="topic_1").to_parquet(folder / "doc_topics.parquet")
+    elif how == "doc_topics.parquet with text shares":
+        frame = pd.read_parquet(folder / "doc_topics.parquet")
+        frame["topic_0"] = "x"
+        frame.to_parquet(folder / "doc_topics.parquet")
+    else:
+        raise AssertionError(how)
+
+
+DAMAGE = {
+    "missing model.json": "model.json",
+    "missing vocabulary.parquet": "vocabulary.parquet",
+    "missing doc_topics.parquet": "doc_topics.parquet",
+    "missing topic_term.npy": "topic_term.npy",
+    "missing lambda.npy": "lambda.npy",
+    "truncated model.json": "model.json",
+    "model.json not an object": "model.json",
+    "model.json not utf-8": "model.json",
+    "meta k null": "'k'",
+    'meta k "2"': "'k'",
+    "meta k 0": "'k'",
+    'meta method "svd"': "'method'",
+    "meta method null": "'method'",
+    'meta labels {"x": 1}': "'labels'",
+    "meta params [1]": "'params'",
+    "truncated topic_term.npy": "topic_term.npy",
+    "topic_term.npy of the wrong shape": "topic_term.npy",
+    "topic_term.npy of strings": "topic_term.npy",
+    "topic_term.npy pickled": "topic_term.npy",
+    "eta.npy of the wrong shape": "eta.npy",
+    "truncated vocabulary.parquet": "vocabulary.parquet",
+    "vocabulary.parquet without term": "vocabulary.parquet",
+    "doc_topics.parquet without a topic column": "doc_topics.parquet",
+    "doc_topics.parquet with text shares": "doc_topics.parquet",
+}
+
+
+@pytest.mark.parametrize("how", DAMAGE)
+def test_a_damaged_model_folder_fails_clearly(tmp_path, small_models, how):
+    folder = small_models["lda"].save(tmp_path / "model")
+    _damage(folder, how)
+    with pytest.raises(errors.PeerscopeError) as caught:
+        topics.TopicModel.load(folder)
+    assert str(folder) in str(caught.value) and DAMAGE[how] in str(caught.value), str(caught.value)
+
+
+def test_loading_a_missing_folder_or_a_file_fails_clearly(tmp_path):
+    (tmp_path / "file").write_text("x")
+    for path in (tmp_path / "nothing", tmp_path / "file"):
+        with pytest.raises(errors.PeerscopeError, match="not a"):
+            topics.TopicModel.load(path)

@@ -5,9 +5,8 @@ counts, replies received, threads hosted, active days, events, newsletter
 items, roles, join times), each indexed by ``member_id`` or by ``member_id``
 and ``month``.  Aligning each of them with pandas (``reindex``) turns the
 Arrow-backed string ids into Python objects and hashes them again for every
-part: at 10M posts and 1.25M members that took 5 s.  An :class:`Alignment`
-dictionary-encodes the ids of all the indexes at once with Arrow (0.8 s
-there), after which every lookup is numpy on integer codes: a scatter into
+part.  An :class:`Alignment` dictionary-encodes the ids of all the indexes
+at once with Arrow, after which every lookup is numpy on integer codes: a scatter into
 an array over the codes for an index of ids, a sorted search for one of
 (id, month) pairs.  (Id, month) pairs are packed into one integer in the
 order in which the pairs sort, so the tables, which come sorted by their

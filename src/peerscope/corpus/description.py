@@ -305,8 +305,7 @@ def _tallies(corpus, table: str, columns: list[str]) -> tuple[int, dict[str, dic
     """(rows of ``table``, rows per value of each column), most frequent first (ties by value).
 
     Counted row group by row group on the dictionary-encoded columns, so a
-    table of tens of millions of rows is never held (46M events as a pandas
-    frame took 2.9 GB).  A null value is counted under ``"None"``.
+    table of tens of millions of rows is never held in memory.  A null value is counted under ``"None"``.
     """
     rows, tallies = 0, {column: Counter() for column in columns}
     for batch in corpus.arrow_batches(table, columns, batch_size=1 << 18, dictionary=columns):

@@ -56,7 +56,8 @@ from peerscope.corpus import schema
 from peerscope.corpus import partition as partitioning
 from peerscope.corpus.validation import validate_frames
 from peerscope.corpus._manifest import (MANIFEST, QUARANTINE_DIR, _account_for_import, _account_for_window,
-                                        _iso, _new_manifest, _now, read_manifest)
+                                        _check_columns, _check_inside, _iso, _new_manifest, _now,
+                                        read_manifest)
 from peerscope.corpus._remote import RemoteFolder, _is_remote, _local_folder, _open_remote, _remote_folder
 from peerscope.corpus._storage import (_OLD_SUFFIX, ROW_GROUP_SIZE, _AtomicFolder, _footer_non_nulls,
                                        _one_ahead, _write_json, _write_parquet)
@@ -572,9 +573,8 @@ class Corpus:
                 layout = self.layout[name] if partition == "keep" else partitioning.layout_of(name, partition)
                 table_schema = self._dataset(name).schema
                 # one row group at a time (arrow_batches), the next read on another thread
-                # while this one compresses: pyarrow's scanner reads ahead as far as it
-                # can, which held 725 MB for the posts of 1M, text included, where this
-                # holds about 250 MB
+                # while this one compresses; pyarrow's scanner would read ahead as far as
+                # it can and hold the text of many row groups (docs/benchmarks.md)
                 batches = (batch.cast(table_schema) for batch in
                            _one_ahead(self.arrow_batches(name, "all", batch_size=ROW_GROUP_SIZE)))
                 if layout is None:
@@ -688,9 +688,11 @@ def open_corpus(path: str | os.PathLike | RemoteFolder, engine: str = "pandas", 
             hint = f" (a save was interrupted; the previous corpus is intact at {old})"
         raise errors.CorpusNotFoundError(f"{path}: not a peerscope corpus, no {MANIFEST}{hint}")
     manifest = read_manifest(manifest_path)
+    _check_inside(path, manifest, manifest_path)
     sources = {}
     for name, entry in manifest["tables"].items():
         partitioning.check_parts(path, name, entry)
+        _check_columns(path, name, entry, manifest_path)
         files = partitioning.table_files(path, entry)
         sources[name] = files if entry.get("partition") else files[0]
     quarantine = {}

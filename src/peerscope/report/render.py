@@ -17,6 +17,27 @@ Markdown and LaTeX show numbers rounded for reading (3 decimals, thousands
 separators); the CSV files keep full precision for reuse.  Every file is
 written to a temporary name in its folder and renamed, so a crash never
 leaves a half-written table behind.
+
+Names and ids come from the data (corpus, channel and newsletter names,
+member ids with ``include_ids``) and may be hostile, so every output escapes
+them:
+
+- **CSV** (safe to open in a spreadsheet): a text cell, column name or row
+  key that begins with ``=``, ``+``, ``-``, ``@``, a tab, a carriage return
+  or a line feed (or their full-width forms ``＝＋－＠``) is written with a
+  single quote ``'`` in front, so that a spreadsheet shows it as text
+  instead of running it as a formula (OWASP, "CSV Injection").  Numbers are
+  never changed: a number cell (``-0.5``) stays a number, and a text cell
+  that is a plain number (``-12``, ``+1.5e3``) is left as it is, since a
+  spreadsheet reads it as that number.  See :func:`spreadsheet_safe`.
+- **Markdown** (tables, captions, notes, the title and headings of
+  ``report.md``): characters with Markdown meaning are backslash-escaped,
+  ``<`` before a letter, ``/``, ``!`` or ``?`` and ``&`` before an entity are
+  written as entities, and line breaks become spaces, so that a name can
+  neither add HTML, a link or an image nor break a table.  See
+  :func:`markdown_escape`.
+- **HTML** is escaped with :func:`html.escape`, **LaTeX** with
+  :func:`tex_escape`.
 """
 
 from __future__ import annotations
@@ -36,7 +57,7 @@ import pandas as pd
 from peerscope.errors import PeerscopeError
 
 __all__ = ["FIGURE_FORMATS", "SECTIONS", "TABLE_FORMATS", "RenderError", "html_table",
-           "latex_table", "markdown_table", "write"]
+           "latex_table", "markdown_escape", "markdown_table", "spreadsheet_safe", "write"]
 
 TABLE_FORMATS = ("md", "csv", "tex")
 FIGURE_FORMATS = ("png", "svg")
@@ -99,6 +120,86 @@ def _text(path: Path, text: str) -> None:
 
 
 # ---------------------------------------------------------------------------
+# CSV: safe to open in a spreadsheet
+# ---------------------------------------------------------------------------
+
+#: How a cell that a spreadsheet would run as a formula begins (OWASP "CSV Injection"),
+#: with the full-width forms some spreadsheets read the same way.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+#: A plain number written as text (``-12``, ``+1.5e3``, ``-1,200``): a spreadsheet reads it as that number.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d[\d,]*(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def spreadsheet_safe(value):
+    """A CSV cell that a spreadsheet shows as text instead of running it as a formula.
+
+    Text that begins with ``=``, ``+``, ``-``, ``@``, a tab, a carriage return
+    or a line feed (or ``＝＋－＠``) gets a single quote ``'`` in front, unless
+    it is a plain number.  Anything that is not text (numbers, including
+    negative ones, booleans, times, missing values) is returned unchanged.
+
+    Parameters
+    ----------
+    value : object
+
+    Returns
+    -------
+    object
+
+    Examples
+    --------
+    >>> for cell in ('=HYPERLINK("http://x","y")', "@SUM(A1)", "-0.5", "ann", "<5"):
+    ...     print(spreadsheet_safe(cell))
+    '=HYPERLINK("http://x","y")
+    '@SUM(A1)
+    -0.5
+    ann
+    <5
+    >>> spreadsheet_safe(-0.5)
+    -0.5
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def _safe_labels(index: pd.Index) -> pd.Index:
+    """Row keys or column names with :func:`spreadsheet_safe` applied (unchanged when nothing is)."""
+    if isinstance(index, pd.MultiIndex):
+        keys = list(index)
+        tuples = [tuple(spreadsheet_safe(v) for v in key) for key in keys]
+        names = [spreadsheet_safe(n) for n in index.names]
+        if tuples == keys and names == list(index.names):
+            return index
+        return pd.MultiIndex.from_tuples(tuples, names=names)
+    name = spreadsheet_safe(index.name)
+    if index.dtype != object and not pd.api.types.is_string_dtype(index.dtype):
+        return index.rename(name)  # numbers or times: no text key to change
+    keys = list(index)
+    values = [spreadsheet_safe(v) for v in keys]
+    if name is index.name and all(a is b for a, b in zip(values, keys)):
+        return index
+    return pd.Index(values, dtype=object, name=name)
+
+
+def _csv(frame: pd.DataFrame, index: bool = True) -> str:
+    """``frame.to_csv()`` with every text cell, column name and row key spreadsheet-safe; numbers as they are."""
+    safe = frame.copy(deep=False)
+    for position in range(safe.shape[1]):
+        column = safe.iloc[:, position]
+        if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_datetime64_any_dtype(column):
+            continue
+        original = list(column)
+        cells = [spreadsheet_safe(v) for v in original]
+        if any(a is not b for a, b in zip(cells, original)):
+            safe.isetitem(position, pd.Series(cells, index=column.index, dtype=object))
+    safe.columns = _safe_labels(safe.columns)
+    if index:
+        safe.index = _safe_labels(safe.index)
+    return safe.to_csv(index=index)
+
+
+# ---------------------------------------------------------------------------
 # Cells
 # ---------------------------------------------------------------------------
 
@@ -155,8 +256,50 @@ def _display(frame: pd.DataFrame) -> pd.DataFrame:
 # Markdown
 # ---------------------------------------------------------------------------
 
-def _md_escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+#: Line breaks and other control characters: a space in a Markdown cell or heading.
+_MD_BREAKS = re.compile(r"\r\n|[\x00-\x1f\x7f\x85\u2028\u2029]")
+#: What has Markdown meaning inline.  A backslash for what CommonMark and
+#: Python-Markdown both take escaped; entities for ``<`` that could open a tag,
+#: an autolink or a comment, and for ``&`` that could start an entity; ``_``
+#: only where it could open or close emphasis (not inside a word, so that
+#: ``share_of_posts`` stays readable); ``(`` only after ``]`` (no link).
+_MD_SPECIAL = re.compile(r"""[\\`*\[\]{}|#~]|<(?=[A-Za-z/!?])|&(?=#?\w+;)|\((?<=\]\()"""
+                         r"|(?<![^\W_])_|_(?![^\W_])")
+_MD_REPLACE = {"<": "&lt;", "&": "&amp;"}
+
+
+def markdown_escape(text) -> str:
+    """Text made inert in Markdown: shown as it is, never markup (a table cell, caption or heading).
+
+    Characters with Markdown meaning (``\\ ` * _ [ ] { } | # ~``) get a
+    backslash, ``<`` before a letter, ``/``, ``!`` or ``?`` becomes ``&lt;``
+    (no HTML tag, comment or autolink), ``&`` before an entity becomes
+    ``&amp;``, ``(`` right after ``]`` gets a backslash (no link), and line
+    breaks and other control characters become spaces (a cell cannot break
+    its table).  For text inside a line (after ``| ``, ``# Report: ``, ``*``):
+    it does not escape what only has meaning at the start of a line.
+
+    Parameters
+    ----------
+    text : object
+        Converted with :class:`str`.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> print(markdown_escape("<script>alert(1)</script> [x](javascript:alert(1)) a|b\\nc"))
+    &lt;script>alert(1)&lt;/script> \\[x\\]\\(javascript:alert(1)) a\\|b c
+    >>> print(markdown_escape("share_of_posts <5 *bold* _it_ R&D &amp;"))
+    share_of_posts <5 \\*bold\\* \\_it\\_ R&D &amp;amp;
+    """
+    text = _MD_BREAKS.sub(" ", str(text))
+    return _MD_SPECIAL.sub(lambda m: _MD_REPLACE.get(m.group(), "\\" + m.group()), text)
+
+
+_md_escape = markdown_escape
 
 
 def markdown_table(frame: pd.DataFrame, title: str, notes) -> str:
@@ -198,9 +341,9 @@ def markdown_table(frame: pd.DataFrame, title: str, notes) -> str:
     align = "|" + "|".join("---:" if _numeric(shown[c]) else ":---" for c in shown.columns) + "|"
     body = ["| " + " | ".join(_md_escape(format_cell(v)) for v in row) + " |"
             for row in shown.itertuples(index=False, name=None)]
-    lines = [f"**Table: {title}**", "", header, align, *body]
-    if notes:
-        lines += [""] + [f"*{_md_escape(n)}*  " for n in notes]
+    lines = [f"**Table: {_md_escape(title).strip()}**", "", header, align, *body]
+    if notes:  # stripped: emphasis must not end on a space
+        lines += [""] + [f"*{_md_escape(n).strip()}*  " for n in notes]
     return "\n".join(lines) + "\n"
 
 
@@ -225,7 +368,7 @@ _TEX_PATTERN = re.compile("|".join(re.escape(k) for k in _TEX_SPECIAL))
 
 
 def tex_escape(text: str) -> str:
-    """Escape LaTeX's special characters.
+    """Escape LaTeX's special characters; line breaks become spaces (a cell cannot end a row or paragraph).
 
     Parameters
     ----------
@@ -240,7 +383,7 @@ def tex_escape(text: str) -> str:
     >>> print(tex_escape("50% of R&D_costs #1"))
     50\\% of R\\&D\\_costs \\#1
     """
-    return _TEX_PATTERN.sub(lambda m: _TEX_SPECIAL[m.group()], text)
+    return _TEX_PATTERN.sub(lambda m: _TEX_SPECIAL[m.group()], _MD_BREAKS.sub(" ", text))
 
 
 def latex_table(frame: pd.DataFrame, title: str, notes, name: str) -> str:
@@ -468,7 +611,7 @@ def write(report, out, formats=TABLE_FORMATS, figure_formats=("png",)) -> Path:
         title, notes = report.titles[name], report.notes.get(name, [])
         markdown[name] = markdown_table(frame, title, notes)
         if "csv" in formats:
-            _text(tables_dir / f"{name}.csv", frame.to_csv())
+            _text(tables_dir / f"{name}.csv", _csv(frame))
         if "md" in formats:
             _text(tables_dir / f"{name}.md", markdown[name])
         if "tex" in formats:
@@ -476,16 +619,16 @@ def write(report, out, formats=TABLE_FORMATS, figure_formats=("png",)) -> Path:
     index = pd.DataFrame({"name": list(report.tables),
                           "title": [report.titles[n] for n in report.tables],
                           "notes": [" ".join(report.notes.get(n, [])) for n in report.tables]})
-    _text(tables_dir / "index.csv", index.to_csv(index=False))
+    _text(tables_dir / "index.csv", _csv(index, index=False))
     images = {}
     for name, figure in report.figures.items():
         for fmt in figure_formats:
             data = figure_bytes(figure, fmt)
             _atomic(figures_dir / f"{name}.{fmt}", data)
             images.setdefault(name, (fmt, data))
-    _text(out / "methods.md", report.methods)
+    _text(out / "methods.md", _methods_markdown(report))
     _text(out / "parameters.json", json.dumps(report.parameters, indent=2, default=str) + "\n")
-    _text(out / "suppression.csv", report.suppression.to_csv(index=False))
+    _text(out / "suppression.csv", _csv(report.suppression, index=False))
     _text(out / "report.md", _report_markdown(report, markdown, figure_formats, SECTIONS))
     target = out / "report.html"
     _text(target, _report_html(report, images, SECTIONS))
@@ -503,28 +646,35 @@ def _missing_for(section: str, section_figures, not_computed) -> list[str]:
             or any(n.startswith(f"{k}:") for k in keys.get(section, ()))]
 
 
+def _methods_markdown(report) -> str:
+    """The methods paragraph with the corpus name in it escaped (the rest is the paragraph's own Markdown)."""
+    name = str(report.parameters.get("corpus", ""))
+    return report.methods.replace(f"'{name}'", f"'{_md_escape(name)}'") if name else report.methods
+
+
 def _report_markdown(report, markdown: dict, figure_formats, sections) -> str:
     parameters = report.parameters
-    lines = [f"# Report: {parameters['corpus']}", "",
-             report.summary_line(), "",
-             f"peerscope {parameters['peerscope_version']}; super-users: {parameters['super_users']}; "
-             f"small cells: counts of fewer than {parameters['min_cell']} people suppressed.", ""]
+    esc = _md_escape
+    lines = [f"# Report: {esc(parameters['corpus'])}", "",
+             esc(report.summary_line()), "",
+             f"peerscope {esc(parameters['peerscope_version'])}; super-users: {esc(parameters['super_users'])}; "
+             f"small cells: counts of fewer than {esc(parameters['min_cell'])} people suppressed.", ""]
     for title, (names, figure_names) in sections.items():
         present = [n for n in names if n in report.tables]
         drawn = [f for f in figure_names if f in report.figures]
         missing = _missing_for(title, figure_names, report.not_computed)
         if not (present or drawn or missing):
             continue
-        lines += [f"## {title}", ""]
-        lines += [f"*{m}*" + "  " for m in missing] + ([""] if missing else [])
+        lines += [f"## {esc(title)}", ""]
+        lines += [f"*{esc(m).strip()}*" + "  " for m in missing] + ([""] if missing else [])
         for name in present:
             lines += [markdown[name], ""]
         fmt = figure_formats[0] if figure_formats else None
         for name in drawn:
             if fmt:
-                lines += [f"![{report.titles[name]}](figures/{name}.{fmt})", "",
-                          f"*Figure: {report.titles[name]}.*", ""]
-    lines += ["## Methods", "", report.methods]
+                lines += [f"![{esc(report.titles[name])}](figures/{name}.{fmt})", "",
+                          f"*Figure: {esc(report.titles[name])}.*", ""]
+    lines += ["## Methods", "", _methods_markdown(report)]
     return "\n".join(lines) + "\n"
 
 

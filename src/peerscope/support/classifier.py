@@ -418,35 +418,90 @@ class SupportClassifier(ClassifierMixin, BaseEstimator):
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "SupportClassifier":
-        """Read a model written by :meth:`save` (JSON and numpy arrays only; nothing is unpickled)."""
+        """Read a model written by :meth:`save` (JSON and numpy arrays only; nothing is unpickled).
+
+        Raises
+        ------
+        peerscope.errors.PeerscopeError
+            When a file is missing or unreadable, or holds something else than
+            :meth:`save` writes (a missing key, an array of the wrong shape or
+            type); the message names the folder and what is wrong.
+        """
+        import zipfile
+
         path = Path(path)
+
+        def fail(problem: str):
+            raise PeerscopeError(f"{path}: not a usable saved SupportClassifier: {problem}")
+
+        if not path.is_dir():
+            fail("no such folder" if not path.exists() else "not a folder")
+        for name in MODEL_FILES:
+            if not (path / name).is_file():
+                fail(f"{name} is missing")
         try:
             meta = json.loads((path / "model.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError) as exc:   # JSONDecodeError, UnicodeDecodeError
+            fail(f"model.json cannot be read ({exc})")
+        try:
             with np.load(path / "arrays.npz", allow_pickle=False) as stored:
                 arrays = {k: stored[k] for k in stored.files}
-        except (OSError, ValueError) as exc:
-            raise PeerscopeError(f"{path}: not a saved SupportClassifier ({exc})") from None
+        except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+            fail(f"arrays.npz cannot be read ({exc})")
+        if not isinstance(meta, dict):
+            fail("model.json does not hold a JSON object")
         if meta.get("format") != "peerscope.support.SupportClassifier" or meta.get("version") != FORMAT_VERSION:
             raise PeerscopeError(f"{path}: unknown model format {meta.get('format')!r} "
                                  f"version {meta.get('version')!r}")
+        for key, kind in (("params", dict), ("classes", list), ("multilabel", bool), ("n_features", int),
+                          ("vocabularies", dict)):
+            if key not in meta:
+                fail(f"model.json has no {key!r}")
+            if not isinstance(meta[key], kind) or (kind is int and isinstance(meta[key], bool)):
+                fail(f"model.json: {key!r} is {meta[key]!r}, not a {kind.__name__}")
+        classes, vocabularies = meta["classes"], meta["vocabularies"]
+        if len(classes) < 2 or not all(isinstance(c, str) for c in classes):
+            fail(f"model.json: 'classes' is {classes!r}, not two or more labels")
+        if "word" not in vocabularies or set(vocabularies) - {"word", "char"}:
+            fail(f"model.json: 'vocabularies' has {sorted(vocabularies)}, not 'word' (and 'char')")
+        for name, terms in vocabularies.items():
+            if not isinstance(terms, list) or not all(isinstance(t, str) for t in terms):
+                fail(f"model.json: vocabulary {name!r} is not a list of terms")
+        n_classes, n_features = len(classes), meta["n_features"]
+        if n_features < sum(len(terms) for terms in vocabularies.values()):
+            fail(f"model.json: 'n_features' {n_features} is fewer than the vocabularies' terms")
+        shapes = {"coef": (n_classes, n_features), "intercept": (n_classes,), "calibration": (n_classes, 2),
+                  **{f"{name}_idf": (len(terms),) for name, terms in vocabularies.items()}}
+        for name, shape in shapes.items():
+            if name not in arrays:
+                fail(f"arrays.npz has no {name!r}")
+            if arrays[name].dtype.kind != "f":
+                fail(f"arrays.npz: {name!r} holds {arrays[name].dtype}, not floating-point numbers")
+            if arrays[name].shape != shape:
+                fail(f"arrays.npz: {name!r} has shape {arrays[name].shape}, expected {shape}")
         params = meta["params"]
-        for key in ("word_ngram_range", "char_ngram_range"):
-            if params.get(key) is not None:
-                params[key] = tuple(params[key])
-        if isinstance(params.get("scheme"), list):
-            params["scheme"] = tuple(params["scheme"])
-        model = cls(**params)
-        model.classes_ = np.asarray(meta["classes"], dtype=object)
+        try:
+            for key in ("word_ngram_range", "char_ngram_range"):
+                if params.get(key) is not None:
+                    params[key] = tuple(int(n) for n in params[key])
+            if isinstance(params.get("scheme"), list):
+                params["scheme"] = tuple(params["scheme"])
+            model = cls(**params)
+        except (TypeError, ValueError) as exc:
+            fail(f"model.json: 'params' are not SupportClassifier parameters ({exc})")
+        model.classes_ = np.asarray(classes, dtype=object)
         model.multilabel_ = bool(meta["multilabel"])
-        model.n_features_ = int(meta["n_features"])
+        model.n_features_ = int(n_features)
         model.coef_, model.intercept_ = arrays["coef"], arrays["intercept"]
         model.calibration_ = arrays["calibration"]
-        model.word_vectorizer_ = _restore(meta["vocabularies"]["word"], arrays["word_idf"],
-                                          analyzer="word", ngram_range=params["word_ngram_range"],
+        model.word_vectorizer_ = _restore(vocabularies["word"], arrays["word_idf"],
+                                          analyzer="word", ngram_range=params.get("word_ngram_range", (1, 2)),
                                           token_pattern=TOKEN_PATTERN)
         model.char_vectorizer_ = None
-        if "char" in meta["vocabularies"]:
-            model.char_vectorizer_ = _restore(meta["vocabularies"]["char"], arrays["char_idf"],
+        if "char" in vocabularies:
+            if params.get("char_ngram_range") is None:
+                fail("model.json: a 'char' vocabulary but no 'char_ngram_range' parameter")
+            model.char_vectorizer_ = _restore(vocabularies["char"], arrays["char_idf"],
                                               analyzer="char_wb", ngram_range=params["char_ngram_range"])
         return model
 

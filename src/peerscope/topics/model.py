@@ -35,9 +35,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
-import tempfile
 from itertools import islice
 from pathlib import Path
 
@@ -214,53 +212,148 @@ class TopicModel:
         ``eta.npy`` (the variational parameters, enough to rebuild the gensim
         model).  No pickle anywhere.  LDA document shares not yet inferred
         are inferred here (and kept on the model).
+
+        The model is written to a sibling folder and swapped in when
+        complete.  Nothing else is ever deleted: ``path`` may be missing,
+        empty or a topic model saved earlier, whose files are replaced while
+        anything else in the folder (notes, figures) is kept; any other
+        non-empty folder, or a file, is refused.
+
+        Raises
+        ------
+        peerscope.errors.PeerscopeError
+            When ``path`` is a file or a non-empty folder that holds no saved
+            topic model.
         """
+        from peerscope.corpus._storage import _AtomicFolder
+
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
-        try:
-            meta = {"format": FORMAT, "peerscope_version": __version__, "method": self.method,
-                    "k": self.k, "params": self.params, "labels": {str(t): n for t, n in self.labels.items()}}
-            (tmp / "model.json").write_text(json.dumps(meta, indent=1, default=str), encoding="utf-8")
-            pq.write_table(pa.Table.from_pandas(self.vocabulary, preserve_index=False), tmp / "vocabulary.parquet")
-            pq.write_table(pa.Table.from_pandas(self.doc_topics(), preserve_index=False), tmp / "doc_topics.parquet")
-            np.save(tmp / "topic_term.npy", self.topic_term, allow_pickle=False)
+        meta = {"format": FORMAT, "peerscope_version": __version__, "method": self.method,
+                "k": self.k, "params": self.params, "labels": {str(t): n for t, n in self.labels.items()}}
+        doc_topics = self.doc_topics()
+        with _AtomicFolder(path, kind="saved topic model", is_kind=_is_saved_model,
+                           own=MODEL_FILES) as staging:
+            (staging / "model.json").write_text(json.dumps(meta, indent=1, default=str), encoding="utf-8")
+            pq.write_table(pa.Table.from_pandas(self.vocabulary, preserve_index=False),
+                           staging / "vocabulary.parquet")
+            pq.write_table(pa.Table.from_pandas(doc_topics, preserve_index=False), staging / "doc_topics.parquet")
+            np.save(staging / "topic_term.npy", self.topic_term, allow_pickle=False)
             for name, array in self._state.items():
-                np.save(tmp / f"{name}.npy", array, allow_pickle=False)
-            if path.exists():
-                if not (path / "model.json").is_file():
-                    raise errors.PeerscopeError(f"{path}: exists and is not a saved topic model")
-                shutil.rmtree(path)
-            os.replace(tmp, path)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+                np.save(staging / f"{name}.npy", array, allow_pickle=False)
         return path
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "TopicModel":
-        """Read a model written by :meth:`save` (never unpickles)."""
+        """Read a model written by :meth:`save` (never unpickles).
+
+        Raises
+        ------
+        peerscope.errors.PeerscopeError
+            When a file is missing or unreadable, or holds something else
+            than :meth:`save` writes (a missing key, an array of the wrong
+            shape or type); the message names the folder and the file.
+        """
         path = Path(path)
-        try:
-            meta = json.loads((path / "model.json").read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise errors.PeerscopeError(f"{path}: not a saved topic model ({exc})") from None
+
+        def fail(problem: str):
+            raise errors.PeerscopeError(f"{path}: not a usable saved topic model: {problem}")
+
+        meta = _read_meta(path, fail)
         if meta.get("format") != FORMAT:
-            raise errors.PeerscopeError(f"{path}: model.json is not a {FORMAT}")
-        vocabulary = pq.read_table(path / "vocabulary.parquet").to_pandas()
-        frame = pq.read_table(path / "doc_topics.parquet").to_pandas()
-        k = int(meta["k"])
-        doc_topic = frame[[f"topic_{t}" for t in range(k)]].to_numpy(dtype=np.float64)
+            fail(f"model.json is not a {FORMAT} (format {meta.get('format')!r})")
+        method, k = meta.get("method"), meta.get("k")
+        if method not in METHODS:
+            fail(f"model.json: 'method' is {method!r}, not one of {list(METHODS)}")
+        if not isinstance(k, int) or isinstance(k, bool) or k < 1:
+            fail(f"model.json: 'k' is {k!r}, not a whole number >= 1")
+        if not isinstance(meta.get("params", {}), dict):
+            fail("model.json: 'params' is not a mapping")
+        labels = meta.get("labels", {})
+        if not isinstance(labels, dict) or not all(
+                isinstance(t, str) and t.isdigit() and int(t) < k and isinstance(n, str) for t, n in labels.items()):
+            fail(f"model.json: 'labels' is not a mapping of topic (0..{k - 1}) to name")
+        vocabulary = _read_parquet(path, "vocabulary.parquet", ["term"], fail)
+        if not all(isinstance(term, str) for term in vocabulary["term"]):
+            fail("vocabulary.parquet: 'term' holds values that are not strings")
+        shares = [f"topic_{t}" for t in range(k)]
+        frame = _read_parquet(path, "doc_topics.parquet", ["post_id", "author_id", "created_at", "n_terms", *shares],
+                              fail)
+        try:
+            doc_topic = frame[shares].to_numpy(dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            fail(f"doc_topics.parquet: topic shares are not numbers ({exc})")
         docs = frame[["post_id", "author_id", "created_at", "n_terms"]]
-        topic_term = np.load(path / "topic_term.npy", allow_pickle=False)
+        n_terms = len(vocabulary)
+        topic_term = _read_array(path, "topic_term", (k, n_terms), fail)
         state, estimator = {}, None
-        if meta["method"] == "lda":
-            state = {name: np.load(path / f"{name}.npy", allow_pickle=False)
-                     for name in ("lambda", "alpha", "eta")}
-            estimator = _rebuild_lda(state, vocabulary, k)
-        labels = {int(t): n for t, n in meta.get("labels", {}).items()}
-        return cls(meta["method"], k, meta["params"], vocabulary, topic_term, doc_topic, docs,
-                   labels=labels, estimator=estimator, state=state)
+        if method == "lda":
+            shapes = {"lambda": (k, n_terms), "alpha": (k,), "eta": (n_terms,)}
+            state = {name: _read_array(path, name, shape, fail) for name, shape in shapes.items()}
+            try:
+                estimator = _rebuild_lda(state, vocabulary, k)
+            except (ValueError, TypeError, ArithmeticError) as exc:
+                fail(f"cannot rebuild the LDA model from lambda.npy, alpha.npy and eta.npy ({exc})")
+        return cls(method, k, meta.get("params", {}), vocabulary, topic_term, doc_topic, docs,
+                   labels={int(t): n for t, n in labels.items()}, estimator=estimator, state=state)
+
+
+#: The files :meth:`TopicModel.save` writes (and a later save replaces).
+MODEL_FILES = ("model.json", "vocabulary.parquet", "doc_topics.parquet", "topic_term.npy",
+               "lambda.npy", "alpha.npy", "eta.npy")
+
+
+def _is_saved_model(folder: Path) -> bool:
+    """Whether ``folder`` holds a model written by :meth:`TopicModel.save`."""
+    try:
+        meta = json.loads((folder / "model.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return False
+    return isinstance(meta, dict) and meta.get("format") == FORMAT
+
+
+def _read_meta(path: Path, fail) -> dict:
+    """``model.json`` of a saved model as a dict; ``fail(problem)`` otherwise."""
+    if not path.is_dir():
+        fail("no such folder" if not path.exists() else "not a folder")
+    try:
+        meta = json.loads((path / "model.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        fail("model.json is missing")
+    except (OSError, ValueError, RecursionError) as exc:    # JSONDecodeError, UnicodeDecodeError are ValueErrors
+        fail(f"model.json cannot be read ({exc})")
+    if not isinstance(meta, dict):
+        fail("model.json does not hold a JSON object")
+    return meta
+
+
+def _read_parquet(path: Path, name: str, columns: list[str], fail) -> pd.DataFrame:
+    """Parquet file ``name`` of a saved model, with at least ``columns``; ``fail(problem)`` otherwise."""
+    if not (path / name).is_file():
+        fail(f"{name} is missing")
+    try:
+        frame = pq.read_table(path / name).to_pandas()
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        fail(f"{name} cannot be read ({exc})")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        fail(f"{name} lacks column(s) {missing[:5]}")
+    return frame
+
+
+def _read_array(path: Path, name: str, shape: tuple, fail) -> np.ndarray:
+    """Array ``<name>.npy`` of a saved model: floating point, of ``shape``; ``fail(problem)`` otherwise."""
+    file = path / f"{name}.npy"
+    if not file.is_file():
+        fail(f"{file.name} is missing")
+    try:
+        array = np.load(file, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as exc:
+        fail(f"{file.name} cannot be read ({exc})")
+    if not isinstance(array, np.ndarray) or array.dtype.kind not in "fiu":
+        fail(f"{file.name} holds {getattr(array, 'dtype', type(array))}, not numbers")
+    if array.shape != shape:
+        fail(f"{file.name} has shape {array.shape}, expected {shape}")
+    return array.astype(np.float64, copy=False)
 
 
 def fit(source, k: int, method: str = "lda", seed: int = 0, *, preprocessor: Preprocessor | None = None,
