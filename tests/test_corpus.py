@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import os
 
 import numpy as np
@@ -457,3 +458,194 @@ def test_saving_reads_one_row_group_ahead_never_more():
         assert len(produced) <= item + 2   # this item, and at most the next one
     assert seen == list(range(6))
     assert list(_one_ahead(iter([]))) == []
+
+
+# -- concurrent and crashed saves (issue 17) --------------------------------------------
+
+def _beside(path):
+    """Names beside ``path`` that a save made: temporaries, locks, ``.peerscope-old``."""
+    return sorted(p.name for p in path.parent.iterdir() if p.name != path.name)
+
+
+def _dead_pid():
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def _slow_writes(monkeypatch, seconds):
+    real_write = model_module._write_parquet
+
+    def slow(table, target):
+        time.sleep(seconds)
+        real_write(table, target)
+
+    monkeypatch.setattr(model_module, "_write_parquet", slow)
+
+
+@pytest.mark.parametrize("flock", [True, False], ids=["flock", "exclusive-create"])
+def test_concurrent_saves_to_one_path_wait_or_raise_a_peerscope_error(tiny_frames, tmp_path, monkeypatch,
+                                                                       flock):
+    import threading
+
+    if not flock:
+        monkeypatch.setattr(storage_module, "_fcntl", None)
+    posts, members, events = tiny_frames
+    target = tmp_path / "shared"
+    _slow_writes(monkeypatch, 0.05)
+    start = threading.Barrier(4)
+    outcomes = []
+
+    def save(i):
+        corpus = Corpus.from_frames(posts, members, events, name=f"writer-{i}")
+        start.wait()
+        try:
+            corpus.save(target)
+            outcomes.append("saved")
+        except errors.PeerscopeError as error:
+            outcomes.append(("refused", str(error)))
+        except BaseException as error:  # anything else is the bug
+            outcomes.append(("escaped", repr(error)))
+
+    threads = [threading.Thread(target=save, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(outcomes) == 4 and not [o for o in outcomes if o[0] == "escaped"], outcomes
+    assert outcomes.count("saved") == 4          # each waited its turn (well under 10 s)
+    assert open_corpus(target).name.startswith("writer-")
+    assert _beside(target) == []                 # no temporary folder, lock or old folder left
+
+
+@pytest.mark.parametrize("flock", [True, False], ids=["flock", "exclusive-create"])
+def test_a_save_waits_a_bounded_time_then_names_the_path(tiny_frames, tmp_path, monkeypatch, flock):
+    import threading
+
+    if not flock:
+        monkeypatch.setattr(storage_module, "_fcntl", None)
+    posts, members, events = tiny_frames
+    corpus = Corpus.from_frames(posts, members, events)
+    target = tmp_path / "busy"
+    holding, done = threading.Event(), threading.Event()
+
+    def hold():
+        with storage_module._AtomicFolder(target) as folder:
+            (folder / "corpus.json").write_text("{}")
+            holding.set()
+            done.wait(30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert holding.wait(30)
+        monkeypatch.setattr(storage_module, "LOCK_TIMEOUT", 0.3)
+        began = time.monotonic()
+        with pytest.raises(errors.PeerscopeError, match=r"another save to .*busy is in progress"):
+            corpus.save(target)
+        assert 0.25 <= time.monotonic() - began < 5
+        assert len([p for p in tmp_path.iterdir() if ".tmp-" in p.name]) == 1   # the holder's own
+    finally:
+        done.set()
+        holder.join(30)
+    assert _beside(target) == []
+    corpus.save(target)                       # the lock was released: the next save goes through
+    assert open_corpus(target).name == corpus.name and _beside(target) == []
+
+
+def test_a_save_in_another_process_holds_the_lock(tiny_frames, tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    target = tmp_path / "other"
+    script = ("import sys, time\n"
+              "from peerscope.corpus._storage import _AtomicFolder\n"
+              "with _AtomicFolder(sys.argv[1]) as folder:\n"
+              "    print('holding', flush=True)\n"
+              "    time.sleep(float(sys.argv[2]))\n")
+    child = subprocess.Popen([sys.executable, "-c", script, str(target), "1.5"], stdout=subprocess.PIPE,
+                             text=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    try:
+        assert child.stdout.readline().strip() == "holding"
+        posts, members, events = tiny_frames
+        corpus = Corpus.from_frames(posts, members, events)
+        monkeypatch.setattr(storage_module, "LOCK_TIMEOUT", 0.2)
+        with pytest.raises(errors.PeerscopeError, match="in progress.*pid"):
+            corpus.save(target)
+        monkeypatch.setattr(storage_module, "LOCK_TIMEOUT", 30)
+        corpus.save(target)                   # waits for the other process, then saves
+    finally:
+        child.kill()
+        child.wait()
+    assert open_corpus(target).name == corpus.name and _beside(target) == []
+
+
+@pytest.mark.parametrize("flock", [True, False], ids=["flock", "exclusive-create"])
+def test_the_next_save_cleans_up_after_a_crashed_one(tiny_frames, tmp_path, monkeypatch, flock):
+    if not flock:
+        monkeypatch.setattr(storage_module, "_fcntl", None)
+    posts, members, events = tiny_frames
+    corpus = Corpus.from_frames(posts, members, events)
+    target = tmp_path / "crashed"
+    # what a save killed mid-way leaves: a full temporary folder and a lock naming a dead pid
+    for stale in (".crashed.tmp-abcd1234", ".crashed.tmp-x_9y8z7w"):
+        (tmp_path / stale).mkdir()
+        (tmp_path / stale / "posts.parquet").write_bytes(b"x" * 1000)
+    (tmp_path / ".crashed.lock").write_text(f"{_dead_pid()} {__import__('socket').gethostname()}\n")
+    # names that only look alike: another target's temporaries, a file, a user's folders
+    unrelated = [".crashed.tmp-abcd1234.tmp-zzzzzzzz", ".crashed.tmp-keep", ".crashed.tmp-abcd12345",
+                 ".crashedx.tmp-abcd1234", ".crashed2.tmp-abcd1234", "crashed.tmp-abcd1234",
+                 ".crashed.lockers"]
+    for name in unrelated:
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "mine.txt").write_text("keep")
+    (tmp_path / ".crashed.tmp-fileabc").write_text("a file, not a folder")
+    corpus.save(target)
+    assert open_corpus(target).name == corpus.name
+    assert _beside(target) == sorted(unrelated + [".crashed.tmp-fileabc"])
+    assert all((tmp_path / name / "mine.txt").read_text() == "keep" for name in unrelated)
+
+
+def test_a_lock_held_by_a_live_process_is_not_taken_over(tiny_frames, tmp_path, monkeypatch):
+    monkeypatch.setattr(storage_module, "_fcntl", None)
+    monkeypatch.setattr(storage_module, "LOCK_TIMEOUT", 0.2)
+    posts, members, events = tiny_frames
+    target = tmp_path / "live"
+    (tmp_path / ".live.tmp-abcd1234").mkdir()
+    lock = tmp_path / ".live.lock"
+    lock.write_text(f"{os.getppid()} {__import__('socket').gethostname()}\n")
+    with pytest.raises(errors.PeerscopeError, match=f"another save to .*live is in progress.*{os.getppid()}"):
+        Corpus.from_frames(posts, members, events).save(target)
+    assert lock.exists() and (tmp_path / ".live.tmp-abcd1234").is_dir()   # neither touched
+    assert not target.exists()
+
+
+def test_a_failing_save_removes_its_temporary_folder_and_releases_the_lock(saved, tiny_frames, monkeypatch):
+    posts, members, events = tiny_frames
+
+    def fail(table, target):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(model_module, "_write_parquet", fail)
+    with pytest.raises(RuntimeError, match="boom"):
+        Corpus.from_frames(posts, members, events, name="new").save(saved.path)
+    assert _beside(saved.path) == [] and open_corpus(saved.path).name == "tiny"
+    monkeypatch.undo()
+    # the swap itself failing puts the old corpus back, and cleans up too
+    real_replace = os.replace
+
+    def refuse_swap(source, destination):
+        if ".tmp-" in str(source):
+            raise OSError("rename refused")
+        real_replace(source, destination)
+
+    monkeypatch.setattr(storage_module.os, "replace", refuse_swap)
+    with pytest.raises(OSError, match="rename refused"):
+        Corpus.from_frames(posts, members, events, name="new").save(saved.path)
+    monkeypatch.undo()
+    assert _beside(saved.path) == [] and open_corpus(saved.path).name == "tiny"
+    Corpus.from_frames(posts, members, events, name="new").save(saved.path)
+    assert open_corpus(saved.path).name == "new"

@@ -415,3 +415,84 @@ def test_repeated_post_ids_in_parent_mode_give_a_peerscope_error_or_quarantine(t
     assert kept["post_id"].tolist().count("a") == 1
     assert set(kept["thread_id"]) == {"a"}
     assert account["rows_read"] == 3 and account["rows_quarantined"] == 1
+
+
+# ---------------------------------------------------------------------------
+# Escapes found by fuzzing (issue 17): records with extra fields, deep trees, bad formats, bytes
+# ---------------------------------------------------------------------------
+
+_CSV_HEADER = "id,parent,user,date,body\n"
+
+
+@pytest.mark.parametrize("long_lines", [[3], [2], [2, 3, 4]])
+def test_csv_records_with_an_extra_field_are_named_by_line(tmp_path, long_lines):
+    rows = ["1,,ann,2024-01-01T10:00Z,hi", "2,1,bob,2024-01-01T11:00Z,yo", "3,1,cat,2024-01-01T12:00Z,ok"]
+    lines = [row + ",EXTRA" if number in long_lines else row for number, row in enumerate(rows, start=2)]
+    path = tmp_path / "posts.csv"
+    path.write_text(_CSV_HEADER + "\n".join(lines) + "\n")
+    with pytest.raises(errors.SourceError, match="more fields than the header") as caught:
+        table(path, PARENT_MAPPING)
+    assert caught.value.path == str(path)
+    assert caught.value.line == long_lines[0]
+    assert caught.value.column == "field 6"
+    assert f"lines {', '.join(map(str, long_lines))}" in str(caught.value)
+
+
+def test_csv_records_with_an_extra_field_are_skipped_alone_with_repair(tmp_path):
+    path = tmp_path / "posts.csv"
+    path.write_text(_CSV_HEADER + "1,,ann,2024-01-01T10:00Z,hi,EXTRA\n2,,bob,2024-01-01T11:00Z,yo\n"
+                    '3,2,cat,2024-01-01T12:00Z,"two\nlines"\n4,2,dan,2024-01-01T13:00Z,a,b\n'
+                    "5,3,eve,2024-01-01T14:00Z,\n")
+    corpus = table(path, PARENT_MAPPING, repair=True)
+    account = corpus.manifest["accounting"]["posts"]
+    assert account["skipped_reasons"] == {"too_many_fields": 2}
+    assert (account["rows_read"], account["rows_kept"], account["rows_skipped"],
+            account["rows_quarantined"]) == (5, 3, 2, 0)
+    posts = corpus.posts(columns="all")
+    assert posts["post_id"].tolist() == ["2", "3", "5"]
+    assert posts["author_id"].tolist() == ["bob", "cat", "eve"]
+    assert posts["text"].tolist()[:2] == ["yo", "two\nlines"] and pd.isna(posts["text"].iloc[2])
+    assert posts["parent_id"].fillna("").tolist() == ["", "2", "3"]
+
+
+def test_a_10000_deep_reply_tree_loads_with_its_parent_links(tmp_path):
+    depth = 10_000
+    text = "".join(f'{{"id": {n}, "by": "u{n % 7}", "at": "2024-01-01T10:00Z", "text": "x", "children": ['
+                   for n in range(depth)) + "]}" * depth
+    for name, content in (("deep.json", text), ("deep.jsonl", text + "\n")):
+        path = tmp_path / name
+        path.write_text(content)
+        posts = nested(path, mapping=TREE_MAPPING).posts(columns="all")
+        assert len(posts) == depth
+        assert posts["post_id"].tolist() == [str(n) for n in range(depth)]
+        assert posts["parent_id"].fillna("").tolist() == [""] + [str(n) for n in range(depth - 1)]
+        assert set(posts["thread_id"]) == {"0"}
+
+
+def test_a_deep_json_table_file_loads(tmp_path):
+    path = tmp_path / "posts.json"
+    records = _small().to_dict("records")
+    path.write_text(json.dumps(records)[:-1] + ", " + "[" * 3000 + "]" * 3000 + "]")
+    with pytest.raises(errors.SourceError, match="record 6 is a list"):
+        table(path, PARENT_MAPPING)
+
+
+@pytest.mark.parametrize("date_format", ["%Q", "%", "%Y-%m-%d %Q"])
+def test_a_bad_date_format_names_the_column(date_format):
+    with pytest.raises(errors.PeerscopeError, match="date_format") as caught:
+        table(_small(), PARENT_MAPPING, date_format=date_format, assume_tz="UTC")
+    assert caught.value.column == "date"
+
+
+@pytest.mark.parametrize("column", ["id", "parent", "user", "date", "body"])
+@pytest.mark.parametrize("repair", [False, True])
+def test_bytes_cells_in_a_frame_name_the_column_and_row(column, repair):
+    frame = _small().astype(object)
+    frame.loc[2, column] = b"\xff\xfe"
+    with pytest.raises(errors.SourceError, match="row 2 .*bytes") as caught:
+        table(frame, PARENT_MAPPING, repair=repair, assume_tz="UTC")
+    assert caught.value.column == column
+    tree = _tree()
+    tree[0]["children"][0]["by"] = b"bob"
+    with pytest.raises(errors.SourceError, match="bytes"):
+        nested(tree, mapping=TREE_MAPPING, repair=repair)

@@ -103,7 +103,11 @@ class CorpusWriter:
             notes[note] = notes.get(note, 0) + int(rows)
 
     def __exit__(self, exc_type, exc, tb) -> bool:
-        entries = {table: writer.close() for table, writer in self._writers.items()}
+        try:
+            entries = {table: writer.close() for table, writer in self._writers.items()}
+        except BaseException as error:  # the folder's cleanup releases the save's lock
+            self._folder.__exit__(type(error), error, None)
+            raise
         if exc_type is None:
             try:
                 if "posts" not in self._writers:

@@ -30,6 +30,7 @@ JSON Lines (one object per line, https://jsonlines.org), Apache Parquet.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import re
@@ -46,10 +47,10 @@ from peerscope import errors
 
 from peerscope.corpus import schema
 from peerscope.loaders.build import NoteCounter, SkipCounter, build_corpus
-from peerscope.loaders.sources import json_lines
+from peerscope.loaders.sources import json_lines, load_json, long_csv_rows
 
 __all__ = ["FLAG_KEYS", "FORMATS", "MAPPABLE", "NOTE_EXTRA_OPENING", "NOTE_GENERATED_ID",
-           "NOTE_NO_OPENING", "PARAGRAPH_SEPARATOR", "nested", "table"]
+           "NOTE_NO_OPENING", "PARAGRAPH_SEPARATOR", "SKIP_TOO_MANY_FIELDS", "nested", "table"]
 
 #: Source formats :func:`table` reads, by file suffix.
 FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".json": "json", ".jsonl": "jsonl",
@@ -73,6 +74,8 @@ NOTE_EXTRA_OPENING = ("flagged as an opening post but not the thread's first: "
                       "kept as a reply to the opening post")
 NOTE_NO_OPENING = "thread has no row flagged as its opening post: kept with a null parent"
 NOTE_GENERATED_ID = "no post id in the source: kept with an id made of its thread id and row number"
+#: Skip reason of CSV/TSV records with more fields than the header (``repair=True``).
+SKIP_TOO_MANY_FIELDS = "too_many_fields"
 
 
 # ---------------------------------------------------------------------------
@@ -135,7 +138,10 @@ def table(source, mapping: Mapping[str, str], replies: str = "parent", *, fmt: s
         Corpus name (default: the file name).
     repair : bool
         Quarantine rows that break a rule (empty ids, unparseable dates,
-        dangling parents, ...) instead of raising.
+        dangling parents, ...) instead of raising.  CSV/TSV records with more
+        fields than the header are skipped with reason
+        :data:`SKIP_TOO_MANY_FIELDS` (without ``repair`` they are an error
+        naming their lines).
     pseudonymise : str, optional
         Secret salt: replace member ids by keyed hashes.
     scrub_pii : bool
@@ -201,12 +207,12 @@ def table(source, mapping: Mapping[str, str], replies: str = "parent", *, fmt: s
     """
     if replies not in ("parent", "flat"):
         raise errors.PeerscopeError(f"replies must be 'parent' or 'flat', not {replies!r}")
-    raw, path = read_records(source, fmt, **read_options)
+    skipped, notes = SkipCounter(), NoteCounter()
+    raw, path = _read_records(source, fmt, read_options, skipped if repair else None)
     mapping = _check_mapping(mapping, extract, replies)
     posts = _map_columns(raw, mapping, extract or {}, path)
     posts["created_at"] = parse_times(posts["created_at"], date_format, assume_tz, path,
                                       mapping["created_at"])
-    skipped, notes = SkipCounter(), NoteCounter()
     if replies == "flat":
         opening = _opening_flags(raw, mapping)
         posts = _link_flat(posts, opening, "post_id" in mapping, skipped, notes)
@@ -284,6 +290,7 @@ def nested(source, children_key: str = "children", mapping: Mapping[str, str] | 
     posts = pd.DataFrame(_flatten_trees(roots, children_key, mapping, path))
     if posts.empty:
         posts = pd.DataFrame(columns=[*mapping, "thread_id", "parent_id"])
+    _refuse_bytes(posts, list(mapping), path)
     for column in mapping:
         if column in ("text", "title"):
             posts[column] = text_values(posts[column])
@@ -384,6 +391,12 @@ def read_records(source, fmt: str | None = None, **read_options) -> tuple[pd.Dat
     ...     print(str(error).endswith("no such file"))
     True
     """
+    return _read_records(source, fmt, read_options, None)
+
+
+def _read_records(source, fmt: str | None, read_options: dict,
+                  skipped: SkipCounter | None) -> tuple[pd.DataFrame, str | None]:
+    """:func:`read_records`; with ``skipped`` (repair), long CSV records are skipped and counted."""
     if isinstance(source, pd.DataFrame):
         return source.reset_index(drop=True), None
     path = os.fspath(source)
@@ -392,9 +405,7 @@ def read_records(source, fmt: str | None = None, **read_options) -> tuple[pd.Dat
         raise errors.SourceError("no such file", path=path)
     try:
         if kind in ("csv", "tsv"):
-            options = {"sep": "," if kind == "csv" else "\t", "dtype": "str",
-                       "keep_default_na": False, "na_values": [""], **read_options}
-            return pd.read_csv(path, **options), path
+            return _read_delimited(path, kind, read_options, skipped), path
         if kind == "parquet":
             return schema.to_pandas(pq.read_table(path, **read_options)), path
         if kind == "json":
@@ -404,7 +415,7 @@ def read_records(source, fmt: str | None = None, **read_options) -> tuple[pd.Dat
     except errors.PeerscopeError:
         raise
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError,
-            ValueError, pa.ArrowException, EOFError) as exc:
+            ValueError, pa.ArrowException, EOFError, csv.Error) as exc:
         line = re.search(r"line (\d+)", str(exc))
         raise errors.SourceError(f"cannot read as {kind}: {exc}", path=path,
                                  line=int(line.group(1)) if line else None) from None
@@ -470,7 +481,7 @@ def parse_times(values: pd.Series, date_format: str | None, assume_tz: str | Non
         parsed = pd.to_datetime(micros.astype("Int64"), unit="us", utc=True)
         return parsed.astype("datetime64[us, UTC]")
     text = values.astype("str").where(present)
-    parsed = _to_datetime(text, date_format) if date_format else _infer_datetime(text)
+    parsed = _to_datetime(text, date_format, path, column) if date_format else _infer_datetime(text)
     if not isinstance(parsed.dtype, pd.DatetimeTZDtype):
         if assume_tz is None and parsed.notna().any():
             first = int(np.flatnonzero(parsed.notna().to_numpy())[0])
@@ -563,11 +574,71 @@ def _format_of(source, fmt: str | None) -> str:
         f"{sorted(set(FORMATS.values()))}", path=os.fspath(source))
 
 
+#: read_csv options under which :func:`long_csv_rows` may not see the records pandas sees.
+_OWN_PARSING = ("engine", "header", "names", "index_col", "skiprows", "skipfooter", "nrows",
+                "comment", "quotechar", "quoting", "escapechar", "doublequote", "lineterminator",
+                "delimiter", "sep", "on_bad_lines", "skip_blank_lines", "usecols", "dialect")
+
+
+def _read_delimited(path: str, kind: str, read_options: dict,
+                    skipped: SkipCounter | None) -> pd.DataFrame:
+    """CSV/TSV cells as text; records with more fields than the header are found and reported.
+
+    pandas either stops at the first long record or, when the first record is
+    long, silently takes the first column as the index (shifting every
+    column); both are caught here and the long records named by line.
+    """
+    sep = "," if kind == "csv" else "\t"
+    options = {"sep": sep, "dtype": "str", "keep_default_na": False, "na_values": [""],
+               **read_options}
+    try:
+        frame = pd.read_csv(path, **options)
+        if isinstance(frame.index, pd.RangeIndex) or "index_col" in read_options:
+            return frame
+        problem = None
+    except pd.errors.ParserError as exc:
+        if "Expected" not in str(exc) or "fields" not in str(exc):
+            raise
+        problem = exc
+    if any(key in read_options for key in _OWN_PARSING):
+        if problem is not None:
+            raise problem
+        raise errors.SourceError("some records have more fields than the header (the file "
+                                 "reads as if its first column were an index)", path=path)
+    encoding = read_options.get("encoding") or "utf-8"
+    with pd.io.common.get_handle(path, "r", encoding=encoding, compression="infer",
+                                 errors=read_options.get("encoding_errors", "strict")) as handles:
+        header, long = long_csv_rows(handles.handle, sep)
+    if not long:
+        if problem is not None:
+            raise problem
+        return frame
+    if skipped is None:
+        lines = ", ".join(str(line) for _, line, _ in long[:10]) + (", ..." if len(long) > 10 else "")
+        raise errors.SourceError(
+            f"{len(long)} record(s) have more fields than the header's {len(header)} "
+            f"(at lines {lines}; a separator inside an unquoted cell?); fix the file or pass "
+            f"repair=True to skip them", path=path, line=long[0][1],
+            column=f"field {len(header) + 1}")
+    bad = {record for record, _, _ in long}
+    with pd.io.common.get_handle(path, "r", encoding=encoding, compression="infer",
+                                 errors=read_options.get("encoding_errors", "strict")) as handles:
+        records = [fields for fields in csv.reader(handles.handle, delimiter=sep) if fields][1:]
+    kept = [[cell if cell != "" else None for cell in fields]
+            + [None] * (len(header) - len(fields))
+            for number, fields in enumerate(records) if number not in bad]
+    columns = pd.read_csv(path, **{**options, "nrows": 0, "index_col": False}).columns
+    frame = pd.DataFrame(kept, columns=columns, dtype="str") if kept else \
+        pd.DataFrame({c: pd.Series(dtype="str") for c in columns})
+    skipped.add("posts", SKIP_TOO_MANY_FIELDS, len(bad))
+    return frame
+
+
 def _load_json(path: str):
     with open(path, "rb") as handle:
         data = handle.read()
     try:
-        return json.loads(data)
+        return load_json(data)
     except json.JSONDecodeError as exc:
         raise errors.SourceError(f"malformed JSON: {exc.msg} (char {exc.colno})", path=path,
                                  line=exc.lineno) from None
@@ -663,6 +734,7 @@ def _map_columns(raw: pd.DataFrame, mapping: dict, extract: Mapping[str, str],
     if missing:
         raise errors.SourceError(f"mapped column not found; the source has {list(map(str, raw.columns))}",
                                  path=path, column=missing[0])
+    _refuse_bytes(raw, list(mapping.values()), path)
     posts = {}
     for key, column in mapping.items():
         if key in FLAG_KEYS:
@@ -685,16 +757,42 @@ def _map_columns(raw: pd.DataFrame, mapping: dict, extract: Mapping[str, str],
     return pd.DataFrame(posts, index=raw.index)
 
 
+def _refuse_bytes(frame: pd.DataFrame, columns: list, path: str | None) -> None:
+    """Raise on a bytes cell: its text is unknown until the caller says how it is encoded."""
+    for column in dict.fromkeys(columns):
+        values = frame[column]
+        if isinstance(values, pd.DataFrame):  # a repeated column name
+            raise errors.SourceError("the source has two columns of this name", path=path,
+                                     column=str(column))
+        if values.dtype != object:
+            continue
+        found = np.flatnonzero(values.map(lambda v: isinstance(v, (bytes, bytearray, memoryview)))
+                               .to_numpy(dtype=bool))
+        if len(found):
+            raise errors.SourceError(
+                f"row {int(found[0])} (0-based, in source order) holds bytes, not text "
+                f"({len(found)} such cells); decode the column first, e.g. "
+                f"frame[{str(column)!r}].str.decode('utf-8')", path=path, column=str(column))
+
+
 def _cell_strings(values: pd.Series) -> pd.Series:
     """Id-like cells as text; integers stay digits (no ``.0``)."""
     if values.dtype == object:
-        values = values.map(lambda v: v if isinstance(v, str) else json.dumps(v)
+        values = values.map(lambda v: v if isinstance(v, str) else _dumps(v)
                             if isinstance(v, (list, dict)) else v, na_action="ignore")
         values = values.infer_objects()
     try:
         return schema._as_id_strings(values)
     except TypeError:
         return values.astype("str")
+
+
+def _dumps(value) -> str:
+    try:
+        return json.dumps(value)
+    except (RecursionError, ValueError) as exc:
+        raise errors.PeerscopeError(f"a cell holding a list or object cannot be written as an "
+                                    f"id: {type(exc).__name__}: {str(exc)[:80]}") from None
 
 
 def _empty_as_null(values: pd.Series) -> pd.Series:
@@ -799,14 +897,18 @@ def _check_ids(posts: pd.DataFrame, columns: list[str], mapping: dict, path: str
                 column=mapping.get(column, column))
 
 
-def _to_datetime(text: pd.Series, date_format: str) -> pd.Series:
+def _to_datetime(text: pd.Series, date_format: str, path: str | None = None,
+                 column: str | None = None) -> pd.Series:
     try:
-        return pd.to_datetime(text, format=date_format, errors="coerce")
-    except ValueError:
-        # mixed UTC offsets: each value carries its own, so converting to UTC is exact
-        return pd.to_datetime(text, format=date_format, errors="coerce", utc=True)
-    except TypeError as exc:
-        raise errors.PeerscopeError(f"date_format={date_format!r}: {exc}") from None
+        try:
+            return pd.to_datetime(text, format=date_format, errors="coerce")
+        except ValueError:
+            # mixed UTC offsets: each value carries its own, so converting to UTC is exact
+            return pd.to_datetime(text, format=date_format, errors="coerce", utc=True)
+    except (TypeError, ValueError) as exc:
+        # errors="coerce" turns bad values into NaT: what is left is a bad format
+        raise errors.SourceError(f"date_format={date_format!r} cannot be used: {exc}",
+                                 path=path, column=column) from None
 
 
 def _infer_datetime(text: pd.Series) -> pd.Series:
