@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import peerscope
 from peerscope import Corpus, errors, open_corpus, synth
-from peerscope.corpus import _storage as storage_module, integrity as integrity_module, model as model_module
+from peerscope.corpus import _lock as lock_module, _storage as storage_module, integrity as integrity_module, model as model_module
 
 # -- hypothesis-generated corpora ---------------------------------------------------
 
@@ -492,7 +492,7 @@ def test_concurrent_saves_to_one_path_wait_or_raise_a_peerscope_error(tiny_frame
     import threading
 
     if not flock:
-        monkeypatch.setattr(storage_module, "_fcntl", None)
+        monkeypatch.setattr(lock_module, "_fcntl", None)
     posts, members, events = tiny_frames
     target = tmp_path / "shared"
     _slow_writes(monkeypatch, 0.05)
@@ -526,7 +526,7 @@ def test_a_save_waits_a_bounded_time_then_names_the_path(tiny_frames, tmp_path, 
     import threading
 
     if not flock:
-        monkeypatch.setattr(storage_module, "_fcntl", None)
+        monkeypatch.setattr(lock_module, "_fcntl", None)
     posts, members, events = tiny_frames
     corpus = Corpus.from_frames(posts, members, events)
     target = tmp_path / "busy"
@@ -586,7 +586,7 @@ def test_a_save_in_another_process_holds_the_lock(tiny_frames, tmp_path, monkeyp
 @pytest.mark.parametrize("flock", [True, False], ids=["flock", "exclusive-create"])
 def test_the_next_save_cleans_up_after_a_crashed_one(tiny_frames, tmp_path, monkeypatch, flock):
     if not flock:
-        monkeypatch.setattr(storage_module, "_fcntl", None)
+        monkeypatch.setattr(lock_module, "_fcntl", None)
     posts, members, events = tiny_frames
     corpus = Corpus.from_frames(posts, members, events)
     target = tmp_path / "crashed"
@@ -610,7 +610,7 @@ def test_the_next_save_cleans_up_after_a_crashed_one(tiny_frames, tmp_path, monk
 
 
 def test_a_lock_held_by_a_live_process_is_not_taken_over(tiny_frames, tmp_path, monkeypatch):
-    monkeypatch.setattr(storage_module, "_fcntl", None)
+    monkeypatch.setattr(lock_module, "_fcntl", None)
     monkeypatch.setattr(storage_module, "LOCK_TIMEOUT", 0.2)
     posts, members, events = tiny_frames
     target = tmp_path / "live"

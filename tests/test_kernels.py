@@ -81,14 +81,12 @@ def test_iso_months_label_the_same_months():
 
 
 def test_the_public_month_functions_use_the_one_encoding():
-    from peerscope.corpus.partition import month_labels, part_name
-    from peerscope.participation import month_number, month_start
+    from peerscope.corpus.partition import part_name
     from peerscope.support import month_of
 
     expected = _periods(TIMES)
-    assert month_number(TIMES).tolist() == expected
-    assert month_labels(pa.array(TIMES)).tolist() == expected
-    assert month_start(expected).tolist() == month_starts(expected).tolist()
+    assert months_from_times(TIMES).tolist() == expected
+    assert months_from_arrow(pa.array(TIMES)).tolist() == expected
     assert part_name(648) == "2024-01.parquet"
     assert month_of(TIMES).tolist() == iso_months(expected).tolist()
 

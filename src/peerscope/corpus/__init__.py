@@ -17,8 +17,8 @@ module                             its one job
 :mod:`~peerscope.corpus.description`  :func:`describe`: what a corpus can measure
 =================================  ===============================================
 
-The manifest, atomic writes and remote folders are private
-(``_manifest``, ``_storage``, ``_remote``).  The data model never imports
+The manifest, atomic writes, the save lock and remote folders are private
+(``_manifest``, ``_storage``, ``_lock``, ``_remote``).  The data model never imports
 the measures that use it.
 """
 

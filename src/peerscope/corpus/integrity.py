@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 
 from peerscope import errors
 
+from peerscope._kernels.months import months_from_arrow
 from peerscope.corpus import schema
 from peerscope.corpus import partition as partitioning
 from peerscope._kernels.hashing import string_hashes
@@ -112,7 +113,7 @@ def _check_file(name: str, file: str, layout: str | None, now, offset: int, batc
             raise error
         if layout is not None:
             times = batch.column(spec.time_column)
-            months = partitioning.month_labels(times.drop_null())
+            months = months_from_arrow(times.drop_null())
             strays = sorted({partitioning.part_name(m) for m in np.unique(months)} - {Path(file).name})
             if strays:
                 raise errors.ManifestError(

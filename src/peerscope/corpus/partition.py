@@ -126,35 +126,8 @@ def layout_of(table: str, partition: str | None) -> str | None:
     return partition if schema.TABLES[table].time_column is not None else None
 
 
-def month_labels(times: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """The month (UTC) of each timestamp, as months since 1970-01.
-
-    The one month encoding of :mod:`peerscope._kernels.months`;
-    :func:`part_name` turns a month into a file name.  Times must not be
-    null (the time columns of the partitioned tables are required).
-
-    Parameters
-    ----------
-    times : pyarrow.Array or pyarrow.ChunkedArray
-        Timestamps.
-
-    Returns
-    -------
-    numpy.ndarray
-        int64 month numbers.
-
-    Examples
-    --------
-    >>> import pandas as pd, pyarrow as pa
-    >>> times = pa.array(pd.to_datetime(["2022-01-31 23:59", "2022-02-01 00:00"], utc=True))
-    >>> month_labels(times).tolist()
-    [624, 625]
-    """
-    return months_from_arrow(times)
-
-
 def part_name(month: int) -> str:
-    """File name of a month's part, e.g. ``2022-01.parquet`` (month numbered as in :func:`month_labels`).
+    """File name of a month's part, e.g. ``2022-01.parquet`` (months since 1970-01).
 
     Parameters
     ----------
@@ -214,7 +187,7 @@ def split_by_month(table: pa.Table, name: str) -> Iterator[tuple[str, pa.Table]]
     column = schema.TABLES[name].time_column
     if table[column].null_count:
         raise errors.MissingValueError(name, column, "a partitioned table needs a time on every row")
-    months = month_labels(table[column])
+    months = months_from_arrow(table[column])
     if np.any(months[1:] < months[:-1]):
         order = np.argsort(months, kind="stable")
         table, months = table.take(order), months[order]

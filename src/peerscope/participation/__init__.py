@@ -68,13 +68,13 @@ from peerscope.corpus.window import Window
 from peerscope._kernels.event_counts import event_counts
 from peerscope._kernels.links import read_linked
 from peerscope._kernels.memory import release_freed_memory
-from peerscope._kernels.months import month_starts, months_from_times
+from peerscope._kernels.months import months_from_times
 from peerscope._kernels.post_counts import post_parts, posts_per_author
 from peerscope.participation.superusers import Selection, SuperUserRule, TopShare, select
 
 __all__ = ["LADDER", "LISTENING_KINDS", "MODERATING_ROLES", "PARTS", "PASSIVE_KINDS", "TOP_SHARES",
            "UTC_TIMES", "ParticipationSummary", "activity", "assemble", "ladder_inputs",
-           "ladder_levels", "month_number", "month_start", "roles", "summary"]
+           "ladder_levels", "roles", "summary"]
 
 #: Rungs of the participation ladder, lowest first (index = level).
 LADDER = ("none", "read/receive", "post", "reply to others", "initiate for others",
@@ -478,53 +478,6 @@ def summary(corpus, start=None, end=None, super_users: SuperUserRule = TopShare(
 # Per-member activity
 # ---------------------------------------------------------------------------
 
-def month_number(times):
-    """The month (UTC) of each time, as months since 1970-01; works on Dask columns.
-
-    The month numbers that index the tables of :func:`ladder_inputs` by
-    month (``by_month=True``); :func:`month_start` turns them back into times.
-
-    Parameters
-    ----------
-    times : pandas.Series or dask Series
-        UTC timestamps.
-
-    Returns
-    -------
-    Series of int
-        One month number per time, same index (and engine) as ``times``.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> times = pd.Series(pd.to_datetime(["2024-01-31 23:00", "2024-02-01 00:00"], utc=True))
-    >>> month_number(times).tolist()
-    [648, 649]
-    """
-    return months_from_times(times)
-
-
-def month_start(numbers) -> pd.Series:
-    """The first instant (UTC) of each month number of :func:`month_number`.
-
-    Parameters
-    ----------
-    numbers : array-like of int
-        Months since 1970-01.
-
-    Returns
-    -------
-    pandas.Series
-        ``datetime64[us, UTC]`` times, one per number (default index).
-
-    Examples
-    --------
-    >>> [str(t) for t in month_start([648, 649])]
-    ['2024-01-01 00:00:00+00:00', '2024-02-01 00:00:00+00:00']
-    """
-    return pd.Series(month_starts(numbers), dtype=UTC_TIMES)
-
-
 def _with_parent_authors(corpus, posts, start, end):
     """Posts with ``parent_author_id``: the author of the post each replies to.
 
@@ -565,7 +518,7 @@ def ladder_inputs(corpus, start=None, end=None, *, include_bots: bool = False,
     """Per-member (or per member and month) counts the activity table and the ladder need.
 
     Returns a dict of pandas frames indexed by ``member_id`` (and ``month``,
-    a month number of :func:`month_number`, when ``by_month``): ``posts``
+    months since 1970-01, when ``by_month``): ``posts``
     (posts, threads_started, replies_to_others, first_post, last_post),
     ``active_days``, ``received``, ``hosted``, ``events`` (one column per
     event kind) and ``items`` (newsletter items written).  Bots' own rows are
@@ -632,7 +585,7 @@ def _dask_post_parts(corpus, start, end, kinds: _Kinds, by_month: bool, host_rep
                              | (posts["parent_author_id"] != posts["author_id"])),
         day=posts["created_at"].dt.floor("D"))
     if by_month:
-        posts = posts.assign(month=month_number(posts["created_at"]))
+        posts = posts.assign(month=months_from_times(posts["created_at"]))
     parts = {}
     parts["posts"] = engine.aggregate(posts, keys, posts=("created_at", "count"),
                                       threads_started=("opening", "sum"),
@@ -646,7 +599,7 @@ def _dask_post_parts(corpus, start, end, kinds: _Kinds, by_month: bool, host_rep
     hosted = _hosted_threads(posts, kinds.bots, host_repliers)
     hosted = hosted.assign(member_id=hosted["starter_id"])
     if by_month:
-        hosted = hosted.assign(month=month_number(hosted["created_at"]))
+        hosted = hosted.assign(month=months_from_times(hosted["created_at"]))
     parts["hosted"] = engine.count_by(hosted, keys, "threads_hosted")
     return parts
 
@@ -676,7 +629,7 @@ def _event_counts(corpus, start, end, by_month: bool, member_ids: pd.Index) -> p
                             by_month, known_ids=pa.array(member_ids, type=pa.string()) if len(member_ids) else None)
     events = corpus.events(columns=columns, start=start, end=end)
     if by_month:
-        events = events.assign(month=month_number(events["at"]))
+        events = events.assign(month=months_from_times(events["at"]))
     counts = engine.count_by(events, keys + ["kind"])
     return counts.unstack("kind", fill_value=0) if len(counts) else counts.to_frame().iloc[:, :0]
 
@@ -688,7 +641,7 @@ def _item_counts(corpus, start, end, by_month: bool) -> pd.Series:
     items = corpus.newsletter_items(columns=["author_id", "published_at"], start=start, end=end)
     items = items.assign(member_id=items["author_id"])
     if by_month:
-        items = items.assign(month=month_number(items["published_at"]))
+        items = items.assign(month=months_from_times(items["published_at"]))
     return engine.count_by(items, keys, "newsletter_items")
 
 
