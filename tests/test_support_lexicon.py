@@ -88,8 +88,10 @@ def test_curly_apostrophes_and_nulls():
 def test_counselchat_mi_agreement_beats_chance(shared_data):
     """Lexicon vs the high-precision ``Intersection`` MI labels, mapped to coarse types.
 
-    Found (358 labelled sentences: 127 emotional, 221 informational, 10 other):
-    emotional F1 0.35, informational F1 0.42, Cohen's kappa 0.13.  The labels
+    Found (358 labelled sentences: 127 emotional, 221 informational, 10 other)
+    with the cue lists reworked for issue 18: emotional precision 0.85,
+    recall 0.60; informational precision 0.97, recall 0.45; Cohen's kappa
+    0.33 (the earlier lists gave 0.13).  The labels
     are automatic, so this is agreement with a silver standard.  Chance
     agreement is kappa 0; a shuffled copy of the predictions must fall below
     the real ones (a permutation test with 200 shuffles).
@@ -105,8 +107,8 @@ def test_counselchat_mi_agreement_beats_chance(shared_data):
     rng = np.random.default_rng(0)
     null = [evaluate(truth, rng.permutation(predicted.to_numpy())).kappa for _ in range(200)]
     assert result.kappa > np.quantile(null, 0.99)
-    assert result.kappa == pytest.approx(0.13, abs=0.05)
-    assert result.per_class.loc["emotional", "precision"] > 0.5
+    assert result.kappa == pytest.approx(0.33, abs=0.05)
+    assert result.per_class.loc["emotional", "precision"] > 0.75
     assert result.per_class.loc["informational", "precision"] > 0.9
 
 

@@ -135,3 +135,32 @@ def test_classify_saved_and_in_memory_corpus(tmp_path):
     assert {"label", "emotional", "informational"} <= set(supervised.columns)
     with pytest.raises(PeerscopeError):
         classify(saved, model, batch_size=0)
+
+
+def test_prevalence_without_validation_gives_raw_shares_with_an_interval():
+    """No coded sample: the raw share and a bootstrap interval of the corpus's sampling error.
+
+    For 1,000 posts with share 0.3 the binomial standard error is 0.0145, so
+    the 95% interval is about 0.3 +- 0.028; by group, each group's own share.
+    """
+    labels = ["emotional"] * 300 + ["other"] * 700
+    table = prevalence(labels, random_state=0)
+    row = table.set_index("label").loc["emotional"]
+    assert row["raw_share"] == pytest.approx(0.3)
+    assert np.isnan(row["adjusted_share"]) and np.isnan(row["tpr"]) and row["n_validation"] == 0
+    assert row["interval_of"] == "raw_share"
+    assert row["ci_low"] == pytest.approx(0.3 - 0.028, abs=0.01)
+    assert row["ci_high"] == pytest.approx(0.3 + 0.028, abs=0.01)
+    groups = ["a"] * 500 + ["b"] * 500
+    grouped = prevalence(labels, groups=groups, random_state=0).set_index(["group", "label"])
+    assert grouped.loc[("a", "emotional"), "raw_share"] == pytest.approx(0.6)
+    assert grouped.loc[("b", "emotional"), "raw_share"] == 0.0
+    monthly = prevalence(labels, groups=["2024-01-05"] * 400 + ["2024-02-05"] * 600, by="month",
+                         random_state=0)
+    assert sorted(monthly["month"].unique()) == ["2024-01", "2024-02"]
+    with pytest.raises(PeerscopeError, match="both"):
+        prevalence(labels, ["emotional"])
+    with pytest.raises(PeerscopeError, match="no predicted"):
+        prevalence([])
+    with pytest.raises(PeerscopeError, match="validation_weights"):
+        prevalence(labels, validation_weights=[1.0])

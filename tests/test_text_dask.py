@@ -123,7 +123,7 @@ def test_labels_on_workers_equal_pandas_classify(community, client, trained, whi
     assert _ran_on_workers(client, stream.data, "_label_partition") == partitions
     assert len(expected) == 1_200 and expected["label"].nunique() > 2
     pd.testing.assert_frame_equal(found, expected)
-    assert (found.dtypes.iloc[2:] == "float32").all()
+    assert (found.dtypes.iloc[3:] == "float32").all()   # post_id, label, direction, then scores
     with distributed.get_task_stream(client) as stream:  # classify itself takes the Dask path
         through_classify = classify(dask_corpus, model, batch_size=101, progress=False)
     assert _ran_on_workers(client, stream.data, "_label_partition") == partitions

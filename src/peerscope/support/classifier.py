@@ -26,6 +26,17 @@ macro-F1 (0.483 vs 0.481 with the probability rule), lowered the
 emotional F1 of a model applied to CounselChat (0.36 vs 0.43), and cut
 prediction speed threefold.  Pass ``char_ngram_range=(2, 5)`` to use them.
 
+Posts are not sentences.  With ``unit="post"`` the model is trained on
+sentences (``fit(sentences, y, groups=post_of_each_sentence)``) and scores
+a post by removing quoted earlier posts, splitting it into sentences,
+scoring each, and combining them by noisy-or (or max), with a second Platt
+curve fitted on out-of-fold pseudo-posts; see :meth:`SupportClassifier.predict_proba`.
+This is how the shipped ``pretrained("forum")`` model works
+(:mod:`peerscope.support.pretrained`).  Word features are counted over
+whole Arrow columns (the private ``_text`` module), with exactly the
+tokens and weights of scikit-learn's ``TfidfVectorizer``, so that a post's
+sentences are scored at tens of thousands of posts per second.
+
 Models are saved as a folder holding ``model.json`` (parameters, classes,
 vocabularies) and ``arrays.npz`` (idf weights, coefficients, calibration),
 read back with ``allow_pickle=False``: loading a model never unpickles.
@@ -43,24 +54,27 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import KFold, StratifiedKFold
+from sklearn.model_selection import GroupKFold, KFold, StratifiedKFold
 from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted
 
 from peerscope.corpus._storage import _AtomicFolder
 from peerscope.errors import PeerscopeError
+from peerscope.support._text import _prepare, _split_sentences, _tfidf, _word_counts
 from peerscope.support.lexicon import LexiconLabeller
 from peerscope.support.schemes import COARSE_LABELS, NO_SUPPORT, SUPPORT_TYPES
 
-__all__ = ["FORMAT_VERSION", "MODEL_FILES", "SCHEMES", "TOKEN_PATTERN", "SupportClassifier"]
+__all__ = ["AGGREGATIONS", "FORMAT_VERSION", "MODEL_FILES", "SCHEMES", "TOKEN_PATTERN", "SupportClassifier"]
 
 #: Word tokens: words with inner apostrophes (one letter too: "I"), and ? and !.
 TOKEN_PATTERN = r"(?u)\b\w[\w']*|[?!]"
@@ -68,6 +82,12 @@ TOKEN_PATTERN = r"(?u)\b\w[\w']*|[?!]"
 SCHEMES = {"ssbc": SUPPORT_TYPES + (NO_SUPPORT,), "coarse": COARSE_LABELS}
 #: Calibrated logit of a scheme label that had no training example (probability 1e-6).
 _ABSENT_LOGIT = -13.8
+#: How ``unit="post"`` combines the sentence probabilities of a post.
+AGGREGATIONS = ("noisy_or", "max")
+#: Labels that mean "no support": a post has one only when all its sentences have it.
+_NONE_LABELS = (NO_SUPPORT, "other")
+#: Bound of combined post logits (a probability of 1e-13 from 1).
+_LOGIT_CAP = 30.0
 #: Version of the saved-model format.
 FORMAT_VERSION = 1
 
@@ -146,6 +166,19 @@ class SupportClassifier(ClassifierMixin, BaseEstimator):
         largest class-balanced SVM margin, or the largest calibrated probability.
     random_state : int or None
         Seed of the fold split (the SVMs themselves are deterministic).
+    estimator : {"svm", "logistic"}
+        The linear model per class: a linear SVM (hinge loss) or an
+        L2-regularised logistic regression (both Platt-calibrated).
+    unit : {"text", "post"}
+        ``"text"``: every text is scored whole.  ``"post"``: the model is
+        trained on sentences, and a text to score is taken as a forum post:
+        quoted earlier posts are removed, it is split into sentences, and
+        the sentence scores are combined (see :meth:`predict_proba`).
+    aggregation : {"noisy_or", "max"}
+        How ``unit="post"`` combines a post's sentence probabilities.
+    whole_weight : float
+        Weight, from 0 to 1, of the whole post's own score against the
+        combined sentence scores (logit scale; ``unit="post"``).
 
     Attributes
     ----------
@@ -158,7 +191,11 @@ class SupportClassifier(ClassifierMixin, BaseEstimator):
     coef_, intercept_ : ndarray
         The linear models, one row per class.
     calibration_ : ndarray of shape (n_classes, 2)
-        Platt slope and intercept per class.
+        Platt slope and intercept per class (of texts; with ``unit="post"``,
+        of sentences).
+    post_calibration_ : ndarray of shape (n_classes, 2)
+        With ``unit="post"``: Platt slope and intercept of the combined post
+        scores, fitted on out-of-fold pseudo-posts.
     word_vectorizer_, char_vectorizer_ : TfidfVectorizer or None
         The fitted tf-idf vectorizers.
 
@@ -177,7 +214,8 @@ class SupportClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, scheme=None, word_ngram_range=(1, 2), char_ngram_range=None,
                  max_word_features=None, max_char_features=50_000, min_df=2, C=0.1,
                  class_weight="balanced", lexicon=False, lexicon_weight=1.0, calibration_folds=3,
-                 threshold=0.5, decision_rule="margin", random_state=None):
+                 threshold=0.5, decision_rule="margin", random_state=None, estimator="svm", unit="text",
+                 aggregation="noisy_or", whole_weight=0.0):
         self.scheme = scheme
         self.word_ngram_range = word_ngram_range
         self.char_ngram_range = char_ngram_range
@@ -192,6 +230,10 @@ class SupportClassifier(ClassifierMixin, BaseEstimator):
         self.threshold = threshold
         self.decision_rule = decision_rule
         self.random_state = random_state
+        self.estimator = estimator
+        self.unit = unit
+        self.aggregation = aggregation
+        self.whole_weight = whole_weight
 
     # -- fitting -------------------------------------------------------------
 
@@ -219,15 +261,21 @@ class SupportClassifier(ClassifierMixin, BaseEstimator):
             raise PeerscopeError(f"labels {unknown[:5]} are not in the scheme {list(classes)}")
         return (labels.to_numpy()[:, None] == classes[None, :]).astype(np.int8), classes, False
 
-    def fit(self, texts, y):
-        """Fit the vectorizers, the one-vs-rest SVMs and their calibration.
+    def fit(self, texts, y, groups=None):
+        """Fit the vectorizers, the one-vs-rest linear models and their calibration.
 
         Parameters
         ----------
         texts : sequence of str
-            Training texts.
+            Training texts (with ``unit="post"``: sentences).
         y : sequence of str, or 0/1 matrix / DataFrame of shape (n, classes)
             One label per text, or a label indicator matrix (multilabel).
+        groups : sequence, optional
+            The post (thread, comment) each text belongs to.  Calibration
+            folds then keep a group's texts together, so no post is scored by
+            a model that saw part of it; with ``unit="post"`` the texts of a
+            group also form the pseudo-post on which the post-level
+            calibration is fitted.  Default: every text its own group.
 
         Returns
         -------
@@ -237,84 +285,222 @@ class SupportClassifier(ClassifierMixin, BaseEstimator):
         targets, self.classes_, self.multilabel_ = self._targets(y)
         if len(texts) != len(targets):
             raise PeerscopeError(f"{len(texts)} texts but {len(targets)} labels")
-        if self.calibration_folds < 2:
-            raise PeerscopeError(f"calibration_folds={self.calibration_folds}: need at least 2")
+        self._check_options()
+        group = self._group_codes(groups, len(texts))
+        prepared = _prepare(texts)
         self.word_vectorizer_ = TfidfVectorizer(
             ngram_range=tuple(self.word_ngram_range), token_pattern=TOKEN_PATTERN, min_df=self.min_df,
             max_features=self.max_word_features, sublinear_tf=True, dtype=np.float32)
+        self.word_vectorizer_.fit(pd.Series(prepared.to_pylist(), dtype="str"))
+        self.word_terms_ = _terms_array(self.word_vectorizer_)
         self.char_vectorizer_ = None if self.char_ngram_range is None else TfidfVectorizer(
             analyzer="char_wb", ngram_range=tuple(self.char_ngram_range), min_df=self.min_df,
             max_features=self.max_char_features, sublinear_tf=True, dtype=np.float32)
-        blocks = [self.word_vectorizer_.fit_transform(texts)]
+        counts = _word_counts(prepared, self.word_terms_, tuple(self.word_ngram_range))
+        blocks = [_tfidf(counts, self.word_vectorizer_.idf_)]
         if self.char_vectorizer_ is not None:
-            blocks.append(self.char_vectorizer_.fit_transform(texts))
-        features = self._stack(blocks, texts)
+            blocks.append(self.char_vectorizer_.fit_transform(pd.Series(prepared.to_pylist(), dtype="str")))
+        features = self._stack(blocks, prepared)
         n_classes = len(self.classes_)
         present = targets.any(axis=0)
         if targets.all(axis=0).any() or present.sum() < 2:
             raise PeerscopeError(f"need examples of at least two classes; found {list(self.classes_[present])}")
         self.absent_classes_ = self.classes_[~present]
+        post = self.unit == "post"
+        if post:   # pseudo-posts: the texts of each group, as one post
+            members = _membership(group, int(group.max()) + 1)
+            post_features = _tfidf(members @ counts, self.word_vectorizer_.idf_)
+            whole = np.zeros((members.shape[0], n_classes))
         margins = np.zeros(targets.shape, dtype=np.float64)
         for c in np.flatnonzero(present):
             column = targets[:, c]
-            folds = self._folds(column)
-            for train, held_out in folds.split(np.zeros(len(column)), column):
+            for train, held_out in self._folds(column, group, groups is not None):
                 if column[train].min() == column[train].max():
                     margins[held_out, c] = 1.0 if column[train][0] else -1.0
+                    if post:
+                        whole[np.unique(group[held_out]), c] = margins[held_out[0], c]
                     continue
-                margins[held_out, c] = self._svm().fit(features[train], column[train]).decision_function(
-                    features[held_out])
+                model = self._linear().fit(features[train], column[train])
+                margins[held_out, c] = model.decision_function(features[held_out])
+                if post:
+                    held_posts = np.unique(group[held_out])
+                    whole[held_posts, c] = model.decision_function(post_features[held_posts])
         # a scheme label absent from y gets a zero model and a near-zero probability
         self.coef_ = np.zeros((n_classes, features.shape[1]))
         self.intercept_ = np.full(n_classes, -1.0)
         self.calibration_ = np.tile([0.0, _ABSENT_LOGIT], (n_classes, 1))
         for c in np.flatnonzero(present):
-            model = self._svm().fit(features, targets[:, c])
+            model = self._linear().fit(features, targets[:, c])
             self.coef_[c], self.intercept_[c] = model.coef_.ravel(), model.intercept_[0]
             self.calibration_[c] = _platt(margins[:, c], targets[:, c])
         self.n_features_ = features.shape[1]
+        if post:
+            scores = self._aggregate(margins, group, members.shape[0], whole)
+            post_targets = self._post_targets(targets, members)
+            self.post_calibration_ = np.tile([0.0, _ABSENT_LOGIT], (n_classes, 1))
+            for c in np.flatnonzero(present):
+                if post_targets[:, c].min() < post_targets[:, c].max():
+                    self.post_calibration_[c] = _platt(scores[:, c], post_targets[:, c])
         return self
 
-    def _folds(self, column: np.ndarray):
+    def _check_options(self) -> None:
+        if self.calibration_folds < 2:
+            raise PeerscopeError(f"calibration_folds={self.calibration_folds}: need at least 2")
+        if self.estimator not in ("svm", "logistic"):
+            raise PeerscopeError(f"estimator={self.estimator!r}: expected 'svm' or 'logistic'")
+        if self.unit not in ("text", "post"):
+            raise PeerscopeError(f"unit={self.unit!r}: expected 'text' or 'post'")
+        if self.aggregation not in AGGREGATIONS:
+            raise PeerscopeError(f"aggregation={self.aggregation!r}: expected one of {list(AGGREGATIONS)}")
+        if not 0.0 <= self.whole_weight <= 1.0:
+            raise PeerscopeError(f"whole_weight={self.whole_weight!r}: expected a number from 0 to 1")
+        if self.unit == "post" and (self.char_ngram_range is not None or self.lexicon):
+            raise PeerscopeError("unit='post' scores sentences from word n-grams only: set "
+                                 "char_ngram_range=None and lexicon=False")
+
+    @staticmethod
+    def _group_codes(groups, n: int) -> np.ndarray:
+        if groups is None:
+            return np.arange(n)
+        series = pd.Series(np.asarray(groups, dtype=object))
+        if len(series) != n:
+            raise PeerscopeError(f"{n} texts but {len(series)} groups")
+        if series.isna().any():
+            raise PeerscopeError("groups hold missing values: every text needs its post")
+        return pd.factorize(series)[0]
+
+    def _folds(self, column: np.ndarray, group: np.ndarray, grouped: bool):
         k = self.calibration_folds
+        if grouped:
+            if len(np.unique(group)) < k:
+                raise PeerscopeError(f"calibration_folds={k} needs at least {k} groups")
+            return GroupKFold(k, shuffle=True, random_state=self.random_state).split(column, column, group)
         if np.bincount(column, minlength=2).min() >= k:
-            return StratifiedKFold(k, shuffle=True, random_state=self.random_state)
-        return KFold(k, shuffle=True, random_state=self.random_state)
+            return StratifiedKFold(k, shuffle=True, random_state=self.random_state).split(column, column)
+        return KFold(k, shuffle=True, random_state=self.random_state).split(column)
 
-    def _svm(self) -> LinearSVC:
-        return LinearSVC(C=self.C, class_weight=self.class_weight, dual="auto", max_iter=5000)
+    def _linear(self):
+        if self.estimator == "logistic":
+            return LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=5000)
+        return LinearSVC(C=self.C, class_weight=self.class_weight, dual="auto", max_iter=5000,
+                         random_state=self.random_state)
 
-    def _stack(self, blocks: list, texts: pd.Series) -> sp.csr_matrix:
+    def _stack(self, blocks: list, prepared: pa.Array) -> sp.csr_matrix:
         if self.lexicon:
-            scores = LexiconLabeller().transform(texts) * self.lexicon_weight
+            scores = LexiconLabeller().transform(pd.Series(prepared.to_pylist(), dtype="str")) * self.lexicon_weight
             blocks = [*blocks, sp.csr_matrix(scores.astype(np.float32))]
         return sp.hstack(blocks, format="csr", dtype=np.float32)
+
+    def _is_none_class(self) -> np.ndarray:
+        """Which classes mean 'no support' (a post is one only when all its sentences are)."""
+        return np.isin(self.classes_.astype(str), _NONE_LABELS)
+
+    def _post_targets(self, targets: np.ndarray, members: sp.csr_matrix) -> np.ndarray:
+        """A pseudo-post's labels: a support type when any sentence has it; 'no support' when all do."""
+        sizes = np.asarray(members.sum(axis=1)).ravel()
+        hits = np.asarray(members @ targets.astype(np.float64))
+        return np.where(self._is_none_class(), hits == sizes[:, None], hits > 0).astype(np.int8)
+
+    def _aggregate(self, margins: np.ndarray, owner: np.ndarray, n_posts: int,
+                   whole: np.ndarray) -> np.ndarray:
+        """Post scores (logits) from sentence margins, ``owner[i]`` the post of sentence ``i``.
+
+        Each sentence's calibrated probability ``p`` of a support type is
+        combined over the post (``noisy_or``: ``1 - prod(1 - p)``, the chance
+        that at least one sentence gives support if sentences were
+        independent; ``max``: the most supportive sentence); for a
+        'no support' class the complement is combined (a post gives no
+        support only when none of its sentences does).  The logit of that is
+        mixed with the calibrated logit of the whole post's own score,
+        weight ``whole_weight``.
+        """
+        logits = margins * self.calibration_[:, 0] + self.calibration_[:, 1]
+        none = self._is_none_class()
+        support_logits = np.where(none, -logits, logits)
+        combined = np.empty((n_posts, margins.shape[1]))
+        for c in range(margins.shape[1]):
+            if self.aggregation == "noisy_or":
+                # log(1 - p) = -softplus(logit); S = sum over the post's sentences (<= 0)
+                total = np.bincount(owner, weights=-np.logaddexp(0.0, support_logits[:, c]), minlength=n_posts)
+                total = np.minimum(total, -1e-12)
+                combined[:, c] = np.log(-np.expm1(total)) - total
+            else:
+                best = np.full(n_posts, -np.inf)
+                np.maximum.at(best, owner, support_logits[:, c])
+                combined[:, c] = best
+        combined = np.clip(combined, -_LOGIT_CAP, _LOGIT_CAP)
+        combined = np.where(none, -combined, combined)
+        whole_logits = whole * self.calibration_[:, 0] + self.calibration_[:, 1]
+        return (1.0 - self.whole_weight) * combined + self.whole_weight * whole_logits
 
     # -- prediction -----------------------------------------------------------
 
     def transform_features(self, texts) -> sp.csr_matrix:
-        """The feature matrix the linear models see."""
+        """The feature matrix the linear models see, each text taken whole."""
         check_is_fitted(self, "coef_")
-        texts = as_texts(texts)
-        blocks = [self.word_vectorizer_.transform(texts)]
+        prepared = _prepare(as_texts(texts))
+        blocks = [_tfidf(_word_counts(prepared, self._terms(), tuple(self.word_ngram_range)),
+                         self.word_vectorizer_.idf_)]
         if self.char_vectorizer_ is not None:
-            blocks.append(self.char_vectorizer_.transform(texts))
-        return self._stack(blocks, texts)
+            blocks.append(self.char_vectorizer_.transform(pd.Series(prepared.to_pylist(), dtype="str")))
+        return self._stack(blocks, prepared)
+
+    def _terms(self) -> pa.Array:
+        if getattr(self, "word_terms_", None) is None:
+            self.word_terms_ = _terms_array(self.word_vectorizer_)
+        return self.word_terms_
+
+    def _margins(self, features: sp.csr_matrix) -> np.ndarray:
+        return np.asarray(features @ self.coef_.T.astype(np.float32), dtype=np.float64) + self.intercept_
 
     def decision_function(self, texts) -> np.ndarray:
-        """SVM margins, shape (n_texts, n_classes)."""
-        features = self.transform_features(texts)
-        return np.asarray(features @ self.coef_.T.astype(np.float32), dtype=np.float64) + self.intercept_
+        """Scores before calibration, shape (n_texts, n_classes).
+
+        With ``unit="text"`` the linear models' margins on each text; with
+        ``unit="post"`` each post's combined score (a logit; see
+        :meth:`predict_proba`).
+        """
+        if getattr(self, "unit", "text") == "post":
+            return self._post_scores(texts)
+        return self._margins(self.transform_features(texts))
+
+    def _post_scores(self, texts) -> np.ndarray:
+        check_is_fitted(self, "coef_")
+        prepared = _prepare(as_texts(texts))
+        sentences, owner = _split_sentences(prepared)
+        counts = _word_counts(sentences, self._terms(), tuple(self.word_ngram_range))
+        margins = self._margins(_tfidf(counts, self.word_vectorizer_.idf_))
+        members = _membership(owner, len(prepared))
+        whole = self._margins(_tfidf(members @ counts, self.word_vectorizer_.idf_))
+        return self._aggregate(margins, owner, len(prepared), whole)
 
     def predict_proba(self, texts) -> np.ndarray:
         """Calibrated probabilities, shape (n_texts, n_classes), columns in ``classes_`` order.
+
+        With ``unit="post"`` each text is a post and is scored in four steps:
+
+        1. quoted earlier posts are removed (lines starting with ``>``;
+           blocks opened by ``Quote:``, ``Originally Posted by`` or
+           ``... wrote:`` up to the next blank line);
+        2. the post is split into sentences (after ``.``, ``!``, ``?`` and
+           at line breaks) and every sentence is scored by the sentence
+           model and Platt-calibrated;
+        3. the sentence probabilities are combined (``aggregation``:
+           noisy-or or max; a post has a support type when any sentence
+           has it, and is 'other'/'none' only when every sentence is), and
+           mixed in logit space with the whole post's own score
+           (``whole_weight``);
+        4. a second Platt curve, fitted on out-of-fold pseudo-posts (the
+           training sentences grouped by ``groups``), calibrates the result
+           to post-level probabilities.
 
         Single-label models renormalise the one-vs-rest probabilities to sum to one.
         """
         return self._calibrate(self.decision_function(texts))
 
     def _calibrate(self, margins: np.ndarray) -> np.ndarray:
-        slope, intercept = self.calibration_[:, 0], self.calibration_[:, 1]
+        table = self.post_calibration_ if getattr(self, "unit", "text") == "post" else self.calibration_
+        slope, intercept = table[:, 0], table[:, 1]
         proba = 1.0 / (1.0 + np.exp(-(margins * slope + intercept)))
         if not self.multilabel_:
             proba = proba / np.maximum(proba.sum(axis=1, keepdims=True), 1e-12)
@@ -334,13 +520,18 @@ class SupportClassifier(ClassifierMixin, BaseEstimator):
         raise PeerscopeError(f"decision_rule={self.decision_rule!r}: expected 'margin' or 'probability'")
 
     def predict_frame(self, texts) -> pd.DataFrame:
-        """Probabilities as a DataFrame (one column per class) plus the predicted ``label``."""
+        """Probabilities as a DataFrame (one column per class) plus the predicted ``label``.
+
+        For a multilabel model the ``label`` is the most probable class (one
+        label per text, e.g. for :func:`~peerscope.support.prevalence`); the
+        probability columns keep every type a text may carry.
+        """
         texts = as_texts(texts)
         margins = self.decision_function(texts)
-        frame = pd.DataFrame(self._calibrate(margins), columns=[str(c) for c in self.classes_],
-                             index=texts.index)
-        if not self.multilabel_:
-            frame["label"] = pd.Series(self.classes_[self._choose(margins)], index=texts.index, dtype="str")
+        proba = self._calibrate(margins)
+        frame = pd.DataFrame(proba, columns=[str(c) for c in self.classes_], index=texts.index)
+        chosen = proba.argmax(axis=1) if self.multilabel_ else self._choose(margins)
+        frame["label"] = pd.Series(self.classes_[chosen], index=texts.index, dtype="str")
         return frame
 
     def top_features(self, n: int = 10) -> pd.DataFrame:
@@ -408,12 +599,14 @@ class SupportClassifier(ClassifierMixin, BaseEstimator):
                 "multilabel": bool(self.multilabel_), "n_features": int(self.n_features_),
                 "vocabularies": {name: _vocabulary_list(v) for name, v in self._vectorizers().items()}}
         arrays = {"coef": self.coef_, "intercept": self.intercept_, "calibration": self.calibration_}
+        if self.unit == "post":
+            arrays["post_calibration"] = self.post_calibration_
         for name, vectorizer in self._vectorizers().items():
             arrays[f"{name}_idf"] = vectorizer.idf_
         with _AtomicFolder(path, kind="saved SupportClassifier", is_kind=_is_saved_model,
                            own=MODEL_FILES) as staging:
             (staging / "model.json").write_text(json.dumps(meta), encoding="utf-8")
-            np.savez(staging / "arrays.npz", **arrays)
+            _write_npz(staging / "arrays.npz", arrays)
         return path
 
     @classmethod
@@ -427,8 +620,6 @@ class SupportClassifier(ClassifierMixin, BaseEstimator):
             :meth:`save` writes (a missing key, an array of the wrong shape or
             type); the message names the folder and what is wrong.
         """
-        import zipfile
-
         path = Path(path)
 
         def fail(problem: str):
@@ -472,6 +663,8 @@ class SupportClassifier(ClassifierMixin, BaseEstimator):
             fail(f"model.json: 'n_features' {n_features} is fewer than the vocabularies' terms")
         shapes = {"coef": (n_classes, n_features), "intercept": (n_classes,), "calibration": (n_classes, 2),
                   **{f"{name}_idf": (len(terms),) for name, terms in vocabularies.items()}}
+        if meta["params"].get("unit") == "post":
+            shapes["post_calibration"] = (n_classes, 2)
         for name, shape in shapes.items():
             if name not in arrays:
                 fail(f"arrays.npz has no {name!r}")
@@ -487,16 +680,20 @@ class SupportClassifier(ClassifierMixin, BaseEstimator):
             if isinstance(params.get("scheme"), list):
                 params["scheme"] = tuple(params["scheme"])
             model = cls(**params)
-        except (TypeError, ValueError) as exc:
+            model._check_options()
+        except (TypeError, ValueError, PeerscopeError) as exc:
             fail(f"model.json: 'params' are not SupportClassifier parameters ({exc})")
         model.classes_ = np.asarray(classes, dtype=object)
         model.multilabel_ = bool(meta["multilabel"])
         model.n_features_ = int(n_features)
         model.coef_, model.intercept_ = arrays["coef"], arrays["intercept"]
         model.calibration_ = arrays["calibration"]
+        if model.unit == "post":
+            model.post_calibration_ = arrays["post_calibration"]
         model.word_vectorizer_ = _restore(vocabularies["word"], arrays["word_idf"],
                                           analyzer="word", ngram_range=params.get("word_ngram_range", (1, 2)),
                                           token_pattern=TOKEN_PATTERN)
+        model.word_terms_ = pa.array(vocabularies["word"], type=pa.large_string())
         model.char_vectorizer_ = None
         if "char" in vocabularies:
             if params.get("char_ngram_range") is None:
@@ -529,6 +726,26 @@ def _platt(margins: np.ndarray, target: np.ndarray) -> tuple[float, float]:
     """Slope and intercept of a logistic curve of ``target`` on the margin (Platt 1999)."""
     model = LogisticRegression(C=1e4).fit(margins[:, None], target)
     return float(model.coef_[0, 0]), float(model.intercept_[0])
+
+
+def _write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """``np.savez`` with fixed zip timestamps, so that one model always gives the same bytes (and hash)."""
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
+        for name, array in arrays.items():
+            entry = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            with archive.open(entry, "w", force_zip64=True) as handle:
+                np.lib.format.write_array(handle, np.asarray(array), allow_pickle=False)
+
+
+def _membership(owner: np.ndarray, n_posts: int) -> sp.csr_matrix:
+    """A 0/1 matrix (posts x sentences): which sentences make up each post."""
+    return sp.csr_matrix((np.ones(len(owner), dtype=np.float32), (owner, np.arange(len(owner)))),
+                         shape=(n_posts, len(owner)))
+
+
+def _terms_array(vectorizer: TfidfVectorizer) -> pa.Array:
+    """The vocabulary as an Arrow array, term ``i`` at position ``i`` (for vectorised look-up)."""
+    return pa.array(_vocabulary_list(vectorizer), type=pa.large_string())
 
 
 def _vocabulary_list(vectorizer: TfidfVectorizer) -> list[str]:

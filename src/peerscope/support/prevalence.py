@@ -49,7 +49,8 @@ from tqdm.auto import tqdm
 
 from peerscope._kernels.months import iso_months, months_from_times
 from peerscope.errors import PeerscopeError
-from peerscope.support.labelling import _label_batch, label_partitions
+from peerscope.support.labelling import _COLUMNS, _label_batch, label_partitions
+from peerscope.support.pretrained import pretrained
 
 __all__ = ["DERIVED_FILE", "adjusted_share", "classify", "month_of", "prevalence"]
 
@@ -84,20 +85,33 @@ def adjusted_share(raw, tpr, fpr):
     return np.where(gap > 0, estimate, np.nan)
 
 
-def prevalence(predicted, validation_true, validation_pred, *, labels=None, groups=None, by=None,
+def prevalence(predicted, validation_true=None, validation_pred=None, *, labels=None, groups=None, by=None,
                validation_weights=None, n_boot: int = 1000, confidence: float = 0.95,
                random_state=None) -> pd.DataFrame:
-    """Raw and adjusted share of each label in a corpus, with a bootstrap interval.
+    """Share of each label in a corpus, with a bootstrap interval; adjusted when validation codes are given.
+
+    Without validation data the result is the raw ("classify and count")
+    share of each label with a percentile bootstrap interval of the
+    corpus's sampling error (posts resampled: the label count drawn from a
+    binomial with the observed share).  That interval does not cover the
+    model's own errors: a raw share is biased by the classifier's false
+    positives and negatives (module notes), so report it as the share of
+    posts *the model labels* ``t``, and code a validation sample when the
+    share itself matters.  With validation codes, the adjusted
+    classify-and-count estimate (Forman 2008) corrects that bias and its
+    interval also resamples the validation pairs.
 
     Parameters
     ----------
     predicted : sequence of str
         The model's label for every post of the corpus.
-    validation_true, validation_pred : sequence of str
+    validation_true, validation_pred : sequence of str, optional
         Human codes of a validation sample and the model's (out-of-fold)
         predictions for it; they give each label's ``tpr`` and ``fpr``.
+        Give both or neither.
     labels : sequence of str, optional
-        Labels to report (default: every label in the validation codes).
+        Labels to report (default: every label in the validation codes, or
+        without them every label predicted).
     groups : sequence, optional
         A group (board, month, ...) per post of ``predicted``; shares are
         then given per group, with ``tpr``/``fpr`` shared across groups.
@@ -122,8 +136,16 @@ def prevalence(predicted, validation_true, validation_pred, *, labels=None, grou
     -------
     DataFrame
         One row per (group or month and) label: ``n`` posts, ``raw_share``, ``tpr``,
-        ``fpr``, ``adjusted_share``, ``ci_low``, ``ci_high``, ``n_validation``,
-        ``n_boot_used`` and ``confidence``.
+        ``fpr``, ``adjusted_share`` (NaN without validation), ``ci_low``,
+        ``ci_high``, ``interval_of`` (``"adjusted_share"`` or, without
+        validation, ``"raw_share"``), ``n_validation``, ``n_boot_used`` and
+        ``confidence``.
+
+    Raises
+    ------
+    peerscope.errors.PeerscopeError
+        When only one of the validation sequences is given, they differ in
+        length, or an argument is out of range.
 
     Examples
     --------
@@ -133,17 +155,34 @@ def prevalence(predicted, validation_true, validation_pred, *, labels=None, grou
     >>> table = prevalence(corpus, truth, model, random_state=0)
     >>> table.loc[table.label == "emo", ["raw_share", "adjusted_share"]].round(3).to_dict("records")
     [{'raw_share': 0.44, 'adjusted_share': 0.4}]
+    >>> raw = prevalence(corpus, random_state=0)
+    >>> raw.loc[raw.label == "emo", ["raw_share", "interval_of"]].to_dict("records")
+    [{'raw_share': 0.44, 'interval_of': 'raw_share'}]
     """
-    truth = pd.Series(validation_true, dtype="str").reset_index(drop=True)
-    model = pd.Series(validation_pred, dtype="str").reset_index(drop=True)
-    if len(truth) != len(model) or len(truth) == 0:
-        raise PeerscopeError(f"validation needs aligned, non-empty codes and predictions "
-                             f"({len(truth)} vs {len(model)})")
+    if (validation_true is None) != (validation_pred is None):
+        raise PeerscopeError("give both validation_true and validation_pred (codes and the model's "
+                             "predictions of the same posts), or neither for raw shares")
+    validated = validation_true is not None
     if not 0 < confidence < 1:
         raise PeerscopeError(f"confidence={confidence}: expected a value between 0 and 1")
-    weight = _weights(validation_weights, len(truth))
-    labels = sorted(truth.unique()) if labels is None else [str(x) for x in labels]
+    if n_boot < 1:
+        raise PeerscopeError(f"n_boot={n_boot}: expected a positive number of replicates")
     corpus = pd.Series(predicted, dtype="str").reset_index(drop=True)
+    if len(corpus) == 0:
+        raise PeerscopeError("no predicted labels: the corpus has no posts")
+    if validated:
+        truth = pd.Series(validation_true, dtype="str").reset_index(drop=True)
+        model = pd.Series(validation_pred, dtype="str").reset_index(drop=True)
+        if len(truth) != len(model) or len(truth) == 0:
+            raise PeerscopeError(f"validation needs aligned, non-empty codes and predictions "
+                                 f"({len(truth)} vs {len(model)})")
+        weight = _weights(validation_weights, len(truth))
+        default_labels = truth.unique()
+    else:
+        if validation_weights is not None:
+            raise PeerscopeError("validation_weights were given without validation codes")
+        default_labels = corpus.dropna().unique()
+    labels = sorted(default_labels) if labels is None else [str(x) for x in labels]
     if by not in (None, "month"):
         raise PeerscopeError(f"by={by!r}: expected None (groups as given) or 'month'")
     if by == "month":
@@ -156,28 +195,36 @@ def prevalence(predicted, validation_true, validation_pred, *, labels=None, grou
     if len(group_of) != len(corpus):
         raise PeerscopeError(f"{len(corpus)} predictions but {len(group_of)} groups")
     rng = np.random.default_rng(random_state)
-    samples = rng.integers(0, len(truth), size=(n_boot, len(truth)))
-    t, p = truth.to_numpy(dtype=object), model.to_numpy(dtype=object)
+    if validated:
+        samples = rng.integers(0, len(truth), size=(n_boot, len(truth)))
+        t, p = truth.to_numpy(dtype=object), model.to_numpy(dtype=object)
     tail = (1 - confidence) / 2
     rows = []
     counts = pd.crosstab(group_of, corpus)
     for label in labels:
-        tpr, fpr = _rates(t == label, p == label, weight)
-        boot_tpr, boot_fpr = _rates((t == label)[samples], (p == label)[samples], weight[samples])
+        if validated:
+            tpr, fpr = _rates(t == label, p == label, weight)
+            boot_tpr, boot_fpr = _rates((t == label)[samples], (p == label)[samples], weight[samples])
+        else:
+            tpr = fpr = np.nan
         for group, row in counts.iterrows():
             n = int(row.sum())
             raw = float(row.get(label, 0)) / n if n else np.nan
             boot_raw = rng.binomial(n, raw, size=n_boot) / n if n else np.full(n_boot, np.nan)
-            boot = adjusted_share(boot_raw, boot_tpr, boot_fpr)
+            boot = adjusted_share(boot_raw, boot_tpr, boot_fpr) if validated else boot_raw
             boot = boot[~np.isnan(boot)]
             low, high = (np.quantile(boot, [tail, 1 - tail]) if len(boot) else (np.nan, np.nan))
-            rows.append({"group": group, "label": label, "n": n, "raw_share": raw, "tpr": tpr, "fpr": fpr,
-                         "adjusted_share": float(adjusted_share(raw, tpr, fpr)), "ci_low": float(low),
-                         "ci_high": float(high), "n_validation": len(truth), "n_boot_used": len(boot),
+            rows.append({"group": group, "label": label, "n": n, "raw_share": raw, "tpr": float(tpr),
+                         "fpr": float(fpr),
+                         "adjusted_share": float(adjusted_share(raw, tpr, fpr)) if validated else np.nan,
+                         "ci_low": float(low), "ci_high": float(high),
+                         "interval_of": "adjusted_share" if validated else "raw_share",
+                         "n_validation": len(truth) if validated else 0, "n_boot_used": len(boot),
                          "confidence": confidence})
     frame = pd.DataFrame(rows)
     frame["group"] = frame["group"].astype("str")
     frame["label"] = frame["label"].astype("str")
+    frame["interval_of"] = frame["interval_of"].astype("str")
     if groups is None:
         return frame.drop(columns="group")
     return frame.rename(columns={"group": "month"}) if by == "month" else frame
@@ -244,14 +291,14 @@ def _text_batches(corpus, batch_size: int):
     window = corpus.time_window
     unwindowed = window.start is None and window.end is None
     total = int(corpus.manifest["tables"]["posts"]["rows"]) if unwindowed else None
-    return total, corpus.iter_batches("posts", ["post_id", "text"], batch_size=batch_size)
+    return total, corpus.iter_batches("posts", _COLUMNS, batch_size=batch_size)
 
 
 #: Where ``classify(..., out=True)`` writes, inside the corpus folder.
 DERIVED_FILE = Path("derived") / "support.parquet"
 
 
-def classify(corpus, model, *, batch_size: int = 20_000, out: str | os.PathLike | bool | None = None,
+def classify(corpus, model=None, *, batch_size: int = 20_000, out: str | os.PathLike | bool | None = None,
              progress: bool | None = None) -> pd.DataFrame:
     """Label every post of a corpus with a support model, batch by batch.
 
@@ -259,10 +306,12 @@ def classify(corpus, model, *, batch_size: int = 20_000, out: str | os.PathLike 
     ----------
     corpus : peerscope.Corpus
         In memory or saved (a saved corpus is streamed in batches, with only
-        ``post_id`` and ``text`` read).
-    model : SupportClassifier or LexiconLabeller
+        ``post_id``, ``thread_id``, ``parent_id`` and ``text`` read).
+    model : SupportClassifier or LexiconLabeller, optional
         Anything with ``predict_frame(texts)`` returning scores and a ``label``
-        column: a fitted classifier or the lexicon labeller.
+        column: a fitted classifier or the lexicon labeller.  Default:
+        ``pretrained("forum")`` (:mod:`peerscope.support.pretrained`; model
+        card ``docs/models/forum.md``), which needs no training data.
     batch_size : int
         Posts per batch.
     out : path-like or True, optional
@@ -275,7 +324,10 @@ def classify(corpus, model, *, batch_size: int = 20_000, out: str | os.PathLike 
     Returns
     -------
     DataFrame
-        ``post_id``, ``label`` and one score column per class;
+        ``post_id``, ``label``, ``direction`` (``seeking``, ``providing`` or
+        ``neither``, from each post's position in its thread and its
+        wording: :func:`peerscope.support.direction.direction`) and one
+        score column per class;
         ``attrs["path"]`` is the file written (None when not written).
 
     Raises
@@ -301,6 +353,8 @@ def classify(corpus, model, *, batch_size: int = 20_000, out: str | os.PathLike 
     """
     if batch_size < 1:
         raise PeerscopeError(f"batch_size={batch_size}: expected a positive number of posts")
+    if model is None:
+        model = pretrained("forum")
     if out is True:
         if corpus.path is None:
             raise PeerscopeError("out=True writes beside a saved corpus, and this one is in memory; "
@@ -320,8 +374,7 @@ def classify(corpus, model, *, batch_size: int = 20_000, out: str | os.PathLike 
                 parts.append(_label_batch(model, batch))
                 bar.update(len(batch))
         result = (pd.concat(parts, ignore_index=True) if parts
-                  else _label_batch(model, pd.DataFrame({"post_id": pd.Series(dtype="str"),
-                                                         "text": pd.Series(dtype="str")})))
+                  else _label_batch(model, pd.DataFrame({column: pd.Series(dtype="str") for column in _COLUMNS})))
     result.attrs["path"] = None
     if out is not None:
         _write_atomic(result, Path(out))
