@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from peerscope import Corpus, errors
-from peerscope.text import FORUM_STOPWORDS, Preprocessor, bag_of_words, stopwords
+from peerscope.text import FIRST_NAMES, FORUM_STOPWORDS, Preprocessor, bag_of_words, stopwords
 
 
 def _corpus(texts, start="2024-01-01"):
@@ -38,7 +38,7 @@ def test_stopwords_combine_general_and_forum_lists():
 def test_tokenize_normalises_contact_details_numbers_and_keeps_emoticons():
     text = ("Hi all :) To ann@example.org or see https://forum.example.org/t/12 - "
             "call 0207 946 0958, @bob. My mum's 2nd carer didn't come at 9am <3 Thanks!!")
-    assert Preprocessor().tokenize([text]) == [[":)", "mum's", "carer", "come", "<3"]]
+    assert Preprocessor().tokenize([text]) == [[":)", "mum's", "carer", "<3"]]  # "come": forum filler
     kept = Preprocessor(keep_placeholders=True).tokenize([text])[0]
     assert kept.count("_num_") == 2 and {"_email_", "_url_", "_phone_", "_user_"} <= set(kept)
     assert not {"example", "org", "forum", "ann", "bob"} & set(kept)
@@ -151,7 +151,7 @@ def test_agingcare_preprocessing_counts(shared_data):
                           "parent_id": [None] * n, "author_id": raw.loc[keep, "user_name"].tolist(),
                           "created_at": pd.to_datetime(raw.loc[keep, "date"].tolist(), utc=True), "text": texts})
     corpus = Corpus.from_frames(posts, name="agingcare")
-    bow = bag_of_words(corpus, min_df=5, max_df=0.5)
+    bow = bag_of_words(corpus, min_df=5, max_df=0.5, drop_names=False)
     # the plain way: the NLTK tokeniser on each whole post, a Counter for document frequencies
     tokens = Preprocessor().tokenize(texts)
     df = Counter(w for t in tokens for w in set(t))
@@ -164,3 +164,27 @@ def test_agingcare_preprocessing_counts(shared_data):
     assert bow.stats["kept_tokens"] == sum(w in kept for t in tokens for w in t)
     print(f"AgingCare: {len(raw)} records, {n} posts with date and body, {nonempty} non-empty after "
           f"preprocessing, vocabulary {len(df)} -> {len(kept)} after min_df=5/max_df=0.5")
+
+
+def test_names_of_members_and_common_first_names_leave_the_vocabulary():
+    texts = ["thanks becky_w, the bed and the hoist helped", "dave says the hoist and bed are fine",
+             "my dad needs a new bed and a hoist", "becky_w: the hoist helped dad at night"] * 3
+    corpus = _corpus(texts)
+    posts = corpus.posts(columns="all")
+    posts["author_id"] = ["Becky_W", "u_2e0bdad310", "u_bed4f00d01", "Nightowl"] * 3
+    corpus = Corpus.from_frames(posts, name="names")
+    bow = bag_of_words(corpus, min_df=1, max_df=1.0, progress=False)
+    # "dave" is a common first name, "becky" a word of a member id; hexadecimal pseudonyms name no one,
+    # so "bed" and "dad" (letter runs inside them) stay
+    assert {"hoist", "bed", "dad", "helped"} <= set(bow.terms)
+    assert not {"becky", "dave", "nightowl"} & set(bow.terms) and bow.stats["dropped_names"] == 2
+    kept = bag_of_words(corpus, min_df=1, max_df=1.0, drop_names=False, progress=False)
+    assert {"becky", "dave"} <= set(kept.terms) and kept.stats["dropped_names"] == 0
+    assert len(FIRST_NAMES) > 500 and {"dave", "laurie", "becky"} <= FIRST_NAMES and "grace" not in FIRST_NAMES
+    # plain texts: only the list of first names applies
+    assert "dave" not in bag_of_words(texts, min_df=1, max_df=1.0).terms
+
+
+def test_forum_filler_is_a_stop_word():
+    assert {"time", "know", "just", "like", "get", "want", "need"} <= FORUM_STOPWORDS
+    assert not {"feel", "help", "family", "care", "life"} & FORUM_STOPWORDS

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
-from itertools import islice
-
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 from scipy.optimize import linear_sum_assignment
+from sklearn.metrics import normalized_mutual_info_score
 
 from peerscope import Corpus, errors, synth, topics
+from peerscope.text import FIRST_NAMES
+from peerscope.topics.model import AUTO_KS, AUTO_SAMPLE
 
 K = 8
 
@@ -25,8 +26,7 @@ def planted():
 @pytest.fixture(scope="module")
 def models(planted):
     _, _, bow = planted
-    return {"lda": topics.fit(bow, K, "lda", seed=0, passes=10, workers=1),
-            "nmf": topics.fit(bow, K, "nmf", seed=0)}
+    return {"lda": topics.fit(bow, K, "lda", seed=0), "nmf": topics.fit(bow, K, "nmf", seed=0)}
 
 
 def _matching(model, truth):
@@ -50,9 +50,13 @@ def test_planted_topics_are_recovered(planted, models, method):
     assert (shared.max(axis=0) >= 7).mean() >= 0.8
     # each post draws 70% of its words from its thread's topic, so a model that found the
     # topics labels most posts right; 0.8 is far above chance (1/8) and below what both
-    # methods reach here (LDA ~0.9, NMF ~0.98), leaving room for a stray topic
+    # methods reach here with defaults (LDA ~0.97, NMF ~0.98), leaving room for a stray topic
     _, agreement = _matching(model, truth)
     assert agreement >= 0.8
+    planted_topic = truth.posts.set_index("post_id")["topic"].reindex(model.docs["post_id"]).to_numpy()
+    usable = planted_topic >= 0
+    # defaults reach NMI ~0.95 against the planted thread topic (both methods, seeds 0 and 1)
+    assert normalized_mutual_info_score(planted_topic[usable], model.dominant_topics()[usable]) >= 0.85
 
 
 @pytest.mark.parametrize("method", ["lda", "nmf"])
@@ -147,12 +151,12 @@ def test_save_and_load_without_pickle(tmp_path, models, method):
     pd.testing.assert_frame_equal(loaded.top_terms(10), model.top_terms(10))
     pd.testing.assert_frame_equal(loaded.doc_topics(), model.doc_topics())
     assert loaded.labels == model.labels
-    if method == "lda":  # the rebuilt gensim model infers as the trained one does
-        doc = next(iter(model.bow.gensim_corpus()))
-        np.testing.assert_allclose(loaded.estimator.expElogbeta, model.estimator.expElogbeta)
-        # (inference starts from a random gamma, hence the tolerance)
-        np.testing.assert_allclose(loaded.estimator.inference([doc])[0], model.estimator.inference([doc])[0],
-                                   rtol=1e-3)
+    if method == "lda":  # the rebuilt scikit-learn model infers new documents' shares as the trained one does
+        new = model.bow.matrix()[:50].astype(float)
+        np.testing.assert_allclose(loaded.estimator.exp_dirichlet_component_,
+                                   model.estimator.exp_dirichlet_component_, rtol=1e-7)
+        np.testing.assert_allclose(loaded.estimator.transform(new), model.estimator.transform(new), rtol=1e-6)
+        np.testing.assert_allclose(loaded.estimator.transform(new), model.doc_topic[:50], rtol=1e-6)
     with pytest.raises(errors.PeerscopeError, match="reference"):
         loaded.coherence("u_mass")
     assert loaded.coherence("u_mass", reference=model.bow).value == pytest.approx(model.coherence("u_mass").value)
@@ -174,21 +178,13 @@ def test_sweep_and_small_inputs(planted):
         topics.fit(["the and of"], 2)
     with pytest.raises(errors.PeerscopeError):
         topics.fit(bow, 2, method="lsa")
-    empty_doc = topics.fit(["sleep tired night"] * 5 + ["!!!"], 2, "nmf", min_df=1, max_df=1.0)
+    for k in (0, "8", "best", 2.5, True):
+        with pytest.raises(errors.PeerscopeError, match="whole number"):
+            topics.fit(bow, k, method="nmf")
+    with pytest.raises(errors.PeerscopeError, match="distinct documents"):
+        topics.fit(["sleep tired night"] * 9, 2, "nmf", min_df=1, max_df=1.0)
+    empty_doc = topics.fit(["sleep tired night"] * 5 + ["sleep dream"] + ["!!!"], 2, "nmf", min_df=1, max_df=1.0)
     assert empty_doc.dominant_topics()[-1] == -1 and np.isnan(empty_doc.doc_topic[-1]).all()
-
-
-def _shuffled_words_npmi(bow, k, method, seed):
-    """NPMI (on the real documents) of a model fitted on the same documents with words shuffled."""
-    sequences = list(bow.texts())
-    lengths = np.array([len(t) for t in sequences])
-    flat = np.concatenate([np.asarray(t, dtype=object) for t in sequences if t])
-    np.random.default_rng(seed).shuffle(flat)
-    shuffled = [" ".join(words) for words in np.split(flat, np.cumsum(lengths)[:-1])]
-    baseline = topics.fit(shuffled, k, method, seed=seed, min_df=1, max_df=1.0, stopwords="none",
-                          forum_stopwords=False, min_length=1, normalise=False)
-    assert set(baseline.vocabulary["term"]) <= set(bow.terms)
-    return baseline.coherence("c_npmi", reference=bow, max_documents=3000).value
 
 
 def _real_corpus(frame):
@@ -215,15 +211,13 @@ def test_real_forums_fit_with_npmi_above_shuffled_words(shared_data):
                            "text": reddit["body"]})
     for name, frame in (("agingcare", agingcare), ("reddit", reddit)):
         bow = topics.bag_of_words(_real_corpus(frame))
-        lda = topics.fit(bow, 10, seed=1, workers=1, passes=1)
+        lda = topics.fit(bow, 10, seed=1, max_documents=2000)
         lda_npmi, lda_umass = lda.coherence("c_npmi", max_documents=3000), lda.coherence("u_mass")
         assert np.isfinite(lda_npmi.value) and np.isfinite(lda_umass.value)
-        # NPMI above a shuffled-words model of the same method.  (A 2-pass LDA on ~4k
-        # posts does not beat its shuffled baseline: its shuffled topics are lists of
-        # frequent words, which NPMI scores near 0; see the topics docs.)
+        # NPMI above a shuffled-words model of the same method
         nmf = topics.fit(bow, 10, "nmf", seed=1)
         npmi = nmf.coherence("c_npmi", max_documents=3000)
-        baseline = _shuffled_words_npmi(bow, 10, "nmf", seed=1)
+        baseline = topics.coherence_baseline(nmf, seed=1, max_documents=3000).value
         assert npmi.value > baseline + 0.05, (name, npmi.value, baseline)
         print(f"\n{name}: {len(bow)} posts, {len(bow.vocabulary)} terms; LDA NPMI {lda_npmi.value:.3f} "
               f"u_mass {lda_umass.value:.2f}; NMF NPMI {npmi.value:.3f} (shuffled words {baseline:.3f}), "
@@ -238,14 +232,14 @@ def test_lda_doc_topics_are_the_same_lazily_eagerly_and_after_save_and_load(plan
     inferred = []
     infer = model_module._infer_doc_topic
     monkeypatch.setattr(model_module, "_infer_doc_topic", lambda *a: inferred.append(1) or infer(*a))
-    eager = topics.fit(bow, K, "lda", seed=2, passes=2, workers=1)
+    eager = topics.fit(bow, K, "lda", seed=2, max_iter=3)
     assert inferred == []  # fitting alone infers no document shares
     eager_shares = eager.doc_topic.copy()
     assert len(inferred) == 1
-    lazy = topics.fit(bow, K, "lda", seed=2, passes=2, workers=1)
+    lazy = topics.fit(bow, K, "lda", seed=2, max_iter=3)
     np.testing.assert_array_equal(lazy.topic_term, eager.topic_term)
-    # use the gensim model (its random state) and the topics before the shares are needed
-    lazy.estimator.inference(list(islice(bow.gensim_corpus(), 50)))
+    # use the model and the topics before the shares are needed
+    lazy.estimator.transform(bow.matrix()[:50].astype(float))
     lazy.coherence("u_mass")
     assert len(inferred) == 1
     folder = lazy.save(tmp_path / "lazy")  # infers the shares to write them, and keeps them
@@ -267,7 +261,7 @@ def test_lda_doc_topics_are_the_same_lazily_eagerly_and_after_save_and_load(plan
 def small_models():
     texts = [f"sleep tired night {w}" for w in ("awake", "dream", "pillow")] * 5 + \
             [f"doctor meds dose {w}" for w in ("pill", "clinic", "nurse")] * 5
-    return {method: topics.fit(texts, 2, method, seed=0, workers=1) for method in ("lda", "nmf")}
+    return {method: topics.fit(texts, 2, method, seed=0) for method in ("lda", "nmf")}
 
 
 @pytest.mark.parametrize("method", ["lda", "nmf"])
@@ -397,3 +391,135 @@ def test_loading_a_missing_folder_or_a_file_fails_clearly(tmp_path):
     for path in (tmp_path / "nothing", tmp_path / "file"):
         with pytest.raises(errors.PeerscopeError, match="not a"):
             topics.TopicModel.load(path)
+
+
+# -- defaults that work, k="auto", names (issue 19) ------------------------------------------
+
+
+def _planted_nmi(model, truth):
+    planted_topic = truth.posts.set_index("post_id")["topic"].reindex(model.docs["post_id"]).to_numpy()
+    usable = planted_topic >= 0  # bot posts have no planted topic
+    return normalized_mutual_info_score(planted_topic[usable], model.dominant_topics()[usable])
+
+
+@pytest.mark.parametrize("method", ["lda", "nmf"])
+def test_defaults_recover_planted_topics_with_another_seed(planted, models, method):
+    _, truth, bow = planted
+    other = topics.fit(bow, K, method, seed=1)
+    assert _planted_nmi(other, truth) >= 0.85
+    # the two seeds assign posts alike (stability)
+    assert normalized_mutual_info_score(models[method].dominant_topics(), other.dominant_topics()) >= 0.85
+    assert other.params["implementation"].startswith("sklearn")
+    assert other.params["distinct_documents"] <= len(bow)
+
+
+def test_auto_k_finds_the_planted_number_of_topics_and_keeps_its_sweep(planted, tmp_path):
+    _, truth, bow = planted
+    model = topics.fit(bow, "auto", "nmf", seed=0)
+    table = model.sweep_table
+    assert model.k == K, table
+    assert table["k"].tolist() == [k for k in AUTO_KS if k <= AUTO_SAMPLE // 5]
+    assert table.loc[table["chosen"], "k"].tolist() == [K] and table["score"].idxmax() == table["chosen"].idxmax()
+    assert table["npmi"].between(-1, 1).all() and table["stability"].between(0, 1 + 1e-9).all()
+    assert model.params["k_selection"]["sample_documents"] <= AUTO_SAMPLE and _planted_nmi(model, truth) >= 0.85
+    loaded = topics.TopicModel.load(model.save(tmp_path / "auto"))
+    pd.testing.assert_frame_equal(loaded.sweep_table, table, check_like=True)
+    # LDA on a smaller grid picks the planted k too
+    lda = topics.fit(bow, "auto", "lda", seed=0, ks=(6, 8, 10), sample=800)
+    assert lda.k == K, lda.sweep_table
+
+
+def test_coherence_beats_the_shuffled_words_baseline(planted, models, tmp_path):
+    model = models["nmf"]
+    baseline = topics.coherence_baseline(model, max_documents=1000)
+    assert baseline.n_documents == 1000 and len(baseline.per_topic) == K
+    assert model.coherence("c_npmi", max_documents=1000).value > baseline.value + 0.1
+    with pytest.raises(errors.PeerscopeError, match="training documents"):
+        topics.coherence_baseline(topics.TopicModel.load(model.save(tmp_path / "model")))
+
+
+def test_npmi_counts_every_window_that_holds_a_term():
+    # "a" occurs twice within one window: gensim's accumulator loses it when the first slides out
+    texts = ["a b a c d e f g h i j k", "a b x y", "c d z w"] * 4
+    model = topics.fit(texts, 2, "nmf", min_df=1, max_df=1.0, min_length=1)
+    bow = model.bow
+    score = topics.coherence(model, "c_npmi", top_n=3, window_size=3)
+    # by hand: windows of 3 over each document's kept terms
+    terms = model.vocabulary["term"].to_numpy(dtype=object)[model.top_term_ids(3)]
+    windows = []
+    for text in bow.texts():
+        windows += [set(text[j:j + 3]) for j in range(max(len(text) - 2, 1))]
+    n = len(windows)
+    for topic, row in enumerate(terms):
+        values = []
+        for i, a in enumerate(row):
+            for b in row[i + 1:]:
+                p_ab = sum(a in w and b in w for w in windows) / n + 1e-12
+                p_a, p_b = sum(a in w for w in windows) / n, sum(b in w for w in windows) / n
+                values.append(np.log(p_ab / (p_a * p_b)) / -np.log(p_ab))
+        assert score.per_topic[topic] == pytest.approx(np.mean(values))
+
+
+def _als_corpus(shared_data):
+    als = pd.read_csv(shared_data / "forum-alsforums-caregivers" / "als.csv", dtype=str, keep_default_na=False)
+    als = als[als["body"].str.strip() != ""].reset_index(drop=True)
+    return _real_corpus(pd.DataFrame({"post_id": [str(i) for i in range(len(als))], "author_id": als["user_name"],
+                                      "created_at": pd.to_datetime(als["date"], utc=True), "text": als["body"]}))
+
+
+@pytest.mark.shared_data
+def test_no_member_names_among_top_terms_of_the_als_forum(shared_data):
+    corpus = _als_corpus(shared_data)
+    names = {"becky", "dave", "laurie"}
+    with_names = topics.bag_of_words(corpus, drop_names=False, progress=False)
+    assert names <= set(with_names.terms)  # they are frequent enough to be terms
+    bow = topics.bag_of_words(corpus, progress=False)
+    assert not names & set(bow.terms) and bow.stats["dropped_names"] > 20
+    for method in ("nmf", "lda"):
+        model = topics.fit(bow, 8, method, seed=0, max_documents=1200)
+        top = set(model.top_terms(20)["term"])
+        assert not top & (names | FIRST_NAMES), (method, top & FIRST_NAMES)
+        # the forum's filler is gone from the top terms (it topped 7 of 8 topics before issue 19)
+        assert not top & {"time", "know", "just", "like", "get"}
+
+
+def _mixture(shared_data, n=250, seed=5):
+    """n posts of each of four real communities on different subjects, and their source labels."""
+    import xml.etree.ElementTree as ET
+
+    als = pd.read_csv(shared_data / "forum-alsforums-caregivers" / "als.csv", dtype=str, keep_default_na=False)
+    reddit = pd.read_csv(shared_data / "reddit-mh-comments" / "reddit_post_comments.csv", dtype=str,
+                         keep_default_na=False)
+    posts = ET.parse(shared_data / "stackexchange-quantumcomputing-2018" / "Posts.xml").getroot()
+    counsel = pd.read_csv(shared_data / "counselchat-mi" / "MI_Augmented_CounselChat.csv", dtype=str,
+                          keep_default_na=False)
+    sources = [als["body"].tolist(), reddit["body"].tolist(), [r.get("Body", "") for r in posts.iter("row")],
+               counsel.groupby(["dialog_id", "turn"], sort=False)["text"].agg(" ".join).tolist()]
+    rng = np.random.default_rng(seed)
+    texts, labels = [], []
+    for label, pool in enumerate(sources):
+        pool = [t for t in pool if len(t.strip()) >= 40]
+        texts += [pool[i] for i in rng.choice(len(pool), n, replace=False)]
+        labels += [label] * n
+    return texts, np.asarray(labels)
+
+
+@pytest.mark.shared_data
+def test_default_topics_find_real_communities_at_least_as_well_as_plain_sklearn(shared_data):
+    from sklearn.decomposition import NMF, LatentDirichletAllocation
+    from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+
+    texts, labels = _mixture(shared_data)
+    bow = topics.bag_of_words(texts, progress=False)
+    pruning = dict(stop_words="english", min_df=2, max_df=0.5)
+    plain = {"nmf": NMF(4, random_state=0).fit_transform(
+                 TfidfVectorizer(sublinear_tf=True, **pruning).fit_transform(texts)),
+             "lda": LatentDirichletAllocation(4, learning_method="batch", random_state=0).fit_transform(
+                 CountVectorizer(**pruning).fit_transform(texts))}
+    for method in ("nmf", "lda"):
+        found = normalized_mutual_info_score(labels, topics.fit(bow, 4, method, seed=0).dominant_topics())
+        baseline = normalized_mutual_info_score(labels, plain[method].argmax(axis=1))
+        # benchmarks/topics_quality.py: ~0.4-0.5 on such mixtures of posts, about the plain
+        # pipelines' NMI (short, generic replies are shared by all communities).  Between
+        # mixtures drawn with other seeds either side moves by ~0.05, hence the margin.
+        assert found >= 0.35 and found >= baseline - 0.08, (method, found, baseline)

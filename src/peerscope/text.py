@@ -20,7 +20,10 @@ emoticons and the small talk of forums ("thanks", "hugs", "hi all").  A
    (emoticons are kept);
 4. optionally terms are stemmed (NLTK Porter or Snowball, no data needed) and
    frequent word pairs joined into bigrams with gensim's
-   :class:`~gensim.models.phrases.Phrases` (this costs a second pass).
+   :class:`~gensim.models.phrases.Phrases` (this costs a second pass);
+5. when the vocabulary is pruned, people's names go (``drop_names=True``, the
+   default): :data:`FIRST_NAMES` and, for a corpus, the words of its member
+   ids and display names, so that no topic's top terms name a member.
 
 :func:`bag_of_words` runs the preprocessor over a corpus, streaming the
 ``text`` column from Parquet in record batches (the column is never whole in
@@ -41,10 +44,10 @@ and where it does depends on the batching in either engine.
 
 Caching: for a saved corpus the token sequences are written to
 ``<corpus>/cache/bow-<key>/`` where ``key`` hashes the preprocessing
-parameters (pruning excluded), the corpus manifest, its time window and the
-peerscope version; a second model, or a sweep over ``k``, reads them back
-instead of tokenising again, and pruning is re-applied on reading (it is
-cheap).  In-memory corpora (:meth:`peerscope.Corpus.from_frames`) are not
+parameters (pruning and name removal excluded), the stop words, the corpus
+manifest, its time window and the peerscope version; a second model, or a
+sweep over ``k``, reads them back instead of tokenising again, and pruning
+and name removal are re-applied on reading (they are cheap).  In-memory corpora (:meth:`peerscope.Corpus.from_frames`) are not
 cached: keep the :class:`BagOfWords` and pass it to every model instead.
 
 Example
@@ -80,7 +83,7 @@ from peerscope import __version__, errors
 from peerscope._kernels.runs import run_starts
 from peerscope.privacy import scrub_pii
 
-__all__ = ["BATCH_SIZE", "CACHE_DIR", "DOC_COLUMNS", "EMOTICON_PATTERN", "FORUM_STOPWORDS",
+__all__ = ["BATCH_SIZE", "CACHE_DIR", "DOC_COLUMNS", "EMOTICON_PATTERN", "FIRST_NAMES", "FORUM_STOPWORDS",
            "PLACEHOLDERS", "STEMMERS", "STOPWORD_LISTS", "TOKENIZERS", "TOKEN_PATTERN",
            "BagOfWords", "GensimCorpus", "Preprocessor", "bag_of_words", "cache_key",
            "iter_post_batches", "stopwords"]
@@ -101,8 +104,13 @@ _MARKUP = r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]{0,300})?/?>|&(?:[A-Za-z]{2,8}|#\d{
 #: Texts that may hold a personal detail: a superset of the privacy patterns (RE2).
 _PII_SUSPECT = r"@|(?i:https?://|www\.)|u/| at \S*\.|\p{Nd}[\p{Nd} ().-]{7,}\p{Nd}"
 
-#: Small talk, greetings, sign-offs, forum mechanics and contractions that
-#: sklearn's and gensim's lists miss; written for peer-support forums.
+#: Small talk, greetings, sign-offs, forum mechanics, contractions and
+#: conversational filler that sklearn's and gensim's lists miss.  The filler
+#: (last three lines) was chosen by document frequency across communities:
+#: words in at least 2% of the posts of six of seven real communities on
+#: different subjects (two caregiver forums, mental-health subreddits,
+#: quantum-computing Q&A, OffMyChest, ESConv, CounselChat), less the words
+#: that carry a support topic ("feel", "help", "family", "care", "life").
 FORUM_STOPWORDS = frozenset("""
 hi hello hey hiya dear everyone everybody guys folks welcome
 thanks thank thankyou thx ty cheers appreciate appreciated bye xx xxx xo x
@@ -114,7 +122,18 @@ would could should might also still even much many lot lots bit thing things
 i'm i've i'd i'll you're you've you'd you'll he's she's it's we're we've they're they've
 that's there's what's who's let's don't doesn't didn't can't cannot won't wouldn't couldn't
 shouldn't isn't aren't wasn't weren't haven't hasn't hadn't ain't im ive dont cant didnt
+time times make makes making need needed needs way want wanted wants good better best new right
+sure come look looking kind let point thought used use start started taking takes tried trying
+try actually probably pretty maybe mean long little real place having doing gets ask believe
 """.split())
+
+#: Common English-language first names (lower case), never kept as terms with
+#: ``drop_names=True``: members greet and thank each other by name, and a name
+#: among a topic's top terms identifies people in a published table.  Written
+#: for peerscope (``topics/first_names.txt``, one per line); names that are
+#: also common words ("grace", "joy", "dawn", "june", "will") are left out.
+FIRST_NAMES = frozenset((Path(__file__).parent / "topics" / "first_names.txt")
+                        .read_text(encoding="utf-8").split())
 
 TOKENIZERS = ("regexp", "tweet")
 STOPWORD_LISTS = ("sklearn", "gensim", "none")
@@ -192,6 +211,12 @@ class Preprocessor:
         (an int is a count of documents, a float a share of them).
     keep_n : int, optional
         Then keep only the ``keep_n`` terms in most documents.
+    drop_names : bool
+        Remove people's names from the vocabulary when pruning:
+        :data:`FIRST_NAMES` and, for a corpus, each word of letters (two or
+        more) of its member ids (authors and the members table) and of a
+        ``display_name`` column of the members table.  Not applied by
+        :meth:`tokenize`, which does no pruning.
 
     Examples
     --------
@@ -217,6 +242,7 @@ class Preprocessor:
     min_df: int | float = 5
     max_df: int | float = 0.5
     keep_n: int | None = None
+    drop_names: bool = True
     _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self):
@@ -361,6 +387,13 @@ def _emoticon():
     return _PATTERNS["emoticon"]
 
 
+def _separator():
+    if "separator" not in _PATTERNS:
+        import re
+        _PATTERNS["separator"] = re.compile(r"[\W_]+")
+    return _PATTERNS["separator"]
+
+
 def _word():
     if "word" not in _PATTERNS:
         import re
@@ -444,8 +477,9 @@ class BagOfWords:
         ``post_id, author_id, created_at, n_terms`` per document.
     stats : dict
         ``documents``, ``empty_documents`` (no term before pruning),
-        ``tokens`` and ``vocabulary`` before pruning, ``kept_tokens``,
-        ``kept_vocabulary`` and ``nonempty_documents`` after it.
+        ``tokens`` and ``vocabulary`` before pruning, ``dropped_names``
+        (terms removed as names, see ``Preprocessor.drop_names``),
+        ``kept_tokens``, ``kept_vocabulary`` and ``nonempty_documents`` after it.
     source : pathlib.Path or None
         The cache folder, for a bag of words read from disk.
 
@@ -466,12 +500,17 @@ class BagOfWords:
     """
 
     def __init__(self, preprocessor: Preprocessor, raw_vocabulary: pd.DataFrame, docs: pd.DataFrame,
-                 sequences, stats: dict, source: Path | None = None):
+                 sequences, stats: dict, source: Path | None = None, names: Iterable[str] = ()):
         self.preprocessor = preprocessor
         self.source = source
         self._sequences = sequences  # a pyarrow ListArray (memory) or a Parquet path
         df = raw_vocabulary["df"].to_numpy(dtype=np.int64)
         keep = _keep_mask(df, len(docs), preprocessor)
+        named = np.zeros(len(keep), dtype=bool)
+        if preprocessor.drop_names:
+            excluded = FIRST_NAMES | _name_words(chain(docs["author_id"].dropna().unique(), names))
+            named = raw_vocabulary["term"].isin(excluded).to_numpy()
+        keep &= ~named
         self._remap = np.where(keep, np.cumsum(keep) - 1, -1).astype(np.int64)
         self.vocabulary = raw_vocabulary[keep].reset_index(drop=True)
         counts = np.zeros(len(docs), dtype=np.int64)
@@ -481,7 +520,7 @@ class BagOfWords:
             cf += np.bincount(values, minlength=len(cf))
         self.docs = docs.assign(n_terms=counts)
         self.vocabulary = self.vocabulary.assign(cf=cf)
-        self.stats = {**stats, "kept_vocabulary": len(self.vocabulary),
+        self.stats = {**stats, "dropped_names": int(named.sum()), "kept_vocabulary": len(self.vocabulary),
                       "kept_tokens": int(counts.sum()),
                       "nonempty_documents": int((counts > 0).sum())}
 
@@ -611,6 +650,34 @@ class GensimCorpus:
                 self.on_batch(matrix.shape[0])
 
 
+def _name_words(values: Iterable[str]) -> set[str]:
+    """Lower-case words of two or more letters in member ids or display names.
+
+    A part between separators that holds a digit ("u_2e0b4db310") is no
+    name, so hexadecimal pseudonyms give no words (their letter runs would
+    otherwise remove "bed" or "dad").
+    """
+    words = set()
+    for value in values:
+        for part in _separator().split(str(value).lower()):
+            if len(part) >= 2 and part.isalpha():
+                words.add(part)
+    return words
+
+
+def _member_names(corpus) -> list[str]:
+    """Member ids and display names of a corpus's members table (authors come with the documents)."""
+    if "members" not in corpus.manifest["tables"]:
+        return []
+    available = corpus.manifest["tables"]["members"].get("columns", ["member_id"])
+    columns = [c for c in ("member_id", "display_name") if c in available]
+    names = []
+    for batch in corpus.iter_batches("members", columns):
+        for column in columns:
+            names.extend(batch[column].dropna().unique().tolist())
+    return names
+
+
 def _keep_mask(df: np.ndarray, n_docs: int, p: Preprocessor) -> np.ndarray:
     """Terms kept by the document-frequency rules (gensim's ``filter_extremes`` semantics)."""
     low = p.min_df if isinstance(p.min_df, (int, np.integer)) else np.ceil(p.min_df * n_docs)
@@ -670,13 +737,14 @@ def bag_of_words(source, preprocessor: Preprocessor | None = None, *, cache: boo
     if progress is None:
         progress = sys.stderr.isatty()
     folder = None
+    names = _member_names(source) if is_corpus and preprocessor.drop_names else []
     if is_corpus:
         total = _post_count(source)
         batches = lambda: iter_post_batches(source, batch_size)  # noqa: E731
         if cache and isinstance(source.path, Path):  # a local folder: remote corpora are not cached
             folder = Path(source.path) / CACHE_DIR / f"bow-{cache_key(source, preprocessor)}"
             if (folder / "done.json").is_file():
-                return _read_cached(folder, preprocessor)
+                return _read_cached(folder, preprocessor, names)
     else:
         total = len(source)
         batches = lambda: _texts_as_batches(source, batch_size)  # noqa: E731
@@ -686,16 +754,16 @@ def bag_of_words(source, preprocessor: Preprocessor | None = None, *, cache: boo
         phraser = _learn_phrases(batches(), preprocessor, total, progress) if preprocessor.phrases else None
         docs, sequences, vocabulary, stats = _count(batches(), preprocessor, phraser, total, progress)
     if folder is None:
-        return BagOfWords(preprocessor, vocabulary, docs, sequences, stats)
+        return BagOfWords(preprocessor, vocabulary, docs, sequences, stats, names=names)
     _write_cache(folder, preprocessor, docs, sequences, vocabulary, stats)
-    return _read_cached(folder, preprocessor)
+    return _read_cached(folder, preprocessor, names)
 
 
 def cache_key(corpus, preprocessor: Preprocessor) -> str:
-    """The cache key: a hash of the tokenising parameters, manifest, window and version.
+    """The cache key: a hash of the tokenising parameters, stop words, manifest, window and version.
 
-    The pruning options (``min_df``, ``max_df``, ``keep_n``) are left out:
-    they are applied after the cached counting.
+    The pruning options (``min_df``, ``max_df``, ``keep_n``, ``drop_names``)
+    are left out: they are applied after the cached counting.
 
     Parameters
     ----------
@@ -720,9 +788,11 @@ def cache_key(corpus, preprocessor: Preprocessor) -> str:
     >>> len(key), key == cache_key(corpus, Preprocessor(min_df=1)), key == cache_key(corpus, Preprocessor(stem="porter"))
     (16, True, False)
     """
-    params = {k: v for k, v in preprocessor.params().items() if k not in ("min_df", "max_df", "keep_n")}
+    params = {k: v for k, v in preprocessor.params().items()
+              if k not in ("min_df", "max_df", "keep_n", "drop_names")}
     window = corpus.time_window
-    payload = json.dumps({"params": params, "manifest": corpus.manifest, "version": __version__,
+    payload = json.dumps({"params": params, "stopwords": sorted(preprocessor._stopwords()),
+                          "manifest": corpus.manifest, "version": __version__,
                           "window": [str(window.start), str(window.end)]}, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
 
@@ -977,10 +1047,10 @@ def _write_cache(folder: Path, p: Preprocessor, docs, sequences, vocabulary, sta
         raise
 
 
-def _read_cached(folder: Path, p: Preprocessor) -> BagOfWords:
+def _read_cached(folder: Path, p: Preprocessor, names: list[str]) -> BagOfWords:
     from peerscope.corpus import schema
 
     meta = json.loads((folder / "done.json").read_text(encoding="utf-8"))
     docs = schema.to_pandas(pq.read_table(folder / "docs.parquet"))
     vocabulary = pq.read_table(folder / "vocabulary.parquet").to_pandas()
-    return BagOfWords(p, vocabulary, docs, folder / "terms.parquet", meta["stats"], source=folder)
+    return BagOfWords(p, vocabulary, docs, folder / "terms.parquet", meta["stats"], source=folder, names=names)

@@ -10,7 +10,8 @@ With peerscope::
 
     bow = topics.bag_of_words(corpus)                  # streamed, cached beside the corpus
     table = topics.sweep(bow, ks=range(5, 41, 5))      # NPMI, u_mass, diversity per k
-    model = topics.fit(bow, k=25, seed=1)
+    model = topics.fit(bow, k=25, seed=1)              # or k="auto": model.sweep_table
+    topics.coherence_baseline(model)                   # NPMI of the same model on shuffled words
     model.top_terms(10)
     model.label(3, "Parenting role")
     supers = participation.summary(corpus).super_users
@@ -28,8 +29,8 @@ from peerscope.text import BagOfWords, Preprocessor, bag_of_words
 from peerscope.topics.model import METHODS, TopicModel, fit
 from peerscope.topics.prevalence import compare_groups, over_time, prevalence
 from peerscope.topics.quality import Coherence, coherence, diversity
-from peerscope.topics.sweep import plot_sweep, sweep
+from peerscope.topics.sweep import coherence_baseline, plot_sweep, sweep
 
 __all__ = ["BagOfWords", "Preprocessor", "bag_of_words", "METHODS", "TopicModel", "fit",
            "prevalence", "compare_groups", "over_time", "Coherence", "coherence", "diversity",
-           "sweep", "plot_sweep"]
+           "coherence_baseline", "sweep", "plot_sweep"]

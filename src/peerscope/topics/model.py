@@ -1,34 +1,42 @@
-"""Fitting topic models (gensim LDA, scikit-learn NMF) and keeping them without pickle.
+"""Fitting topic models (LDA, NMF), choosing k, and keeping models without pickle.
 
 :func:`fit` takes a corpus, plain texts or a prepared
 :class:`~peerscope.text.BagOfWords` and returns a :class:`TopicModel`:
 
 ``method="lda"``
-    Latent Dirichlet allocation (Blei, Ng & Jordan 2003) with gensim's online
-    variational Bayes (Hoffman, Blei & Bach 2010): ``LdaMulticore`` by
-    default, ``LdaModel`` when ``alpha="auto"`` (learned asymmetric prior,
-    which ``LdaMulticore`` cannot do) or ``workers=1``.
+    Latent Dirichlet allocation (Blei, Ng & Jordan 2003) fitted by batch
+    variational Bayes: scikit-learn's ``LatentDirichletAllocation(
+    learning_method="batch")``, :data:`LDA_ITERATIONS` passes over all
+    documents (the variational updates of Hoffman, Blei & Bach 2010, applied
+    to the whole corpus at each step).  Until issue 19 this was gensim's
+    online LDA with one pass, which on mixtures of real communities found
+    the communities far less well than batch LDA (NMI 0.02-0.25 against
+    0.12-0.48, docs/measures/topics.md); with 10 passes gensim took twice
+    the time of batch LDA and still found them less well on every mixture.
 ``method="nmf"``
-    Non-negative matrix factorisation of the tf-idf matrix (scikit-learn
-    ``TfidfTransformer`` then ``NMF(init="nndsvda")``), as often used for
-    short texts.
+    Non-negative matrix factorisation (Lee & Seung 1999) of the sublinear
+    tf-idf matrix (scikit-learn ``TfidfTransformer(sublinear_tf=True)`` then
+    ``NMF(init="nndsvda")``), as often used for short texts.
+
+``k="auto"`` chooses the number of topics by coherence and stability across
+seeds over a sweep of k on a sample (see :func:`fit`); the sweep table stays
+on the model (:attr:`TopicModel.sweep_table`) and is saved with it.
 
 Every document gets topic *shares* (rows summing to 1): LDA's posterior
-mean of theta, NMF's row of W divided by its sum.  A document left with no
-term after preprocessing gets no shares (NaN) and no dominant topic: it has
-no text to be about anything.
+mean of theta (normalised gamma), NMF's row of W divided by its sum.  A
+document left with no term after preprocessing gets no shares (NaN) and no
+dominant topic: it has no text to be about anything.
 
-LDA's shares cost one more E-step over every document after training (on
-100k synthetic posts, k = 20: about 9 s after a 21 s one-pass fit), which a
-sweep over ``k`` (coherence only) never needs; so they are inferred on first use (:attr:`TopicModel.doc_topic`,
-:meth:`~TopicModel.doc_topics`, :func:`~peerscope.topics.prevalence`,
-:meth:`~TopicModel.save`) and kept.  Inference starts from a random gamma,
-drawn from its own ``RandomState(seed)``, so the shares are the same
-whenever they are computed and whatever ran on the gensim model before.
+LDA's shares cost one more E-step over every document after training, which
+a sweep over ``k`` (coherence only) never needs; so they are inferred on
+first use (:attr:`TopicModel.doc_topic`, :meth:`~TopicModel.doc_topics`,
+:func:`~peerscope.topics.prevalence`, :meth:`~TopicModel.save`) and kept.
+scikit-learn starts that E-step from the same gamma for every document, so
+the shares are the same whenever they are computed.
 
 :meth:`TopicModel.save` writes numpy arrays (``np.save``), Parquet and JSON
 only; :meth:`TopicModel.load` reads them with ``allow_pickle=False``, so a
-model file cannot run code (gensim's and scikit-learn's own ``save`` pickle).
+model file cannot run code (scikit-learn's and gensim's own ``save`` pickle).
 """
 
 from __future__ import annotations
@@ -36,7 +44,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from itertools import islice
+import time
 from pathlib import Path
 
 import numpy as np
@@ -47,14 +55,31 @@ from tqdm.auto import tqdm
 
 from peerscope import __version__, errors
 from peerscope.text import BagOfWords, Preprocessor, bag_of_words
+from peerscope.topics.quality import coherence, diversity
 
-__all__ = ["BATCH", "FORMAT", "METHODS", "TopicModel", "fit"]
+__all__ = ["AUTO_KS", "AUTO_SAMPLE", "BATCH", "FORMAT", "LDA_ITERATIONS", "MAX_DOCUMENTS", "METHODS",
+           "TopicModel", "fit"]
 
 METHODS = ("lda", "nmf")
 #: Format tag of a saved model folder.
 FORMAT = "peerscope-topic-model"
 #: Documents per inference batch.
 BATCH = 20_000
+#: Passes of batch variational Bayes over the documents (LDA).
+LDA_ITERATIONS = 10
+#: The numbers of topics ``k="auto"`` tries.
+AUTO_KS = (3, 4, 5, 6, 8, 10, 12, 15)
+#: Documents (with terms) the ``k="auto"`` sweep is fitted on.
+AUTO_SAMPLE = 1500
+#: The rule of ``k="auto"``, as stored with the model.
+AUTO_RULE = ("max over k of rescaled NPMI + rescaled stability (each min-max scaled to [0, 1] over the "
+             "ks tried); stability: mean cosine similarity of two seeds' topics matched one to one")
+#: Most distinct documents a model is trained on (the others' shares are inferred).
+MAX_DOCUMENTS = 10_000
+_DEFAULT_ITER = {"lda": LDA_ITERATIONS, "nmf": 400}
+_LDA_TOLERANCE = 1e-2  # E-step convergence (mean change of gamma); scikit-learn's 1e-3 doubles the time
+_IMPLEMENTATION = {"lda": "sklearn.LatentDirichletAllocation(learning_method='batch')",
+                   "nmf": "sklearn.TfidfTransformer(sublinear_tf=True) + sklearn.NMF(init='nndsvda')"}
 
 
 class TopicModel:
@@ -81,8 +106,13 @@ class TopicModel:
     bow : BagOfWords or None
         The training documents (None after :meth:`load`).
     estimator : object or None
-        The gensim ``LdaModel`` (also rebuilt by :meth:`load`) or the
-        scikit-learn ``NMF`` (None after :meth:`load`).
+        The scikit-learn ``LatentDirichletAllocation`` (also rebuilt by
+        :meth:`load`, for new documents' shares) or ``NMF`` (None after
+        :meth:`load`).
+    sweep_table : DataFrame or None
+        For ``fit(..., k="auto")``: one row per k tried, ``k, npmi,
+        stability, diversity, seconds, score, chosen`` (see :func:`fit`);
+        None otherwise.
 
     Examples
     --------
@@ -97,7 +127,7 @@ class TopicModel:
     """
 
     def __init__(self, method, k, params, vocabulary, topic_term, doc_topic, docs, *,
-                 labels=None, bow=None, estimator=None, state=None):
+                 labels=None, bow=None, estimator=None, state=None, sweep_table=None):
         self.method = method
         self.k = int(k)
         self.params = params
@@ -109,6 +139,7 @@ class TopicModel:
         self.bow = bow
         self.estimator = estimator
         self._state = state or {}
+        self.sweep_table = sweep_table
 
     def __repr__(self) -> str:
         return (f"<TopicModel {self.method} k={self.k} terms={len(self.vocabulary)} "
@@ -120,9 +151,9 @@ class TopicModel:
         if self._doc_topic is None:
             if self.estimator is None or self.bow is None:
                 raise errors.PeerscopeError("this model has neither document-topic shares nor the "
-                                            "gensim model and documents to infer them")
+                                            "LDA model and documents to infer them")
             try:
-                self._doc_topic = _infer_doc_topic(self.estimator, self.bow, self.params.get("seed", 0))
+                self._doc_topic = _infer_doc_topic(self.estimator, self.bow)
             except (OSError, pa.ArrowException) as exc:
                 raise errors.PeerscopeError(f"cannot read the training documents back to infer their "
                                             f"topic shares ({self.bow.source}): {exc}") from None
@@ -191,14 +222,10 @@ class TopicModel:
 
     def coherence(self, measure: str = "c_npmi", **options):
         """Topic coherence (see :func:`peerscope.topics.quality.coherence`)."""
-        from peerscope.topics.quality import coherence
-
         return coherence(self, measure, **options)
 
     def diversity(self, n: int = 25) -> float:
         """Topic diversity (see :func:`peerscope.topics.quality.diversity`)."""
-        from peerscope.topics.quality import diversity
-
         return diversity(self, n)
 
     # -- persistence -------------------------------------------------------
@@ -209,8 +236,9 @@ class TopicModel:
         Files: ``model.json`` (method, k, parameters, labels, version),
         ``vocabulary.parquet``, ``doc_topics.parquet`` and
         ``topic_term.npy``; LDA adds ``lambda.npy``, ``alpha.npy`` and
-        ``eta.npy`` (the variational parameters, enough to rebuild the gensim
-        model).  No pickle anywhere.  LDA document shares not yet inferred
+        ``eta.npy`` (the variational parameters, enough to rebuild the
+        scikit-learn model), and a model of ``k="auto"`` its sweep table
+        ``sweep.parquet``.  No pickle anywhere.  LDA document shares not yet inferred
         are inferred here (and kept on the model).
 
         The model is written to a sibling folder and swapped in when
@@ -240,6 +268,9 @@ class TopicModel:
             np.save(staging / "topic_term.npy", self.topic_term, allow_pickle=False)
             for name, array in self._state.items():
                 np.save(staging / f"{name}.npy", array, allow_pickle=False)
+            if self.sweep_table is not None:
+                pq.write_table(pa.Table.from_pandas(self.sweep_table, preserve_index=False),
+                               staging / "sweep.parquet")
         return path
 
     @classmethod
@@ -293,13 +324,17 @@ class TopicModel:
                 estimator = _rebuild_lda(state, vocabulary, k)
             except (ValueError, TypeError, ArithmeticError) as exc:
                 fail(f"cannot rebuild the LDA model from lambda.npy, alpha.npy and eta.npy ({exc})")
+        sweep_table = None
+        if (path / "sweep.parquet").is_file():
+            sweep_table = _read_parquet(path, "sweep.parquet", ["k", "npmi", "stability", "chosen"], fail)
         return cls(method, k, meta.get("params", {}), vocabulary, topic_term, doc_topic, docs,
-                   labels={int(t): n for t, n in labels.items()}, estimator=estimator, state=state)
+                   labels={int(t): n for t, n in labels.items()}, estimator=estimator, state=state,
+                   sweep_table=sweep_table)
 
 
 #: The files :meth:`TopicModel.save` writes (and a later save replaces).
 MODEL_FILES = ("model.json", "vocabulary.parquet", "doc_topics.parquet", "topic_term.npy",
-               "lambda.npy", "alpha.npy", "eta.npy")
+               "lambda.npy", "alpha.npy", "eta.npy", "sweep.parquet")
 
 
 def _is_saved_model(folder: Path) -> bool:
@@ -356,11 +391,21 @@ def _read_array(path: Path, name: str, shape: tuple, fail) -> np.ndarray:
     return array.astype(np.float64, copy=False)
 
 
-def fit(source, k: int, method: str = "lda", seed: int = 0, *, preprocessor: Preprocessor | None = None,
-        passes: int = 1, iterations: int = 50, chunksize: int = 2000, alpha="symmetric", eta=None,
-        workers: int | None = None, max_iter: int = 400, progress: bool | None = None,
-        cache: bool = True, **preprocessing) -> TopicModel:
-    """Fit a topic model with ``k`` topics.
+def fit(source, k: int | str, method: str = "lda", seed: int = 0, *, preprocessor: Preprocessor | None = None,
+        max_iter: int | None = None, alpha: float | None = None, eta: float | None = None,
+        max_documents: int | None = MAX_DOCUMENTS, ks=AUTO_KS, sample: int = AUTO_SAMPLE,
+        progress: bool | None = None, cache: bool = True, **preprocessing) -> TopicModel:
+    """Fit a topic model with ``k`` topics, or choose ``k`` (``k="auto"``).
+
+    The defaults were chosen on mixtures of real communities, where the
+    topics should separate the communities (``benchmarks/topics_quality.py``,
+    docs/measures/topics.md): LDA is fitted by batch variational Bayes, NMF
+    on sublinear tf-idf, after the preprocessing of
+    :class:`~peerscope.text.Preprocessor` (forum filler and names removed).
+    Both are trained on *distinct* documents: a text posted many times (a
+    bot's welcome, a pasted signature or resource list) is one training
+    document, not a topic of its own; every document, repeated or not, gets
+    its topic shares.
 
     Parameters
     ----------
@@ -368,31 +413,71 @@ def fit(source, k: int, method: str = "lda", seed: int = 0, *, preprocessor: Pre
         The documents.  Pass a :class:`~peerscope.text.BagOfWords` to fit
         several models without preprocessing again (a saved corpus caches it
         anyway; see :mod:`peerscope.text`).
-    k : int
-        Number of topics.
+    k : int or "auto"
+        Number of topics.  ``"auto"`` fits every k of ``ks`` twice (seeds
+        ``seed`` and ``seed + 1``) on a sample of ``sample`` documents,
+        scores each by NPMI coherence and by stability across the two seeds,
+        picks k by the rule below, then fits that k on all documents.  The
+        table of the sweep is kept as :attr:`TopicModel.sweep_table`.
     method : {"lda", "nmf"}
+        ``"lda"``: latent Dirichlet allocation (Blei, Ng & Jordan 2003) with
+        scikit-learn's batch variational Bayes (``LatentDirichletAllocation(
+        learning_method="batch")``; Hoffman, Blei & Bach 2010 give the
+        updates).  ``"nmf"``: non-negative matrix factorisation (Lee & Seung
+        1999; scikit-learn ``NMF(init="nndsvda")``, Frobenius loss) of the
+        sublinear tf-idf matrix (``1 + log tf``, smooth idf, rows of unit
+        length).
     seed : int
         ``random_state`` of the model.
     preprocessor : Preprocessor, optional
         Preprocessing (default ``Preprocessor(**preprocessing)``); ignored
         for a BagOfWords.
-    passes, iterations, chunksize, alpha, eta, workers : LDA options
-        As in gensim: passes over the corpus, E-step iterations per
-        document, documents per update, document-topic prior
-        (``"symmetric"``, ``"asymmetric"``, ``"auto"`` or a number) and
-        topic-word prior.  ``workers``: ``LdaMulticore`` worker processes
-        (default: cores - 1, at least 1); ``workers=1`` or ``alpha="auto"``
-        use the single-process ``LdaModel``.
-    max_iter : int
-        NMF iterations.
+    max_iter : int, optional
+        Passes of batch variational Bayes over the documents (LDA, default
+        :data:`LDA_ITERATIONS`) or NMF iterations (default 400).
+    alpha, eta : float, optional
+        LDA priors of document-topic and topic-word distributions (default
+        ``1/k`` each, scikit-learn's).
+    max_documents : int or None
+        Train on at most this many distinct documents, drawn at random
+        (``seed``), and infer the shares of all the others (default
+        :data:`MAX_DOCUMENTS`, which keeps batch LDA to seconds on large
+        corpora; None trains on all).
+    ks : iterable of int
+        The k tried by ``k="auto"`` (default :data:`AUTO_KS`; those above a
+        fifth of the sampled documents are skipped).
+    sample : int
+        Documents the ``k="auto"`` sweep is scored on, drawn at random
+        (``seed``); the chosen k is then fitted as for an integer k.
     progress : bool, optional
-        tqdm bars (default: when stderr is a terminal).
+        tqdm bar over the ``k="auto"`` sweep (default: when stderr is a terminal).
     cache : bool
         Use the bag-of-words cache of a saved corpus.
 
     Returns
     -------
     TopicModel
+
+    Raises
+    ------
+    peerscope.errors.PeerscopeError
+        For an unknown method, a ``k`` that is neither a whole number >= 1
+        nor ``"auto"``, or documents with no term left after preprocessing.
+
+    Notes
+    -----
+    The rule of ``k="auto"``: for each k, two models are fitted, with seeds
+    ``seed`` and ``seed + 1``, on two random subsets of 80% of the sampled
+    (distinct) documents; ``npmi`` is the NPMI coherence of the first on the
+    sampled documents and ``stability`` the mean cosine similarity of the
+    two models' topics (each topic's term distribution) after matching them
+    one to one (Hungarian algorithm).  This is the stability analysis of
+    Greene, O'Callaghan & Cunningham (2014), who compare topics fitted on
+    random subsets of the documents; subsets rather than seeds alone,
+    because NMF's ``nndsvda`` start does not depend on the seed.  Topics that come back under another seed are a property of
+    the documents, not of the start; topics whose top terms co-occur are
+    readable.  Each is rescaled to [0, 1] over the ks tried, and the k with
+    the highest sum wins (ties: the smaller k).
 
     Examples
     --------
@@ -403,8 +488,9 @@ def fit(source, k: int, method: str = "lda", seed: int = 0, *, preprocessor: Pre
     """
     if method not in METHODS:
         raise errors.PeerscopeError(f"method={method!r}: choose one of {list(METHODS)}")
-    if int(k) < 1:
-        raise errors.PeerscopeError(f"k must be at least 1, not {k}")
+    auto = isinstance(k, str) and k == "auto"
+    if not auto and (isinstance(k, (str, bool)) or not isinstance(k, (int, np.integer)) or k < 1):
+        raise errors.PeerscopeError(f"k must be a whole number >= 1 or 'auto', not {k!r}")
     if progress is None:
         progress = sys.stderr.isatty()
     if isinstance(source, BagOfWords):
@@ -417,93 +503,175 @@ def fit(source, k: int, method: str = "lda", seed: int = 0, *, preprocessor: Pre
         raise errors.PeerscopeError(
             f"nothing to model: {bow.stats['documents']} documents, {len(bow.vocabulary)} terms "
             f"after preprocessing (lower min_df or check the texts)")
-    params = {"method": method, "k": int(k), "seed": int(seed),
-              "preprocessing": bow.preprocessor.params(), "preprocessing_stats": bow.stats}
+    options = {"max_iter": int(max_iter if max_iter is not None else _DEFAULT_ITER[method])}
     if method == "lda":
-        return _fit_lda(bow, int(k), seed, params, passes=passes, iterations=iterations,
-                        chunksize=chunksize, alpha=alpha, eta=eta, workers=workers, progress=progress)
-    return _fit_nmf(bow, int(k), seed, params, max_iter=max_iter)
+        options.update(alpha=alpha, eta=eta)
+    matrix = bow.matrix().astype(np.float64)
+    distinct = _distinct_rows(matrix)
+    table = None
+    if auto:
+        k, table = _choose_k(bow, matrix, distinct, method, int(seed), options, ks, int(sample), progress)
+    training = distinct
+    if max_documents is not None and len(distinct) > max_documents:
+        training = np.sort(np.random.default_rng(seed).choice(distinct, int(max_documents), replace=False))
+    if k > len(training):
+        raise errors.PeerscopeError(f"k={k} topics need at least {k} distinct documents with terms; "
+                                    f"there are {len(training)}")
+    params = {"method": method, "k": int(k), "seed": int(seed), **options,
+              "implementation": _IMPLEMENTATION[method], "training_documents": int(len(training)),
+              "distinct_documents": int(len(distinct)), "max_documents": max_documents,
+              "preprocessing": bow.preprocessor.params(), "preprocessing_stats": bow.stats}
+    if table is not None:
+        params["k_selection"] = {"rule": AUTO_RULE, "ks": table["k"].tolist(),
+                                 "sample_documents": table.attrs["sample_documents"], "seeds": [seed, seed + 1]}
+    estimator, topic_term, doc_topic = _fit_matrix(matrix, training, method, int(k), int(seed), options)
+    return TopicModel(method, int(k), params, bow.vocabulary, topic_term, doc_topic, bow.docs,
+                      bow=bow, estimator=estimator, state=_lda_state(estimator) if method == "lda" else None,
+                      sweep_table=table)
 
 
-def _fit_lda(bow: BagOfWords, k, seed, params, *, passes, iterations, chunksize, alpha, eta,
-             workers, progress) -> TopicModel:
-    from gensim.models import LdaModel, LdaMulticore
-
-    if workers is None:
-        workers = max(1, (os.cpu_count() or 2) - 1)
-    single = workers == 1 or alpha == "auto"
-    params.update(passes=passes, iterations=iterations, chunksize=chunksize, alpha=alpha, eta=eta,
-                  workers=1 if single else workers,
-                  implementation="gensim.LdaModel" if single else "gensim.LdaMulticore")
-    dictionary = bow.dictionary()
-    with tqdm(total=len(bow) * passes, unit="posts", desc=f"LDA k={k}", disable=not progress) as bar:
-        corpus = bow.gensim_corpus(on_batch=bar.update)
-        options = dict(corpus=corpus, id2word=dictionary, num_topics=k, passes=passes,
-                       iterations=iterations, chunksize=chunksize, eta=eta, random_state=seed,
-                       eval_every=None, dtype=np.float64)
-        if single:
-            model = LdaModel(alpha=alpha, **options)
-        else:
-            model = LdaMulticore(alpha=alpha, workers=workers, **options)
-    state = {"lambda": model.state.get_lambda(), "alpha": np.asarray(model.alpha, dtype=np.float64),
-             "eta": np.asarray(model.eta, dtype=np.float64)}
-    topic_term = state["lambda"] / state["lambda"].sum(axis=1, keepdims=True)
-    return TopicModel("lda", k, params, bow.vocabulary, topic_term, None, bow.docs,
-                      bow=bow, estimator=model, state=state)
+def _distinct_rows(matrix) -> np.ndarray:
+    """Positions of the first of each distinct non-empty row of a CSR count matrix, in order."""
+    matrix = matrix.tocsr()
+    matrix.sort_indices()
+    lengths = np.diff(matrix.indptr)
+    keys = pd.Series([(matrix.indices[s:e].tobytes(), matrix.data[s:e].tobytes())
+                      for s, e in zip(matrix.indptr[:-1], matrix.indptr[1:])])
+    return np.flatnonzero(~keys.duplicated().to_numpy() & (lengths > 0))
 
 
-def _infer_doc_topic(model, bow: BagOfWords, seed: int) -> np.ndarray:
+def _fit_matrix(matrix, training: np.ndarray, method: str, k: int, seed: int, options: dict,
+                shares: bool = True):
+    """(estimator, topic_term, doc_topic) of a model trained on some rows of a documents x terms count matrix.
+
+    ``doc_topic`` (every row's shares, NaN for rows without terms) is None
+    for LDA (inferred on first use, see the module docstring) and when
+    ``shares`` is false.
+    """
+    if method == "lda":
+        from sklearn.decomposition import LatentDirichletAllocation
+
+        model = LatentDirichletAllocation(n_components=k, learning_method="batch", max_iter=options["max_iter"],
+                                          doc_topic_prior=options["alpha"], topic_word_prior=options["eta"],
+                                          mean_change_tol=_LDA_TOLERANCE, random_state=seed)
+        model.fit(matrix[training])
+        return model, _normalised(model.components_), None
+    from sklearn.decomposition import NMF
+    from sklearn.feature_extraction.text import TfidfTransformer
+
+    weighting = TfidfTransformer(sublinear_tf=True).fit(matrix[training])
+    model = NMF(n_components=k, init="nndsvda", random_state=seed, max_iter=options["max_iter"])
+    model.fit(weighting.transform(matrix[training]))
+    if not shares:
+        return model, _normalised(model.components_), None
+    weights = model.transform(weighting.transform(matrix))
+    totals = weights.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        doc_topic = np.where(totals > 0, weights / totals, np.nan)
+    return model, _normalised(model.components_), doc_topic
+
+
+def _normalised(components: np.ndarray) -> np.ndarray:
+    """Rows scaled to sum to 1 (rows of zeros stay zero)."""
+    sums = components.sum(axis=1, keepdims=True)
+    return np.divide(components, sums, out=np.zeros_like(components), where=sums > 0)
+
+
+def _lda_state(model) -> dict:
+    """The variational parameters saved for LDA: lambda, alpha (per topic) and eta (per term)."""
+    k, n_terms = model.components_.shape
+    return {"lambda": np.asarray(model.components_, dtype=np.float64),
+            "alpha": np.broadcast_to(np.asarray(model.doc_topic_prior_, dtype=np.float64), (k,)).copy(),
+            "eta": np.broadcast_to(np.asarray(model.topic_word_prior_, dtype=np.float64), (n_terms,)).copy()}
+
+
+def _infer_doc_topic(model, bow: BagOfWords) -> np.ndarray:
     """LDA topic shares of every document of ``bow`` (normalised gamma), NaN for empty ones.
 
-    gensim's ``inference`` draws each document's starting gamma from the
-    model's ``random_state``; a fresh ``RandomState(seed)`` for the whole
-    pass (the model's own restored after) makes the result independent of
-    when it runs and of what used the model before.
+    scikit-learn's E-step outside training starts every document from the
+    same gamma, so the shares do not depend on when they are computed.
     """
-    doc_topic = np.full((len(bow), model.num_topics), np.nan)
-    documents = iter(bow.gensim_corpus(BATCH))
-    own_state = model.random_state
-    model.random_state = np.random.RandomState(seed)
-    try:
-        start = 0
-        while chunk := list(islice(documents, BATCH)):
-            gamma, _ = model.inference(chunk)
-            doc_topic[start:start + len(chunk)] = gamma / gamma.sum(axis=1, keepdims=True)
-            start += len(chunk)
-    finally:
-        model.random_state = own_state
+    doc_topic = np.full((len(bow), model.n_components), np.nan)
+    for start, matrix in bow.iter_matrices(BATCH):
+        gamma = model.transform(matrix.astype(np.float64), normalize=False)
+        doc_topic[start:start + matrix.shape[0]] = gamma / gamma.sum(axis=1, keepdims=True)
     doc_topic[bow.docs["n_terms"].to_numpy() == 0] = np.nan
     return doc_topic
 
 
-def _fit_nmf(bow: BagOfWords, k, seed, params, *, max_iter) -> TopicModel:
-    from sklearn.decomposition import NMF
-    from sklearn.feature_extraction.text import TfidfTransformer
+def _choose_k(bow: BagOfWords, matrix, distinct: np.ndarray, method: str, seed: int, options: dict, ks,
+              sample: int, progress: bool) -> tuple[int, pd.DataFrame]:
+    """The k of ``k="auto"`` and the sweep table (see :func:`fit`, Notes)."""
+    rows = None
+    if len(bow) > sample:  # the rows coherence(max_documents=sample, seed=seed) scores on
+        rows = np.sort(np.random.default_rng(seed).choice(len(bow), sample, replace=False))
+    pool = distinct if rows is None else np.intersect1d(distinct, rows)
+    tried = sorted({int(k) for k in ks if 2 <= int(k) <= len(pool) // 5})
+    if not tried:
+        raise errors.PeerscopeError(f"k='auto': no k of {sorted(ks)} between 2 and a fifth of the "
+                                    f"{len(pool)} distinct documents sampled")
+    rng = np.random.default_rng(seed + 1)
+    subsets = [np.sort(rng.choice(pool, int(0.8 * len(pool)), replace=False)) for _ in range(2)]
+    records = []
+    for k in tqdm(tried, desc="choosing k", unit="k", disable=not progress):
+        started = time.perf_counter()
+        fitted = [_fit_matrix(matrix, subset, method, k, s, options, shares=False)[1]
+                  for subset, s in zip(subsets, (seed, seed + 1))]
+        model = TopicModel(method, k, {}, bow.vocabulary, fitted[0], None, bow.docs)
+        npmi = coherence(model, "c_npmi", reference=bow, max_documents=None if rows is None else sample,
+                         seed=seed).value
+        records.append({"k": k, "npmi": npmi, "stability": _stability(*fitted),
+                        "diversity": diversity(model), "seconds": time.perf_counter() - started})
+    table = pd.DataFrame(records)
+    table["score"] = _rescaled(table["npmi"]) + _rescaled(table["stability"])
+    best = int(np.argmax(table["score"].to_numpy()))  # the first maximum: the smallest k on ties
+    table["chosen"] = np.arange(len(table)) == best
+    table.attrs["sample_documents"] = int(len(pool))
+    return int(table.loc[best, "k"]), table
 
-    params.update(max_iter=max_iter, init="nndsvda", weighting="tfidf (smooth idf, l2 norm)",
-                  implementation="sklearn.NMF")
-    tfidf = TfidfTransformer().fit_transform(bow.matrix().astype(np.float64))
-    model = NMF(n_components=k, init="nndsvda", random_state=seed, max_iter=max_iter)
-    weights = model.fit_transform(tfidf)
-    totals = weights.sum(axis=1, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        doc_topic = np.where(totals > 0, weights / totals, np.nan)
-    components = model.components_
-    sums = components.sum(axis=1, keepdims=True)
-    topic_term = np.divide(components, sums, out=np.zeros_like(components), where=sums > 0)
-    return TopicModel("nmf", k, params, bow.vocabulary, topic_term, doc_topic, bow.docs,
-                      bow=bow, estimator=model)
+
+def _rescaled(values: pd.Series) -> pd.Series:
+    """Values mapped linearly onto [0, 1] (all equal or NaN: 0)."""
+    values = values.fillna(values.min())
+    spread = values.max() - values.min()
+    return (values - values.min()) / spread if spread > 0 else values * 0.0
+
+
+def _stability(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean cosine similarity of two sets of topics matched one to one (Hungarian algorithm)."""
+    from scipy.optimize import linear_sum_assignment
+
+    a = a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-300)
+    b = b / np.maximum(np.linalg.norm(b, axis=1, keepdims=True), 1e-300)
+    similarity = a @ b.T
+    rows, cols = linear_sum_assignment(-similarity)
+    return float(similarity[rows, cols].mean())
 
 
 def _rebuild_lda(state: dict, vocabulary: pd.DataFrame, k: int):
-    """A gensim LdaModel from saved variational parameters (no training, no pickle)."""
-    from gensim.corpora import Dictionary
-    from gensim.models import LdaModel
+    """A scikit-learn LatentDirichletAllocation from saved variational parameters (no training, no pickle).
 
-    dictionary = Dictionary()
-    dictionary.token2id = {t: i for i, t in enumerate(vocabulary["term"].tolist())}
-    model = LdaModel(id2word=dictionary, num_topics=k, alpha=state["alpha"], eta=state["eta"],
-                     dtype=np.float64)
-    model.state.sstats[...] = state["lambda"] - state["eta"]
-    model.sync_state()
+    It holds what ``transform`` reads: lambda (``components_``), its
+    ``exp(E[log beta])`` and the priors.  scikit-learn's E-step takes one
+    document-topic prior for all topics: a model saved by an earlier
+    version with gensim and an asymmetric alpha loads without an estimator
+    (None; its saved shares and topics are all there).
+    """
+    from scipy.special import psi
+    from sklearn.decomposition import LatentDirichletAllocation
+
+    lam = state["lambda"]
+    if not (np.isfinite(lam).all() and (lam > 0).all()):
+        raise ValueError("lambda must be finite and positive")
+    model = LatentDirichletAllocation(n_components=k, learning_method="batch", mean_change_tol=_LDA_TOLERANCE)
+    model.components_ = lam
+    model.exp_dirichlet_component_ = np.exp(psi(lam) - psi(lam.sum(axis=1, keepdims=True)))
+    if not np.allclose(state["alpha"], state["alpha"][0]):
+        return None
+    model.doc_topic_prior_ = float(state["alpha"][0])
+    model.topic_word_prior_ = state["eta"]
+    model.n_features_in_ = lam.shape[1]
+    model.n_iter_ = 0
+    model.n_batch_iter_ = 0
+    model.random_state_ = np.random.RandomState(0)
     return model

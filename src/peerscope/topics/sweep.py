@@ -1,24 +1,36 @@
-"""Choosing the number of topics: coherence and diversity across k.
+"""Choosing the number of topics, and the baseline that coherence needs.
 
 No statistic picks k by itself; Carron-Arthur et al. (2016) combined
 diagnostics with reading the topics.  :func:`sweep` fits one model per k on
 the same bag of words (preprocessed once) and tabulates NPMI coherence,
 UMass coherence and topic diversity, so that a researcher can shortlist the
 values of k worth reading; :func:`plot_sweep` draws the table.
+``topics.fit(source, k="auto")`` makes a choice by a stated rule (coherence
+and stability across seeds, see :func:`peerscope.topics.fit`) and keeps its
+sweep table on the model.
+
+:func:`coherence_baseline` is what a coherence value should be compared
+with: the coherence of the same kind of model fitted on the same documents
+with their words shuffled across documents.
 """
 
 from __future__ import annotations
 
 import time
+import warnings
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+from scipy import sparse
+from sklearn.exceptions import ConvergenceWarning
 
 from peerscope import errors
-from peerscope.text import BagOfWords, bag_of_words
+from peerscope.text import BagOfWords, Preprocessor, bag_of_words
 from peerscope.topics.model import fit
-from peerscope.topics.quality import coherence
+from peerscope.topics.quality import Coherence, coherence
 
-__all__ = ["plot_sweep", "sweep"]
+__all__ = ["coherence_baseline", "plot_sweep", "sweep"]
 
 
 def sweep(source, ks=range(5, 41, 5), method: str = "lda", seed: int = 0, *,
@@ -58,7 +70,8 @@ def sweep(source, ks=range(5, 41, 5), method: str = "lda", seed: int = 0, *,
     Examples
     --------
     >>> from peerscope.text import Preprocessor
-    >>> texts = ["sleep insomnia tired night"] * 20 + ["mum dad family kids"] * 20
+    >>> texts = ["sleep insomnia tired night", "insomnia tired night", "mum dad family kids",
+    ...          "dad family kids"] * 10
     >>> table = sweep(texts, ks=[2, 3], method="nmf", preprocessor=Preprocessor(min_df=1),
     ...               progress=False)
     >>> table["k"].tolist(), table["diversity"].round(4).tolist()
@@ -130,3 +143,81 @@ def plot_sweep(table: pd.DataFrame, ax=None):
         axis.set_ylabel(measure)
     axes[-1].set_xlabel("number of topics k")
     return axes[0]
+
+
+def coherence_baseline(model, measure: str = "c_npmi", *, seed: int = 0, top_n: int = 10,
+                       max_documents: int | None = None) -> Coherence:
+    """Coherence of the same model fitted on its documents with their words shuffled.
+
+    Every term occurrence of the training documents is shuffled across
+    documents (each document keeps its length, the corpus its term
+    frequencies), a model of the same method, k and options is fitted to
+    that, and its topics are scored on the *real* documents.  Topics found
+    in shuffled words are what the method finds in noise (lists of frequent
+    terms); a model whose coherence does not clearly exceed this baseline
+    has found no more than that.  The comparison follows the shuffled-word
+    baselines used to validate topic coherence measures (Bouma 2009 for
+    NPMI; Röder, Both & Hinneburg 2015).
+
+    Parameters
+    ----------
+    model : TopicModel
+        A fitted model that still holds its documents (not one read by
+        :meth:`TopicModel.load`).
+    measure : {"c_npmi", "u_mass"}
+    seed : int
+        Seed of the shuffle (the baseline model keeps the model's own seed).
+    top_n : int
+        Top terms per topic scored.
+    max_documents : int, optional
+        Score on a random sample of this many documents (``seed``).
+
+    Returns
+    -------
+    Coherence
+        The baseline model's coherence on the real documents.
+
+    Raises
+    ------
+    peerscope.errors.PeerscopeError
+        For a model without its documents.
+
+    Examples
+    --------
+    >>> from peerscope.topics import fit
+    >>> texts = ["sleep insomnia tired night"] * 20 + ["mum dad family kids"] * 20
+    >>> model = fit(texts, k=2, method="nmf", seed=0, min_df=1)
+    >>> baseline = coherence_baseline(model)
+    >>> model.coherence().value > baseline.value
+    True
+    """
+    bow = model.bow
+    if bow is None:
+        raise errors.PeerscopeError("this model holds no training documents (loaded from disk): "
+                                    "fit it again to compute its shuffled-words baseline")
+    options = {key: model.params[key] for key in ("max_iter", "alpha", "eta", "max_documents")
+               if key in model.params}
+    with warnings.catch_warnings():
+        # shuffled words have no structure to converge to: running out of iterations is expected
+        warnings.filterwarnings("ignore", category=ConvergenceWarning)
+        baseline = fit(_shuffled(bow, seed), model.k, model.method, model.params.get("seed", 0), **options)
+    return coherence(baseline, measure, top_n=top_n, reference=bow, max_documents=max_documents, seed=seed)
+
+
+def _shuffled(bow: BagOfWords, seed: int) -> BagOfWords:
+    """The documents of ``bow`` with every term occurrence shuffled across them (lengths kept)."""
+    parts = [(offsets, values) for _, offsets, values in bow.iter_sequences()]
+    lengths = np.concatenate([np.diff(o) for o, _ in parts]) if parts else np.zeros(0, np.int64)
+    values = np.concatenate([v for _, v in parts]) if parts else np.zeros(0, np.int64)
+    values = np.random.default_rng(seed).permutation(values)
+    doc = np.repeat(np.arange(len(lengths)), lengths)
+    present = sparse.csr_matrix((np.ones(len(values)), (doc, values)), shape=(len(lengths), len(bow.terms)))
+    present.sum_duplicates()
+    vocabulary = pd.DataFrame({"term": bow.vocabulary["term"], "df": np.diff(present.tocsc().indptr),
+                               "cf": np.bincount(values, minlength=len(bow.terms))})
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    sequences = pa.LargeListArray.from_arrays(pa.array(offsets), pa.array(values.astype(np.int32)))
+    stats = {"documents": len(lengths), "empty_documents": int((lengths == 0).sum()),
+             "tokens": int(lengths.sum()), "vocabulary": len(bow.terms)}
+    keep_all = Preprocessor(min_df=1, max_df=1.0, drop_names=False)
+    return BagOfWords(keep_all, vocabulary, bow.docs[["post_id", "author_id", "created_at"]], sequences, stats)
