@@ -208,3 +208,35 @@ def test_import_extract_is_refused_for_other_formats_and_checked(scrape, tmp_pat
                                           *SCRAPE_MAP, "--extract", value])
         assert result.exit_code == 2 and message in result.output, (value, result.output)
     assert not (tmp_path / "t").exists() and not (tmp_path / "n").exists()
+
+
+def test_errors_name_flags_not_python_arguments(tmp_path):
+    source = tmp_path / "posts.csv"
+    source.write_text("id,thread,user,when,body\n1,1,ann,2024-01-01,hi\n2,1,bob,2024-01-02,a,b\n")
+    result = CliRunner().invoke(cli, ["import", "table", str(source), str(tmp_path / "out"),
+                                      "--map", "post_id=id", "--map", "thread_id=thread",
+                                      "--map", "author_id=user", "--map", "created_at=when",
+                                      "--map", "text=body", "--replies", "flat", "--assume-tz", "UTC"])
+    assert result.exit_code == 2
+    assert "pass --repair to skip them" in result.stderr and "repair=True" not in result.stderr
+
+
+@pytest.mark.parametrize("rule, shown", [("top:1", "top:1 would make every poster a super-user"),
+                                         ("share:1", "share:1 would make every poster"),
+                                         ("top:150%", "a share must lie in (0, 1]"),
+                                         ("log:-1", "at least 0"), ("bottom:0.1", "log:K")])
+def test_super_user_rules_that_mean_everyone_or_nothing_are_refused(tmp_path, rule, shown):
+    result = CliRunner().invoke(cli, ["report", "--sample", "--out", str(tmp_path / "r"),
+                                      "--super-users", rule])
+    assert result.exit_code == 2 and shown in result.stderr
+
+
+def test_every_documented_super_user_rule_is_reachable():
+    from peerscope.participation.superusers import ContentShare, LogOutlier, MinPosts, TopShare
+    from peerscope.report.build import parse_super_users
+
+    assert parse_super_users("top:1%") == TopShare(0.01)
+    assert parse_super_users("top:100%") == TopShare(1.0)
+    assert parse_super_users("share:0.5") == ContentShare(0.5)
+    assert parse_super_users("min:50") == MinPosts(50)
+    assert parse_super_users("log:1.5") == LogOutlier(1.5)

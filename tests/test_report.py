@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from peerscope import Corpus, engagement, newsletters, participation, pluralism, reciprocity, synth
+from peerscope.errors import PeerscopeError
 from peerscope.report import ReportError, build, parse_super_users
 from peerscope.report import figures as figure_module
 from peerscope.cli.report import report_command
@@ -81,7 +82,7 @@ def test_bands_fits_and_engagement_equal_the_api(community, report):
     delurk = engagement.delurking(corpus)
     assert value(report, "engagement", "delurked") == int(delurk["delurked"].sum())
     ladder = engagement.ladder_by_month(corpus)
-    assert value(report, "engagement", "ladder_moved_up") == ladder.share_ever_moved_up
+    assert value(report, "engagement", "ladder_climbed_share") == ladder.climbers / ladder.active_members
     levels = participation.activity(corpus)["ladder_level"].value_counts()
     for level, n in levels.items():
         shown = value(report, "ladder_levels", f"level_{level}", "members")
@@ -263,7 +264,7 @@ def test_html_is_self_contained_with_every_table_and_figure(report, written):
 
 def test_figures_are_drawn_non_empty_and_labelled(report, written):
     expected = {"lorenz", "rank_frequency", "bands", "time_of_day", "survival", "ladder_monthly",
-                "give_receive", "forms_over_tenure"}
+                "give_receive", "forms_over_tenure", "topic_odds", "support_by_month"}
     assert set(report.figures) == expected
     for name, figure in report.figures.items():
         assert figure.get_figwidth() == pytest.approx(figure_module.WIDTH)
@@ -296,14 +297,78 @@ def test_topics_section_when_a_model_is_given():
 
     corpus, _ = synth.generate(3000, seed=2)
     model = topics.fit(corpus, k=4, method="nmf", seed=0)
-    report = build(corpus, topics=model, figures=False, replicates=50)
+    report = build(corpus, topics=model, support=None, figures=False, replicates=50)
     table = report.tables["topics"]
     summary = model.summary(8)
-    assert list(table["terms"]) == list(summary["terms"])
-    assert np.allclose(table["mean_share"].astype(float), summary["mean_share"])
-    assert "topics_by_super_users" in report.tables
-    assert "NMF with k = 4" in report.methods
+    assert list(table["terms"].iloc[:4]) == list(summary["terms"])
+    shares = summary["dominant_documents"] / summary["dominant_documents"].sum()
+    assert np.allclose(table["share_of_posts"].iloc[:4].astype(float), shares)
+    assert np.allclose(table["npmi"].iloc[:4].astype(float), model.coherence().per_topic)
+    assert table.at["all", "npmi"] > table.at["all", "shuffled_baseline_npmi"]
+    assert "topic_odds" in report.tables and "topic_sweep" not in report.tables
+    assert "non-negative matrix factorisation (Lee & Seung 1999)" in report.methods
+    assert "with k = 4" in report.methods
     assert not any(n.startswith("topics:") for n in report.not_computed)
+    assert "support types: not computed (not asked for (support=None))" in report.not_computed
+
+
+def test_sample_report_recovers_the_planted_topics(community, report):
+    """Default topics="auto" finds the planted number of topics, and super-users' preferred ones."""
+    from sklearn.metrics import normalized_mutual_info_score
+
+    corpus, truth = community
+    model = report.results["topics"]
+    assert model.k == len(truth.topics)
+    assert report.tables["topic_sweep"].at[model.k, "chosen"] == "yes"
+    planted = truth.posts.set_index("post_id")["topic"]
+    found = pd.Series(model.dominant_topics(), index=model.docs["post_id"])
+    people = planted[planted >= 0].index.intersection(found.index)
+    assert normalized_mutual_info_score(planted[people], found[people]) > 0.85
+    # the topics super-users favour (planted: topics 0-2) have odds ratios above 1, the others below
+    odds = report.results["topic_odds"].set_index("topic")["odds_ratio"]
+    favoured = found[people][planted[people].isin(truth.preferred_topics)].value_counts().index[:3]
+    assert (odds[list(favoured)] > 1).all() and (odds.drop(list(favoured)) < 1).all()
+    terms = " ".join(report.tables["topics"]["terms"].dropna())
+    assert not any(name in terms.split() for name in ("becky", "dave", "m000001"))
+
+
+def test_sample_report_recovers_the_planted_support_types(community, report):
+    corpus, truth = community
+    table = report.tables["support_types"]
+    labels = report.results["support"].posts.merge(truth.posts, on="post_id")
+    providing = labels[labels["direction"] == "providing"]
+    emotional = providing["support_type"] == "emotional"
+    # posts planted as giving emotional support are labelled emotional far more often than others
+    assert (providing.loc[emotional, "label"] == "emotional").mean() > \
+        2 * (providing.loc[~emotional, "label"] == "emotional").mean()
+    # seeking posts open threads: replies carry more emotional support than opening posts
+    assert value(report, "support_types", "replies.emotional", "share") > \
+        2 * value(report, "support_types", "opening_posts.emotional", "share")
+    shares = table.loc[table["group"] == "all", "share"].astype(float)
+    assert shares.sum() == pytest.approx(1.0)
+    assert (table["ci_low"].astype(float) <= table["share"].astype(float)).all()
+    assert (table["share"].astype(float) <= table["ci_high"].astype(float)).all()
+
+
+def test_support_section_with_a_given_model_and_without(community):
+    from peerscope.support import LexiconLabeller
+
+    corpus, _ = synth.generate(3000, seed=2)
+    report = build(corpus, topics=None, support=LexiconLabeller(), figures=False, replicates=50)
+    assert set(report.tables["support_types"]["support_type"]) >= {"emotional", "informational"}
+    assert "by the LexiconLabeller given to the report" in report.methods
+    assert "CL-Aff" not in report.methods
+    none = build(corpus, topics=None, support=None, figures=False, replicates=50)
+    assert "support_types" not in none.tables and "Support types" not in none.methods
+    with pytest.raises(PeerscopeError, match="support=42"):
+        build(corpus, topics=None, support=42, figures=False, replicates=50)
+
+
+def test_topics_option_is_checked(community):
+    corpus, _ = synth.generate(1000, seed=2)
+    for bad in ("seven", 1, 2.5, True):
+        with pytest.raises(PeerscopeError, match="topics="):
+            build(corpus, topics=bad, support=None, figures=False, replicates=50)
 
 
 # ---------------------------------------------------------------------------
@@ -336,11 +401,18 @@ def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, arguments, message):
     assert "Traceback" not in result.output
 
 
-def test_support_section_when_a_result_is_given(community):
+def test_cli_topics_and_support_options(tmp_path, community):
     corpus, _ = community
-    prevalence = pd.DataFrame({"label": ["emotional", "informational"], "raw_share": [0.4, 0.35],
-                               "adjusted_share": [0.42, 0.33]})
-    report = build(corpus, support=prevalence, figures=False, replicates=50)
-    assert report.tables["support"].reset_index(drop=True).equals(prevalence)
-    assert "Support types" in report.methods
-    assert not any(n.startswith("support types:") for n in report.not_computed)
+    folder = corpus.save(tmp_path / "corpus") and tmp_path / "corpus"
+    out = tmp_path / "plain"
+    result = CliRunner().invoke(report_command, [str(folder), "--out", str(out), "--topics", "none",
+                                                 "--support", "none", "--figures", ""])
+    assert result.exit_code == 0, result.output
+    assert not (out / "tables" / "topics.csv").exists()
+    assert not (out / "tables" / "support_types.csv").exists()
+    bad = CliRunner().invoke(report_command, [str(folder), "--out", str(out), "--topics", "many"])
+    assert bad.exit_code == 2 and "--topics" in bad.output
+    missing = CliRunner().invoke(report_command, [str(folder), "--out", str(out), "--topics", "none",
+                                                  "--support", str(tmp_path / "no-model")])
+    assert missing.exit_code == 2 and "no-model" in missing.output
+

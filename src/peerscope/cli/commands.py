@@ -13,6 +13,7 @@ import click
 
 from peerscope import __version__
 from peerscope.cli.options import CorpusSource, storage_option, storage_options
+from peerscope.cli.classify import classify_command
 from peerscope.cli.errors import friendly as _friendly
 from peerscope.cli.partition import repartition_command, synth_command
 from peerscope.cli.report import report_command
@@ -121,7 +122,9 @@ def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
 @click.option("--newsletter", default=None, help="newsletter: its name.")
 @click.option("--issue-pattern", default=None, help="newsletter: regex with a named group 'date' for issue file names.")
 @click.option("--staff", multiple=True, help="newsletter: contributor names that are staff, not members (repeat).")
-@click.option("--progress/--no-progress", default=None, help="Show a progress bar (default: on a terminal).")
+@click.option("--progress/--no-progress", default=None,
+              help="stackexchange/reddit: show a progress bar (default: on a terminal); the other "
+                   "formats read in one pass and show none.")
 @_friendly
 def import_(fmt, source, out, name, repair, salt_env, scrub_pii, **options):
     """Import SOURCE in FORMAT into a validated corpus at OUT.
@@ -185,6 +188,7 @@ def export(corpus, out, target, storage_option_pairs):
 
 
 cli.add_command(report_command, "report")
+cli.add_command(classify_command, "classify")
 cli.add_command(synth_command, "synth")
 cli.add_command(repartition_command, "repartition")
 

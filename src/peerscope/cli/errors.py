@@ -7,16 +7,51 @@ root option ``--debug`` shows the traceback instead.
 from __future__ import annotations
 
 import functools
+import re
 import sys
 
 import click
 
 from peerscope.errors import PeerscopeError
 
-__all__ = ["EXIT_BAD_INPUT", "friendly"]
+__all__ = ["EXIT_BAD_INPUT", "FLAGS", "as_flags", "friendly"]
 
 #: Exit code for bad input (a file, corpus or option that cannot be used).
 EXIT_BAD_INPUT = 2
+#: Python keyword arguments that messages from the library name, and the command-line flag of each.
+FLAGS = {"repair": "--repair", "replies": "--replies", "assume_tz": "--assume-tz",
+         "date_format": "--date-format", "issue_pattern": "--issue-pattern", "mapping": "--map",
+         "extract": "--extract", "strip_quotes": "--strip-quotes", "scrub_pii": "--scrub-pii",
+         "min_cell": "--min-cell", "super_users": "--super-users", "timezone": "--timezone",
+         "children_key": "--children-key", "batch_size": "--batch-size"}
+_KEYWORD = re.compile(r"\b(" + "|".join(FLAGS) + r")=(True\b|'[^']*'|\"[^\"]*\"|[^\s,;:)]+)?")
+
+
+def as_flags(message: str) -> str:
+    """A library message with its Python keyword arguments written as the command's flags.
+
+    Parameters
+    ----------
+    message : str
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> as_flags("3 bad rows; pass repair=True to skip them")
+    '3 bad rows; pass --repair to skip them'
+    >>> as_flags("replies='flat' derives parents; assume_tz='Mars': unknown")
+    '--replies flat derives parents; --assume-tz Mars: unknown'
+    """
+    def flag(match: re.Match) -> str:
+        name, value = FLAGS[match.group(1)], match.group(2)
+        if value is None or value == "True":
+            return name
+        return f"{name} {value.strip(chr(39) + chr(34))}"
+
+    return _KEYWORD.sub(flag, message)
 
 
 def friendly(command):
@@ -53,7 +88,7 @@ def friendly(command):
         except PeerscopeError as error:
             if debug:
                 raise
-            click.echo(f"peerscope: error: {error}", err=True)
+            click.echo(f"peerscope: error: {as_flags(str(error))}", err=True)
             sys.exit(EXIT_BAD_INPUT)
 
     return wrapper

@@ -28,6 +28,17 @@ def _split(value: str, option: str, known: tuple[str, ...]) -> tuple[str, ...]:
     return parts
 
 
+def _topics_option(context, parameter, value: str):
+    """``--topics``: 'auto', 'none' or a whole number of at least 2."""
+    value = value.strip().lower()
+    if value in ("auto", "none"):
+        return None if value == "none" else value
+    if value.isdigit() and int(value) >= 2:
+        return int(value)
+    raise click.BadParameter(f"{value!r}: give auto, none or a number of topics (at least 2)",
+                             param_hint="--topics")
+
+
 @click.command(name="report")
 @click.argument("corpus", required=False, type=CorpusSource())
 @click.option("--sample", is_flag=True,
@@ -36,7 +47,8 @@ def _split(value: str, option: str, known: tuple[str, ...]) -> tuple[str, ...]:
 @click.option("--start", default=None, help="Analyse from this time (UTC unless it has an offset).")
 @click.option("--end", default=None, help="Analyse up to (not including) this time.")
 @click.option("--super-users", "super_users", default="top:0.01", show_default=True,
-              help="Super-user rule: top:SHARE of posters, share:SHARE of posts, or min:POSTS.")
+              help="Super-user rule: top:SHARE of posters (0.01 or 1%), share:SHARE of posts, "
+                   "min:POSTS, or log:K (log posts K SDs above the mean).")
 @click.option("--timezone", default="UTC", show_default=True,
               help="IANA timezone of the hour-of-day profile (e.g. Europe/London).")
 @click.option("--min-cell", type=click.IntRange(min=1), default=5, show_default=True,
@@ -45,13 +57,20 @@ def _split(value: str, option: str, known: tuple[str, ...]) -> tuple[str, ...]:
               help="Table formats to write, comma-separated: md, csv, tex.")
 @click.option("--figures", "figure_formats", default="png", show_default=True,
               help="Figure formats, comma-separated: png, svg (empty: no figures).")
+@click.option("--topics", "topics", default="auto", show_default=True, callback=_topics_option,
+              help="Topics of the posts: auto (k chosen by coherence and stability), a number of "
+                   "topics, or none.")
+@click.option("--support", "support", default="forum", show_default=True,
+              help="Support types of the posts: forum (the shipped model), the folder of a saved "
+                   "model, or none.")
 @click.option("--include-ids", is_flag=True, help="List super-users' member ids in the report.")
 @click.option("--include-quotes", is_flag=True, help="Quote the most typical post of each topic (with topics).")
 @click.option("--progress/--no-progress", default=None, help="Show progress (default: on a terminal).")
 @storage_option
 @friendly
 def report_command(corpus, sample, out, start, end, super_users, timezone, min_cell, formats,
-                   figure_formats, include_ids, include_quotes, progress, storage_option_pairs):
+                   figure_formats, topics, support, include_ids, include_quotes, progress,
+                   storage_option_pairs):
     """Write the tables, figures and methods paragraph of CORPUS (a folder or URL; or --sample) to --out.
 
     OUT/report.html is one self-contained file; OUT/report.md, OUT/tables/
@@ -78,7 +97,8 @@ def report_command(corpus, sample, out, start, end, super_users, timezone, min_c
 
         source = open_corpus(corpus, storage_options=options)
     report = build(source, start=start, end=end, super_users=rule, timezone=timezone,
-                   min_cell=min_cell, include_ids=include_ids, include_quotes=include_quotes,
-                   figures=bool(pictures), progress=progress)
+                   min_cell=min_cell, topics=topics,
+                   support=None if support.lower() == "none" else support, include_ids=include_ids,
+                   include_quotes=include_quotes, figures=bool(pictures), progress=progress)
     target = report.write(out, formats=table_formats, figure_formats=pictures)
     click.echo(report.summary_line(str(target)))

@@ -132,6 +132,8 @@ class Description:
     posts_with_text: int
     quarantined: dict[str, int]
     kept_notes: dict[str, dict[str, int]]
+    largest_thread_share: float | None = None
+    warnings: tuple[str, ...] = ()
     capabilities: tuple[Capability, ...] = field(default=())
 
     def can(self, measure: str) -> bool:
@@ -163,6 +165,8 @@ class Description:
                  for table, notes in self.kept_notes.items() for note, n in notes.items()]
         rows += [("can_measure", c.measure, f"{'yes' if c.possible else 'no'}: {c.reason}")
                  for c in self.capabilities]
+        rows += [("posts", "largest_thread_share", self.largest_thread_share)]
+        rows += [("warnings", str(i + 1), w) for i, w in enumerate(self.warnings)]
         values = ["not available" if value is None else str(value) for _, _, value in rows]
         return pd.DataFrame({"section": [r[0] for r in rows], "item": [r[1] for r in rows],
                              "value": pd.array(values, dtype="str")})
@@ -194,6 +198,7 @@ class Description:
             lines.append("kept but changed on import:")
             lines += [f"  {table}: {note}: {n:,}"
                       for table, notes in self.kept_notes.items() for note, n in notes.items()]
+        lines += [f"warning: {w}" for w in self.warnings]
         lines.append("can measure:")
         lines += [f"  [{'x' if c.possible else ' '}] {c.measure}: {c.reason}" for c in self.capabilities]
         return "\n".join(lines)
@@ -283,9 +288,30 @@ def describe(corpus) -> Description:
         kept_notes={t: dict(a["kept_notes"]) for t, a in corpus.manifest["accounting"].items()
                     if a.get("kept_notes")},
     )
+    largest = int(np.bincount(linked.thread).max()) if len(linked) else 0
+    description["largest_thread_share"] = largest / len(linked) if len(linked) else None
+    description["warnings"] = _warnings(description, largest)
     both_known = int((is_person & found & (linked.author[np.where(found, linked.parent, 0)] >= 0)).sum())
-    description["capabilities"] = _capabilities(description, both_known)
+    synthetic = corpus.manifest.get("provenance", {}).get("parameters", {}).get("submission_times")
+    description["capabilities"] = _capabilities(description, both_known, synthetic)
     return Description(**description)
+
+
+#: A thread holding more than this share of the posts (of a corpus with at least
+#: ``THREAD_SHARE_MIN_POSTS`` posts) is implausible: usually a column mapping that
+#: put many threads under one id (AgingCare's junk ``post_id`` put 43% in one).
+IMPLAUSIBLE_THREAD_SHARE = 0.2
+THREAD_SHARE_MIN_POSTS = 200
+
+
+def _warnings(d: dict, largest_thread: int) -> tuple[str, ...]:
+    """What looks wrong in the corpus although every schema rule holds."""
+    posts = d["rows"]["posts"]
+    if posts >= THREAD_SHARE_MIN_POSTS and largest_thread > IMPLAUSIBLE_THREAD_SHARE * posts:
+        return (f"one thread holds {largest_thread:,} of {posts:,} posts "
+                f"({largest_thread / posts:.0%}): check the column mapped to thread_id "
+                "(a junk or shared id puts many threads under one)",)
+    return ()
 
 
 def _roles(members: pd.DataFrame) -> pd.Series:
@@ -332,7 +358,25 @@ def _resolution(values: np.ndarray) -> str:
     return "day"
 
 
-def _capabilities(d: dict, replies_both_known: int) -> tuple:
+def _responsiveness(d: dict, synthetic_openings: str | None) -> Capability:
+    """Responsiveness is measurable only with replies and truly dated opening posts.
+
+    An export without submissions (Reddit comments only) makes each thread's
+    opening post at import, dated at its first comment: every such opening
+    post is "answered", at once, by construction.  At day resolution the
+    answered share stands but hours to first response do not (the report
+    marks them so, :func:`peerscope.report.tables.responsiveness`).
+    """
+    if not d["replies"]:
+        return Capability("responsiveness", False, "no replies")
+    if synthetic_openings:
+        return Capability("responsiveness", False,
+                          f"opening posts were made at import and dated at the {synthetic_openings}: "
+                          "the answered share and time to first response would be artefacts")
+    return Capability("responsiveness", True, "replies link to threads")
+
+
+def _capabilities(d: dict, replies_both_known: int, synthetic_openings: str | None = None) -> tuple:
     passive = any(kind in d["event_kinds"] for kind in ("view", "read", "receive"))
     if d["roster"] and d["members"] is not None and d["members"] <= d["posters"]:
         lurkers = Capability("lurkers", True, "member roster present, but every member posted: "
@@ -352,8 +396,7 @@ def _capabilities(d: dict, replies_both_known: int) -> tuple:
         Capability("reciprocity", replies_both_known > 0,
                    f"{replies_both_known:,} replies with both authors known ({d['reply_structure']} threads)"
                    if replies_both_known else "no replies whose both authors are known"),
-        Capability("responsiveness", d["replies"] > 0,
-                   "replies link to threads" if d["replies"] else "no replies"),
+        _responsiveness(d, synthetic_openings),
         Capability("time of day", d["time_resolution"] not in ("day", "unknown"),
                    f"times recorded to the {d['time_resolution']}"),
         Capability("pluralistic use", len(all_forms) > 1,

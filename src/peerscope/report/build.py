@@ -25,11 +25,14 @@ from peerscope.participation import engagement as engagement_metrics
 from peerscope import participation as participation_metrics
 from peerscope import reciprocity as reciprocity_metrics
 from peerscope.errors import PeerscopeError
+from peerscope._kernels import engine
+from peerscope.report import content
 from peerscope.report import figures as figure_makers
 from peerscope.report import tables as table_makers
 from peerscope.report.render import write as _write
 from peerscope.report.suppression import suppress
-from peerscope.participation.superusers import ContentShare, MinPosts, SuperUserRule, TopShare
+from peerscope.participation.inequality import ceil_share
+from peerscope.participation.superusers import ContentShare, LogOutlier, MinPosts, SuperUserRule, TopShare
 
 __all__ = ["STAGES", "Report", "ReportError", "build", "parse_super_users"]
 
@@ -53,14 +56,19 @@ STAGES = ("describe", "participation", "engagement", "reciprocity", "pluralism",
 
 
 def parse_super_users(spec) -> SuperUserRule:
-    """A super-user rule from ``top:SHARE``, ``share:SHARE`` or ``min:POSTS`` (or a rule, unchanged).
+    """A super-user rule from ``top:SHARE``, ``share:SHARE``, ``min:POSTS`` or ``log:K`` (or a rule, unchanged).
+
+    A share is a proportion (``top:0.01``) or a percentage (``top:1%``);
+    ``top:1`` and ``share:1`` (every poster) are refused, since they are
+    almost always a percentage typed without its sign.
 
     Parameters
     ----------
     spec : str or SuperUserRule
         ``top:SHARE`` (:class:`~peerscope.participation.superusers.TopShare`),
-        ``share:SHARE`` (:class:`~peerscope.participation.superusers.ContentShare`) or
-        ``min:POSTS`` (:class:`~peerscope.participation.superusers.MinPosts`).
+        ``share:SHARE`` (:class:`~peerscope.participation.superusers.ContentShare`),
+        ``min:POSTS`` (:class:`~peerscope.participation.superusers.MinPosts`) or
+        ``log:K`` (:class:`~peerscope.participation.superusers.LogOutlier`).
 
     Returns
     -------
@@ -75,22 +83,38 @@ def parse_super_users(spec) -> SuperUserRule:
     --------
     >>> parse_super_users("top:0.01")
     TopShare(share=0.01)
+    >>> parse_super_users("top:5%")
+    TopShare(share=0.05)
     >>> parse_super_users("min:100")
     MinPosts(posts=100)
+    >>> parse_super_users("log:2")
+    LogOutlier(k=2.0)
     """
     if isinstance(spec, SuperUserRule):
         return spec
-    kind, _, value = str(spec).partition(":")
-    makers = {"top": (TopShare, float), "share": (ContentShare, float), "min": (MinPosts, int)}
-    if kind not in makers or not value:
-        raise ReportError(f"super-user rule {spec!r}: use top:SHARE (e.g. top:0.01), share:SHARE "
-                          "(e.g. share:0.5) or min:POSTS (e.g. min:100)")
-    rule, convert = makers[kind]
+    kind, _, value = str(spec).strip().partition(":")
+    makers = {"top": TopShare, "share": ContentShare, "min": MinPosts, "log": LogOutlier}
+    if kind not in makers or not value.strip():
+        raise ReportError(f"super-user rule {spec!r}: use top:SHARE (e.g. top:0.01 or top:1%), "
+                          "share:SHARE (e.g. share:0.5), min:POSTS (e.g. min:100) or log:K (e.g. log:2)")
+    value = value.strip()
     try:
-        number = convert(value)
-        if kind != "min" and not 0 < number <= 1:
-            raise ValueError("a share must lie in (0, 1]")
-        return rule(number)
+        if kind == "min":
+            number = int(value)
+            if number < 1:
+                raise ValueError("a number of posts must be at least 1")
+        elif kind == "log":
+            number = float(value)
+            if not number >= 0:
+                raise ValueError("K (standard deviations) must be at least 0")
+        else:
+            number = float(value[:-1]) / 100 if value.endswith("%") else float(value)
+            if not 0 < number <= 1:
+                raise ValueError("a share must lie in (0, 1]")
+            if number == 1 and not value.endswith("%"):
+                raise ValueError(f"{kind}:1 would make every poster a super-user; for 1% write "
+                                 f"{kind}:0.01 or {kind}:1%")
+        return makers[kind](number)
     except ValueError as exc:
         raise ReportError(f"super-user rule {spec!r}: {exc}") from None
 
@@ -239,7 +263,7 @@ class _Progress:
 
 def build(corpus, *, start=None, end=None, super_users="top:0.01", timezone: str = "UTC",
           min_cell: int = 5, withdrawal: str = "90D", replicates: int = 1000,
-          random_state: int | None = 0, topics=None, support=None, include_ids: bool = False,
+          random_state: int | None = 0, topics="auto", support="forum", include_ids: bool = False,
           include_quotes: bool = False, figures: bool = True, progress: bool = False) -> Report:
     """Compute the tables, figures and methods paragraph of a paper from ``corpus``.
 
@@ -261,10 +285,15 @@ def build(corpus, *, start=None, end=None, super_users="top:0.01", timezone: str
         Timedelta string).
     replicates, random_state
         Bootstrap of the Gini intervals.
-    topics : peerscope.topics.TopicModel, optional
-        A fitted topic model of the corpus; adds the topic tables.
-    support : DataFrame or result with ``to_frame()``, optional
-        Support-type prevalence; published as given.
+    topics : "auto", int, peerscope.topics.TopicModel or None
+        Topics of the posts: ``"auto"`` (default) fits a topic model with k
+        chosen by coherence and stability across seeds, a number fixes k, a
+        fitted model is used as given, None leaves topics out.
+    support : "forum", path, model or None
+        Support types of the posts: ``"forum"`` (default) labels them with
+        the shipped forum model (:func:`peerscope.support.pretrained`), a
+        path with a saved :class:`~peerscope.support.SupportClassifier`, a
+        fitted model is used as given, None leaves support types out.
     include_ids, include_quotes : bool
         Put super-users' member ids / the most typical post of each topic
         in the report (off by default: reports carry no ids or post text).
@@ -358,16 +387,14 @@ def build(corpus, *, start=None, end=None, super_users="top:0.01", timezone: str
     _newsletters(corpus, description, window, results, add, not_computed)
 
     bar.stage("topics and support")
-    if topics is not None:
-        _topics(corpus, topics, summary, include_quotes, results, add)
+    windowed = corpus.window(start, end)
+    if description.can("topics and support types"):
+        _topics(windowed, topics, summary, min_cell, include_quotes, random_state, progress,
+                results, add, not_computed)
+        _support(windowed, support, summary, replicates, random_state, progress, results, add,
+                 not_computed)
     else:
-        not_computed.append("topics: not computed (no topic model given; fit one with "
-                            "peerscope.topics.fit and pass it as topics=)")
-    if support is not None:
-        results["support"] = support
-        add(table_makers.support(support))
-    else:
-        not_computed.append("support types: not computed (no support-type result given)")
+        not_computed.append(_reason(description, "topics and support types"))
 
     bar.stage("figures")
     footer = _footer(corpus, window, rule, min_cell)
@@ -445,35 +472,63 @@ def _newsletters(corpus, description, window, results, add, not_computed) -> Non
     add(table_makers.newsletters(results["newsletters"]))
 
 
-def _topics(corpus, model, summary, include_quotes: bool, results, add) -> None:
-    from peerscope.topics import compare_groups
+def _topics(corpus, option, summary, min_cell, include_quotes: bool, random_state, progress,
+            results, add, not_computed) -> None:
+    """The topic tables: topics, the sweep over k, super-users' odds ratios, quotes on request."""
+    from peerscope.topics import coherence_baseline, compare_groups
 
+    model, reason = content.topic_model(corpus, option, seed=random_state or 0, progress=progress)
+    if model is None:
+        not_computed.append(f"topics: not computed ({reason})")
+        return
     results["topics"] = model
-    add(table_makers.topics(model))
+    results["topic_coherence"] = quality = model.coherence("c_npmi")
+    results["topic_baseline"] = baseline = coherence_baseline(model, "c_npmi", seed=random_state or 0)
+    add(table_makers.topics(model, quality, baseline))
+    if model.sweep_table is not None:
+        add(table_makers.topic_sweep(model.sweep_table, model.k))
     group = set(summary.super_users.member_ids)
-    if group:
+    try:
         comparison = compare_groups(model, group, group_name="super-users", other_name="other posters")
-        results["topics_by_super_users"] = comparison
-        add(table_makers.topics_by_group(comparison, len(group)))
+    except PeerscopeError as error:
+        not_computed.append(f"topics of super-users against other posters: not computed ({error})")
+    else:
+        results["topic_odds"] = comparison
+        add(table_makers.topic_odds(comparison, len(group), min_cell))
     if include_quotes:
-        dominant = model.dominant_topics()
-        shares = np.nan_to_num(model.doc_topic, nan=-1.0)
-        rows = {}
-        posts = corpus.posts(columns=["post_id", "text"])
-        from peerscope._kernels import engine
+        add(_topic_quotes(corpus, model))
 
-        text = engine.collect(posts).set_index("post_id")["text"]
-        for topic in range(model.k):
-            candidates = np.flatnonzero(dominant == topic)
-            if len(candidates):
-                best = candidates[np.argmax(shares[candidates, topic])]
-                post_id = model.docs["post_id"].iloc[best]
-                quote = str(text.get(post_id, ""))[:240]
-                rows[topic] = {"label": model.topic_names()[topic], "post_id": post_id, "quote": quote}
-        frame = pd.DataFrame.from_dict(rows, orient="index")
-        frame.index.name = "topic"
-        add(table_makers.Table("topic_quotes", "The most typical post of each topic (first 240 characters)",
-                               frame, notes=["Included on request (include_quotes)."]))
+
+def _topic_quotes(corpus, model):
+    dominant = model.dominant_topics()
+    shares = np.nan_to_num(model.doc_topic, nan=-1.0)
+    text = engine.collect(corpus.posts(columns=["post_id", "text"])).set_index("post_id")["text"]
+    rows = {}
+    for topic in range(model.k):
+        candidates = np.flatnonzero(dominant == topic)
+        if len(candidates):
+            best = candidates[np.argmax(shares[candidates, topic])]
+            post_id = model.docs["post_id"].iloc[best]
+            quote = str(text.get(post_id, ""))[:240]
+            rows[topic] = {"label": model.topic_names()[topic], "post_id": post_id, "quote": quote}
+    frame = pd.DataFrame.from_dict(rows, orient="index")
+    frame.index.name = "topic"
+    return table_makers.Table("topic_quotes", "The most typical post of each topic (first 240 characters)",
+                              frame, notes=["Included on request (include_quotes)."])
+
+
+def _support(corpus, option, summary, replicates, random_state, progress, results, add,
+             not_computed) -> None:
+    """The support-types table: shares overall, by super-users and by position in the thread."""
+    labels, reason = content.support_labels(corpus, option, progress=progress)
+    if labels is None:
+        not_computed.append(f"support types: not computed ({reason})")
+        return
+    results["support"] = labels
+    shares = content.support_shares(labels, set(summary.super_users.member_ids),
+                                    replicates=replicates, random_state=random_state)
+    results["support_shares"] = shares
+    add(table_makers.support_types(shares, content.GROUPS))
 
 
 def _footer(corpus, window, rule, min_cell: int) -> str:
@@ -499,7 +554,8 @@ def _figures(results, description, rule, timezone, min_cell, footer, not_compute
                            lambda: figure_makers.rank_frequency(
                                activity.loc[activity["posts"] > 0, "posts"].to_numpy(), summary, footer)),
         "bands": ("Participation bands next to van Mierlo 2014",
-                  lambda: figure_makers.bands(summary, table_makers.VAN_MIERLO_BANDS, footer)),
+                  lambda: figure_makers.bands(summary, table_makers.VAN_MIERLO_BANDS, footer)
+                  if summary.members and ceil_share(0.01, summary.members) >= min_cell else None),
         "time_of_day": (f"Posts by hour and weekday ({timezone})",
                         lambda: figure_makers.time_heatmap(results["time_profile"],
                                                            f"{footer}; timezone {timezone}")
@@ -515,6 +571,14 @@ def _figures(results, description, rule, timezone, min_cell, footer, not_compute
                          if description.can("reciprocity") else None),
         "forms_over_tenure": ("Forms of peer support in use over tenure",
                               lambda: _forms_figure(results, min_cell, footer)),
+        "topic_odds": ("Topics of super-users against other posters (odds ratios)",
+                       lambda: figure_makers.topic_odds(_with_terms(results["topic_odds"],
+                                                                    results["topics"]), footer)
+                       if "topic_odds" in results else None),
+        "support_by_month": ("Support types by month",
+                             lambda: figure_makers.support_by_month(
+                                 content.monthly_shares(results["support"], min_cell), footer)
+                             if "support" in results else None),
     }
     drawn, titles = {}, {}
     for name, (title, make) in makers.items():
@@ -524,6 +588,13 @@ def _figures(results, description, rule, timezone, min_cell, footer, not_compute
             continue
         drawn[name], titles[name] = figure, title
     return drawn, titles
+
+
+def _with_terms(comparison: pd.DataFrame, model) -> pd.DataFrame:
+    """Topic labels with their top three terms, for a figure's axis."""
+    terms = model.summary(3).set_index("topic")["terms"]
+    return comparison.assign(label=[f"{label}: {terms[topic]}" for topic, label
+                                    in zip(comparison["topic"], comparison["label"])])
 
 
 def _forms_figure(results, min_cell, footer):
@@ -537,7 +608,9 @@ def _forms_figure(results, min_cell, footer):
 
 def _why_not_drawn(name: str, description) -> str:
     measure = {"time_of_day": "time of day", "give_receive": "reciprocity",
-               "forms_over_tenure": "pluralistic use", "bands": "lurkers"}.get(name)
+               "forms_over_tenure": "pluralistic use", "bands": "lurkers",
+               "topic_odds": "topics and support types",
+               "support_by_month": "topics and support types"}.get(name)
     if measure is not None and not description.can(measure):
         return next(c.reason for c in description.capabilities if c.measure == measure)
     return "no data to draw, or every point rests on fewer people than the small-cell threshold"

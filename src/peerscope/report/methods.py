@@ -60,6 +60,19 @@ REFERENCES = {
     "hundepool2012": "Hundepool, A., et al. (2012). Statistical Disclosure Control. Wiley.",
     "blei2003": "Blei, D. M., Ng, A. Y., & Jordan, M. I. (2003). Latent Dirichlet allocation. "
                 "Journal of Machine Learning Research, 3, 993-1022.",
+    "lee1999": "Lee, D. D., & Seung, H. S. (1999). Learning the parts of objects by non-negative "
+               "matrix factorization. Nature, 401, 788-791.",
+    "bouma2009": "Bouma, G. (2009). Normalized (pointwise) mutual information in collocation "
+                 "extraction. Proceedings of GSCL 2009, 31-40.",
+    "cutrona1992": "Cutrona, C. E., & Suhr, J. A. (1992). Controllability of stressful events and "
+                   "satisfaction with spouse support behaviors. Communication Research, 19(2), 154-174.",
+    "jaidka2020": "Jaidka, K., Singh, I., Liu, J., Buffone, A., & Ungar, L. (2020). The CL-Aff "
+                  "Happiness Shared Task: Results and Key Insights. Proceedings of the 3rd Workshop on "
+                  "Affective Content Analysis (AffCon) @ AAAI 2020.",
+    "forman2008": "Forman, G. (2008). Quantifying counts and costs via classification. Data Mining "
+                  "and Knowledge Discovery, 17(2), 164-206.",
+    "hanley2006": "Hanley, J. A., & MacGibbon, B. (2006). Creating non-parametric bootstrap samples "
+                  "using Poisson frequencies. Computer Methods and Programs in Biomedicine, 83(1), 57-62.",
 }
 
 
@@ -175,8 +188,7 @@ def methods_text(results: dict, parameters: dict, tables: dict, suppression: pd.
     if "topics" in results:
         t.add("Topics", *_topics(t, results))
     if "support" in results:
-        t.add("Support types", "Support-type prevalence was computed separately and is reported as "
-              "given to the report.")
+        t.add("Support types", *_support(t, results["support"], parameters))
     t.add("Software", _software(figures))
     if not_computed:
         t.add("Not computed", "; ".join(not_computed) + ".")
@@ -206,9 +218,11 @@ def _participation(t: _Text, s, parameters) -> list[str]:
         sentences.append(f"Lurkers could not be counted: {s.lurker_reason}" + t.cite("nonnecke2000")
                          + " (Nonnecke & Preece 2000).")
     g = s.gini_members if s.gini_members.value is not None else s.gini_posters
+    over = ("over all members (lurkers counted with 0 posts) and over posters only"
+            if s.gini_members.value is not None else
+            "over posters only (without a roster the members who never posted are not known)")
     sentences.append(
-        "Participation inequality was measured by the Gini coefficient of posts per person, over all "
-        "members (lurkers counted with 0 posts) and over posters only, with "
+        f"Participation inequality was measured by the Gini coefficient of posts per person, {over}, with "
         f"{g.confidence:.0%} percentile bootstrap intervals ({g.replicates:,} replicates, random seed "
         f"{g.random_state}), the Lorenz curve, and the share of members' posts written by the top 1%, "
         "5% and 10% of posters.")
@@ -251,13 +265,17 @@ def _engagement(t: _Text, results, parameters) -> list[str]:
     t.cite("kaplan1958", "goh2008")
     days = survival.withdrawal / pd.Timedelta(days=1)
     profile = results["time_profile"]
+    delurking = ("De-lurking was measured as the days from joining (or, without a join date, the first "
+                 "view, read or delivery event) to the first post." if len(results["delurking"]) else
+                 "De-lurking was not measured (no join dates and no view, read or delivery events).")
     return [
-        "De-lurking was measured as the days from joining (or, without a join date, the first view, "
-        "read or delivery event) to the first post.",
+        delurking,
         "Each member's participation ladder level in a calendar month (UTC) was the highest rung "
         "reached (none < read/receive < post < reply to others < initiate for others (a thread "
         f"answered by at least {ladder.host_repliers} other people, or a newsletter contribution) < "
-        "moderate/facilitate); a member moved up when the level exceeded that of the previous month.",
+        "moderate/facilitate); a member climbed the ladder when, after their first active month, they "
+        "reached a rung above every rung of their earlier months (a return to a rung held before is "
+        "not a climb).",
         "Posting frequency was measured as posts per active calendar week and its regularity as the "
         "burstiness of the gaps between posts, B = (sigma - mu) / (sigma + mu) (Goh & Barabasi 2008).",
         f"Tenure was the time from a poster's first to last post; a poster had withdrawn when no post "
@@ -322,18 +340,73 @@ def _newsletters(result) -> list[str]:
 
 def _topics(t: _Text, results) -> list[str]:
     model = results["topics"]
-    sentences = []
+    p = model.params
+    pre = p.get("preprocessing", {})
+    removed = ["English stop words"] + (["forum small talk"] if pre.get("forum_stopwords") else []) + (
+        ["common first names and words of member ids"] if pre.get("drop_names") else [])
+    sentences = [
+        "Posts were tokenised and lower-cased; " + ", ".join(removed) + " were removed, and terms in "
+        f"fewer than {pre.get('min_df')} posts or in more than {pre.get('max_df'):.0%} of them were "
+        "pruned" + (f" ({p.get('preprocessing_stats', {}).get('kept_vocabulary', 0):,} terms kept)."
+                    if p.get("preprocessing_stats") else ".")]
     if model.method == "lda":
         t.cite("blei2003")
-        sentences.append(f"Topics were modelled by LDA (Blei, Ng & Jordan 2003) with k = {model.k}.")
+        sentences.append(f"Topics were modelled by latent Dirichlet allocation (Blei, Ng & Jordan 2003; "
+                         f"batch variational inference, scikit-learn) with k = {model.k}.")
     else:
-        sentences.append(f"Topics were modelled by NMF with k = {model.k}.")
-    sentences.append(f"Fit parameters: {model.params}.")
-    if "topics_by_super_users" in results:
+        t.cite("lee1999")
+        sentences.append(f"Topics were modelled by non-negative matrix factorisation (Lee & Seung 1999) of "
+                         f"the sublinear tf-idf matrix (scikit-learn) with k = {model.k}.")
+    if p.get("training_documents") and p.get("training_documents") < len(model.docs):
+        sentences.append(f"The model was fitted to a random sample of {p['training_documents']:,} distinct "
+                         "posts and every post's topic shares were then inferred.")
+    selection = p.get("k_selection")
+    if selection and model.sweep_table is not None:
+        sentences.append(
+            f"The number of topics was chosen among k = {', '.join(str(k) for k in selection['ks'])} on a "
+            f"sample of {selection['sample_documents']:,} posts: {selection['rule']} (seeds "
+            f"{' and '.join(str(s) for s in selection['seeds'])}); the table of all k tried is reported.")
+    quality, baseline = results.get("topic_coherence"), results.get("topic_baseline")
+    if quality is not None and baseline is not None:
+        t.cite("bouma2009")
+        sentences.append(
+            f"Topic quality was measured by NPMI coherence of each topic's top {quality.top_n} terms "
+            f"(Bouma 2009): mean {quality.value:.3f}, against {baseline.value:.3f} for the same method "
+            "fitted on the posts' words shuffled across posts.")
+    if "topic_odds" in results:
         t.cite("carron2016")
         sentences.append("Super-users' and other posters' posts were compared by the share dominated "
                          "by each topic, with odds ratios, Woolf intervals and Holm-adjusted p-values "
                          "(Carron-Arthur et al. 2016).")
+    return sentences
+
+
+def _support(t: _Text, labels, parameters) -> list[str]:
+    t.cite("cutrona1992", "forman2008", "hanley2006")
+    model = labels.model
+    params = getattr(model, "get_params", dict)()
+    sentences = [f"Each post was labelled with the most probable of the support types "
+                 f"{', '.join(labels.classes)} (after Cutrona & Suhr's 1992 social support behaviour "
+                 f"codes) by {labels.described}."]
+    if labels.pretrained == "forum":
+        t.cite("jaidka2020")
+        sentences.append(
+            "This model was trained on the human-labelled sentences of the CL-Aff 'Get it #OffMyChest' "
+            "shared task (Reddit comments; Jaidka et al. 2020, CC BY 4.0); its model card (peerscope "
+            "documentation, models/forum) gives its training data, held-out accuracy, calibration and "
+            "known failure modes.")
+    if params.get("unit") == "post":
+        sentences.append(
+            "Quoted earlier text was removed, each sentence was scored separately and a post's score "
+            f"combined its sentences' calibrated scores ({params.get('aggregation', '').replace('_', '-')}), "
+            "so that one supportive sentence among others makes a supportive post.")
+    sentences.append(
+        "Shares are of posts, overall, by super-users against other posters and by opening posts "
+        f"against replies, with 95% intervals from a Poisson bootstrap over authors "
+        f"({parameters['gini_replicates']:,} replicates; Hanley & MacGibbon 2006), so that one "
+        "prolific author's posts count as one cluster. No human-coded sample of this corpus validated "
+        "the labels, so the shares are raw classify-and-count estimates, not adjusted for the model's "
+        "error rates (Forman 2008).")
     return sentences
 
 

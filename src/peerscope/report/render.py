@@ -62,7 +62,7 @@ __all__ = ["FIGURE_FORMATS", "SECTIONS", "TABLE_FORMATS", "RenderError", "html_t
 TABLE_FORMATS = ("md", "csv", "tex")
 FIGURE_FORMATS = ("png", "svg")
 #: Text columns that LaTeX sets as wrapped paragraphs.
-_WRAPPED = {"detail": "4.5cm", "reason": "6cm", "terms": "5cm", "quote": "6cm", "label": "5.5cm",
+_WRAPPED = {"detail": "4.5cm", "reason": "6cm", "terms": "5cm", "posts_in": "3cm", "quote": "6cm", "label": "5.5cm",
             "reference": "3.2cm"}
 
 #: Sections of a report, in order: title -> (tables, figures) that belong to it.
@@ -76,8 +76,8 @@ SECTIONS = {
                                        "first_forms", "pathways", "active_passive"],
                                       ["forms_over_tenure"]),
     "Newsletters": (["newsletters"], []),
-    "Topics": (["topics", "topics_by_super_users", "topic_quotes"], []),
-    "Support types": (["support"], []),
+    "Topics": (["topics", "topic_sweep", "topic_odds", "topic_quotes"], ["topic_odds"]),
+    "Support types": (["support_types"], ["support_by_month"]),
 }
 
 

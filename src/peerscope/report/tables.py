@@ -21,12 +21,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from peerscope.participation.inequality import ceil_share
 from peerscope.report.suppression import Protection
 
 __all__ = ["SIDE_BY_SIDE_FORMS", "TENURE_ROWS", "TOP_PATHWAYS", "VAN_MIERLO_BANDS", "Table",
            "active_passive", "bands", "combinations", "engagement", "fits", "forms_over_tenure",
            "ladder_levels", "measurability", "newsletters", "overview", "participation",
-           "pathways", "reciprocity", "responsiveness", "support", "topics", "topics_by_group"]
+           "pathways", "reciprocity", "responsiveness", "support_types", "topic_odds", "topic_sweep",
+           "topics"]
 
 #: van Mierlo (2014): share of posts by the 1% / 9% / 90% bands, four health forums.
 VAN_MIERLO_BANDS = {"superusers": 0.747, "contributors": 0.240, "lurkers": 0.013}
@@ -227,6 +229,7 @@ def overview(description, window, manifest: dict) -> Table:
                      detail=note)
     frame = rows.frame()
     notes = ["Counts of posts, replies and records are not counts of people and are not suppressed."]
+    notes += [f"Warning: {warning}." for warning in d.warnings]
     return Table("overview", "Corpus overview", frame, rows.protection, notes)
 
 
@@ -363,22 +366,38 @@ def bands(summary) -> Table:
     >>> description = describe(corpus)
     >>> from peerscope.participation import summary
     >>> bands(summary(corpus, replicates=50)).frame["share_of_posts"].tolist()
-    [0.75, 0.0, 0.25]
+    [0.75, 0.0, 0.25, 1.0]
     """
     names = {"superusers": "Top 1% of members", "contributors": "Next 9%", "lurkers": "Bottom 90%"}
     observed = summary.band_shares or {}
+    members = summary.members if summary.band_shares is not None else None
+    if members is not None:
+        top, ten = ceil_share(0.01, members), ceil_share(0.10, members)
+        sizes = [top, ten - top, members - ten]
+    else:
+        sizes = [None] * 3
     frame = pd.DataFrame({
         "band": list(names.values()),
+        "members": sizes,
         "share_of_posts": [_plain(observed.get(b)) for b in names],
         "van_mierlo_2014": [VAN_MIERLO_BANDS[b] for b in names],
     }, index=pd.Index(list(names), name="band_key"))
-    frame["share_of_posts"] = frame["share_of_posts"].astype(object)
+    frame[["members", "share_of_posts"]] = frame[["members", "share_of_posts"]].astype(object)
+    if members is not None:
+        frame.loc["all"] = ["All members", members, 1.0, 1.0]
+    protection = Protection()
+    protection.count_column("members", list(frame.index))
+    if members is not None:
+        protection.total(("all", "members"), [(band, "members") for band in names])
+    for band in names:
+        # a band of fewer than min_cell members: its share of posts is those few people's posting
+        protection.derive((band, "share_of_posts"), [(band, "members")])
     notes = ["Members (lurkers included) ranked by posts; band sizes ceil(1%) and ceil(10%) of "
              "members (Nielsen 2006). Reference: van Mierlo 2014, four digital health networks, "
              "63,990 members, 578,349 posts."]
     if summary.band_reason:
         notes.insert(0, f"Not measured: band shares ({summary.band_reason}).")
-    return Table("bands", "Participation bands (90-9-1)", frame, notes=notes)
+    return Table("bands", "Participation bands (90-9-1)", frame, protection, notes)
 
 
 def fits(summary) -> Table:
@@ -465,17 +484,22 @@ def engagement(delurking, ladder, frequency, survival, description) -> Table:
     days = delurking.loc[delurking["delurked"], "days_to_first_post"] if origin else pd.Series(dtype=float)
     rows.add("median_days_to_first_post", "Median days from joining (or first view) to first post",
              float(days.median()) if len(days) else None)
-    rows.add("ladder_members", "Members in the last month (ladder)", ladder.members, people=True)
-    rows.add("ladder_moved_up", "Share of them who moved up the ladder in some month",
-             ladder.share_ever_moved_up, share_of="ladder_members",
-             detail=f"host_repliers = {ladder.host_repliers}")
+    rows.add("ladder_active", "Members active in some month of the window (ladder)",
+             ladder.active_members, people=True)
+    rows.add("ladder_climbers", "... who later reached a rung above all their earlier months'",
+             ladder.climbers, people=True,
+             detail=f"a return to a rung held before is not a climb; host_repliers = {ladder.host_repliers}")
+    rows.add("ladder_climbed_share", "Share of active members who climbed the ladder",
+             ladder.climbers / ladder.active_members if ladder.active_members else None,
+             share_of="ladder_active")
     rows.add("frequency_posters", "Posters", len(frequency), people=True)
     rows.add("median_posts_per_active_week", "Median posts per active week",
              _median(frequency["posts_per_active_week"]))
     rows.add("median_active_weeks", "Median active weeks", _median(frequency["active_weeks"]))
-    rows.add("median_burstiness", "Median burstiness of gaps between posts",
-             _median(frequency["burstiness"]), reference="Goh & Barabasi 2008",
-             detail=f"posters with >= 3 posts: {int(frequency['burstiness'].notna().sum()):,}")
+    rows.add("burstiness_posters", "Posters with >= 3 posts (burstiness needs two gaps)",
+             int(frequency["burstiness"].notna().sum()), people=True)
+    rows.add("median_burstiness", "Median burstiness of gaps between their posts",
+             _median(frequency["burstiness"]), reference="Goh & Barabasi 2008")
     members = survival.members
     withdrawn = int(members["withdrawn"].sum())
     rows.add("tenure_posters", "Posters followed for tenure", len(members), people=True)
@@ -490,6 +514,8 @@ def engagement(delurking, ladder, frequency, survival, description) -> Table:
     protection.total(("delurk_members", "value"), [("delurked", "value"), ("still_lurking", "value")])
     protection.total(("tenure_posters", "value"), [("withdrawn", "value"), ("still_active", "value")])
     protection.derive(("delurked_share", "value"), [("delurked", "value"), ("delurk_members", "value")])
+    protection.derive(("ladder_climbed_share", "value"), [("ladder_climbers", "value"),
+                                                          ("ladder_active", "value")])
     notes = capability_notes(description, "lurkers")
     if not origin:
         notes.append("Not measured: de-lurking (no join dates and no view, read or delivery events).")
@@ -658,9 +684,12 @@ def responsiveness(result, description) -> Table:
     rows.add("opening_posts", "Opening posts", r.opening_posts)
     rows.add("answered", "... answered", r.answered)
     rows.add("answered_share", "Answered share", r.answered_share)
+    daily = description.time_resolution == "day"
     for q, hours in r.hours_to_first_response.items():
         rows.add(f"hours_to_first_response_q{round(q * 100)}",
-                 f"Hours to first response, {round(q * 100)}th percentile", hours)
+                 f"Hours to first response, {round(q * 100)}th percentile",
+                 "not measurable" if daily else hours,
+                 detail="times recorded to the day: hours between posts are not known" if daily else "")
     rows.add("return_share", "Share of answered opening posters who posted again in the thread",
              r.return_share, reference="Wang, Kraut & Levine 2012")
     notes = capability_notes(description, "responsiveness")
@@ -922,46 +951,76 @@ def newsletters(result) -> Table:
 
 
 # ---------------------------------------------------------------------------
-# Topics and support (optional inputs)
+# Topics and support types
 # ---------------------------------------------------------------------------
 
-def topics(model, n_terms: int = 8) -> Table:
-    """Each topic's top terms, mean share and dominant posts.
+def topics(model, coherence, baseline, n_terms: int = 8) -> Table:
+    """Each topic's top terms, share of posts, and NPMI coherence beside the shuffled-words baseline.
 
     Parameters
     ----------
     model : peerscope.topics.TopicModel
+    coherence : peerscope.topics.Coherence
+        NPMI of the model's topics (:func:`peerscope.topics.coherence`).
+    baseline : peerscope.topics.Coherence
+        NPMI of the same method fitted on the words shuffled across posts
+        (:func:`peerscope.topics.coherence_baseline`): what the method finds
+        in noise.  The model's topics mean something only well above it.
     n_terms : int
         Top terms listed per topic.
 
     Returns
     -------
     Table
+        One row per topic and a row ``all`` with the mean NPMI and the
+        baseline's.
 
     Examples
     --------
-    >>> from peerscope.topics import fit
+    >>> from peerscope.topics import coherence, coherence_baseline, fit
     >>> texts = ["sleep insomnia tired night"] * 20 + ["mum dad family kids"] * 20
     >>> model = fit(texts, k=2, method="nmf", seed=0, min_df=1)
-    >>> sorted(topics(model, 3).frame["terms"])
+    >>> table = topics(model, coherence(model), coherence_baseline(model), 3)
+    >>> sorted(table.frame["terms"].dropna())
     ['mum dad family', 'sleep insomnia tired']
+    >>> table.frame.loc["all", "share_of_posts"]
+    1.0
     """
-    frame = model.summary(n_terms).set_index("topic")
-    notes = [f"{model.method.upper()} with k = {model.k} topics on {len(model.docs):,} posts; "
-             "mean_share: mean topic share over posts; dominant_documents: posts whose largest "
-             "share is the topic (counts of posts, not people)."]
+    summary = model.summary(n_terms)
+    dominant = summary["dominant_documents"].to_numpy()
+    used = dominant.sum()
+    frame = pd.DataFrame({
+        "label": summary["label"].to_numpy(dtype=object),
+        "terms": summary["terms"].to_numpy(dtype=object),
+        "share_of_posts": dominant / used if used else np.full(len(dominant), np.nan),
+        "npmi": np.asarray(coherence.per_topic, dtype=float),
+        "shuffled_baseline_npmi": np.nan,
+    }, index=pd.Index([str(t) for t in summary["topic"]], name="topic")).astype(object)
+    frame.loc["all"] = ["all topics", None, 1.0 if used else None, coherence.value, baseline.value]
+    method = {"nmf": "NMF", "lda": "LDA"}.get(model.method, model.method)
+    notes = [f"{method} with k = {model.k} topics on {len(model.docs):,} posts; share_of_posts: "
+             "posts whose largest topic share is the topic (counts of posts, not people). "
+             f"npmi: NPMI coherence of the top {coherence.top_n} terms in a sliding window of "
+             f"{coherence.window_size} terms over the posts (Bouma 2009); shuffled_baseline_npmi: the "
+             "same method fitted on the posts' words shuffled across posts, scored on the real posts."]
     return Table("topics", "Topics", frame, notes=notes)
 
 
-def topics_by_group(comparison: pd.DataFrame, group_size: int) -> Table:
-    """Topic prevalence of super-users' posts vs others' (odds ratios with intervals).
+def topic_odds(comparison: pd.DataFrame, group_size: int, min_cell: int) -> Table:
+    """Topics of super-users' posts against everyone else's: odds ratios, intervals, Holm p.
+
+    As Carron-Arthur et al. (2016) compared BlueBoard's super-users with other
+    members topic by topic: per topic, the odds that a super-user's post is
+    dominated by it against the same odds for other posters' posts.
 
     Parameters
     ----------
     comparison : DataFrame
         :func:`peerscope.topics.prevalence.compare_groups` of the super-users.
     group_size : int
-        Super-users in the group (for the note).
+        Super-users in the group; named in the note only when at least
+        ``min_cell`` (a note is a published cell too).
+    min_cell : int
 
     Returns
     -------
@@ -978,36 +1037,83 @@ def topics_by_group(comparison: pd.DataFrame, group_size: int) -> Table:
     ...     "text": ["sleep insomnia tired night"] * 20 + ["mum dad family kids"] * 20,
     ...     "created_at": pd.to_datetime(["2024-01-05", "2024-02-05"] * 20, utc=True)})
     >>> model = fit(Corpus.from_frames(posts), k=2, method="nmf", seed=0, min_df=1)
-    >>> table = topics_by_group(compare_groups(model, {"ann"}), 1)
+    >>> table = topic_odds(compare_groups(model, {"ann"}), 1, min_cell=5)
     >>> table.name, table.frame.columns.tolist()[:3]
-    ('topics_by_super_users', ['label', 'group_share', 'other_share'])
+    ('topic_odds', ['label', 'super_user_share', 'other_share'])
+    >>> "fewer than 5" in table.notes[0]
+    True
     """
-    columns = ["label", "group_share", "other_share", "odds_ratio", "ci_low", "ci_high", "p_holm"]
-    frame = comparison.set_index("topic")[columns]
-    notes = [f"Share of posts dominated by each topic, super-users ({group_size:,} members) vs other "
-             "posters; odds ratios with Woolf intervals and Holm-adjusted p-values "
-             "(as Carron-Arthur et al. 2016)."]
-    return Table("topics_by_super_users", "Topics of super-users vs other posters", frame, notes=notes)
+    columns = {"label": "label", "group_share": "super_user_share", "other_share": "other_share",
+               "odds_ratio": "odds_ratio", "ci_low": "ci_low", "ci_high": "ci_high",
+               "p_value": "p_value", "p_holm": "p_holm"}
+    frame = comparison.set_index("topic")[list(columns)].rename(columns=columns)
+    who = f"{group_size:,} members" if group_size >= min_cell else f"fewer than {min_cell} members"
+    attrs = comparison.attrs
+    notes = [f"Share of posts dominated by each topic, super-users ({who}) against other posters; "
+             f"odds ratios with {attrs['confidence']:.0%} intervals ({attrs['interval']}), "
+             f"{attrs['test']} and Holm-adjusted p-values over the topics (as Carron-Arthur et al. "
+             "2016). Shares are of posts, not people."]
+    return Table("topic_odds", "Topics of super-users' posts against other posters'", frame, notes=notes)
 
 
-def support(result) -> Table:
-    """A support-type result (a DataFrame or anything with ``to_frame()``), published as given.
+def topic_sweep(sweep: pd.DataFrame, chosen: int) -> Table:
+    """The sweep over k that chose the number of topics (``topics="auto"``).
 
     Parameters
     ----------
-    result : DataFrame or object with ``to_frame()``
+    sweep : DataFrame
+        One row per k tried (the model's ``sweep_table``).
+    chosen : int
+        The k chosen.
 
     Returns
     -------
     Table
+    """
+    frame = sweep.set_index("k").drop(columns="chosen", errors="ignore")
+    frame.insert(0, "chosen", ["yes" if k == chosen else "" for k in frame.index])
+    notes = [f"k = {chosen} was chosen by the rule in the methods text; every k tried is listed."]
+    return Table("topic_sweep", "Choosing the number of topics", frame, notes=notes)
+
+
+def support_types(shares: pd.DataFrame, groups: dict) -> Table:
+    """Shares of each support type in all posts and by group, with bootstrap intervals.
+
+    Parameters
+    ----------
+    shares : DataFrame
+        :func:`peerscope.report.content.support_shares`.
+    groups : dict
+        Group key -> label (:data:`peerscope.report.content.GROUPS`).
+
+    Returns
+    -------
+    Table
+        Indexed by ``group.support_type``; ``authors`` counts people and is
+        suppressed when small, and the shares of a group with few authors
+        are hidden with it (they describe those few people's posts).
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> support(pd.DataFrame({"label": ["emotional"], "share": [0.4]})).frame.to_dict("list")
-    {'label': ['emotional'], 'share': [0.4]}
+    >>> shares = pd.DataFrame({"group": ["all", "all"], "support_type": ["emotional", "other"],
+    ...     "posts": [30, 70], "authors": [12, 12], "share": [0.3, 0.7], "ci_low": [0.2, 0.6],
+    ...     "ci_high": [0.4, 0.8]})
+    >>> table = support_types(shares, {"all": "all posts"})
+    >>> table.frame.loc["all.emotional", ["posts", "share"]].tolist()
+    [30, 0.3]
     """
-    frame = result.to_frame() if hasattr(result, "to_frame") else pd.DataFrame(result)
-    return Table("support", "Support types", frame.copy(),
-                 notes=["As computed by the support classifier given to the report; counts in it "
-                        "are of posts, not people, and are not suppressed."])
+    frame = shares.copy()
+    frame.insert(1, "posts_in", frame["group"].map(groups))
+    frame.index = pd.Index(frame["group"] + "." + frame["support_type"], name="row")
+    frame = frame.astype(object)
+    protection = Protection()
+    protection.count_column("authors", list(frame.index))
+    for row in frame.index:
+        protection.derive((row, "share"), [(row, "authors")])
+        protection.derive((row, "ci_low"), [(row, "authors")])
+        protection.derive((row, "ci_high"), [(row, "authors")])
+    notes = ["Shares of posts of each support type; intervals from a bootstrap that resamples "
+             "authors (each author's posts together), so that one prolific voice does not make them "
+             "narrow. posts counts posts, authors counts the distinct known authors of the group's "
+             "posts; the shares of a group with few authors are hidden with its author count."]
+    return Table("support_types", "Support types in posts", frame, protection, notes)
