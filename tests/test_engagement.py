@@ -148,3 +148,22 @@ def test_dask_engine_gives_the_same_numbers(corpus, tmp_path):
     pd.testing.assert_frame_equal(engagement.ladder_by_month(saved).levels,
                                   engagement.ladder_by_month(lazy).levels, check_dtype=False)
     pd.testing.assert_frame_equal(engagement.survival(saved).curve, engagement.survival(lazy).curve)
+
+
+def test_a_return_to_a_rung_held_before_is_not_a_climb():
+    """Month-to-month 'moved up' counts returns from silence; climbers need a new highest rung."""
+    import pandas as pd
+    from peerscope import Corpus
+    from peerscope.participation.engagement import ladder_by_month
+
+    t = lambda *s: pd.to_datetime(list(s), utc=True)  # noqa: E731
+    # ann opens threads in Jan, is silent in Feb, opens again in Mar (a return, not a climb);
+    # bob opens a thread in Jan and replies to ann in Mar (a climb from 'post' to 'reply to others')
+    posts = pd.DataFrame({
+        "post_id": ["a1", "b1", "a3", "b3"], "thread_id": ["a1", "b1", "a3", "a3"],
+        "parent_id": [None, None, None, "a3"], "author_id": ["ann", "bob", "ann", "bob"],
+        "created_at": t("2024-01-05", "2024-01-06", "2024-03-05", "2024-03-06"), "text": ["x"] * 4})
+    moves = ladder_by_month(Corpus.from_frames(posts))
+    assert moves.active_members == 2
+    assert moves.climbers == 1
+    assert moves.share_ever_moved_up == 1.0   # both 'moved up' from their silent February

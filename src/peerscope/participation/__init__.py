@@ -61,6 +61,9 @@ import pandas as pd
 import pyarrow as pa
 
 from peerscope._kernels import engine
+from peerscope._kernels.display import (Display, axes, draw_bands, draw_lorenz, draw_rank_frequency,
+                                        fmt, int_array, interval, span)
+from peerscope.errors import PeerscopeError
 
 from peerscope.participation import inequality
 from peerscope._kernels.align import Alignment, Target
@@ -191,8 +194,8 @@ def _population(corpus, start, end, kinds: _Kinds, posters: pd.Index):
 # Summary
 # ---------------------------------------------------------------------------
 
-@dataclass(frozen=True, eq=False)
-class ParticipationSummary:
+@dataclass(frozen=True, eq=False, repr=False)
+class ParticipationSummary(Display):
     """Participation statistics of a corpus or window (see :func:`summary`).
 
     Every figure carries what made it: the window, whether bots were
@@ -239,9 +242,14 @@ class ParticipationSummary:
     >>> from peerscope import participation
     >>> from peerscope.datasets.examples import tiny_moderated
     >>> corpus = tiny_moderated()
-    >>> frame = participation.summary(corpus, replicates=50).to_frame()
-    >>> frame.set_index("statistic").loc[["members", "posters", "lurker_share"], "value"].tolist()
-    [4.0, 2.0, 0.5]
+    >>> result = participation.summary(corpus, replicates=50)
+    >>> print(repr(result).splitlines()[3])
+      members          4 (roster)
+    >>> frame = result.to_frame().set_index("statistic")
+    >>> frame.loc[["members", "posters"], "count"].tolist(), float(frame.loc["lurker_share", "value"])
+    ([4, 2], 0.5)
+    >>> frame.attrs["parameters"]["super_user_rule"][:12]
+    'TopShare(0.0'
     """
 
     window: Window
@@ -271,70 +279,167 @@ class ParticipationSummary:
     lorenz: pd.DataFrame = field(repr=False)
     lorenz_basis: str = "members"
 
+    @property
+    def parameters(self) -> dict:
+        """What made the summary: window, bots, population basis, super-user rule, bootstrap, tail."""
+        gini = self.gini_members
+        return {"start": self.window.start, "end": self.window.end, "include_bots": self.include_bots,
+                "population_basis": self.population_basis, "lorenz_basis": self.lorenz_basis,
+                "super_user_rule": self.super_users.rule, "replicates": gini.replicates,
+                "confidence": gini.confidence, "random_state": gini.random_state,
+                "min_tail": self.power_law.min_tail}
+
+    def _display_rows(self) -> list[tuple[str, object]]:
+        g_members, g_posters, selection, power = (self.gini_members, self.gini_posters, self.super_users,
+                                                  self.power_law)
+        bands = (self.band_reason if self.band_shares is None else
+                 "top 1% {}, next 9% {}, bottom 90% {}".format(
+                     *(fmt(self.band_shares[b]) for b in ("superusers", "contributors", "lurkers"))))
+        return [
+            ("window", span(self.window.start, self.window.end)),
+            ("posts", f"{fmt(self.posts_total)} ({fmt(self.posts_by_members)} by members, "
+                      f"{fmt(self.posts_by_unknown_authors)} unknown, {fmt(self.posts_by_bots)} bots)"),
+            ("members", self.lurker_reason if self.members is None
+             else f"{fmt(self.members)} ({self.population_basis})"),
+            ("posters", f"{fmt(self.posters)} ({fmt(self.one_time_posters)} posted once)"),
+            ("lurkers", self.lurker_reason if self.lurkers is None
+             else f"{fmt(self.lurkers)} (share {fmt(self.lurker_share)})"),
+            ("gini (members)", _gini_text(g_members)),
+            ("gini (posters)", _gini_text(g_posters)),
+            ("top shares", ", ".join(f"{share:.0%}: {fmt(value)}" for share, value in self.top_shares.items())),
+            ("super-users", f"{fmt(len(selection.member_ids))} wrote {fmt(self.super_user_share)} of posts"),
+            ("super-user rule", selection.rule),
+            ("bands", bands),
+            ("zipf", self.zipf.reason if self.zipf.slope is None
+             else f"slope {fmt(self.zipf.slope)}, R^2 {fmt(self.zipf.r_squared)}"),
+            ("power law", power.reason or f"alpha {fmt(power.alpha)}, x_min {fmt(power.x_min)}, "
+                                          f"{fmt(power.n_tail)} in tail"),
+            ("lorenz", f"{fmt(self.lorenz)} over {self.lorenz_basis}"),
+        ]
+
     def to_frame(self) -> pd.DataFrame:
-        """The summary as a tidy table.
+        """The summary as a tidy table, one row per statistic, typed by kind.
 
         Columns: ``statistic``, ``basis`` (members, posters or corpus),
-        ``value`` (float), ``ci_low``/``ci_high`` (bootstrap interval of the
-        Gini coefficients), ``x`` (the point of a curve: share of people on
-        the Lorenz curve, the share for top shares) and ``detail`` (text: the
-        super-user ids, one per row, the rule, reasons for undefined values,
-        parameters).
+        ``kind``, ``count`` (``Int64``: the number of count rows), ``value``
+        (float: shares and estimates), ``ci_low``/``ci_high`` (bootstrap
+        interval of the Gini coefficients), ``x`` (the point of a curve:
+        share of people on the Lorenz curve, the share for top shares) and
+        ``detail`` (text: the super-user ids, one per row, reasons for
+        undefined values).  ``kind`` is ``count`` (the number is in
+        ``count``; ``value`` is NaN), ``share``, ``estimate`` (a
+        coefficient or fitted parameter), ``curve`` (a Lorenz point) or
+        ``member`` (a super-user id in ``detail``).  The parameters (window,
+        bots, population basis, super-user rule, bootstrap, ``min_tail``)
+        are in ``frame.attrs["parameters"]`` (:attr:`parameters`), once.
         """
         rows = []
 
-        def add(statistic, value, basis="corpus", detail=None, low=None, high=None, x=None):
-            rows.append((statistic, basis, value, low, high, x, detail))
+        def add(statistic, kind, value, basis="corpus", detail=None, low=None, high=None, x=None):
+            count = value if kind == "count" else None
+            number = None if kind == "count" else value
+            rows.append((statistic, basis, kind, count, number, low, high, x, detail))
 
-        window = f"[{self.window.start}, {self.window.end})"
-        add("window", None, detail=window)
-        add("include_bots", float(self.include_bots))
         for name in ("posts_total", "posts_by_members", "posts_by_unknown_authors", "posts_by_bots"):
-            add(name, getattr(self, name))
-        add("members", self.members, "members", detail=self.population_basis or self.lurker_reason)
-        add("posters_outside_roster_window", self.posters_outside_roster_window, "members")
-        add("posters", self.posters, "posters")
-        add("lurkers", self.lurkers, "members", detail=self.lurker_reason)
-        add("lurker_share", self.lurker_share, "members", detail=self.lurker_reason)
-        add("one_time_posters", self.one_time_posters, "posters")
+            add(name, "count", getattr(self, name))
+        add("members", "count", self.members, "members", detail=self.lurker_reason)
+        add("posters_outside_roster_window", "count", self.posters_outside_roster_window, "members")
+        add("posters", "count", self.posters, "posters")
+        add("lurkers", "count", self.lurkers, "members", detail=self.lurker_reason)
+        add("lurker_share", "share", self.lurker_share, "members", detail=self.lurker_reason)
+        add("one_time_posters", "count", self.one_time_posters, "posters")
         for result in (self.gini_members, self.gini_posters):
-            detail = (f"replicates={result.replicates}, confidence={result.confidence}, "
-                      f"random_state={result.random_state}, n={result.n}"
-                      + (f"; {result.reason}" if result.reason else ""))
-            add(f"gini_{result.basis}", result.value, result.basis, detail,
+            add(f"gini_{result.basis}", "estimate", result.value, result.basis, result.reason,
                 result.ci_low, result.ci_high)
+            add(f"gini_{result.basis}_n", "count", result.n, result.basis)
         for share, value in self.top_shares.items():
-            add(f"top_{share:.0%}_share", value, "posters", x=share)
+            add(f"top_{share:.0%}_share", "share", value, "posters", x=share)
         selection = self.super_users
-        add("super_user_rule", None, "posters", detail=selection.rule)
-        add("super_user_count", len(selection.member_ids), "posters")
-        add("super_user_posts", selection.posts, "posters")
-        add("super_user_share", self.super_user_share, "posters",
+        add("super_user_count", "count", len(selection.member_ids), "posters")
+        add("super_user_posts", "count", selection.posts, "posters")
+        add("super_user_share", "share", self.super_user_share, "posters",
             detail="share of posts by members written by super-users")
-        add("super_user_cutoff_posts", selection.cutoff_posts, "posters")
-        add("super_user_ties_at_cutoff", selection.ties_at_cutoff, "posters")
-        add("super_user_ties_left_out", selection.ties_left_out, "posters")
+        add("super_user_cutoff_posts", "count", selection.cutoff_posts, "posters")
+        add("super_user_ties_at_cutoff", "count", selection.ties_at_cutoff, "posters")
+        add("super_user_ties_left_out", "count", selection.ties_left_out, "posters")
         for member in selection.member_ids:
-            add("super_user", None, "posters", detail=member)
+            add("super_user", "member", None, "posters", detail=member)
         for band in ("superusers", "contributors", "lurkers"):
-            add(f"band_share_{band}", None if self.band_shares is None else self.band_shares[band],
+            add(f"band_share_{band}", "share", None if self.band_shares is None else self.band_shares[band],
                 "members", detail=self.band_reason)
         zipf = self.zipf
-        add("zipf_slope", zipf.slope, "posters", detail=zipf.reason)
-        add("zipf_r_squared", zipf.r_squared, "posters", detail=zipf.reason)
+        add("zipf_slope", "estimate", zipf.slope, "posters", detail=zipf.reason)
+        add("zipf_r_squared", "estimate", zipf.r_squared, "posters", detail=zipf.reason)
+        add("zipf_n", "count", zipf.n, "posters")
         power = self.power_law
-        add("powerlaw_alpha", power.alpha, "posters", detail=power.reason or f"min_tail={power.min_tail}")
-        add("powerlaw_x_min", power.x_min, "posters")
-        add("powerlaw_ks_distance", power.ks_distance, "posters")
-        add("powerlaw_n_tail", power.n_tail, "posters")
+        add("powerlaw_alpha", "estimate", power.alpha, "posters", detail=power.reason)
+        add("powerlaw_x_min", "count", power.x_min, "posters")
+        add("powerlaw_ks_distance", "estimate", power.ks_distance, "posters")
+        add("powerlaw_n_tail", "count", power.n_tail, "posters")
         for x, y in zip(self.lorenz["share_of_people"], self.lorenz["share_of_posts"]):
-            add("lorenz", y, self.lorenz_basis, x=x)
-        frame = pd.DataFrame(rows, columns=["statistic", "basis", "value", "ci_low", "ci_high",
-                                            "x", "detail"])
+            add("lorenz", "curve", y, self.lorenz_basis, x=x)
+        frame = pd.DataFrame(rows, columns=["statistic", "basis", "kind", "count", "value", "ci_low",
+                                            "ci_high", "x", "detail"])
+        frame["count"] = int_array([row[3] for row in rows])
         for column in ("value", "ci_low", "ci_high", "x"):
             frame[column] = pd.to_numeric(frame[column].astype(object).where(frame[column].notna()),
                                           errors="raise").astype(float)
-        return frame.astype({"statistic": "str", "basis": "str", "detail": "str"})
+        frame = frame.astype({"statistic": "string", "basis": "string", "kind": "string",
+                              "detail": "string"})
+        frame.attrs["parameters"] = self.parameters
+        return frame
+
+    def _poster_counts(self) -> np.ndarray:
+        """Posts per poster, read back from the Lorenz curve (one point per distinct count)."""
+        people = self.members if self.lorenz_basis == "members" else self.posters
+        curve = self.lorenz
+        if len(curve) < 2 or not people or not self.posts_by_members:
+            return np.zeros(0, dtype=np.int64)
+        freq = np.rint(np.diff(curve["share_of_people"].to_numpy()) * people).astype(np.int64)
+        posts = np.diff(curve["share_of_posts"].to_numpy()) * self.posts_by_members
+        values = np.rint(posts / np.maximum(freq, 1)).astype(np.int64)
+        return np.repeat(values, freq)[np.repeat(values, freq) > 0]
+
+    def plot(self, ax=None, *, kind: str = "lorenz", **kw):
+        """Draw the summary onto ``ax`` (a new pyplot figure when None); needs matplotlib.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+        kind : str
+            ``"lorenz"`` (default): the Lorenz curve with the Gini
+            coefficient and the 90-9-1 bands marked; ``"bands"``: the share
+            of posts of each band; ``"rank_frequency"``: posts per poster
+            against rank with the Zipf and power-law fits.  The same
+            drawings as the report's figures (:mod:`peerscope.report.figures`).
+        **kw
+            Passed to the main artist (the curve, the bars, the points).
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+
+        Examples
+        --------
+        >>> from peerscope import participation
+        >>> from peerscope.datasets.examples import tiny_moderated
+        >>> ax = participation.summary(tiny_moderated(), replicates=50).plot()
+        >>> ax.get_title(), len(ax.lines[1].get_xdata())
+        ('Lorenz curve of posts per member', 4)
+        """
+        draws = {"lorenz": lambda axes: draw_lorenz(axes, self, bands=True, **kw),
+                 "bands": lambda axes: draw_bands(axes, self, **kw),
+                 "rank_frequency": lambda axes: draw_rank_frequency(axes, self._poster_counts(), self.zipf,
+                                                                    self.power_law, **kw)}
+        if kind not in draws:
+            raise PeerscopeError(f"kind must be one of {sorted(draws)}, not {kind!r}")
+        ax = axes(ax)
+        draws[kind](ax)
+        return ax
+
+
+def _gini_text(result: inequality.GiniResult) -> str:
+    return result.reason or f"{fmt(result.value)} {interval(result.ci_low, result.ci_high)}"
 
 
 def _share(part: int, whole: int) -> float | None:

@@ -32,6 +32,8 @@ from peerscope import participation
 
 from peerscope._kernels import engine
 from peerscope._kernels.align import Alignment, sort_ranks
+from peerscope._kernels.display import (Display, axes, draw_ladder_monthly, draw_survival,
+                                        draw_time_heatmap, fmt)
 from peerscope._kernels.event_counts import first_events
 from peerscope._kernels.links import encode
 from peerscope._kernels.months import micros, month_starts, months_from_times
@@ -159,8 +161,8 @@ def _first_views(corpus, start, end, kinds) -> pd.Series:
 # The participation ladder, month by month
 # ---------------------------------------------------------------------------
 
-@dataclass(frozen=True, eq=False)
-class LadderMoves:
+@dataclass(frozen=True, eq=False, repr=False)
+class LadderMoves(Display):
     """Ladder levels per member and month, and who moved up (see :func:`ladder_by_month`).
 
     Attributes
@@ -173,9 +175,16 @@ class LadderMoves:
         (NaN in the first month), ``mean_level``.
     share_ever_moved_up : float or None
         Members who moved up in some month after the first, over the
-        members of the last month.
+        members of the last month.  A return after a silent month counts
+        (0 -> any rung), so with many months this is near 1 by construction.
     members : int
         Members of the last month.
+    climbers : int
+        Members who reached a rung above every rung of their earlier
+        months, after their first active month (a return to a rung held
+        before does not count).
+    active_members : int
+        Members with at least one active month in the window.
     host_repliers : int
     include_bots : bool
         The parameters used.
@@ -194,12 +203,48 @@ class LadderMoves:
     monthly: pd.DataFrame = field(repr=False)
     share_ever_moved_up: float | None
     members: int
+    climbers: int
+    active_members: int
     host_repliers: int
     include_bots: bool
 
+    def _display_rows(self) -> list[tuple[str, object]]:
+        months = self.monthly["month"]
+        span = f"{fmt(months.iloc[0])} to {fmt(months.iloc[-1])}" if len(months) else "none"
+        return [("months", f"{fmt(len(months))} ({span})"),
+                ("members of the last month", self.members),
+                ("active members", self.active_members),
+                ("climbers", self.climbers),
+                ("share ever moved up", self.share_ever_moved_up),
+                ("levels", self.levels),
+                ("parameters", f"host_repliers {fmt(self.host_repliers)}, include_bots {self.include_bots}")]
+
     def to_frame(self) -> pd.DataFrame:
-        """The monthly series: month, members, moved_up, share_moved_up, mean_level."""
-        return self.monthly.copy()
+        """The monthly series: month, members, moved_up (int64), share_moved_up, mean_level (float).
+
+        ``host_repliers`` and ``include_bots`` are in ``frame.attrs["parameters"]``.
+        """
+        frame = self.monthly.copy()
+        frame.attrs["parameters"] = {"host_repliers": self.host_repliers, "include_bots": self.include_bots}
+        return frame
+
+    def plot(self, ax=None, *, min_cell: int = 0):
+        """Members at each ladder level per month (log scale), as in the report; needs matplotlib.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Drawn on a new pyplot figure when None.
+        min_cell : int
+            Counts below it are not drawn (default 0: all).
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
+        ax = axes(ax)
+        draw_ladder_monthly(ax, self, participation.LADDER, min_cell)
+        return ax
 
 
 def ladder_by_month(corpus, start=None, end=None, *, include_bots: bool = False,
@@ -233,7 +278,9 @@ def ladder_by_month(corpus, start=None, end=None, *, include_bots: bool = False,
         how many moved up and the share (None for the first month, which has
         no previous month in the window) and the mean level over members;
         ``share_ever_moved_up``: members who moved up in at least one month
-        after the first, over all members of the last month.
+        after the first, over all members of the last month; ``climbers``:
+        members who reached a rung above all their earlier months' rungs
+        after their first active month, out of ``active_members``.
 
     Examples
     --------
@@ -248,6 +295,8 @@ def ladder_by_month(corpus, start=None, end=None, *, include_bots: bool = False,
     ['reply to others', 'reply to others', 'post', 'reply to others']
     >>> moves.members, round(moves.share_ever_moved_up, 4)
     (3, 0.3333)
+    >>> moves.climbers, moves.active_members
+    (0, 2)
     """
     parts = participation.ladder_inputs(corpus, start, end, include_bots=include_bots,
                                         host_repliers=host_repliers, by_month=True)
@@ -310,9 +359,13 @@ def ladder_by_month(corpus, start=None, end=None, *, include_bots: bool = False,
         monthly.loc[0, ["moved_up", "share_moved_up"]] = [0, np.nan]
     last_members = int(counts[-1]) if len(counts) else 0
     ever = int(rose[:, 1:].any(axis=1).sum()) if len(months) > 1 else 0
+    earlier_best = np.zeros_like(values)
+    if len(months) > 1:
+        earlier_best[:, 1:] = np.maximum.accumulate(values, axis=1)[:, :-1]
+    climbers = int(((values > earlier_best) & (earlier_best >= 1)).any(axis=1).sum())
     return LadderMoves(levels, monthly,
                        ever / last_members if last_members else None, last_members,
-                       host_repliers, include_bots)
+                       climbers, int(values.any(axis=1).sum()), host_repliers, include_bots)
 
 
 def _months(corpus, start, end, active_months: np.ndarray) -> list[int]:
@@ -418,8 +471,8 @@ def frequency(corpus, start=None, end=None, *, include_bots: bool = False) -> pd
 # Tenure, withdrawal and survival
 # ---------------------------------------------------------------------------
 
-@dataclass(frozen=True, eq=False)
-class Survival:
+@dataclass(frozen=True, eq=False, repr=False)
+class Survival(Display):
     """Tenure per poster and its Kaplan-Meier survival curve (see :func:`survival`).
 
     Attributes
@@ -454,9 +507,46 @@ class Survival:
     median_tenure_days: float | None
     confidence: float
 
+    def _display_rows(self) -> list[tuple[str, object]]:
+        return [("posters", len(self.members)),
+                ("withdrawn", int(self.members["withdrawn"].sum()) if len(self.members) else 0),
+                ("median tenure (days)", self.median_tenure_days),
+                ("withdrawal after", self.withdrawal),
+                ("observation end", self.observation_end),
+                ("curve", self.curve),
+                ("confidence", self.confidence)]
+
     def to_frame(self) -> pd.DataFrame:
-        """The survival curve: days, at_risk, withdrawn, censored, survival, ci_low, ci_high."""
-        return self.curve.copy()
+        """The survival curve: days (float), at_risk, withdrawn, censored (int64), survival, ci_low, ci_high.
+
+        ``withdrawal_days``, ``observation_end`` and ``confidence`` are in
+        ``frame.attrs["parameters"]``.
+        """
+        frame = self.curve.copy()
+        frame.attrs["parameters"] = {"withdrawal_days": self.withdrawal / _DAY,
+                                     "observation_end": self.observation_end,
+                                     "confidence": self.confidence}
+        return frame
+
+    def plot(self, ax=None, *, min_cell: int = 0, **kw):
+        """The Kaplan-Meier curve with its interval, as in the report; needs matplotlib.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Drawn on a new pyplot figure when None.
+        min_cell : int
+            Points with fewer posters at risk are not drawn (default 0: all).
+        **kw
+            Passed to the curve's ``ax.step``.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
+        ax = axes(ax)
+        draw_survival(ax, self, min_cell, **kw)
+        return ax
 
 
 def kaplan_meier(durations, events, confidence: float = 0.95) -> pd.DataFrame:
@@ -580,8 +670,8 @@ def survival(corpus, start=None, end=None, *, withdrawal="90D", include_bots: bo
 # Time of use
 # ---------------------------------------------------------------------------
 
-@dataclass(frozen=True, eq=False)
-class TimeProfile:
+@dataclass(frozen=True, eq=False, repr=False)
+class TimeProfile(Display):
     """Posts by weekday and hour in one timezone (see :func:`time_profile`).
 
     Attributes
@@ -608,9 +698,34 @@ class TimeProfile:
     timezone: str
     day_resolution: bool
 
+    def _display_rows(self) -> list[tuple[str, object]]:
+        table = self.table
+        busiest = table.loc[table["posts"].idxmax()] if table["posts"].any() else None
+        return [("posts", int(table["posts"].sum())),
+                ("busiest hour", "n/a" if busiest is None else
+                 f"{busiest['weekday_name']} {int(busiest['hour']):02d}:00 ({fmt(int(busiest['posts']))} posts)"),
+                ("timezone", self.timezone),
+                ("day resolution", self.day_resolution),
+                ("table", table)]
+
     def to_frame(self) -> pd.DataFrame:
-        """weekday (0 = Monday), weekday_name, hour, posts, share: 7 x 24 rows."""
-        return self.table.copy()
+        """weekday (0 = Monday), weekday_name, hour, posts (int64), share (float): 7 x 24 rows.
+
+        ``timezone`` and ``day_resolution`` are in ``frame.attrs["parameters"]``.
+        """
+        frame = self.table.copy()
+        frame.attrs["parameters"] = {"timezone": self.timezone, "day_resolution": self.day_resolution}
+        return frame
+
+    def plot(self, ax=None, **kw):
+        """Posts by weekday and hour as a grey heatmap, as in the report; needs matplotlib.
+
+        ``kw`` go to ``ax.imshow``.  Returns the matplotlib Axes (a new
+        pyplot figure's when ``ax`` is None).
+        """
+        ax = axes(ax)
+        draw_time_heatmap(ax, self, **kw)
+        return ax
 
 
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")

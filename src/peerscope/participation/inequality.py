@@ -35,6 +35,8 @@ import pandas as pd
 from scipy.optimize import minimize_scalar
 from scipy.special import zeta
 
+from peerscope._kernels.display import Display, fmt, interval
+
 __all__ = ["GiniResult", "PowerLawFit", "ZipfFit", "band_shares", "gini", "lorenz", "powerlaw_fit",
            "top_share", "zipf_fit"]
 
@@ -144,8 +146,8 @@ def _gini_grouped(values: np.ndarray, freq: np.ndarray) -> np.ndarray:
     return gini
 
 
-@dataclass(frozen=True)
-class GiniResult:
+@dataclass(frozen=True, repr=False)
+class GiniResult(Display):
     """A Gini coefficient with its percentile bootstrap interval and how it was made.
 
     ``value``, ``ci_low`` and ``ci_high`` are None when the coefficient is
@@ -184,6 +186,35 @@ class GiniResult:
     replicates: int
     random_state: int | None
     reason: str | None = None
+
+    def _display_rows(self) -> list[tuple[str, object]]:
+        return [("value", self.reason or self.value),
+                (f"{self.confidence:.0%} interval", interval(self.ci_low, self.ci_high)),
+                ("basis", f"{self.basis} (n = {fmt(self.n)})"),
+                ("bootstrap", f"{fmt(self.replicates)} replicates, random_state {fmt(self.random_state)}")]
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row: ``basis``, ``n`` (Int64), ``value``, ``ci_low``, ``ci_high`` (float), ``reason``.
+
+        The bootstrap's ``confidence``, ``replicates`` and ``random_state``
+        are in ``frame.attrs["parameters"]``.  There is no ``plot``: the
+        Lorenz curve is drawn by
+        :meth:`peerscope.participation.ParticipationSummary.plot`.
+
+        Examples
+        --------
+        >>> gini([0, 0, 1, 3], replicates=0).to_frame()[["n", "value"]].values.tolist()
+        [[4, 0.625]]
+        """
+        frame = pd.DataFrame({"basis": pd.array([self.basis], dtype="string"),
+                              "n": pd.array([self.n], dtype="Int64"),
+                              "value": pd.array([self.value], dtype="float64"),
+                              "ci_low": pd.array([self.ci_low], dtype="float64"),
+                              "ci_high": pd.array([self.ci_high], dtype="float64"),
+                              "reason": pd.array([self.reason], dtype="string")})
+        frame.attrs["parameters"] = {"confidence": self.confidence, "replicates": self.replicates,
+                                     "random_state": self.random_state}
+        return frame
 
 
 def gini(counts, *, basis: str = "members", replicates: int = 1000, confidence: float = 0.95,
@@ -368,8 +399,8 @@ def band_shares(counts, top: float = 0.01, middle: float = 0.10) -> dict[str, fl
             "lurkers": (total - ten) / total}
 
 
-@dataclass(frozen=True)
-class ZipfFit:
+@dataclass(frozen=True, repr=False)
+class ZipfFit(Display):
     """OLS fit of log10(posts) on log10(rank) over posters (van Mierlo et al. 2015).
 
     See :func:`zipf_fit`.  ``n`` is the number of posters fitted; ``reason``
@@ -398,6 +429,28 @@ class ZipfFit:
     r_squared: float | None
     n: int
     reason: str | None = None
+
+    def _display_rows(self) -> list[tuple[str, object]]:
+        return [("slope", self.slope), ("intercept", self.intercept), ("R^2", self.r_squared),
+                ("posters", self.n), ("reason", self.reason)]
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row: ``slope``, ``intercept``, ``r_squared`` (float), ``n`` (Int64), ``reason``.
+
+        There is no ``plot``: the fit is drawn over the posters by
+        :meth:`peerscope.participation.ParticipationSummary.plot` with
+        ``kind="rank_frequency"``.
+
+        Examples
+        --------
+        >>> zipf_fit([8, 4, 2, 1, 0]).to_frame()["n"].tolist()
+        [4]
+        """
+        return pd.DataFrame({"slope": pd.array([self.slope], dtype="float64"),
+                             "intercept": pd.array([self.intercept], dtype="float64"),
+                             "r_squared": pd.array([self.r_squared], dtype="float64"),
+                             "n": pd.array([self.n], dtype="Int64"),
+                             "reason": pd.array([self.reason], dtype="string")})
 
 
 def zipf_fit(counts) -> ZipfFit:
@@ -443,8 +496,8 @@ def zipf_fit(counts) -> ZipfFit:
                    reason=None if spread else "all posters wrote the same number of posts")
 
 
-@dataclass(frozen=True)
-class PowerLawFit:
+@dataclass(frozen=True, repr=False)
+class PowerLawFit(Display):
     """Discrete power-law fit by maximum likelihood (Clauset, Shalizi & Newman 2009).
 
     See :func:`powerlaw_fit`: ``alpha`` and ``x_min`` of the fit, the KS
@@ -482,6 +535,33 @@ class PowerLawFit:
     n: int
     min_tail: int
     reason: str | None = None
+
+    def _display_rows(self) -> list[tuple[str, object]]:
+        return [("alpha", self.alpha), ("x_min", self.x_min), ("KS distance", self.ks_distance),
+                ("posters in tail", f"{fmt(self.n_tail)} of {fmt(self.n)} (min_tail {fmt(self.min_tail)})"),
+                ("reason", self.reason)]
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row: ``alpha``, ``ks_distance`` (float), ``x_min``, ``n_tail``, ``n`` (Int64), ``reason``.
+
+        ``min_tail`` is in ``frame.attrs["parameters"]``.  There is no
+        ``plot``: the fit is drawn over the posters by
+        :meth:`peerscope.participation.ParticipationSummary.plot` with
+        ``kind="rank_frequency"``.
+
+        Examples
+        --------
+        >>> powerlaw_fit([1, 2, 3]).to_frame()[["n_tail", "n"]].values.tolist()
+        [[0, 3]]
+        """
+        frame = pd.DataFrame({"alpha": pd.array([self.alpha], dtype="float64"),
+                              "ks_distance": pd.array([self.ks_distance], dtype="float64"),
+                              "x_min": pd.array([self.x_min], dtype="Int64"),
+                              "n_tail": pd.array([self.n_tail], dtype="Int64"),
+                              "n": pd.array([self.n], dtype="Int64"),
+                              "reason": pd.array([self.reason], dtype="string")})
+        frame.attrs["parameters"] = {"min_tail": self.min_tail}
+        return frame
 
 
 #: Range searched for alpha (a discrete power law needs alpha > 1).

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from peerscope._kernels.display import Display, fmt
 from peerscope.participation.inequality import ceil_share, exact_fraction
 
 __all__ = ["ContentShare", "LogOutlier", "MinPosts", "Selection", "SuperUserRule", "TopShare",
@@ -213,8 +214,8 @@ class LogOutlier(SuperUserRule):
                 f"by more than {self.k} standard deviations")
 
 
-@dataclass(frozen=True)
-class Selection:
+@dataclass(frozen=True, repr=False)
+class Selection(Display):
     """The super-users a rule picked, in rank order, and what happened at the cut-off.
 
     ``ties_at_cutoff`` counts posters with exactly the cut-off number of posts
@@ -250,6 +251,34 @@ class Selection:
     ties_at_cutoff: int
     ties_left_out: int
     rule: str
+
+    def _display_rows(self) -> list[tuple[str, object]]:
+        ids = self.member_ids
+        shown = ", ".join(ids[:5]) + (f", ... ({fmt(len(ids) - 5)} more)" if len(ids) > 5 else "")
+        return [("super-users", f"{fmt(len(ids))}: {shown}" if ids else "none"),
+                ("their posts", self.posts), ("cut-off posts", self.cutoff_posts),
+                ("ties at cut-off", f"{fmt(self.ties_at_cutoff)} ({fmt(self.ties_left_out)} left out)"),
+                ("rule", self.rule)]
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per super-user, most posts first: ``rank`` (Int64, 1 = most posts), ``member_id``.
+
+        The rule and the counts (``posts``, ``cutoff_posts``,
+        ``ties_at_cutoff``, ``ties_left_out``) are in
+        ``frame.attrs["parameters"]``.  There is no ``plot``.
+
+        Examples
+        --------
+        >>> Selection(("ann", "cat"), 12, 3, 2, 1, "TopShare(0.5)").to_frame().values.tolist()
+        [[1, 'ann'], [2, 'cat']]
+        """
+        frame = pd.DataFrame({"rank": pd.array(range(1, len(self.member_ids) + 1), dtype="Int64"),
+                              "member_id": pd.array(self.member_ids, dtype="string")})
+        frame.attrs["parameters"] = {"rule": self.rule, "posts": self.posts,
+                                     "cutoff_posts": self.cutoff_posts,
+                                     "ties_at_cutoff": self.ties_at_cutoff,
+                                     "ties_left_out": self.ties_left_out}
+        return frame
 
 
 def select(posters: pd.DataFrame, rule: SuperUserRule) -> Selection:

@@ -103,6 +103,7 @@ import pyarrow.compute as pc
 from peerscope import errors
 
 from peerscope._kernels import engine
+from peerscope._kernels.display import Display, axes, draw_form_shares, draw_mean_forms, fmt, span
 from peerscope._kernels.months import months_from_times
 from peerscope._kernels.runs import run_lengths, run_starts
 
@@ -217,8 +218,8 @@ def _rows(uses: pd.DataFrame) -> _Rows:
 # Forms in use
 # ---------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class FormsInUse:
+@dataclass(frozen=True, repr=False)
+class FormsInUse(Display):
     """Forms of support each member used in each period (see :func:`forms_in_use`).
 
     Attributes
@@ -283,6 +284,14 @@ class FormsInUse:
     def n_members(self) -> int:
         """Members with at least one use."""
         return int(self.uses["member_id"].nunique())
+
+    def _display_rows(self) -> list[tuple[str, object]]:
+        return [("members", self.n_members),
+                ("uses", self.uses),
+                ("periods", f"freq {self.freq}, calendar {self.tz}, last {fmt(self.last_period)}"),
+                ("window", span(self.start, self.end)),
+                ("excluded members", f"{fmt(self.excluded_members)} (roles {fmt(self.exclude_roles)})"),
+                ("ignored events", self.ignored_events)]
 
     def to_frame(self) -> pd.DataFrame:
         """One row per member and period with any use.
@@ -562,8 +571,8 @@ def _resolve(data, options: dict) -> FormsInUse:
 # The Side by Side curve
 # ---------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class TenureCurve:
+@dataclass(frozen=True, repr=False)
+class TenureCurve(Display):
     """Forms in use by periods since first use (see :func:`forms_over_tenure`).
 
     Attributes
@@ -597,11 +606,54 @@ class TenureCurve:
         """Mean forms in use, indexed by periods since first use."""
         return self.frame.set_index("periods_since_first_use")["mean_forms"]
 
+    def _display_rows(self) -> list[tuple[str, object]]:
+        frame = self.frame
+        rows = [("periods", f"{fmt(len(frame))} (freq {self.parameters.get('freq')})")]
+        for k in sorted({0, 1, 3, 6, 12, 24}):
+            row = frame[frame["periods_since_first_use"] == k]
+            if len(row):
+                rows.append((f"mean forms at {k}", f"{fmt(float(row['mean_forms'].iloc[0]))} "
+                                                   f"({fmt(int(row['members'].iloc[0]))} members)"))
+        return rows + [("frame", frame)]
+
     def to_frame(self) -> pd.DataFrame:
-        """The curve, with a ``freq`` column and the parameters in ``attrs``."""
-        frame = self.frame.assign(freq=self.parameters["freq"])
+        """The curve (counts int64, means and shares float); the parameters (``freq``, ...) in ``attrs``."""
+        frame = self.frame.copy()
         frame.attrs["parameters"] = self.parameters
         return frame
+
+    def plot(self, ax=None, *, kind: str = "mean_forms", reference: dict | None = None, min_cell: int = 0,
+             **kw):
+        """Forms in use over tenure, as in the report's figure; needs matplotlib.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Drawn on a new pyplot figure when None.
+        kind : str
+            ``"mean_forms"`` (default; the report's top panel, with the
+            published means of ``reference`` when given) or ``"shares"``
+            (the share of members using each form, the bottom panel).
+        reference : dict, optional
+            Period -> published mean forms
+            (:data:`peerscope.report.tables.SIDE_BY_SIDE_FORMS`).
+        min_cell : int
+            Periods resting on fewer members are not drawn (default 0: all).
+        **kw
+            Passed to the mean curve's ``ax.plot`` (``kind="mean_forms"``).
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
+        if kind not in ("mean_forms", "shares"):
+            raise errors.PeerscopeError(f"kind must be 'mean_forms' or 'shares', not {kind!r}")
+        ax = axes(ax)
+        if kind == "mean_forms":
+            draw_mean_forms(ax, self, reference, min_cell, **kw)
+        else:
+            draw_form_shares(ax, self, FORMS, min_cell)
+        return ax
 
 
 def forms_over_tenure(data, *, max_periods: int | None = None, **options) -> TenureCurve:
@@ -690,8 +742,8 @@ def forms_over_tenure(data, *, max_periods: int | None = None, **options) -> Ten
 # Pathways
 # ---------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Pathways:
+@dataclass(frozen=True, repr=False)
+class Pathways(Display):
     """Order of first use and movement between forms (see :func:`pathways`).
 
     Attributes
@@ -726,6 +778,16 @@ class Pathways:
     first_forms: pd.DataFrame
     transitions: pd.DataFrame
     parameters: dict
+
+    def _display_rows(self) -> list[tuple[str, object]]:
+        members = self.members
+        top = members["pathway"].value_counts().head(3)
+        first = self.first_forms.sort_values("members", ascending=False).head(4)
+        return [("members", len(members)),
+                ("first forms", ", ".join(f"{f}: {fmt(int(n))}" for f, n in zip(first["form"], first["members"]))
+                 or "none"),
+                ("top pathways", ", ".join(f"{p}: {fmt(int(n))}" for p, n in top.items()) or "none"),
+                ("transitions", self.transitions)]
 
     @property
     def matrix(self) -> pd.DataFrame:
@@ -884,8 +946,8 @@ def _transitions(rows: _Rows, last_period: pd.Period | None) -> pd.DataFrame:
 USE_PATTERNS = ("single", "sequential", "concurrent")
 
 
-@dataclass(frozen=True)
-class Combinations:
+@dataclass(frozen=True, repr=False)
+class Combinations(Display):
     """Members by the set of forms ever used (see :func:`combinations`).
 
     Attributes
@@ -930,6 +992,15 @@ class Combinations:
     co_use: pd.DataFrame
     patterns: pd.DataFrame
     parameters: dict
+
+    def _display_rows(self) -> list[tuple[str, object]]:
+        sets = self.sets.head(3)
+        return [("members", len(self.members)),
+                ("top sets", ", ".join(f"{f}: {fmt(int(n))}" for f, n in zip(sets["forms"], sets["members"]))
+                 or "none"),
+                ("patterns", ", ".join(f"{p}: {fmt(int(n))}" for p, n
+                                       in zip(self.patterns["pattern"], self.patterns["members"]))),
+                ("sets", self.sets)]
 
     def count(self, *forms: str, exact: bool = True) -> int:
         """Members whose forms are exactly ``forms`` (or include them, ``exact=False``)."""
@@ -1046,8 +1117,8 @@ def combinations(data, **options) -> Combinations:
 # Active vs passive
 # ---------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class ActivePassive:
+@dataclass(frozen=True, repr=False)
+class ActivePassive(Display):
     """Active and passive users of each form (see :func:`active_passive`).
 
     Attributes
@@ -1074,8 +1145,13 @@ class ActivePassive:
     frame: pd.DataFrame
     parameters: dict
 
+    def _display_rows(self) -> list[tuple[str, object]]:
+        return [(str(row.form), f"{fmt(int(row.members))} members, {fmt(int(row.active))} active "
+                                f"(share {fmt(row.share_active)})")
+                for row in self.frame.itertuples(index=False)]
+
     def to_frame(self) -> pd.DataFrame:
-        """The table, with the parameters in ``attrs``."""
+        """The table (counts int64, shares float), with the parameters in ``attrs``."""
         frame = self.frame.copy()
         frame.attrs["parameters"] = self.parameters
         return frame

@@ -78,14 +78,15 @@ import pyarrow.compute as pc
 from peerscope import errors, pluralism
 
 from peerscope._kernels import engine
+from peerscope._kernels.display import Display, fmt
 
 from peerscope.corpus import schema
 
 __all__ = ["NewsletterSummary", "summary"]
 
 
-@dataclass(frozen=True)
-class NewsletterSummary:
+@dataclass(frozen=True, repr=False)
+class NewsletterSummary(Display):
     """Per-newsletter measures (see :func:`summary`).
 
     Attributes
@@ -140,9 +141,21 @@ class NewsletterSummary:
     recipients: pd.DataFrame
     parameters: dict
 
+    def _display_rows(self) -> list[tuple[str, object]]:
+        rows = [("newsletters", len(self.frame))]
+        for row in self.frame.head(8).itertuples(index=False):
+            rows.append((str(row.newsletter), f"{fmt(int(row.issues))} issues, {fmt(int(row.items))} items, "
+                                              f"{fmt(int(row.contributors))} contributors, "
+                                              f"{fmt(int(row.recipients))} recipients"))
+        return rows + [("issues", self.issues), ("top", self.parameters.get("top"))]
+
     def to_frame(self) -> pd.DataFrame:
-        """The per-newsletter table, with the parameters in ``attrs``."""
-        frame = self.frame.copy()
+        """The per-newsletter table (counts int64, shares float), with the parameters in ``attrs``.
+
+        The ``top`` column of :attr:`frame` (the parameter) is left out: it
+        is in ``frame.attrs["parameters"]``, once.
+        """
+        frame = self.frame.drop(columns="top")
         frame.attrs["parameters"] = self.parameters
         return frame
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from peerscope._kernels.display import Display, axes, draw_give_receive, span
 from peerscope.reciprocity.graph import PERSON, _as_graph, with_parameters
 
 __all__ = ["Balance", "give_receive"]
@@ -15,8 +16,8 @@ __all__ = ["Balance", "give_receive"]
 ROLES = ("giver", "receiver", "both", "neither")
 
 
-@dataclass(frozen=True, eq=False)
-class Balance:
+@dataclass(frozen=True, eq=False, repr=False)
+class Balance(Display):
     """Per-member giving and receiving (see :func:`give_receive`).
 
     Attributes
@@ -37,8 +38,10 @@ class Balance:
     --------
     >>> from peerscope.datasets.examples import tiny_thread
     >>> frame = give_receive(tiny_thread()).to_frame()   # ann <-> bob, cat -> ann
-    >>> frame[["member_id", "given", "received", "role", "balanced_ratio"]].values.tolist()
-    [['ann', 1, 2, 'both', 2.0], ['bob', 1, 1, 'both', 2.0], ['cat', 1, 0, 'giver', 2.0]]
+    >>> frame[["member_id", "given", "received", "role"]].values.tolist()
+    [['ann', 1, 2, 'both'], ['bob', 1, 1, 'both'], ['cat', 1, 0, 'giver']]
+    >>> frame.attrs["parameters"]["balanced_ratio"]
+    2.0
     """
 
     members: pd.DataFrame
@@ -47,9 +50,27 @@ class Balance:
     median_balance: float | None
     parameters: dict = field(default_factory=dict)
 
+    def _display_rows(self) -> list[tuple[str, object]]:
+        return [("members", len(self.members)),
+                ("roles", self.role_counts),
+                ("balanced share", self.balanced_share),
+                ("median balance", self.median_balance),
+                ("balanced ratio", self.parameters.get("balanced_ratio")),
+                ("window", span(self.parameters.get("start"), self.parameters.get("end")))]
+
     def to_frame(self) -> pd.DataFrame:
-        """The per-member table with the parameters as columns."""
+        """The per-member table (counts int64, ``balance`` float); the parameters in ``attrs``."""
         return with_parameters(self.members, self.parameters)
+
+    def plot(self, ax=None, **kw):
+        """Replies given against received per member, marker by role, as in the report.
+
+        Needs matplotlib.  ``kw`` go to ``ax.scatter``.  Returns the Axes (a
+        new pyplot figure's when ``ax`` is None).
+        """
+        ax = axes(ax)
+        draw_give_receive(ax, self, **kw)
+        return ax
 
 
 def give_receive(graph, start=None, end=None, *, balanced_ratio: float = 2.0) -> Balance:

@@ -6,13 +6,14 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from peerscope._kernels.display import Display, fmt, span
 from peerscope.reciprocity.graph import _as_graph, with_parameters
 
 __all__ = ["DyadicReciprocity", "dyadic_reciprocity"]
 
 
-@dataclass(frozen=True, eq=False)
-class DyadicReciprocity:
+@dataclass(frozen=True, eq=False, repr=False)
+class DyadicReciprocity(Display):
     """Dyadic reciprocity of a reply graph (see :func:`dyadic_reciprocity`).
 
     ``value`` is the share of distinct edges whose reverse exists (None, with
@@ -33,8 +34,8 @@ class DyadicReciprocity:
     --------
     >>> from peerscope.datasets.examples import tiny_thread
     >>> frame = dyadic_reciprocity(tiny_thread()).to_frame()   # ann <-> bob, cat -> ann
-    >>> frame[["edges", "reciprocated_edges", "reply_structure"]].values.tolist()
-    [[3, 2, 'nested']]
+    >>> frame[["edges", "reciprocated_edges"]].values.tolist(), frame.attrs["parameters"]["reply_structure"]
+    ([[3, 2]], 'nested')
     """
 
     value: float | None
@@ -43,10 +44,21 @@ class DyadicReciprocity:
     reason: str | None
     parameters: dict = field(default_factory=dict)
 
+    def _display_rows(self) -> list[tuple[str, object]]:
+        return [("dyadic reciprocity", self.reason or self.value),
+                ("edges", f"{fmt(self.edges)} ({fmt(self.reciprocated_edges)} reciprocated)"),
+                ("window", span(self.parameters.get("start"), self.parameters.get("end"))),
+                ("reply structure", self.parameters.get("reply_structure"))]
+
     def to_frame(self) -> pd.DataFrame:
-        """One row: ``edges, reciprocated_edges, dyadic_reciprocity, reason`` and the parameters."""
-        frame = pd.DataFrame({"edges": [self.edges], "reciprocated_edges": [self.reciprocated_edges],
-                              "dyadic_reciprocity": [self.value], "reason": [self.reason]})
+        """One row: ``edges, reciprocated_edges`` (Int64), ``dyadic_reciprocity`` (float), ``reason``.
+
+        The parameters are in ``frame.attrs["parameters"]``.
+        """
+        frame = pd.DataFrame({"edges": pd.array([self.edges], dtype="Int64"),
+                              "reciprocated_edges": pd.array([self.reciprocated_edges], dtype="Int64"),
+                              "dyadic_reciprocity": pd.array([self.value], dtype="float64"),
+                              "reason": pd.array([self.reason], dtype="string")})
         return with_parameters(frame, self.parameters)
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from peerscope._kernels.display import Display, fmt
 from peerscope.reciprocity.graph import PERSON, _as_graph, as_times, with_parameters
 
 __all__ = ["GeneralisedReciprocity", "generalised_reciprocity"]
@@ -15,8 +16,8 @@ _NEVER = np.iinfo(np.int64).max
 _HOUR = 3_600_000_000  # microseconds
 
 
-@dataclass(frozen=True, eq=False)
-class GeneralisedReciprocity:
+@dataclass(frozen=True, eq=False, repr=False)
+class GeneralisedReciprocity(Display):
     """Paying forward after receiving (see :func:`generalised_reciprocity`).
 
     Attributes
@@ -53,8 +54,15 @@ class GeneralisedReciprocity:
     median_hours_to_pay_forward: float | None
     parameters: dict = field(default_factory=dict)
 
+    def _display_rows(self) -> list[tuple[str, object]]:
+        return [("receivers", self.receivers),
+                ("paid forward", f"{fmt(self.paid_forward)} (share {fmt(self.paid_forward_share)})"),
+                ("returned share", self.returned_share),
+                ("median hours to pay forward", self.median_hours_to_pay_forward),
+                ("members", self.members)]
+
     def to_frame(self) -> pd.DataFrame:
-        """The per-member table with the parameters as columns."""
+        """The per-member table, with the parameters in ``attrs``."""
         return with_parameters(self.members, self.parameters)
 
 

@@ -25,6 +25,7 @@ from peerscope import errors
 
 from peerscope.corpus import schema
 from peerscope.corpus.window import Window
+from peerscope._kernels.display import Display, fmt, span
 from peerscope._kernels.links import read_linked, select, up
 from peerscope._kernels.runs import run_lengths, run_starts
 from peerscope.participation import roles
@@ -44,7 +45,7 @@ AUTHOR_KINDS = ("person",) + schema.NON_PERSON_ROLES
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class ReplyGraph:
+class ReplyGraph(Display):
     """The directed reply graph of a corpus window, as :func:`reply_graph` builds it.
 
     Every measure of :mod:`peerscope.reciprocity` takes it as its first
@@ -77,9 +78,13 @@ class ReplyGraph:
     >>> from peerscope.datasets.examples import tiny_thread
     >>> graph = reply_graph(tiny_thread())   # ann <-> bob, cat -> ann
     >>> graph
-    ReplyGraph(edges=3, replies=3, reply_structure='nested', start=None, end=None)
-    >>> graph.to_frame().shape, graph.parameters
-    ((3, 8), {'start': None, 'end': None, 'reply_structure': 'nested'})
+    ReplyGraph
+      edges            3
+      replies          3 (3 edges, 0 not edges)
+      reply structure  nested
+      window           [n/a, n/a)
+    >>> graph.to_frame().shape, graph.to_frame().attrs["parameters"]
+    ((3, 5), {'start': None, 'end': None, 'reply_structure': 'nested'})
     """
 
     accounting: dict
@@ -87,10 +92,12 @@ class ReplyGraph:
     window: Window
     _table: _ReplyTable
 
-    def __repr__(self) -> str:
-        return (f"ReplyGraph(edges={self.n_edges}, replies={self.accounting['replies']}, "
-                f"reply_structure={self.reply_structure!r}, start={self.window.start!r}, "
-                f"end={self.window.end!r})")
+    def _display_rows(self) -> list[tuple[str, object]]:
+        replies, edge = self.accounting["replies"], self.accounting["edge"]
+        return [("edges", self.n_edges),
+                ("replies", f"{fmt(replies)} ({fmt(edge)} edges, {fmt(replies - edge)} not edges)"),
+                ("reply structure", self.reply_structure),
+                ("window", span(self.window.start, self.window.end))]
 
     @cached_property
     def edges(self) -> pd.DataFrame:
@@ -109,7 +116,11 @@ class ReplyGraph:
                 "reply_structure": self.reply_structure}
 
     def to_frame(self) -> pd.DataFrame:
-        """The edge list, with the parameters as constant columns (``start``, ``end``, ``reply_structure``)."""
+        """The edge list ``source, target, replies`` (int64) ``, first_at, last_at``.
+
+        The parameters (``start``, ``end``, ``reply_structure``) are in
+        ``frame.attrs["parameters"]``.
+        """
         return with_parameters(self.edges, self.parameters)
 
     def accounting_frame(self) -> pd.DataFrame:
@@ -464,29 +475,27 @@ def _roots(parent: np.ndarray, row: np.ndarray, n_lookup: int) -> np.ndarray:
 
 
 def with_parameters(frame: pd.DataFrame, parameters: dict) -> pd.DataFrame:
-    """``frame`` with one constant column per parameter (None for unset ones).
+    """A copy of ``frame`` with the parameters in ``attrs["parameters"]``, once (not per row).
 
     Parameters
     ----------
     frame : pandas.DataFrame
         A result table (not modified).
     parameters : dict
-        Column name -> constant value; also stored in ``attrs["parameters"]``.
+        Parameter name -> value.
 
     Returns
     -------
     pandas.DataFrame
-        A copy of ``frame`` with the parameter columns (object dtype) appended.
 
     Examples
     --------
     >>> import pandas as pd
-    >>> with_parameters(pd.DataFrame({"x": [1, 2]}), {"end": None}).to_dict("list")
-    {'x': [1, 2], 'end': [None, None]}
+    >>> frame = with_parameters(pd.DataFrame({"x": [1, 2]}), {"end": None})
+    >>> frame.to_dict("list"), frame.attrs
+    ({'x': [1, 2]}, {'parameters': {'end': None}})
     """
     frame = frame.copy()
-    for name, value in parameters.items():
-        frame[name] = pd.Series([value] * len(frame), index=frame.index, dtype="object")
     frame.attrs["parameters"] = dict(parameters)
     return frame
 

@@ -8,13 +8,14 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from peerscope._kernels.display import Display
 from peerscope.reciprocity.graph import EDGE, _as_graph, with_parameters
 
 __all__ = ["Motifs", "exchanges"]
 
 
-@dataclass(frozen=True, eq=False)
-class Motifs:
+@dataclass(frozen=True, eq=False, repr=False)
+class Motifs(Display):
     """A -> B -> A exchanges (see :func:`exchanges`).
 
     Attributes
@@ -32,8 +33,8 @@ class Motifs:
     --------
     >>> from peerscope.datasets.examples import tiny_thread
     >>> frame = exchanges(tiny_thread()).to_frame()   # ann -> bob -> ann in thread p1
-    >>> frame[["thread_id", "exchanges", "reply_structure"]].values.tolist()
-    [['p1', 1, 'nested']]
+    >>> frame[["thread_id", "exchanges"]].values.tolist(), frame.attrs["parameters"]["reply_structure"]
+    ([['p1', 1]], 'nested')
     """
 
     threads: pd.DataFrame
@@ -42,8 +43,13 @@ class Motifs:
     reason: str | None
     parameters: dict = field(default_factory=dict)
 
+    def _display_rows(self) -> list[tuple[str, object]]:
+        return [("exchanges", self.reason or self.total),
+                ("threads with exchanges", self.threads_with_exchanges),
+                ("reply structure", self.parameters.get("reply_structure"))]
+
     def to_frame(self) -> pd.DataFrame:
-        """The per-thread counts with the parameters as columns."""
+        """The per-thread counts (``thread_id``, ``exchanges`` int64); the parameters in ``attrs``."""
         return with_parameters(self.threads, self.parameters)
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from peerscope._kernels.display import Display, fmt, int_array, span
 from peerscope._kernels.memory import release_freed_memory
 from peerscope.reciprocity.balance import Balance, give_receive
 from peerscope.reciprocity.dyadic import DyadicReciprocity, dyadic_reciprocity
@@ -18,8 +19,8 @@ from peerscope.reciprocity.serial import SerialReciprocity, serial_reciprocity
 __all__ = ["ReciprocitySummary", "summary"]
 
 
-@dataclass(frozen=True, eq=False)
-class ReciprocitySummary:
+@dataclass(frozen=True, eq=False, repr=False)
+class ReciprocitySummary(Display):
     """Every reciprocity measure of one corpus window (see :func:`summary`).
 
     Attributes
@@ -40,9 +41,12 @@ class ReciprocitySummary:
     Examples
     --------
     >>> from peerscope.datasets.examples import tiny_thread
-    >>> frame = summary(tiny_thread()).to_frame().set_index("statistic")
-    >>> frame.loc[["edges", "reciprocated_edges", "answered_share"], "value"].tolist()
-    [3.0, 2.0, 1.0]
+    >>> result = summary(tiny_thread())
+    >>> print(repr(result).splitlines()[2])
+      replies                 3 (3 edges)
+    >>> frame = result.to_frame().set_index("statistic")
+    >>> frame.loc[["edges", "reciprocated_edges"], "count"].tolist(), float(frame.loc["answered_share", "value"])
+    ([3, 2], 1.0)
     """
 
     graph: ReplyGraph
@@ -69,55 +73,90 @@ class ReciprocitySummary:
         """``"nested"``, ``"flat"`` or ``"no replies"``."""
         return self.graph.reply_structure
 
-    def to_frame(self) -> pd.DataFrame:
-        """The headline numbers as a tidy table.
+    def _display_rows(self) -> list[tuple[str, object]]:
+        p, b, g, r, m = self.parameters, self.balance, self.generalised, self.responsiveness, self.motifs
+        replies, edge = self.graph.accounting["replies"], self.graph.accounting["edge"]
+        return [
+            ("window", f"{span(p.get('start'), p.get('end'))}, {self.reply_structure} replies"),
+            ("replies", f"{fmt(replies)} ({fmt(edge)} edges)"),
+            ("edges", f"{fmt(self.edges)} ({fmt(self.dyadic.reciprocated_edges)} reciprocated)"),
+            ("dyadic reciprocity", self.dyadic.reason or self.dyadic.value),
+            ("roles", b.role_counts),
+            ("balanced share", f"{fmt(b.balanced_share)} (ratio {fmt(p.get('balanced_ratio'))})"),
+            ("paid forward", f"{fmt(g.paid_forward)} of {fmt(g.receivers)} receivers "
+                             f"(share {fmt(g.paid_forward_share)})"),
+            ("returned share", g.returned_share),
+            ("giving share slope", self.serial.slope),
+            ("answered", f"{fmt(r.answered)} of {fmt(r.opening_posts)} opening posts "
+                         f"(share {fmt(r.answered_share)})"),
+            ("median hours to answer", r.hours_to_first_response.get(0.5)),
+            ("exchanges", m.reason or m.total),
+        ]
 
-        Columns: ``section``, ``statistic``, ``value`` (float; NaN when
-        undefined), ``detail`` (text: the reason a value is undefined), and
-        one column per parameter (``start``, ``end``, ``reply_structure``,
-        ``balanced_ratio``, ``tenure_bins``, ``min_posts``, ``responses``).
+    def to_frame(self) -> pd.DataFrame:
+        """The headline numbers as a tidy table, typed by kind.
+
+        Columns: ``section``, ``statistic``, ``kind`` (``count`` or
+        ``value``), ``count`` (``Int64``: counts of replies, edges,
+        members, threads; NA when undefined), ``value`` (float: shares,
+        slopes, hours; NaN when undefined or for a count) and ``detail``
+        (text: the reason a value is undefined).  The parameters
+        (``start``, ``end``, ``reply_structure``, ``balanced_ratio``,
+        ``tenure_bins``, ``min_posts``, ``responses``) are in
+        ``frame.attrs["parameters"]``, once.
         """
         rows = []
 
-        def add(section, statistic, value, detail=None):
-            rows.append((section, statistic, None if value is None else float(value), detail))
+        def add(section, statistic, value, detail=None, kind="value"):
+            count = value if kind == "count" else None
+            number = None if kind == "count" or value is None or pd.isna(value) else float(value)
+            rows.append((section, statistic, kind, count, number, detail))
 
         for status, n in self.graph.accounting.items():
-            add("replies", status, n)
-        add("graph", "edges", self.graph.n_edges)
-        add("graph", "reciprocated_edges", self.dyadic.reciprocated_edges)
+            add("replies", status, n, kind="count")
+        add("graph", "edges", self.graph.n_edges, kind="count")
+        add("graph", "reciprocated_edges", self.dyadic.reciprocated_edges, kind="count")
         add("graph", "dyadic_reciprocity", self.dyadic.value, self.dyadic.reason)
         for role, n in self.balance.role_counts.items():
-            add("balance", f"members_{role}", n)
+            add("balance", f"members_{role}", n, kind="count")
         add("balance", "balanced_share", self.balance.balanced_share)
         add("balance", "median_balance", self.balance.median_balance)
         g = self.generalised
-        add("generalised", "receivers", g.receivers)
-        add("generalised", "paid_forward", g.paid_forward)
+        add("generalised", "receivers", g.receivers, kind="count")
+        add("generalised", "paid_forward", g.paid_forward, kind="count")
         add("generalised", "paid_forward_share", g.paid_forward_share)
         add("generalised", "returned_share", g.returned_share)
         add("generalised", "median_hours_to_pay_forward", g.median_hours_to_pay_forward)
         s = self.serial
-        add("serial", "members", s.n_members)
+        add("serial", "members", s.n_members, kind="count")
         for part, share in zip(s.trend["part"], s.trend["mean_giving_share"]):
-            add("serial", f"mean_giving_share_part_{part}", None if pd.isna(share) else share)
+            add("serial", f"mean_giving_share_part_{part}", share)
         add("serial", "slope", s.slope)
         add("serial", "rising_share", s.rising_share)
         r = self.responsiveness
-        add("responsiveness", "opening_posts", r.opening_posts)
-        add("responsiveness", "answered", r.answered)
+        add("responsiveness", "opening_posts", r.opening_posts, kind="count")
+        add("responsiveness", "answered", r.answered, kind="count")
         add("responsiveness", "answered_share", r.answered_share)
         for q, hours in r.hours_to_first_response.items():
             add("responsiveness", f"hours_to_first_response_q{round(q * 100)}", hours)
         add("responsiveness", "return_share", r.return_share)
-        add("motifs", "exchanges", self.motifs.total, self.motifs.reason)
-        add("motifs", "threads_with_exchanges", self.motifs.threads_with_exchanges, self.motifs.reason)
-        frame = pd.DataFrame(rows, columns=["section", "statistic", "value", "detail"])
-        frame = frame.astype({"section": "str", "statistic": "str", "value": "float64"})
-        for name, value in self.parameters.items():
-            frame[name] = pd.Series([value] * len(frame), dtype="object")
+        add("motifs", "exchanges", self.motifs.total, self.motifs.reason, kind="count")
+        add("motifs", "threads_with_exchanges", self.motifs.threads_with_exchanges, self.motifs.reason,
+            kind="count")
+        frame = pd.DataFrame(rows, columns=["section", "statistic", "kind", "count", "value", "detail"])
+        frame["count"] = int_array([row[3] for row in rows])
+        frame = frame.astype({"section": "string", "statistic": "string", "kind": "string",
+                              "value": "float64", "detail": "string"})
         frame.attrs["parameters"] = dict(self.parameters)
         return frame
+
+    def plot(self, ax=None, **kw):
+        """Replies given against received per member (:meth:`Balance.plot`), as in the report.
+
+        Needs matplotlib.  Returns the Axes (a new pyplot figure's when
+        ``ax`` is None).
+        """
+        return self.balance.plot(ax, **kw)
 
 
 def summary(graph, start=None, end=None, *, balanced_ratio: float = 2.0, tenure_bins: int = 4,

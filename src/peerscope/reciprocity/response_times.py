@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from peerscope._kernels.display import Display, fmt
 from peerscope.reciprocity.graph import (AUTHOR_KINDS, OPENING, PERSON, _as_graph, as_times,
                                          with_parameters)
 
@@ -22,8 +23,8 @@ _NEVER = np.iinfo(np.int64).max
 _BOT = AUTHOR_KINDS.index("bot")
 
 
-@dataclass(frozen=True, eq=False)
-class Responsiveness:
+@dataclass(frozen=True, eq=False, repr=False)
+class Responsiveness(Display):
     """Replies to opening posts (see :func:`responsiveness`).
 
     Attributes
@@ -46,8 +47,8 @@ class Responsiveness:
     --------
     >>> from peerscope.datasets.examples import tiny_thread
     >>> frame = responsiveness(tiny_thread()).to_frame()   # bob answered ann's p1 a day later
-    >>> frame[["thread_id", "hours_to_first_response", "responses"]].values.tolist()
-    [['p1', 24.0, 'others']]
+    >>> frame[["thread_id", "hours_to_first_response"]].values.tolist(), frame.attrs["parameters"]["responses"]
+    ([['p1', 24.0]], 'others')
     """
 
     threads: pd.DataFrame
@@ -58,8 +59,17 @@ class Responsiveness:
     return_share: float | None
     parameters: dict = field(default_factory=dict)
 
+    def _display_rows(self) -> list[tuple[str, object]]:
+        hours = ", ".join(f"q{round(q * 100)} {fmt(h)}" for q, h in self.hours_to_first_response.items())
+        return [("opening posts", self.opening_posts),
+                ("answered", f"{fmt(self.answered)} (share {fmt(self.answered_share)})"),
+                ("hours to first response", hours or "n/a"),
+                ("return share", self.return_share),
+                ("responses", self.parameters.get("responses")),
+                ("threads", self.threads)]
+
     def to_frame(self) -> pd.DataFrame:
-        """The per-thread table with the parameters as columns."""
+        """The per-thread table (``n_responses`` int64, hours float); the parameters in ``attrs``."""
         return with_parameters(self.threads, self.parameters)
 
 

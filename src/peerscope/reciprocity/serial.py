@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from peerscope._kernels.display import Display, fmt
 from peerscope.reciprocity.graph import EDGE, _as_graph, with_parameters
 
 __all__ = ["SerialReciprocity", "serial_reciprocity"]
 
 
-@dataclass(frozen=True, eq=False)
-class SerialReciprocity:
+@dataclass(frozen=True, eq=False, repr=False)
+class SerialReciprocity(Display):
     """Giving share by tenure part (see :func:`serial_reciprocity`).
 
     Attributes
@@ -48,8 +49,18 @@ class SerialReciprocity:
     n_members: int
     parameters: dict = field(default_factory=dict)
 
+    def _display_rows(self) -> list[tuple[str, object]]:
+        trend = ", ".join(f"{part}: {fmt(share)}" for part, share
+                          in zip(self.trend["part"], self.trend["mean_giving_share"]))
+        return [("members", self.n_members),
+                ("mean giving share by part", trend or "none"),
+                ("slope per part", self.slope),
+                ("rising share", self.rising_share),
+                ("parameters", f"tenure_bins {fmt(self.parameters.get('tenure_bins'))}, "
+                               f"min_posts {fmt(self.parameters.get('min_posts'))}")]
+
     def to_frame(self) -> pd.DataFrame:
-        """The per-part trend with the parameters as columns."""
+        """The per-part trend (``part``, ``members`` int64, shares float); the parameters in ``attrs``."""
         return with_parameters(self.trend, self.parameters)
 
 
