@@ -63,6 +63,13 @@ def test_broken_corpus_is_one_line_and_exit_2(community, tmp_path):
     table = table.set_column(table.schema.get_field_index("parent_id"), "parent_id",
                              pa.array(parents, pa.string()))
     pq.write_table(table, broken / "posts.parquet")
+    edited = CliRunner().invoke(cli, ["validate", str(broken)])   # the file hashes catch the edit
+    assert edited.exit_code == 2 and len(edited.output.strip().splitlines()) == 1
+    assert "posts.parquet" in edited.output and "changed after the save" in edited.output
+    # without the hashes (a manifest of an older peerscope) the schema rules still catch it
+    manifest = json.loads((broken / "corpus.json").read_text())
+    del manifest["files"]
+    (broken / "corpus.json").write_text(json.dumps(manifest))
     result = CliRunner().invoke(cli, ["validate", str(broken)])
     assert result.exit_code == 2
     message = result.output.strip()

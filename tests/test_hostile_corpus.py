@@ -349,3 +349,189 @@ def test_loading_a_classifier_from_no_folder_fails_clearly(tmp_path):
     for path in (tmp_path / "nothing", tmp_path / "file"):
         with pytest.raises(errors.PeerscopeError, match="not a"):
             SupportClassifier.load(path)
+
+
+# -- damaged Parquet files: checksums, recorded hashes, every column read ----------------
+
+def _text_page_byte(file: Path, column: str = "text") -> int:
+    """The position of a byte inside the last data page of ``column`` (of the first row group) of ``file``."""
+    import pyarrow.parquet as pq
+
+    metadata = pq.ParquetFile(file).metadata
+    column = metadata.row_group(0).column(metadata.schema.to_arrow_schema().get_field_index(column))
+    start = column.dictionary_page_offset if column.has_dictionary_page else column.data_page_offset
+    return start + column.total_compressed_size - 2
+
+
+def _damage(file: Path, how: str) -> None:
+    data = bytearray(file.read_bytes())
+    if how == "flip in text":
+        data[_text_page_byte(file)] ^= 0x55
+    elif how == "flip in footer":
+        data[-20] ^= 0x55
+    elif how == "truncated":
+        data = data[: len(data) // 2]
+    elif how == "empty":
+        data = bytearray()
+    file.write_bytes(bytes(data))
+
+
+def _forget_hashes(folder: Path) -> None:
+    _edit(folder, lambda manifest: manifest.pop("files"))
+
+
+DAMAGE = ["flip in text", "flip in footer", "truncated", "empty"]
+
+
+@pytest.mark.parametrize("layout", ["file", "month"])
+@pytest.mark.parametrize("how", DAMAGE)
+def test_validate_names_a_damaged_file(how, layout, saved):
+    folder = saved[layout]
+    file = folder / ("posts.parquet" if layout == "file" else "posts/2024-02.parquet")
+    _damage(file, how)
+    with pytest.raises(errors.PeerscopeError, match=str(file)):
+        validate_saved(folder)
+
+
+@pytest.mark.parametrize("layout", ["file", "month"])
+@pytest.mark.parametrize("how", DAMAGE)
+def test_reading_a_damaged_file_names_it(how, layout, saved):
+    """Opening and reading never give a raw pyarrow error, and never a changed value."""
+    folder = saved[layout]
+    file = folder / ("posts.parquet" if layout == "file" else "posts/2024-02.parquet")
+    before = open_corpus(folder).posts(columns="all")
+    _damage(file, how)
+    with pytest.raises(errors.PeerscopeError, match=str(file)):
+        corpus = open_corpus(folder)
+        corpus.posts(columns="all")
+        list(corpus.iter_batches("posts", "all"))
+    # an old manifest (no recorded sizes): the page checksums still catch the damage
+    _forget_hashes(folder)
+    try:
+        corpus = open_corpus(folder)
+        after = corpus.posts(columns="all")
+    except errors.PeerscopeError as error:
+        assert str(file) in str(error)
+    else:
+        pd.testing.assert_frame_equal(after, before)
+
+
+def test_saved_files_carry_page_checksums(saved):
+    """A flipped byte inside a page is caught by its CRC, even without the recorded hashes."""
+    folder = saved["file"]
+    _forget_hashes(folder)
+    _damage(folder / "posts.parquet", "flip in text")
+    corpus = open_corpus(folder)
+    with pytest.raises(errors.PeerscopeError, match="posts.parquet.*damaged"):
+        corpus.posts(columns=["post_id", "text"])
+    with pytest.raises(errors.PeerscopeError, match="posts.parquet.*damaged"), \
+            pytest.warns(UserWarning, match="not verified"):
+        validate_saved(folder)
+
+
+def test_the_manifest_records_every_file_hash(saved):
+    import hashlib
+
+    for folder in saved.values():
+        manifest = json.loads((folder / "corpus.json").read_text())
+        files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
+                       if p.is_file() and p.name != "corpus.json")
+        assert sorted(manifest["files"]) == files
+        for name, record in manifest["files"].items():
+            data = (folder / name).read_bytes()
+            footer = data[-8 - int.from_bytes(data[-8:-4], "little"):]
+            assert footer.endswith(b"PAR1") and len(footer) < len(data)
+            assert record == {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data),
+                              "footer_sha256": hashlib.sha256(footer).hexdigest()}
+
+
+def test_a_changed_file_of_the_same_size_fails_validate(saved):
+    folder = saved["file"]
+    file = folder / "members.parquet"
+    data = bytearray(file.read_bytes())
+    data[_text_page_byte(file, "member_id")] ^= 0x01
+    file.write_bytes(bytes(data))
+    open_corpus(folder)      # opening checks sizes and footers only
+    with pytest.raises(errors.ManifestError, match=f"{file}: its SHA-256"):
+        validate_saved(folder)
+
+
+def test_an_old_manifest_without_hashes_is_read_and_not_verified(saved):
+    folder = saved["month"]
+    _forget_hashes(folder)
+    with pytest.warns(UserWarning, match="not verified"):
+        assert validate_saved(folder)["posts"] == 6
+
+
+def test_a_damaged_footer_is_refused_when_opening(saved):
+    """Metadata (types, statistics, key-value metadata) has no page checksum: the footer hash catches it."""
+    file = saved["month"] / "posts" / "2024-01.parquet"
+    data = bytearray(file.read_bytes())
+    data[-30] ^= 0x01
+    file.write_bytes(bytes(data))
+    with pytest.raises(errors.ManifestError, match=f"{file}: its Parquet footer differs"):
+        open_corpus(saved["month"])
+
+
+@pytest.mark.parametrize("change, field", [
+    (lambda m: m["files"].pop("posts.parquet"), "files"),
+    (lambda m: m["files"].update({"extra.parquet": m["files"]["posts.parquet"]}), "files"),
+    (lambda m: m["files"]["posts.parquet"].update(sha256="xyz"), "files.posts.parquet"),
+    (lambda m: m["files"]["posts.parquet"].update(bytes=-1), "files.posts.parquet"),
+    (lambda m: m.update(files=[]), "files"),
+])
+def test_the_file_records_are_checked(change, field, saved):
+    _edit(saved["file"], change)
+    _refused(saved["file"], field)
+
+
+def test_cli_validate_exits_2_naming_a_damaged_file(saved):
+    from click.testing import CliRunner
+
+    from peerscope.cli.commands import cli
+
+    folder = saved["file"]
+    _damage(folder / "posts.parquet", "flip in text")
+    result = CliRunner().invoke(cli, ["validate", str(folder)])
+    assert result.exit_code == 2, result.output
+    assert "posts.parquet" in result.output
+
+
+def _rewrite_part(folder: Path, change) -> Path:
+    """Rewrite the January posts of a monthly corpus with ``change(table)``, as if damaged
+    where no checksum looks, and drop the manifest's hashes (an older peerscope's save)."""
+    import pyarrow.parquet as pq
+
+    part = folder / "posts" / "2024-01.parquet"
+    pq.write_table(change(pq.read_table(part)), part)
+    _forget_hashes(folder)
+    return part
+
+
+def test_validate_names_a_file_holding_a_time_pandas_cannot_print(saved):
+    """Found by tests/test_fuzz.py: a time in year 11157 made validate raise NotImplementedError."""
+    import pyarrow as pa
+
+    def far_future(table):
+        index = table.schema.get_field_index("created_at")
+        times = pa.array([253_402_300_800_000_000 * 30] * table.num_rows, table.schema.field(index).type)
+        return table.set_column(index, table.schema.field(index), times)
+
+    part = _rewrite_part(saved["month"], far_future)
+    with pytest.raises(errors.PeerscopeError, match=str(part)), pytest.warns(UserWarning, match="not verified"):
+        validate_saved(saved["month"])
+
+
+def test_validate_names_a_file_holding_text_that_is_not_utf8(saved):
+    """Found by tests/test_fuzz.py: invalid UTF-8 in an id escaped validate as UnicodeDecodeError."""
+    import pyarrow as pa
+
+    def broken_ids(table):
+        index = table.schema.get_field_index("post_id")
+        raw = pa.array([b"\xf0(" + bytes([65 + i]) for i in range(table.num_rows)], pa.binary())
+        ids = pa.Array.from_buffers(pa.string(), len(raw), raw.buffers())
+        return table.set_column(index, table.schema.field(index), ids)
+
+    part = _rewrite_part(saved["month"], broken_ids)
+    with pytest.raises(errors.PeerscopeError, match=str(part)), pytest.warns(UserWarning, match="not verified"):
+        validate_saved(saved["month"])

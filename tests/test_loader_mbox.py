@@ -207,3 +207,37 @@ def test_fuzzed_archives_raise_only_peerscope_errors(tmp_path_factory, data):
         return
     account = corpus.manifest["accounting"]["posts"]
     assert account["rows_read"] == account["rows_kept"] + account["rows_skipped"] + account["rows_quarantined"]
+
+
+def _deep_message(depth: int) -> bytes:
+    head = (b"From ann@example.org Thu Nov  1 10:00:00 2001\nFrom: ann@example.org\nSubject: deep\n"
+            b"Date: Thu, 1 Nov 2001 10:00:00 +0000\nMessage-ID: <deep@x>\nMIME-Version: 1.0\n")
+    body = b"".join(b'Content-Type: multipart/mixed; boundary="b%d"\n\n--b%d\n' % (i, i) for i in range(depth))
+    body += b"Content-Type: text/plain\n\nhello from the bottom\n"
+    body += b"".join(b"--b%d--\n" % i for i in reversed(range(depth)))
+    return head + body
+
+
+@pytest.mark.parametrize("depth", [50, 5000])
+def test_deeply_nested_multipart_is_read_or_named(tmp_path, depth):
+    path = tmp_path / "deep.mbox"
+    path.write_bytes(_deep_message(depth))
+    try:
+        corpus = mbox(path)
+    except PeerscopeError as error:
+        assert depth > 50 and str(path) in str(error) and "message 1" in str(error)
+    else:
+        assert corpus.posts(columns="all")["text"].str.contains("hello from the bottom").all()
+
+
+def test_year_0001_in_a_date_is_not_2001(tmp_path):
+    path = tmp_path / "old.mbox"
+    path.write_text("From ann@example.org Mon Jan  1 10:00:00 2001\nFrom: ann@example.org\n"
+                    "Subject: hi\nDate: Mon, 1 Jan 0001 10:00:00 +0000\nMessage-ID: <a@x>\n\nbody\n"
+                    "\nFrom bob@example.org Thu Nov  1 10:00:00 2001\nFrom: bob@example.org\n"
+                    "Subject: Re: hi\nDate: Thu, 1 Nov 01 10:00:00 +0000\nMessage-ID: <b@x>\n\nreply\n")
+    with pytest.raises(SourceError, match="0001"):
+        mbox(path)
+    corpus = mbox(path, repair=True)
+    assert corpus.posts()["created_at"].dt.year.tolist() == [2001]   # two digits: RFC 5322's 2001
+    assert corpus.manifest["accounting"]["posts"]["skipped_reasons"] == {"unparseable Date": 1}

@@ -161,3 +161,34 @@ def test_fuzzed_issues_raise_only_peerscope_errors(tmp_path_factory, text, suffi
         return
     items = corpus.newsletter_items(columns="all")
     assert (items["published_at"] == pd.Timestamp("2024-02-01", tz="UTC")).all()
+
+
+def test_an_issue_of_masthead_only_is_counted(tmp_path):
+    (tmp_path / "2024-03.md").write_text(MARKDOWN)
+    items = len(newsletter(tmp_path).newsletter_items())
+    (tmp_path / "2024-04.txt").write_text("Peer Voices, April 2024\n")   # a masthead, no item
+    corpus = newsletter(tmp_path)
+    account = corpus.manifest["accounting"]["newsletter_items"]
+    assert account["rows_kept"] == items
+    assert account["skipped_reasons"] == {"issue without items (masthead or title only)": 1}
+    assert account["rows_read"] == account["rows_kept"] + account["rows_skipped"] \
+        + account.get("rows_quarantined", 0) == items + 1
+
+
+@pytest.mark.parametrize("pattern", ["(?P<date>[", "(?P<date>x)(?P<date>y)", "a{2,1}", "*"])
+def test_a_bad_issue_pattern_names_the_option_and_the_error(tmp_path, pattern):
+    (tmp_path / "2024-03.md").write_text(MARKDOWN)
+    with pytest.raises(PeerscopeError, match=r"issue_pattern .* is not a valid regular expression: \w"):
+        newsletter(tmp_path, issue_pattern=pattern)
+
+
+def test_a_mailed_issue_dated_year_0001_is_not_2001(tmp_path):
+    box = tmp_path / "issues.mbox"
+    box.write_text("From ed@example.org Mon Jan  1 10:00:00 2001\nFrom: ed@example.org\n"
+                   "Subject: Issue 1\nDate: Mon, 1 Jan 0001 10:00:00 +0000\nMessage-ID: <i1@x>\n\n"
+                   "## Hello\nby Ann\n\nText\n")
+    with pytest.raises(SourceError, match="no issue date"):
+        newsletter(box)
+    corpus = newsletter(box, repair=True)
+    assert len(corpus.newsletter_items()) == 0
+    assert corpus.manifest["accounting"]["newsletter_items"]["skipped_reasons"] == {"no issue date": 1}

@@ -260,3 +260,38 @@ def test_fuzzed_dumps_raise_only_peerscope_errors(tmp_path, position, cut, inser
         reddit(path, repair=repair, out=tmp_path / "corpus" if streaming else None, chunk_rows=3)
     except errors.PeerscopeError:
         pass
+
+
+def _zst_cut_at_a_line(path, records, keep):
+    """A .zst of ``records`` in one frame, one block per line, cut after the first ``keep``
+    lines' blocks: the cut file decompresses to whole lines, and the frame never ends."""
+    import io
+
+    buffer, ends = io.BytesIO(), []
+    writer = zstandard.ZstdCompressor().stream_writer(buffer, closefd=False)
+    for record in records:
+        writer.write((json.dumps(record) + "\n").encode())
+        writer.flush(zstandard.FLUSH_BLOCK)
+        ends.append(buffer.tell())
+    writer.close()
+    path.write_bytes(buffer.getvalue()[:ends[keep - 1]])
+    # what zstandard's stream reader gives without checking the frame's end: lines lost quietly
+    reader = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(path.read_bytes()))
+    assert reader.read().count(b"\n") == keep
+    return path
+
+
+@pytest.mark.parametrize("streaming", [False, True])
+def test_a_zst_cut_at_a_line_boundary_is_refused(tmp_path, streaming):
+    path = _zst_cut_at_a_line(tmp_path / "dump.ndjson.zst", _records(), keep=5)
+    with pytest.raises(errors.SourceError, match="truncated zstandard") as caught:
+        reddit(path, out=tmp_path / "corpus" if streaming else None)
+    assert caught.value.path == str(path)
+
+
+def test_zst_of_several_frames_reads_them_all(tmp_path):
+    first, second = _records()[:4], _records()[4:]
+    path = tmp_path / "dump.ndjson.zst"
+    path.write_bytes(b"".join(zstandard.ZstdCompressor().compress(
+        ("\n".join(json.dumps(r) for r in part) + "\n").encode()) for part in (first, second)))
+    _check_fixture(reddit(path))

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 
+import hashlib
 import json
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 from peerscope import __version__, errors
 
@@ -19,6 +22,12 @@ from peerscope.corpus.window import Window
 
 MANIFEST = "corpus.json"
 QUARANTINE_DIR = "quarantine"
+#: Manifest key of the SHA-256 and size of every file of the corpus (absent in manifests
+#: written before peerscope recorded them: those files are not verified).
+FILES = "files"
+#: Bytes read at a time when hashing a file.
+_HASH_CHUNK = 1 << 20
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 def read_manifest(manifest_path: Path) -> dict:
@@ -134,6 +143,116 @@ def _check_manifest(manifest: dict, where: _Where) -> None:
     for key in ("provenance", "window"):
         if manifest.get(key) is not None and not isinstance(manifest[key], dict):
             where.fail(key, f"is a {type(manifest[key]).__name__}, not a mapping")
+    if FILES in manifest:
+        _check_file_records(manifest, where)
+
+
+def _check_file_records(manifest: dict, where: _Where) -> None:
+    """The ``files`` entry: a SHA-256 and a size for exactly the files the corpus holds."""
+    records = manifest[FILES]
+    if not isinstance(records, dict):
+        where.fail(FILES, f"is a {type(records).__name__}, not a mapping of file to hash and size")
+    for name, record in records.items():
+        field = f"{FILES}.{name}"
+        if not isinstance(record, dict) or not _is_count(record.get("bytes")) or not all(
+                isinstance(record.get(key), str) and _SHA256.match(record[key])
+                for key in ("sha256", "footer_sha256")):
+            where.fail(field, f"{record!r} is not {{'sha256': 64 hex digits, 'bytes': a whole number, "
+                              f"'footer_sha256': 64 hex digits}}")
+    expected = set(_corpus_files(manifest))
+    unlisted = sorted(expected - set(records))
+    if unlisted:
+        where.fail(FILES, f"records no hash of {unlisted[:5]}")
+    unknown = sorted(set(records) - expected)
+    if unknown:
+        where.fail(FILES, f"records {unknown[:5]}, which are not files of the corpus")
+
+
+def _corpus_files(manifest: dict) -> list[str]:
+    """Paths, relative to the corpus folder, of every file a (checked) manifest lists:
+    tables, monthly parts and their schema file, the quarantine."""
+    files = []
+    for entry in manifest["tables"].values():
+        if entry.get("partition") is None:
+            files.append(entry["file"])
+        else:
+            files.append(f"{entry['file']}/{partitioning.SCHEMA_FILE}")
+            files.extend(f"{entry['file']}/{part}" for part in entry["parts"])
+    files.extend(f"{QUARANTINE_DIR}/{name}.parquet" for name in manifest.get("quarantine", []))
+    return files
+
+
+def _sha256(path: Path) -> str:
+    """The SHA-256 of a file, read in chunks of :data:`_HASH_CHUNK` bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_HASH_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _footer_sha256(path: Path) -> str:
+    """The SHA-256 of a Parquet file's footer: its metadata (schema, row groups, statistics,
+    key-value metadata), the 4 bytes of its length and the closing magic ``PAR1``.
+
+    The length is read from the file itself, so a damaged length changes the bytes
+    hashed, and so the hash.
+    """
+    with open(path, "rb") as handle:
+        size = handle.seek(0, 2)
+        handle.seek(max(size - 8, 0))
+        length = int.from_bytes(handle.read(4).ljust(4, b"\0"), "little")
+        handle.seek(max(size - 8 - length, 0))
+        return hashlib.sha256(handle.read()).hexdigest()
+
+
+def _record_files(folder: Path, manifest: dict) -> None:
+    """Record the SHA-256, size and footer SHA-256 of every file of the corpus written in ``folder``."""
+    manifest[FILES] = {name: {"sha256": _sha256(Path(folder) / name),
+                              "bytes": (Path(folder) / name).stat().st_size,
+                              "footer_sha256": _footer_sha256(Path(folder) / name)}
+                       for name in _corpus_files(manifest)}
+
+
+def _check_footers(folder: Path, manifest: dict, manifest_path) -> None:
+    """Raise :class:`~peerscope.errors.ManifestError` naming the first file whose size or footer
+    differs from the one recorded (a truncated, emptied or extended file, or damaged metadata).
+
+    Cheap: a file's footer is a few kilobytes, its pages are not read (their checksums
+    are verified as they are read).
+    """
+    for name, record in manifest.get(FILES, {}).items():
+        file = Path(folder) / name
+        try:
+            size = file.stat().st_size
+            footer = _footer_sha256(file) if size == record["bytes"] else None
+        except OSError as exc:
+            raise errors.ManifestError(f"{file}: cannot read: {exc.strerror}") from None
+        if size != record["bytes"]:
+            raise errors.ManifestError(
+                f"{file}: holds {size} bytes, the manifest ({manifest_path}) recorded "
+                f"{record['bytes']}: the file is damaged or was changed after the save")
+        if footer != record["footer_sha256"]:
+            raise errors.ManifestError(
+                f"{file}: its Parquet footer differs from the one the manifest ({manifest_path}) "
+                "recorded: the file's metadata is damaged or was changed after the save")
+
+
+def _verify_files(folder: Path, manifest: dict) -> bool:
+    """Raise :class:`~peerscope.errors.ManifestError` naming the first file whose SHA-256 differs
+    from the one recorded; False when the manifest records none (nothing verified)."""
+    if FILES not in manifest:
+        return False
+    for name, record in manifest[FILES].items():
+        try:
+            digest = _sha256(Path(folder) / name)
+        except OSError as exc:
+            raise errors.ManifestError(f"{Path(folder) / name}: cannot read: {exc.strerror}") from None
+        if digest != record["sha256"]:
+            raise errors.ManifestError(
+                f"{Path(folder) / name}: its SHA-256 is {digest}, the manifest recorded "
+                f"{record['sha256']}: the file is damaged or was changed after the save")
+    return True
 
 
 def _check_table(name, entry, where: _Where) -> None:
@@ -240,8 +359,9 @@ def _check_columns(folder, name: str, entry: dict, manifest_path, filesystem=Non
     where = _Where(manifest_path)
     try:
         stored = partitioning.table_schema(folder, entry, filesystem).names
-    except (OSError, ValueError) as exc:      # pyarrow.ArrowInvalid is a ValueError
-        where.fail(f"tables.{name}.file", f"cannot read the schema of {entry['file']}: {exc}")
+    except (OSError, ValueError, pa.ArrowException) as exc:  # pyarrow.ArrowInvalid is a ValueError
+        where.fail(f"tables.{name}.file", f"cannot read the schema of "
+                   f"{partitioning.schema_file(folder, entry, filesystem)} (damaged?): {exc}")
     unknown = [c for c in entry["columns"] if c not in stored]
     if unknown:
         where.fail(f"tables.{name}.columns", f"lists column(s) {unknown[:5]} that {entry['file']} does not hold")

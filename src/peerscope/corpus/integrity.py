@@ -4,6 +4,7 @@ from __future__ import annotations
 
 
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from peerscope._kernels.months import months_from_arrow
 from peerscope.corpus import schema
 from peerscope.corpus import partition as partitioning
 from peerscope._kernels.hashing import string_hashes
+from peerscope.corpus._manifest import _verify_files
 from peerscope.corpus._remote import _local_folder
 from peerscope.corpus._storage import ROW_GROUP_SIZE
 from peerscope.corpus.model import open_corpus
@@ -28,8 +30,11 @@ __all__ = ["validate_saved"]
 def validate_saved(path: str | os.PathLike, batch_size: int = ROW_GROUP_SIZE) -> dict[str, int]:
     """Check every rule of the schema on a saved corpus, streaming it in batches.
 
-    Column types are checked on the Parquet schema, per-row rules batch by
-    batch (the text columns are never read), and the rules across rows on
+    First the SHA-256 of every file is checked against the one the manifest
+    recorded at the save (a corpus saved before peerscope recorded them is
+    not verified, with a warning).  Column types are checked on the Parquet
+    schema, per-row rules batch by batch, every column read (the text
+    columns too) with the pages' checksums verified, and the rules across rows on
     hashed ids as :class:`CorpusWriter` does, so memory stays bounded for
     corpora of tens of millions of posts.  In the monthly layout every part
     file is checked, and every row must lie in its file's month.
@@ -51,8 +56,18 @@ def validate_saved(path: str | os.PathLike, batch_size: int = ROW_GROUP_SIZE) ->
     peerscope.errors.ValidationError
         The first broken rule, naming table, column, rule and rows.
     peerscope.errors.ManifestError
-        A table holds another number of rows than the manifest says, or a
-        row of a monthly file lies in another month.
+        A file's SHA-256 or size differs from the one recorded, a table
+        holds another number of rows than the manifest says, or a row of a
+        monthly file lies in another month.
+    peerscope.errors.PeerscopeError
+        A file cannot be read as Parquet or a page fails its checksum (the
+        error names the file).
+
+    Warns
+    -----
+    UserWarning
+        The manifest records no file hashes: the files' contents were read
+        but not verified.
 
     Examples
     --------
@@ -69,6 +84,10 @@ def validate_saved(path: str | os.PathLike, batch_size: int = ROW_GROUP_SIZE) ->
     """
     path = _local_folder(path, "validate_saved")
     corpus = open_corpus(path)
+    if not _verify_files(path, corpus.manifest):
+        warnings.warn(f"{Path(path)}: the manifest records no file hashes (saved by an older "
+                      "peerscope): the files were read but not verified; save the corpus again "
+                      "to record them", UserWarning, stacklevel=2)
     now = schema.plausible_until()
     checked = {}
     files = {}
@@ -92,8 +111,11 @@ def _check_file(name: str, file: str, layout: str | None, now, offset: int, batc
     the row numbers in errors).
     """
     spec = schema.table_spec(name)
-    parquet = pq.ParquetFile(file)
-    arrow_schema = parquet.schema_arrow
+    try:
+        parquet = pq.ParquetFile(file, page_checksum_verification=True)
+        arrow_schema = parquet.schema_arrow
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise _unreadable(file, name, exc) from None
     missing = [c for c in spec.required if c not in arrow_schema.names]
     if missing:
         raise errors.MissingColumnError(name, missing[0], f"required column(s) {missing} missing in {file}")
@@ -103,11 +125,17 @@ def _check_file(name: str, file: str, layout: str | None, now, offset: int, batc
                 pa.types.is_large_string(stored) and pa.types.is_string(column.type)):
             raise errors.ColumnTypeError(
                 name, column.name, f"stored as {stored}, expected {column.type}")
-    columns = [c for c in arrow_schema.names if c not in spec.lazy_columns]
     rows = 0
-    for batch in parquet.iter_batches(batch_size=batch_size, columns=columns):
-        frame = schema.to_pandas(pa.Table.from_batches([batch]))
-        for _, _, error in schema.row_rules(spec, frame, now):
+    for batch in _batches(parquet, file, name, batch_size):
+        try:
+            batch.validate(full=True)   # e.g. text that is not UTF-8: no checksum caught it
+            # without the file's pandas metadata: damaged, it would decide the frame's shape
+            frame = schema.to_pandas(pa.Table.from_batches([batch]).replace_schema_metadata(None))
+            problems = list(schema.row_rules(spec, frame, now))
+        except (OSError, ValueError, NotImplementedError, pa.ArrowException) as exc:
+            # NotImplementedError: pandas cannot print a time thousands of years away
+            raise _unreadable(file, name, exc) from None
+        for _, _, error in problems:
             for row in error.rows:
                 row["row"] += offset + rows
             raise error
@@ -121,6 +149,24 @@ def _check_file(name: str, file: str, layout: str | None, now, offset: int, batc
                     f"in column {spec.time_column!r}")
         rows += batch.num_rows
     return rows
+
+
+def _batches(parquet: pq.ParquetFile, file: str, name: str, batch_size: int):
+    """Every column of ``parquet``, batch by batch; a damaged page raises naming the file."""
+    batches = parquet.iter_batches(batch_size=batch_size)
+    while True:
+        try:
+            batch = next(batches, None)
+        except (OSError, ValueError, pa.ArrowException) as exc:
+            raise _unreadable(file, name, exc) from None
+        if batch is None:
+            return
+        yield batch
+
+
+def _unreadable(file: str, name: str, exc: BaseException) -> errors.PeerscopeError:
+    return errors.PeerscopeError(f"{file}: table {name!r} cannot be read, the file is damaged "
+                                 f"({type(exc).__name__}: {str(exc)[:200]})")
 
 
 #: Values per Arrow hash table in the checks across rows.  Arrow's hash table

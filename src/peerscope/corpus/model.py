@@ -56,8 +56,8 @@ from peerscope.corpus import schema
 from peerscope.corpus import partition as partitioning
 from peerscope.corpus.validation import validate_frames
 from peerscope.corpus._manifest import (MANIFEST, QUARANTINE_DIR, _account_for_import, _account_for_window,
-                                        _check_columns, _check_inside, _iso, _new_manifest, _now,
-                                        read_manifest)
+                                        _check_columns, _check_footers, _check_inside, _iso, _new_manifest,
+                                        _now, _record_files, read_manifest)
 from peerscope.corpus._remote import RemoteFolder, _is_remote, _local_folder, _open_remote, _remote_folder
 from peerscope.corpus._storage import (_OLD_SUFFIX, ROW_GROUP_SIZE, _AtomicFolder, _footer_non_nulls,
                                        _one_ahead, _write_json, _write_parquet)
@@ -66,6 +66,24 @@ from peerscope.corpus.window import Window
 __all__ = ["ENGINES", "Corpus", "open_corpus", "repartition"]
 
 ENGINES = ("pandas", "dask")
+#: What pyarrow raises on a damaged Parquet file (ArrowInvalid is a ValueError, I/O errors
+#: are OSErrors); a read of a saved table turns them into a PeerscopeError naming the file.
+_DAMAGE = (OSError, ValueError, pa.ArrowException)
+
+
+def _parquet_format(dictionary: tuple[str, ...] = ()) -> ds.ParquetFileFormat:
+    """The Parquet format saved tables are read with: page checksums verified (a flipped
+    byte in a page is an error, never a changed value), ``dictionary`` columns dictionary-encoded."""
+    return ds.ParquetFileFormat(
+        read_options=ds.ParquetReadOptions(dictionary_columns=dictionary),
+        default_fragment_scan_options=ds.ParquetFragmentScanOptions(page_checksum_verification=True))
+
+
+def _damaged(file, table: str, exc: BaseException) -> errors.PeerscopeError:
+    """The error of a saved table's file that pyarrow cannot read."""
+    return errors.PeerscopeError(
+        f"{file}: table {table!r} cannot be read, the file is damaged ({type(exc).__name__}: "
+        f"{str(exc)[:200]}); `peerscope validate` checks every file of the corpus")
 
 
 class Corpus:
@@ -274,8 +292,7 @@ class Corpus:
         expression = self._filter(spec, available, window, channels)
         if name not in self._sources:
             return schema.empty_frame(spec, [c for c in columns if c in spec.known])
-        table = self._dataset(name).to_table(columns=columns, filter=expression)
-        return schema.to_pandas(table)
+        return self._frame(name, self._read(name, columns, expression))
 
     def iter_batches(self, name: str, columns: list[str] | str | None = None, start=None, end=None,
                      channels: Iterable[str] | None = None,
@@ -293,7 +310,7 @@ class Corpus:
         ...     process(batch)
         """
         for batch in self.arrow_batches(name, columns, start, end, channels, batch_size):
-            yield schema.to_pandas(pa.Table.from_batches([batch]))
+            yield self._frame(name, pa.Table.from_batches([batch]))
 
     def arrow_batches(self, name: str, columns: list[str] | str | None = None, start=None, end=None,
                       channels: Iterable[str] | None = None, batch_size: int = 65_536,
@@ -323,8 +340,15 @@ class Corpus:
         # one row group at a time: pyarrow's scanner reads ahead as far as it can
         # while the consumer works, which holds most of a large table in memory
         for fragment in dataset.get_fragments(filter=expression):
-            for row_group in fragment.split_by_row_group(filter=expression):
-                table = row_group.to_table(columns=columns, filter=expression, use_threads=False)
+            try:
+                row_groups = fragment.split_by_row_group(filter=expression)
+            except _DAMAGE as exc:
+                raise _damaged(fragment.path, name, exc) from None
+            for row_group in row_groups:
+                try:
+                    table = row_group.to_table(columns=columns, filter=expression, use_threads=False)
+                except _DAMAGE as exc:
+                    raise _damaged(fragment.path, name, exc) from None
                 yield from (batch for batch in table.to_batches(max_chunksize=batch_size) if batch.num_rows)
 
     def count_non_null(self, name: str, column: str) -> int:
@@ -348,7 +372,10 @@ class Corpus:
             return 0
         dataset = self._dataset(name)
         if isinstance(dataset, ds.FileSystemDataset) and self._window == Window():
-            counted = _footer_non_nulls(dataset, column)
+            try:
+                counted = _footer_non_nulls(dataset, column)
+            except _DAMAGE as exc:
+                raise self._locate_damage(name, dataset, [column], None, exc) from None
             if counted is not None:
                 return counted
         return sum(int(pc.sum(batch.column(0).is_valid()).as_py() or 0)
@@ -371,8 +398,8 @@ class Corpus:
         if name not in self._sources:
             return spec.arrow_schema().empty_table().select([c for c in columns if c in spec.known])
         window = self._window.narrow(start, end)
-        dataset = self._dataset(name, tuple(c for c in dictionary if c in columns))
-        return dataset.to_table(columns=columns, filter=self._filter(spec, available, window, channels))
+        return self._read(name, columns, self._filter(spec, available, window, channels),
+                          tuple(c for c in dictionary if c in columns))
 
     def quarantine(self, name: str) -> pd.DataFrame:
         """Rows of table ``name`` that validation moved aside, with ``reason`` and ``row``."""
@@ -382,7 +409,11 @@ class Corpus:
             return pd.DataFrame({"reason": pd.Series(dtype="str"), "row": pd.Series(dtype="Int64")})
         if isinstance(source, pd.DataFrame):
             return source.copy()
-        return schema.to_pandas(pq.read_table(source, filesystem=self._filesystem))
+        try:
+            table = pq.read_table(source, filesystem=self._filesystem, page_checksum_verification=True)
+        except _DAMAGE as exc:
+            raise _damaged(source, f"quarantine/{name}", exc) from None
+        return schema.to_pandas(table)
 
     def _columns(self, name: str) -> list[str]:
         if name not in self._sources:
@@ -451,8 +482,7 @@ class Corpus:
         if isinstance(source, pa.Table):
             return ds.dataset(source)
         filesystem = self._filesystem
-        file_format = (ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(dictionary_columns=dictionary))
-                       if dictionary else "parquet")
+        file_format = _parquet_format(dictionary)
         if isinstance(source, list):
             folder = self._path.root if filesystem is not None else self._path
             schema_ = partitioning.table_schema(folder, self._manifest["tables"][name], filesystem)
@@ -461,7 +491,44 @@ class Corpus:
                     index = schema_.get_field_index(column)
                     schema_ = schema_.set(index, schema_.field(index).with_type(pa.dictionary(pa.int32(), pa.string())))
             return ds.dataset(source, format=file_format, filesystem=filesystem, schema=schema_)
-        return ds.dataset(source, format=file_format, filesystem=filesystem)
+        try:
+            return ds.dataset(source, format=file_format, filesystem=filesystem)
+        except _DAMAGE as exc:
+            raise _damaged(source, name, exc) from None
+
+    def _read(self, name: str, columns: list[str], expression, dictionary: tuple[str, ...] = ()) -> pa.Table:
+        """Table ``name`` (present) read whole as Arrow, a damaged file named in the error."""
+        dataset = self._dataset(name, dictionary)
+        try:
+            return dataset.to_table(columns=columns, filter=expression)
+        except _DAMAGE as exc:
+            if not isinstance(dataset, ds.FileSystemDataset):
+                raise
+            raise self._locate_damage(name, dataset, columns, expression, exc) from None
+
+    def _frame(self, name: str, table: pa.Table) -> pd.DataFrame:
+        """Rows of table ``name`` read from Arrow as pandas, without the ``pandas`` metadata of
+        the file they came from: peerscope sets every dtype itself, and damaged metadata
+        must not decide the frame's shape."""
+        metadata = {key: value for key, value in (table.schema.metadata or {}).items() if key != b"pandas"}
+        try:
+            return schema.to_pandas(table.replace_schema_metadata(metadata or None))
+        except _DAMAGE as exc:
+            source = self._sources.get(name)
+            raise _damaged(", ".join(source) if isinstance(source, list) else source, name, exc) from None
+
+    @staticmethod
+    def _locate_damage(name: str, dataset: ds.FileSystemDataset, columns, expression,
+                       exc: BaseException) -> errors.PeerscopeError:
+        """The error naming the file of ``dataset`` that fails to read (found by reading the
+        files one by one: only after a read failed), else naming them all."""
+        if len(dataset.files) > 1:
+            for fragment in dataset.get_fragments():
+                try:
+                    fragment.to_table(columns=columns, filter=expression)
+                except _DAMAGE as failed:
+                    return _damaged(fragment.path, name, failed)
+        return _damaged(", ".join(dataset.files), name, exc)
 
     def _read_dask(self, name, spec, columns, window, channels):
         dd = _import_dask()
@@ -601,6 +668,7 @@ class Corpus:
             if self._window.start is not None or self._window.end is not None:
                 manifest["window"] = {"start": _iso(self._window.start), "end": _iso(self._window.end)}
             manifest["saved_at"] = _now()
+            _record_files(folder, manifest)
             _write_json(manifest, folder / MANIFEST)
         return open_corpus(path)
 
@@ -652,7 +720,11 @@ def open_corpus(path: str | os.PathLike | RemoteFolder, engine: str = "pandas", 
         The folder or URL holds no ``corpus.json``.
     peerscope.errors.ManifestError
         ``corpus.json`` is unreadable or inconsistent, or a file it lists
-        is missing.
+        is missing, or holds another number of bytes or another Parquet
+        footer than it recorded (truncated, emptied, damaged metadata).  Reading a damaged file later raises a
+        :class:`~peerscope.errors.PeerscopeError` naming it (page checksums
+        are verified on every read); :func:`peerscope.corpus.validate_saved`
+        also verifies each file's SHA-256.
     peerscope.errors.PeerscopeError
         A URL whose file system cannot be opened (fsspec or its backend not
         installed, an unknown protocol, bad ``storage_options``).
@@ -692,6 +764,8 @@ def open_corpus(path: str | os.PathLike | RemoteFolder, engine: str = "pandas", 
     sources = {}
     for name, entry in manifest["tables"].items():
         partitioning.check_parts(path, name, entry)
+    _check_footers(path, manifest, manifest_path)
+    for name, entry in manifest["tables"].items():
         _check_columns(path, name, entry, manifest_path)
         files = partitioning.table_files(path, entry)
         sources[name] = files if entry.get("partition") else files[0]

@@ -262,7 +262,8 @@ class TableWriter:
     def _writer(self, key: str, target: Path) -> pq.ParquetWriter:
         writer = self._writers.get(key)
         if writer is None:
-            writer = self._writers[key] = pq.ParquetWriter(target, self.schema, compression="zstd")
+            writer = self._writers[key] = pq.ParquetWriter(target, self.schema, compression="zstd",
+                                                                write_page_checksum=True)
         return writer
 
     def close(self) -> dict:
@@ -272,7 +273,7 @@ class TableWriter:
         if self.layout is None:
             if not self._writers:
                 pq.write_table(self.schema.empty_table(), self.folder / f"{self.table}.parquet",
-                               compression="zstd")
+                               compression="zstd", write_page_checksum=True)
             return {"file": f"{self.table}.parquet", "rows": self.rows}
         pq.write_metadata(self.schema, self.folder / self.table / SCHEMA_FILE)
         return {"file": self.table, "partition": self.layout, "parts": sorted(self._writers),

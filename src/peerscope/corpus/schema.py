@@ -381,7 +381,10 @@ def _plain(value):
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
         return None
     if isinstance(value, pd.Timestamp):
-        return value.isoformat()
+        try:
+            return value.isoformat()
+        except NotImplementedError:  # years outside Python's datetime (1-9999)
+            return f"{value.value} ns since 1970-01-01"
     if isinstance(value, np.generic):
         return value.item()
     return value

@@ -12,7 +12,7 @@ from peerscope import errors
 from peerscope.corpus import schema
 from peerscope.corpus import partition as partitioning
 from peerscope.corpus.validation import TableAccount
-from peerscope.corpus._manifest import MANIFEST, _account_for_import, _new_manifest, _now
+from peerscope.corpus._manifest import MANIFEST, _account_for_import, _new_manifest, _now, _record_files
 from peerscope.corpus._remote import _local_folder
 from peerscope.corpus._storage import _AtomicFolder, _write_json
 from peerscope.corpus.integrity import _check_references
@@ -120,6 +120,7 @@ class CorpusWriter:
                 for table, entry in entries.items():
                     manifest["tables"][table] = {**entry, "columns": self._writers[table].schema.names}
                 manifest["saved_at"] = _now()
+                _record_files(self._dir, manifest)
                 _write_json(manifest, self._dir / MANIFEST)
             except BaseException as error:
                 self._folder.__exit__(type(error), error, None)

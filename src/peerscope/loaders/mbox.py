@@ -199,6 +199,10 @@ def read_messages(source: Path) -> Iterator[tuple[Path, int, email.message.Messa
     ------
     tuple of (pathlib.Path, int, email.message.Message)
 
+    A message whose MIME parts nest too deeply for Python's email parser
+    (thousands of levels) raises :class:`~peerscope.errors.SourceError`
+    naming the file and the message number.
+
     Examples
     --------
     >>> import pathlib, tempfile
@@ -228,7 +232,13 @@ def read_messages(source: Path) -> Iterator[tuple[Path, int, email.message.Messa
                 found = True
                 # from the bytes: the mbox "From " line may hold non-ASCII bytes,
                 # which mailbox's own message factory cannot decode
-                yield file, number, email.message_from_bytes(box.get_bytes(key))
+                try:
+                    message = email.message_from_bytes(box.get_bytes(key))
+                except RecursionError:  # the email parser recurses once per nested part
+                    raise errors.SourceError(
+                        f"message {number}: its MIME parts are nested too deeply to be read "
+                        "(thousands of multipart levels)", path=str(file), line=number) from None
+                yield file, number, message
         finally:
             box.close()
     if not found:
@@ -297,7 +307,7 @@ def message_text(message: email.message.Message, subtype: str = "plain") -> str:
     ('Hello list\\n', '')
     """
     parts = []
-    for part in message.walk():
+    for part in _walk(message):
         if part.get_content_maintype() != "text" or part.get_content_subtype() != subtype:
             continue
         if part.get_filename():  # an attached file, not the message
@@ -307,6 +317,17 @@ def message_text(message: email.message.Message, subtype: str = "plain") -> str:
             continue
         parts.append(_decode(payload, part.get_content_charset()))
     return "\n".join(parts)
+
+
+def _walk(message: email.message.Message):
+    """The parts of a message depth first, as :meth:`~email.message.Message.walk` gives
+    them, with an explicit stack (``walk`` recurses once per level of nesting)."""
+    stack = [message]
+    while stack:
+        part = stack.pop()
+        yield part
+        if part.is_multipart():
+            stack.extend(reversed(part.get_payload()))
 
 
 def _decode(payload: bytes, charset: str | None) -> str:
@@ -341,6 +362,13 @@ def message_date(message: email.message.Message, assume_tz: str):
     '2001-11-01 09:00:00+00:00'
     >>> message_date(email.message_from_string("Subject: no date\\n\\nbody\\n"), "UTC") is None
     True
+
+    A two-digit year is read as RFC 5322 says (``01`` -> 2001), but a year
+    written with four digits is kept as written: ``0001`` is year 1, which
+    no timestamp holds, so the date is unreadable (not 2001):
+
+    >>> message_date(email.message_from_string("Date: Mon, 1 Jan 0001 10:00:00 +0000\\n\\nx"), "UTC") is None
+    True
     """
     value = header_text(message, "Date")
     if not value:
@@ -349,6 +377,9 @@ def message_date(message: email.message.Message, assume_tz: str):
         parsed = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
+    written = [int(year) for year in _YEAR.findall(value)]
+    if written and parsed.year not in written:
+        return None   # a year of 3+ digits below 100 (``0001``), which the parser moves to 2001
     try:
         stamp = pd.Timestamp(parsed)
         if stamp.tzinfo is None:
@@ -356,6 +387,11 @@ def message_date(message: email.message.Message, assume_tz: str):
         return None if pd.isna(stamp) else stamp.tz_convert(timezone.utc)
     except (ValueError, OverflowError, pd.errors.OutOfBoundsDatetime):
         return None
+
+
+#: Numbers of three or more digits in a Date header that are not part of a time
+#: (``10:00:00``) or an offset (``+0100``): the year as written.
+_YEAR = re.compile(r"(?<![\d:+-])\d{3,}(?![\d:])")
 
 
 def normalise_address(value: str | None) -> str | None:

@@ -29,7 +29,9 @@ split on ``<h2>`` (on ``<h1>`` when it has no ``<h2>``).  Plain text is
 split on rule lines (a line of three or more ``-``, ``*``, ``=`` or ``_``
 after a blank line) and on underlined titles (a line directly followed by
 such a rule).  Text before the first heading becomes an item of its own
-when it holds more than a title.  Empty items are not items.
+when it holds more than a title.  Empty items are not items.  An issue
+with no item at all (a masthead or title alone) is counted in the row
+accounting as one skipped row, :data:`SKIP_NO_ITEMS`.
 
 Contributors
 ------------
@@ -62,8 +64,10 @@ from peerscope.corpus import Corpus
 from peerscope.loaders.build import SkipCounter, build_corpus
 from peerscope.loaders.mbox import header_text, message_date, message_text, read_messages
 
-__all__ = ["STAFF_NAMES", "SUFFIXES", "contributor", "newsletter", "split_items"]
+__all__ = ["SKIP_NO_ITEMS", "STAFF_NAMES", "SUFFIXES", "contributor", "newsletter", "split_items"]
 
+#: Skip reason of an issue that holds no item (a masthead or title alone): one row per issue.
+SKIP_NO_ITEMS = "issue without items (masthead or title only)"
 SUFFIXES = {".md": "md", ".markdown": "md", ".txt": "txt", ".html": "html", ".htm": "html"}
 #: Signatures that mean "written by the newsletter's staff", not by a member.
 STAFF_NAMES = frozenset({"editor", "the editor", "editors", "the editors", "staff",
@@ -125,6 +129,9 @@ def newsletter(source: str | os.PathLike, *, newsletter: str | None = None, name
     peerscope.errors.SourceError
         No such source, an unreadable file, or (without ``repair``) an issue
         without a date.
+    peerscope.errors.PeerscopeError
+        ``issue_pattern`` is not a valid regular expression (the message
+        names the option and the regex error).
 
     Examples
     --------
@@ -136,7 +143,7 @@ def newsletter(source: str | os.PathLike, *, newsletter: str | None = None, name
     if not path.exists():
         raise errors.SourceError("no such file or folder", path=str(path))
     newsletter = newsletter or (path.stem if path.is_file() else path.name)
-    pattern = re.compile(issue_pattern) if issue_pattern else _FILE_DATE
+    pattern = _issue_pattern(issue_pattern)
     staff_names = STAFF_NAMES | {s.strip().lower() for s in staff}
     skipped = SkipCounter()
     issue_files = sorted(p for p in path.iterdir() if p.suffix.lower() in SUFFIXES) if path.is_dir() else []
@@ -144,11 +151,14 @@ def newsletter(source: str | os.PathLike, *, newsletter: str | None = None, name
     rows = []
     for issue_id, published, title, kind, body, where in issues:
         items = split_items(body, kind)
+        if not items:     # a masthead or title alone: read, and counted as left out
+            skipped.add("newsletter_items", SKIP_NO_ITEMS)
+            continue
         if published is None:
             if not repair:
                 raise errors.SourceError("no issue date in the file name, front matter or first line",
                                          path=where)
-            skipped.add("newsletter_items", "no issue date", max(len(items), 1))
+            skipped.add("newsletter_items", "no issue date", len(items))
             continue
         for number, (item_title, text) in enumerate(items, start=1):
             author, text = contributor(text, staff_names)
@@ -169,6 +179,21 @@ def newsletter(source: str | os.PathLike, *, newsletter: str | None = None, name
 # ---------------------------------------------------------------------------
 # Issues
 # ---------------------------------------------------------------------------
+
+def _issue_pattern(issue_pattern: str | None) -> re.Pattern:
+    """``issue_pattern`` compiled (the default rule when None); a bad one raises naming the option."""
+    if not issue_pattern:
+        return _FILE_DATE
+    if not isinstance(issue_pattern, str):
+        raise errors.PeerscopeError(f"issue_pattern must be a regular expression (text), "
+                                    f"not {type(issue_pattern).__name__}")
+    try:
+        pattern = re.compile(issue_pattern)
+    except (re.error, RecursionError, OverflowError) as exc:
+        raise errors.PeerscopeError(f"issue_pattern {issue_pattern!r} is not a valid regular "
+                                    f"expression: {exc}") from None
+    return pattern
+
 
 def _file_issues(files: list[Path], pattern: re.Pattern):
     for file in files:

@@ -57,6 +57,7 @@ from peerscope import errors, privacy
 from peerscope.corpus import schema
 from peerscope.corpus import CorpusWriter
 from peerscope.loaders.build import NoteCounter, SkipCounter, build_corpus
+from peerscope.loaders.sources import ZSTD_WINDOW, ZstdReader
 from peerscope.loaders.table import read_records, role_members
 
 __all__ = ["BLOCK_BYTES", "BOT_AUTHORS", "CSV_COLUMNS", "DELETED_AUTHORS", "FIELDS",
@@ -84,8 +85,6 @@ CSV_COLUMNS = ("post_id", "comment_id", "author", "body", "score", "created_utc"
 BLOCK_BYTES = 16 * 2**20
 #: Blocks parsed at the same time (each by one thread).
 PARSE_WORKERS = max(1, min(4, os.cpu_count() or 1))
-#: Pushshift compresses with a 2 GiB window (``zstd --long=31``).
-ZSTD_WINDOW = 2**31
 _LOADER = "peerscope.loaders.reddit.reddit"
 
 #: Notes on posts kept but changed, counted in the manifest's ``kept_notes``.
@@ -228,17 +227,17 @@ def _is_csv(path: str) -> bool:
 
 @contextmanager
 def _binary(path: str):
-    """The decompressed bytes of ``path`` and the raw file (for progress)."""
+    """The decompressed bytes of ``path`` and the raw file (for progress); a ``.zst``
+    file that ends inside a frame raises when its end is read."""
     raw = open(path, "rb")
     try:
         if path.lower().endswith(".zst"):
             try:
-                import zstandard
+                reader = ZstdReader(raw, path)
             except ImportError:
                 raise errors.SourceError(
                     "reading .zst needs the zstandard package: pip install 'peerscope[reddit]'",
                     path=path) from None
-            reader = zstandard.ZstdDecompressor(max_window_size=ZSTD_WINDOW).stream_reader(raw)
             yield reader, raw
         else:
             yield raw, raw
@@ -255,6 +254,8 @@ def _read(stream, size: int, path: str) -> bytes:
                 break
             parts.append(data)
             got += len(data)
+    except errors.PeerscopeError:
+        raise
     except Exception as exc:  # zstandard.ZstdError and OSError: a corrupt or truncated file
         raise errors.SourceError(f"cannot read: {exc}", path=path) from None
     return b"".join(parts)

@@ -7,23 +7,165 @@ loader needs its own copy of that handling.
 
 from __future__ import annotations
 
+import bz2
 import csv
+import gzip
+import io
 import json
+import lzma
 import os
 import re
+import zipfile
+import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from peerscope.errors import SourceError
 
 __all__ = []
 
+#: Pushshift compresses with a 2 GiB window (``zstd --long=31``); a zstandard
+#: stream may use up to this window.
+ZSTD_WINDOW = 2**31
+#: Compressed bytes read at a time from a ``.zst`` file.
+_ZSTD_CHUNK = 1 << 20
+#: What a damaged or truncated compressed stream (gzip, bzip2, xz, zip) raises while it is read.
+STREAM_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError, zipfile.BadZipFile)
+
+
+class ZstdReader(io.RawIOBase):
+    """The decompressed bytes of a zstandard file whose every frame must be complete.
+
+    ``zstandard``'s stream reader ends quietly when the file ends inside a
+    frame, so a file cut at a line boundary would lose its last lines
+    unnoticed; this reader raises :class:`SourceError` instead.  Several
+    frames one after another (``cat a.zst b.zst``) are read in turn.
+    """
+
+    def __init__(self, raw, path: str):
+        import zstandard
+
+        super().__init__()
+        self._raw = raw
+        self._path = path
+        self._decompressor = zstandard.ZstdDecompressor(max_window_size=ZSTD_WINDOW)
+        self._frame = self._decompressor.decompressobj()
+        self._in_frame = False         # compressed bytes of the current frame were fed
+        self._pending = b""
+        self._zstd_error = zstandard.ZstdError
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self._pending:
+            compressed = self._raw.read(_ZSTD_CHUNK)
+            if not compressed:
+                if self._in_frame:
+                    raise SourceError("truncated zstandard file: it ends inside a frame, so its "
+                                      "last rows are missing", path=self._path)
+                return 0
+            self._pending = self._feed(compressed)
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
+
+    def _feed(self, compressed: bytes) -> bytes:
+        out = []
+        while compressed:
+            try:
+                out.append(self._frame.decompress(compressed))
+            except self._zstd_error as exc:
+                raise SourceError(f"not a valid zstandard file: {exc}", path=self._path) from None
+            self._in_frame = not self._frame.eof
+            if not self._frame.eof:
+                break
+            compressed = self._frame.unused_data
+            self._frame = self._decompressor.decompressobj()
+        return b"".join(out)
+
+
+#: Compressed formats read by suffix, and how each is opened on the raw file.
+_OPENERS = {".gz": lambda raw, path: gzip.GzipFile(fileobj=raw),
+            ".bz2": lambda raw, path: bz2.BZ2File(raw),
+            ".xz": lambda raw, path: lzma.LZMAFile(raw),
+            ".zst": lambda raw, path: io.BufferedReader(ZstdReader(raw, path)),
+            ".zip": lambda raw, path: _zip_member(raw, path)}
+
+
+def _zip_member(raw, path: str):
+    try:
+        archive = zipfile.ZipFile(raw)
+    except zipfile.BadZipFile as exc:
+        raise SourceError(f"not a valid zip file: {exc}", path=path) from None
+    names = [info.filename for info in archive.infolist() if not info.is_dir()]
+    if len(names) != 1:
+        raise SourceError(f"a zip file must hold exactly one file, this one holds {len(names)}",
+                          path=path)
+    return archive.open(names[0])
+
+
+@contextmanager
+def open_binary(path: str | os.PathLike):
+    """The bytes of a source file, decompressed by its suffix (``.gz``, ``.bz2``, ``.xz``,
+    ``.zst``, ``.zip`` holding one file), as a binary stream that reads lines.
+
+    A zstandard file that ends inside a frame raises :class:`SourceError`
+    when its end is read (see :class:`ZstdReader`); gzip, bzip2 and xz
+    readers raise :class:`EOFError` on a truncated stream, which
+    :func:`json_lines` reports as a :class:`SourceError`.
+
+    Examples
+    --------
+    >>> import gzip, pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "posts.jsonl.gz"
+    >>> _ = path.write_bytes(gzip.compress(b'{"id": 1}\\n'))
+    >>> with open_binary(path) as handle:
+    ...     handle.read()
+    b'{"id": 1}\\n'
+    """
+    path = os.fspath(path)
+    try:
+        raw = open(path, "rb")
+    except OSError as exc:
+        raise SourceError(f"cannot open: {exc.strerror}", path=path) from None
+    with raw:
+        opener = _OPENERS.get(Path(path).suffix.lower())
+        if opener is None:
+            yield raw
+            return
+        try:
+            stream = opener(raw, path)
+        except ImportError:    # only the zstandard reader imports a package
+            raise SourceError("reading .zst needs the zstandard package: pip install "
+                              "'peerscope[reddit]'", path=path) from None
+        with stream:
+            yield stream
+
+
+def check_complete(path: str | os.PathLike) -> None:
+    """Raise :class:`SourceError` unless a compressed file decompresses to its end.
+
+    For readers that decompress on their own (pandas): a ``.zst`` file cut
+    at a line boundary would otherwise lose its last rows without an error.
+    Files of other suffixes are not read.
+    """
+    if Path(os.fspath(path)).suffix.lower() != ".zst":
+        return
+    with open_binary(path) as stream:
+        while stream.read(_ZSTD_CHUNK):
+            pass
+
 
 def json_lines(path: Path) -> Iterator[tuple[int, object]]:
     """Yield ``(line number, parsed value)`` for every non-blank line of a JSON Lines file.
 
     Each line is decoded as UTF-8 on its own, so an encoding error names its
-    line; blank lines are not records and are passed over.
+    line; blank lines are not records and are passed over.  A compressed
+    file (``.gz``, ``.bz2``, ``.xz``, ``.zst``, ``.zip``) is decompressed as
+    it is read (:func:`open_binary`); a truncated one raises.
 
     Parameters
     ----------
@@ -54,12 +196,15 @@ def json_lines(path: Path) -> Iterator[tuple[int, object]]:
     ...     print(error.line)
     4
     """
-    try:
-        handle = open(path, "rb")
-    except OSError as exc:
-        raise SourceError(f"cannot open: {exc.strerror}", path=os.fspath(path)) from None
-    with handle:
-        for number, raw in enumerate(handle, start=1):
+    with open_binary(path) as handle:
+        lines = enumerate(handle, start=1)
+        while True:
+            try:
+                number, raw = next(lines, (None, None))
+            except STREAM_ERRORS as exc:
+                raise SourceError(f"cannot decompress: {exc}", path=os.fspath(path)) from None
+            if number is None:
+                return
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as exc:

@@ -25,7 +25,9 @@ Both end in :func:`peerscope.loaders.build.build_corpus`, so every row read is
 kept, skipped with a reason, or quarantined by validation (``repair=True``).
 
 Formats: CSV (RFC 4180), TSV, JSON (an array of record objects, RFC 8259),
-JSON Lines (one object per line, https://jsonlines.org), Apache Parquet.
+JSON Lines (one object per line, https://jsonlines.org), Apache Parquet.  All
+but Parquet may be compressed (``.gz``, ``.bz2``, ``.xz``, ``.zst``, ``.zip``
+of one file); a truncated file raises :class:`~peerscope.errors.SourceError`.
 """
 
 from __future__ import annotations
@@ -47,7 +49,8 @@ from peerscope import errors
 
 from peerscope.corpus import schema
 from peerscope.loaders.build import NoteCounter, SkipCounter, build_corpus
-from peerscope.loaders.sources import json_lines, load_json, long_csv_rows
+from peerscope.loaders.sources import (STREAM_ERRORS, check_complete, json_lines, load_json, long_csv_rows,
+                                      open_binary)
 
 __all__ = ["FLAG_KEYS", "FORMATS", "MAPPABLE", "NOTE_EXTRA_OPENING", "NOTE_GENERATED_ID",
            "NOTE_NO_OPENING", "PARAGRAPH_SEPARATOR", "SKIP_TOO_MANY_FIELDS", "nested", "table"]
@@ -55,7 +58,7 @@ __all__ = ["FLAG_KEYS", "FORMATS", "MAPPABLE", "NOTE_EXTRA_OPENING", "NOTE_GENER
 #: Source formats :func:`table` reads, by file suffix.
 FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".json": "json", ".jsonl": "jsonl",
            ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
-#: Compression suffixes pandas reads transparently (CSV, TSV, JSON Lines).
+#: Compression suffixes read transparently (CSV, TSV, JSON, JSON Lines).
 _COMPRESSION = (".gz", ".bz2", ".xz", ".zst", ".zip")
 
 #: Mapping keys that name a flag column rather than a posts column.
@@ -405,6 +408,7 @@ def _read_records(source, fmt: str | None, read_options: dict,
         raise errors.SourceError("no such file", path=path)
     try:
         if kind in ("csv", "tsv"):
+            check_complete(path)   # pandas reads a .zst cut inside a frame without an error
             return _read_delimited(path, kind, read_options, skipped), path
         if kind == "parquet":
             return schema.to_pandas(pq.read_table(path, **read_options)), path
@@ -414,8 +418,8 @@ def _read_records(source, fmt: str | None, read_options: dict,
             return _records_frame([record for _, record in json_lines(path)], path), path
     except errors.PeerscopeError:
         raise
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError,
-            ValueError, pa.ArrowException, EOFError, csv.Error) as exc:
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError,
+            pa.ArrowException, csv.Error, *STREAM_ERRORS) as exc:
         line = re.search(r"line (\d+)", str(exc))
         raise errors.SourceError(f"cannot read as {kind}: {exc}", path=path,
                                  line=int(line.group(1)) if line else None) from None
@@ -635,8 +639,11 @@ def _read_delimited(path: str, kind: str, read_options: dict,
 
 
 def _load_json(path: str):
-    with open(path, "rb") as handle:
-        data = handle.read()
+    with open_binary(path) as handle:
+        try:
+            data = handle.read()
+        except STREAM_ERRORS as exc:   # a damaged compressed stream
+            raise errors.SourceError(f"cannot decompress: {exc}", path=path) from None
     try:
         return load_json(data)
     except json.JSONDecodeError as exc:
@@ -752,9 +759,29 @@ def _map_columns(raw: pd.DataFrame, mapping: dict, extract: Mapping[str, str],
             posts[key] = text_values(values)
         elif key == "created_at" or key in ("score", "views", "is_removed"):
             posts[key] = values
+        elif key in _ID_KEYS:
+            posts[key] = _whole_number_ids(_empty_as_null(_cell_strings(values)))
         else:
             posts[key] = _empty_as_null(_cell_strings(values))
     return pd.DataFrame(posts, index=raw.index)
+
+
+#: Columns whose values are ids matched against each other (a parent against post ids).
+_ID_KEYS = ("post_id", "thread_id", "parent_id", "author_id")
+_NUMBER_ID = re.compile(r"^-?\d+(?:\.0+)?$")
+
+
+def _whole_number_ids(values: pd.Series) -> pd.Series:
+    """Ids of a column of whole numbers, some written as floats (``2.0``, as a CSV written from
+    a float column with gaps holds them), without the ``.0``, so ``2.0`` matches ``2``.
+
+    A column holding any other value (``1.5``, ``v2.0``, ``abc``) is left as it is.
+    """
+    present = values.dropna()
+    if present.empty or not present.str.contains(".", regex=False).any() \
+            or not present.str.fullmatch(_NUMBER_ID).all():
+        return values
+    return values.str.replace(r"\.0+$", "", regex=True)
 
 
 def _refuse_bytes(frame: pd.DataFrame, columns: list, path: str | None) -> None:

@@ -45,6 +45,7 @@ import json
 import os
 import sys
 import time
+import tokenize
 from pathlib import Path
 
 import numpy as np
@@ -382,7 +383,8 @@ def _read_array(path: Path, name: str, shape: tuple, fail) -> np.ndarray:
         fail(f"{file.name} is missing")
     try:
         array = np.load(file, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as exc:
+    except (OSError, ValueError, EOFError, SyntaxError, tokenize.TokenError) as exc:
+        # a damaged .npy header reaches numpy's header parser (SyntaxError, TokenError)
         fail(f"{file.name} cannot be read ({exc})")
     if not isinstance(array, np.ndarray) or array.dtype.kind not in "fiu":
         fail(f"{file.name} holds {getattr(array, 'dtype', type(array))}, not numbers")
