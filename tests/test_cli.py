@@ -247,3 +247,20 @@ def test_every_documented_super_user_rule_is_reachable():
     assert parse_super_users("share:0.5") == ContentShare(0.5)
     assert parse_super_users("min:50") == MinPosts(50)
     assert parse_super_users("log:1.5") == LogOutlier(1.5)
+
+
+def test_member_attributes_from_the_command_line(shared_data, tmp_path):
+    source = shared_data / "forum-alsforums-caregivers" / "als.csv"
+    out = tmp_path / "als"
+    arguments = ["import", "table", str(source), str(out), "--replies", "flat", "--assume-tz", "UTC",
+                 "--map", "thread_id=post_id", "--map", "author_id=user_name", "--map", "created_at=date",
+                 "--map", "text=body", "--map", "is_reply=reply",
+                 "--member-attribute", "reason_joined=user_reason_joined"]
+    result = CliRunner().invoke(cli, arguments)
+    assert result.exit_code == 0, result.output
+    members = pd.read_parquet(out / "members.parquet")
+    raw = pd.read_csv(source)
+    latest = raw.dropna(subset=["user_reason_joined"]).groupby("user_name")["user_reason_joined"].nunique()
+    assert members["reason_joined"].notna().sum() == len(latest)
+    twice = CliRunner().invoke(cli, arguments + ["--member-attribute", "reason_joined=user_diagnosis"])
+    assert twice.exit_code == 2 and "--member-attribute" in twice.output

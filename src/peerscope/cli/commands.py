@@ -61,7 +61,7 @@ def describe(corpus, start, end, fmt, storage_option_pairs):
 #: Options of ``peerscope import`` that only some formats take, and which.
 _FORMAT_OPTIONS = {
     "table": {"mapping", "extract", "replies", "date_format", "assume_tz", "anonymous", "deleted", "bot",
-              "file_format"},
+              "file_format", "member_attributes"},
     "nested": {"mapping", "children_key", "date_format", "assume_tz", "anonymous", "deleted", "bot"},
     "stackexchange": {"site", "progress", "workers"},
     "reddit": {"comments", "progress"},
@@ -74,7 +74,8 @@ _STREAMING = {"stackexchange", "reddit"}
 #: Repeatable ``CORPUS_COLUMN=VALUE`` options parsed into dicts: option -> (flag, form shown in
 #: errors, whether to strip spaces from the value; a pattern is kept as typed, its spaces may matter).
 _PAIR_OPTIONS = {"mapping": ("--map", "CORPUS_COLUMN=SOURCE_COLUMN", True),
-                 "extract": ("--extract", "CORPUS_COLUMN=REGEX", False)}
+                 "extract": ("--extract", "CORPUS_COLUMN=REGEX", False),
+                 "member_attributes": ("--member-attribute", "NAME=SOURCE_COLUMN", True)}
 
 
 def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
@@ -84,6 +85,8 @@ def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
         corpus_column, sep, right = value.partition("=")
         if not sep or not corpus_column.strip() or not right.strip():
             raise click.BadParameter(f"{value!r} is not {form}", param_hint=flag)
+        if corpus_column.strip() in pairs:
+            raise click.BadParameter(f"{corpus_column.strip()!r} is given twice", param_hint=flag)
         pairs[corpus_column.strip()] = right.strip() if strip else right
     return pairs
 
@@ -104,6 +107,10 @@ def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
 @click.option("--extract", multiple=True, metavar="COLUMN=REGEX",
               help="table: take a mapped column's value from the one capture group of REGEX, "
                    r"e.g. thread_id='-(\d+)\.htm' for a thread id in a URL (repeat).")
+@click.option("--member-attribute", "member_attributes", multiple=True, metavar="NAME=SOURCE",
+              help="table: a member attribute taken from a per-post column, e.g. "
+                   "diagnosis=user_diagnosis (repeat); conflicting values are counted, the most "
+                   "frequent kept.")
 @click.option("--replies", type=click.Choice(["parent", "flat"]), default=None,
               help="table: replies name their parent, or are flat (all reply to the opening post).")
 @click.option("--format", "file_format", default=None, help="table: csv, tsv, json, jsonl or parquet (default: by extension).")

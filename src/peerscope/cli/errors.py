@@ -23,7 +23,8 @@ FLAGS = {"repair": "--repair", "replies": "--replies", "assume_tz": "--assume-tz
          "date_format": "--date-format", "issue_pattern": "--issue-pattern", "mapping": "--map",
          "extract": "--extract", "strip_quotes": "--strip-quotes", "scrub_pii": "--scrub-pii",
          "min_cell": "--min-cell", "super_users": "--super-users", "timezone": "--timezone",
-         "children_key": "--children-key", "batch_size": "--batch-size"}
+         "children_key": "--children-key", "batch_size": "--batch-size",
+         "member_attributes": "--member-attribute"}
 _KEYWORD = re.compile(r"\b(" + "|".join(FLAGS) + r")=(True\b|'[^']*'|\"[^\"]*\"|[^\s,;:)]+)?")
 
 

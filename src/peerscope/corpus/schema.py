@@ -384,7 +384,7 @@ def _plain(value):
         try:
             return value.isoformat()
         except NotImplementedError:  # years outside Python's datetime (1-9999)
-            return f"{value.value} ns since 1970-01-01"
+            return f"{value.asm8}Z"
     if isinstance(value, np.generic):
         return value.item()
     return value

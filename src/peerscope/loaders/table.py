@@ -52,8 +52,9 @@ from peerscope.loaders.build import NoteCounter, SkipCounter, build_corpus
 from peerscope.loaders.sources import (STREAM_ERRORS, check_complete, json_lines, load_json, long_csv_rows,
                                       open_binary)
 
-__all__ = ["FLAG_KEYS", "FORMATS", "MAPPABLE", "NOTE_EXTRA_OPENING", "NOTE_GENERATED_ID",
-           "NOTE_NO_OPENING", "PARAGRAPH_SEPARATOR", "SKIP_TOO_MANY_FIELDS", "nested", "table"]
+__all__ = ["FLAG_KEYS", "FORMATS", "MAPPABLE", "NOTE_ATTRIBUTE_CONFLICT", "NOTE_ATTRIBUTE_NOT_A_TIME",
+           "NOTE_EXTRA_OPENING", "NOTE_GENERATED_ID", "NOTE_NO_OPENING", "PARAGRAPH_SEPARATOR",
+           "SKIP_TOO_MANY_FIELDS", "nested", "table"]
 
 #: Source formats :func:`table` reads, by file suffix.
 FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".json": "json", ".jsonl": "jsonl",
@@ -77,6 +78,14 @@ NOTE_EXTRA_OPENING = ("flagged as an opening post but not the thread's first: "
                       "kept as a reply to the opening post")
 NOTE_NO_OPENING = "thread has no row flagged as its opening post: kept with a null parent"
 NOTE_GENERATED_ID = "no post id in the source: kept with an id made of its thread id and row number"
+#: Note on members whose posts give different values of one member attribute (``member_attributes``),
+#: counted per attribute in the ``kept_notes`` of ``members``; ``str.format`` it with ``attribute``
+#: and ``column``.
+NOTE_ATTRIBUTE_CONFLICT = ("{attribute}: the member's posts give different values (source column "
+                           "{column!r}): kept the most frequent, ties broken by the latest post")
+#: Note on members with a time attribute (``joined_at``, ``left_at``) that is not a time in some post.
+NOTE_ATTRIBUTE_NOT_A_TIME = ("{attribute}: a value in the member's posts is not a time (source "
+                             "column {column!r}): that value left out")
 #: Skip reason of CSV/TSV records with more fields than the header (``repair=True``).
 SKIP_TOO_MANY_FIELDS = "too_many_fields"
 
@@ -89,7 +98,8 @@ def table(source, mapping: Mapping[str, str], replies: str = "parent", *, fmt: s
           extract: Mapping[str, str] | None = None, date_format: str | None = None,
           assume_tz: str | None = None, anonymous_authors: Iterable[str] = (),
           deleted_authors: Iterable[str] = (), bot_authors: Iterable[str] = (),
-          members=None, name: str | None = None, repair: bool = False,
+          members=None, member_attributes: Mapping[str, str] | None = None,
+          name: str | None = None, repair: bool = False,
           pseudonymise: str | None = None, scrub_pii: bool = False, **read_options):
     """Load a table of posts (one row per post) into a validated corpus.
 
@@ -191,6 +201,22 @@ def table(source, mapping: Mapping[str, str], replies: str = "parent", *, fmt: s
     gives the same ids.  The rows given such an id are counted in
     ``kept_notes`` (:data:`NOTE_GENERATED_ID`).
 
+    With ``member_attributes`` each author (but ``anonymous_authors`` and
+    ``deleted_authors``, which are not one person) gets the value of each
+    attribute found in their posts' rows (the rows handed to validation);
+    empty cells are ignored, and an author without any value gets a null.
+    When an author's posts give different values (a profile edited between
+    scrapes, a typo), the most frequent value is kept, ties broken by the
+    latest post (``created_at``, then source order); the members concerned
+    are counted per attribute in the ``kept_notes`` of ``members``
+    (:data:`NOTE_ATTRIBUTE_CONFLICT`) and a :class:`UserWarning` says how
+    many.  Time values that do not parse are left out and counted likewise
+    (:data:`NOTE_ATTRIBUTE_NOT_A_TIME`).  With a roster (``members``), the
+    attributes fill the roster's rows; the roster may not have a column of
+    the same name.  Attribute values are kept as written: map no column
+    that identifies a person (a real name, a city with few members) if the
+    corpus is to be shared.
+
     Examples
     --------
     >>> import pandas as pd
@@ -225,14 +251,20 @@ def table(source, mapping: Mapping[str, str], replies: str = "parent", *, fmt: s
         if "thread_id" not in mapping:
             posts["thread_id"] = root_ids(posts["post_id"], posts["parent_id"])
     _check_ids(posts, ["thread_id", "post_id", "created_at"], mapping, path, repair)
+    attributes = None
+    if member_attributes:
+        attributes = _member_attributes(raw.loc[posts.index], posts, member_attributes, mapping,
+                                        set(map(str, anonymous_authors)) | set(map(str, deleted_authors)),
+                                        assume_tz, path, notes)
     parameters = {"mapping": dict(mapping), "replies": replies, "format": fmt,
-                  "extract": dict(extract or {}), "date_format": date_format}
+                  "extract": dict(extract or {}), "date_format": date_format,
+                  **({"member_attributes": dict(member_attributes)} if member_attributes else {})}
     return _finish(posts, path=path, source_format=f"table-{_format_of(source, fmt)}",
                    loader="peerscope.loaders.table.table", parameters=parameters,
                    skipped=skipped, kept_notes=notes, assume_tz=assume_tz,
                    anonymous_authors=anonymous_authors, deleted_authors=deleted_authors,
                    bot_authors=bot_authors, members=members, name=name, repair=repair,
-                   pseudonymise=pseudonymise, scrub_pii=scrub_pii)
+                   pseudonymise=pseudonymise, scrub_pii=scrub_pii, attributes=attributes)
 
 
 def nested(source, children_key: str = "children", mapping: Mapping[str, str] | None = None, *,
@@ -952,6 +984,90 @@ def _infer_datetime(text: pd.Series) -> pd.Series:
     return parsed
 
 
+#: Member columns of the schema that ``member_attributes`` may not fill: the id, and the role
+#: (which ``anonymous_authors``, ``deleted_authors`` and ``bot_authors`` give).
+_NOT_ATTRIBUTES = ("member_id", "role")
+
+
+def _member_attributes(raw: pd.DataFrame, posts: pd.DataFrame, attributes, mapping: dict,
+                       not_persons: set, assume_tz: str | None, path: str | None,
+                       notes: NoteCounter) -> pd.DataFrame:
+    """One row per author with the attributes their posts give (see :func:`table`'s Notes).
+
+    ``raw`` holds the source rows of ``posts`` (same index).  Conflicts and
+    unparseable times are counted in ``notes`` (table ``members``) and
+    warned about.
+    """
+    if not isinstance(attributes, Mapping):
+        raise errors.PeerscopeError("member_attributes must be a dict: member attribute -> source column")
+    attributes = {str(k): str(v) for k, v in attributes.items()}
+    bad = [k for k in attributes if k in _NOT_ATTRIBUTES or not k.strip()]
+    if bad:
+        raise errors.PeerscopeError(
+            f"member_attributes keys {bad} cannot be filled from posts: 'member_id' is the author "
+            f"and 'role' comes from anonymous_authors, deleted_authors and bot_authors")
+    if "author_id" not in mapping:
+        raise errors.PeerscopeError("member_attributes needs mapping['author_id']: whose attributes they are")
+    missing = [c for c in attributes.values() if c not in raw.columns]
+    if missing:
+        raise errors.SourceError(f"member_attributes: column not found; the source has "
+                                 f"{list(map(str, raw.columns))}", path=path, column=missing[0])
+    _refuse_bytes(raw, list(attributes.values()), path)
+    authors = posts["author_id"]
+    person = (authors.notna() & ~authors.isin(not_persons)).to_numpy(dtype=bool)
+    ids = pd.unique(authors[authors.notna()].to_numpy(dtype=object))
+    members = pd.DataFrame({"member_id": pd.array(ids, dtype="str")})
+    # the order in which values are "latest": created_at, then source order
+    order = np.lexsort((np.arange(len(posts)), posts["created_at"].to_numpy(dtype="datetime64[us]")
+                        .astype("int64", copy=False)))
+    rank = np.empty(len(posts), dtype=np.int64)
+    rank[order] = np.arange(len(posts))
+    for attribute, column in attributes.items():
+        values = raw[column]
+        if attribute in schema.MEMBERS.known and schema.MEMBERS.known[attribute].type == schema.TIMESTAMP:
+            present = _empty_as_null(_cell_strings(values)).notna().to_numpy(dtype=bool)
+            try:
+                values = parse_times(values, None, assume_tz, path, column)
+            except errors.NaiveTimestampError as exc:
+                raise errors.NaiveTimestampError(
+                    "members", attribute, f"member_attributes[{attribute!r}]: {exc.detail}",
+                    exc.rows, exc.n_offending) from None
+            unparsed = present & values.isna().to_numpy(dtype=bool) & person
+            _note(notes, NOTE_ATTRIBUTE_NOT_A_TIME, attribute, column,
+                  authors[unparsed].nunique(), "a value that is not a time")
+        else:
+            values = _empty_as_null(_cell_strings(values).str.strip())
+        members[attribute], conflicts = _resolve(members["member_id"], authors, values, person, rank)
+        _note(notes, NOTE_ATTRIBUTE_CONFLICT, attribute, column, conflicts, "different values")
+    return members
+
+
+def _resolve(ids: pd.Series, authors: pd.Series, values: pd.Series, person: np.ndarray,
+             rank: np.ndarray) -> tuple[pd.Series, int]:
+    """Each author's most frequent value (ties: the latest post's), aligned on ``ids``, and the
+    number of authors whose posts give more than one value."""
+    given = person & values.notna().to_numpy(dtype=bool)
+    rows = pd.DataFrame({"member": authors.to_numpy(dtype=object)[given],
+                         "value": values.to_numpy(dtype=object)[given], "rank": rank[given]})
+    counted = rows.groupby(["member", "value"], sort=False).agg(n=("rank", "size"), last=("rank", "max"))
+    counted = counted.reset_index().sort_values(["member", "n", "last"], kind="stable")
+    chosen = counted.drop_duplicates("member", keep="last").set_index("member")["value"]
+    conflicts = int((counted.groupby("member").size() > 1).sum())
+    resolved = ids.map(chosen)
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        return pd.to_datetime(resolved, utc=True).astype("datetime64[us, UTC]"), conflicts
+    return resolved.astype("str"), conflicts
+
+
+def _note(notes: NoteCounter, template: str, attribute: str, column: str, members: int, what: str) -> None:
+    if not members:
+        return
+    notes.add("members", template.format(attribute=attribute, column=column), int(members))
+    warnings.warn(f"member_attributes: {members} member(s) have {what} of {attribute!r} in their "
+                  f"posts (source column {column!r}); see the kept_notes of 'members' in the "
+                  f"manifest's accounting", UserWarning, stacklevel=4)
+
+
 def _read_members(members) -> pd.DataFrame | None:
     if members is None:
         return None
@@ -959,10 +1075,25 @@ def _read_members(members) -> pd.DataFrame | None:
     return frame
 
 
+def _with_attributes(members: pd.DataFrame | None, attributes: pd.DataFrame,
+                     is_roster: bool) -> pd.DataFrame:
+    """The members table with the authors' attributes: a roster's rows filled, or one row per author."""
+    if members is None:
+        return attributes
+    clash = [c for c in attributes.columns if c != "member_id" and c in members.columns]
+    if clash:
+        raise errors.PeerscopeError(f"member_attributes {clash}: the members table already has "
+                                    f"these columns; give each attribute once")
+    if is_roster:  # the roster says who the members are; authors missing from it stay an error
+        return members.merge(attributes, on="member_id", how="left", sort=False)
+    return attributes.merge(members, on="member_id", how="outer", sort=False)
+
+
 def _finish(posts: pd.DataFrame, *, path, source_format, loader, parameters, skipped,
             assume_tz, anonymous_authors, deleted_authors, bot_authors, members, name, repair,
-            pseudonymise, scrub_pii, kept_notes=None):
-    """Members with roles (plus any roster), then privacy, provenance and validation."""
+            pseudonymise, scrub_pii, kept_notes=None, attributes=None):
+    """Members with roles (plus any roster, plus the authors' ``attributes``), then privacy,
+    provenance and validation."""
     for column in ("parent_id", "author_id", "text"):  # required, but may be unknown
         if column not in posts.columns:
             posts[column] = pd.Series(None, index=posts.index, dtype="str")
@@ -986,12 +1117,15 @@ def _finish(posts: pd.DataFrame, *, path, source_format, loader, parameters, ski
             given = roster["member_id"].map(role_of)
             roster["role"] = roster["role"].where(roster["role"].notna(), given)
             roster = pd.concat([roster, roles[~known]], ignore_index=True)
+    members_table = roster if roster is not None else roles
+    if attributes is not None:
+        members_table = _with_attributes(members_table, attributes, roster is not None)
     parameters = {**parameters, "anonymous_authors": sorted(map(str, anonymous_authors)),
                   "deleted_authors": sorted(map(str, deleted_authors)),
                   "bot_authors": sorted(map(str, bot_authors)),
                   "members": None if members is None or isinstance(members, pd.DataFrame)
                   else os.fspath(members)}
-    return build_corpus(posts, roster if roster is not None else roles, name=name, source=path,
+    return build_corpus(posts, members_table, name=name, source=path,
                         source_format=source_format, loader=loader, parameters=parameters,
                         skipped=skipped, kept_notes=kept_notes, repair=repair,
                         roster=roster is not None, assume_tz=assume_tz,

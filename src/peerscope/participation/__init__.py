@@ -74,6 +74,7 @@ from peerscope._kernels.memory import release_freed_memory
 from peerscope._kernels.months import months_from_times
 from peerscope._kernels.post_counts import post_parts, posts_per_author
 from peerscope.participation.superusers import Selection, SuperUserRule, TopShare, select
+from peerscope.participation.groups import GroupComparison, _participation, member_groups
 
 __all__ = ["LADDER", "LISTENING_KINDS", "MODERATING_ROLES", "PARTS", "PASSIVE_KINDS", "TOP_SHARES",
            "UTC_TIMES", "ParticipationSummary", "activity", "assemble", "ladder_inputs",
@@ -448,8 +449,10 @@ def _share(part: int, whole: int) -> float | None:
 
 def summary(corpus, start=None, end=None, super_users: SuperUserRule = TopShare(0.01), *,
             include_bots: bool = False, replicates: int = 1000, confidence: float = 0.95,
-            random_state: int | None = 0, min_tail: int = 10) -> ParticipationSummary:
-    """Participation statistics of a corpus or of the window ``[start, end)``.
+            random_state: int | None = 0, min_tail: int = 10, by: str | None = None,
+            groups=None) -> ParticipationSummary | GroupComparison:
+    """Participation statistics of a corpus or of the window ``[start, end)``, or of each
+    group of a member attribute (``by``).
 
     Definitions (docs/concepts.md, "Forms, channels and participation"):
 
@@ -496,10 +499,35 @@ def summary(corpus, start=None, end=None, super_users: SuperUserRule = TopShare(
         Bootstrap of the Gini coefficients.
     min_tail : int
         Fewest posters in the tail of a power-law fit.
+    by : str, optional
+        A member attribute (a column of ``members``, e.g. ``"reason_joined"``
+        loaded with ``loaders.table(..., member_attributes=...)``): compare
+        its groups instead (see below and :mod:`peerscope.participation.groups`).
+    groups : sequence of str, optional
+        With ``by``: the groups to compare (default every value); the other
+        values are pooled into the group ``"other"``.
 
     Returns
     -------
-    ParticipationSummary
+    ParticipationSummary or GroupComparison
+        A :class:`~peerscope.participation.groups.GroupComparison` with
+        ``by``: per group (members without the attribute in the group
+        ``"unknown"``) ``members``, ``posters``, ``lurkers`` and
+        ``lurker_share`` (Wilson interval; None without a population, as
+        above), ``posts``, ``gini_posters`` (bootstrap interval),
+        ``super_users`` (the corpus's super-users in the group) and
+        ``super_user_share`` (their share of the group's posts), and
+        ``posts_per_poster_median``; tests: chi-square of lurkers against
+        posters by group, the bootstrap interval of the difference of the
+        posters' Gini coefficients (two groups), and Mann-Whitney U of posts
+        per poster (two groups; Kruskal-Wallis H for more).  Group sizes are
+        reported, never suppressed.
+
+    Raises
+    ------
+    peerscope.errors.PeerscopeError
+        When ``by`` is not a member attribute (the message lists those the
+        corpus has) or ``groups`` names a value nobody has.
 
     Examples
     --------
@@ -513,7 +541,14 @@ def summary(corpus, start=None, end=None, super_users: SuperUserRule = TopShare(
     (4, 2, 2, 0.5)
     >>> round(result.gini_members.value, 4)
     0.625
+
+    By role (the moderator is a lurker here):
+
+    >>> by_role = participation.summary(corpus, by="role", replicates=50)
+    >>> by_role.to_frame().set_index("statistic").loc["lurker_share", ["member", "moderator"]].tolist()
+    [0.3333333333333333, 1.0]
     """
+    labels = member_groups(corpus, by, groups) if by is not None else None
     window = corpus.time_window.narrow(start, end)
     kinds = _kinds(corpus, include_bots)
     if corpus.engine == "pandas":
@@ -549,6 +584,13 @@ def summary(corpus, start=None, end=None, super_users: SuperUserRule = TopShare(
         curve, curve_basis = inequality.lorenz(poster_counts), "posters"
     selection = select(posters, super_users)
     release_freed_memory()  # the per-author aggregation's temporaries, before the caller's next step
+    if labels is not None:
+        parameters = {"start": window.start, "end": window.end, "include_bots": include_bots,
+                      "population_basis": basis, "super_user_rule": selection.rule,
+                      "replicates": replicates, "confidence": confidence, "random_state": random_state}
+        return _participation(labels, posters, population, selection.member_ids, attribute=by,
+                              groups=groups, reason=reason, replicates=replicates,
+                              confidence=confidence, random_state=random_state, parameters=parameters)
     return ParticipationSummary(
         window=window,
         include_bots=include_bots,

@@ -1,14 +1,34 @@
-"""All reciprocity and responsiveness measures of a corpus window, from one reply graph."""
+"""All reciprocity and responsiveness measures of a corpus window, from one reply graph.
+
+With ``by=`` a member attribute, :func:`summary` compares its groups instead
+(a :class:`~peerscope.participation.groups.GroupComparison`; groups, the
+``"unknown"`` and ``"other"`` groups and the group sizes as in
+:mod:`peerscope.participation.groups`) on two measures of the one reply graph:
+
+- **dyadic reciprocity of a group**: the share of the distinct
+  person-to-person edges *whose source is in the group* whose reverse edge
+  exists (:func:`~peerscope.reciprocity.dyadic_reciprocity` restricted to
+  the edges the group's members send), with a Wilson interval; the test is
+  Pearson's chi-square of group against reciprocated / not reciprocated
+  (``scipy.stats.chi2_contingency``, Yates' correction for two groups).
+- **give/receive roles** (:func:`~peerscope.reciprocity.give_receive`): the
+  group's members who only gave, only received, did both or neither, as
+  counts and shares; the test is the chi-square of group against role.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from peerscope._kernels.display import Display, fmt, int_array, span
 from peerscope._kernels.memory import release_freed_memory
-from peerscope.reciprocity.balance import Balance, give_receive
+from peerscope.errors import PeerscopeError
+from peerscope.participation.groups import (GroupComparison, _chi_square, _group_of, _order, _Rows,
+                                            member_groups)
+from peerscope.reciprocity.balance import ROLES, Balance, give_receive
 from peerscope.reciprocity.dyadic import DyadicReciprocity, dyadic_reciprocity
 from peerscope.reciprocity.generalised import GeneralisedReciprocity, generalised_reciprocity
 from peerscope.reciprocity.graph import ReplyGraph, _as_graph
@@ -160,9 +180,12 @@ class ReciprocitySummary(Display):
 
 
 def summary(graph, start=None, end=None, *, balanced_ratio: float = 2.0, tenure_bins: int = 4,
-            min_posts: int = 3, responses: str = "others") -> ReciprocitySummary:
+            min_posts: int = 3, responses: str = "others", by: str | None = None, groups=None,
+            confidence: float = 0.95) -> ReciprocitySummary | GroupComparison:
     """Reply graph, dyadic, generalised and serial reciprocity, give/receive
-    balance, responsiveness and A -> B -> A exchanges, from one reply graph.
+    balance, responsiveness and A -> B -> A exchanges, from one reply graph;
+    or, with ``by``, dyadic reciprocity and give/receive roles per group of a
+    member attribute.
 
     The graph is built once (or taken as given) and passed to each measure;
     each measure's docstring states its definition, the case where it is
@@ -183,17 +206,34 @@ def summary(graph, start=None, end=None, *, balanced_ratio: float = 2.0, tenure_
         See :func:`~peerscope.reciprocity.serial_reciprocity`.
     responses : {"others", "others_and_bots", "all"}
         See :func:`~peerscope.reciprocity.responsiveness`.
+    by : str, optional
+        A member attribute (a column of ``members``): compare its groups
+        (module docstring).  Needs a corpus, not a ReplyGraph.
+    groups : sequence of str, optional
+        With ``by``: the groups to compare (default every value); the other
+        values are pooled into ``"other"``.
+    confidence : float
+        With ``by``: coverage of the Wilson intervals.
 
     Returns
     -------
-    ReciprocitySummary
+    ReciprocitySummary or GroupComparison
         Every measure's result, the graph, and all parameters;
-        ``to_frame()`` gives the headline numbers as a tidy table.
+        ``to_frame()`` gives the headline numbers as a tidy table.  With
+        ``by``, a :class:`~peerscope.participation.groups.GroupComparison`:
+        per group ``members`` (people of the reply graph: they posted or
+        were replied to in the window), ``edges`` (sent by the group),
+        ``reciprocated_edges``, ``dyadic_reciprocity`` (Wilson interval),
+        ``members_<role>`` and ``share_<role>`` for the roles giver,
+        receiver, both and neither; chi-square tests for dyadic reciprocity
+        and for the roles.
 
     Raises
     ------
     PeerscopeError
-        When ``start`` or ``end`` is given with a ReplyGraph.
+        When ``start`` or ``end`` is given with a ReplyGraph; with ``by``,
+        when ``graph`` is a ReplyGraph or ``by`` is not a member attribute
+        (the message lists those there are).
 
     Notes
     -----
@@ -210,7 +250,16 @@ def summary(graph, start=None, end=None, *, balanced_ratio: float = 2.0, tenure_
     (3, 0.6667, 'nested')
     >>> summary(result.graph).to_frame().equals(result.to_frame())   # the same graph again
     True
+
+    By role, on a forum whose moderator never posted:
+
+    >>> from peerscope.datasets.examples import tiny_moderated
+    >>> summary(tiny_moderated(), by="role").sizes
+    {'member': 2}
     """
+    if by is not None:
+        return _by_group(graph, by, start, end, groups=groups, balanced_ratio=balanced_ratio,
+                         confidence=confidence)
     release_freed_memory()  # what earlier work freed, before the largest arrays are made
     graph = _as_graph(graph, start, end)
     # those with the largest temporaries first, while few results are held
@@ -228,3 +277,50 @@ def summary(graph, start=None, end=None, *, balanced_ratio: float = 2.0, tenure_
     for name in ("graph", "dyadic", "balance", "generalised", "serial", "responsiveness", "motifs"):
         parameters.update(parts[name].parameters)  # in the documented order of to_frame's columns
     return ReciprocitySummary(**parts, parameters=parameters)
+
+
+#: Statistics of a reciprocity comparison shown in its ``repr``.
+_HEADLINE = ("edges", "dyadic_reciprocity", "share_giver", "share_receiver", "share_both")
+
+
+def _by_group(corpus, by: str, start, end, *, groups, balanced_ratio: float,
+              confidence: float) -> GroupComparison:
+    """:func:`summary` with ``by``: dyadic reciprocity and roles per group (module docstring)."""
+    if isinstance(corpus, ReplyGraph):
+        raise PeerscopeError("by= needs the corpus (its members table holds the attribute), "
+                             "not a ReplyGraph: pass the corpus, with start/end for a window")
+    labels = member_groups(corpus, by, groups)
+    graph = _as_graph(corpus, start, end)
+    balance = give_receive(graph, balanced_ratio=balanced_ratio)
+    table = graph._table
+    sources = np.asarray(table.ids, dtype=object)[table.edge_source]
+    reciprocated = np.asarray(table.edge_reverse) >= 0
+    source_group = _group_of(labels, sources)
+    member_group = _group_of(labels, balance.members["member_id"])
+    roles = balance.members["role"].to_numpy(dtype=object)
+    order, compared = _order(set(source_group) | set(member_group), groups)
+    rows = _Rows()
+    sizes, reciprocated_table, role_table = {}, {}, {}
+    for group in order:
+        mine = member_group == group
+        sizes[group] = int(mine.sum())
+        rows.count("members", group, sizes[group])
+        sent = source_group == group
+        n_edges, n_back = int(sent.sum()), int((sent & reciprocated).sum())
+        rows.count("edges", group, n_edges)
+        rows.count("reciprocated_edges", group, n_back)
+        rows.share("dyadic_reciprocity", group, n_back, n_edges, confidence)
+        counts = [int((mine & (roles == role)).sum()) for role in ROLES]
+        for role, n in zip(ROLES, counts):
+            rows.count(f"members_{role}", group, n)
+        for role, n in zip(ROLES, counts):
+            rows.value(f"share_{role}", group, n / sizes[group] if sizes[group] else None, "share")
+        if group in compared:
+            reciprocated_table[group] = (n_back, n_edges - n_back)
+            role_table[group] = counts
+    _chi_square(rows, "dyadic_reciprocity", pd.DataFrame.from_dict(
+        reciprocated_table, orient="index", columns=["reciprocated", "not_reciprocated"]))
+    _chi_square(rows, "roles", pd.DataFrame.from_dict(role_table, orient="index", columns=list(ROLES)))
+    estimates, tests = rows.frames()
+    return GroupComparison(by, order, compared, sizes, "members of the reply graph", estimates, tests,
+                           _HEADLINE, {**balance.parameters, "confidence": confidence})
