@@ -412,11 +412,11 @@ def _gini_difference(rows: _Rows, statistic: str, samples: dict[str, np.ndarray]
     if any(not values.any() for values, _ in parts):
         rows.test(statistic, test, groups, detail="a group without posts: its Gini coefficient is undefined")
         return
-    observed = [float(inequality._gini_grouped(values, freq)[0]) for values, freq in parts]
+    observed = [float(inequality.grouped_gini(values, freq)[0]) for values, freq in parts]
     low = high = None
     if replicates > 0:
         rng = np.random.default_rng(random_state)
-        draws = [inequality._gini_grouped(values, rng.multinomial(int(freq.sum()), freq / freq.sum(),
+        draws = [inequality.grouped_gini(values, rng.multinomial(int(freq.sum()), freq / freq.sum(),
                                                                   size=replicates))
                  for values, freq in parts]
         difference = draws[0] - draws[1]

@@ -26,7 +26,8 @@ import pandas as pd
 from peerscope._kernels import engine
 from peerscope.errors import PeerscopeError
 
-__all__ = ["GROUPS", "METHOD", "SupportLabels", "monthly_shares", "support_labels", "support_shares", "topic_model"]
+__all__ = ["GROUPS", "METHOD", "SupportLabels", "monthly_shares", "share_draws", "support_labels",
+           "support_shares", "topic_model"]
 
 #: The topic model the report fits: NMF of sublinear tf-idf.  On mixtures of real communities it
 #: recovered each post's community at least as well as LDA, gave the same topics with seeds 0
@@ -207,31 +208,64 @@ def support_shares(labels: SupportLabels, super_users, *, replicates: int = 1000
         "opening_posts": posts["opening"].to_numpy(dtype=bool),
         "replies": ~posts["opening"].to_numpy(dtype=bool),
     }
-    classes = list(labels.classes)
-    codes = pd.Categorical(posts["label"], categories=classes).codes
-    # Posts by unknown authors are each their own cluster (nobody's posts are not one person's).
-    clusters = posts["author_id"].astype("object").where(known, "\0post:" + posts["post_id"].astype(str))
-    cluster_codes = pd.factorize(clusters)[0]
     rng = np.random.default_rng(random_state)
     tail = (1 - confidence) / 2
     rows = []
     for group, selected in selections.items():
-        chosen = selected & (codes >= 0)
-        if not chosen.any():
+        counts, boot = share_draws(labels, selected, replicates, rng)
+        if not counts.sum():
             continue
-        cluster_of, cluster_index = np.unique(cluster_codes[chosen], return_inverse=True)
-        counts = np.zeros((len(cluster_of), len(classes)))
-        np.add.at(counts, (cluster_index, codes[chosen]), 1)
-        boot = _cluster_bootstrap(counts, replicates, rng)
         low, high = np.nanquantile(boot, [tail, 1 - tail], axis=0)
-        total = counts.sum()
-        authors = int(posts.loc[chosen & known.to_numpy(), "author_id"].nunique())
-        for j, name in enumerate(classes):
-            rows.append({"group": group, "support_type": name, "posts": int(counts[:, j].sum()),
-                         "authors": authors, "share": float(counts[:, j].sum() / total),
+        authors = int(posts.loc[selected & known.to_numpy(), "author_id"].nunique())
+        for j, name in enumerate(labels.classes):
+            rows.append({"group": group, "support_type": name, "posts": int(counts[j]),
+                         "authors": authors, "share": float(counts[j] / counts.sum()),
                          "ci_low": float(low[j]), "ci_high": float(high[j])})
     return pd.DataFrame(rows, columns=["group", "support_type", "posts", "authors", "share",
                                        "ci_low", "ci_high"])
+
+
+def share_draws(labels: SupportLabels, selected, replicates: int, rng) -> tuple[np.ndarray, np.ndarray]:
+    """Posts of each support type among the ``selected`` posts, and bootstrap draws of their shares.
+
+    The draws resample authors (each author's posts together; posts by
+    unknown authors are one cluster each, since nobody's posts are not one
+    person's), so that one prolific voice does not make the interval narrow.
+
+    Parameters
+    ----------
+    labels : SupportLabels
+    selected : numpy.ndarray of bool, optional
+        The posts to count (None: all).
+    replicates : int
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    counts : numpy.ndarray
+        Posts per class of ``labels.classes``.
+    draws : numpy.ndarray
+        ``replicates x classes`` shares (NaN rows when nothing is selected).
+
+    Examples
+    --------
+    >>> posts = pd.DataFrame({"post_id": list("abc"), "label": ["emotional", "other", "other"],
+    ...     "author_id": ["ann", "bob", "bob"], "opening": [True, False, False], "month": ["2024-01"] * 3})
+    >>> counts, draws = share_draws(SupportLabels(posts, None, "a test", ["emotional", "other"]), None, 50,
+    ...                             np.random.default_rng(0))
+    >>> counts.tolist(), draws.shape
+    ([1.0, 2.0], (50, 2))
+    """
+    posts = labels.posts
+    chosen = np.ones(len(posts), dtype=bool) if selected is None else np.asarray(selected, dtype=bool)
+    codes = pd.Categorical(posts["label"], categories=list(labels.classes)).codes
+    chosen = chosen & (codes >= 0)
+    known = posts["author_id"].notna()
+    clusters = posts["author_id"].astype("object").where(known, "\0post:" + posts["post_id"].astype(str))
+    cluster_index = pd.factorize(clusters[chosen])[0]
+    counts = np.zeros((cluster_index.max() + 1 if len(cluster_index) else 0, len(labels.classes)))
+    np.add.at(counts, (cluster_index, codes[chosen]), 1)
+    return counts.sum(axis=0), _cluster_bootstrap(counts, replicates, rng)
 
 
 def _cluster_bootstrap(counts: np.ndarray, replicates: int, rng, block: int = 100) -> np.ndarray:

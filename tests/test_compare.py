@@ -1,0 +1,204 @@
+"""Communities side by side: peerscope.report.compare and the ``peerscope compare`` command."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from peerscope import Corpus
+from peerscope.cli.compare import compare_command
+from peerscope.datasets import synth
+from peerscope.errors import PeerscopeError
+from peerscope.report import build
+from peerscope.report.compare import compare, compare_channels, compare_windows
+
+FAST = dict(topics=None, support=None, replicates=200)
+
+
+@pytest.fixture(scope="module")
+def planted():
+    """Two synthetic communities with lurker shares 0.6 and 0.3."""
+    a, _ = synth.generate(3000, seed=1, lurker_share=0.6, with_text=False)
+    b, _ = synth.generate(3000, seed=2, lurker_share=0.3, with_text=False)
+    return a, b
+
+
+@pytest.fixture(scope="module")
+def planted_comparison(planted):
+    return compare(planted, names=["A", "B"], figures=False, **FAST)
+
+
+def _pairs_forum(n_pairs: int, answered_back: float, seed: int, name: str) -> Corpus:
+    """Independent pairs: u opens a thread, v replies, and u replies back with probability ``answered_back``.
+
+    Dyadic reciprocity is then 2M / (2M + A) for M pairs answered back and A not.
+    """
+    rng = np.random.default_rng(seed)
+    rows = []
+    start = pd.Timestamp("2024-01-01", tz="UTC")
+    for i in range(n_pairs):
+        u, v, t = f"u{i}", f"v{i}", start + pd.Timedelta(hours=i)
+        rows.append((f"t{i}", f"t{i}", None, u, t))
+        rows.append((f"r{i}", f"t{i}", f"t{i}", v, t + pd.Timedelta(minutes=5)))
+        if rng.random() < answered_back:
+            rows.append((f"b{i}", f"t{i}", f"r{i}", u, t + pd.Timedelta(minutes=9)))
+    posts = pd.DataFrame(rows, columns=["post_id", "thread_id", "parent_id", "author_id", "created_at"])
+    posts["text"] = "x"
+    return Corpus.from_frames(posts, name=name)
+
+
+def test_each_column_holds_its_own_reports_numbers(planted, planted_comparison):
+    alone = build(planted[1], figures=False, **FAST)
+    table = planted_comparison.tables["participation"]
+    for row in ("members", "posters", "lurkers", "lurker_share", "gini_members", "gini_posters",
+                "super_user_share"):
+        assert table.at[row, "B"] == alone.tables["participation"].at[row, "value"], row
+    assert table.at["gini_posters", "B ci_low"] == alone.tables["participation"].at["gini_posters", "ci_low"]
+    assert table.at["lurker_share", "A"] == 0.6  # exactly round(share x members) lurkers are planted
+    assert table.at["lurker_share", "B"] == pytest.approx(0.3, abs=0.005)
+    reciprocity = planted_comparison.tables["reciprocity"]
+    assert reciprocity.at["dyadic_reciprocity", "B"] == alone.tables["reciprocity"].at["dyadic_reciprocity", "value"]
+    bands = planted_comparison.tables["bands"]
+    assert bands.at["lurkers", "B"] == alone.tables["bands"].at["lurkers", "share_of_posts"]
+    assert bands.at["superusers", "van_mierlo_2014"] == 0.747
+
+
+def test_the_planted_lurker_difference_is_detected(planted_comparison):
+    table = planted_comparison.tables["participation"]
+    difference = table.at["lurker_share", "B - A"]
+    assert difference == pytest.approx(-0.3, abs=0.005)
+    assert table.at["lurker_share", "B - A p"] < 0.05
+    assert table.at["lurker_share", "B - A ci_low"] < difference < table.at["lurker_share", "B - A ci_high"] < 0
+    assert table.at["lurker_share", "test"].startswith("Newcombe")
+    assert any("Newcombe (1998)" in note for note in planted_comparison.notes["participation"])
+    assert "Newcombe (1998)" in planted_comparison.methods and "Snijders & Borgatti" in planted_comparison.methods
+
+
+def test_two_seeds_of_the_same_settings_do_not_differ():
+    a, _ = synth.generate(3000, seed=3, lurker_share=0.5, with_text=False)
+    b, _ = synth.generate(3000, seed=4, lurker_share=0.5, with_text=False)
+    differences = compare([a, b], names=["A", "B"], figures=False, **FAST).differences.set_index("measure")
+    for measure in ("lurker_share", "dyadic_reciprocity", "gini_members", "gini_posters", "super_user_share"):
+        assert differences.at[measure, "p_value"] > 0.05, measure
+
+
+def test_a_planted_reciprocity_difference_is_detected_and_a_null_one_is_not():
+    high, low = _pairs_forum(300, 0.6, 1, "high"), _pairs_forum(300, 0.1, 2, "low")
+    same = _pairs_forum(300, 0.6, 3, "same")
+    result = compare([high, low, same], figures=False, **FAST)
+    frame = result.tables["reciprocity"]
+    assert frame.at["dyadic_reciprocity", "low - high p"] < 0.05
+    assert frame.at["dyadic_reciprocity", "same - high p"] > 0.05
+    assert frame.at["dyadic_reciprocity", "test"] == "node jackknife; z-test"
+
+
+def test_a_corpus_without_a_roster_is_not_measurable_in_its_column_only(planted):
+    posts = planted[0].posts(columns="all")
+    no_roster = Corpus.from_frames(posts, name="posts only")
+    result = compare([planted[0], no_roster], names=["roster", "posts only"], figures=False, **FAST)
+    table = result.tables["participation"]
+    assert table.at["lurker_share", "roster"] == 0.6
+    for row in ("lurker_share", "lurkers", "gini_members"):
+        assert table.at[row, "posts only"].startswith("not measurable: no member roster"), row
+    assert isinstance(table.at["gini_posters", "posts only"], float)
+    assert result.tables["bands"].at["superusers", "posts only"].startswith("not measurable")
+    assert "lurker_share" not in set(result.differences["measure"])  # no test without both shares
+    assert not table.isna().all(axis=None)
+
+
+def test_windows_split_a_corpus_into_the_right_counts(planted):
+    corpus = planted[0]
+    created = corpus.posts(columns=["created_at"])["created_at"]
+    result = compare_windows(corpus, [2022, 2023], figures=False, **FAST)
+    assert result.names == ["2022", "2023"]
+    overview = result.tables["overview"]
+    for year in (2022, 2023):
+        assert overview.at["rows_posts", str(year)] == int((created.dt.year == year).sum())
+    bounds = compare_windows(corpus, ["2022-01-01", "2022-07-01", "2024-01-01"], figures=False, **FAST)
+    assert bounds.names == ["2022-01-01 to 2022-07-01", "2022-07-01 to 2024-01-01"]
+    assert sum(bounds.tables["overview"].loc["rows_posts", bounds.names]) == len(created)
+    with pytest.raises(PeerscopeError, match="increase"):
+        compare_windows(corpus, ["2023-01-01", "2022-01-01"])
+
+
+def test_channels_are_communities(planted):
+    corpus = planted[1]
+    counts = corpus.posts(columns=["channel"])["channel"].value_counts()
+    result = compare_channels(corpus, figures=False, **FAST)
+    assert result.names == list(counts.index)
+    for channel, n in counts.items():
+        assert result.tables["overview"].at["rows_posts", channel] == n
+
+
+def test_write_gives_the_files_of_a_report(planted_comparison, tmp_path):
+    target = planted_comparison.write(tmp_path / "out", figure_formats=())
+    assert target.name == "report.html"
+    for name in ("participation", "reciprocity", "bands", "overview"):
+        for suffix in ("csv", "md", "tex"):
+            assert (tmp_path / "out" / "tables" / f"{name}.{suffix}").is_file()
+    text = (tmp_path / "out" / "report.md").read_text()
+    assert "| label | A | A ci_low |" in text and "B - A p" in text
+    assert "Newcombe" in (tmp_path / "out" / "methods.md").read_text()
+    suppression = pd.read_csv(tmp_path / "out" / "suppression.csv")
+    assert "community" in suppression.columns
+
+
+def test_figures_overlay_the_communities(planted):
+    pytest.importorskip("matplotlib")
+    result = compare(planted, names=["A", "B"], **FAST)
+    lorenz = result.figures["lorenz"]
+    labels = [line.get_label() for line in lorenz.axes[0].get_lines()]
+    assert {"A (members)", "B (members)"} <= set(labels)
+    assert "survival" in result.figures
+
+
+def test_the_command_writes_the_files_and_exits_2_on_bad_input(planted, tmp_path):
+    a, b = planted
+    a.save(tmp_path / "a")
+    b.save(tmp_path / "b")
+    runner = CliRunner()
+    options = ["--topics", "none", "--support", "none", "--replicates", "200", "--figures", ""]
+    done = runner.invoke(compare_command, [str(tmp_path / "a"), str(tmp_path / "b"), "--out",
+                                           str(tmp_path / "out"), "--names", "A,B", *options])
+    assert done.exit_code == 0, done.output
+    assert (tmp_path / "out" / "report.html").is_file()
+    assert (tmp_path / "out" / "tables" / "participation.csv").is_file()
+    assert done.output.startswith("comparison written to")
+    bad_rule = runner.invoke(compare_command, [str(tmp_path / "a"), "--out", str(tmp_path / "x"),
+                                               "--super-users", "top:2", *options])
+    assert bad_rule.exit_code == 2 and "peerscope: error: super-user rule" in bad_rule.stderr
+    bad_names = runner.invoke(compare_command, [str(tmp_path / "a"), str(tmp_path / "b"), "--out",
+                                                str(tmp_path / "y"), "--names", "A", *options])
+    assert bad_names.exit_code == 2 and "1 name(s) for 2 communities" in bad_names.stderr
+    bad_windows = runner.invoke(compare_command, [str(tmp_path / "a"), "--out", str(tmp_path / "z"),
+                                                  "--windows", "2023,2021", *options])
+    assert bad_windows.exit_code == 2
+    two_splits = runner.invoke(compare_command, [str(tmp_path / "a"), str(tmp_path / "b"), "--out",
+                                                 str(tmp_path / "w"), "--by-channel", *options])
+    assert two_splits.exit_code == 2
+
+
+@pytest.mark.shared_data
+def test_the_als_forum_beside_the_stack_exchange_dump(shared_data):
+    from peerscope import loaders
+
+    mapping = {"thread_id": "post_id", "author_id": "user_name", "created_at": "date",
+               "text": "body", "title": "title", "is_reply": "reply"}
+    als = loaders.table(shared_data / "forum-alsforums-caregivers" / "als.csv", mapping,
+                        replies="flat", assume_tz="UTC")
+    dump = loaders.stackexchange(shared_data / "stackexchange-quantumcomputing-2018")
+    result = compare([als, dump], names=["ALS", "quantumcomputing"], figures=False, **FAST)
+    table = result.tables["participation"]
+    for name, report in zip(result.names, result.reports):
+        for row in ("posters", "gini_posters", "super_user_share", "lurker_share"):
+            assert table.at[row, name] == report.tables["participation"].at[row, "value"] or (
+                table.at[row, name].startswith("not measurable")), (name, row)
+    assert table.at["lurker_share", "ALS"].startswith("not measurable: no member roster")
+    assert 0.8 < table.at["lurker_share", "quantumcomputing"] < 0.95  # 88% of registered users never posted
+    responsiveness = result.tables["responsiveness"]
+    assert responsiveness.at["hours_to_first_response_q50", "ALS"] == "not measurable"
+    assert isinstance(responsiveness.at["hours_to_first_response_q50", "quantumcomputing"], float)
+    measures = set(result.differences["measure"])
+    assert {"gini_posters", "super_user_share", "dyadic_reciprocity", "answered_share"} <= measures
