@@ -28,7 +28,18 @@ emoticons and the small talk of forums ("thanks", "hugs", "hi all").  A
 :func:`bag_of_words` runs the preprocessor over a corpus, streaming the
 ``text`` column from Parquet in record batches (the column is never whole in
 memory), and prunes the vocabulary by document frequency (``min_df``,
-``max_df``, ``keep_n``).  Word-level work is done once per *distinct* token of
+``max_df``, ``keep_n``).
+
+Which text: ``table="posts"`` (the default) reads the forum's posts,
+``table="newsletter_items"`` the items of peer-written newsletters and
+``table="all"`` both, posts first, in one vocabulary (one topic space across
+forms of support).  Every document keeps its ``doc_id`` (the row's own id:
+``post_id`` of a post, ``item_id`` of an item, unchanged), its ``source``
+(the table it came from), ``author_id`` and ``created_at`` (a post's
+``created_at``; an item's ``published_at``).  ``post_id`` stays a column of
+posts-only documents (equal to ``doc_id``), as before; with items, a
+document is known by the pair ``(source, doc_id)``, since a post and an item
+may share an id.  Word-level work is done once per *distinct* token of
 a batch, not per token, and counting is vectorised with numpy.
 
 On a corpus opened with ``engine="dask"`` the tokenising runs on the Dask
@@ -45,7 +56,8 @@ and where it does depends on the batching in either engine.
 Caching: for a saved corpus the token sequences are written to
 ``<corpus>/cache/bow-<key>/`` where ``key`` hashes the preprocessing
 parameters (pruning and name removal excluded), the stop words, the corpus
-manifest, its time window and the peerscope version; a second model, or a
+manifest, its time window, the table read (other than posts) and the
+peerscope version; a second model, or a
 sweep over ``k``, reads them back instead of tokenising again, and pruning
 and name removal are re-applied on reading (they are cheap).  In-memory corpora (:meth:`peerscope.Corpus.from_frames`) are not
 cached: keep the :class:`BagOfWords` and pass it to every model instead.
@@ -83,8 +95,8 @@ from peerscope import __version__, errors
 from peerscope._kernels.runs import run_starts
 from peerscope.privacy import scrub_pii
 
-__all__ = ["BATCH_SIZE", "CACHE_DIR", "DOC_COLUMNS", "EMOTICON_PATTERN", "FIRST_NAMES", "FORUM_STOPWORDS",
-           "PLACEHOLDERS", "STEMMERS", "STOPWORD_LISTS", "TOKENIZERS", "TOKEN_PATTERN",
+__all__ = ["BATCH_SIZE", "CACHE_DIR", "DOC_COLUMNS", "DOC_TABLES", "EMOTICON_PATTERN", "FIRST_NAMES",
+           "FORUM_STOPWORDS", "PLACEHOLDERS", "STEMMERS", "STOPWORD_LISTS", "TOKENIZERS", "TOKEN_PATTERN",
            "BagOfWords", "GensimCorpus", "Preprocessor", "bag_of_words", "cache_key",
            "iter_post_batches", "stopwords"]
 
@@ -406,6 +418,10 @@ def _word():
 # ---------------------------------------------------------------------------
 
 DOC_COLUMNS = ("post_id", "author_id", "created_at", "text")
+#: What ``table=`` may name: one text table, or ``"all"`` (posts, then newsletter items).
+DOC_TABLES = ("posts", "newsletter_items", "all")
+#: Per text table: its id column and its time column.
+_ID_TIME = {"posts": ("post_id", "created_at"), "newsletter_items": ("item_id", "published_at")}
 
 
 def iter_post_batches(corpus, batch_size: int = BATCH_SIZE) -> Iterator[pd.DataFrame]:
@@ -444,11 +460,93 @@ def _post_count(corpus) -> int:
     return int(corpus.manifest["tables"]["posts"]["rows"])
 
 
+def _text_tables(corpus, table: str) -> list[str]:
+    """The tables ``table`` reads (checked): ``["posts"]``, ``["newsletter_items"]`` or both.
+
+    Raises
+    ------
+    peerscope.errors.PeerscopeError
+        For a name outside :data:`DOC_TABLES`, or newsletter items asked of
+        a corpus that has none.
+    """
+    if not isinstance(table, str) or table not in DOC_TABLES:
+        raise errors.PeerscopeError(f"table={table!r}: choose one of {list(DOC_TABLES)}")
+    tables = ["posts", "newsletter_items"] if table == "all" else [table]
+    if "newsletter_items" in tables and not corpus.has_table("newsletter_items"):
+        raise errors.PeerscopeError(
+            f"table={table!r}: this corpus has no newsletter_items table (load a newsletter, e.g. "
+            f"peerscope.loaders.newsletter, or pass table='posts')")
+    return tables
+
+
+def _doc_count(corpus, tables: list[str]) -> int:
+    """Rows of the text tables, from the manifest (before any time window)."""
+    return sum(int(corpus.manifest["tables"][t]["rows"]) for t in tables if t in corpus.manifest["tables"])
+
+
+def _as_documents(frame: pd.DataFrame, source: str) -> pd.DataFrame:
+    """Rows of a text table as documents: ``doc_id, source, author_id, created_at, text``."""
+    id_column, time_column = _ID_TIME[source]
+    frame = frame.reset_index(drop=True)
+    return pd.DataFrame({"doc_id": frame[id_column].astype("str"),
+                         "source": pd.Series([source] * len(frame), dtype="str"),
+                         "author_id": frame["author_id"], "created_at": frame[time_column],
+                         "text": frame["text"]})
+
+
+def _iter_documents(corpus, table: str = "posts", batch_size: int = BATCH_SIZE) -> Iterator[pd.DataFrame]:
+    """Documents of one text table or both, in batches: ``doc_id, source, author_id, created_at, text``.
+
+    Posts (``post_id``, ``created_at``) and newsletter items (``item_id``,
+    ``published_at``) are streamed through
+    :meth:`peerscope.Corpus.iter_batches` (the time window applies to each
+    table's own time column) and given the same columns; with
+    ``table="all"`` the posts come first.
+
+    Parameters
+    ----------
+    corpus : peerscope.Corpus
+    table : {"posts", "newsletter_items", "all"}
+    batch_size : int
+        Most documents per batch.
+
+    Yields
+    ------
+    pandas.DataFrame
+
+    Raises
+    ------
+    peerscope.errors.PeerscopeError
+        For an unknown table, or newsletter items of a corpus without them.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> posts = pd.DataFrame({"post_id": ["p1"], "thread_id": ["p1"], "parent_id": [None],
+    ...     "author_id": ["ann"], "created_at": pd.to_datetime(["2024-01-01"], utc=True),
+    ...     "text": ["Cannot sleep again"]})
+    >>> items = pd.DataFrame({"item_id": ["i1"], "issue_id": ["2024-01"], "newsletter": ["Echo"],
+    ...     "published_at": pd.to_datetime(["2024-01-05"], utc=True), "author_id": [None],
+    ...     "text": ["Sleep clinics near you"]})
+    >>> corpus = Corpus.from_frames(posts, newsletter_items=items)
+    >>> batches = list(_iter_documents(corpus, "all"))
+    >>> pd.concat(batches)[["doc_id", "source"]].values.tolist()
+    [['p1', 'posts'], ['i1', 'newsletter_items']]
+    """
+    for source in _text_tables(corpus, table):
+        id_column, time_column = _ID_TIME[source]
+        columns = [id_column, "author_id", time_column, "text"]
+        for batch in corpus.iter_batches(source, columns, batch_size=batch_size):
+            yield _as_documents(batch, source)
+
+
 def _texts_as_batches(texts, batch_size: int) -> Iterator[pd.DataFrame]:
     """Plain texts (a Series or a sequence of str) as document batches; ids from the index."""
     series = texts if isinstance(texts, pd.Series) else pd.Series(list(texts))
     post_id = series.index.astype("str") if isinstance(texts, pd.Series) else pd.RangeIndex(len(series)).astype("str")
-    frame = pd.DataFrame({"post_id": pd.array(post_id, dtype="str"),
+    frame = pd.DataFrame({"doc_id": pd.array(post_id, dtype="str"),
+                          "source": pd.array([None] * len(series), dtype="str"),
                           "author_id": pd.array([None] * len(series), dtype="str"),
                           "created_at": pd.Series(pd.NaT, index=range(len(series)), dtype="datetime64[us, UTC]"),
                           "text": pd.array(series.tolist(), dtype="str")})
@@ -463,9 +561,10 @@ def _texts_as_batches(texts, batch_size: int) -> Iterator[pd.DataFrame]:
 class BagOfWords:
     """Preprocessed documents: term sequences over a pruned vocabulary.
 
-    Made by :func:`bag_of_words`.  Documents keep their order and their
-    ``post_id``; a document whose terms were all removed stays, with no terms
-    (models give it no dominant topic).
+    Made by :func:`bag_of_words`.  Documents keep their order, their
+    ``doc_id`` and ``source`` (see the module docstring); a document whose
+    terms were all removed stays, with no terms (models give it no dominant
+    topic).
 
     Attributes
     ----------
@@ -474,7 +573,12 @@ class BagOfWords:
         ``term, df, cf``: the kept terms in id order, with document and
         corpus frequencies.
     docs : DataFrame
-        ``post_id, author_id, created_at, n_terms`` per document.
+        ``doc_id, source, author_id, created_at, n_terms`` per document,
+        led by ``post_id`` (= ``doc_id``) for posts and plain texts
+        (``source`` is null for plain texts).
+    table : str or None
+        The table read: ``"posts"``, ``"newsletter_items"`` or ``"all"``
+        (None for plain texts).
     stats : dict
         ``documents``, ``empty_documents`` (no term before pruning),
         ``tokens`` and ``vocabulary`` before pruning, ``dropped_names``
@@ -500,9 +604,12 @@ class BagOfWords:
     """
 
     def __init__(self, preprocessor: Preprocessor, raw_vocabulary: pd.DataFrame, docs: pd.DataFrame,
-                 sequences, stats: dict, source: Path | None = None, names: Iterable[str] = ()):
+                 sequences, stats: dict, source: Path | None = None, names: Iterable[str] = (),
+                 table: str | None = "posts"):
         self.preprocessor = preprocessor
         self.source = source
+        self.table = table
+        docs = _document_frame(docs.drop(columns="n_terms", errors="ignore"), table)
         self._sequences = sequences  # a pyarrow ListArray (memory) or a Parquet path
         df = raw_vocabulary["df"].to_numpy(dtype=np.int64)
         keep = _keep_mask(df, len(docs), preprocessor)
@@ -554,21 +661,26 @@ class BagOfWords:
             yield start, new_offsets, mapped[keep]
             start += len(offsets) - 1
 
-    def iter_matrices(self, batch_size: int = BATCH_SIZE) -> Iterator[tuple[int, sparse.csr_matrix]]:
-        """``(first_document, counts)`` per batch: a documents x terms CSR matrix of counts."""
+    def iter_matrices(self, batch_size: int = BATCH_SIZE,
+                      dtype=np.int64) -> Iterator[tuple[int, sparse.csr_matrix]]:
+        """``(first_document, counts)`` per batch: a documents x terms CSR matrix of counts of ``dtype``."""
         for start, offsets, values in self.iter_sequences(batch_size):
             n = len(offsets) - 1
             doc = np.repeat(np.arange(n), np.diff(offsets))
-            matrix = sparse.csr_matrix((np.ones(len(values), dtype=np.int64), (doc, values)),
+            matrix = sparse.csr_matrix((np.ones(len(values), dtype=dtype), (doc, values)),
                                        shape=(n, len(self.vocabulary)))
             matrix.sum_duplicates()
             yield start, matrix
 
-    def matrix(self) -> sparse.csr_matrix:
-        """All documents as one documents x terms CSR matrix of counts."""
-        blocks = [m for _, m in self.iter_matrices()]
+    def matrix(self, dtype=np.int64) -> sparse.csr_matrix:
+        """All documents as one documents x terms CSR matrix of counts of ``dtype``.
+
+        Built batch by batch in ``dtype`` (float64 for scikit-learn's models),
+        so a large corpus is never held twice, as counts and as floats.
+        """
+        blocks = [m for _, m in self.iter_matrices(dtype=dtype)]
         if not blocks:
-            return sparse.csr_matrix((0, len(self.vocabulary)), dtype=np.int64)
+            return sparse.csr_matrix((0, len(self.vocabulary)), dtype=dtype)
         return sparse.vstack(blocks, format="csr")
 
     def gensim_corpus(self, batch_size: int = BATCH_SIZE, on_batch=None) -> "GensimCorpus":
@@ -650,6 +762,25 @@ class GensimCorpus:
                 self.on_batch(matrix.shape[0])
 
 
+def _document_frame(docs: pd.DataFrame, table: str | None) -> pd.DataFrame:
+    """Documents with ``doc_id`` and ``source``, led by ``post_id`` for posts and plain texts.
+
+    Frames made before documents knew their table (an older cache) have
+    ``post_id`` only: they were posts (or plain texts, ``table=None``).
+    """
+    docs = docs.reset_index(drop=True)
+    if "doc_id" not in docs:
+        source = "posts" if table == "posts" else None
+        docs = docs.assign(doc_id=docs["post_id"], source=pd.array([source] * len(docs), dtype="str"))
+    if table in ("posts", None):
+        if "post_id" not in docs:
+            docs = docs.assign(post_id=docs["doc_id"])
+    else:
+        docs = docs.drop(columns="post_id", errors="ignore")
+    first = [c for c in ("post_id", "doc_id", "source", "author_id", "created_at") if c in docs]
+    return docs[first + [c for c in docs.columns if c not in first]]
+
+
 def _name_words(values: Iterable[str]) -> set[str]:
     """Lower-case words of two or more letters in member ids or display names.
 
@@ -694,17 +825,21 @@ def _keep_mask(df: np.ndarray, n_docs: int, p: Preprocessor) -> np.ndarray:
 # Building (streamed), caching
 # ---------------------------------------------------------------------------
 
-def bag_of_words(source, preprocessor: Preprocessor | None = None, *, cache: bool = True,
+def bag_of_words(source, preprocessor: Preprocessor | None = None, *, table: str = "posts", cache: bool = True,
                  progress: bool | None = None, batch_size: int = BATCH_SIZE, **options) -> BagOfWords:
     """Preprocess a corpus (or plain texts) into a pruned bag of words.
 
     Parameters
     ----------
     source : peerscope.Corpus, pandas.Series of str or sequence of str
-        The documents.  For a corpus, one document per post; a Series keeps
-        its index as ``post_id``.
+        The documents.  For a corpus, one document per row of ``table``; a
+        Series keeps its index as ``post_id`` (and ``doc_id``).
     preprocessor : Preprocessor, optional
         How to tokenise and prune; default ``Preprocessor(**options)``.
+    table : {"posts", "newsletter_items", "all"}
+        For a corpus: its posts (default), its newsletter items, or both in
+        one vocabulary (posts first); see the module docstring for the
+        document ids.  Ignored for plain texts.
     cache : bool
         For a saved corpus, read/write ``<corpus>/cache/bow-<key>/`` (see the
         module docstring).  In-memory sources and corpora opened from a URL are never cached.
@@ -719,6 +854,12 @@ def bag_of_words(source, preprocessor: Preprocessor | None = None, *, cache: boo
     Returns
     -------
     BagOfWords
+
+    Raises
+    ------
+    peerscope.errors.PeerscopeError
+        For an unknown ``table``, newsletter items asked of a corpus without
+        them, or a source that is no corpus and no texts.
 
     Examples
     --------
@@ -739,36 +880,43 @@ def bag_of_words(source, preprocessor: Preprocessor | None = None, *, cache: boo
     folder = None
     names = _member_names(source) if is_corpus and preprocessor.drop_names else []
     if is_corpus:
-        total = _post_count(source)
-        batches = lambda: iter_post_batches(source, batch_size)  # noqa: E731
+        tables = _text_tables(source, table)
+        total = _doc_count(source, tables)
+        batches = lambda: _iter_documents(source, table, batch_size)  # noqa: E731
         if cache and isinstance(source.path, Path):  # a local folder: remote corpora are not cached
-            folder = Path(source.path) / CACHE_DIR / f"bow-{cache_key(source, preprocessor)}"
+            folder = Path(source.path) / CACHE_DIR / f"bow-{cache_key(source, preprocessor, table)}"
             if (folder / "done.json").is_file():
-                return _read_cached(folder, preprocessor, names)
+                return _read_cached(folder, preprocessor, names, table)
     else:
+        table = None
         total = len(source)
         batches = lambda: _texts_as_batches(source, batch_size)  # noqa: E731
     if is_corpus and source.engine == "dask":
-        docs, sequences, vocabulary, stats = _count_on_workers(source, preprocessor, total, progress, batch_size)
+        docs, sequences, vocabulary, stats = _count_on_workers(source, preprocessor, total, progress, batch_size,
+                                                               tables)
     else:
         phraser = _learn_phrases(batches(), preprocessor, total, progress) if preprocessor.phrases else None
         docs, sequences, vocabulary, stats = _count(batches(), preprocessor, phraser, total, progress)
     if folder is None:
-        return BagOfWords(preprocessor, vocabulary, docs, sequences, stats, names=names)
-    _write_cache(folder, preprocessor, docs, sequences, vocabulary, stats)
-    return _read_cached(folder, preprocessor, names)
+        return BagOfWords(preprocessor, vocabulary, docs, sequences, stats, names=names, table=table)
+    _write_cache(folder, preprocessor, docs, sequences, vocabulary, stats, table)
+    return _read_cached(folder, preprocessor, names, table)
 
 
-def cache_key(corpus, preprocessor: Preprocessor) -> str:
-    """The cache key: a hash of the tokenising parameters, stop words, manifest, window and version.
+def cache_key(corpus, preprocessor: Preprocessor, table: str = "posts") -> str:
+    """The cache key: a hash of the tokenising parameters, stop words, manifest, window, table and version.
 
     The pruning options (``min_df``, ``max_df``, ``keep_n``, ``drop_names``)
-    are left out: they are applied after the cached counting.
+    are left out: they are applied after the cached counting.  The table
+    enters the hash only when it is not ``"posts"``, so that caches of
+    posts written before tables could be chosen stay valid.
 
     Parameters
     ----------
     corpus : peerscope.Corpus
     preprocessor : Preprocessor
+    table : {"posts", "newsletter_items", "all"}
+        The text read (see :func:`bag_of_words`).
 
     Returns
     -------
@@ -787,13 +935,20 @@ def cache_key(corpus, preprocessor: Preprocessor) -> str:
     >>> key = cache_key(corpus, Preprocessor())
     >>> len(key), key == cache_key(corpus, Preprocessor(min_df=1)), key == cache_key(corpus, Preprocessor(stem="porter"))
     (16, True, False)
+    >>> key == cache_key(corpus, Preprocessor(), "all")
+    False
     """
+    if table not in DOC_TABLES:
+        raise errors.PeerscopeError(f"table={table!r}: choose one of {list(DOC_TABLES)}")
     params = {k: v for k, v in preprocessor.params().items()
               if k not in ("min_df", "max_df", "keep_n", "drop_names")}
     window = corpus.time_window
-    payload = json.dumps({"params": params, "stopwords": sorted(preprocessor._stopwords()),
-                          "manifest": corpus.manifest, "version": __version__,
-                          "window": [str(window.start), str(window.end)]}, sort_keys=True, default=str)
+    content = {"params": params, "stopwords": sorted(preprocessor._stopwords()),
+               "manifest": corpus.manifest, "version": __version__,
+               "window": [str(window.start), str(window.end)]}
+    if table != "posts":
+        content["table"] = table
+    payload = json.dumps(content, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
 
 
@@ -858,7 +1013,7 @@ def _tally_batch(batch: pd.DataFrame, p: Preprocessor, phraser) -> _Tally:
     cf = np.bincount(codes, minlength=len(terms))
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32 if codes.size < 2**31 else np.int64)
     sequences = pa.ListArray.from_arrays(pa.array(offsets), pa.array(codes.astype(np.int32)))
-    return _Tally(batch[["post_id", "author_id", "created_at"]], sequences, terms,
+    return _Tally(batch[["doc_id", "source", "author_id", "created_at"]], sequences, terms,
                   df.astype(np.int64), cf.astype(np.int64))
 
 
@@ -892,7 +1047,8 @@ class _Merger:
 
     def tally(self) -> _Tally:
         docs = (pd.concat(self.frames, ignore_index=True) if self.frames else
-                pd.DataFrame({"post_id": pd.Series(dtype="str"), "author_id": pd.Series(dtype="str"),
+                pd.DataFrame({"doc_id": pd.Series(dtype="str"), "source": pd.Series(dtype="str"),
+                              "author_id": pd.Series(dtype="str"),
                               "created_at": pd.Series(dtype="datetime64[us, UTC]")}))
         sequences = (pa.concat_arrays(self.arrays) if self.arrays else
                      pa.array([], type=pa.list_(pa.int32())))
@@ -922,10 +1078,12 @@ def _result(tally: _Tally):
 # The same on Dask workers
 # ---------------------------------------------------------------------------
 
-def _count_on_workers(corpus, p: Preprocessor, total: int, progress: bool, batch_size: int):
+def _count_on_workers(corpus, p: Preprocessor, total: int, progress: bool, batch_size: int,
+                      tables: Sequence[str] = ("posts",)):
     """:func:`_learn_phrases` and :func:`_count` for a Dask corpus: tokenised per partition.
 
-    Each partition of the posts (a monthly file or a row group) is tokenised
+    Each partition of the text tables (a monthly file or a row group; posts
+    first, then newsletter items) is tokenised
     and tallied on a worker, in batches of ``batch_size``; the client merges
     the tallies in partition order (the order :meth:`~peerscope.Corpus.iter_batches`
     reads), so the vocabulary, its ids, the documents and the counts equal
@@ -934,14 +1092,18 @@ def _count_on_workers(corpus, p: Preprocessor, total: int, progress: bool, batch
     """
     import dask
 
-    partitions = corpus.posts(list(DOC_COLUMNS)).to_delayed()
+    partitions = []
+    for name in tables:
+        id_column, time_column = _ID_TIME[name]
+        partitions += [(part, name) for part in
+                       corpus.table(name, [id_column, "author_id", time_column, "text"]).to_delayed()]
     params = tuple(sorted(p.params().items()))
     phraser = None
     if p.phrases:
         from gensim.models.phrases import Phrases
 
         phrases = Phrases(min_count=p.phrases_min_count, threshold=p.phrases_threshold)
-        tasks = [dask.delayed(_phrase_vocabulary)(part, params, batch_size) for part in partitions]
+        tasks = [dask.delayed(_phrase_vocabulary)(part, params, batch_size) for part, _ in partitions]
         with _bar(total, progress, "bigrams") as bar:
             for n_docs, vocabulary, n_words in _in_order(tasks):
                 # what Phrases.add_vocab does with each batch's counts (while gensim prunes nothing)
@@ -950,7 +1112,7 @@ def _count_on_workers(corpus, p: Preprocessor, total: int, progress: bool, batch
                     phrases.vocab[key] = phrases.vocab.get(key, 0) + count
                 bar.update(n_docs)
         phraser = dask.delayed(phrases.freeze())
-    tasks = [dask.delayed(_tally_partition)(part, params, phraser, batch_size) for part in partitions]
+    tasks = [dask.delayed(_tally_partition)(part, params, phraser, batch_size, name) for part, name in partitions]
     merger = _Merger()
     with _bar(total, progress, "tokenising") as bar:
         for tally in _in_order(tasks):
@@ -965,9 +1127,11 @@ def _worker_preprocessor(params: tuple) -> Preprocessor:
     return Preprocessor(**dict(params))
 
 
-def _tally_partition(posts: pd.DataFrame, params: tuple, phraser, batch_size: int) -> _Tally:
-    """On a worker: the tally of one partition of posts, tokenised in batches."""
+def _tally_partition(posts: pd.DataFrame, params: tuple, phraser, batch_size: int,
+                     source: str = "posts") -> _Tally:
+    """On a worker: the tally of one partition of a text table, tokenised in batches."""
     p = _worker_preprocessor(params)
+    posts = _as_documents(posts, source)
     merger = _Merger()
     for start in range(0, len(posts), batch_size):
         merger.add(_tally_batch(posts.iloc[start:start + batch_size], p, phraser))
@@ -1028,7 +1192,7 @@ def _distributed_client():
         return None
 
 
-def _write_cache(folder: Path, p: Preprocessor, docs, sequences, vocabulary, stats) -> None:
+def _write_cache(folder: Path, p: Preprocessor, docs, sequences, vocabulary, stats, table: str = "posts") -> None:
     """Write the cache entry atomically: a temporary sibling folder, then a rename."""
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
@@ -1036,7 +1200,7 @@ def _write_cache(folder: Path, p: Preprocessor, docs, sequences, vocabulary, sta
         pq.write_table(pa.table({"terms": sequences}), tmp / "terms.parquet", row_group_size=BATCH_SIZE)
         pq.write_table(pa.Table.from_pandas(docs, preserve_index=False), tmp / "docs.parquet")
         pq.write_table(pa.Table.from_pandas(vocabulary, preserve_index=False), tmp / "vocabulary.parquet")
-        (tmp / "done.json").write_text(json.dumps({"preprocessor": p.params(), "stats": stats,
+        (tmp / "done.json").write_text(json.dumps({"preprocessor": p.params(), "stats": stats, "table": table,
                                                    "peerscope_version": __version__}, indent=1),
                                        encoding="utf-8")
         if folder.exists():
@@ -1047,10 +1211,11 @@ def _write_cache(folder: Path, p: Preprocessor, docs, sequences, vocabulary, sta
         raise
 
 
-def _read_cached(folder: Path, p: Preprocessor, names: list[str]) -> BagOfWords:
+def _read_cached(folder: Path, p: Preprocessor, names: list[str], table: str = "posts") -> BagOfWords:
     from peerscope.corpus import schema
 
     meta = json.loads((folder / "done.json").read_text(encoding="utf-8"))
     docs = schema.to_pandas(pq.read_table(folder / "docs.parquet"))
     vocabulary = pq.read_table(folder / "vocabulary.parquet").to_pandas()
-    return BagOfWords(p, vocabulary, docs, folder / "terms.parquet", meta["stats"], source=folder, names=names)
+    return BagOfWords(p, vocabulary, docs, folder / "terms.parquet", meta["stats"], source=folder, names=names,
+                      table=table)

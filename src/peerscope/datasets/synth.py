@@ -54,6 +54,20 @@ Newsletter
     "The Peer Post": one issue a month, 4-8 items, written by subscribing
     members or by staff (null author); every subscriber active that month
     gets one ``receive`` event per issue, at its publication time.
+Newsletter text: topics that echo the forum, more information
+    The issue of month ``m`` (published on day 3) draws its topics from the
+    forum's realised topic shares of month ``m - 1``
+    (:data:`NEWSLETTER_TOPIC_LAG`), sharpened: topic ``t`` has weight
+    ``share_t ** NEWSLETTER_ECHO_POWER`` (renormalised; the first issue
+    has no earlier month and draws topics evenly).  Every word of an item
+    draws its topic from the issue's weights (85% of words; 15% neutral
+    filler), so each topic's monthly share in the newsletter follows the
+    forum's of the month before.  Items carry two cue sentences of one
+    support type, providing: informational 60% of member items and 80% of
+    staff items (the forum's posts: about 30%), so newsletters carry more
+    informational support than the forum, and staff more than members.
+    Texts come from their own random stream: the forum is the same with or
+    without them.
 Rhythms
     Post and view times follow planted hour-of-day weights (evening peak,
     20-23h UTC) and weekday weights (more on weekends).
@@ -84,11 +98,19 @@ from peerscope._kernels.memory import release_freed_memory
 from peerscope._kernels.runs import run_starts
 
 __all__ = ["generate", "Truth", "TOPICS", "SUPPORT_TYPES", "HOUR_WEIGHTS", "WEEKDAY_WEIGHTS",
-           "BOT_ID", "ANONYMOUS_ID", "NEWSLETTER"]
+           "BOT_ID", "ANONYMOUS_ID", "NEWSLETTER", "NEWSLETTER_TOPIC_LAG", "NEWSLETTER_ECHO_POWER",
+           "NEWSLETTER_SUPPORT_WEIGHTS"]
 
 BOT_ID = "bot-welcome"
 ANONYMOUS_ID = "anonymous-guest"
 NEWSLETTER = "The Peer Post"
+#: Months by which the newsletter's topics follow the forum's.
+NEWSLETTER_TOPIC_LAG = 1
+#: Power applied to the forum's topic shares of the earlier month (sharper echo).
+NEWSLETTER_ECHO_POWER = 4.0
+#: Support-type weights (SUPPORT_TYPES order) of newsletter items by members and by staff.
+NEWSLETTER_SUPPORT_WEIGHTS = {"member": (0.15, 0.60, 0.10, 0.10, 0.05),
+                              "staff": (0.05, 0.80, 0.05, 0.05, 0.05)}
 FORMS = ("online", "group", "one_to_one", "newsletter")
 EVENT_KIND = ("view", "attend", "session", "receive")  # by form index
 BOARDS = ("general", "depression", "anxiety", "carers")
@@ -420,6 +442,21 @@ class Truth:
         Name and issue ids of the newsletter.
     n_items, n_member_items : int
         Newsletter items and those written by members.
+    newsletter_topic_lag : int
+        Months by which newsletter topics follow the forum's
+        (:data:`NEWSLETTER_TOPIC_LAG`).
+    newsletter_topic_weights : dict
+        Issue id -> the topic weights its items' words were drawn from (the
+        forum's realised topic shares of ``newsletter_topic_lag`` months
+        before, to the power :data:`NEWSLETTER_ECHO_POWER`, renormalised).
+    forum_topic_shares : dict
+        Month (``YYYY-MM``) -> realised share of the month's posts (bot posts
+        excluded) in each thread topic.
+    newsletter_support_shares : dict
+        Realised shares of each support type: ``forum`` (all posts),
+        ``newsletter`` (all items), ``newsletter_members`` and
+        ``newsletter_staff`` (items with and without a member author).
+        Empty when the corpus has no text (``with_text=False``).
     contributors, subscribers : list of str
         Members who wrote items; members who ever received an issue.
     members : DataFrame
@@ -497,6 +534,10 @@ class Truth:
     members: pd.DataFrame = field(repr=False)
     posts: pd.DataFrame | None = field(default=None, repr=False)
     source: str | None = None
+    newsletter_topic_lag: int = NEWSLETTER_TOPIC_LAG
+    newsletter_topic_weights: dict = field(default_factory=dict, repr=False)
+    forum_topic_shares: dict = field(default_factory=dict, repr=False)
+    newsletter_support_shares: dict = field(default_factory=dict)
 
     _FRAMES = ("members", "posts", "source")
 
@@ -1353,6 +1394,9 @@ def _simulate(g: _Generator, emit) -> Truth:
     items_written = np.zeros(P, np.int64)
     n_items = n_member_items = 0
     issues = []
+    forum_shares: list[np.ndarray] = []  # realised thread-topic shares of each month's posts (no bots)
+    issue_weights: dict = {}
+    item_stype = np.zeros((2, len(SUPPORT_TYPES)), np.int64)  # [member-written?, type]
     post_offset = 0
     q = min(0.9, 0.6 * g.reciprocity / max(1e-9, 1 - g.reciprocity) + 0.05) if g.reciprocity else 0.0
 
@@ -1412,6 +1456,8 @@ def _simulate(g: _Generator, emit) -> Truth:
         direction[is_bot] = 1
         truth_topic = np.where(is_bot, -1, topic)
         stype_counts += np.bincount(stype, minlength=5)
+        forum_counts = np.bincount(topic[~is_bot], minlength=g.n_topics).astype(np.float64)
+        forum_shares.append(forum_counts / max(forum_counts.sum(), 1.0))
         dir_counts += np.bincount(direction, minlength=2)
         sup_post = person & g.is_super[np.clip(A, 0, P - 1)]
         pref = np.isin(topic, PREFERRED_TOPICS)
@@ -1494,8 +1540,11 @@ def _simulate(g: _Generator, emit) -> Truth:
             }))
 
         # newsletter issue
-        items, authors = _newsletter_issue(g, m, ev["subscribers"])
+        echoed = forum_shares[m - NEWSLETTER_TOPIC_LAG] if m >= NEWSLETTER_TOPIC_LAG else None
+        items, authors, weights, item_types = _newsletter_issue(g, m, ev["subscribers"], echoed)
         issues.append(items["issue_id"].iloc[0])
+        issue_weights[issues[-1]] = [round(float(w), 6) for w in weights]
+        np.add.at(item_stype, ((authors >= 0).astype(np.int64), item_types), 1)
         n_items += len(items)
         n_member_items += int((authors >= 0).sum())
         np.add.at(items_written, authors[authors >= 0], 1)
@@ -1632,8 +1681,22 @@ def _simulate(g: _Generator, emit) -> Truth:
         contributors=ids[items_written > 0].tolist(),
         subscribers=ids[lo[:, 3] >= 0].tolist(),
         members=truth_members, posts=None, source=None,
+        newsletter_topic_lag=NEWSLETTER_TOPIC_LAG, newsletter_topic_weights=issue_weights,
+        forum_topic_shares={pd.Timestamp(int(g.bounds[m]) * 1000, tz="UTC").strftime("%Y-%m"):
+                            [round(float(v), 6) for v in shares] for m, shares in enumerate(forum_shares)},
+        newsletter_support_shares=_support_shares(stype_counts, item_stype) if g.with_text else {},
     )
     return truth
+
+
+def _support_shares(forum: np.ndarray, items: np.ndarray) -> dict:
+    """Realised support-type shares of the forum's posts and of newsletter items (all, members', staff's)."""
+    def shares(counts):
+        total = counts.sum()
+        return {t: (float(c / total) if total else float("nan")) for t, c in zip(SUPPORT_TYPES, counts)}
+
+    return {"forum": shares(forum), "newsletter": shares(items.sum(axis=0)),
+            "newsletter_members": shares(items[1]), "newsletter_staff": shares(items[0])}
 
 
 def _first_replies(edge_keys: np.ndarray, edge_t: np.ndarray, P: int):
@@ -1759,8 +1822,16 @@ def _issue_id(g: _Generator, m: int) -> str:
     return "peer-post-" + pd.Timestamp(int(g.bounds[m]) * 1000, tz="UTC").strftime("%Y-%m")
 
 
-def _newsletter_issue(g: _Generator, m: int, subscribers: np.ndarray):
-    """Items of the month's issue; members write each with probability 0.6 (else staff)."""
+def _newsletter_issue(g: _Generator, m: int, subscribers: np.ndarray, echoed: np.ndarray | None):
+    """Items of the month's issue; members write each with probability 0.6 (else staff).
+
+    ``echoed`` is the forum's realised topic shares of the month the issue
+    echoes (None for the first issue: even weights).  Returns the items, the
+    author index of each (-1: staff), the issue's topic weights and each
+    item's support type (index into :data:`SUPPORT_TYPES`).  Who writes
+    comes from stream ``[seed, 5, m]``; topics, support types and texts from
+    stream ``[seed, 8, m]``.
+    """
     rng = np.random.default_rng([g.seed, 5, m])
     k = int(rng.integers(4, 9))
     member_written = rng.random(k) < 0.6
@@ -1769,14 +1840,19 @@ def _newsletter_issue(g: _Generator, m: int, subscribers: np.ndarray):
     authors = np.full(k, -1, np.int64)
     if member_written.any():
         authors[member_written] = rng.choice(subscribers, int(member_written.sum()))
-    topic = rng.integers(0, g.n_topics, k)
-    other = (topic + 1) % max(g.n_topics, 1)
+    item_type = np.array(ITEM_TYPES)[rng.integers(0, len(ITEM_TYPES), k)]
+    weights = np.full(g.n_topics, 1.0 / g.n_topics)
+    if echoed is not None and echoed.sum() > 0:
+        sharpened = np.asarray(echoed, dtype=np.float64) ** NEWSLETTER_ECHO_POWER
+        weights = sharpened / sharpened.sum()
+    trng = np.random.default_rng([g.seed, 8, m])
+    stype = np.where(authors >= 0,
+                     trng.choice(len(SUPPORT_TYPES), k, p=NEWSLETTER_SUPPORT_WEIGHTS["member"]),
+                     trng.choice(len(SUPPORT_TYPES), k, p=NEWSLETTER_SUPPORT_WEIGHTS["staff"]))
     issue = _issue_id(g, m)
-    vocab = g.vocab
     if g.with_text:
-        texts = vocab.texts(rng, topic, other, rng.integers(0, 5, k), np.ones(k, np.int64),
-                            np.zeros(k, bool), length_median=60.0)
-        titles = vocab.titles(rng, topic)
+        texts = _item_texts(g.vocab, trng, weights, stype)
+        titles = g.vocab.titles(trng, trng.choice(g.n_topics, k, p=weights))
     else:
         texts = pa.array([""] * k)
         titles = pa.nulls(k, pa.string())
@@ -1789,5 +1865,39 @@ def _newsletter_issue(g: _Generator, m: int, subscribers: np.ndarray):
         "author_id": _str(member_ids),
         "text": _str(texts),
         "title": _str(titles),
-        "item_type": pd.Series(np.array(ITEM_TYPES)[rng.integers(0, len(ITEM_TYPES), k)]).astype("str"),
-    }), authors
+        "item_type": pd.Series(item_type).astype("str"),
+    }), authors, weights, stype
+
+
+def _item_texts(vocab: _Vocab, rng, weights: np.ndarray, stype: np.ndarray,
+                length_median: float = 60.0) -> pa.Array:
+    """Newsletter items: a cue sentence, sentences whose words mix topics by ``weights``, a second cue.
+
+    85% of the words draw their topic from ``weights`` (one draw per word,
+    so an item's topic mixture is the issue's), 15% are neutral filler; both
+    cue sentences are of the item's support type, providing.
+    """
+    k = len(stype)
+    lengths = np.clip(np.round(rng.lognormal(np.log(length_median), 0.4, k)), 20, 140).astype(np.int64)
+    providing = DIRECTIONS.index("providing")
+    out, counts = [], []
+    for i in range(k):
+        n = int(lengths[i])
+        topic = rng.choice(len(weights), n, p=weights)
+        words = np.where(rng.random(n) < 0.85, vocab.topic_ids[topic, rng.integers(0, 30, n)],
+                         vocab.filler_ids[rng.integers(0, len(vocab.filler_ids), n)]).astype(np.int64)
+        end = rng.random(n) < 1 / 9
+        end[-1] = True
+        capital = np.concatenate([[True], end[:-1]])
+        words = words + capital * vocab.n_words
+        group = int(stype[i]) * 2 + providing
+        cues = vocab.cue_table[group, rng.integers(0, vocab.cue_n[group], 2)]
+        tokens = [int(cues[0])]
+        for word, stop in zip(words.tolist(), end.tolist()):
+            tokens.append(word)
+            if stop:
+                tokens.append(0)
+        tokens.append(int(cues[1]))
+        out.extend(tokens)
+        counts.append(len(tokens))
+    return vocab.render(np.asarray(out, dtype=np.int64), np.asarray(counts, dtype=np.int64))

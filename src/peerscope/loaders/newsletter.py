@@ -64,10 +64,13 @@ from peerscope.corpus import Corpus
 from peerscope.loaders.build import SkipCounter, build_corpus
 from peerscope.loaders.mbox import header_text, message_date, message_text, read_messages
 
-__all__ = ["SKIP_NO_ITEMS", "STAFF_NAMES", "SUFFIXES", "contributor", "newsletter", "split_items"]
+__all__ = ["SKIP_NO_ITEMS", "SKIP_REPEATED_ISSUE", "STAFF_NAMES", "SUFFIXES", "contributor", "newsletter", "split_items"]
 
 #: Skip reason of an issue that holds no item (a masthead or title alone): one row per issue.
 SKIP_NO_ITEMS = "issue without items (masthead or title only)"
+#: Skip reason of a mailed issue whose Message-ID an earlier message had (archives repeat messages);
+#: its items are counted, as the mbox loader counts repeated posts.
+SKIP_REPEATED_ISSUE = "duplicate Message-ID"
 SUFFIXES = {".md": "md", ".markdown": "md", ".txt": "txt", ".html": "html", ".htm": "html"}
 #: Signatures that mean "written by the newsletter's staff", not by a member.
 STAFF_NAMES = frozenset({"editor", "the editor", "editors", "the editors", "staff",
@@ -149,11 +152,16 @@ def newsletter(source: str | os.PathLike, *, newsletter: str | None = None, name
     issue_files = sorted(p for p in path.iterdir() if p.suffix.lower() in SUFFIXES) if path.is_dir() else []
     issues = (_file_issues(issue_files, pattern) if issue_files else _mailed_issues(path, pseudonymise))
     rows = []
+    seen = set()
     for issue_id, published, title, kind, body, where in issues:
         items = split_items(body, kind)
         if not items:     # a masthead or title alone: read, and counted as left out
             skipped.add("newsletter_items", SKIP_NO_ITEMS)
             continue
+        if issue_id in seen:
+            skipped.add("newsletter_items", SKIP_REPEATED_ISSUE, len(items))
+            continue
+        seen.add(issue_id)
         if published is None:
             if not repair:
                 raise errors.SourceError("no issue date in the file name, front matter or first line",

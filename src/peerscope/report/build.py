@@ -28,6 +28,7 @@ from peerscope.errors import PeerscopeError
 from peerscope._kernels import engine
 from peerscope.report import content
 from peerscope.report import figures as figure_makers
+from peerscope.report import newsletter_text
 from peerscope.report import tables as table_makers
 from peerscope.report.render import write as _write
 from peerscope.report.suppression import suppress
@@ -52,7 +53,7 @@ class ReportError(PeerscopeError):
 
 #: Stages shown by the progress display.
 STAGES = ("describe", "participation", "engagement", "reciprocity", "pluralism", "newsletters",
-          "topics and support", "figures", "suppression and methods")
+          "topics and support", "newsletter text", "figures", "suppression and methods")
 
 
 def parse_super_users(spec) -> SuperUserRule:
@@ -395,6 +396,9 @@ def build(corpus, *, start=None, end=None, super_users="top:0.01", timezone: str
                  not_computed)
     else:
         not_computed.append(_reason(description, "topics and support types"))
+    bar.stage("newsletter text")
+    _newsletter_text(windowed, topics, support, min_cell, random_state, progress, results, add,
+                     not_computed)
 
     bar.stage("figures")
     footer = _footer(corpus, window, rule, min_cell)
@@ -531,6 +535,23 @@ def _support(corpus, option, summary, replicates, random_state, progress, result
     add(table_makers.support_types(shares, content.GROUPS))
 
 
+def _newsletter_text(corpus, topics, support, min_cell, random_state, progress, results, add,
+                     not_computed) -> None:
+    """Topics and support types of newsletter items against forum posts, when items have text."""
+    from peerscope.topics import TopicModel
+
+    option = "auto" if isinstance(topics, TopicModel) else topics   # a posts-only model cannot serve
+    tables, section, reason = newsletter_text.newsletter_text_tables(
+        corpus, topics=option, support=support, min_cell=min_cell, random_state=random_state or 0,
+        progress=progress)
+    if reason is not None:
+        not_computed.append(f"newsletter text: not computed ({reason})")
+    for table in tables:
+        add(table)
+    not_computed.extend(section.pop("not_computed", []))
+    results.update(section)
+
+
 def _footer(corpus, window, rule, min_cell: int) -> str:
     span = (f"{window.start:%Y-%m-%d}" if window.start is not None else "start") + " to " + (
         f"{window.end:%Y-%m-%d}" if window.end is not None else "end")
@@ -575,6 +596,10 @@ def _figures(results, description, rule, timezone, min_cell, footer, not_compute
                        lambda: figure_makers.topic_odds(_with_terms(results["topic_odds"],
                                                                     results["topics"]), footer)
                        if "topic_odds" in results else None),
+        "newsletter_topics_by_month": ("Topic prevalence by month in forum posts and newsletter items",
+                                       lambda: newsletter_text.topic_prevalence_by_source(
+                                           results["newsletter_topic_monthly"], footer, min_cell)
+                                       if "newsletter_topic_monthly" in results else None),
         "support_by_month": ("Support types by month",
                              lambda: figure_makers.support_by_month(
                                  content.monthly_shares(results["support"], min_cell), footer)
@@ -610,6 +635,7 @@ def _why_not_drawn(name: str, description) -> str:
     measure = {"time_of_day": "time of day", "give_receive": "reciprocity",
                "forms_over_tenure": "pluralistic use", "bands": "lurkers",
                "topic_odds": "topics and support types",
+               "newsletter_topics_by_month": "newsletters",
                "support_by_month": "topics and support types"}.get(name)
     if measure is not None and not description.can(measure):
         return next(c.reason for c in description.capabilities if c.measure == measure)

@@ -45,7 +45,7 @@ GROUPS = {
 }
 
 
-def topic_model(corpus, option, *, seed: int = 0, progress: bool = False):
+def topic_model(corpus, option, *, seed: int = 0, progress: bool = False, table: str = "posts"):
     """The report's topic model: ``(model, None)`` or ``(None, reason)``.
 
     Parameters
@@ -60,6 +60,8 @@ def topic_model(corpus, option, *, seed: int = 0, progress: bool = False):
         ``random_state`` of the fit.
     progress : bool
         Progress bars of the fit.
+    table : {"posts", "newsletter_items", "all"}
+        The documents (:func:`peerscope.topics.fit`).
 
     Returns
     -------
@@ -74,7 +76,7 @@ def topic_model(corpus, option, *, seed: int = 0, progress: bool = False):
         return option, None
     k = _k_option(option)
     try:
-        return topics.fit(corpus, k=k, method=METHOD, seed=seed, progress=progress), None
+        return topics.fit(corpus, k=k, method=METHOD, seed=seed, progress=progress, table=table), None
     except PeerscopeError as error:
         return None, str(error)
 

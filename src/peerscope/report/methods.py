@@ -189,6 +189,8 @@ def methods_text(results: dict, parameters: dict, tables: dict, suppression: pd.
         t.add("Topics", *_topics(t, results))
     if "support" in results:
         t.add("Support types", *_support(t, results["support"], parameters))
+    if any(name.startswith("newsletter_") for name in tables):
+        t.add("Newsletter text", *_newsletter_text(t, tables))
     t.add("Software", _software(figures))
     if not_computed:
         t.add("Not computed", "; ".join(not_computed) + ".")
@@ -378,6 +380,25 @@ def _topics(t: _Text, results) -> list[str]:
         sentences.append("Super-users' and other posters' posts were compared by the share dominated "
                          "by each topic, with odds ratios, Woolf intervals and Holm-adjusted p-values "
                          "(Carron-Arthur et al. 2016).")
+    return sentences
+
+
+def _newsletter_text(t: _Text, tables: dict) -> list[str]:
+    sentences = []
+    if "newsletter_topic_odds" in tables:
+        t.cite("carron2016")
+        sentences.append("Forum posts and newsletter items were modelled together in one topic space, and "
+                         "items were compared with posts topic by topic by odds ratios with Woolf intervals "
+                         "and Holm-adjusted p-values, as super-users with other posters.")
+    if "newsletter_topic_echo" in tables:
+        sentences.append("Whether newsletter topics follow the forum's was measured per topic by the Pearson "
+                         "correlation of the newsletter's monthly mean topic share with the forum's some "
+                         "months earlier, for lags of 0 to 6 months, the best lag Bonferroni-adjusted for "
+                         "the lags tried.")
+    if "newsletter_support_by_form" in tables:
+        sentences.append("Support types of newsletter items were labelled by the same model as the posts and "
+                         "compared by form (items against posts) and by writer (members against staff or "
+                         "unsigned items), with percentile bootstrap intervals over documents.")
     return sentences
 
 

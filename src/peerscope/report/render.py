@@ -78,6 +78,9 @@ SECTIONS = {
     "Newsletters": (["newsletters"], []),
     "Topics": (["topics", "topic_sweep", "topic_odds", "topic_quotes"], ["topic_odds"]),
     "Support types": (["support_types"], ["support_by_month"]),
+    "Newsletter text": (["newsletter_topics", "newsletter_topic_odds", "newsletter_topic_echo",
+                         "newsletter_support_by_form", "newsletter_support_by_writer"],
+                        ["newsletter_topics_by_month"]),
 }
 
 

@@ -1,10 +1,19 @@
-"""Labelling a corpus's posts batch by batch, locally or on Dask workers.
+"""Labelling a corpus's posts (or newsletter items) batch by batch, locally or on Dask workers.
 
 :func:`label_partitions` runs a fitted labeller (a
 :class:`~peerscope.support.classifier.SupportClassifier` or the
 :class:`~peerscope.support.lexicon.LexiconLabeller`) over every partition of a
 corpus opened with ``engine="dask"``; :func:`peerscope.support.prevalence.classify`
 uses the same per-batch step on the pandas engine.
+
+Both read ``table="posts"`` (default), ``"newsletter_items"`` or ``"all"``
+(posts, then items).  A posts-only result keeps its columns as before
+(``post_id``, ``label``, ``direction``, scores); a result with newsletter
+items starts with ``doc_id`` (the row's own id: a post's ``post_id``, an
+item's ``item_id``) and ``source`` (the table it came from) instead.
+Newsletter items have no thread, so their direction comes from their
+wording alone (:func:`~peerscope.support.direction.direction` with no
+opening-post flag).
 """
 
 from __future__ import annotations
@@ -21,14 +30,39 @@ __all__ = ["label_partitions"]
 
 #: Columns of the posts table a labelling pass reads.
 _COLUMNS = ["post_id", "thread_id", "parent_id", "text"]
+#: Columns read per text table.
+_TABLE_COLUMNS = {"posts": _COLUMNS, "newsletter_items": ["item_id", "text"]}
+#: What ``table=`` may name.
+_TABLES = ("posts", "newsletter_items", "all")
 
 
-def _label_batch(model, batch: pd.DataFrame) -> pd.DataFrame:
-    """Labels, direction and scores of a batch of posts (``post_id``, ``text``; thread columns if read)."""
+def _tables(corpus, table: str) -> list[str]:
+    """The text tables ``table`` names (checked against the corpus)."""
+    if not isinstance(table, str) or table not in _TABLES:
+        raise PeerscopeError(f"table={table!r}: choose one of {list(_TABLES)}")
+    tables = ["posts", "newsletter_items"] if table == "all" else [table]
+    if "newsletter_items" in tables and not corpus.has_table("newsletter_items"):
+        raise PeerscopeError(f"table={table!r}: this corpus has no newsletter_items table (load a "
+                             f"newsletter, e.g. peerscope.loaders.newsletter, or pass table='posts')")
+    return tables
+
+
+def _label_batch(model, batch: pd.DataFrame, source: str = "posts", post_id: bool = True) -> pd.DataFrame:
+    """Labels, direction and scores of a batch of one text table.
+
+    ``batch`` holds the table's id column (``post_id`` or ``item_id``) and
+    ``text`` (and a post's thread columns if read); the result starts with
+    ``post_id`` (posts, when ``post_id``: a posts-only result) or with
+    ``doc_id`` and ``source``.
+    """
     texts = batch["text"].reset_index(drop=True)
     scores = model.predict_frame(texts)
     label = scores.pop("label") if "label" in scores else None
-    frame = pd.DataFrame({"post_id": batch["post_id"].astype("str").to_numpy()})
+    ids = batch["post_id" if source == "posts" else "item_id"].astype("str").to_numpy()
+    if source == "posts" and post_id:  # a posts-only result: its columns as before tables could be chosen
+        frame = pd.DataFrame({"post_id": ids})
+    else:
+        frame = pd.DataFrame({"doc_id": ids, "source": pd.array([source] * len(ids), dtype="str")})
     if label is not None:
         frame["label"] = label.astype("str").to_numpy()
     frame["direction"] = direction(texts, opening=_opening(batch), scores=scores).to_numpy()
@@ -39,7 +73,7 @@ def _label_batch(model, batch: pd.DataFrame) -> pd.DataFrame:
 
 def _opening(batch: pd.DataFrame):
     """Whether each post opens its thread (no parent, or its own thread's id); None when unknown."""
-    if "parent_id" not in batch:
+    if "parent_id" not in batch or "post_id" not in batch:
         return None
     opening = batch["parent_id"].isna().to_numpy().copy()
     if "thread_id" in batch:
@@ -47,7 +81,7 @@ def _opening(batch: pd.DataFrame):
     return opening
 
 
-def label_partitions(corpus, model=None, *, batch_size: int = 20_000):
+def label_partitions(corpus, model=None, *, batch_size: int = 20_000, table: str = "posts"):
     """Label every post of a Dask corpus with a support model, per partition on the workers.
 
     The Dask counterpart of :func:`peerscope.support.classify`: each
@@ -72,11 +106,15 @@ def label_partitions(corpus, model=None, *, batch_size: int = 20_000):
     batch_size : int
         Most posts labelled at once inside a partition (bounds the size of
         the feature matrices).
+    table : {"posts", "newsletter_items", "all"}
+        Label the posts (default), the newsletter items (``item_id`` and
+        ``text`` read) or both, posts first.
 
     Returns
     -------
     dask.dataframe.DataFrame
-        Lazy; columns ``post_id``, ``label``, ``direction`` (seeking,
+        Lazy; columns ``post_id`` (``table="posts"``) or ``doc_id`` and
+        ``source`` (with newsletter items), ``label``, ``direction`` (seeking,
         providing or neither; :func:`~peerscope.support.direction.direction`
         from each post's thread position and wording) and one ``float32`` score per
         class, as ``classify`` returns them.  ``.compute()`` it, or write it
@@ -85,7 +123,8 @@ def label_partitions(corpus, model=None, *, batch_size: int = 20_000):
     Raises
     ------
     peerscope.errors.PeerscopeError
-        When the corpus is not on the Dask engine, or ``batch_size`` < 1.
+        When the corpus is not on the Dask engine, ``batch_size`` < 1, an
+        unknown ``table``, or newsletter items of a corpus without them.
 
     Examples
     --------
@@ -102,22 +141,34 @@ def label_partitions(corpus, model=None, *, batch_size: int = 20_000):
                              f"{corpus.engine!r}; use peerscope.support.classify")
     if batch_size < 1:
         raise PeerscopeError(f"batch_size={batch_size}: expected a positive number of posts")
+    tables = _tables(corpus, table)
     if model is None:
         model = pretrained("forum")
-    posts = corpus.posts(_COLUMNS)
-    return posts.map_partitions(_label_partition, dask.delayed(model), batch_size,
-                                meta=_no_labels(model))
+    delayed = dask.delayed(model)
+    post_id = table == "posts"
+    parts = [corpus.table(name, _TABLE_COLUMNS[name]).map_partitions(
+                 _label_partition, delayed, batch_size, name, post_id, meta=_no_labels(model, name, post_id))
+             for name in tables]
+    if len(parts) == 1:
+        return parts[0]
+    import dask.dataframe as dd
+
+    return dd.concat(parts)
 
 
-def _label_partition(posts: pd.DataFrame, model, batch_size: int) -> pd.DataFrame:
-    """On a worker: one partition of posts labelled in batches of ``batch_size``."""
-    parts = [_label_batch(model, posts.iloc[start:start + batch_size])
+def _label_partition(posts: pd.DataFrame, model, batch_size: int, source: str = "posts",
+                     post_id: bool = True) -> pd.DataFrame:
+    """On a worker: one partition of a text table labelled in batches of ``batch_size``."""
+    parts = [_label_batch(model, posts.iloc[start:start + batch_size], source, post_id)
              for start in range(0, len(posts), batch_size)]
-    return pd.concat(parts, ignore_index=True) if parts else _no_labels(model)
+    return pd.concat(parts, ignore_index=True) if parts else _no_labels(model, source, post_id)
 
 
-def _no_labels(model) -> pd.DataFrame:
-    """The labels of no post: the columns and dtypes of a result (tf-idf cannot transform zero texts)."""
-    one = pd.DataFrame({"post_id": pd.Series([""], dtype="str"), "thread_id": pd.Series([""], dtype="str"),
-                        "parent_id": pd.Series([None], dtype="str"), "text": pd.Series([""], dtype="str")})
-    return _label_batch(model, one).iloc[:0]
+def _no_labels(model, source: str = "posts", post_id: bool = True) -> pd.DataFrame:
+    """The labels of no document: the columns and dtypes of a result (tf-idf cannot transform zero texts)."""
+    if source == "posts":
+        one = pd.DataFrame({"post_id": pd.Series([""], dtype="str"), "thread_id": pd.Series([""], dtype="str"),
+                            "parent_id": pd.Series([None], dtype="str"), "text": pd.Series([""], dtype="str")})
+    else:
+        one = pd.DataFrame({"item_id": pd.Series([""], dtype="str"), "text": pd.Series([""], dtype="str")})
+    return _label_batch(model, one, source, post_id).iloc[:0]

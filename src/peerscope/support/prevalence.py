@@ -49,7 +49,7 @@ from tqdm.auto import tqdm
 
 from peerscope._kernels.months import iso_months, months_from_times
 from peerscope.errors import PeerscopeError
-from peerscope.support.labelling import _COLUMNS, _label_batch, label_partitions
+from peerscope.support.labelling import _TABLE_COLUMNS, _label_batch, _no_labels, _tables, label_partitions
 from peerscope.support.pretrained import pretrained
 
 __all__ = ["DERIVED_FILE", "adjusted_share", "classify", "month_of", "prevalence"]
@@ -115,7 +115,9 @@ def prevalence(predicted, validation_true=None, validation_pred=None, *, labels=
     groups : sequence, optional
         A group (board, month, ...) per post of ``predicted``; shares are
         then given per group, with ``tpr``/``fpr`` shared across groups.
-        With ``by="month"``: each post's ``created_at``.
+        With ``by="month"``: each post's ``created_at``.  Forms of support:
+        the ``source`` column of ``classify(corpus, table="all")`` gives
+        newsletter items against forum posts.
     by : {None, "month"}
         ``"month"``: group posts by the calendar month (UTC; naive times are
         taken as UTC) of the times in ``groups``; the result's group column
@@ -281,8 +283,8 @@ def _rates(actual: np.ndarray, flagged: np.ndarray, weight: np.ndarray):
     return tpr, fpr
 
 
-def _text_batches(corpus, batch_size: int):
-    """(number of posts or None, batches of post_id and text) streamed through the corpus.
+def _text_batches(corpus, batch_size: int, tables: list[str]):
+    """(number of documents or None, batches of (table, ids and text)) streamed through the corpus.
 
     :meth:`peerscope.Corpus.iter_batches` reads a saved corpus row group by
     row group, in either file layout, so the text column is never whole in
@@ -290,8 +292,11 @@ def _text_batches(corpus, batch_size: int):
     """
     window = corpus.time_window
     unwindowed = window.start is None and window.end is None
-    total = int(corpus.manifest["tables"]["posts"]["rows"]) if unwindowed else None
-    return total, corpus.iter_batches("posts", _COLUMNS, batch_size=batch_size)
+    total = (sum(int(corpus.manifest["tables"][name]["rows"]) for name in tables
+                 if name in corpus.manifest["tables"]) if unwindowed else None)
+    batches = ((name, batch) for name in tables
+               for batch in corpus.iter_batches(name, _TABLE_COLUMNS[name], batch_size=batch_size))
+    return total, batches
 
 
 #: Where ``classify(..., out=True)`` writes, inside the corpus folder.
@@ -299,8 +304,8 @@ DERIVED_FILE = Path("derived") / "support.parquet"
 
 
 def classify(corpus, model=None, *, batch_size: int = 20_000, out: str | os.PathLike | bool | None = None,
-             progress: bool | None = None) -> pd.DataFrame:
-    """Label every post of a corpus with a support model, batch by batch.
+             progress: bool | None = None, table: str = "posts") -> pd.DataFrame:
+    """Label every post (or newsletter item) of a corpus with a support model, batch by batch.
 
     Parameters
     ----------
@@ -320,20 +325,28 @@ def classify(corpus, model=None, *, batch_size: int = 20_000, out: str | os.Path
         (a later call replaces it).
     progress : bool, optional
         A tqdm bar (default: when stderr is a terminal).
+    table : {"posts", "newsletter_items", "all"}
+        Label the posts (default), the newsletter items (``item_id`` and
+        ``text`` read) or both, posts first.  Shares by form of support:
+        ``prevalence(labels["label"], groups=labels["source"])``.
 
     Returns
     -------
     DataFrame
-        ``post_id``, ``label``, ``direction`` (``seeking``, ``providing`` or
-        ``neither``, from each post's position in its thread and its
-        wording: :func:`peerscope.support.direction.direction`) and one
-        score column per class;
-        ``attrs["path"]`` is the file written (None when not written).
+        ``post_id`` (``table="posts"``: the columns as before tables could
+        be chosen) or, with newsletter items, ``doc_id`` (a post's
+        ``post_id`` or an item's ``item_id``) and ``source`` (``posts`` or
+        ``newsletter_items``); then ``label``, ``direction`` (``seeking``,
+        ``providing`` or ``neither``, from each post's position in its
+        thread and its wording, an item's wording alone:
+        :func:`peerscope.support.direction.direction`) and one score column
+        per class; ``attrs["path"]`` is the file written (None when not written).
 
     Raises
     ------
     peerscope.errors.PeerscopeError
-        When ``batch_size`` < 1, or ``out=True`` for a corpus in memory.
+        When ``batch_size`` < 1, ``out=True`` for a corpus in memory, an
+        unknown ``table``, or newsletter items of a corpus without them.
 
     Examples
     --------
@@ -348,11 +361,16 @@ def classify(corpus, model=None, *, batch_size: int = 20_000, out: str | os.Path
     >>> labels = classify(Corpus.from_frames(posts), LexiconLabeller(), batch_size=2)
     >>> labels[["post_id", "label"]].values.tolist()
     [['p1', 'none'], ['p2', 'emotional'], ['p3', 'informational']]
+    >>> classify(Corpus.from_frames(posts), LexiconLabeller(), table="all")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    peerscope.errors.PeerscopeError: table='all': this corpus has no newsletter_items table ...
     >>> labels.attrs["path"] is None
     True
     """
     if batch_size < 1:
         raise PeerscopeError(f"batch_size={batch_size}: expected a positive number of posts")
+    tables = _tables(corpus, table)
     if model is None:
         model = pretrained("forum")
     if out is True:
@@ -365,16 +383,18 @@ def classify(corpus, model=None, *, batch_size: int = 20_000, out: str | os.Path
     if progress is None:
         progress = sys.stderr.isatty()
     if corpus.engine == "dask":  # the model labels each partition on the workers
-        result = label_partitions(corpus, model, batch_size=batch_size).compute().reset_index(drop=True)
+        result = (label_partitions(corpus, model, batch_size=batch_size, table=table).compute()
+                  .reset_index(drop=True))
     else:
-        total, batches = _text_batches(corpus, batch_size)
+        total, batches = _text_batches(corpus, batch_size, tables)
+        post_id = table == "posts"
         parts = []
-        with tqdm(total=total, unit="posts", desc="support", disable=not progress) as bar:
-            for batch in batches:
-                parts.append(_label_batch(model, batch))
+        with tqdm(total=total, unit="documents", desc="support", disable=not progress) as bar:
+            for name, batch in batches:
+                parts.append(_label_batch(model, batch, name, post_id))
                 bar.update(len(batch))
         result = (pd.concat(parts, ignore_index=True) if parts
-                  else _label_batch(model, pd.DataFrame({column: pd.Series(dtype="str") for column in _COLUMNS})))
+                  else _no_labels(model, tables[0], post_id).reset_index(drop=True))
     result.attrs["path"] = None
     if out is not None:
         _write_atomic(result, Path(out))

@@ -1,4 +1,4 @@
-"""Topic models of forum posts: LDA and NMF, coherence, choosing k, topics by group and time.
+"""Topic models of forum posts and newsletter items: LDA and NMF, coherence, choosing k, topics by group and time.
 
 The study this package is built to reproduce, and improve on: Carron-Arthur
 et al. (2016) fitted LDA to 131,004 posts of the BlueBoard depression forum,
@@ -18,6 +18,10 @@ With peerscope::
     topics.prevalence(model, by=supers)                # odds ratios, 95% CI, chi-square
     topics.prevalence(model, by="month")               # prevalence over time
 
+    both = topics.fit(corpus, k=15, table="all")       # posts and newsletter items, one topic space
+    topics.prevalence(both, by="source")               # newsletter items against forum posts
+    topics.lagged_echo(both, max_lag=6)                # do newsletter topics follow the forum's?
+
 Modules: :mod:`~peerscope.topics.model` (fit, :class:`TopicModel`, save and
 load without pickle), :mod:`~peerscope.topics.quality` (coherence, diversity),
 :mod:`~peerscope.topics.sweep` (choosing k), :mod:`~peerscope.topics.prevalence`
@@ -27,10 +31,10 @@ load without pickle), :mod:`~peerscope.topics.quality` (coherence, diversity),
 
 from peerscope.text import BagOfWords, Preprocessor, bag_of_words
 from peerscope.topics.model import METHODS, TopicModel, fit
-from peerscope.topics.prevalence import compare_groups, over_time, prevalence
+from peerscope.topics.prevalence import compare_groups, lagged_echo, over_time, prevalence
 from peerscope.topics.quality import Coherence, coherence, diversity
 from peerscope.topics.sweep import coherence_baseline, plot_sweep, sweep
 
 __all__ = ["BagOfWords", "Preprocessor", "bag_of_words", "METHODS", "TopicModel", "fit",
-           "prevalence", "compare_groups", "over_time", "Coherence", "coherence", "diversity",
+           "prevalence", "compare_groups", "over_time", "lagged_echo", "Coherence", "coherence", "diversity",
            "coherence_baseline", "sweep", "plot_sweep"]

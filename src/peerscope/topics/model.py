@@ -66,6 +66,8 @@ METHODS = ("lda", "nmf")
 FORMAT = "peerscope-topic-model"
 #: Documents per inference batch.
 BATCH = 20_000
+#: Rows hashed at a time when looking for repeated documents.
+_KEY_BATCH = 100_000
 #: Passes of batch variational Bayes over the documents (LDA).
 LDA_ITERATIONS = 10
 #: The numbers of topics ``k="auto"`` tries.
@@ -101,7 +103,10 @@ class TopicModel:
         Each training document's topic shares (NaN rows: empty documents);
         for LDA inferred on first access (see the module docstring).
     docs : DataFrame
-        ``post_id, author_id, created_at, n_terms`` of the training documents.
+        ``doc_id, source, author_id, created_at, n_terms`` of the training
+        documents (``source``: ``"posts"`` or ``"newsletter_items"``, null for
+        plain texts), led by ``post_id`` when the model was fitted on posts
+        or plain texts (see :mod:`peerscope.text`).
     labels : dict
         Topic -> human name set with :meth:`label`.
     bow : BagOfWords or None
@@ -212,8 +217,11 @@ class TopicModel:
     def doc_topics(self) -> pd.DataFrame:
         """One row per training document: ids, ``n_terms``, ``dominant`` and ``topic_<i>`` shares.
 
-        Write it beside the corpus with ``frame.to_parquet(...)``; the shares
-        of an empty document are NaN and its ``dominant`` is -1.
+        The ids are ``doc_id`` and ``source`` (the table the document came
+        from), with ``post_id`` first for a model of posts; ``author_id`` and
+        ``created_at`` (an item's publication time) follow.  Write it
+        beside the corpus with ``frame.to_parquet(...)``; the shares of an
+        empty document are NaN and its ``dominant`` is -1.
         """
         shares = pd.DataFrame(self.doc_topic, columns=[f"topic_{t}" for t in range(self.k)])
         return pd.concat([self.docs.reset_index(drop=True),
@@ -308,13 +316,18 @@ class TopicModel:
         if not all(isinstance(term, str) for term in vocabulary["term"]):
             fail("vocabulary.parquet: 'term' holds values that are not strings")
         shares = [f"topic_{t}" for t in range(k)]
-        frame = _read_parquet(path, "doc_topics.parquet", ["post_id", "author_id", "created_at", "n_terms", *shares],
+        frame = _read_parquet(path, "doc_topics.parquet", ["author_id", "created_at", "n_terms", *shares],
                               fail)
+        if "doc_id" not in frame and "post_id" not in frame:
+            fail("doc_topics.parquet lacks column(s) ['doc_id']")
         try:
             doc_topic = frame[shares].to_numpy(dtype=np.float64)
         except (TypeError, ValueError) as exc:
             fail(f"doc_topics.parquet: topic shares are not numbers ({exc})")
-        docs = frame[["post_id", "author_id", "created_at", "n_terms"]]
+        if "doc_id" not in frame:  # saved before documents knew their table: posts or plain texts
+            frame = frame.assign(doc_id=frame["post_id"], source=pd.array([None] * len(frame), dtype="str"))
+        ids = [c for c in ("post_id", "doc_id", "source") if c in frame]
+        docs = frame[[*ids, "author_id", "created_at", "n_terms"]]
         n_terms = len(vocabulary)
         topic_term = _read_array(path, "topic_term", (k, n_terms), fail)
         state, estimator = {}, None
@@ -396,7 +409,7 @@ def _read_array(path: Path, name: str, shape: tuple, fail) -> np.ndarray:
 def fit(source, k: int | str, method: str = "lda", seed: int = 0, *, preprocessor: Preprocessor | None = None,
         max_iter: int | None = None, alpha: float | None = None, eta: float | None = None,
         max_documents: int | None = MAX_DOCUMENTS, ks=AUTO_KS, sample: int = AUTO_SAMPLE,
-        progress: bool | None = None, cache: bool = True, **preprocessing) -> TopicModel:
+        progress: bool | None = None, cache: bool = True, table: str = "posts", **preprocessing) -> TopicModel:
     """Fit a topic model with ``k`` topics, or choose ``k`` (``k="auto"``).
 
     The defaults were chosen on mixtures of real communities, where the
@@ -455,6 +468,11 @@ def fit(source, k: int | str, method: str = "lda", seed: int = 0, *, preprocesso
         tqdm bar over the ``k="auto"`` sweep (default: when stderr is a terminal).
     cache : bool
         Use the bag-of-words cache of a saved corpus.
+    table : {"posts", "newsletter_items", "all"}
+        For a corpus: model its posts (default), its newsletter items, or
+        both in one topic space (:func:`peerscope.text.bag_of_words`); each
+        document's ``source`` stays in :attr:`TopicModel.docs`.  Ignored
+        for a BagOfWords (its own table) and plain texts.
 
     Returns
     -------
@@ -500,7 +518,7 @@ def fit(source, k: int | str, method: str = "lda", seed: int = 0, *, preprocesso
             raise errors.PeerscopeError("a BagOfWords is already preprocessed: pass no preprocessing options")
         bow = source
     else:
-        bow = bag_of_words(source, preprocessor, cache=cache, progress=progress, **preprocessing)
+        bow = bag_of_words(source, preprocessor, table=table, cache=cache, progress=progress, **preprocessing)
     if len(bow.vocabulary) == 0 or bow.stats["nonempty_documents"] == 0:
         raise errors.PeerscopeError(
             f"nothing to model: {bow.stats['documents']} documents, {len(bow.vocabulary)} terms "
@@ -508,7 +526,7 @@ def fit(source, k: int | str, method: str = "lda", seed: int = 0, *, preprocesso
     options = {"max_iter": int(max_iter if max_iter is not None else _DEFAULT_ITER[method])}
     if method == "lda":
         options.update(alpha=alpha, eta=eta)
-    matrix = bow.matrix().astype(np.float64)
+    matrix = bow.matrix(dtype=np.float64)
     distinct = _distinct_rows(matrix)
     table = None
     if auto:
@@ -522,6 +540,7 @@ def fit(source, k: int | str, method: str = "lda", seed: int = 0, *, preprocesso
     params = {"method": method, "k": int(k), "seed": int(seed), **options,
               "implementation": _IMPLEMENTATION[method], "training_documents": int(len(training)),
               "distinct_documents": int(len(distinct)), "max_documents": max_documents,
+              "table": bow.table,
               "preprocessing": bow.preprocessor.params(), "preprocessing_stats": bow.stats}
     if table is not None:
         params["k_selection"] = {"rule": AUTO_RULE, "ks": table["k"].tolist(),
@@ -533,13 +552,30 @@ def fit(source, k: int | str, method: str = "lda", seed: int = 0, *, preprocesso
 
 
 def _distinct_rows(matrix) -> np.ndarray:
-    """Positions of the first of each distinct non-empty row of a CSR count matrix, in order."""
+    """Positions of the first of each distinct non-empty row of a CSR count matrix, in order.
+
+    Each row is keyed by two sums of 64-bit hashes of its (term, count)
+    entries, with different hash keys: equal rows have equal keys, and two
+    different rows share both only with probability about 2**-128 per pair,
+    at 16 bytes a row instead of a Python object per row.
+    """
     matrix = matrix.tocsr()
-    matrix.sort_indices()
     lengths = np.diff(matrix.indptr)
-    keys = pd.Series([(matrix.indices[s:e].tobytes(), matrix.data[s:e].tobytes())
-                      for s, e in zip(matrix.indptr[:-1], matrix.indptr[1:])])
-    return np.flatnonzero(~keys.duplicated().to_numpy() & (lengths > 0))
+    keys = np.empty((matrix.shape[0], 2), dtype=np.uint64)
+    for start in range(0, matrix.shape[0], _KEY_BATCH):   # hashes of a batch of rows at a time
+        block = matrix[start:start + _KEY_BATCH]
+        entries = block.indices.astype(np.uint64) * np.uint64(1 << 32) + block.data.astype(np.uint64)
+        for column, hash_key in enumerate(("peerscope-rows-a", "peerscope-rows-b")):
+            hashed = pd.util.hash_array(entries, hash_key=hash_key, categorize=False)
+            keys[start:start + block.shape[0], column] = _row_sums(hashed, block.indptr)
+    frame = pd.DataFrame({"a": keys[:, 0], "b": keys[:, 1], "n": lengths})
+    return np.flatnonzero(~frame.duplicated().to_numpy() & (lengths > 0))
+
+
+def _row_sums(values: np.ndarray, indptr: np.ndarray) -> np.ndarray:
+    """Sum of ``values`` (uint64, wrapping) over each CSR row."""
+    totals = np.cumsum(np.concatenate([[np.uint64(0)], values]), dtype=np.uint64)
+    return totals[indptr[1:]] - totals[indptr[:-1]]
 
 
 def _fit_matrix(matrix, training: np.ndarray, method: str, k: int, seed: int, options: dict,
@@ -566,10 +602,12 @@ def _fit_matrix(matrix, training: np.ndarray, method: str, k: int, seed: int, op
     model.fit(weighting.transform(matrix[training]))
     if not shares:
         return model, _normalised(model.components_), None
-    weights = model.transform(weighting.transform(matrix))
-    totals = weights.sum(axis=1, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        doc_topic = np.where(totals > 0, weights / totals, np.nan)
+    doc_topic = np.empty((matrix.shape[0], k))
+    for start in range(0, matrix.shape[0], BATCH):   # in batches: the tf-idf of a million posts is large
+        weights = model.transform(weighting.transform(matrix[start:start + BATCH]))
+        totals = weights.sum(axis=1, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            doc_topic[start:start + BATCH] = np.where(totals > 0, weights / totals, np.nan)
     return model, _normalised(model.components_), doc_topic
 
 

@@ -22,13 +22,24 @@ a study tests every topic at once.
 
 The group is a set of member ids (posts by those authors form the group, for
 instance ``participation.summary(corpus).super_users`` for the top 1% of
-posters) or a boolean Series indexed by ``post_id``.  Posts with no terms
-(no dominant topic), with an unknown author (for a member set) or missing
-from the Series are left out, and counted in ``frame.attrs["excluded"]``.
+posters) or a boolean Series indexed by document id (``doc_id``: a post's
+``post_id``, a newsletter item's ``item_id``; or a two-level index
+``(source, doc_id)`` when posts and items share ids).  Documents with no
+terms (no dominant topic), with an unknown author (for a member set) or
+missing from the Series are left out, and counted in
+``frame.attrs["excluded"]``.
 
-Over time, prevalence is the mean topic share of the posts of each period
-(``freq``, default calendar months) and the share of posts each topic
-dominates.
+Forms of support: a model fitted on posts and newsletter items together
+(``topics.fit(corpus, k, table="all")``) puts both in one topic space, and
+``prevalence(model, by="source")`` compares newsletter items (the group)
+with forum posts by the same odds ratios, intervals and Holm adjustment.
+
+Over time, prevalence is the mean topic share of the documents of each
+period (``freq``, default calendar months) and the share of documents each
+topic dominates, per source if asked (``over_time(model, by_source=True)``).
+:func:`lagged_echo` asks whether newsletter topics follow the forum's: per
+topic, the lag (0 to ``max_lag`` months) at which the newsletter's monthly
+prevalence correlates best with the forum's earlier prevalence.
 """
 
 from __future__ import annotations
@@ -41,7 +52,10 @@ from scipy import stats
 
 from peerscope import errors
 
-__all__ = ["compare_groups", "holm", "over_time", "prevalence"]
+__all__ = ["compare_groups", "holm", "lagged_echo", "over_time", "prevalence"]
+
+#: The two values of ``source`` in a model fitted with ``table="all"``.
+_FORUM, _NEWSLETTER = "posts", "newsletter_items"
 
 
 def prevalence(model, by, **options) -> pd.DataFrame:
@@ -49,14 +63,16 @@ def prevalence(model, by, **options) -> pd.DataFrame:
 
     ``by`` may be ``"month"``, ``"week"``, ``"quarter"`` or ``"year"``
     (:func:`over_time`), a set of member ids or a boolean Series indexed by
-    ``post_id`` (:func:`compare_groups`).
+    document id (:func:`compare_groups`), or ``"source"``: newsletter items
+    (the group) against forum posts, for a model fitted with ``table="all"``.
 
     Parameters
     ----------
     model : TopicModel
         A fitted model (for ``by`` a period: fitted on a corpus, whose posts have times).
     by : str, set of str or pandas.Series
-        A period name, the member ids of the group, or a boolean Series of posts.
+        A period name, ``"source"``, the member ids of the group, or a
+        boolean Series of documents.
     **options
         Passed on to :func:`compare_groups` (or to :func:`over_time`).
 
@@ -68,7 +84,8 @@ def prevalence(model, by, **options) -> pd.DataFrame:
     Raises
     ------
     peerscope.errors.PeerscopeError
-        When ``by`` is a string other than the period names.
+        When ``by`` is a string other than the period names and
+        ``"source"``, or ``"source"`` for a model without both sources.
 
     Examples
     --------
@@ -90,14 +107,40 @@ def prevalence(model, by, **options) -> pd.DataFrame:
     [20, 20, 20, 20]
     """
     if isinstance(by, str):
+        if by == "source":
+            options = {"group_name": "newsletter items", "other_name": "forum posts", **options}
+            return compare_groups(model, _source_group(model), **options)
         if by not in _FREQ:
-            raise errors.PeerscopeError(f"by={by!r}: use one of {list(_FREQ)}, a member-id set "
-                                        "or a boolean Series indexed by post_id")
+            raise errors.PeerscopeError(f"by={by!r}: use one of {list(_FREQ)}, 'source', a member-id set "
+                                        "or a boolean Series indexed by document id")
         return over_time(model, freq=_FREQ[by], **options)
     return compare_groups(model, by, **options)
 
 
 _FREQ = {"month": "M", "week": "W", "quarter": "Q", "year": "Y"}
+
+
+def _sources(model) -> pd.Series:
+    """Each training document's source (``posts``, ``newsletter_items``; null when unknown)."""
+    docs = model.docs
+    if "source" in docs:
+        return docs["source"].reset_index(drop=True)
+    return pd.Series([None] * len(docs), dtype="str")
+
+
+def _source_group(model) -> pd.Series:
+    """Newsletter items (True) and forum posts (False), indexed by ``(source, doc_id)``."""
+    source = _sources(model)
+    present = set(source.dropna().unique())
+    if not {_FORUM, _NEWSLETTER} <= present:
+        raise errors.PeerscopeError(
+            f"by='source' compares newsletter items with forum posts: fit the model on both "
+            f"(topics.fit(corpus, k, table='all')); this model's documents come from "
+            f"{sorted(present) or 'no known table'}")
+    keep = source.notna().to_numpy()
+    index = pd.MultiIndex.from_arrays([source[keep].astype("str"),
+                                       model.docs["doc_id"].reset_index(drop=True)[keep].astype("str")])
+    return pd.Series((source[keep] == _NEWSLETTER).to_numpy(), index=index, dtype=bool)
 
 
 def _group_mask(model, group) -> tuple[np.ndarray, np.ndarray, dict]:
@@ -109,14 +152,27 @@ def _group_mask(model, group) -> tuple[np.ndarray, np.ndarray, dict]:
         if not (pd.api.types.is_bool_dtype(group.dtype)):
             raise errors.PeerscopeError("a group Series must hold booleans (True: in the group)")
         if group.index.has_duplicates:
-            raise errors.PeerscopeError("a group Series must be indexed by unique post ids")
-        values = group.set_axis(group.index.astype("str")).reindex(docs["post_id"].astype("str"))
+            raise errors.PeerscopeError("a group Series must be indexed by unique document ids")
+        ids = (docs["doc_id"] if "doc_id" in docs else docs["post_id"]).reset_index(drop=True).astype("str")
+        if isinstance(group.index, pd.MultiIndex):
+            if group.index.nlevels != 2:
+                raise errors.PeerscopeError("a group Series with a MultiIndex must be indexed by (source, doc_id)")
+            key = pd.MultiIndex.from_arrays([_sources(model).astype("str"), ids])
+            index = pd.MultiIndex.from_arrays([group.index.get_level_values(0).astype("str"),
+                                               group.index.get_level_values(1).astype("str")])
+            values = group.set_axis(index).reindex(key)
+        else:
+            if ids.duplicated().any():
+                raise errors.PeerscopeError(
+                    "document ids repeat across sources (a post and a newsletter item share an id): "
+                    "index the group Series by (source, doc_id)")
+            values = group.set_axis(group.index.astype("str")).reindex(ids)
         known = values.notna().to_numpy()
         excluded["not_in_series"] = int((~known & has_topic).sum())
         in_group = values.fillna(False).astype(bool).to_numpy()
         return in_group, has_topic & known, excluded
     if isinstance(group, (str, bytes)) or not isinstance(group, Iterable):
-        raise errors.PeerscopeError("by must be a set of member ids or a boolean Series indexed by post_id")
+        raise errors.PeerscopeError("by must be a set of member ids or a boolean Series indexed by document id")
     members = pd.Index([str(m) for m in group])
     authors = docs["author_id"]
     known = authors.notna().to_numpy()
@@ -127,13 +183,14 @@ def _group_mask(model, group) -> tuple[np.ndarray, np.ndarray, dict]:
 
 def compare_groups(model, group, *, group_name: str = "group", other_name: str = "others",
                    confidence: float = 0.95, yates: bool = True) -> pd.DataFrame:
-    """Odds ratio per topic of a group's posts vs other posts being dominated by it.
+    """Odds ratio per topic of a group's documents vs other documents being dominated by it.
 
     Parameters
     ----------
     model : TopicModel
-    group : set of member ids, or boolean Series indexed by post_id
-        Who is in the group (see the module docstring).
+    group : set of member ids, or boolean Series indexed by document id
+        Who or what is in the group (see the module docstring); a Series
+        may be indexed by ``doc_id`` or by ``(source, doc_id)``.
     group_name, other_name : str
         Names of the two groups in ``frame.attrs``.
     confidence : float
@@ -233,7 +290,7 @@ def holm(p: np.ndarray) -> np.ndarray:
     return adjusted
 
 
-def over_time(model, freq: str = "M") -> pd.DataFrame:
+def over_time(model, freq: str = "M", *, by_source: bool = False) -> pd.DataFrame:
     """Mean topic share and dominant share per period (calendar months by default).
 
     Parameters
@@ -242,19 +299,24 @@ def over_time(model, freq: str = "M") -> pd.DataFrame:
         A model fitted on a corpus (plain texts have no times).
     freq : str
         pandas period frequency: ``"M"`` (default), ``"W"``, ``"Q"``, ``"Y"``.
+    by_source : bool
+        One series per source (``posts``, ``newsletter_items``) of a model
+        fitted with ``table="all"``: a ``source`` column is added and each
+        period's shares are those of that source's documents.
 
     Returns
     -------
     DataFrame
-        One row per period and topic: ``period`` (start, UTC), ``topic``,
-        ``label``, ``n_documents`` (posts with terms in the period),
-        ``mean_share`` and ``dominant_share``.  ``attrs["excluded"]`` counts
-        the posts left out (no terms, no time).
+        One row per period (and source) and topic: ``period`` (start, UTC),
+        [``source``,] ``topic``, ``label``, ``n_documents`` (documents with
+        terms in the period), ``mean_share`` and ``dominant_share``.
+        ``attrs["excluded"]`` counts the documents left out (no terms, no
+        time, and with ``by_source`` no known source).
 
     Raises
     ------
     peerscope.errors.PeerscopeError
-        When no post has both a time and a topic.
+        When no document has both a time and a topic.
 
     Examples
     --------
@@ -274,28 +336,169 @@ def over_time(model, freq: str = "M") -> pd.DataFrame:
     ['2024-01-01 00:00:00+00:00', '2024-02-01 00:00:00+00:00']
     >>> table["dominant_share"].tolist()
     [0.5, 0.5, 0.5, 0.5]
+    >>> over_time(model, by_source=True)["source"].unique().tolist()
+    ['posts']
     """
-    created = model.docs["created_at"]
+    created = model.docs["created_at"].reset_index(drop=True)
     has_topic = model.dominant_topics() >= 0
     usable = has_topic & created.notna().to_numpy()
     if not usable.any():
-        raise errors.PeerscopeError("no post with both a time and a topic: prevalence over time "
+        raise errors.PeerscopeError("no document with both a time and a topic: prevalence over time "
                                     "needs a corpus (plain texts have no times)")
+    excluded = {"no_terms": int((~has_topic).sum()), "no_time": int((has_topic & ~usable).sum())}
+    if by_source:
+        source = _sources(model)
+        known = source.notna().to_numpy()
+        excluded["no_source"] = int((usable & ~known).sum())
+        usable &= known
+        if not usable.any():
+            raise errors.PeerscopeError("by_source=True: no document with a time, a topic and a known source")
     times = created[usable].dt.tz_convert("UTC").dt.tz_localize(None)
     period = times.dt.to_period(freq).dt.start_time.dt.tz_localize("UTC").to_numpy()
     k = model.k
     shares = pd.DataFrame(model.doc_topic[usable], columns=range(k))
     dominant = pd.get_dummies(pd.Categorical(model.dominant_topics()[usable], categories=range(k))).astype(float)
     dominant.columns = range(k)
-    key = pd.Series(period, name="period")
-    mean = shares.groupby(key).mean()
-    dom = dominant.groupby(key).mean()
-    counts = key.value_counts().sort_index()
+    keys = [pd.Series(period, name="period")]
+    if by_source:
+        keys.insert(0, pd.Series(source[usable].astype("str").to_numpy(), name="source"))
+    mean = shares.groupby(keys).mean()
+    dom = dominant.groupby(keys).mean()
+    counts = shares.groupby(keys).size()
     long = mean.stack().rename("mean_share").to_frame().join(dom.stack().rename("dominant_share"))
-    long.index.names = ["period", "topic"]
+    long.index.names = [*[key.name for key in keys], "topic"]
     long = long.reset_index()
-    long["n_documents"] = counts.reindex(long["period"]).to_numpy()
+    index = pd.MultiIndex.from_frame(long[[key.name for key in keys]]) if by_source else long["period"]
+    long["n_documents"] = counts.reindex(index).to_numpy()
     long["label"] = pd.array(np.asarray(model.topic_names(), dtype=object)[long["topic"].to_numpy()], dtype="str")
-    long.attrs.update({"freq": freq, "excluded": {"no_terms": int((~has_topic).sum()),
-                                                  "no_time": int((has_topic & ~usable).sum())}})
-    return long[["period", "topic", "label", "n_documents", "mean_share", "dominant_share"]]
+    long.attrs.update({"freq": freq, "excluded": excluded})
+    columns = ["period", *(["source"] if by_source else []), "topic", "label", "n_documents", "mean_share",
+               "dominant_share"]
+    frame = long[columns]
+    if by_source:
+        frame = frame.sort_values(["period", "source", "topic"], kind="stable").reset_index(drop=True)
+        frame.attrs.update(long.attrs)
+    return frame
+
+
+def lagged_echo(model, max_lag: int = 6, *, share: str = "mean_share", min_months: int = 6) -> pd.DataFrame:
+    """Per topic, the lag at which the newsletter's monthly prevalence best follows the forum's.
+
+    For a model of posts and newsletter items in one topic space
+    (``topics.fit(corpus, k, table="all")``), each topic ``t`` has a
+    monthly forum series ``F_t(m)`` and a monthly newsletter series
+    ``N_t(m)`` (:func:`over_time` by source: the mean topic share of the
+    documents of the month, or with ``share="dominant_share"`` the share of
+    documents it dominates).  For each lag ``L = 0 .. max_lag`` months the
+    statistic is the Pearson correlation, across the months ``m`` in which
+    the newsletter has documents and the forum had documents in month
+    ``m - L``, of ``N_t(m)`` with ``F_t(m - L)``: the cross-correlation of
+    the two series at lag ``L``.  A newsletter that echoes the forum's
+    topics with a delay of ``L`` months correlates best at that lag.  The
+    best lag is the one with the highest correlation (ties: the shorter
+    lag); a lag with fewer than ``min_months`` pairs of months, or a
+    constant series, has no correlation (NaN).
+
+    The correlation is of levels, as in a cross-correlation function: a
+    trend shared by both series raises every lag alike, and the series are
+    short (one point a month), so read ``p_value`` (two-sided test of the
+    best lag's correlation) together with ``p_bonferroni`` (multiplied by
+    the number of lags tried, since the best of them was chosen).
+
+    Parameters
+    ----------
+    model : TopicModel
+        Fitted with ``table="all"`` on a corpus with posts and newsletter items.
+    max_lag : int
+        Largest lag tried, in calendar months (default 6).
+    share : {"mean_share", "dominant_share"}
+        Which monthly prevalence to correlate.
+    min_months : int
+        Fewest pairs of months a correlation is computed on.
+
+    Returns
+    -------
+    DataFrame
+        One row per topic: ``topic, label, best_lag, correlation, n_months``
+        (pairs of months at the best lag), ``p_value``, ``p_bonferroni``, then
+        ``r_lag_0 .. r_lag_<max_lag>``.  ``attrs`` hold the statistic, the
+        parameters and the months of each source.
+
+    Raises
+    ------
+    peerscope.errors.PeerscopeError
+        For a model without both sources, a negative ``max_lag``, an unknown
+        ``share`` or ``min_months`` < 3.
+
+    Examples
+    --------
+    The newsletter of each month is about what the forum discussed the month before:
+
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> from peerscope.topics import fit
+    >>> months = pd.date_range("2024-01-01", periods=12, freq="MS", tz="UTC")
+    >>> sleep = [3, 1, 2, 3, 1, 1, 3, 2, 1, 3, 2, 1]          # forum sleep posts of 4 per month
+    >>> post_rows = [(f"p{m}-{j}", months[m] + pd.Timedelta(days=3),
+    ...               "sleep insomnia tired night" if j < sleep[m] else "mum dad family kids")
+    ...              for m in range(12) for j in range(4)]
+    >>> posts = pd.DataFrame(post_rows, columns=["post_id", "created_at", "text"]).assign(
+    ...     thread_id=lambda f: f["post_id"], parent_id=None, author_id="ann")
+    >>> item_rows = [(f"i{m}-{j}", f"2024-{m + 1:02d}", months[m],
+    ...               "sleep insomnia tired night" if j < sleep[m - 1] else "mum dad family kids")
+    ...              for m in range(1, 12) for j in range(4)]
+    >>> items = pd.DataFrame(item_rows, columns=["item_id", "issue_id", "published_at", "text"]).assign(
+    ...     newsletter="Echo", author_id=None)
+    >>> model = fit(Corpus.from_frames(posts, newsletter_items=items), k=2, method="nmf", seed=0,
+    ...             min_df=1, max_df=1.0, table="all")
+    >>> echo = lagged_echo(model, max_lag=3)
+    >>> echo["best_lag"].tolist(), echo["correlation"].round(2).tolist()
+    ([1, 1], [1.0, 1.0])
+    """
+    if isinstance(max_lag, bool) or not isinstance(max_lag, (int, np.integer)) or max_lag < 0:
+        raise errors.PeerscopeError(f"max_lag={max_lag!r}: expected a whole number of months >= 0")
+    if share not in ("mean_share", "dominant_share"):
+        raise errors.PeerscopeError(f"share={share!r}: choose 'mean_share' or 'dominant_share'")
+    if isinstance(min_months, bool) or not isinstance(min_months, (int, np.integer)) or min_months < 3:
+        raise errors.PeerscopeError(f"min_months={min_months!r}: expected a whole number >= 3")
+    _source_group(model)  # both sources, or a clear error
+    monthly = over_time(model, "M", by_source=True)
+    month = monthly["period"].dt.tz_convert("UTC").dt.tz_localize(None).dt.to_period("M")
+    ordinal = (month.dt.year * 12 + month.dt.month - 1).to_numpy()
+    frame = monthly.assign(ordinal=ordinal)
+    wide = {name: frame[frame["source"] == name].pivot(index="ordinal", columns="topic", values=share)
+            for name in (_FORUM, _NEWSLETTER)}
+    forum, newsletter = wide[_FORUM], wide[_NEWSLETTER]
+    lags = list(range(int(max_lag) + 1))
+    rows = []
+    for topic in range(model.k):
+        r, n = np.full(len(lags), np.nan), np.zeros(len(lags), np.int64)
+        news = newsletter[topic] if topic in newsletter else pd.Series(dtype=float)
+        for i, lag in enumerate(lags):
+            earlier = (forum[topic] if topic in forum else pd.Series(dtype=float)).reindex(news.index - lag)
+            x, y = earlier.to_numpy(dtype=float), news.to_numpy(dtype=float)
+            both = np.isfinite(x) & np.isfinite(y)
+            n[i] = int(both.sum())
+            if n[i] >= min_months and np.std(x[both]) > 0 and np.std(y[both]) > 0:
+                r[i] = float(np.corrcoef(x[both], y[both])[0, 1])
+        row = {"topic": topic, "best_lag": pd.NA, "correlation": np.nan, "n_months": 0,
+               "p_value": np.nan, "p_bonferroni": np.nan}
+        if np.isfinite(r).any():
+            best = int(np.nanargmax(r))  # the first maximum: the shorter lag on ties
+            dof = n[best] - 2
+            with np.errstate(divide="ignore", invalid="ignore"):
+                t_stat = r[best] * np.sqrt(dof / max(1e-300, 1 - r[best] ** 2))
+            p = float(2 * stats.t.sf(abs(t_stat), dof))
+            row.update(best_lag=lags[best], correlation=float(r[best]), n_months=int(n[best]), p_value=p,
+                       p_bonferroni=min(1.0, p * int(np.isfinite(r).sum())))
+        row.update({f"r_lag_{lag}": r[i] for i, lag in enumerate(lags)})
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    table.insert(1, "label", pd.array(model.topic_names(), dtype="str"))
+    table["best_lag"] = table["best_lag"].astype("Int64")
+    table.attrs.update({
+        "statistic": (f"Pearson correlation across months m of the newsletter's {share} of a topic in "
+                      f"month m with the forum's in month m - lag; best lag = highest correlation"),
+        "max_lag": int(max_lag), "share": share, "min_months": int(min_months), "freq": "calendar month (UTC)",
+        "forum_months": int(len(forum)), "newsletter_months": int(len(newsletter))})
+    return table

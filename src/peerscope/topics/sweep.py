@@ -36,7 +36,7 @@ __all__ = ["coherence_baseline", "plot_sweep", "sweep"]
 def sweep(source, ks=range(5, 41, 5), method: str = "lda", seed: int = 0, *,
           measures=("c_npmi", "u_mass"), top_n: int = 10, diversity_n: int = 25,
           max_documents: int | None = None, preprocessor=None, progress: bool | None = None,
-          **fit_options) -> pd.DataFrame:
+          table: str = "posts", **fit_options) -> pd.DataFrame:
     """Fit a model for each k and tabulate its coherence and diversity.
 
     Parameters
@@ -60,6 +60,9 @@ def sweep(source, ks=range(5, 41, 5), method: str = "lda", seed: int = 0, *,
         already preprocessed documents).
     progress : bool, optional
         tqdm bars.
+    table : {"posts", "newsletter_items", "all"}
+        The text of a corpus (see :func:`peerscope.text.bag_of_words`);
+        ignored for a BagOfWords and plain texts.
 
     Returns
     -------
@@ -79,7 +82,8 @@ def sweep(source, ks=range(5, 41, 5), method: str = "lda", seed: int = 0, *,
     >>> table.attrs["documents"]
     40
     """
-    bow = source if isinstance(source, BagOfWords) else bag_of_words(source, preprocessor, progress=progress)
+    bow = (source if isinstance(source, BagOfWords)
+           else bag_of_words(source, preprocessor, table=table, progress=progress))
     rows = []
     for k in ks:
         started = time.perf_counter()
@@ -152,7 +156,10 @@ def coherence_baseline(model, measure: str = "c_npmi", *, seed: int = 0, top_n: 
     Every term occurrence of the training documents is shuffled across
     documents (each document keeps its length, the corpus its term
     frequencies), a model of the same method, k and options is fitted to
-    that, and its topics are scored on the *real* documents.  Topics found
+    that, and its topics are scored on the *real* documents.  When the
+    model was trained on a sample (``max_documents`` of :func:`fit`), the
+    shuffle draws a random sample of as many documents (``seed``), so the
+    baseline is fitted to as much text as the model and costs no more.  Topics found
     in shuffled words are what the method finds in noise (lists of frequent
     terms); a model whose coherence does not clearly exceed this baseline
     has found no more than that.  The comparison follows the shuffled-word
@@ -197,16 +204,22 @@ def coherence_baseline(model, measure: str = "c_npmi", *, seed: int = 0, top_n: 
                                     "fit it again to compute its shuffled-words baseline")
     options = {key: model.params[key] for key in ("max_iter", "alpha", "eta", "max_documents")
                if key in model.params}
+    rows = None
+    trained = model.params.get("training_documents")
+    if trained is not None and trained < len(bow):
+        rows = np.sort(np.random.default_rng(seed).choice(len(bow), int(trained), replace=False))
     with warnings.catch_warnings():
         # shuffled words have no structure to converge to: running out of iterations is expected
         warnings.filterwarnings("ignore", category=ConvergenceWarning)
-        baseline = fit(_shuffled(bow, seed), model.k, model.method, model.params.get("seed", 0), **options)
+        baseline = fit(_shuffled(bow, seed, rows), model.k, model.method, model.params.get("seed", 0),
+                       **options)
     return coherence(baseline, measure, top_n=top_n, reference=bow, max_documents=max_documents, seed=seed)
 
 
-def _shuffled(bow: BagOfWords, seed: int) -> BagOfWords:
-    """The documents of ``bow`` with every term occurrence shuffled across them (lengths kept)."""
-    parts = [(offsets, values) for _, offsets, values in bow.iter_sequences()]
+def _shuffled(bow: BagOfWords, seed: int, rows: np.ndarray | None = None) -> BagOfWords:
+    """The documents of ``bow`` (or its ``rows``, sorted) with every term occurrence shuffled across them
+    (lengths kept)."""
+    parts = [_take(start, offsets, values, rows) for start, offsets, values in bow.iter_sequences()]
     lengths = np.concatenate([np.diff(o) for o, _ in parts]) if parts else np.zeros(0, np.int64)
     values = np.concatenate([v for _, v in parts]) if parts else np.zeros(0, np.int64)
     values = np.random.default_rng(seed).permutation(values)
@@ -220,4 +233,16 @@ def _shuffled(bow: BagOfWords, seed: int) -> BagOfWords:
     stats = {"documents": len(lengths), "empty_documents": int((lengths == 0).sum()),
              "tokens": int(lengths.sum()), "vocabulary": len(bow.terms)}
     keep_all = Preprocessor(min_df=1, max_df=1.0, drop_names=False)
-    return BagOfWords(keep_all, vocabulary, bow.docs[["post_id", "author_id", "created_at"]], sequences, stats)
+    docs = bow.docs if rows is None else bow.docs.iloc[rows].reset_index(drop=True)
+    return BagOfWords(keep_all, vocabulary, docs.drop(columns="n_terms"), sequences, stats, table=bow.table)
+
+
+def _take(start: int, offsets: np.ndarray, values: np.ndarray, rows: np.ndarray | None):
+    """The ``(offsets, values)`` of the documents of one batch that are among ``rows`` (all when None)."""
+    if rows is None:
+        return offsets, values
+    local = rows[(rows >= start) & (rows < start + len(offsets) - 1)] - start
+    lengths = np.diff(offsets)[local]
+    picked = (np.concatenate([values[offsets[i]:offsets[i + 1]] for i in local]) if len(local)
+              else values[:0])
+    return np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64), picked
