@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from peerscope import Corpus
 from peerscope.corpus.description import describe
 
@@ -64,8 +66,9 @@ def test_a_thread_holding_an_implausible_share_of_posts_is_warned_about(shared_d
 
     mapping = {"thread_id": "post_id", "author_id": "user_name", "created_at": "date",
                "text": "body", "is_reply": "reply"}
-    corpus = table(shared_data / "forum-agingcare-caregivers" / "ac.json", mapping, replies="flat",
-                   assume_tz="UTC", repair=True)
+    with pytest.warns(UserWarning, match="check the column mapped to thread_id"):   # at import too
+        corpus = table(shared_data / "forum-agingcare-caregivers" / "ac.json", mapping, replies="flat",
+                       assume_tz="UTC", repair=True)
     description = describe(corpus)
     assert description.largest_thread_share > 0.2
     assert any("check the column mapped to thread_id" in w for w in description.warnings)

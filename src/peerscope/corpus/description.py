@@ -21,7 +21,8 @@ import pyarrow.compute as pc
 from peerscope.corpus import schema
 from peerscope._kernels.links import read_linked
 
-__all__ = ["Capability", "Description", "describe"]
+__all__ = ["IMPLAUSIBLE_THREAD_SHARE", "THREAD_SHARE_MIN_POSTS", "Capability", "Description", "describe",
+           "thread_share_warning"]
 
 
 @dataclass(frozen=True)
@@ -304,14 +305,38 @@ IMPLAUSIBLE_THREAD_SHARE = 0.2
 THREAD_SHARE_MIN_POSTS = 200
 
 
-def _warnings(d: dict, largest_thread: int) -> tuple[str, ...]:
-    """What looks wrong in the corpus although every schema rule holds."""
-    posts = d["rows"]["posts"]
+def thread_share_warning(posts: int, largest_thread: int) -> str | None:
+    """A warning when one thread holds an implausible share of the posts, else None.
+
+    Parameters
+    ----------
+    posts : int
+        Posts in the corpus.
+    largest_thread : int
+        Posts in its largest thread.
+
+    Returns
+    -------
+    str or None
+
+    Examples
+    --------
+    >>> thread_share_warning(4154, 1765)
+    'one thread holds 1,765 of 4,154 posts (42%): check the column mapped to thread_id (a junk or shared id puts many threads under one)'
+    >>> thread_share_warning(4154, 40) is None
+    True
+    """
     if posts >= THREAD_SHARE_MIN_POSTS and largest_thread > IMPLAUSIBLE_THREAD_SHARE * posts:
         return (f"one thread holds {largest_thread:,} of {posts:,} posts "
                 f"({largest_thread / posts:.0%}): check the column mapped to thread_id "
-                "(a junk or shared id puts many threads under one)",)
-    return ()
+                "(a junk or shared id puts many threads under one)")
+    return None
+
+
+def _warnings(d: dict, largest_thread: int) -> tuple[str, ...]:
+    """What looks wrong in the corpus although every schema rule holds."""
+    warning = thread_share_warning(d["rows"]["posts"], largest_thread)
+    return () if warning is None else (warning,)
 
 
 def _roles(members: pd.DataFrame) -> pd.Series:

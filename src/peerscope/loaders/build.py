@@ -13,12 +13,14 @@ which kept rows the import altered.
 from __future__ import annotations
 
 import os
+import warnings
 from collections import Counter
 
 import pandas as pd
 
 from peerscope import privacy
 from peerscope.corpus import Corpus
+from peerscope.corpus.description import thread_share_warning
 
 __all__ = ["NoteCounter", "SkipCounter", "build_corpus"]
 
@@ -147,11 +149,17 @@ def build_corpus(posts: pd.DataFrame, members: pd.DataFrame | None = None,
     }
     if name is None and source is not None:
         name = os.path.basename(os.path.normpath(os.fspath(source)))
-    return Corpus.from_frames(frames["posts"], frames["members"], frames["events"],
-                              frames["newsletter_items"], name=name, repair=repair,
-                              roster=roster, assume_tz=assume_tz, provenance=provenance,
-                              skipped=(skipped.as_dict() if skipped else None),
-                              kept_notes=(kept_notes.as_dict() if kept_notes else None))
+    corpus = Corpus.from_frames(frames["posts"], frames["members"], frames["events"],
+                                frames["newsletter_items"], name=name, repair=repair,
+                                roster=roster, assume_tz=assume_tz, provenance=provenance,
+                                skipped=(skipped.as_dict() if skipped else None),
+                                kept_notes=(kept_notes.as_dict() if kept_notes else None))
+    threads = corpus.posts(columns=["thread_id"])["thread_id"]
+    if len(threads):   # a mapping that put many threads under one id passes every schema rule
+        warning = thread_share_warning(len(threads), int(threads.value_counts().max()))
+        if warning is not None:
+            warnings.warn(f"{corpus.name}: {warning}", UserWarning, stacklevel=3)
+    return corpus
 
 
 def _scrubbed(frame: pd.DataFrame | None) -> pd.DataFrame | None:
