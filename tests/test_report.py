@@ -416,3 +416,15 @@ def test_cli_topics_and_support_options(tmp_path, community):
                                                   "--support", str(tmp_path / "no-model")])
     assert missing.exit_code == 2 and "no-model" in missing.output
 
+
+
+def test_sample_report_newsletter_text_recovers_the_planted_differences(community, report):
+    """Issue 24: the sample's newsletters carry more informational support and echo the forum a month later."""
+    _, truth = community
+    shares = report.tables["newsletter_support_by_form"]
+    items, posts = shares.loc["newsletter_items.informational"], shares.loc["posts.informational"]
+    assert float(items["ci_low"]) > float(posts["ci_high"])
+    echo = report.tables["newsletter_topic_echo"]
+    assert (echo["best_lag"] == truth.newsletter_topic_lag).mean() >= 0.75
+    assert "newsletter_topics_by_month" in report.figures
+    assert "**Newsletter text.**" in report.methods
