@@ -165,3 +165,30 @@ def test_attributes_need_an_author_column_and_zoned_times():
     with pytest.raises(errors.NaiveTimestampError, match="joined_at") as caught:
         table(_frame(), MAPPING, member_attributes={"joined_at": "since"})
     assert (caught.value.table, caught.value.column) == ("members", "joined_at")
+
+
+def test_keyness_of_carers_and_patients_on_the_als_forum(als):
+    """Issue 20: text.keyness(als, by="reason_joined") gives term and z; counts equal a hand count."""
+    from scipy import stats
+
+    from peerscope.text import bag_of_words, keyness
+
+    corpus = als[1]
+    frame = keyness(corpus, "reason_joined")
+    assert {"group", "term", "z", "g2", "p_value"} <= set(frame.columns)
+    raw = als[0]
+    assert set(frame["group"]) == set(raw["user_reason_joined"].dropna()) >= {"CALS", "PALS"}
+    # hand count: term occurrences of CALS members' posts against everyone else's, from the bag of words
+    bow = bag_of_words(corpus)
+    members = corpus.members(columns="all").set_index("member_id")["reason_joined"]
+    group = bow.docs["author_id"].map(members).to_numpy()
+    matrix = bow.matrix()
+    cals = np.asarray(matrix[group == "CALS"].sum(axis=0)).ravel()
+    rest = np.asarray(matrix[(group != "CALS") & pd.notna(group)].sum(axis=0)).ravel()
+    row = frame[frame["group"] == "CALS"].iloc[0]
+    term = list(bow.terms).index(row["term"])
+    assert (row["count"], row["count_rest"]) == (cals[term], rest[term])
+    table = np.array([[cals[term], rest[term]], [cals.sum() - cals[term], rest.sum() - rest[term]]])
+    g2, p, _, _ = stats.chi2_contingency(table, correction=False, lambda_="log-likelihood")
+    assert row["g2"] == pytest.approx(g2) and row["p_value"] == pytest.approx(p)
+    assert row["z"] > 0 and frame.attrs["documents_without_group"] >= 0
