@@ -124,7 +124,7 @@ def test_pluralism_and_newsletter_tables_equal_the_api(community, report):
 
 def test_parameters_reach_the_numbers_and_the_methods(community):
     corpus, _ = community
-    report = build(corpus, start="2022-07-01", end="2023-07-01", super_users="min:200",
+    report = build(corpus, start="2022-07-01", end="2023-07-01", super_users="min:200", topics=None, support=None,
                    withdrawal="30D", timezone="Europe/London", replicates=200, figures=False)
     s = participation.summary(corpus, "2022-07-01", "2023-07-01", super_users=MinPosts(200),
                               replicates=200)
@@ -164,7 +164,7 @@ def test_bad_options_raise_report_errors(community):
 def test_small_cells_are_suppressed_and_cannot_be_recovered(community):
     corpus, _ = community
     k = 20  # one ladder level (moderate/facilitate, 12 members) is small: it needs a complement
-    report = build(corpus, min_cell=k, figures=False)
+    report = build(corpus, min_cell=k, figures=False, topics=None, support=None)
     table = report.tables["ladder_levels"]
     raw = participation.activity(corpus)["ladder_level"].value_counts()
     small = [lvl for lvl, n in raw.items() if 1 <= n < k]
@@ -187,7 +187,7 @@ def test_no_member_ids_or_text_unless_asked(community, report, written):
     html = (written / "report.html").read_text()
     assert not any(member in html for member in truth.super_users)
     assert "super_user_ids" not in report.tables
-    with_ids = build(corpus, include_ids=True, figures=False)
+    with_ids = build(corpus, include_ids=True, figures=False, topics=None, support=None)
     assert list(with_ids.tables["super_user_ids"]["member_id"]) == list(
         participation.summary(corpus).super_users.member_ids)
     assert "super-users' member ids" in with_ids.methods
@@ -196,7 +196,7 @@ def test_no_member_ids_or_text_unless_asked(community, report, written):
 def test_a_corpus_without_roster_says_what_it_cannot_measure(tiny_frames):
     posts = tiny_frames[0]
     corpus = Corpus.from_frames(posts)
-    report = build(corpus, figures=False, min_cell=1)
+    report = build(corpus, figures=False, min_cell=1, topics=None, support=None)
     assert report.tables["participation"].at["lurkers", "value"] is None
     assert any(n.startswith("Not measured: lurkers") for n in report.notes["participation"])
     assert any(n.startswith("forms and pathways: not computed") for n in report.not_computed)
@@ -209,7 +209,7 @@ def test_overview_lists_skipped_rows_and_kept_notes(tiny_frames):
     generated = "no post id: kept with a generated id"
     corpus = Corpus.from_frames(tiny_frames[0], skipped={"posts": {"junk": 2}},
                                 kept_notes={"posts": {missing: 1, generated: 6}})
-    report = build(corpus, figures=False, min_cell=1)
+    report = build(corpus, figures=False, min_cell=1, topics=None, support=None)
     overview = report.tables["overview"]
     assert overview.at["skipped_posts", "value"] == 2
     assert overview.at["skipped_posts", "detail"] == "junk: 2"
@@ -217,7 +217,7 @@ def test_overview_lists_skipped_rows_and_kept_notes(tiny_frames):
     # one row per table and note, after the skipped rows, the note in detail
     assert kept["detail"].tolist() == [generated, missing] and kept["value"].tolist() == [6, 1]
     assert list(overview.index).index("skipped_posts") < list(overview.index).index(kept.index[0])
-    plain = build(Corpus.from_frames(tiny_frames[0]), figures=False, min_cell=1)
+    plain = build(Corpus.from_frames(tiny_frames[0]), figures=False, min_cell=1, topics=None, support=None)
     assert not plain.tables["overview"]["label"].str.startswith("Rows kept but changed").any()
 
 
@@ -264,7 +264,8 @@ def test_html_is_self_contained_with_every_table_and_figure(report, written):
 
 def test_figures_are_drawn_non_empty_and_labelled(report, written):
     expected = {"lorenz", "rank_frequency", "bands", "time_of_day", "survival", "ladder_monthly",
-                "give_receive", "forms_over_tenure", "topic_odds", "support_by_month"}
+                "give_receive", "forms_over_tenure", "topic_odds", "support_by_month",
+                "newsletter_topics_by_month"}
     assert set(report.figures) == expected
     for name, figure in report.figures.items():
         assert figure.get_figwidth() == pytest.approx(figure_module.WIDTH)
@@ -285,7 +286,7 @@ def test_figures_missing_matplotlib_still_writes_tables(community, monkeypatch, 
         raise figure_module.MissingDependencyError("figures need matplotlib")
 
     monkeypatch.setattr(figure_module, "require_matplotlib", missing)
-    report = build(corpus, replicates=50)
+    report = build(corpus, replicates=50, topics=None, support=None)
     assert report.figures == {}
     assert any(n.startswith("figures: not drawn (figures need matplotlib") for n in report.not_computed)
     report.write(tmp_path, figure_formats=())

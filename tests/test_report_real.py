@@ -74,7 +74,8 @@ def test_what_the_dump_cannot_measure_is_named(report):
 
 
 def test_a_window_of_the_dump(corpus):
-    windowed = build(corpus, start="2018-05-01", end="2018-08-01", figures=False, replicates=100)
+    windowed = build(corpus, start="2018-05-01", end="2018-08-01", figures=False, replicates=100,
+                     topics=None, support=None)
     s = participation.summary(corpus, "2018-05-01", "2018-08-01", replicates=100)
     table = windowed.tables["participation"]
     assert table.at["posts_total", "value"] == s.posts_total < 5085

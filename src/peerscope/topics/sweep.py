@@ -156,9 +156,9 @@ def coherence_baseline(model, measure: str = "c_npmi", *, seed: int = 0, top_n: 
     Every term occurrence of the training documents is shuffled across
     documents (each document keeps its length, the corpus its term
     frequencies), a model of the same method, k and options is fitted to
-    that, and its topics are scored on the *real* documents.  When the
-    model was trained on a sample (``max_documents`` of :func:`fit`), the
-    shuffle draws a random sample of as many documents (``seed``), so the
+    that, and its topics are scored on the *real* documents.  When there
+    are more documents than the model's ``max_documents`` (:func:`fit`),
+    the shuffle draws a random sample of that many (``seed``), so the
     baseline is fitted to as much text as the model and costs no more.  Topics found
     in shuffled words are what the method finds in noise (lists of frequent
     terms); a model whose coherence does not clearly exceed this baseline
@@ -205,9 +205,9 @@ def coherence_baseline(model, measure: str = "c_npmi", *, seed: int = 0, top_n: 
     options = {key: model.params[key] for key in ("max_iter", "alpha", "eta", "max_documents")
                if key in model.params}
     rows = None
-    trained = model.params.get("training_documents")
-    if trained is not None and trained < len(bow):
-        rows = np.sort(np.random.default_rng(seed).choice(len(bow), int(trained), replace=False))
+    cap = model.params.get("max_documents")
+    if cap is not None and cap < len(bow):
+        rows = np.sort(np.random.default_rng(seed).choice(len(bow), int(cap), replace=False))
     with warnings.catch_warnings():
         # shuffled words have no structure to converge to: running out of iterations is expected
         warnings.filterwarnings("ignore", category=ConvergenceWarning)
