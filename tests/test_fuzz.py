@@ -26,7 +26,6 @@ import lzma
 import re
 import shutil
 import tempfile
-import tokenize
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 

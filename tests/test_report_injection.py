@@ -49,7 +49,7 @@ def hostile():
 
 @pytest.fixture(scope="module")
 def report(hostile):
-    return build(hostile, replicates=20, figures=False, include_ids=True)
+    return build(hostile, replicates=20, figures=False, include_ids=True, topics=None, support=None)
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,7 @@ def corpus(dump):
 
 @pytest.fixture(scope="module")
 def report(corpus):
-    return build(corpus, figures=False)
+    return build(corpus, figures=False, topics=None, support=None)
 
 
 def test_participation_table_equals_summary(corpus, report):
@@ -84,11 +84,20 @@ def test_a_window_of_the_dump(corpus):
     assert "2018-05-01" in windowed.methods
 
 
-def test_the_report_is_written_fast(corpus, tmp_path):
-    import time
-
-    started = time.perf_counter()
-    build(corpus).write(tmp_path)
-    assert time.perf_counter() - started < 30
+def test_the_report_with_six_topics_and_forum_support_types(corpus, tmp_path):
+    """Issue 19: the dump's report with --topics 6 --support forum writes the three tables (speed is in
+    benchmarks/report.py)."""
+    build(corpus, topics=6, support="forum").write(tmp_path)
     html = (tmp_path / "report.html").read_text()
     assert "quantumcomputing" in html and pd.read_csv(tmp_path / "tables" / "participation.csv").shape[0] > 10
+    topics = pd.read_csv(tmp_path / "tables" / "topics.csv", index_col=0)
+    assert len(topics) == 6 + 1 and topics.loc["all", "npmi"] > topics.loc["all", "shuffled_baseline_npmi"]
+    odds = pd.read_csv(tmp_path / "tables" / "topic_odds.csv", index_col=0)
+    assert len(odds) == 6 and odds["p_holm"].between(0, 1).all()
+    support = pd.read_csv(tmp_path / "tables" / "support_types.csv", index_col=0)
+    all_posts = support[support["group"] == "all"]
+    assert set(all_posts["support_type"]) == {"emotional", "informational", "other"}
+    assert all_posts["share"].sum() == pytest.approx(1.0)
+    # a Q&A site about quantum computing: far more informational than emotional support
+    assert all_posts.set_index("support_type").at["informational", "share"] > \
+        5 * all_posts.set_index("support_type").at["emotional", "share"]

@@ -424,9 +424,6 @@ def test_auto_k_finds_the_planted_number_of_topics_and_keeps_its_sweep(planted, 
     assert model.params["k_selection"]["sample_documents"] <= AUTO_SAMPLE and _planted_nmi(model, truth) >= 0.85
     loaded = topics.TopicModel.load(model.save(tmp_path / "auto"))
     pd.testing.assert_frame_equal(loaded.sweep_table, table, check_like=True)
-    # LDA on a smaller grid picks the planted k too
-    lda = topics.fit(bow, "auto", "lda", seed=0, ks=(6, 8, 10), sample=800)
-    assert lda.k == K, lda.sweep_table
 
 
 def test_coherence_beats_the_shuffled_words_baseline(planted, models, tmp_path):

@@ -397,7 +397,8 @@ def build(corpus, *, start=None, end=None, super_users="top:0.01", timezone: str
     else:
         not_computed.append(_reason(description, "topics and support types"))
     bar.stage("newsletter text")
-    _newsletter_text(windowed, topics, support, min_cell, random_state, progress, results, add,
+    joint = results["topics"].k if "topics" in results and topics is not None else topics
+    _newsletter_text(windowed, joint, support, min_cell, random_state, progress, results, add,
                      not_computed)
 
     bar.stage("figures")
@@ -537,12 +538,13 @@ def _support(corpus, option, summary, replicates, random_state, progress, result
 
 def _newsletter_text(corpus, topics, support, min_cell, random_state, progress, results, add,
                      not_computed) -> None:
-    """Topics and support types of newsletter items against forum posts, when items have text."""
-    from peerscope.topics import TopicModel
+    """Topics and support types of newsletter items against forum posts, when items have text.
 
-    option = "auto" if isinstance(topics, TopicModel) else topics   # a posts-only model cannot serve
+    ``topics`` is the k of the report's model of the posts when there is one (a joint model of
+    posts and items with the same k, without a second sweep), else the report's option.
+    """
     tables, section, reason = newsletter_text.newsletter_text_tables(
-        corpus, topics=option, support=support, min_cell=min_cell, random_state=random_state or 0,
+        corpus, topics=topics, support=support, min_cell=min_cell, random_state=random_state or 0,
         progress=progress)
     if reason is not None:
         not_computed.append(f"newsletter text: not computed ({reason})")
