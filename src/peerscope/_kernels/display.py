@@ -29,7 +29,7 @@ import pandas as pd
 
 from peerscope.errors import PeerscopeError
 
-__all__ = ["MAX_LINES", "STYLES", "Display", "MissingDependencyError", "axes", "draw_bands",
+__all__ = ["MAX_LINES", "STYLES", "Display", "MissingDependencyError", "axes", "draw_bands", "label_band_axes",
            "draw_form_shares", "draw_give_receive", "draw_ladder_monthly", "draw_lorenz",
            "draw_mean_forms", "draw_rank_frequency", "draw_survival", "draw_time_heatmap", "fmt",
            "int_array", "interval", "span", "style_axes"]
@@ -289,14 +289,19 @@ def draw_bands(ax, summary, reference: dict | None = None, **kw) -> bool:
                              edgecolor="0", hatch="///", label="van Mierlo 2014"))
     for group in groups:
         ax.bar_label(group, fmt="%.1f", fontsize=5.5, padding=1)
-    ax.set_xticks(x, ["top 1%", "next 9%", "bottom 90%"])
+    label_band_axes(ax)
+    return True
+
+
+def label_band_axes(ax) -> None:
+    """Ticks, title, labels and legend of a 90-9-1 bands bar chart (one corpus or several)."""
+    ax.set_xticks(np.arange(3), ["top 1%", "next 9%", "bottom 90%"])
     ax.set_title("Participation bands (members ranked by posts)")
     ax.set_xlabel("Band of members")
     ax.set_ylabel("Share of posts (%)")
     ax.set_ylim(0, 105)
     ax.legend(frameon=False)
     style_axes(ax)
-    return True
 
 
 def draw_time_heatmap(ax, profile, **kw) -> bool:

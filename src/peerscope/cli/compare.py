@@ -18,20 +18,9 @@ from __future__ import annotations
 import click
 
 from peerscope.cli.errors import friendly
-from peerscope.cli.options import CorpusSource, storage_option, storage_options
+from peerscope.cli.options import CorpusSource, storage_option, storage_options, topics_option
 
 __all__ = ["compare_command"]
-
-
-def _topics(context, parameter, value: str):
-    """``--topics``: 'auto', 'none' or a whole number of at least 2."""
-    value = value.strip().lower()
-    if value in ("auto", "none"):
-        return None if value == "none" else value
-    if value.isdigit() and int(value) >= 2:
-        return int(value)
-    raise click.BadParameter(f"{value!r}: give auto, none or a number of topics (at least 2)",
-                             param_hint="--topics")
 
 
 def _list(value: str | None) -> list[str] | None:
@@ -55,7 +44,7 @@ def _list(value: str | None) -> list[str] | None:
               help="Suppress counts of fewer than K people in published tables.")
 @click.option("--replicates", type=click.IntRange(min=0), default=1000, show_default=True,
               help="Bootstrap replicates of the Gini intervals and of the differences.")
-@click.option("--topics", "topics", default="auto", show_default=True, callback=_topics,
+@click.option("--topics", "topics", default="auto", show_default=True, callback=topics_option,
               help="Topics of the posts: auto, a number of topics, or none.")
 @click.option("--support", "support", default="forum", show_default=True,
               help="Support types of the posts: forum (the shipped model), the folder of a saved model, or none.")

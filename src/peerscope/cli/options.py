@@ -16,7 +16,7 @@ import click
 
 from peerscope.corpus._remote import _is_remote
 
-__all__ = ["CorpusSource", "storage_options"]
+__all__ = ["CorpusSource", "storage_options", "topics_option"]
 
 
 class CorpusSource(click.ParamType):
@@ -72,3 +72,20 @@ def storage_options(pairs: tuple[str, ...], corpus: str | None) -> dict | None:
         except json.JSONDecodeError:
             options[key.strip()] = value
     return options
+
+
+def topics_option(context, parameter, value: str):
+    """The ``--topics`` callback of ``report`` and ``compare``: 'auto', None ('none') or a whole number >= 2.
+
+    Examples
+    --------
+    >>> topics_option(None, None, " Auto "), topics_option(None, None, "none"), topics_option(None, None, "6")
+    ('auto', None, 6)
+    """
+    value = value.strip().lower()
+    if value in ("auto", "none"):
+        return None if value == "none" else value
+    if value.isdigit() and int(value) >= 2:
+        return int(value)
+    raise click.BadParameter(f"{value!r}: give auto, none or a number of topics (at least 2)",
+                             param_hint="--topics")

@@ -12,7 +12,7 @@ import sys
 import click
 
 from peerscope.cli.errors import friendly
-from peerscope.cli.options import CorpusSource, storage_option, storage_options
+from peerscope.cli.options import CorpusSource, storage_option, storage_options, topics_option
 
 __all__ = ["report_command"]
 
@@ -26,17 +26,6 @@ def _split(value: str, option: str, known: tuple[str, ...]) -> tuple[str, ...]:
     if unknown:
         raise click.BadParameter(f"unknown {unknown}; choose from {', '.join(known)}", param_hint=option)
     return parts
-
-
-def _topics_option(context, parameter, value: str):
-    """``--topics``: 'auto', 'none' or a whole number of at least 2."""
-    value = value.strip().lower()
-    if value in ("auto", "none"):
-        return None if value == "none" else value
-    if value.isdigit() and int(value) >= 2:
-        return int(value)
-    raise click.BadParameter(f"{value!r}: give auto, none or a number of topics (at least 2)",
-                             param_hint="--topics")
 
 
 @click.command(name="report")
@@ -57,7 +46,7 @@ def _topics_option(context, parameter, value: str):
               help="Table formats to write, comma-separated: md, csv, tex.")
 @click.option("--figures", "figure_formats", default="png", show_default=True,
               help="Figure formats, comma-separated: png, svg (empty: no figures).")
-@click.option("--topics", "topics", default="auto", show_default=True, callback=_topics_option,
+@click.option("--topics", "topics", default="auto", show_default=True, callback=topics_option,
               help="Topics of the posts: auto (k chosen by coherence and stability), a number of "
                    "topics, or none.")
 @click.option("--support", "support", default="forum", show_default=True,

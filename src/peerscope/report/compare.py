@@ -63,6 +63,7 @@ import pandas as pd
 from scipy import stats
 
 from peerscope import __version__
+from peerscope._kernels.display import STYLES, label_band_axes, style_axes
 from peerscope.errors import PeerscopeError
 from peerscope.participation.inequality import grouped_gini
 from peerscope.report.build import Report, build, parse_super_users
@@ -1032,15 +1033,11 @@ def _figures(reports, names, min_cell: int, parameters, not_computed):
 
 
 def _style(position: int) -> dict:
-    from peerscope._kernels.display import STYLES
-
     linestyle, marker, grey = STYLES[position % len(STYLES)]
     return {"linestyle": linestyle, "color": grey}
 
 
 def _lorenz(ax, reports, names, min_cell) -> bool:
-    from peerscope._kernels.display import style_axes
-
     any_drawn = False
     ax.plot([0, 1], [0, 1], color="0.6", linestyle=":", linewidth=0.6, label="equality")
     for position, (name, report) in enumerate(zip(names, reports)):
@@ -1062,7 +1059,6 @@ def _lorenz(ax, reports, names, min_cell) -> bool:
 
 
 def _bands(ax, reports, names, min_cell) -> bool:
-    from peerscope._kernels.display import style_axes
     from peerscope.participation.inequality import ceil_share
 
     series = []
@@ -1085,19 +1081,11 @@ def _bands(ax, reports, names, min_cell) -> bool:
                       edgecolor="0", hatch="///" if reference else hatches[position % len(hatches)],
                       label=name)
         ax.bar_label(bars, fmt="%.0f", fontsize=5, padding=1)
-    ax.set_xticks(x, ["top 1%", "next 9%", "bottom 90%"])
-    ax.set_title("Participation bands (members ranked by posts)")
-    ax.set_xlabel("Band of members")
-    ax.set_ylabel("Share of posts (%)")
-    ax.set_ylim(0, 105)
-    ax.legend(frameon=False)
-    style_axes(ax)
+    label_band_axes(ax)
     return True
 
 
 def _survival(ax, reports, names, min_cell) -> bool:
-    from peerscope._kernels.display import style_axes
-
     any_drawn = False
     withdrawal = None
     for position, (name, report) in enumerate(zip(names, reports)):
