@@ -1,8 +1,8 @@
-"""Counting on integer codes: string hashes, the hash index, event codebooks, linked posts.
+"""Counting in the columnar engine and on integer codes: events, linked posts, posts per author.
 
 Each fast path is checked against a plain pandas computation of the same
-thing, on random inputs and on a synthetic community, including the cases
-that only the fast path has: hash collisions, tables that grow, windows.
+thing, on random inputs and on a synthetic community, with windows and
+batches of every size.
 """
 
 from __future__ import annotations
@@ -13,66 +13,15 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from peerscope._kernels import event_counts as event_counts_module
 from peerscope import Corpus, participation, synth
-from peerscope._kernels.event_counts import Codebook, event_counts, first_events
-from peerscope._kernels.hashing import HashIndex, string_hashes
+from peerscope._kernels.columnar import event_counts, first_events
 from peerscope._kernels.links import read_linked
 from peerscope._kernels.post_counts import post_parts, posts_per_author
 
 
-def _words(rng, n):
-    lengths = rng.integers(0, 90, n)
-    return ["".join(chr(c) for c in rng.integers(97, 123, k)) + ("é" if k % 7 == 0 else "")
-            for k in lengths]
-
-
-def test_string_hashes_depend_on_the_string_alone():
-    rng = np.random.default_rng(3)
-    words = _words(rng, 3000)
-    whole = string_hashes(pa.array(words))
-    # the same strings in another array, sliced and in another order, hash the same
-    shuffled = rng.permutation(len(words))
-    again = string_hashes(pa.array(["pad"] + [words[i] for i in shuffled]).slice(1))
-    assert (again == whole[shuffled]).all()
-    assert (string_hashes(pa.array(words, type=pa.large_string())) == whole).all()
-    distinct = {w: h for w, h in zip(words, whole)}
-    assert len(set(distinct.values())) == len(distinct)  # no collision among these
-
-
-def test_hash_index_finds_what_was_put_and_grows():
-    rng = np.random.default_rng(5)
-    hashes = rng.integers(0, np.iinfo(np.int64).max, 50_000, dtype=np.int64).astype(np.uint64)
-    hashes = np.unique(hashes)
-    index = HashIndex(capacity=16)
-    index.put(hashes[:20_000], np.arange(20_000))
-    index.put(hashes[20_000:], np.arange(20_000, len(hashes)))
-    assert len(index) == len(hashes)
-    order = rng.permutation(len(hashes))
-    assert (index.get(hashes[order]) == order).all()
-    missing = hashes[:100] ^ np.uint64(1 << 40)
-    assert (index.get(missing[~np.isin(missing, hashes)]) == -1).all()
-
-
-def test_codebook_is_exact_even_when_every_hash_collides(monkeypatch):
-    monkeypatch.setattr(event_counts_module, "string_hashes",
-                        lambda values: np.full(len(values), 7, dtype=np.uint64))
-    book = Codebook()
-    assert book.codes(pa.array(["b", "a", None, "b"])).tolist() == [0, 1, -1, 0]
-    assert book.codes(pa.array(["c", "a", "b", "c"])).tolist() == [2, 1, 0, 2]
-    assert book.values.to_pylist() == ["b", "a", "c"]
-
-
-#: Known ids: none (all coded by a Codebook); the roster, shuffled, with ids no event has;
-#: or part of it, so that some events' ids are coded by the position and others by the Codebook.
-KNOWN = {"none": None, "roster": [f"m{i}" for i in range(1000)][::-1], "part": [f"m{i}" for i in range(0, 900, 3)]}
-
-
-@pytest.mark.parametrize("merge_at", [1 << 21, 3_000])   # one merge at the end, or many
-@pytest.mark.parametrize("known", sorted(KNOWN))
+@pytest.mark.parametrize("batch_rows", [1_777, 50_000])   # many batches, or one
 @pytest.mark.parametrize("by_month", [False, True])
-def test_event_counts_equal_a_pandas_groupby(by_month, known, merge_at, monkeypatch):
-    monkeypatch.setattr(event_counts_module, "_MERGE_AT", merge_at)
+def test_event_counts_equal_a_pandas_groupby(by_month, batch_rows):
     rng = np.random.default_rng(11 + by_month)
     n = 20_000
     members = np.array([f"m{i}" for i in range(900)] + [None], dtype=object)
@@ -80,11 +29,10 @@ def test_event_counts_equal_a_pandas_groupby(by_month, known, merge_at, monkeypa
     events = pd.DataFrame({
         "member_id": members[rng.integers(0, len(members), n)],
         "kind": kinds[np.minimum(rng.geometric(0.3, n) - 1, len(kinds) - 1)],
-        "at": pd.to_datetime(rng.integers(1_600_000_000, 1_700_000_000, n), unit="s", utc=True)})
+        # some before 1970: months since 1970-01 are negative there
+        "at": pd.to_datetime(rng.integers(-100_000_000, 1_700_000_000, n), unit="s", utc=True)})
     table = pa.Table.from_pandas(events, preserve_index=False)
-    batches = table.to_batches(max_chunksize=1_777)
-    known_ids = None if KNOWN[known] is None else pa.array(KNOWN[known])
-    found = event_counts(batches, by_month, known_ids=known_ids)
+    found = event_counts(table.to_batches(max_chunksize=batch_rows), by_month)
     keys = ["member_id"] + (["month"] if by_month else [])
     expected = events.dropna(subset=["member_id"]).assign(
         month=lambda f: ((f["at"].dt.year - 1970) * 12 + f["at"].dt.month - 1).astype("int64"))
@@ -102,7 +50,7 @@ def test_event_counts_equal_a_pandas_groupby(by_month, known, merge_at, monkeypa
 
 @pytest.mark.parametrize("by_month", [False, True])
 def test_event_counts_of_no_events_are_empty(by_month):
-    found = event_counts([], by_month, known_ids=pa.array(["ann", "bob"]))
+    found = event_counts([], by_month)
     assert found.empty and list(found.index.names) == ["member_id"] + (["month"] if by_month else [])
 
 
@@ -174,8 +122,7 @@ def test_a_window_without_posts_reads_as_no_posts(community):
     assert peerscope.describe(empty).rows["posts"] == 0
 
 
-@pytest.mark.parametrize("known", sorted(KNOWN))
-def test_first_events_equal_a_pandas_groupby(known):
+def test_first_events_equal_a_pandas_groupby():
     rng = np.random.default_rng(17)
     n = 20_000
     members = np.array([f"m{i}" for i in range(900)] + [None], dtype=object)
@@ -185,8 +132,7 @@ def test_first_events_equal_a_pandas_groupby(known):
         "kind": kinds[rng.integers(0, len(kinds), n)],
         "at": pd.to_datetime(rng.integers(1_600_000_000_000_000, 1_700_000_000_000_000, n), unit="us", utc=True)})
     batches = pa.Table.from_pandas(events, preserve_index=False).to_batches(max_chunksize=1_777)
-    known_ids = None if KNOWN[known] is None else pa.array(KNOWN[known])
-    found = first_events(batches, ("view", "read"), known_ids=known_ids)
+    found = first_events(batches, ("view", "read"))
     chosen = events[events["kind"].isin(["view", "read"])].dropna(subset=["member_id"])
     expected = chosen.groupby("member_id")["at"].min()
     assert found.index.is_monotonic_increasing

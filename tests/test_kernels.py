@@ -126,10 +126,3 @@ def test_run_starts_of_several_keys_start_where_any_key_changes():
     assert run_starts([4, 4, 4], [1, 1, 1]).tolist() == [0]
 
 
-def test_event_months_before_1970_cannot_be_packed():
-    from peerscope._kernels.event_counts import event_counts
-
-    events = pa.record_batch({"member_id": ["ann"], "kind": ["view"],
-                              "at": pa.array([-1], pa.timestamp("us", tz="UTC"))})
-    with pytest.raises(OverflowError, match="1970-01"):
-        event_counts([events], by_month=True)

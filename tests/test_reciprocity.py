@@ -238,6 +238,38 @@ def test_every_measure_of_the_corpus_equals_the_measure_of_its_graph(community, 
     assert summary(graph).graph is graph  # built once, passed to every measure
 
 
+def _graph_from_post_table(graph):
+    """Edges (source, target, replies, first, last) and accounting recounted from the per-post arrays."""
+    from peerscope.reciprocity.graph import OPENING, STATUS_NAMES
+    table = graph._table
+    ids = np.asarray(table.ids, dtype=object)
+    edges = sorted(zip(ids[table.edge_source], ids[table.edge_target], table.edge_replies.tolist(),
+                       table.edge_first.tolist(), table.edge_last.tolist()))
+    counts = np.bincount(table.status[table.status != OPENING], minlength=len(STATUS_NAMES))
+    accounting = {"replies": int((table.status != OPENING).sum()),
+                  **{name: int(counts[i]) for i, name in enumerate(STATUS_NAMES) if i != OPENING}}
+    return edges, accounting
+
+
+@pytest.mark.parametrize("case", ["all", "window", "view", "view and window"])
+def test_columnar_edges_equal_the_per_post_arrays(community, forum, case):
+    """reply_graph's edges and accounting come from one SQL query (the columnar engine); the
+    measures that need every post read the per-post arrays. Both count the same replies."""
+    # (corpus, its view's start, a window inside the view)
+    cases = [(community[0], "2022-03-01", ("2022-06-01", "2023-01-01")),
+             (forum, "2024-01-01 13:00", ("2024-01-02", "2024-01-04"))]
+    for corpus, view_start, inside in cases:
+        corpus = corpus.window(start=view_start) if "view" in case else corpus
+        window = inside if "window" in case else (None, None)
+        graph = reply_graph(corpus, *window)
+        edges, accounting = _graph_from_post_table(graph)
+        frame = graph.edges
+        as_micros = [t.value // 1000 for t in frame["first_at"]], [t.value // 1000 for t in frame["last_at"]]
+        assert list(zip(frame["source"], frame["target"], frame["replies"], *as_micros)) == edges
+        assert graph.accounting == accounting
+        assert graph.n_edges == len(edges) > 0
+
+
 def test_start_or_end_with_a_graph_is_refused(forum):
     graph = reply_graph(forum, start="2024-01-02")
     for measure in MEASURES:

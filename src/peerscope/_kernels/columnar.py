@@ -15,14 +15,19 @@ a third of that of Arrow's own hash join (Acero); see ``docs/scaling.md``.
 
 from __future__ import annotations
 
+import itertools
 import os
 import tempfile
+from dataclasses import dataclass
 
 import duckdb
 import numpy as np
+import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
 
-__all__ = ["connect", "parent_rows"]
+__all__ = ["ReplyEdges", "connect", "event_counts", "first_events", "hash_parts", "parent_rows", "reply_edges"]
 
 
 def connect() -> duckdb.DuckDBPyConnection:
@@ -76,3 +81,296 @@ def parent_rows(post_id: pa.ChunkedArray | pa.Array, parent_id: pa.ChunkedArray 
                             "FROM replies JOIN posts ON replies.parent_id = posts.post_id").fetchnumpy()
     found[np.asarray(pairs["reply"])] = np.asarray(pairs["parent"])
     return found
+
+
+@dataclass(frozen=True)
+class ReplyEdges:
+    """What :func:`reply_edges` finds: the distinct edges, the replies per status, the structure.
+
+    Attributes
+    ----------
+    edges : pyarrow.Table
+        ``source``, ``target`` (strings), ``replies`` (int64), ``first_at``,
+        ``last_at`` (int64 microseconds since the epoch, UTC) and
+        ``reciprocated`` (the reverse edge exists): one row per distinct
+        edge, in no particular order.
+    replies_by_status : numpy.ndarray
+        int64 replies per status code (the ``statuses`` given; opening
+        posts are not counted).
+    replies_to_replies : bool
+        Some reply answers a post that is itself a reply.
+    """
+
+    edges: pa.Table
+    replies_by_status: np.ndarray
+    replies_to_replies: bool
+
+
+#: The status of each reply, in order of precedence: (status name, SQL condition on the joined reply).
+_STATUS_CONDITIONS = (
+    ("from_unknown", "r.author_id IS NULL"),
+    ("from_bot", "ra.role = 'bot'"),
+    ("from_deleted", "ra.role = 'deleted'"),
+    ("from_anonymous", "ra.role = 'anonymous'"),
+    ("parent_not_in_corpus", "p.post_id IS NULL"),
+    ("to_unknown", "p.author_id IS NULL"),
+    ("to_bot", "pa.role = 'bot'"),
+    ("to_deleted", "pa.role = 'deleted'"),
+    ("to_anonymous", "pa.role = 'anonymous'"),
+    ("self_reply", "r.author_id = p.author_id"),
+)
+
+
+def reply_edges(posts: ds.Dataset | pa.Table, non_persons: pa.Table, statuses: tuple[str, ...], *,
+                view=(None, None), window=(None, None)) -> ReplyEdges:
+    """The person-to-person reply edges of a posts table, and why every other reply is not one.
+
+    One SQL query over the posts, read where they lie (Parquet files through
+    the dataset, with projection pushdown): each reply (a post with a
+    ``parent_id``) is joined to its parent post and both authors to their
+    roles; each reply gets the first status of :data:`_STATUS_CONDITIONS`
+    that applies, else ``edge``; replies are then grouped by status, and
+    edges by (source, target) with their count and first and last time,
+    and each edge is joined to its reverse.  Only the edges and one row per
+    other status leave the engine.
+
+    Parameters
+    ----------
+    posts : pyarrow.dataset.Dataset or pyarrow.Table
+        With ``post_id``, ``parent_id``, ``author_id``, ``created_at``.
+    non_persons : pyarrow.Table
+        ``member_id``, ``role``: the members whose role is ``bot``,
+        ``deleted`` or ``anonymous`` (every other author is a person).
+    statuses : tuple of str
+        Status names in the order of their codes: ``"edge"`` and the names
+        of :data:`_STATUS_CONDITIONS`; other names are counted as 0.
+    view : (start, end)
+        The posts that exist (a corpus's own window; None: unbounded).
+    window : (start, end)
+        The replies counted, ``[start, end)`` (parents are looked up among
+        every post of ``view``).
+
+    Returns
+    -------
+    ReplyEdges
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> posts = pa.table({"post_id": ["p1", "p2", "p3", "p4"], "parent_id": [None, "p1", "p2", "p1"],
+    ...     "author_id": ["ann", "bob", "ann", "ann"],
+    ...     "created_at": pa.array(pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04"], utc=True))})
+    >>> found = reply_edges(posts, pa.table({"member_id": pa.array([], pa.string()), "role": pa.array([], pa.string())}),
+    ...                     ("edge", "self_reply"))
+    >>> sorted(found.edges.select(["source", "target", "replies", "reciprocated"]).to_pylist(),
+    ...        key=lambda edge: edge["source"])   # doctest: +NORMALIZE_WHITESPACE
+    [{'source': 'ann', 'target': 'bob', 'replies': 1, 'reciprocated': True},
+     {'source': 'bob', 'target': 'ann', 'replies': 1, 'reciprocated': True}]
+    >>> found.replies_by_status.tolist(), found.replies_to_replies
+    ([2, 1], True)
+    """
+    codes = {name: code for code, name in enumerate(statuses)}
+    cases = " ".join(f"WHEN {condition} THEN {codes[name]}" for name, condition in _STATUS_CONDITIONS
+                     if name in codes)
+    # parameters in the order of the placeholders: the parents' view, then the replies' view and window
+    parameters: list = []
+    view_filter = " AND ".join(_bounds("created_at", *view, parameters))
+    view_filter = f"WHERE {view_filter}" if view_filter else ""
+    reply_filter = "".join(f" AND {bound}" for bound in
+                           _bounds("r.created_at", *view, parameters) + _bounds("r.created_at", *window, parameters))
+    query = f"""
+        WITH grouped AS (
+            SELECT status,
+                   CASE WHEN status = {codes["edge"]} THEN source END AS source,
+                   CASE WHEN status = {codes["edge"]} THEN target END AS target,
+                   count(*) AS replies, epoch_us(min(written)) AS first_at,
+                   epoch_us(max(written)) AS last_at, bool_or(to_reply) AS to_reply
+            FROM (SELECT CASE {cases} ELSE {codes["edge"]} END AS status,
+                         r.author_id AS source, p.author_id AS target, r.created_at AS written,
+                         p.parent_id IS NOT NULL AS to_reply
+                  FROM posts r
+                  LEFT JOIN (SELECT post_id, parent_id, author_id FROM posts {view_filter}) p
+                         ON r.parent_id = p.post_id
+                  LEFT JOIN non_persons ra ON r.author_id = ra.member_id
+                  LEFT JOIN non_persons pa ON p.author_id = pa.member_id
+                  WHERE r.parent_id IS NOT NULL{reply_filter})
+            GROUP BY ALL)
+        SELECT g.*, back.source IS NOT NULL AS reciprocated
+        FROM grouped g LEFT JOIN grouped back
+          ON g.source = back.target AND g.target = back.source"""
+    with connect() as con:
+        con.register("posts", posts)
+        con.register("non_persons", non_persons)
+        grouped = con.sql(query, params=parameters).to_arrow_table()
+    status = grouped.column("status").to_numpy()
+    replies = grouped.column("replies").to_numpy()
+    by_status = np.bincount(status, weights=replies, minlength=len(statuses)).astype(np.int64)
+    to_reply = bool(np.asarray(grouped.column("to_reply").fill_null(False)).any())
+    edges = grouped.filter(pc.equal(grouped.column("status"), codes["edge"]))
+    edges = edges.select(["source", "target", "replies", "first_at", "last_at", "reciprocated"])
+    return ReplyEdges(edges, by_status, to_reply)
+
+
+def _bounds(column: str, start, end, parameters: list) -> list[str]:
+    """SQL conditions ``start <= column < end`` (bounds that are None are left out), their
+    values appended to ``parameters`` as UTC datetimes."""
+    conditions = []
+    for bound, operator in ((start, ">="), (end, "<")):
+        if bound is not None:
+            conditions.append(f"{column} {operator} ?")
+            parameters.append(bound.to_pydatetime())
+    return conditions
+
+
+#: The month of ``at`` (UTC) as months since 1970-01 (:mod:`peerscope._kernels.months`), from
+#: the naive UTC timestamp of its epoch microseconds (no time zone is looked up).
+_MONTH_SQL = ('(year(make_timestamp(epoch_us("at"))) - 1970) * 12 '
+              '+ month(make_timestamp(epoch_us("at"))) - 1')
+
+
+def event_counts(batches, by_month: bool) -> pd.DataFrame:
+    """Events per ``member_id`` (and ``month``), one int64 column per kind.
+
+    One grouped count in the columnar engine, which streams the events and
+    spills to disk when the groups outgrow memory; rows come back sorted by
+    member id (code-point order) and month, and only the distinct member
+    ids become pandas strings (the (member, month) index is built from
+    codes: there are tens of millions of pairs at 10M posts).
+
+    Parameters
+    ----------
+    batches : iterable of pyarrow.RecordBatch
+        Events with columns ``member_id`` and ``kind`` (and ``at`` when
+        ``by_month``), e.g. :meth:`peerscope.Corpus.arrow_batches`; read
+        once, as the engine asks for them.
+    by_month : bool
+        Index by ``member_id`` and ``month`` (UTC, months since 1970-01).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``member_id`` (and ``month``), sorted; columns are the
+        kinds, sorted; events with a null member id and members with no
+        event are absent.
+
+    Examples
+    --------
+    >>> events = pa.table({"member_id": ["ann", "bob", "ann", None],
+    ...                    "kind": ["view", "view", "receive", "view"]})
+    >>> event_counts(events.to_batches(), by_month=False).to_dict("index")
+    {'ann': {'receive': 1, 'view': 1}, 'bob': {'receive': 0, 'view': 1}}
+    >>> event_counts([], by_month=True).index.names
+    FrozenList(['member_id', 'month'])
+    """
+    events = _reader(batches, {"member_id": pa.string(), "kind": pa.string(), "at": _TIMESTAMP})
+    month = f", {_MONTH_SQL} AS month" if by_month else ""
+    keys = "member_id, month" if by_month else "member_id"
+    with connect() as con:
+        con.register("events", events)
+        con.execute(f"""CREATE TEMP TABLE counted AS
+                        SELECT {keys}, kind, count(*) AS n
+                        FROM (SELECT member_id, kind{month} FROM events WHERE member_id IS NOT NULL)
+                        GROUP BY ALL""")
+        kinds = [row[0] for row in con.execute("SELECT DISTINCT kind FROM counted ORDER BY kind").fetchall()]
+        counted = con.sql(f"SELECT {keys}, list_position(?, kind) - 1 AS kind, n FROM counted "
+                          f"ORDER BY {keys}", params=[kinds]).to_arrow_table()
+    member = counted.column("member_id").combine_chunks() if counted.num_rows else pa.array([], pa.string())
+    new_member = _changes(member)
+    months = counted.column("month").to_numpy().astype(np.int64) if by_month else None
+    new_row = new_member if months is None else new_member | np.append(True, months[1:] != months[:-1])
+    row = np.cumsum(new_row) - 1
+    wide = np.zeros((int(new_row.sum()), len(kinds)), dtype=np.int64)
+    wide[row, counted.column("kind").to_numpy()] = counted.column("n").to_numpy()
+    ids = pd.Index(member.filter(pa.array(new_member)).to_pandas(), dtype="str", name="member_id")
+    if months is None:
+        index = ids
+    else:
+        starts = np.flatnonzero(new_row)
+        member_code = (np.cumsum(new_member) - 1)[starts]
+        month_values, month_code = np.unique(months[starts], return_inverse=True)
+        index = pd.MultiIndex(levels=[ids, pd.Index(month_values, dtype="int64")],
+                              codes=[member_code, month_code], names=["member_id", "month"],
+                              verify_integrity=False)
+    return pd.DataFrame(wide, index=index, columns=pd.Index(kinds, dtype="str", name="kind"), copy=False)
+
+
+def first_events(batches, kinds: tuple[str, ...]) -> pd.Series:
+    """Time of each member's first event of one of ``kinds``.
+
+    The same as filtering the events on ``kind``, grouping by ``member_id``
+    and taking the smallest ``at`` (null member ids left out), as one
+    grouped query in the columnar engine.
+
+    Parameters
+    ----------
+    batches : iterable of pyarrow.RecordBatch
+        Events with columns ``member_id``, ``at`` and ``kind``.
+    kinds : tuple of str
+        The kinds that count.
+
+    Returns
+    -------
+    pandas.Series
+        ``at`` (UTC) indexed by ``member_id``, sorted; members without such
+        an event are absent.
+
+    Examples
+    --------
+    >>> events = pa.table({"member_id": ["ann", "bob", "ann"], "kind": ["view", "post", "view"],
+    ...     "at": pa.array([3, 1, 2], pa.timestamp("us", tz="UTC"))})
+    >>> {k: str(v) for k, v in first_events(events.to_batches(), ("view",)).items()}
+    {'ann': '1970-01-01 00:00:00.000002+00:00'}
+    """
+    events = _reader(batches, {"member_id": pa.string(), "kind": pa.string(), "at": _TIMESTAMP})
+    with connect() as con:
+        con.register("events", events)
+        first = con.sql('SELECT member_id, epoch_us(min("at")) AS first_at FROM events '
+                        "WHERE member_id IS NOT NULL AND list_contains(?, kind) "
+                        "GROUP BY member_id ORDER BY member_id", params=[list(kinds)]).to_arrow_table()
+    ids = pd.Index(first.column("member_id").to_pandas(), dtype="str", name="member_id")
+    times = pd.DatetimeIndex(first.column("first_at").to_numpy().astype("datetime64[us]")).tz_localize("UTC")
+    return pd.Series(times, index=ids, name="at")
+
+
+def _changes(values: pa.Array) -> np.ndarray:
+    """bool per value: it differs from the one before (True for the first)."""
+    if len(values) == 0:
+        return np.zeros(0, dtype=bool)
+    differs = pc.not_equal(values.slice(1), values.slice(0, len(values) - 1))
+    return np.append(True, np.asarray(differs.fill_null(True), dtype=bool))
+
+
+def hash_parts(values: pa.ChunkedArray, parts: int) -> np.ndarray:
+    """Part (``0 .. parts - 1``) of each value by the engine's hash of it; ``parts`` for a null.
+
+    Equal values always share a part, so a check across rows (repeated ids)
+    can look at one part at a time.  The hash is DuckDB's ``hash()``, which
+    depends on the value alone.
+
+    Examples
+    --------
+    >>> found = hash_parts(pa.chunked_array([["a", "b"], ["a", None]]), 4)
+    >>> bool(found[0] == found[2]), int(found[3]), bool(found[:3].max() < 4)
+    (True, 4, True)
+    """
+    with connect() as con:
+        con.execute("SET preserve_insertion_order = true")   # one part per row, in row order
+        con.register("hashed", pa.table({"value": values}))
+        found = con.sql(f"SELECT CASE WHEN value IS NULL THEN {int(parts)} ELSE hash(value) % {int(parts)} END "
+                        "AS part FROM hashed")
+        part = found.fetchnumpy()["part"]
+    return np.asarray(part).astype(np.uint8 if parts < 255 else np.uint16)
+
+
+#: The type of peerscope's times (``schema.TIMESTAMP``).
+_TIMESTAMP = pa.timestamp("us", tz="UTC")
+
+
+def _reader(batches, empty: dict[str, pa.DataType]) -> pa.RecordBatchReader | pa.Table:
+    """The batches as one stream the engine pulls from (an empty table of ``empty``'s
+    columns when there is none)."""
+    batches = iter(batches)
+    first = next(batches, None)
+    if first is None:
+        return pa.schema(empty).empty_table()
+    return pa.RecordBatchReader.from_batches(first.schema, itertools.chain([first], batches))

@@ -18,7 +18,7 @@ from peerscope import errors
 from peerscope._kernels.months import months_from_arrow
 from peerscope.corpus import schema
 from peerscope.corpus import partition as partitioning
-from peerscope._kernels.hashing import string_hashes
+from peerscope._kernels import columnar
 from peerscope.corpus._manifest import _verify_files
 from peerscope.corpus._remote import _local_folder
 from peerscope.corpus._storage import ROW_GROUP_SIZE
@@ -216,7 +216,7 @@ def _first_rows(keys: pa.ChunkedArray, probes: pa.ChunkedArray | None = None
     Arrow's ``index_in`` with the keys as value set gives the position of
     the first equal key, for the keys themselves and for the probes in the
     same call (one hash table).  Long columns are split into parts by a hash
-    of the values (:func:`_part_of`) and each part is looked up alone, which
+    of the values (:func:`peerscope._kernels.columnar.hash_parts`) and each part is looked up alone, which
     keeps the hash table small; no value becomes a Python object.
 
     Parameters
@@ -269,16 +269,9 @@ def _parts_of(values: pa.ChunkedArray, parts: int) -> list[np.ndarray] | None:
     """The part of each value, chunk by chunk (``parts`` for a null); None for one part."""
     if parts == 1:
         return None
-    return [_part_of(chunk, parts) for chunk in values.chunks]
-
-
-def _part_of(values: pa.Array, parts: int) -> np.ndarray:
-    """Part (``0 .. parts - 1``) of each string by its hash; ``parts`` for a null
-    (a private 64-bit string hash)."""
-    part = (string_hashes(values) % np.uint64(parts)).astype(np.uint8 if parts < 255 else np.uint16)
-    if values.null_count:
-        part[np.asarray(values.is_null())] = parts
-    return part
+    part = columnar.hash_parts(values, parts)
+    ends = np.cumsum([len(chunk) for chunk in values.chunks])
+    return np.split(part, ends[:-1]) if len(ends) else []
 
 
 def _select(values: pa.ChunkedArray, value_parts: list[np.ndarray] | None,

@@ -58,9 +58,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
-from peerscope._kernels import engine
+from peerscope._kernels import columnar, engine
 from peerscope._kernels.display import (Display, axes, draw_bands, draw_lorenz, draw_rank_frequency,
                                         fmt, int_array, interval, span)
 from peerscope.errors import PeerscopeError
@@ -68,7 +67,6 @@ from peerscope.errors import PeerscopeError
 from peerscope.participation import inequality
 from peerscope._kernels.align import Alignment, Target
 from peerscope.corpus.window import Window
-from peerscope._kernels.event_counts import event_counts
 from peerscope._kernels.links import read_linked
 from peerscope._kernels.memory import release_freed_memory
 from peerscope._kernels.months import months_from_times
@@ -713,7 +711,7 @@ def _ladder_inputs(corpus, start, end, kinds: _Kinds, host_repliers: int, by_mon
         del linked
     else:
         parts = _dask_post_parts(corpus, start, end, kinds, by_month, host_repliers)
-    parts["events"] = _event_counts(corpus, start, end, by_month, kinds.role.index)
+    parts["events"] = _event_counts(corpus, start, end, by_month)
     parts["items"] = _item_counts(corpus, start, end, by_month)
     return {name: _drop_non_persons(frame, kinds) for name, frame in parts.items()}
 
@@ -762,18 +760,15 @@ def _empty_index(keys: list[str]) -> pd.Index:
     return pd.MultiIndex.from_arrays([pd.Index([], dtype="str"), pd.Index([], dtype="int64")], names=keys)
 
 
-def _event_counts(corpus, start, end, by_month: bool, member_ids: pd.Index) -> pd.DataFrame:
-    """Events per member (and month) and kind, one column per kind; ``member_ids``: the roster's ids."""
+def _event_counts(corpus, start, end, by_month: bool) -> pd.DataFrame:
+    """Events per member (and month) and kind, one column per kind."""
     keys = ["member_id", "month"] if by_month else ["member_id"]
     if not corpus.has_table("events"):
         return pd.DataFrame(index=_empty_index(keys))
     columns = ["member_id", "kind"] + (["at"] if by_month else [])
-    if corpus.engine == "pandas":
-        # tens of millions of events: counted batch by batch on integer codes, the
-        # roster's ids coded by their position in it
-        return event_counts(corpus.arrow_batches("events", columns, start=start, end=end,
-                                                 batch_size=1 << 18, dictionary=("kind",)),
-                            by_month, known_ids=pa.array(member_ids, type=pa.string()) if len(member_ids) else None)
+    if corpus.engine == "pandas":   # tens of millions of events: one grouped count in the columnar engine
+        return columnar.event_counts(corpus.arrow_batches("events", columns, start=start, end=end,
+                                                          batch_size=1 << 18, dictionary=("kind",)), by_month)
     events = corpus.events(columns=columns, start=start, end=end)
     if by_month:
         events = events.assign(month=months_from_times(events["at"]))

@@ -30,11 +30,10 @@ import pyarrow as pa
 
 from peerscope import participation
 
-from peerscope._kernels import engine
+from peerscope._kernels import columnar, engine
 from peerscope._kernels.align import Alignment, sort_ranks
 from peerscope._kernels.display import (Display, axes, draw_ladder_monthly, draw_survival,
                                         draw_time_heatmap, fmt)
-from peerscope._kernels.event_counts import first_events
 from peerscope._kernels.links import encode
 from peerscope._kernels.months import micros, month_starts, months_from_times
 from peerscope._kernels.runs import run_starts
@@ -126,7 +125,7 @@ def delurking(corpus, start=None, end=None, *, include_bots: bool = False) -> pd
         origin = origin.dropna()
     kind = pd.Series("joined", index=origin.index, dtype="str")
     if corpus.has_table("events"):
-        first_view = _first_views(corpus, start, end, kinds)
+        first_view = _first_views(corpus, start, end)
         viewed = first_view.index.difference(origin.index)
         origin = pd.concat([origin, first_view.reindex(viewed)])
         kind = pd.concat([kind, pd.Series("first view", index=viewed, dtype="str")])
@@ -145,13 +144,12 @@ def delurking(corpus, start=None, end=None, *, include_bots: bool = False) -> pd
     return table.sort_index()
 
 
-def _first_views(corpus, start, end, kinds) -> pd.Series:
+def _first_views(corpus, start, end) -> pd.Series:
     """member_id -> time of the first view, read or receive event in the window."""
     if corpus.engine == "pandas":   # tens of millions of events: streamed, on member codes
         batches = corpus.arrow_batches("events", ["member_id", "at", "kind"], start=start, end=end,
                                        batch_size=1 << 18)
-        known = pa.array(kinds.role.index, type=pa.string()) if len(kinds.role) else None
-        return first_events(batches, PASSIVE_KINDS, known_ids=known)
+        return columnar.first_events(batches, PASSIVE_KINDS)
     events = corpus.events(columns=["member_id", "at", "kind"], start=start, end=end)
     events = events[events["kind"].isin(list(PASSIVE_KINDS))]
     return engine.aggregate(events, "member_id", at=("at", "min"))["at"]

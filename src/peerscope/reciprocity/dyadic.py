@@ -118,9 +118,8 @@ def dyadic_reciprocity(graph, start=None, end=None) -> DyadicReciprocity:
     'no person-to-person reply edges: reciprocity is undefined'
     """
     graph = _as_graph(graph, start, end)
-    table = graph._table
-    n_edges = len(table.edge_source)
-    reciprocated = int((table.edge_reverse >= 0).sum())
+    n_edges = graph.n_edges
+    reciprocated = graph.n_reciprocated
     parameters = graph.parameters
     if not n_edges:
         return DyadicReciprocity(None, 0, 0, "no person-to-person reply edges: reciprocity is undefined",

@@ -14,17 +14,20 @@ from __future__ import annotations
 import os
 import tempfile
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
+from typing import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from peerscope import errors
 
 from peerscope.corpus import schema
 from peerscope.corpus.window import Window
+from peerscope._kernels import columnar
 from peerscope._kernels.display import Display, fmt, span
 from peerscope._kernels.links import read_linked, select, up
 from peerscope._kernels.runs import run_lengths, run_starts
@@ -90,7 +93,14 @@ class ReplyGraph(Display):
     accounting: dict
     reply_structure: str
     window: Window
-    _table: _ReplyTable
+    _edge_list: pa.Table
+    _build_table: Callable[[], "_ReplyTable"]
+
+    @cached_property
+    def _table(self) -> "_ReplyTable":
+        """The per-post arrays of the window (:class:`_ReplyTable`), read and linked on first use:
+        measures that need only the edges (dyadic reciprocity) never build them."""
+        return self._build_table()
 
     def _display_rows(self) -> list[tuple[str, object]]:
         replies, edge = self.accounting["replies"], self.accounting["edge"]
@@ -102,12 +112,23 @@ class ReplyGraph(Display):
     @cached_property
     def edges(self) -> pd.DataFrame:
         """The edge list ``source, target, replies, first_at, last_at`` (built on first use)."""
-        return self._table.edges()
+        edges = self._edge_list.sort_by([("source", "ascending"), ("target", "ascending")])
+        return pd.DataFrame({
+            "source": pd.Series(edges.column("source").to_pandas(), dtype="str"),
+            "target": pd.Series(edges.column("target").to_pandas(), dtype="str"),
+            "replies": edges.column("replies").to_numpy().astype("int64"),
+            "first_at": as_times(edges.column("first_at").to_numpy()),
+            "last_at": as_times(edges.column("last_at").to_numpy())})
 
     @property
     def n_edges(self) -> int:
         """Distinct directed edges."""
-        return len(self._table.edge_source)
+        return len(self._edge_list)
+
+    @property
+    def n_reciprocated(self) -> int:
+        """Edges whose reverse edge exists."""
+        return int(pc.sum(self._edge_list.column("reciprocated")).as_py() or 0)
 
     @property
     def parameters(self) -> dict:
@@ -237,7 +258,7 @@ class _ReplyTable:
     def edge_reverse(self) -> np.ndarray:
         """For each edge, the position of its reverse edge in the edge arrays, or -1.
 
-        Computed once (dyadic and generalised reciprocity both use it): the
+        Computed once (generalised reciprocity and the overview use it): the
         reverse keys are looked up in sorted order, which lets
         ``np.searchsorted`` narrow each search from the previous one.
         """
@@ -251,15 +272,6 @@ class _ReplyTable:
         where = np.empty(len(keys), dtype=np.int64)
         where[order] = np.minimum(np.searchsorted(keys, reverse[order]), len(keys) - 1)
         return np.where(keys[where] == reverse, where, -1)
-
-    def edges(self) -> pd.DataFrame:
-        """The edge list ``source, target, replies, first_at, last_at``."""
-        return pd.DataFrame({
-            "source": pd.Series(self.ids.take(self.edge_source), dtype="str"),
-            "target": pd.Series(self.ids.take(self.edge_target), dtype="str"),
-            "replies": self.edge_replies.astype("int64"),
-            "first_at": as_times(self.edge_first),
-            "last_at": as_times(self.edge_last)})
 
 
 def reply_graph(corpus, start=None, end=None) -> ReplyGraph:
@@ -343,6 +355,31 @@ def reply_graph(corpus, start=None, end=None) -> ReplyGraph:
     2
     """
     window = corpus.time_window.narrow(start, end)
+    found = columnar.reply_edges(corpus.arrow_dataset("posts"), _non_persons(corpus), STATUS_NAMES,
+                                 view=(corpus.time_window.start, corpus.time_window.end),
+                                 window=(window.start, window.end))
+    counts = found.replies_by_status
+    accounting = {"replies": int(counts.sum()),
+                  **{name: int(counts[i]) for i, name in enumerate(STATUS_NAMES) if i != OPENING}}
+    structure = ("no replies" if not accounting["replies"]
+                 else "nested" if found.replies_to_replies else "flat")
+    return ReplyGraph(accounting, structure, window, found.edges, partial(_reply_table, corpus, start, end))
+
+
+def _non_persons(corpus) -> pa.Table:
+    """``member_id``, ``role`` of the members whose role is not a person's (bots, deleted, anonymous)."""
+    if not corpus.has_table("members") or "role" not in corpus.manifest["tables"]["members"]["columns"]:
+        return pa.table({"member_id": pa.array([], pa.string()), "role": pa.array([], pa.string())})
+    members = corpus.arrow("members", ["member_id", "role"])
+    return members.filter(pc.is_in(members.column("role"), value_set=pa.array(schema.NON_PERSON_ROLES)))
+
+
+def _reply_table(corpus, start, end) -> _ReplyTable:
+    """The per-post arrays of the replies in ``[start, end)``, every post of ``corpus`` read and linked.
+
+    Its edges and statuses are those :func:`reply_graph` finds with the
+    columnar engine (``tests/test_reciprocity.py`` checks that both agree).
+    """
     linked = read_linked(corpus)
     row = linked.rows(start, end).astype(np.int32)
     parent, codes, ids, n_lookup = linked.parent, linked.author, linked.ids, len(linked)
@@ -360,13 +397,10 @@ def reply_graph(corpus, start=None, end=None) -> ReplyGraph:
 
     author = select(codes, row)
     parent_row = select(parent, row)
-    grand_row = up(parent_row, parent)
-    target, grand = up(parent_row, codes), up(grand_row, codes)
+    target, grand = up(parent_row, codes), up(up(parent_row, parent), codes)
     status = _status(has_parent, author, target, parent_row, kind)
     root = _roots(parent, row, n_lookup)
-    structure = ("no replies" if not has_parent.any()
-                 else "nested" if (grand_row >= 0).any() else "flat")
-    del parent, codes, parent_row, grand_row
+    del parent, codes, parent_row
 
     edge = status == EDGE
     n_codes = max(len(ids), 1)
@@ -380,13 +414,9 @@ def reply_graph(corpus, start=None, end=None) -> ReplyGraph:
     edge_first = np.minimum.reduceat(edge_time, starts) if len(starts) else np.zeros(0, np.int64)
     edge_last = np.maximum.reduceat(edge_time, starts) if len(starts) else np.zeros(0, np.int64)
     del keys, edge_time
-    counts = np.bincount(status[has_parent], minlength=len(STATUS_NAMES))
-    accounting = {"replies": int(has_parent.sum()),
-                  **{name: int(counts[i]) for i, name in enumerate(STATUS_NAMES) if i != OPENING}}
-    table = _ReplyTable(ids, kind, author, target, grand, time, status, root, thread, thread_ids,
-                        opening_post_id, (edge_keys // n_codes).astype(np.int32),
-                        (edge_keys % n_codes).astype(np.int32), edge_replies, edge_first, edge_last)
-    return ReplyGraph(accounting, structure, window, table)
+    return _ReplyTable(ids, kind, author, target, grand, time, status, root, thread, thread_ids,
+                       opening_post_id, (edge_keys // n_codes).astype(np.int32),
+                       (edge_keys % n_codes).astype(np.int32), edge_replies, edge_first, edge_last)
 
 
 def _as_graph(graph, start=None, end=None) -> ReplyGraph:
