@@ -262,12 +262,18 @@ def test_columnar_edges_equal_the_per_post_arrays(community, forum, case):
         corpus = corpus.window(start=view_start) if "view" in case else corpus
         window = inside if "window" in case else (None, None)
         graph = reply_graph(corpus, *window)
-        edges, accounting = _graph_from_post_table(graph)
-        frame = graph.edges
+        # asked first, the edges come from the columnar engine; the per-post arrays are not built
+        frame, accounting, structure = graph.edges, graph.accounting, graph.reply_structure
+        assert "_table" not in graph.__dict__
+        edges, from_arrays = _graph_from_post_table(graph)
         as_micros = [t.value // 1000 for t in frame["first_at"]], [t.value // 1000 for t in frame["last_at"]]
         assert list(zip(frame["source"], frame["target"], frame["replies"], *as_micros)) == edges
-        assert graph.accounting == accounting
-        assert graph.n_edges == len(edges) > 0
+        assert accounting == from_arrays and len(edges) > 0
+        # the arrays built first, the graph counts from them: the same graph
+        other = reply_graph(corpus, *window)
+        other._table
+        assert other.edges.equals(frame) and other.accounting == accounting
+        assert other.reply_structure == structure and other.n_reciprocated == graph.n_reciprocated
 
 
 def test_start_or_end_with_a_graph_is_refused(forum):

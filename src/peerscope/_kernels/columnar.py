@@ -25,7 +25,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset as ds
 
 __all__ = ["ReplyEdges", "connect", "event_counts", "first_events", "hash_parts", "parent_rows", "reply_edges"]
 
@@ -121,12 +120,14 @@ _STATUS_CONDITIONS = (
 )
 
 
-def reply_edges(posts: ds.Dataset | pa.Table, non_persons: pa.Table, statuses: tuple[str, ...], *,
-                view=(None, None), window=(None, None)) -> ReplyEdges:
+def reply_edges(posts: pa.Table, non_persons: pa.Table, statuses: tuple[str, ...], *,
+                window=(None, None)) -> ReplyEdges:
     """The person-to-person reply edges of a posts table, and why every other reply is not one.
 
-    One SQL query over the posts, read where they lie (Parquet files through
-    the dataset, with projection pushdown): each reply (a post with a
+    One SQL query over the posts' id and time columns (read by the caller
+    with pyarrow, which reads Parquet on every core and checks its page
+    checksums; the engine scans the Arrow columns without copying them and
+    hashes on every core): each reply (a post with a
     ``parent_id``) is joined to its parent post and both authors to their
     roles; each reply gets the first status of :data:`_STATUS_CONDITIONS`
     that applies, else ``edge``; replies are then grouped by status, and
@@ -136,19 +137,18 @@ def reply_edges(posts: ds.Dataset | pa.Table, non_persons: pa.Table, statuses: t
 
     Parameters
     ----------
-    posts : pyarrow.dataset.Dataset or pyarrow.Table
-        With ``post_id``, ``parent_id``, ``author_id``, ``created_at``.
+    posts : pyarrow.Table
+        Every post that exists (a corpus's own window), with ``post_id``,
+        ``parent_id``, ``author_id``, ``created_at``.
     non_persons : pyarrow.Table
         ``member_id``, ``role``: the members whose role is ``bot``,
         ``deleted`` or ``anonymous`` (every other author is a person).
     statuses : tuple of str
         Status names in the order of their codes: ``"edge"`` and the names
         of :data:`_STATUS_CONDITIONS`; other names are counted as 0.
-    view : (start, end)
-        The posts that exist (a corpus's own window; None: unbounded).
     window : (start, end)
-        The replies counted, ``[start, end)`` (parents are looked up among
-        every post of ``view``).
+        The replies counted, ``[start, end)`` (None: unbounded; parents are
+        looked up among all ``posts``).
 
     Returns
     -------
@@ -172,12 +172,8 @@ def reply_edges(posts: ds.Dataset | pa.Table, non_persons: pa.Table, statuses: t
     codes = {name: code for code, name in enumerate(statuses)}
     cases = " ".join(f"WHEN {condition} THEN {codes[name]}" for name, condition in _STATUS_CONDITIONS
                      if name in codes)
-    # parameters in the order of the placeholders: the parents' view, then the replies' view and window
     parameters: list = []
-    view_filter = " AND ".join(_bounds("created_at", *view, parameters))
-    view_filter = f"WHERE {view_filter}" if view_filter else ""
-    reply_filter = "".join(f" AND {bound}" for bound in
-                           _bounds("r.created_at", *view, parameters) + _bounds("r.created_at", *window, parameters))
+    reply_filter = "".join(f" AND {bound}" for bound in _bounds("r.created_at", *window, parameters))
     query = f"""
         WITH grouped AS (
             SELECT status,
@@ -189,8 +185,7 @@ def reply_edges(posts: ds.Dataset | pa.Table, non_persons: pa.Table, statuses: t
                          r.author_id AS source, p.author_id AS target, r.created_at AS written,
                          p.parent_id IS NOT NULL AS to_reply
                   FROM posts r
-                  LEFT JOIN (SELECT post_id, parent_id, author_id FROM posts {view_filter}) p
-                         ON r.parent_id = p.post_id
+                  LEFT JOIN posts p ON r.parent_id = p.post_id
                   LEFT JOIN non_persons ra ON r.author_id = ra.member_id
                   LEFT JOIN non_persons pa ON p.author_id = pa.member_id
                   WHERE r.parent_id IS NOT NULL{reply_filter})

@@ -401,19 +401,6 @@ class Corpus:
         return self._read(name, columns, self._filter(spec, available, window, channels),
                           tuple(c for c in dictionary if c in columns))
 
-    def arrow_dataset(self, name: str) -> ds.Dataset | None:
-        """Table ``name`` as a lazy :class:`pyarrow.dataset.Dataset` (None when the corpus lacks it).
-
-        For engines that scan the files themselves (the columnar engine,
-        :mod:`peerscope._kernels.columnar`, reads it with projection and
-        filter pushdown).  The corpus's own time window is *not* applied:
-        filter on :attr:`time_window` (the table's time column, see
-        :func:`peerscope.corpus.schema.table_spec`).  Saved tables are read
-        with page checksums verified, as every read of a corpus is.
-        """
-        schema.table_spec(name)
-        return self._dataset(name) if name in self._sources else None
-
     def quarantine(self, name: str) -> pd.DataFrame:
         """Rows of table ``name`` that validation moved aside, with ``reason`` and ``row``."""
         schema.table_spec(name)

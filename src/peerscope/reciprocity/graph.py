@@ -1,12 +1,11 @@
 """The reply graph: who replies to whom, built once for every reciprocity measure.
 
-:func:`reply_graph` reads the id and time columns of the posts, links each
-reply to the post it answers and returns a :class:`ReplyGraph`: the edge
-list and the accounting of replies that are not edges, and, kept private,
+:func:`reply_graph` joins each reply to the post it answers in the columnar
+engine and returns a :class:`ReplyGraph`: the edge list and the accounting
+of replies that are not edges, and, kept private and built on first use,
 the per-post arrays (author codes, times, status, thread and chain root of
-every post) that each measure of :mod:`peerscope.reciprocity` is computed
-from.  Reading and linking the posts is most of the work, so one graph
-serves every measure.
+every post) that the measures following replies post by post are computed
+from.  One graph serves every measure.
 """
 
 from __future__ import annotations
@@ -90,10 +89,8 @@ class ReplyGraph(Display):
     ((3, 5), {'start': None, 'end': None, 'reply_structure': 'nested'})
     """
 
-    accounting: dict
-    reply_structure: str
     window: Window
-    _edge_list: pa.Table
+    _read_edges: Callable[[], columnar.ReplyEdges]
     _build_table: Callable[[], "_ReplyTable"]
 
     @cached_property
@@ -101,6 +98,28 @@ class ReplyGraph(Display):
         """The per-post arrays of the window (:class:`_ReplyTable`), read and linked on first use:
         measures that need only the edges (dyadic reciprocity) never build them."""
         return self._build_table()
+
+    @cached_property
+    def _found(self) -> columnar.ReplyEdges:
+        """The edges, replies per status and structure: counted from the per-post arrays when
+        they were built already, else by one query in the columnar engine (no per-post arrays)."""
+        if "_table" in self.__dict__:
+            return self._table.found()
+        return self._read_edges()
+
+    @cached_property
+    def accounting(self) -> dict:
+        """``replies`` in the window, ``edge`` and the count of every reason a reply is not an edge."""
+        counts = self._found.replies_by_status
+        return {"replies": int(counts.sum()),
+                **{name: int(counts[i]) for i, name in enumerate(STATUS_NAMES) if i != OPENING}}
+
+    @property
+    def reply_structure(self) -> str:
+        """``"nested"``, ``"flat"`` or ``"no replies"`` (class docstring)."""
+        if not self.accounting["replies"]:
+            return "no replies"
+        return "nested" if self._found.replies_to_replies else "flat"
 
     def _display_rows(self) -> list[tuple[str, object]]:
         replies, edge = self.accounting["replies"], self.accounting["edge"]
@@ -112,7 +131,7 @@ class ReplyGraph(Display):
     @cached_property
     def edges(self) -> pd.DataFrame:
         """The edge list ``source, target, replies, first_at, last_at`` (built on first use)."""
-        edges = self._edge_list.sort_by([("source", "ascending"), ("target", "ascending")])
+        edges = self._found.edges.sort_by([("source", "ascending"), ("target", "ascending")])
         return pd.DataFrame({
             "source": pd.Series(edges.column("source").to_pandas(), dtype="str"),
             "target": pd.Series(edges.column("target").to_pandas(), dtype="str"),
@@ -123,12 +142,12 @@ class ReplyGraph(Display):
     @property
     def n_edges(self) -> int:
         """Distinct directed edges."""
-        return len(self._edge_list)
+        return len(self._found.edges)
 
     @property
     def n_reciprocated(self) -> int:
         """Edges whose reverse edge exists."""
-        return int(pc.sum(self._edge_list.column("reciprocated")).as_py() or 0)
+        return int(pc.sum(self._found.edges.column("reciprocated")).as_py() or 0)
 
     @property
     def parameters(self) -> dict:
@@ -219,6 +238,8 @@ class _ReplyTable:
         order: the posts the results name.
     edge_source, edge_target, edge_replies, edge_first, edge_last : numpy.ndarray
         The distinct edges as codes, sorted by (source, target).
+    replies_to_replies : bool
+        Some reply answers a post that is itself a reply.
 
     Examples
     --------
@@ -248,11 +269,25 @@ class _ReplyTable:
     edge_replies: np.ndarray
     edge_first: np.ndarray
     edge_last: np.ndarray
+    replies_to_replies: bool
 
     @property
     def is_person(self) -> np.ndarray:
         """Per post: the author is a person."""
         return (self.author >= 0) & (self.kind[np.maximum(self.author, 0)] == PERSON)
+
+    def found(self) -> columnar.ReplyEdges:
+        """What :func:`peerscope._kernels.columnar.reply_edges` finds, counted from these arrays."""
+        ids = pa.array(self.ids, type=pa.string())
+        edges = pa.table({"source": ids.take(pa.array(self.edge_source)),
+                          "target": ids.take(pa.array(self.edge_target)),
+                          "replies": pa.array(self.edge_replies, pa.int64()),
+                          "first_at": pa.array(self.edge_first, pa.int64()),
+                          "last_at": pa.array(self.edge_last, pa.int64()),
+                          "reciprocated": pa.array(self.edge_reverse >= 0)})
+        replies = self.status != OPENING
+        by_status = np.bincount(self.status[replies], minlength=len(STATUS_NAMES)).astype(np.int64)
+        return columnar.ReplyEdges(edges, by_status, self.replies_to_replies)
 
     @cached_property
     def edge_reverse(self) -> np.ndarray:
@@ -306,9 +341,13 @@ def reply_graph(corpus, start=None, end=None) -> ReplyGraph:
     ``self_reply``           the author replies to their own post
     =======================  ====================================================
 
-    Only the five id and time columns of the posts are read, never the text
-    (on a Dask corpus locally, with pyarrow), and linked once; every measure
-    is then integer arithmetic on the graph's per-post arrays.
+    The edges and the accounting are one SQL query in the columnar engine
+    (:func:`peerscope._kernels.columnar.reply_edges`) over four id and time
+    columns of the posts, never the text (on a Dask corpus read locally,
+    with pyarrow).  The measures that follow replies post by post
+    (responsiveness, exchanges, serial and generalised reciprocity, give
+    and receive) read the posts' five id and time columns again, once, on
+    first use, into per-post arrays; dyadic reciprocity needs only the edges.
 
     Parameters
     ----------
@@ -355,15 +394,13 @@ def reply_graph(corpus, start=None, end=None) -> ReplyGraph:
     2
     """
     window = corpus.time_window.narrow(start, end)
-    found = columnar.reply_edges(corpus.arrow_dataset("posts"), _non_persons(corpus), STATUS_NAMES,
-                                 view=(corpus.time_window.start, corpus.time_window.end),
-                                 window=(window.start, window.end))
-    counts = found.replies_by_status
-    accounting = {"replies": int(counts.sum()),
-                  **{name: int(counts[i]) for i, name in enumerate(STATUS_NAMES) if i != OPENING}}
-    structure = ("no replies" if not accounting["replies"]
-                 else "nested" if found.replies_to_replies else "flat")
-    return ReplyGraph(accounting, structure, window, found.edges, partial(_reply_table, corpus, start, end))
+    return ReplyGraph(window, partial(_read_edges, corpus, window), partial(_reply_table, corpus, start, end))
+
+
+def _read_edges(corpus, window: Window) -> columnar.ReplyEdges:
+    """The edges and replies per status of the replies in ``window``, by the columnar engine."""
+    posts = corpus.arrow("posts", ["post_id", "parent_id", "author_id", "created_at"])
+    return columnar.reply_edges(posts, _non_persons(corpus), STATUS_NAMES, window=(window.start, window.end))
 
 
 def _non_persons(corpus) -> pa.Table:
@@ -389,6 +426,7 @@ def _reply_table(corpus, start, end) -> _ReplyTable:
     opening_post_id = linked.post_id.take(pa.array(row[~has_parent]))
     time = select(linked.time, row)
     thread_ids = linked.thread_ids
+    all_have_parent = linked.has_parent
     del linked
     role = roles(corpus)
     kind = np.zeros(len(ids), dtype=np.int8)
@@ -397,6 +435,8 @@ def _reply_table(corpus, start, end) -> _ReplyTable:
 
     author = select(codes, row)
     parent_row = select(parent, row)
+    replies_to_replies = bool(all_have_parent[parent_row[parent_row >= 0]].any())
+    del all_have_parent
     target, grand = up(parent_row, codes), up(up(parent_row, parent), codes)
     status = _status(has_parent, author, target, parent_row, kind)
     root = _roots(parent, row, n_lookup)
@@ -416,7 +456,8 @@ def _reply_table(corpus, start, end) -> _ReplyTable:
     del keys, edge_time
     return _ReplyTable(ids, kind, author, target, grand, time, status, root, thread, thread_ids,
                        opening_post_id, (edge_keys // n_codes).astype(np.int32),
-                       (edge_keys % n_codes).astype(np.int32), edge_replies, edge_first, edge_last)
+                       (edge_keys % n_codes).astype(np.int32), edge_replies, edge_first, edge_last,
+                       replies_to_replies)
 
 
 def _as_graph(graph, start=None, end=None) -> ReplyGraph:

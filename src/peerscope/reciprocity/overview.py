@@ -262,6 +262,9 @@ def summary(graph, start=None, end=None, *, balanced_ratio: float = 2.0, tenure_
                          confidence=confidence)
     release_freed_memory()  # what earlier work freed, before the largest arrays are made
     graph = _as_graph(graph, start, end)
+    # every measure but dyadic reads the per-post arrays: built first, the edges are counted
+    # from them rather than by a second read of the posts (ReplyGraph._found)
+    graph._table
     # those with the largest temporaries first, while few results are held
     measures = dict(serial=lambda: serial_reciprocity(graph, tenure_bins=tenure_bins, min_posts=min_posts),
                     responsiveness=lambda: responsiveness(graph, responses=responses),
