@@ -62,6 +62,13 @@ sweep over ``k``, reads them back instead of tokenising again, and pruning
 and name removal are re-applied on reading (they are cheap).  In-memory corpora (:meth:`peerscope.Corpus.from_frames`) are not
 cached: keep the :class:`BagOfWords` and pass it to every model instead.
 
+Comparing groups: :func:`keyness` ranks the terms that set one group of
+members (a member attribute, e.g. carers against patients) apart from the
+rest by the weighted log-odds ratio with an informative Dirichlet prior
+(Monroe, Colaresi & Quinn 2008), and :func:`plot_keyness` draws the top
+terms of each group; :func:`kwic` shows a term in its context in the posts
+(text shown only when asked for).
+
 Example
 -------
 >>> from peerscope.text import Preprocessor
@@ -80,7 +87,7 @@ import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
-from itertools import chain
+from itertools import chain, cycle
 from pathlib import Path
 
 import numpy as np
@@ -92,13 +99,14 @@ from scipy import sparse
 from tqdm.auto import tqdm
 
 from peerscope import __version__, errors
+from peerscope._kernels.display import axes, style_axes
 from peerscope._kernels.runs import run_starts
 from peerscope.privacy import scrub_pii
 
 __all__ = ["BATCH_SIZE", "CACHE_DIR", "DOC_COLUMNS", "DOC_TABLES", "EMOTICON_PATTERN", "FIRST_NAMES",
            "FORUM_STOPWORDS", "PLACEHOLDERS", "STEMMERS", "STOPWORD_LISTS", "TOKENIZERS", "TOKEN_PATTERN",
            "BagOfWords", "GensimCorpus", "Preprocessor", "bag_of_words", "cache_key",
-           "iter_post_batches", "keyness", "stopwords"]
+           "iter_post_batches", "keyness", "kwic", "plot_keyness", "stopwords"]
 
 #: Words, with inner apostrophes ("don't", "mum's"); emoticons; placeholders.
 TOKEN_PATTERN = (r"_(?:url|email|phone|user|num)_"
@@ -1221,20 +1229,38 @@ def _read_cached(folder: Path, p: Preprocessor, names: list[str], table: str = "
                       table=table)
 
 
-def keyness(corpus, by: str, *, table: str = "posts", min_count: int = 5,
+def keyness(corpus, by: str, *, table: str = "posts", min_count: int = 5, prior_size: float | None = None,
             preprocessor: Preprocessor | None = None, **preprocessing) -> pd.DataFrame:
     """Terms that set one group's documents apart from everyone else's, for each group of a member attribute.
 
-    For a group g and a term t, with a = occurrences of t in g's documents,
-    b = in the other documents, and N_g, N_rest all term occurrences of
-    each side: the z statistic of two proportions, (a/N_g - b/N_rest) /
-    sqrt(p(1 - p)(1/N_g + 1/N_rest)) with p the pooled rate, and the
+    The ranking statistic is the weighted log-odds ratio with an informative
+    Dirichlet prior of Monroe, Colaresi & Quinn (2008, "Fightin' Words").
+    For a group i, the rest of the documents j and a term w, with y_iw and
+    y_jw the term's occurrences on each side and n_i, n_j all term
+    occurrences of each side, the prior is the term's share of the whole
+    (grouped) corpus scaled to a prior size a0: alpha_w = a0 * n_w / n, with
+    n_w = y_iw + y_jw and n = n_i + n_j.  Then
+
+    - ``log_odds`` (delta) = log((y_iw + alpha_w) / (n_i + a0 - y_iw - alpha_w)) minus
+      log((y_jw + alpha_w) / (n_j + a0 - y_jw - alpha_w)),
+    - its variance is approximately 1 / (y_iw + alpha_w) + 1 / (y_jw + alpha_w),
+    - ``z`` = delta / sqrt(variance).
+
+    The prior shrinks the log odds of rare terms towards zero, so that the
+    top of the list is not made of words seen once or twice, and ``z``
+    weighs each difference by its certainty.  By default a0 = n (the prior
+    is the whole corpus's counts, the empirical-Bayes choice of tidylo's
+    ``bind_log_odds``); a smaller ``prior_size`` shrinks less.  Positive
+    ``z``: the group uses the term more than the rest.
+
+    Two classic statistics are kept beside it under their own names:
+    ``z_proportions``, the z of two proportions (y_iw/n_i - y_jw/n_j) /
+    sqrt(p(1 - p)(1/n_i + 1/n_j)) with p the pooled rate, and ``g2``, the
     log-likelihood ratio G2 = 2 sum O ln(O / E) over the 2 x 2 table (term
-    or not, group or not; Dunning 1993), with its chi-square p-value (1 df).
-    G2 is the keyness statistic of corpus linguistics (Rayson & Garside
-    2000; quanteda's ``textstat_keyness(measure = "lr")``): unlike chi-square
-    it stays valid for the rare terms that dominate forum text.  Positive z:
-    the group uses the term more.
+    or not, group or not; Dunning 1993) with its chi-square ``p_value`` (1
+    df), the keyness statistic of corpus linguistics (Rayson & Garside
+    2000; quanteda's ``textstat_keyness(measure = "lr")``).  Draw the result
+    with :func:`plot_keyness`.
 
     Parameters
     ----------
@@ -1247,7 +1273,11 @@ def keyness(corpus, by: str, *, table: str = "posts", min_count: int = 5,
     table : {"posts", "newsletter_items", "all"}
         The documents.
     min_count : int
-        Terms with fewer occurrences in all are left out.
+        Terms with fewer occurrences in the grouped documents are left out
+        (at least 1 is always required).
+    prior_size : float, optional
+        a0, the total of the prior's pseudo-counts; default: n, all term
+        occurrences of the grouped documents.
     preprocessor, **preprocessing
         As for :func:`bag_of_words` (stop words and names removed by default).
 
@@ -1255,16 +1285,23 @@ def keyness(corpus, by: str, *, table: str = "posts", min_count: int = 5,
     -------
     DataFrame
         One row per group and term: ``group, term, count, count_rest, rate,
-        rate_rest, z, g2, p_value``, each group's terms by z, highest first.
+        rate_rest, log_odds, z, z_proportions, g2, p_value``, each group's
+        terms by ``z``, highest first.  ``attrs`` holds ``by``, ``table``,
+        ``min_count``, ``prior_size`` (the a0 used) and
+        ``documents_without_group``.
 
     Raises
     ------
     peerscope.errors.PeerscopeError
         When the members table has no attribute ``by`` (the message lists
-        those it has), or fewer than two groups have documents.
+        those it has), fewer than two groups have documents, or
+        ``prior_size`` is not positive.
 
     References
     ----------
+    Monroe, B. L., Colaresi, M. P., & Quinn, K. M. (2008). Fightin' words:
+    Lexical feature selection and evaluation for identifying the content of
+    political conflict. Political Analysis, 16(4), 372-403.
     Dunning, T. (1993). Accurate methods for the statistics of surprise and
     coincidence. Computational Linguistics, 19(1), 61-74.
     Rayson, P., & Garside, R. (2000). Comparing corpora using frequency
@@ -1285,11 +1322,15 @@ def keyness(corpus, by: str, *, table: str = "posts", min_count: int = 5,
     [[4, 0], [2, 2], [0, 4]]
     >>> bool(carer.at["feeding", "z"] > 0 > carer.at["ventilator", "z"])
     True
+    >>> carer["log_odds"].round(2).to_dict()
+    {'feeding': 0.79, 'tube': 0.79, 'nurse': -0.1, 'mask': -0.86, 'ventilator': -0.98}
     """
     members = corpus.members(columns="all")
     if by not in members.columns or by in ("member_id",):
         available = [c for c in members.columns if c not in ("member_id", "joined_at", "left_at")]
         raise errors.PeerscopeError(f"by={by!r}: the members table has no such attribute; it has {available}")
+    if prior_size is not None and not prior_size > 0:
+        raise errors.PeerscopeError(f"prior_size={prior_size!r}: give a positive number of pseudo-counts")
     bow = bag_of_words(corpus, preprocessor, table=table, **preprocessing)
     group_of = pd.Series(members[by].to_numpy(dtype=object), index=members["member_id"].astype(str))
     groups = bow.docs["author_id"].map(group_of)
@@ -1305,22 +1346,29 @@ def keyness(corpus, by: str, *, table: str = "posts", min_count: int = 5,
         rows = code_of[start:start + matrix.shape[0]]
         for code in range(len(names)):
             counts[code] += np.asarray(matrix[rows == code].sum(axis=0)).ravel()
+    total = counts.sum(axis=0)
+    a0 = float(total.sum()) if prior_size is None else float(prior_size)
+    prior = a0 * total / total.sum()
     frames = []
     for code, name in enumerate(names):
-        frames.append(_keyness_of(name, counts[code], counts.sum(axis=0) - counts[code], bow.terms, min_count))
+        frames.append(_keyness_of(name, counts[code], total - counts[code], prior, bow.terms, min_count))
     frame = pd.concat(frames, ignore_index=True)
-    frame.attrs.update({"by": by, "table": table, "min_count": min_count,
+    frame.attrs.update({"by": by, "table": table, "min_count": min_count, "prior_size": a0,
                         "documents_without_group": int((~known).sum())})
     return frame
 
 
-def _keyness_of(group: str, a: np.ndarray, b: np.ndarray, terms, min_count: int) -> pd.DataFrame:
-    """z and signed-by-z G2 of each term for one group (``a``) against the rest (``b``)."""
+def _keyness_of(group: str, a: np.ndarray, b: np.ndarray, prior: np.ndarray, terms,
+                min_count: int) -> pd.DataFrame:
+    """Monroe et al.'s weighted log odds, the two-proportion z and G2 of each term, one group (``a``) vs the rest."""
     from scipy import stats
 
-    n_group, n_rest = a.sum(), b.sum()
-    keep = (a + b) >= min_count
-    a, b = a[keep], b[keep]
+    n_group, n_rest, a0 = a.sum(), b.sum(), prior.sum()
+    keep = (a + b) >= max(min_count, 1)
+    a, b, alpha = a[keep], b[keep], prior[keep]
+    log_odds = (np.log((a + alpha) / (n_group + a0 - a - alpha))
+                - np.log((b + alpha) / (n_rest + a0 - b - alpha)))
+    monroe_z = log_odds / np.sqrt(1 / (a + alpha) + 1 / (b + alpha))
     pooled = (a + b) / (n_group + n_rest)
     with np.errstate(invalid="ignore", divide="ignore"):
         rate, rate_rest = a / n_group, b / n_rest
@@ -1332,6 +1380,180 @@ def _keyness_of(group: str, a: np.ndarray, b: np.ndarray, terms, min_count: int)
         g2 = 2 * np.where(observed > 0, observed * np.log(observed / expected), 0.0).sum(axis=0)
     frame = pd.DataFrame({"group": group, "term": np.asarray(terms, dtype=object)[keep],
                           "count": a.astype(np.int64), "count_rest": b.astype(np.int64),
-                          "rate": rate, "rate_rest": rate_rest, "z": z, "g2": g2,
-                          "p_value": stats.chi2.sf(g2, 1)})
+                          "rate": rate, "rate_rest": rate_rest, "log_odds": log_odds, "z": monroe_z,
+                          "z_proportions": z, "g2": g2, "p_value": stats.chi2.sf(g2, 1)})
     return frame.sort_values("z", ascending=False, kind="stable").reset_index(drop=True)
+
+
+#: Fill and hatching of each group's bars in :func:`plot_keyness` (greyscale, told apart without colour).
+_KEYNESS_FILLS = (("0.25", None), ("white", "///"), ("0.65", None), ("white", "..."), ("0.45", "xx"))
+
+
+def plot_keyness(frame: pd.DataFrame, ax=None, top: int = 20, **kw):
+    """Horizontal bars of each group's ``top`` key terms, by the ``z`` of :func:`keyness`.
+
+    The groups are drawn one under the other on one Axes, each with its own
+    grey or hatching, its terms highest ``z`` first, with the group named
+    in the legend; only terms with a positive ``z`` (used more by the group
+    than by the rest) are drawn.  The same drawing for any number of groups.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The result of :func:`keyness` (``group``, ``term``, ``z``).
+    ax : matplotlib.axes.Axes, optional
+        Draw here; default: the Axes of a new figure.
+    top : int
+        Most terms per group.
+    **kw
+        Passed to ``ax.barh`` (e.g. ``height``).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    peerscope.errors.PeerscopeError
+        When ``frame`` lacks the columns of :func:`keyness`.
+    peerscope._kernels.display.MissingDependencyError
+        When ``ax`` is None and matplotlib is not installed.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> frame = pd.DataFrame({"group": ["carer", "carer", "patient", "patient"],
+    ...                       "term": ["respite", "nurse", "ventilator", "nurse"], "z": [3.1, -0.2, 2.4, 0.2]})
+    >>> ax = plot_keyness(frame, top=5)
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['respite', 'ventilator', 'nurse']
+    """
+    missing = {"group", "term", "z"} - set(frame.columns)
+    if missing:
+        raise errors.PeerscopeError(f"plot_keyness needs the result of text.keyness; missing columns "
+                                    f"{sorted(missing)}")
+    shown = {group: rows[rows["z"] > 0].nlargest(top, "z") for group, rows in frame.groupby("group", sort=True)}
+    shown = {group: rows for group, rows in shown.items() if len(rows)}
+    if ax is None:
+        ax = axes()
+        bars = sum(map(len, shown.values())) + len(shown)
+        ax.figure.set_size_inches(6.4, max(4.8, 0.16 * bars + 1.2))
+    position, ticks, labels = 0, [], []
+    for (fill, hatch), (group, rows) in zip(cycle(_KEYNESS_FILLS), shown.items()):
+        y = position - np.arange(len(rows))
+        ax.barh(y, rows["z"].to_numpy(), **{"color": fill, "edgecolor": "0", "linewidth": 0.4, "hatch": hatch,
+                                            "label": str(group), **kw})
+        ticks.extend(y)
+        labels.extend(rows["term"].astype(str))
+        position -= len(rows) + 1
+    ax.set_yticks(ticks, labels)
+    by = frame.attrs.get("by")
+    ax.set_title(f"Key terms by {by}" if by else "Key terms by group")
+    ax.set_xlabel("z of the weighted log-odds ratio, group against the rest")
+    ax.legend(frameon=False, loc="best")
+    ax.set_ylim(position + 0.5, 0.5)
+    style_axes(ax)
+    return ax
+
+
+def kwic(corpus, term: str, window: int = 5, *, limit: int | None = 100,
+         preprocessor: Preprocessor | None = None, batch_size: int = BATCH_SIZE) -> pd.DataFrame:
+    """Keyword in context: each occurrence of ``term`` in the posts, with ``window`` words either side.
+
+    The posts are read in batches (the text column is never whole in
+    memory) and cut into tokens by the same steps as a :class:`Preprocessor`:
+    markup removed, e-mail addresses, URLs, phone numbers, handles and
+    numbers replaced by placeholders (``_url_``, ``_num_``, ... with
+    ``normalise=True``, the default), lower case, then the preprocessor's
+    tokeniser.  Stop words are kept, so that the context reads as written.
+    A token matches when it equals a token of ``term`` (after the same
+    steps, and the preprocessor's stemmer when it has one: with
+    ``stem="porter"``, "sleeping" also finds "sleeps").  A term of several
+    words (``"feeding tube"``, or a bigram ``"feeding_tube"``) matches them
+    in a row.
+
+    Post text is shown only when asked for: nothing else in peerscope
+    quotes posts unless told to (the report only with ``include_quotes``);
+    calling ``kwic`` is that request, and the contexts keep the
+    preprocessor's placeholders for personal details.  Paraphrase before
+    publishing a quote from a distress forum (``docs/privacy.md``).
+
+    Parameters
+    ----------
+    corpus : peerscope.Corpus
+        Its posts (the corpus's time window applies).
+    term : str
+        A word, or several in a row.
+    window : int
+        Tokens shown on each side.
+    limit : int or None
+        Stop after this many occurrences (None: all of them).
+    preprocessor : Preprocessor, optional
+        Whose tokeniser, normalisation and stemmer to use; default
+        ``Preprocessor()``.
+    batch_size : int
+        Posts read at a time.
+
+    Returns
+    -------
+    DataFrame
+        One row per occurrence, in corpus order: ``post_id``, ``left``,
+        ``keyword`` (the tokens as written, lower-cased), ``right``.
+        ``attrs`` holds ``term``, ``window``, ``limit`` and ``truncated``
+        (True when ``limit`` stopped the search early).
+
+    Raises
+    ------
+    peerscope.errors.PeerscopeError
+        When ``term`` holds no token, or ``window`` is negative.
+
+    Examples
+    --------
+    >>> from peerscope import Corpus
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3"], "thread_id": ["p1"] * 3,
+    ...     "parent_id": [None, "p1", "p1"], "author_id": ["ann", "bob", "ann"],
+    ...     "created_at": pd.date_range("2024-01-01", periods=3, freq="D", tz="UTC"),
+    ...     "text": ["Mum's feeding tube came out, call 0161 496 0000", "Respite helped me sleep",
+    ...              "The Feeding tube nurse visits at 9"]})
+    >>> kwic(Corpus.from_frames(posts), "feeding tube", window=3).values.tolist()
+    [['p1', "mum's", 'feeding tube', 'came out call'], ['p3', 'the', 'feeding tube', 'nurse visits at']]
+    >>> kwic(Corpus.from_frames(posts), "visit", window=2, preprocessor=Preprocessor(stem="porter")).values.tolist()
+    [['p3', 'tube nurse', 'visits', 'at _num_']]
+    """
+    if window < 0:
+        raise errors.PeerscopeError(f"window={window!r}: give a number of tokens, 0 or more")
+    p = preprocessor or Preprocessor()
+    tokenize = p._tokenizer().tokenize
+    wanted = [_kwic_key(p, token) for token in tokenize(p.normalise_texts(pa.array([term])).to_pylist()[0])]
+    if not wanted:
+        raise errors.PeerscopeError(f"kwic: term {term!r} holds no word the tokeniser keeps")
+    width = len(wanted)
+    rows: list[tuple[str, str, str, str]] = []
+    truncated = False
+    for batch in corpus.iter_batches("posts", ["post_id", "text"], batch_size=batch_size):
+        texts = p.normalise_texts(pa.array(batch["text"].to_numpy(dtype=object), type=pa.large_string(),
+                                           from_pandas=True))
+        for post_id, text in zip(batch["post_id"].astype(str), texts.to_pylist()):
+            tokens = tokenize(text)
+            keys = [_kwic_key(p, token) for token in tokens]
+            for at in range(len(tokens) - width + 1):
+                if keys[at:at + width] == wanted:
+                    if limit is not None and len(rows) >= limit:
+                        truncated = True
+                        break
+                    rows.append((post_id, " ".join(tokens[max(at - window, 0):at]),
+                                 " ".join(tokens[at:at + width]),
+                                 " ".join(tokens[at + width:at + width + window])))
+            if truncated:
+                break
+        if truncated:
+            break
+    frame = pd.DataFrame(rows, columns=["post_id", "left", "keyword", "right"], dtype=object)
+    frame.attrs.update({"term": term, "window": window, "limit": limit, "truncated": truncated})
+    return frame
+
+
+def _kwic_key(p: Preprocessor, token: str) -> str:
+    """What a token is matched by in :func:`kwic`: itself, or its stem when ``p`` stems words."""
+    return p._stemmer()(token) if p.stem and _word().fullmatch(token) else token
