@@ -202,3 +202,87 @@ def test_the_als_forum_beside_the_stack_exchange_dump(shared_data):
     assert isinstance(responsiveness.at["hours_to_first_response_q50", "quantumcomputing"], float)
     measures = set(result.differences["measure"])
     assert {"gini_posters", "super_user_share", "dyadic_reciprocity", "answered_share"} <= measures
+
+
+@pytest.fixture(scope="module")
+def three_real(shared_data):
+    """The shared Stack Exchange dump, the ALS forum and the Reddit comments."""
+    from peerscope import loaders
+
+    mapping = {"thread_id": "post_id", "author_id": "user_name", "created_at": "date",
+               "text": "body", "title": "title", "is_reply": "reply"}
+    return {"quantumcomputing": loaders.stackexchange(shared_data / "stackexchange-quantumcomputing-2018"),
+            "ALS": loaders.table(shared_data / "forum-alsforums-caregivers" / "als.csv", mapping,
+                                 replies="flat", assume_tz="UTC"),
+            "reddit": loaders.reddit(shared_data / "reddit-mh-comments" / "reddit_post_comments.csv")}
+
+
+@pytest.mark.shared_data
+def test_the_dump_the_als_forum_and_reddit_side_by_side(three_real, tmp_path):
+    """Issue 22: each column equals the community's own report; what one cannot measure is marked there only."""
+    result = compare(list(three_real.values()), names=list(three_real), figures=False, **FAST)
+    result.write(tmp_path / "out", figure_formats=())
+    for name in ("overview", "participation", "bands", "reciprocity", "responsiveness", "engagement"):
+        assert (tmp_path / "out" / "tables" / f"{name}.csv").is_file(), name
+    sections = {"participation": ["members", "posters", "lurkers", "lurker_share", "one_time_posters",
+                                  "gini_members", "gini_posters", "top_0.01_share", "super_users",
+                                  "super_user_share"],
+                "reciprocity": ["edges", "reciprocated_edges", "dyadic_reciprocity", "role_both"],
+                "responsiveness": ["opening_posts", "answered", "answered_share", "hours_to_first_response_q50"]}
+    for name, corpus in three_real.items():
+        alone = build(corpus, figures=False, **FAST)
+        for key, rows in sections.items():
+            table = result.tables[key]
+            own = alone.tables.get(key)
+            for row in rows:
+                cell = table.at[row, name]
+                if isinstance(cell, str) and cell.startswith("not measurable"):
+                    assert own is None or row not in own.index or own.at[row, "value"] in (None, "not measurable") \
+                        or pd.isna(own.at[row, "value"]), (name, key, row)
+                else:
+                    assert cell == own.at[row, "value"], (name, key, row)
+        for band in ("superusers", "contributors", "lurkers"):
+            cell = result.tables["bands"].at[band, name]
+            assert cell == alone.tables["bands"].at[band, "share_of_posts"] or cell.startswith("not measurable")
+    participation = result.tables["participation"]
+    # Reddit comments carry no roster: lurkers are unmeasurable in its column only
+    for row in ("members", "lurkers", "lurker_share", "gini_members"):
+        assert participation.at[row, "reddit"].startswith("not measurable: no member roster"), row
+        assert participation.at[row, "ALS"].startswith("not measurable: no member roster"), row
+        assert not isinstance(participation.at[row, "quantumcomputing"], str), row
+    assert result.tables["bands"].at["superusers", "reddit"].startswith("not measurable")
+    assert isinstance(participation.at["gini_posters", "reddit"], float)
+    # no comment-to-comment replies and no post authors: no reply edges between people
+    assert result.tables["reciprocity"].at["dyadic_reciprocity", "reddit"].startswith("not measurable")
+    assert result.tables["responsiveness"].at["answered_share", "reddit"].startswith("not measurable")
+    assert result.tables["responsiveness"].at["hours_to_first_response_q50", "ALS"] == "not measurable"
+    assert not result.tables["participation"][["quantumcomputing", "ALS", "reddit"]].isna().any(axis=None)
+    written = pd.read_csv(tmp_path / "out" / "tables" / "participation.csv", index_col=0)
+    assert int(written.at["posters", "reddit"]) == participation.at["posters", "reddit"]
+
+
+@pytest.mark.shared_data
+def test_the_als_forum_by_year(three_real, shared_data):
+    """Issue 22: --windows on the ALS forum gives one column per year, 2017 to 2021."""
+    als = three_real["ALS"]
+    years = pd.to_datetime(pd.read_csv(shared_data / "forum-alsforums-caregivers" / "als.csv")["date"]).dt.year
+    assert sorted(years.unique()) == [2017, 2018, 2019, 2020, 2021]
+    result = compare_windows(als, sorted(years.unique()), figures=False, **FAST)
+    assert result.names == ["2017", "2018", "2019", "2020", "2021"]
+    overview = result.tables["overview"]
+    for year, n in years.value_counts().items():
+        assert overview.at["rows_posts", str(year)] == n, year
+    assert result.tables["participation"].at["posters", "2018"] == \
+        build(als, start="2018-01-01", end="2019-01-01", figures=False, **FAST).tables["participation"].at[
+            "posters", "value"]
+
+
+@pytest.mark.shared_data
+def test_the_command_splits_the_als_forum_by_year(three_real, tmp_path):
+    three_real["ALS"].save(tmp_path / "als")
+    done = CliRunner().invoke(compare_command, [str(tmp_path / "als"), "--windows", "2017,2018,2019,2020,2021",
+                                                "--out", str(tmp_path / "by-year"), "--topics", "none",
+                                                "--support", "none", "--replicates", "200", "--figures", ""])
+    assert done.exit_code == 0, done.output
+    written = pd.read_csv(tmp_path / "by-year" / "tables" / "participation.csv", index_col=0)
+    assert [c for c in written.columns if c.isdigit()] == ["2017", "2018", "2019", "2020", "2021"]

@@ -13,6 +13,7 @@ import click
 
 from peerscope import __version__
 from peerscope.cli.options import CorpusSource, storage_option, storage_options
+from peerscope.cli.bench import bench_command
 from peerscope.cli.classify import classify_command
 from peerscope.cli.compare import compare_command
 from peerscope.cli.errors import friendly as _friendly
@@ -198,6 +199,7 @@ def export(corpus, out, target, storage_option_pairs):
 cli.add_command(report_command, "report")
 cli.add_command(classify_command, "classify")
 cli.add_command(compare_command, "compare")
+cli.add_command(bench_command, "bench")
 cli.add_command(synth_command, "synth")
 cli.add_command(repartition_command, "repartition")
 
