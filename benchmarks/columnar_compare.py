@@ -100,7 +100,60 @@ result = {{"members": int(p.members), "lurkers": int(p.lurkers), "gini_members":
           "metric_seconds": t2 - t0}}
 """
 
-COMPARED = ("members", "lurkers", "gini_members", "edges", "reciprocated_edges")
+DUCKDB_RECIPROCITY_STEP = """
+import duckdb
+con = duckdb.connect()
+con.execute("CREATE VIEW posts AS SELECT * FROM read_parquet('{path}/posts/*.parquet')")
+con.execute("CREATE VIEW members AS SELECT * FROM read_parquet('{path}/members.parquet')")
+persons = "SELECT member_id FROM members WHERE coalesce(role, 'member') NOT IN {not_persons}"
+t0 = time.perf_counter()
+edges, reciprocated, replies = con.execute(f'''
+    WITH edges AS (
+        SELECT reply.author_id AS source, parent.author_id AS target, count(*) AS replies
+        FROM posts reply JOIN posts parent ON reply.parent_id = parent.post_id
+        WHERE reply.author_id <> parent.author_id
+          AND reply.author_id IN ({{persons}}) AND parent.author_id IN ({{persons}})
+        GROUP BY ALL)
+    SELECT count(*), count(back.source), sum(e.replies)
+    FROM edges e LEFT JOIN edges back ON e.source = back.target AND e.target = back.source''').fetchone()
+t1 = time.perf_counter()
+answered, median_hours = con.execute('''
+    WITH opening AS (SELECT post_id, thread_id, author_id, created_at FROM posts WHERE parent_id IS NULL),
+    answered AS (
+        SELECT o.post_id, (epoch_us(min(r.created_at)) - epoch_us(any_value(o.created_at))) / 3.6e9 AS hours
+        FROM opening o JOIN posts r ON r.thread_id = o.thread_id AND r.parent_id IS NOT NULL
+        WHERE NOT coalesce(r.author_id = o.author_id, false)
+          AND (r.author_id IS NULL OR r.author_id NOT IN (SELECT member_id FROM members WHERE role = 'bot'))
+        GROUP BY o.post_id)
+    SELECT (SELECT count(*) FROM answered) / (SELECT count(*) FROM opening),
+           (SELECT median(hours) FROM answered)''').fetchone()
+t2 = time.perf_counter()
+result = {{"edges": int(edges), "reciprocated_edges": int(reciprocated), "edge_replies": int(replies),
+          "answered_share": float(answered), "median_hours_to_first_response": float(median_hours),
+          "seconds_by_query": {{"edges_and_dyadic": t1 - t0, "responsiveness": t2 - t1}},
+          "metric_seconds": t2 - t0}}
+"""
+
+PEERSCOPE_RECIPROCITY_STEP = """
+from peerscope import open_corpus, reciprocity
+corpus = open_corpus({path!r})
+t0 = time.perf_counter()
+r = reciprocity.summary(corpus)
+t1 = time.perf_counter()
+result = {{"edges": int(r.edges), "reciprocated_edges": int(r.dyadic.reciprocated_edges),
+          "edge_replies": int(r.graph.edges["replies"].sum()),
+          "answered_share": float(r.responsiveness.answered_share),
+          "median_hours_to_first_response": float(r.responsiveness.hours_to_first_response[0.5]),
+          "seconds_by_query": {{"reciprocity.summary": t1 - t0}}, "metric_seconds": t1 - t0}}
+"""
+
+#: The comparisons: name, DuckDB step, peerscope step, the numbers both give.
+COMPARISONS = (
+    ("summary + dyadic", DUCKDB_STEP, PEERSCOPE_STEP,
+     ("members", "lurkers", "gini_members", "edges", "reciprocated_edges")),
+    ("reciprocity.summary", DUCKDB_RECIPROCITY_STEP, PEERSCOPE_RECIPROCITY_STEP,
+     ("edges", "reciprocated_edges", "edge_replies", "answered_share", "median_hours_to_first_response")),
+)
 
 
 def corpus_path(n_posts: int, seed: int) -> Path:
@@ -118,23 +171,26 @@ repartition({str(flat)!r}, {str(monthly)!r}, by="month")
 
 
 def compare(n_posts: int, seed: int) -> list[dict]:
-    """Both steps at one size; raises when their numbers differ."""
+    """Both steps of every comparison at one size; raises when their numbers differ."""
     path = corpus_path(n_posts, seed)
-    duck = run_step(DUCKDB_STEP.format(path=path, not_persons=NOT_PERSONS), rows=n_posts,
-                    label=f"duckdb {n_posts:,}")
-    ours = run_step(PEERSCOPE_STEP.format(path=str(path)), rows=n_posts, label=f"peerscope {n_posts:,}")
-    for name in COMPARED:
-        a, b = duck["result"][name], ours["result"][name]
-        same = math.isclose(a, b, rel_tol=1e-9) if isinstance(a, float) else a == b
-        if not same:
-            raise AssertionError(f"{name} at {n_posts:,} posts: DuckDB {a}, peerscope {b}")
-    for record, step in ((duck, "duckdb"), (ours, "peerscope")):
-        record.update(step=step, n_posts=n_posts)
-    ours["time_ratio"] = ours["result"]["metric_seconds"] / duck["result"]["metric_seconds"]
-    ours["peak_rss_ratio"] = ours["peak_rss_mb"] / duck["peak_rss_mb"]
-    print(f"  same numbers; peerscope / DuckDB: {ours['time_ratio']:.2f}x time, "
-          f"{ours['peak_rss_ratio']:.2f}x peak RSS")
-    return [duck, ours]
+    records = []
+    for name, duck_step, our_step, compared in COMPARISONS:
+        duck = run_step(duck_step.format(path=path, not_persons=NOT_PERSONS), rows=n_posts,
+                        label=f"duckdb {name} {n_posts:,}")
+        ours = run_step(our_step.format(path=str(path)), rows=n_posts, label=f"peerscope {name} {n_posts:,}")
+        for number in compared:
+            a, b = duck["result"][number], ours["result"][number]
+            same = math.isclose(a, b, rel_tol=1e-9) if isinstance(a, float) else a == b
+            if not same:
+                raise AssertionError(f"{name}, {number} at {n_posts:,} posts: DuckDB {a}, peerscope {b}")
+        for record, step in ((duck, "duckdb"), (ours, "peerscope")):
+            record.update(step=step, comparison=name, n_posts=n_posts)
+        ours["time_ratio"] = ours["result"]["metric_seconds"] / duck["result"]["metric_seconds"]
+        ours["peak_rss_ratio"] = ours["peak_rss_mb"] / duck["peak_rss_mb"]
+        print(f"  {name}: same numbers; peerscope / DuckDB: {ours['time_ratio']:.2f}x time, "
+              f"{ours['peak_rss_ratio']:.2f}x peak RSS")
+        records += [duck, ours]
+    return records
 
 
 def markdown(steps: list[dict], results_file: str) -> str:
@@ -144,11 +200,16 @@ def markdown(steps: list[dict], results_file: str) -> str:
              "posts per roster person, their Gini and dyadic reciprocity, as three plain DuckDB queries over "
              "the monthly Parquet files, against `participation.summary` + `reciprocity.dyadic_reciprocity` "
              "(which also compute the Gini's bootstrap interval, super-users, bands and the Zipf and "
-             "power-law fits). Same numbers asserted; seconds are the queries' or functions' own.", "",
-             "| posts | DuckDB s | peerscope s | time ratio | DuckDB peak MB | peerscope peak MB | RSS ratio |",
-             "|---:|---:|---:|---:|---:|---:|---:|"]
+             "power-law fits); and the reply edges, dyadic reciprocity and responsiveness (answered share "
+             "and median hours to the first reply by someone else, by thread) as two queries against "
+             "`reciprocity.summary` (which also computes generalised and serial reciprocity, give and "
+             "receive, exchanges, and responsiveness by the chain of replies). Same numbers asserted; "
+             "seconds are the queries' or functions' own.", "",
+             "| comparison | posts | DuckDB s | peerscope s | time ratio | DuckDB peak MB | peerscope peak MB "
+             "| RSS ratio |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for duck, ours in zip(steps[::2], steps[1::2]):
-        lines.append(f"| {duck['n_posts']:,} | {duck['result']['metric_seconds']:.2f} | "
+        lines.append(f"| {ours['comparison']} | {duck['n_posts']:,} | {duck['result']['metric_seconds']:.2f} | "
                      f"{ours['result']['metric_seconds']:.2f} | {ours['time_ratio']:.2f} | "
                      f"{duck['peak_rss_mb']:.0f} | {ours['peak_rss_mb']:.0f} | {ours['peak_rss_ratio']:.2f} |")
     return "\n".join(lines) + "\n"
