@@ -12,6 +12,7 @@ from peerscope import synth
 from peerscope.errors import PeerscopeError
 from peerscope.support import (LexiconLabeller, SupportClassifier, adjusted_share, agreement, classify,
                                cross_validate, evaluate, krippendorff_alpha, prevalence)
+from peerscope.support.prevalence import LabelSummary
 
 
 def test_alpha_hand_computed_example():
@@ -135,6 +136,74 @@ def test_classify_saved_and_in_memory_corpus(tmp_path):
     assert {"label", "emotional", "informational"} <= set(supervised.columns)
     with pytest.raises(PeerscopeError):
         classify(saved, model, batch_size=0)
+
+
+def test_streamed_labels_equal_the_in_memory_result_row_for_row(tmp_path):
+    """``out`` with ``return_labels=False`` writes each batch as it comes and keeps only counts."""
+    corpus, _ = synth.generate(900, seed=6)
+    saved = corpus.save(tmp_path / "forum")
+    in_memory = classify(saved, LexiconLabeller(), batch_size=250, progress=False)
+    out = tmp_path / "labels" / "support.parquet"
+    summary = classify(saved, LexiconLabeller(), batch_size=250, out=out, return_labels=False, progress=False)
+    assert isinstance(summary, LabelSummary) and summary.path == out and summary.rows == 900
+    streamed = pq.read_table(out).to_pandas()
+    pd.testing.assert_frame_equal(streamed, in_memory)
+    pd.testing.assert_frame_equal(summary.read(), in_memory)
+    assert pq.ParquetFile(out).metadata.num_row_groups > 1   # written batch by batch
+    assert summary.labels.to_dict() == in_memory["label"].value_counts(sort=False).to_dict()
+    assert summary.directions.sum() == 900
+    assert summary.shares().sum() == pytest.approx(1.0)
+    # both at once: the rows returned and the same file written
+    both = classify(saved, LexiconLabeller(), batch_size=250, out=out, progress=False)
+    pd.testing.assert_frame_equal(both, in_memory)
+    assert both.attrs["path"] == str(out)
+    pd.testing.assert_frame_equal(pq.read_table(out).to_pandas(), in_memory)
+    # compact dtypes: categorical label and direction, float32 scores
+    assert isinstance(in_memory["label"].dtype, pd.CategoricalDtype)
+    assert list(in_memory["direction"].cat.categories) == ["seeking", "providing", "neither"]
+    assert (in_memory.select_dtypes("number").dtypes == np.float32).all()
+    with pytest.raises(PeerscopeError, match="return_labels=False"):
+        classify(saved, LexiconLabeller(), return_labels=False)
+
+
+class _FailsOnSecondBatch(LexiconLabeller):
+    """A labeller that breaks after one batch, as a crash mid-corpus would."""
+
+    def predict_frame(self, texts):
+        self.calls = getattr(self, "calls", 0) + 1
+        if self.calls == 2:
+            raise RuntimeError("labeller crashed")
+        return super().predict_frame(texts)
+
+
+def test_failed_stream_leaves_no_temporary_file_and_the_old_labels(tmp_path):
+    corpus, _ = synth.generate(900, seed=6)
+    saved = corpus.save(tmp_path / "forum")
+    out = tmp_path / "labels" / "support.parquet"
+    before = classify(saved, LexiconLabeller(), out=out, return_labels=False, progress=False)
+    with pytest.raises(RuntimeError, match="crashed"):
+        classify(saved, _FailsOnSecondBatch(), batch_size=200, out=out, return_labels=False, progress=False)
+    assert sorted(p.name for p in out.parent.iterdir()) == ["support.parquet"]
+    assert pq.read_table(out).num_rows == before.rows == 900
+
+
+def test_cli_classify_streams_the_same_file(tmp_path):
+    from click.testing import CliRunner
+
+    from peerscope.cli.commands import cli
+    from peerscope.support import pretrained
+
+    corpus, _ = synth.generate(600, seed=8)
+    saved = corpus.save(tmp_path / "forum")
+    result = CliRunner().invoke(cli, ["classify", str(tmp_path / "forum"), "--batch-size", "250", "--no-progress"])
+    assert result.exit_code == 0, result.output
+    target = tmp_path / "forum" / "derived" / "support.parquet"
+    assert f"labelled 600 posts with forum; wrote {target}" in result.output
+    expected = classify(saved, pretrained("forum"), batch_size=250, progress=False)
+    pd.testing.assert_frame_equal(pq.read_table(target).to_pandas(), expected)
+    for name, share in expected["label"].value_counts(normalize=True).items():
+        assert f"  {name}: {share:.1%}" in result.output
+    assert not [p for p in target.parent.iterdir() if p.name != "support.parquet"]
 
 
 def test_prevalence_without_validation_gives_raw_shares_with_an_interval():

@@ -2,9 +2,11 @@
 
 ``peerscope classify CORPUS [--model forum|PATH]`` labels every post of the
 saved corpus folder with a support model (default: the shipped ``forum``
-model, :func:`peerscope.support.pretrained`) and writes the labels to
-``CORPUS/derived/support.parquet`` (:func:`peerscope.support.classify`), then
-prints the share of each support type.
+model, :func:`peerscope.support.pretrained`) and streams the labels to
+``CORPUS/derived/support.parquet`` batch by batch
+(:func:`peerscope.support.classify` with ``return_labels=False``: memory is
+bounded by one batch, whatever the corpus size), then prints the share of
+each support type.
 
 Examples
 --------
@@ -41,9 +43,8 @@ def classify_command(corpus, model, batch_size, progress):
     fitted = support.pretrained(model) if model in support.PRETRAINED else support.SupportClassifier.load(model)
     if progress is None:
         progress = sys.stderr.isatty()
-    labels = support.classify(open_corpus(corpus), fitted, batch_size=batch_size, out=True,
-                              progress=progress)
-    shares = labels["label"].value_counts(normalize=True).sort_index()
-    click.echo(f"labelled {len(labels):,} posts with {model}; wrote {labels.attrs['path']}")
-    for name, share in shares.items():
+    summary = support.classify(open_corpus(corpus), fitted, batch_size=batch_size, out=True,
+                               return_labels=False, progress=progress)
+    click.echo(f"labelled {summary.rows:,} posts with {model}; wrote {summary.path}")
+    for name, share in summary.shares().sort_index().items():
         click.echo(f"  {name}: {share:.1%}")

@@ -70,7 +70,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from peerscope.corpus._storage import _AtomicFolder
 from peerscope.errors import PeerscopeError
-from peerscope.support._text import _prepare, _split_sentences, _tfidf, _word_counts
+from peerscope.support._text import _prepare, _split_sentences, _Terms, _tfidf, _word_counts
 from peerscope.support.lexicon import LexiconLabeller
 from peerscope.support.schemes import COARSE_LABELS, NO_SUPPORT, SUPPORT_TYPES
 
@@ -292,7 +292,7 @@ class SupportClassifier(ClassifierMixin, BaseEstimator):
             ngram_range=tuple(self.word_ngram_range), token_pattern=TOKEN_PATTERN, min_df=self.min_df,
             max_features=self.max_word_features, sublinear_tf=True, dtype=np.float32)
         self.word_vectorizer_.fit(pd.Series(prepared.to_pylist(), dtype="str"))
-        self.word_terms_ = _terms_array(self.word_vectorizer_)
+        self.word_terms_ = _Terms(_vocabulary_list(self.word_vectorizer_))
         self.char_vectorizer_ = None if self.char_ngram_range is None else TfidfVectorizer(
             analyzer="char_wb", ngram_range=tuple(self.char_ngram_range), min_df=self.min_df,
             max_features=self.max_char_features, sublinear_tf=True, dtype=np.float32)
@@ -445,9 +445,9 @@ class SupportClassifier(ClassifierMixin, BaseEstimator):
             blocks.append(self.char_vectorizer_.transform(pd.Series(prepared.to_pylist(), dtype="str")))
         return self._stack(blocks, prepared)
 
-    def _terms(self) -> pa.Array:
+    def _terms(self) -> _Terms:
         if getattr(self, "word_terms_", None) is None:
-            self.word_terms_ = _terms_array(self.word_vectorizer_)
+            self.word_terms_ = _Terms(_vocabulary_list(self.word_vectorizer_))
         return self.word_terms_
 
     def _margins(self, features: sp.csr_matrix) -> np.ndarray:
@@ -693,7 +693,6 @@ class SupportClassifier(ClassifierMixin, BaseEstimator):
         model.word_vectorizer_ = _restore(vocabularies["word"], arrays["word_idf"],
                                           analyzer="word", ngram_range=params.get("word_ngram_range", (1, 2)),
                                           token_pattern=TOKEN_PATTERN)
-        model.word_terms_ = pa.array(vocabularies["word"], type=pa.large_string())
         model.char_vectorizer_ = None
         if "char" in vocabularies:
             if params.get("char_ngram_range") is None:
@@ -741,11 +740,6 @@ def _membership(owner: np.ndarray, n_posts: int) -> sp.csr_matrix:
     """A 0/1 matrix (posts x sentences): which sentences make up each post."""
     return sp.csr_matrix((np.ones(len(owner), dtype=np.float32), (owner, np.arange(len(owner)))),
                          shape=(n_posts, len(owner)))
-
-
-def _terms_array(vectorizer: TfidfVectorizer) -> pa.Array:
-    """The vocabulary as an Arrow array, term ``i`` at position ``i`` (for vectorised look-up)."""
-    return pa.array(_vocabulary_list(vectorizer), type=pa.large_string())
 
 
 def _vocabulary_list(vectorizer: TfidfVectorizer) -> list[str]:

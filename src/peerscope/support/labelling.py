@@ -14,6 +14,14 @@ item's ``item_id``) and ``source`` (the table it came from) instead.
 Newsletter items have no thread, so their direction comes from their
 wording alone (:func:`~peerscope.support.direction.direction` with no
 opening-post flag).
+
+``label`` and ``direction`` are pandas categoricals with fixed categories
+(the model's classes, or its score columns plus ``none`` for a labeller
+without classes, such as the lexicon;
+:data:`~peerscope.support.direction.DIRECTION_LABELS`), and
+scores are ``float32``: a post's labels take 14 bytes beside its id (three
+scores), and every batch has the same dtypes, so batches concatenate and
+stream to one Parquet file (as dictionary-encoded strings) unchanged.
 """
 
 from __future__ import annotations
@@ -22,8 +30,9 @@ import numpy as np
 import pandas as pd
 
 from peerscope.errors import PeerscopeError
-from peerscope.support.direction import direction
+from peerscope.support.direction import DIRECTION_LABELS, direction
 from peerscope.support.pretrained import pretrained
+from peerscope.support.schemes import NO_SUPPORT
 
 __all__ = ["label_partitions"]
 
@@ -64,11 +73,31 @@ def _label_batch(model, batch: pd.DataFrame, source: str = "posts", post_id: boo
     else:
         frame = pd.DataFrame({"doc_id": ids, "source": pd.array([source] * len(ids), dtype="str")})
     if label is not None:
-        frame["label"] = label.astype("str").to_numpy()
-    frame["direction"] = direction(texts, opening=_opening(batch), scores=scores).to_numpy()
+        frame["label"] = _categorical(label, _label_categories(model, scores.columns), "label", model)
+    frame["direction"] = pd.Categorical(direction(texts, opening=_opening(batch), scores=scores).to_numpy(),
+                                        categories=DIRECTION_LABELS)
     for column in scores.columns:
         frame[column] = scores[column].to_numpy(dtype=np.float32)
     return frame
+
+
+def _label_categories(model, score_columns) -> list[str]:
+    """The labels a model can give: its classes, else its score columns plus ``none``."""
+    classes = getattr(model, "classes_", None)
+    if classes is not None:
+        return [str(c) for c in classes]
+    names = [str(c) for c in score_columns]
+    return names if NO_SUPPORT in names else [*names, NO_SUPPORT]
+
+
+def _categorical(values: pd.Series, categories: list[str], column: str, model) -> pd.Categorical:
+    """``values`` as a categorical of ``categories``; a value outside them is an error, not a silent null."""
+    result = pd.Categorical(values.astype("str").to_numpy(), categories=categories)
+    unknown = result.isna() & values.notna().to_numpy()
+    if unknown.any():
+        raise PeerscopeError(f"{column} {values[unknown].iloc[0]!r} from {type(model).__name__} is not one of "
+                             f"its classes {categories}")
+    return result
 
 
 def _opening(batch: pd.DataFrame):
@@ -114,9 +143,10 @@ def label_partitions(corpus, model=None, *, batch_size: int = 20_000, table: str
     -------
     dask.dataframe.DataFrame
         Lazy; columns ``post_id`` (``table="posts"``) or ``doc_id`` and
-        ``source`` (with newsletter items), ``label``, ``direction`` (seeking,
-        providing or neither; :func:`~peerscope.support.direction.direction`
-        from each post's thread position and wording) and one ``float32`` score per
+        ``source`` (with newsletter items), categorical ``label`` and
+        ``direction`` (seeking, providing or neither;
+        :func:`~peerscope.support.direction.direction` from each post's
+        thread position and wording) and one ``float32`` score per
         class, as ``classify`` returns them.  ``.compute()`` it, or write it
         from the workers with ``.to_parquet(...)``.
 

@@ -39,6 +39,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -52,7 +53,7 @@ from peerscope.errors import PeerscopeError
 from peerscope.support.labelling import _TABLE_COLUMNS, _label_batch, _no_labels, _tables, label_partitions
 from peerscope.support.pretrained import pretrained
 
-__all__ = ["DERIVED_FILE", "adjusted_share", "classify", "month_of", "prevalence"]
+__all__ = ["DERIVED_FILE", "LabelSummary", "adjusted_share", "classify", "month_of", "prevalence"]
 
 
 def adjusted_share(raw, tpr, fpr):
@@ -303,8 +304,53 @@ def _text_batches(corpus, batch_size: int, tables: list[str]):
 DERIVED_FILE = Path("derived") / "support.parquet"
 
 
+@dataclass(frozen=True)
+class LabelSummary:
+    """What ``classify(..., out=..., return_labels=False)`` wrote: the file and counts, not the rows.
+
+    Streaming keeps memory flat in corpus size; the labels themselves stay
+    on disk, one row per post, for :meth:`read` or any Parquet reader.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The Parquet file written.
+    rows : int
+        Documents labelled.
+    labels : pandas.Series
+        Documents per label (every label the model can give, zeros kept).
+    directions : pandas.Series
+        Documents per direction (``seeking``, ``providing``, ``neither``).
+
+    Examples
+    --------
+    >>> summary = LabelSummary(Path("support.parquet"), 4,
+    ...                        pd.Series({"emotional": 1, "other": 3}), pd.Series({"seeking": 4}))
+    >>> summary.shares().to_dict()
+    {'emotional': 0.25, 'other': 0.75}
+    """
+
+    path: Path
+    rows: int
+    labels: pd.Series
+    directions: pd.Series
+
+    def shares(self) -> pd.Series:
+        """Share of documents per label (NaN when nothing was labelled)."""
+        return self.labels / self.rows if self.rows else self.labels.astype(np.float64) * np.nan
+
+    def read(self, columns: list[str] | None = None) -> pd.DataFrame:
+        """The labels file as a DataFrame (``label`` and ``direction`` categorical), or some of its columns.
+
+        ``read(["post_id", "label"])`` reads two columns of the file: what a
+        prevalence estimate needs, at a fraction of the memory of every row's scores.
+        """
+        return pq.read_table(self.path, columns=columns).to_pandas()
+
+
 def classify(corpus, model=None, *, batch_size: int = 20_000, out: str | os.PathLike | bool | None = None,
-             progress: bool | None = None, table: str = "posts") -> pd.DataFrame:
+             return_labels: bool = True, progress: bool | None = None,
+             table: str = "posts") -> pd.DataFrame | LabelSummary:
     """Label every post (or newsletter item) of a corpus with a support model, batch by batch.
 
     Parameters
@@ -320,9 +366,17 @@ def classify(corpus, model=None, *, batch_size: int = 20_000, out: str | os.Path
     batch_size : int
         Posts per batch.
     out : path-like or True, optional
-        Also write the result as Parquet (atomically): to this path, or with
-        ``True`` beside a saved corpus, to ``<corpus>/derived/support.parquet``
-        (a later call replaces it).
+        Also write the result as Parquet: to this path, or with ``True``
+        beside a saved corpus, to ``<corpus>/derived/support.parquet`` (a
+        later call replaces it).  Each batch is written as it is labelled,
+        to a temporary file in the same folder that replaces ``out`` only
+        when every batch is in (removed on failure), with a checksum on
+        every page.
+    return_labels : bool
+        Return every row as a DataFrame (default).  ``False`` (needs
+        ``out``) keeps no row in memory, so memory stays flat in corpus
+        size (as ``peerscope classify`` does), and returns a
+        :class:`LabelSummary` of the file.
     progress : bool, optional
         A tqdm bar (default: when stderr is a terminal).
     table : {"posts", "newsletter_items", "all"}
@@ -332,21 +386,25 @@ def classify(corpus, model=None, *, batch_size: int = 20_000, out: str | os.Path
 
     Returns
     -------
-    DataFrame
+    DataFrame or LabelSummary
         ``post_id`` (``table="posts"``: the columns as before tables could
         be chosen) or, with newsletter items, ``doc_id`` (a post's
         ``post_id`` or an item's ``item_id``) and ``source`` (``posts`` or
-        ``newsletter_items``); then ``label``, ``direction`` (``seeking``,
-        ``providing`` or ``neither``, from each post's position in its
-        thread and its wording, an item's wording alone:
-        :func:`peerscope.support.direction.direction`) and one score column
-        per class; ``attrs["path"]`` is the file written (None when not written).
+        ``newsletter_items``); then ``label`` (categorical), ``direction``
+        (categorical: ``seeking``, ``providing`` or ``neither``, from each
+        post's position in its thread and its wording, an item's wording
+        alone: :func:`peerscope.support.direction.direction`) and one
+        ``float32`` score per class; ``attrs["path"]`` is the file written
+        (None when not written).  With ``return_labels=False``, a
+        :class:`LabelSummary` (the file, its row count, counts per label
+        and per direction) instead.
 
     Raises
     ------
     peerscope.errors.PeerscopeError
-        When ``batch_size`` < 1, ``out=True`` for a corpus in memory, an
-        unknown ``table``, or newsletter items of a corpus without them.
+        When ``batch_size`` < 1, ``out=True`` for a corpus in memory,
+        ``return_labels=False`` without ``out``, an unknown ``table``, or
+        newsletter items of a corpus without them.
 
     Examples
     --------
@@ -367,12 +425,21 @@ def classify(corpus, model=None, *, batch_size: int = 20_000, out: str | os.Path
     peerscope.errors.PeerscopeError: table='all': this corpus has no newsletter_items table ...
     >>> labels.attrs["path"] is None
     True
+
+    Streamed to a file, with only counts kept in memory:
+
+    >>> import tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> summary = classify(Corpus.from_frames(posts), LexiconLabeller(), out=f"{folder}/support.parquet",
+    ...                    return_labels=False)
+    >>> summary.rows, summary.labels[summary.labels > 0].to_dict()
+    (3, {'informational': 1, 'emotional': 1, 'none': 1})
+    >>> summary.read(["post_id", "label"]).equals(labels[["post_id", "label"]])
+    True
     """
     if batch_size < 1:
         raise PeerscopeError(f"batch_size={batch_size}: expected a positive number of posts")
     tables = _tables(corpus, table)
-    if model is None:
-        model = pretrained("forum")
     if out is True:
         if corpus.path is None:
             raise PeerscopeError("out=True writes beside a saved corpus, and this one is in memory; "
@@ -380,34 +447,96 @@ def classify(corpus, model=None, *, batch_size: int = 20_000, out: str | os.Path
         out = Path(corpus.path) / DERIVED_FILE
     elif out is False:
         out = None
+    if out is None and not return_labels:
+        raise PeerscopeError("return_labels=False keeps no labels in memory, so it needs out= (a path, "
+                             "or True to write <corpus>/derived/support.parquet)")
+    if model is None:
+        model = pretrained("forum")
     if progress is None:
         progress = sys.stderr.isatty()
+    post_id = table == "posts"
     if corpus.engine == "dask":  # the model labels each partition on the workers
-        result = (label_partitions(corpus, model, batch_size=batch_size, table=table).compute()
-                  .reset_index(drop=True))
+        total = None
+        batches = [label_partitions(corpus, model, batch_size=batch_size, table=table).compute()]
     else:
-        total, batches = _text_batches(corpus, batch_size, tables)
-        post_id = table == "posts"
-        parts = []
-        with tqdm(total=total, unit="documents", desc="support", disable=not progress) as bar:
-            for name, batch in batches:
-                parts.append(_label_batch(model, batch, name, post_id))
-                bar.update(len(batch))
-        result = (pd.concat(parts, ignore_index=True) if parts
-                  else _no_labels(model, tables[0], post_id).reset_index(drop=True))
-    result.attrs["path"] = None
-    if out is not None:
-        _write_atomic(result, Path(out))
-        result.attrs["path"] = str(out)
+        total, texts = _text_batches(corpus, batch_size, tables)
+        batches = (_label_batch(model, batch, name, post_id) for name, batch in texts)
+    empty = _no_labels(model, tables[0], post_id).reset_index(drop=True)
+    with tqdm(total=total, unit="documents", desc="support", disable=not progress) as bar:
+        counted = _Counted(_progress(batches, bar))
+        if out is None:
+            result = _concat(counted, empty)
+        elif return_labels:
+            kept = []
+            _write_atomic(_keeping(counted, kept), empty, Path(out))
+            result = _concat(kept, empty)
+        else:
+            _write_atomic(counted, empty, Path(out))
+            return LabelSummary(Path(out), counted.rows, counted.count("label", empty),
+                                counted.count("direction", empty))
+    result.attrs["path"] = None if out is None else str(out)
     return result
 
 
-def _write_atomic(frame: pd.DataFrame, target: Path) -> None:
+def _progress(batches, bar):
+    """The labelled batches, each ticking the progress bar by its rows."""
+    for batch in batches:
+        bar.update(len(batch))
+        yield batch
+
+
+def _keeping(batches, kept: list):
+    """The batches, each also appended to ``kept``."""
+    for batch in batches:
+        kept.append(batch)
+        yield batch
+
+
+def _concat(batches, empty: pd.DataFrame) -> pd.DataFrame:
+    parts = list(batches)
+    return pd.concat(parts, ignore_index=True) if parts else empty
+
+
+class _Counted:
+    """Iterate labelled batches while counting rows, labels and directions (the summary of a stream)."""
+
+    def __init__(self, batches):
+        self._batches = batches
+        self.rows = 0
+        self._counts = {"label": [], "direction": []}
+
+    def __iter__(self):
+        for batch in self._batches:
+            self.rows += len(batch)
+            for column, counts in self._counts.items():
+                if column in batch:
+                    counts.append(batch[column].value_counts(sort=False))
+            yield batch
+
+    def count(self, column: str, empty: pd.DataFrame) -> pd.Series:
+        """Documents per category of ``column`` over every batch seen (zeros for categories never given)."""
+        categories = list(empty[column].cat.categories) if column in empty else []
+        total = pd.Series(0, index=pd.Index(categories, dtype="str"), dtype=np.int64)
+        for counts in self._counts[column]:
+            total = total.add(counts.set_axis(counts.index.astype("str")), fill_value=0).astype(np.int64)
+        return total.rename(column)
+
+
+def _write_atomic(batches, empty: pd.DataFrame, target: Path) -> None:
+    """Write labelled batches to ``target`` as they come: a temporary file beside it, renamed at the end.
+
+    The schema is the empty result's, so every batch must match it (the
+    fixed dtypes of :func:`~peerscope.support.labelling._label_batch`); the
+    temporary file is removed if anything fails, leaving ``target`` as it was.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
+    schema = pa.Schema.from_pandas(empty, preserve_index=False)
     handle, staging = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     os.close(handle)
     try:
-        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), staging)
+        with pq.ParquetWriter(staging, schema, compression="zstd", write_page_checksum=True) as writer:
+            for batch in batches:
+                writer.write_table(pa.Table.from_pandas(batch, schema=schema, preserve_index=False))
         os.replace(staging, target)
     finally:
         if os.path.exists(staging):
