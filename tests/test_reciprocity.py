@@ -274,6 +274,12 @@ def test_columnar_edges_equal_the_per_post_arrays(community, forum, case):
         other._table
         assert other.edges.equals(frame) and other.accounting == accounting
         assert other.reply_structure == structure and other.n_reciprocated == graph.n_reciprocated
+        # asked only for counts (dyadic reciprocity), a third query counts the same edges without listing them
+        counted = reply_graph(corpus, *window)
+        assert (counted.n_edges, counted.n_reciprocated, counted.reply_structure) == (
+            len(frame), graph.n_reciprocated, structure)
+        assert "_found" not in counted.__dict__ and "_table" not in counted.__dict__
+        assert counted._dyads.replies == accounting["replies"]
 
 
 def test_start_or_end_with_a_graph_is_refused(forum):

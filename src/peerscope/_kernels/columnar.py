@@ -26,7 +26,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["ReplyEdges", "connect", "event_counts", "first_events", "hash_parts", "parent_rows", "reply_edges"]
+__all__ = ["Dyads", "ReplyEdges", "connect", "dyads", "event_counts", "first_events", "hash_parts", "parent_rows",
+           "reply_edges"]
 
 
 def connect() -> duckdb.DuckDBPyConnection:
@@ -204,6 +205,88 @@ def reply_edges(posts: pa.Table, non_persons: pa.Table, statuses: tuple[str, ...
     edges = grouped.filter(pc.equal(grouped.column("status"), codes["edge"]))
     edges = edges.select(["source", "target", "replies", "first_at", "last_at", "reciprocated"])
     return ReplyEdges(edges, by_status, to_reply)
+
+
+@dataclass(frozen=True)
+class Dyads:
+    """What :func:`dyads` counts: the distinct edges, the reciprocated ones, and the replies.
+
+    Attributes
+    ----------
+    edges : int
+        Distinct directed person-to-person reply edges.
+    reciprocated : int
+        Edges whose reverse edge exists.
+    replies : int
+        Replies (posts with a ``parent_id``) in the window.
+    replies_to_replies : bool
+        Some reply answers a post that is itself a reply.
+    """
+
+    edges: int
+    reciprocated: int
+    replies: int
+    replies_to_replies: bool
+
+    @classmethod
+    def of(cls, found: ReplyEdges) -> "Dyads":
+        """The counts of edges :func:`reply_edges` found already."""
+        return cls(found.edges.num_rows, int(pc.sum(found.edges.column("reciprocated")).as_py() or 0),
+                   int(found.replies_by_status.sum()), found.replies_to_replies)
+
+
+def dyads(posts: pa.Table, non_persons: pa.Table, *, window=(None, None)) -> Dyads:
+    """The edges of :func:`reply_edges` counted, without listing them: what dyadic reciprocity needs.
+
+    The same edges as :func:`reply_edges` (a reply joined to its parent,
+    neither author null nor a non-person, not a self-reply), found as the
+    distinct (source, target) pairs and counted with their reverse pairs;
+    no reply's time or status is kept, so the query reads one column fewer
+    and groups nothing but the pairs (about half the time of
+    :func:`reply_edges` at 1M posts, ``docs/benchmarks.md``).
+
+    Parameters
+    ----------
+    posts : pyarrow.Table
+        ``post_id``, ``parent_id``, ``author_id`` of every post that exists
+        (a corpus's own window), and ``created_at`` when ``window`` is bounded.
+    non_persons : pyarrow.Table
+        ``member_id`` of the members that are not persons (bots, deleted, anonymous).
+    window : (start, end)
+        The replies counted, ``[start, end)`` (None: unbounded).
+
+    Returns
+    -------
+    Dyads
+
+    Examples
+    --------
+    >>> posts = pa.table({"post_id": ["p1", "p2", "p3", "p4"], "parent_id": [None, "p1", "p2", "p1"],
+    ...                   "author_id": ["ann", "bob", "ann", "cat"]})
+    >>> dyads(posts, pa.table({"member_id": pa.array([], pa.string())}))
+    Dyads(edges=3, reciprocated=2, replies=3, replies_to_replies=True)
+    """
+    parameters: list = []
+    reply_filter = "".join(f" AND {bound}" for bound in _bounds("r.created_at", *window, parameters))
+    query = f"""
+        WITH pairs AS MATERIALIZED (
+            SELECT r.author_id AS source, p.author_id AS target, p.parent_id IS NOT NULL AS to_reply
+            FROM posts r JOIN posts p ON r.parent_id = p.post_id
+            WHERE r.parent_id IS NOT NULL{reply_filter}),
+        edges AS (
+            SELECT DISTINCT source, target FROM pairs
+            WHERE source <> target
+              AND source NOT IN (SELECT member_id FROM non_persons)
+              AND target NOT IN (SELECT member_id FROM non_persons))
+        SELECT (SELECT count(*) FROM edges),
+               (SELECT count(*) FROM edges e JOIN edges back ON e.source = back.target AND e.target = back.source),
+               (SELECT count(*) FROM posts r WHERE r.parent_id IS NOT NULL{reply_filter}),
+               (SELECT coalesce(bool_or(to_reply), false) FROM pairs)"""
+    with connect() as con:
+        con.register("posts", posts)
+        con.register("non_persons", non_persons.select(["member_id"]))
+        edges, reciprocated, replies, to_reply = con.execute(query, parameters * 2).fetchone()
+    return Dyads(int(edges), int(reciprocated), int(replies), bool(to_reply))
 
 
 def _bounds(column: str, start, end, parameters: list) -> list[str]:

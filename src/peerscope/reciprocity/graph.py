@@ -92,6 +92,7 @@ class ReplyGraph(Display):
     window: Window
     _read_edges: Callable[[], columnar.ReplyEdges]
     _build_table: Callable[[], "_ReplyTable"]
+    _count_dyads: Callable[[], columnar.Dyads]
 
     @cached_property
     def _table(self) -> "_ReplyTable":
@@ -108,6 +109,14 @@ class ReplyGraph(Display):
         return self._read_edges()
 
     @cached_property
+    def _dyads(self) -> columnar.Dyads:
+        """Edges, reciprocated edges and replies counted: from the edges when they were found
+        already, else by a query that counts them without listing them (dyadic reciprocity)."""
+        if "_found" in self.__dict__ or "_table" in self.__dict__:
+            return columnar.Dyads.of(self._found)
+        return self._count_dyads()
+
+    @cached_property
     def accounting(self) -> dict:
         """``replies`` in the window, ``edge`` and the count of every reason a reply is not an edge."""
         counts = self._found.replies_by_status
@@ -117,9 +126,9 @@ class ReplyGraph(Display):
     @property
     def reply_structure(self) -> str:
         """``"nested"``, ``"flat"`` or ``"no replies"`` (class docstring)."""
-        if not self.accounting["replies"]:
+        if not self._dyads.replies:
             return "no replies"
-        return "nested" if self._found.replies_to_replies else "flat"
+        return "nested" if self._dyads.replies_to_replies else "flat"
 
     def _display_rows(self) -> list[tuple[str, object]]:
         replies, edge = self.accounting["replies"], self.accounting["edge"]
@@ -142,12 +151,12 @@ class ReplyGraph(Display):
     @property
     def n_edges(self) -> int:
         """Distinct directed edges."""
-        return len(self._found.edges)
+        return self._dyads.edges
 
     @property
     def n_reciprocated(self) -> int:
         """Edges whose reverse edge exists."""
-        return int(pc.sum(self._found.edges.column("reciprocated")).as_py() or 0)
+        return self._dyads.reciprocated
 
     @property
     def parameters(self) -> dict:
@@ -394,13 +403,22 @@ def reply_graph(corpus, start=None, end=None) -> ReplyGraph:
     2
     """
     window = corpus.time_window.narrow(start, end)
-    return ReplyGraph(window, partial(_read_edges, corpus, window), partial(_reply_table, corpus, start, end))
+    return ReplyGraph(window, partial(_read_edges, corpus, window), partial(_reply_table, corpus, start, end),
+                      partial(_count_dyads, corpus, window))
 
 
 def _read_edges(corpus, window: Window) -> columnar.ReplyEdges:
     """The edges and replies per status of the replies in ``window``, by the columnar engine."""
     posts = corpus.arrow("posts", ["post_id", "parent_id", "author_id", "created_at"])
     return columnar.reply_edges(posts, _non_persons(corpus), STATUS_NAMES, window=(window.start, window.end))
+
+
+def _count_dyads(corpus, window: Window) -> columnar.Dyads:
+    """The edges and reciprocated edges of the replies in ``window`` counted by the columnar engine
+    (``created_at`` is read only when the window is bounded)."""
+    bounded = window.start is not None or window.end is not None
+    posts = corpus.arrow("posts", ["post_id", "parent_id", "author_id"] + (["created_at"] if bounded else []))
+    return columnar.dyads(posts, _non_persons(corpus), window=(window.start, window.end))
 
 
 def _non_persons(corpus) -> pa.Table:
