@@ -145,13 +145,80 @@ def test_write_gives_the_files_of_a_report(planted_comparison, tmp_path):
     assert "community" in suppression.columns
 
 
-def test_figures_overlay_the_communities(planted):
+@pytest.fixture(scope="module")
+def planted_figures(planted):
     pytest.importorskip("matplotlib")
-    result = compare(planted, names=["A", "B"], **FAST)
+    return compare(planted, names=["A", "B"], **FAST)
+
+
+def test_figures_overlay_the_communities(planted_figures):
+    result = planted_figures
     lorenz = result.figures["lorenz"]
     labels = [line.get_label() for line in lorenz.axes[0].get_lines()]
     assert {"A (members)", "B (members)"} <= set(labels)
     assert "survival" in result.figures
+
+
+def test_rank_frequency_overlays_each_communitys_posters_and_fits(planted_figures):
+    result = planted_figures
+    assert result.titles["rank_frequency"].startswith("Rank-frequency of posts per poster")
+    lines = {line.get_gid(): line for line in result.figures["rank_frequency"].axes[0].get_lines()}
+    assert sorted(gid for gid in lines if gid.endswith(": posters")) == ["A: posters", "B: posters"]
+    for name, report in zip(result.names, result.reports):
+        # the points are the report's posts per poster, most first, at ranks 1, 2, ...
+        activity = report.results["activity"]
+        counts = np.sort(activity.loc[activity["posts"] > 0, "posts"].to_numpy())[::-1]
+        points = lines[f"{name}: posters"]
+        np.testing.assert_array_equal(points.get_ydata(), counts)
+        np.testing.assert_array_equal(points.get_xdata(), np.arange(1, len(counts) + 1))
+        # the Zipf line is the one of the report's fits table
+        fits = report.tables["fits"]
+        ranks = lines[f"{name}: zipf"].get_xdata()
+        expected = 10 ** (fits.at["zipf_intercept", "value"] + fits.at["zipf_slope", "value"] * np.log10(ranks))
+        np.testing.assert_allclose(lines[f"{name}: zipf"].get_ydata(), expected)
+        assert f"{name}: power law" in lines
+    # one line style and marker per community
+    assert lines["A: zipf"].get_linestyle() != lines["B: zipf"].get_linestyle()
+    assert lines["A: posters"].get_marker() != lines["B: posters"].get_marker()
+
+
+def test_without_support_results_the_support_figure_is_absent_and_said_so(planted_figures):
+    assert "support_shares" not in planted_figures.figures
+    notes = [n for n in planted_figures.not_computed if n.startswith("figure support_shares: not drawn")]
+    assert len(notes) == 1 and "'A': not asked for (support=None)" in notes[0] and "'B'" in notes[0]
+
+
+def test_support_shares_are_drawn_where_a_community_has_them():
+    pytest.importorskip("matplotlib")
+    labelled, _ = synth.generate(1500, seed=1, with_text=True)
+    plain, _ = synth.generate(1500, seed=2, with_text=False)
+    posts = plain.posts(columns="all").assign(text=None)
+    no_text = Corpus.from_frames(posts, plain.members(columns="all"), name="no text")
+    result = compare([labelled, no_text], names=["text", "no text"], topics=None, support="forum",
+                     replicates=100)
+    ax = result.figures["support_shares"].axes[0]
+    bars = [c for c in ax.containers if c.get_label() in result.names]
+    assert [c.get_label() for c in bars] == ["text"]  # the community without text has no bars
+    own = result.reports[0].tables["support_types"]
+    types = [t.get_text() for t in ax.get_xticklabels()]
+    assert types == [row[4:] for row in own.index if row.startswith("all.")]
+    assert [p.get_height() for p in bars[0]] == pytest.approx([own.at[f"all.{t}", "share"] for t in types])
+    assert sum(1 for c in ax.containers if c not in bars) == 1  # the intervals of the one community drawn
+    assert "figure support_shares: not drawn for 'no text' (no post text)" in result.not_computed
+    lines = {line.get_gid() for line in result.figures["rank_frequency"].axes[0].get_lines()}
+    assert {"text: posters", "no text: posters"} <= lines
+
+
+def test_figures_resting_on_fewer_people_than_the_threshold_are_not_drawn():
+    pytest.importorskip("matplotlib")
+    from peerscope.datasets.examples import tiny_forum
+
+    result = compare([tiny_forum(), tiny_forum()], names=["x", "y"], topics=None, support="forum",
+                     replicates=50)
+    assert "rank_frequency" not in result.figures and "support_shares" not in result.figures
+    notes = {n.split(":")[0]: n for n in result.not_computed if n.startswith("figure ")}
+    assert "'x': 2 poster(s), fewer than 5" in notes["figure rank_frequency"]
+    assert "fewer than 5 authors" in notes["figure support_shares"]
 
 
 def test_the_command_writes_the_files_and_exits_2_on_bad_input(planted, tmp_path):

@@ -63,7 +63,7 @@ import pandas as pd
 from scipy import stats
 
 from peerscope import __version__
-from peerscope._kernels.display import STYLES, label_band_axes, style_axes
+from peerscope._kernels.display import STYLES, draw_rank_frequency, label_band_axes, style_axes
 from peerscope.errors import PeerscopeError
 from peerscope.participation.inequality import grouped_gini
 from peerscope.report.build import Report, build, parse_super_users
@@ -898,13 +898,7 @@ def _support_table(reports, names, not_computed):
             not_computed.append(f"support types: not computed for {name!r} "
                                 f"({_section_reason(report, 'support_types')})")
         return None, []
-    types = []
-    for report in reports:
-        table = report.tables.get("support_types")
-        if table is not None:
-            for row in table.index:
-                if row.startswith("all.") and row[4:] not in types:
-                    types.append(row[4:])
+    types = _support_types(reports)
     index = pd.Index(types, name="support_type")
     frame = pd.DataFrame({"label": pd.Series(types, index=index, dtype=object)})
     for name, report in zip(names, reports):
@@ -929,6 +923,18 @@ def _support_table(reports, names, not_computed):
     notes = ["Shares of all posts of each support type, with author-clustered bootstrap intervals "
              "(each community's report); a share is hidden with its group's author count when small."]
     return frame, notes
+
+
+def _support_types(reports) -> list[str]:
+    """The support types of every community's table of all posts, in the order first met."""
+    types = []
+    for report in reports:
+        table = report.tables.get("support_types")
+        if table is not None:
+            for row in table.index:
+                if row.startswith("all.") and row[4:] not in types:
+                    types.append(row[4:])
+    return types
 
 
 def _support_differences(reports, names, replicates: int, seed, logs) -> list:
@@ -998,7 +1004,16 @@ def _topics_table(reports, names, not_computed):
 # ---------------------------------------------------------------------------
 
 def _figures(reports, names, min_cell: int, parameters, not_computed):
-    """Lorenz curves, bands beside van Mierlo, and survival curves, one line style per community."""
+    """Lorenz curves, rank-frequency with fits, bands beside van Mierlo, survival curves and support shares.
+
+    One line style (or hatch) per community, the same in every figure.  Each
+    drawing function returns whether it drew anything and appends to its
+    ``skipped`` argument ``(what, why)`` for what it left out (a community
+    without the data, a line resting on fewer than ``min_cell`` people);
+    these go to ``not_computed`` as ``figure <key>: not drawn for <what>
+    (<why>)``, or into the one ``figure <key>: not drawn (...)`` note of a
+    figure not drawn at all.
+    """
     from peerscope.report import figures as figure_makers
 
     try:
@@ -1010,8 +1025,12 @@ def _figures(reports, names, min_cell: int, parameters, not_computed):
               f"not shown; peerscope {__version__}")
     makers = {
         "lorenz": ("Lorenz curves of posts per person", _lorenz),
+        "rank_frequency": ("Rank-frequency of posts per poster with each community's Zipf and "
+                           "power-law fits", _rank_frequency),
         "bands": ("Participation bands beside van Mierlo 2014", _bands),
         "survival": ("Kaplan-Meier survival of posters' tenure", _survival),
+        "support_shares": ("Support types in all posts, with author-clustered bootstrap intervals",
+                           _support_shares),
     }
     drawn, titles = {}, {}
     with matplotlib.rc_context({"font.size": 7, "axes.titlesize": 7, "axes.labelsize": 7,
@@ -1022,13 +1041,18 @@ def _figures(reports, names, min_cell: int, parameters, not_computed):
 
             figure = Figure(figsize=(figure_makers.WIDTH, figure_makers.HEIGHT), layout="constrained")
             ax = figure.add_subplot()
-            if make(ax, reports, names, min_cell):
+            skipped: list = []
+            if make(ax, reports, names, min_cell, skipped):
                 figure.supxlabel(footer, fontsize=4.5, color="0.3", wrap=True)
                 figure.peerscope_parameters = footer
                 drawn[key], titles[key] = figure, title
+                not_computed.extend(f"figure {key}: not drawn for {what} ({why})"
+                                    for what, why in skipped)
             else:
-                not_computed.append(f"figure {key}: not drawn (no community has the data, or every point "
-                                    "rests on fewer people than the small-cell threshold)")
+                because = "; ".join(f"{what}: {why}" for what, why in skipped) or (
+                    "no community has the data, or every point rests on fewer people than the small-cell "
+                    "threshold")
+                not_computed.append(f"figure {key}: not drawn ({because})")
     return drawn, titles
 
 
@@ -1037,7 +1061,24 @@ def _style(position: int) -> dict:
     return {"linestyle": linestyle, "color": grey}
 
 
-def _lorenz(ax, reports, names, min_cell) -> bool:
+#: Hatches that tell the bars of communities apart without colour.
+_HATCHES = ("", "///", "...", "xxx", "\\\\\\", "++")
+
+
+def _bar_style(position: int, count: int) -> dict:
+    """Fill grey and hatch of the bars at ``position`` of ``count`` series."""
+    return {"facecolor": str(0.2 + 0.6 * position / max(1, count - 1)),
+            "hatch": _HATCHES[position % len(_HATCHES)]}
+
+
+def _number(value) -> float:
+    """A published cell as a float; NaN for a suppressed, empty or text cell."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
+        return math.nan
+    return float(value)
+
+
+def _lorenz(ax, reports, names, min_cell, skipped) -> bool:
     any_drawn = False
     ax.plot([0, 1], [0, 1], color="0.6", linestyle=":", linewidth=0.6, label="equality")
     for position, (name, report) in enumerate(zip(names, reports)):
@@ -1058,7 +1099,7 @@ def _lorenz(ax, reports, names, min_cell) -> bool:
     return any_drawn
 
 
-def _bands(ax, reports, names, min_cell) -> bool:
+def _bands(ax, reports, names, min_cell, skipped) -> bool:
     from peerscope.participation.inequality import ceil_share
 
     series = []
@@ -1072,20 +1113,17 @@ def _bands(ax, reports, names, min_cell) -> bool:
     series.append(("van Mierlo 2014", [VAN_MIERLO_BANDS[b] * 100 for b in ("superusers", "contributors",
                                                                             "lurkers")]))
     width = 0.8 / len(series)
-    hatches = ["", "///", "...", "xxx", "\\\\\\", "++"]
     x = np.arange(3)
     for position, (name, values) in enumerate(series):
         reference = name == "van Mierlo 2014"
-        bars = ax.bar(x - 0.4 + width * (position + 0.5), values, width,
-                      facecolor="white" if reference else str(0.2 + 0.6 * position / max(1, len(series) - 1)),
-                      edgecolor="0", hatch="///" if reference else hatches[position % len(hatches)],
-                      label=name)
+        style = {"facecolor": "white", "hatch": "///"} if reference else _bar_style(position, len(series))
+        bars = ax.bar(x - 0.4 + width * (position + 0.5), values, width, edgecolor="0", label=name, **style)
         ax.bar_label(bars, fmt="%.0f", fontsize=5, padding=1)
     label_band_axes(ax)
     return True
 
 
-def _survival(ax, reports, names, min_cell) -> bool:
+def _survival(ax, reports, names, min_cell, skipped) -> bool:
     any_drawn = False
     withdrawal = None
     for position, (name, report) in enumerate(zip(names, reports)):
@@ -1106,6 +1144,102 @@ def _survival(ax, reports, names, min_cell) -> bool:
     ax.set_xlabel("Days from first to last post")
     ax.set_ylabel("Share still active")
     ax.legend(frameon=False, loc="upper right")
+    style_axes(ax)
+    return True
+
+
+def _poster_counts(report: Report) -> np.ndarray:
+    """Posts per poster of a report, as its own rank-frequency figure takes them."""
+    activity = report.results["activity"]
+    return activity.loc[activity["posts"] > 0, "posts"].to_numpy()
+
+
+def _rank_frequency(ax, reports, names, min_cell, skipped) -> bool:
+    """Each community's posts per poster by rank (log-log) with its Zipf and power-law fits.
+
+    Every community is drawn by the report's own drawing
+    (:func:`peerscope._kernels.display.draw_rank_frequency`): its points
+    take the community's marker and its fitted lines its line style, the
+    Zipf line thick and the power-law line thin.  A community with fewer
+    posters than ``min_cell`` is left out (its fits would describe fewer
+    people than a published cell may), as is a power-law line whose tail
+    holds fewer than ``min_cell`` posters.
+    """
+    any_drawn, most = False, 1
+    for position, (name, report) in enumerate(zip(names, reports)):
+        counts = _poster_counts(report)
+        if len(counts) < min_cell:
+            skipped.append((repr(name), f"{len(counts)} poster(s), fewer than {min_cell}"))
+            continue
+        linestyle, marker, grey = STYLES[position % len(STYLES)]
+        summary = report.results["participation"]
+        first = len(ax.lines)
+        draw_rank_frequency(ax, counts, summary.zipf, summary.power_law, marker=marker,
+                            markeredgecolor=grey, label=f"{name}: posters")
+        points, *fits = ax.lines[first:]
+        points.set_gid(f"{name}: posters")
+        most = max(most, len(counts))
+        for line in fits:
+            zipf = line.get_label().startswith("Zipf")
+            if not zipf and summary.power_law.n_tail < min_cell:
+                line.remove()
+                skipped.append((f"the power-law line of {name!r}",
+                                f"its tail holds {summary.power_law.n_tail} poster(s), fewer than {min_cell}"))
+                continue
+            line.set(linestyle=linestyle, color=grey, linewidth=1.0 if zipf else 0.5,
+                     label=f"{name}: {line.get_label()}", gid=f"{name}: {'zipf' if zipf else 'power law'}")
+        any_drawn = True
+    if any_drawn:
+        # ranks start at 1: a power-law line reaching below rank 1 would stretch the axis for nothing
+        ax.set_xlim(0.7, most * 1.5)
+        ax.set_title("Rank-frequency of posts per poster with fits")
+        ax.legend(frameon=False, loc="upper right", fontsize=4.5)
+    return any_drawn
+
+
+def _support_shares(ax, reports, names, min_cell, skipped) -> bool:
+    """Each community's share of all posts of each support type, bars with their intervals.
+
+    The shares and intervals are those of each community's published
+    ``support_types`` table, so a share its report suppresses (the posts of
+    fewer than ``min_cell`` authors) is not drawn either.
+    """
+    types = _support_types(reports)
+    series = []
+    for position, (name, report) in enumerate(zip(names, reports)):
+        table = report.tables.get("support_types")
+        if table is None:
+            skipped.append((repr(name), _section_reason(report, "support_types")))
+            continue
+        values = np.array([[_number(table.at[f"all.{t}", c]) if f"all.{t}" in table.index else math.nan
+                            for c in ("share", "ci_low", "ci_high")] for t in types], dtype=float)
+        if np.isnan(values[:, 0]).all():
+            skipped.append((repr(name), f"its shares rest on fewer than {min_cell} authors and are "
+                                        "suppressed in its report"))
+            continue
+        series.append((position, name, values))
+    if not series:
+        return False
+    width = 0.8 / len(series)
+    x = np.arange(len(types))
+    for slot, (position, name, values) in enumerate(series):
+        share, low, high = values.T
+        at = x - 0.4 + width * (slot + 0.5)
+        shown = ~np.isnan(share)
+        ax.bar(at[shown], share[shown], width, edgecolor="0", label=name, **_bar_style(position, len(names)))
+        ranged = shown & ~np.isnan(low) & ~np.isnan(high)
+        if ranged.any():
+            # a percentile interval need not hold the share itself: clip rather than draw a negative bar
+            below = np.clip(share[ranged] - low[ranged], 0, None)
+            above = np.clip(high[ranged] - share[ranged], 0, None)
+            ax.errorbar(at[ranged], share[ranged], yerr=[below, above], fmt="none", ecolor="0",
+                        elinewidth=0.6, capsize=1.5)
+    ax.set_xticks(x, types)
+    ax.set_ylim(0, 1)
+    ax.set_title("Support types in all posts (95% intervals, authors resampled)")
+    ax.set_xlabel("Support type")
+    ax.set_ylabel("Share of all posts")
+    ax.legend(frameon=False, loc="upper left")
     style_axes(ax)
     return True
 
