@@ -2,9 +2,11 @@
 
 Nothing outside this package imports click.  The commands live in
 :mod:`peerscope.cli.commands` (``validate``, ``describe``, ``import``,
-``export``), :mod:`peerscope.cli.report` (``report``) and
-:mod:`peerscope.cli.partition` (``repartition``, ``synth``); the options they
-share in :mod:`peerscope.cli.options`, and the mapping of
+``export``), :mod:`peerscope.cli.report` (``report``),
+:mod:`peerscope.cli.partition` (``repartition``, ``synth``),
+:mod:`peerscope.cli.compare` (``compare``), :mod:`peerscope.cli.classify` (``classify``) and
+:mod:`peerscope.cli.bench` (``bench``: every public corpus found, compared, beside published figures);
+the options they share in :mod:`peerscope.cli.options`, and the mapping of
 :class:`~peerscope.errors.PeerscopeError` to exit code 2 in
 :mod:`peerscope.cli.errors`.
 """

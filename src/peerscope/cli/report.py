@@ -52,13 +52,16 @@ def _split(value: str, option: str, known: tuple[str, ...]) -> tuple[str, ...]:
 @click.option("--support", "support", default="forum", show_default=True,
               help="Support types of the posts: forum (the shipped model), the folder of a saved "
                    "model, or none.")
+@click.option("--by", "by", default=None, metavar="ATTRIBUTE",
+              help="Compare the groups of a member attribute (a column of the members table, e.g. "
+                   "reason_joined): participation and reciprocity side by side, with tests.")
 @click.option("--include-ids", is_flag=True, help="List super-users' member ids in the report.")
 @click.option("--include-quotes", is_flag=True, help="Quote the most typical post of each topic (with topics).")
 @click.option("--progress/--no-progress", default=None, help="Show progress (default: on a terminal).")
 @storage_option
 @friendly
 def report_command(corpus, sample, out, start, end, super_users, timezone, min_cell, formats,
-                   figure_formats, topics, support, include_ids, include_quotes, progress,
+                   figure_formats, topics, support, by, include_ids, include_quotes, progress,
                    storage_option_pairs):
     """Write the tables, figures and methods paragraph of CORPUS (a folder or URL; or --sample) to --out.
 
@@ -87,7 +90,7 @@ def report_command(corpus, sample, out, start, end, super_users, timezone, min_c
         source = open_corpus(corpus, storage_options=options)
     report = build(source, start=start, end=end, super_users=rule, timezone=timezone,
                    min_cell=min_cell, topics=topics,
-                   support=None if support.lower() == "none" else support, include_ids=include_ids,
+                   support=None if support.lower() == "none" else support, by=by, include_ids=include_ids,
                    include_quotes=include_quotes, figures=bool(pictures), progress=progress)
     target = report.write(out, formats=table_formats, figure_formats=pictures)
     click.echo(report.summary_line(str(target)))

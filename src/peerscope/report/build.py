@@ -264,8 +264,9 @@ class _Progress:
 
 def build(corpus, *, start=None, end=None, super_users="top:0.01", timezone: str = "UTC",
           min_cell: int = 5, withdrawal: str = "90D", replicates: int = 1000,
-          random_state: int | None = 0, topics="auto", support="forum", include_ids: bool = False,
-          include_quotes: bool = False, figures: bool = True, progress: bool = False) -> Report:
+          random_state: int | None = 0, topics="auto", support="forum", by: str | None = None,
+          include_ids: bool = False, include_quotes: bool = False, figures: bool = True,
+          progress: bool = False) -> Report:
     """Compute the tables, figures and methods paragraph of a paper from ``corpus``.
 
     Parameters
@@ -295,6 +296,11 @@ def build(corpus, *, start=None, end=None, super_users="top:0.01", timezone: str
         the shipped forum model (:func:`peerscope.support.pretrained`), a
         path with a saved :class:`~peerscope.support.SupportClassifier`, a
         fitted model is used as given, None leaves support types out.
+    by : str, optional
+        A member attribute (a column of ``members``, e.g. ``reason_joined``
+        loaded with ``member_attributes=``): adds participation and
+        reciprocity side by side for its groups, with intervals and tests
+        (:mod:`peerscope.participation.groups`), small cells suppressed.
     include_ids, include_quotes : bool
         Put super-users' member ids / the most typical post of each topic
         in the report (off by default: reports carry no ids or post text).
@@ -382,6 +388,10 @@ def build(corpus, *, start=None, end=None, super_users="top:0.01", timezone: str
     else:
         not_computed.append(_reason(description, "responsiveness"))
 
+    if by is not None:
+        _groups(corpus, start, end, by, rule, replicates, random_state, description, results, add,
+                not_computed)
+
     bar.stage("pluralism")
     _pluralism(corpus, description, window, results, add, not_computed)
     bar.stage("newsletters")
@@ -420,7 +430,7 @@ def build(corpus, *, start=None, end=None, super_users="top:0.01", timezone: str
         "end": None if end is None else end.isoformat(),
         "super_users": rule.describe(), "timezone": timezone, "min_cell": min_cell,
         "withdrawal": str(withdrawal), "gini_replicates": replicates, "random_state": random_state,
-        "include_ids": include_ids, "include_quotes": include_quotes,
+        "by": by, "include_ids": include_ids, "include_quotes": include_quotes,
         "pseudonymised": bool(corpus.manifest.get("provenance", {}).get("parameters", {})
                               .get("pseudonymised", False)),
     }
@@ -432,6 +442,25 @@ def build(corpus, *, start=None, end=None, super_users="top:0.01", timezone: str
     return Report(tables=published, figures=drawn, methods=methods, titles=titles,
                   notes={n: list(t.notes) for n, t in built.items()}, not_computed=not_computed,
                   suppression=log, parameters=parameters, results=results)
+
+
+def _groups(corpus, start, end, by: str, rule, replicates: int, random_state, description, results: dict,
+            add, not_computed: list) -> None:
+    """Participation and reciprocity side by side for the groups of member attribute ``by``."""
+    comparison = participation_metrics.summary(corpus, start, end, super_users=rule, by=by,
+                                               replicates=replicates, random_state=random_state)
+    results["participation_by"] = comparison
+    for table in table_makers.group_comparison(comparison, "participation_by_group",
+                                               f"Participation by {by}"):
+        add(table)
+    if description.can("reciprocity"):
+        comparison = reciprocity_metrics.summary(corpus, start, end, by=by)
+        results["reciprocity_by"] = comparison
+        for table in table_makers.group_comparison(comparison, "reciprocity_by_group",
+                                                   f"Reciprocity by {by}"):
+            add(table)
+    else:
+        not_computed.append(_reason(description, "reciprocity", f"reciprocity by {by}"))
 
 
 def _reason(description, measure: str, section: str | None = None) -> str:

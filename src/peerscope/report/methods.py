@@ -73,6 +73,12 @@ REFERENCES = {
                   "and Knowledge Discovery, 17(2), 164-206.",
     "hanley2006": "Hanley, J. A., & MacGibbon, B. (2006). Creating non-parametric bootstrap samples "
                   "using Poisson frequencies. Computer Methods and Programs in Biomedicine, 83(1), 57-62.",
+    "wilson1927": "Wilson, E. B. (1927). Probable inference, the law of succession, and statistical "
+                  "inference. Journal of the American Statistical Association, 22(158), 209-212.",
+    "mann1947": "Mann, H. B., & Whitney, D. R. (1947). On a test of whether one of two random variables "
+                "is stochastically larger than the other. Annals of Mathematical Statistics, 18(1), 50-60.",
+    "kruskal1952": "Kruskal, W. H., & Wallis, W. A. (1952). Use of ranks in one-criterion variance "
+                   "analysis. Journal of the American Statistical Association, 47(260), 583-621.",
 }
 
 
@@ -181,6 +187,8 @@ def methods_text(results: dict, parameters: dict, tables: dict, suppression: pd.
     t.add("Engagement", *_engagement(t, results, parameters))
     if "reciprocity" in results and ("reciprocity" in tables or "responsiveness" in tables):
         t.add("Reciprocity", *_reciprocity(t, results["reciprocity"], tables))
+    if "participation_by" in results:
+        t.add("Groups", *_groups(t, results))
     if "forms_in_use" in results:
         t.add("Forms of support", *_pluralism(results))
     if "newsletters" in results:
@@ -254,6 +262,23 @@ def _participation(t: _Text, s, parameters) -> list[str]:
         "maximum likelihood with x_min chosen by the minimum Kolmogorov-Smirnov distance and at least "
         f"{s.power_law.min_tail} posters in the tail (Clauset, Shalizi & Newman 2009).")
     return sentences
+
+
+def _groups(t: _Text, results: dict) -> list[str]:
+    comparison = results["participation_by"]
+    t.cite("wilson1927", "mann1947", "kruskal1952")
+    compared = ", ".join(f"'{g}'" for g in comparison.compared) or "none"
+    return [
+        f"Members were grouped by the attribute '{comparison.attribute}' ({len(comparison.groups)} "
+        f"groups; compared: {compared}); members without a value formed the group 'unknown', reported "
+        "and not tested.",
+        "Participation and, where measurable, reciprocity were computed per group: shares of people and "
+        "of edges with Wilson score intervals (Wilson 1927) and Pearson's chi-square test of independence "
+        "(Yates' correction for 2 x 2 tables); posts per poster compared by the Mann-Whitney U test for "
+        "two groups (Mann & Whitney 1947) or the Kruskal-Wallis H test for more (Kruskal & Wallis 1952); "
+        "Gini coefficients with percentile bootstrap intervals, and for two groups the bootstrap "
+        "interval of their difference. Every cell of a group with fewer people than the small-cell "
+        "threshold was suppressed with the group's size."]
 
 
 def _people(n: int, parameters) -> str:

@@ -72,17 +72,18 @@ SECTIONS = {
                       ["lorenz", "rank_frequency", "bands"]),
     "Engagement": (["engagement", "ladder_levels"], ["time_of_day", "survival", "ladder_monthly"]),
     "Reciprocity and responsiveness": (["reciprocity", "responsiveness"], ["give_receive"]),
+    "Groups": (["participation_by_group", "participation_by_group_tests", "reciprocity_by_group",
+                "reciprocity_by_group_tests"], []),
     "Forms of support and pathways": (["forms_over_tenure", "form_combinations", "use_patterns",
                                        "first_forms", "pathways", "active_passive"],
                                       ["forms_over_tenure"]),
     "Newsletters": (["newsletters"], []),
     "Topics": (["topics", "topic_sweep", "topic_odds", "topic_quotes"], ["topic_odds"]),
-    "Support types": (["support_types"], ["support_by_month"]),
+    "Support types": (["support_types"], ["support_by_month", "support_shares"]),
     "Newsletter text": (["newsletter_topics", "newsletter_topic_odds", "newsletter_topic_echo",
                          "newsletter_support_by_form", "newsletter_support_by_writer"],
                         ["newsletter_topics_by_month"]),
 }
-
 
 
 class RenderError(PeerscopeError):

@@ -25,7 +25,7 @@ from peerscope.participation.inequality import ceil_share
 from peerscope.report.suppression import Protection
 
 __all__ = ["SIDE_BY_SIDE_FORMS", "TENURE_ROWS", "TOP_PATHWAYS", "VAN_MIERLO_BANDS", "Table",
-           "active_passive", "bands", "combinations", "engagement", "fits", "forms_over_tenure",
+           "active_passive", "bands", "combinations", "engagement", "fits", "forms_over_tenure", "group_comparison",
            "ladder_levels", "measurability", "newsletters", "overview", "participation",
            "pathways", "reciprocity", "responsiveness", "support_types", "topic_odds", "topic_sweep",
            "topics"]
@@ -1117,3 +1117,103 @@ def support_types(shares: pd.DataFrame, groups: dict) -> Table:
              "narrow. posts counts posts, authors counts the distinct known authors of the group's "
              "posts; the shares of a group with few authors are hidden with its author count."]
     return Table("support_types", "Support types in posts", frame, protection, notes)
+
+
+def group_comparison(result, name: str, title: str) -> list[Table]:
+    """A group comparison (``summary(..., by=...)``) as two tables: the estimates and the tests.
+
+    The estimates are one row per statistic and group (key
+    ``"<statistic>:<group>"``), with ``value`` (counts as integers) and its
+    interval; a row ``"<size>:all"`` adds up the group sizes.  Small
+    cells: counts of people are protected as such; every other cell of a
+    group (its posts, estimates, shares, intervals) is hidden with the
+    group's size, and a share of people (``lurker_share``, ``share_<role>``)
+    with its count, so a group of fewer than K people shows nothing but
+    ``<K``; the group sizes add up to the total, so one small group cannot be
+    recovered from the others (complementary suppression).  The tests name
+    their groups and carry no count of people.
+
+    Parameters
+    ----------
+    result : peerscope.participation.groups.GroupComparison
+    name : str
+        Stem of the tables: ``name`` and ``name + "_tests"``.
+    title : str
+        Caption of the estimates (the tests get ``title + ": tests"``).
+
+    Returns
+    -------
+    list of Table
+
+    Examples
+    --------
+    >>> from peerscope import participation
+    >>> from peerscope.datasets.examples import tiny_moderated
+    >>> result = participation.summary(tiny_moderated(), by="role", replicates=50)
+    >>> estimates, tests = group_comparison(result, "participation_by_role", "Participation by role")
+    >>> estimates.frame.loc[["members:member", "members:moderator", "members:all"], "value"].tolist()
+    [3, 1, 4]
+    >>> estimates.protection.people[("posters:member", "value")] is None
+    True
+    """
+    size = result.basis.split()[0]   # "members", "posters" ("members of the reply graph": members)
+    people = {"members", "posters", "lurkers", "super_users"}
+    frame_rows, protection = {}, Protection()
+    estimates = result.estimates
+    measured = estimates["count"].notna() | estimates["value"].notna()
+    unmeasured = sorted(set(estimates["statistic"]) - set(estimates.loc[measured.to_numpy(), "statistic"]))
+    estimates = estimates[~estimates["statistic"].isin(unmeasured)]
+    for row in estimates.itertuples(index=False):
+        key = f"{row.statistic}:{row.group}"
+        value = row.count if row.kind == "count" else row.value
+        frame_rows[key] = {"statistic": row.statistic, "group": row.group,
+                           "value": None if pd.isna(value) else _plain(value),
+                           "ci_low": _plain(row.ci_low), "ci_high": _plain(row.ci_high)}
+        if row.kind == "count" and (row.statistic in people or row.statistic.startswith("members_")):
+            protection.count(key, "value")
+        else:
+            sources = {f"{size}:{row.group}", f"{_people_behind(row.statistic)}:{row.group}"}
+            protection.derive((key, "value"), [(source, "value") for source in sorted(sources)])
+        for column in ("ci_low", "ci_high"):
+            if frame_rows[key][column] is not None:
+                protection.derive((key, column), [(key, "value")])
+    sizes = [f"{size}:{group}" for group in result.groups if f"{size}:{group}" in frame_rows]
+    total = f"{size}:all"
+    frame_rows[total] = {"statistic": size, "group": "all",
+                         "value": int(sum(frame_rows[k]["value"] or 0 for k in sizes)),
+                         "ci_low": None, "ci_high": None}
+    protection.count(total, "value")
+    protection.total((total, "value"), [(k, "value") for k in sizes])
+    index = pd.Index(list(frame_rows), name="row")
+    # object columns keep counts as Python ints (as _Rows does)
+    frame = pd.DataFrame({column: pd.Series([row[column] for row in frame_rows.values()], index=index, dtype=object)
+                          for column in ("statistic", "group", "value", "ci_low", "ci_high")})
+    groups = ", ".join(result.groups)
+    notes = [f"Groups by the member attribute {result.attribute!r}: {groups}; group sizes are "
+             f"{result.basis}. 'unknown' holds members without a value and is not tested; 'other' "
+             "pools the values not compared.",
+             "Intervals: Wilson for shares, percentile bootstrap for Gini coefficients."]
+    if unmeasured:
+        notes.append(f"Not measurable for any group (left out): {', '.join(unmeasured)}.")
+    tests = result.tests.copy()
+    tests.index = pd.Index([f"{s}:{i}" for i, s in enumerate(tests["statistic"])], name="row")
+    tests = tests.astype(object).where(tests.notna(), None)
+    test_notes = ["Chi-square test of independence for shares and roles (Yates' correction for 2 x 2), "
+                  "Mann-Whitney U (two groups) or Kruskal-Wallis H (more) for posts per poster, "
+                  "the percentile bootstrap interval of the difference for the Gini coefficient; "
+                  f"groups compared: {', '.join(result.compared) or 'none'}."]
+    return [Table(name, title, frame, protection, notes),
+            Table(f"{name}_tests", f"{title}: tests", tests, notes=test_notes)]
+
+
+def _people_behind(statistic: str) -> str:
+    """The count of people a group's statistic rests on (its row is hidden with that count)."""
+    if statistic == "lurker_share":
+        return "lurkers"
+    if statistic.startswith("share_"):
+        return "members_" + statistic[len("share_"):]
+    if statistic == "super_user_share":
+        return "super_users"
+    if statistic in ("posts", "gini_posters", "posts_per_poster_median"):
+        return "posters"
+    return "members"
