@@ -58,10 +58,13 @@ def _split(value: str, option: str, known: tuple[str, ...]) -> tuple[str, ...]:
 @click.option("--include-ids", is_flag=True, help="List super-users' member ids in the report.")
 @click.option("--include-quotes", is_flag=True, help="Quote the most typical post of each topic (with topics).")
 @click.option("--progress/--no-progress", default=None, help="Show progress (default: on a terminal).")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Compute on Dask: a scheduler address (tcp://HOST:8786), 'local' for a LocalCluster on "
+                   "this machine, or threads, processes, synchronous (needs the dask extra).")
 @storage_option
 @friendly
 def report_command(corpus, sample, out, start, end, super_users, timezone, min_cell, formats,
-                   figure_formats, topics, support, by, include_ids, include_quotes, progress,
+                   figure_formats, topics, support, by, include_ids, include_quotes, progress, scheduler,
                    storage_option_pairs):
     """Write the tables, figures and methods paragraph of CORPUS (a folder or URL; or --sample) to --out.
 
@@ -73,6 +76,8 @@ def report_command(corpus, sample, out, start, end, super_users, timezone, min_c
 
     if sample == (corpus is not None):
         raise click.UsageError("give a CORPUS folder or --sample (not both)")
+    if sample and scheduler is not None:
+        raise click.UsageError("--scheduler needs a saved CORPUS (the --sample community is built in memory)")
     table_formats = _split(formats, "--format", TABLE_FORMATS)
     pictures = _split(figure_formats, "--figures", FIGURE_FORMATS)
     rule = parse_super_users(super_users)  # checked before the (slow) corpus is opened
@@ -87,7 +92,8 @@ def report_command(corpus, sample, out, start, end, super_users, timezone, min_c
     else:
         from peerscope import open_corpus
 
-        source = open_corpus(corpus, storage_options=options)
+        source = (open_corpus(corpus, storage_options=options) if scheduler is None else
+                  open_corpus(corpus, engine="dask", scheduler=scheduler, storage_options=options))
     report = build(source, start=start, end=end, super_users=rule, timezone=timezone,
                    min_cell=min_cell, topics=topics,
                    support=None if support.lower() == "none" else support, by=by, include_ids=include_ids,
