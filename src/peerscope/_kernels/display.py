@@ -29,8 +29,8 @@ import pandas as pd
 
 from peerscope.errors import PeerscopeError
 
-__all__ = ["MAX_LINES", "STYLES", "Display", "MissingDependencyError", "axes", "draw_bands", "label_band_axes",
-           "draw_form_shares", "draw_give_receive", "draw_ladder_monthly", "draw_lorenz",
+__all__ = ["FILLS", "MAX_LINES", "STYLES", "Display", "MissingDependencyError", "axes", "draw_bands", "label_band_axes",
+           "draw_form_shares", "draw_give_receive", "draw_grouped_bars", "draw_ladder_monthly", "draw_lorenz",
            "draw_mean_forms", "draw_rank_frequency", "draw_survival", "draw_time_heatmap", "fmt",
            "int_array", "interval", "span", "style_axes"]
 
@@ -41,6 +41,9 @@ _MAX_VALUE = 90
 #: Line styles and markers that tell series apart without colour.
 STYLES = (("-", "o", "0.0"), ("--", "s", "0.35"), (":", "^", "0.0"), ("-.", "D", "0.5"),
           ((0, (5, 1, 1, 1, 1, 1)), "v", "0.2"), ((0, (1, 3)), "x", "0.4"))
+#: Bar fills (face grey, hatching) that tell groups apart without colour.
+FILLS = (("0.25", None), ("white", "///"), ("0.65", None), ("white", "..."), ("0.45", "xx"),
+         ("white", None), ("0.85", "\\\\\\"), ("0.05", None), ("white", "++"), ("0.5", "--"))
 
 
 class MissingDependencyError(PeerscopeError):
@@ -438,5 +441,50 @@ def draw_ladder_monthly(ax, ladder, ladder_names, min_cell: int = 0) -> bool:
     ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.28), ncols=3,
               title="Ladder level", title_fontsize=6)
     ax.tick_params(axis="x", labelrotation=30)
+    style_axes(ax)
+    return True
+
+
+def draw_grouped_bars(ax, frame: pd.DataFrame, *, category: str, group: str, value: str,
+                      low: str | None = "ci_low", high: str | None = "ci_high", groups=None, categories=None,
+                      category_labels: dict | None = None, **kw) -> bool:
+    """Bars of ``value`` per ``category``, one bar per ``group`` side by side, with interval whiskers.
+
+    The drawing of every "shares by group" picture (support shares by a
+    member attribute, topic prevalence by a member attribute): each group
+    is one ``ax.bar`` call (one ``BarContainer``, named in the legend), its
+    fill from :data:`FILLS` (repeating after ten groups), its whiskers from
+    the ``low``/``high`` columns (none where NaN, nor when ``low`` is
+    None); the legend sits right of the Axes.  ``groups`` and
+    ``categories`` fix the order (default: order of first appearance);
+    ``category_labels`` maps categories to tick labels.  ``kw`` go to each
+    ``ax.bar``.  Titles and axis labels are the caller's.  Returns False
+    when ``frame`` has no rows.
+    """
+    if not len(frame):
+        return False
+    groups = list(dict.fromkeys(frame[group])) if groups is None else list(groups)
+    categories = list(dict.fromkeys(frame[category])) if categories is None else list(categories)
+    x = np.arange(len(categories), dtype=float)
+    width = 0.8 / max(len(groups), 1)
+    for i, name in enumerate(groups):
+        fill, hatch = FILLS[i % len(FILLS)]
+        rows = frame[frame[group] == name].drop_duplicates(category).set_index(category).reindex(categories)
+        heights = rows[value].to_numpy(dtype=float)
+        options = {"color": fill, "edgecolor": "0", "linewidth": 0.4, "hatch": hatch, "label": str(name)}
+        if low is not None and high is not None:
+            lows, highs = rows[low].to_numpy(dtype=float), rows[high].to_numpy(dtype=float)
+            errors = np.vstack([heights - lows, highs - heights])
+            errors = np.where(np.isfinite(errors), np.clip(errors, 0, None), 0.0)
+            options.update(yerr=errors, error_kw={"elinewidth": 0.6, "capsize": 1.5, "ecolor": "0"})
+        ax.bar(x + (i - (len(groups) - 1) / 2) * width, np.nan_to_num(heights), width, **{**options, **kw})
+    labels = category_labels or {}
+    ax.set_xticks(x, [str(labels.get(c, c)) for c in categories])
+    if len(categories) > 4:
+        ax.tick_params(axis="x", labelrotation=30)
+        for tick in ax.get_xticklabels():
+            tick.set_horizontalalignment("right")
+    # beside the bars, which fill the Axes with many groups
+    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     style_axes(ax)
     return True

@@ -25,6 +25,9 @@ informational support at scale (Wang, Kraut & Levine 2012, 2015).
 ``prevalence``         raw and adjusted classify-and-count shares with a
                        bootstrap interval (Forman 2008); raw shares with
                        an interval when no validation sample exists
+``prevalence_by``      shares per group of a member attribute (the
+                       author's ``reason_joined``, ...) with a chi-square
+                       test; ``plot_prevalence`` draws them side by side
 ``classify``           a model (default ``pretrained("forum")``) over a
                        whole corpus, streamed in batches (on a
                        Dask corpus, per partition on the workers:
@@ -40,14 +43,15 @@ from peerscope.support.coding import read_codes, read_design, sample_for_coding,
 from peerscope.support.evaluate import (Evaluation, agreement, code_set, cross_validate, evaluate,
                                         krippendorff_alpha)
 from peerscope.support.lexicon import LexiconLabeller
-from peerscope.support.prevalence import adjusted_share, classify, month_of, prevalence
+from peerscope.support.prevalence import (adjusted_share, author_groups, classify, month_of, plot_prevalence,
+                                          prevalence, prevalence_by)
 from peerscope.support.schemes import (DIRECTIONS, EPITOME_TO_SSBC, ESCONV_TO_SSBC, MI_TO_SSBC,
                                        NO_SUPPORT, NURTURANT, SUPPORT_TYPES, SchemeMapping,
                                        epitome_types, to_coarse)
 
 __all__ = ["DIRECTIONS", "EPITOME_TO_SSBC", "ESCONV_TO_SSBC", "Evaluation", "LexiconLabeller",
            "MI_TO_SSBC", "NO_SUPPORT", "NURTURANT", "PRETRAINED", "SUPPORT_TYPES", "SchemeMapping",
-           "SupportClassifier", "adjusted_share", "agreement", "classify", "code_set",
+           "SupportClassifier", "adjusted_share", "agreement", "author_groups", "classify", "code_set",
            "cross_validate", "direction", "epitome_types", "evaluate", "krippendorff_alpha",
-           "label_partitions", "month_of", "prevalence", "pretrained", "read_codes", "read_design",
-           "sample_for_coding", "scheme_codes", "to_coarse"]
+           "label_partitions", "month_of", "plot_prevalence", "prevalence", "prevalence_by", "pretrained",
+           "read_codes", "read_design", "sample_for_coding", "scheme_codes", "to_coarse"]

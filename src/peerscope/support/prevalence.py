@@ -26,6 +26,13 @@ are dropped and counted (``n_boot_used``).
 :func:`classify` applies a model to a whole corpus in batches of the text
 column, streaming a saved corpus from Parquet, with a progress bar.
 
+By a member attribute (caregivers against patients):
+``prevalence_by(corpus, classify(corpus), by="reason_joined")`` gives each
+group's shares, from the group of each post's author
+(:func:`author_groups`, :func:`peerscope.participation.member_groups`),
+with the same interval and a chi-square test of group against label;
+:func:`plot_prevalence` draws them side by side.
+
 References
 ----------
 Forman, G. (2008). Quantifying counts and costs via classification. Data
@@ -53,7 +60,8 @@ from peerscope.errors import PeerscopeError
 from peerscope.support.labelling import _TABLE_COLUMNS, _label_batch, _no_labels, _tables, label_partitions
 from peerscope.support.pretrained import pretrained
 
-__all__ = ["DERIVED_FILE", "LabelSummary", "adjusted_share", "classify", "month_of", "prevalence"]
+__all__ = ["DERIVED_FILE", "LabelSummary", "adjusted_share", "author_groups", "classify", "month_of",
+           "plot_prevalence", "prevalence", "prevalence_by"]
 
 
 def adjusted_share(raw, tpr, fpr):
@@ -231,6 +239,300 @@ def prevalence(predicted, validation_true=None, validation_pred=None, *, labels=
     if groups is None:
         return frame.drop(columns="group")
     return frame.rename(columns={"group": "month"}) if by == "month" else frame
+
+
+# ---------------------------------------------------------------------------
+# Shares by a member attribute
+# ---------------------------------------------------------------------------
+
+def author_groups(corpus, classified: pd.DataFrame, by: str, groups=None) -> pd.Series:
+    """The group of each labelled post's author: the value of member attribute ``by``.
+
+    The link between a :func:`classify` result and
+    :func:`peerscope.participation.member_groups`: each row's post is looked
+    up in the corpus's posts (``post_id`` -> ``author_id``) and its author
+    in the members table, so that ``prevalence(classified["label"],
+    groups=author_groups(corpus, classified, by))`` gives shares per group
+    (what :func:`prevalence_by` does, with the test).
+
+    Parameters
+    ----------
+    corpus : peerscope.Corpus
+        The corpus that was labelled (its posts and members tables).
+    classified : DataFrame
+        The result of :func:`classify`: a ``post_id`` column, or the
+        ``doc_id`` and ``source`` columns of ``table="all"`` with forum posts
+        only (newsletter items have no member author to group by).
+    by : str
+        A member attribute (a column of ``members``, e.g. ``reason_joined``).
+    groups : sequence of str, optional
+        The groups to compare; the other values become ``"other"``.
+
+    Returns
+    -------
+    pandas.Series
+        ``str`` groups aligned with the rows of ``classified`` (same index),
+        named ``by``.  Posts by authors without a value, by people absent
+        from ``members``, without an author or not in the corpus are
+        ``"unknown"`` (:data:`peerscope.participation.groups.UNKNOWN`).
+
+    Raises
+    ------
+    peerscope.errors.PeerscopeError
+        When ``by`` is not a member attribute (the message lists them),
+        ``classified`` has no post ids, or holds newsletter items.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> posts = pd.DataFrame({"post_id": ["p1", "p2", "p3"], "thread_id": ["p1"] * 3,
+    ...     "parent_id": [None, "p1", "p1"], "author_id": ["ann", "bob", "cat"],
+    ...     "created_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"], utc=True),
+    ...     "text": ["a", "b", "c"]})
+    >>> members = pd.DataFrame({"member_id": ["ann", "bob", "cat"], "why": ["carer", "patient", None]})
+    >>> corpus = Corpus.from_frames(posts, members)
+    >>> classified = pd.DataFrame({"post_id": ["p3", "p1"], "label": ["none", "emotional"]})
+    >>> author_groups(corpus, classified, "why").tolist()
+    ['unknown', 'carer']
+    """
+    authors = _authors(corpus, classified)
+    return pd.Series(_author_group(corpus, authors, by, groups), index=classified.index, dtype="str", name=by)
+
+
+def _authors(corpus, classified: pd.DataFrame) -> np.ndarray:
+    """The ``author_id`` of each row's post (None when unknown), as an object array."""
+    from peerscope._kernels import engine
+
+    ids = _post_ids(classified)
+    posts = engine.collect(corpus.posts(columns=["post_id", "author_id"]))
+    author = pd.Series(posts["author_id"].to_numpy(dtype=object),
+                       index=pd.Index(posts["post_id"].astype("str"), name="post_id"))
+    found = author.reindex(ids.to_numpy()).to_numpy(dtype=object)
+    found[pd.isna(found)] = None
+    return found
+
+
+def _author_group(corpus, authors: np.ndarray, by: str, groups) -> np.ndarray:
+    """The group of each author (``unknown`` for None and non-members), as an object array."""
+    from peerscope.participation.groups import UNKNOWN, _group_of, member_groups
+
+    group = _group_of(member_groups(corpus, by, groups), authors)
+    group[pd.isna(authors)] = UNKNOWN
+    return group
+
+
+def _post_ids(classified: pd.DataFrame) -> pd.Series:
+    """The ``post_id`` of each row of a :func:`classify` result, as text."""
+    if not isinstance(classified, pd.DataFrame):
+        raise PeerscopeError("expected the DataFrame of support.classify(corpus, ...) (post_id and label)")
+    if "post_id" in classified:
+        return classified["post_id"].astype("str")
+    if "doc_id" in classified and "source" in classified:
+        sources = set(classified["source"].astype("str").unique())
+        if sources - {"posts"}:
+            raise PeerscopeError(f"shares by a member attribute are shares of forum posts, and these labels "
+                                 f"hold {sorted(sources)}: keep the posts first "
+                                 f"(classified[classified['source'] == 'posts'])")
+        return classified["doc_id"].astype("str")
+    raise PeerscopeError("expected the result of support.classify: a post_id column (or doc_id and source)")
+
+
+def prevalence_by(corpus, classified: pd.DataFrame, by: str, *, groups=None, validation_true=None,
+                  validation_pred=None, labels=None, validation_weights=None, n_boot: int = 1000,
+                  confidence: float = 0.95, random_state=None) -> pd.DataFrame:
+    """Share of each support label per group of a member attribute, with intervals and a chi-square test.
+
+    Caregivers against patients, newcomers against old hands: each labelled
+    post is given its author's group (:func:`author_groups`: the value of
+    ``by`` in the members table) and :func:`prevalence` gives each group's
+    shares with the same percentile bootstrap interval (raw shares; with
+    validation codes, adjusted classify-and-count shares, Forman 2008,
+    with ``tpr``/``fpr`` shared by the groups).
+
+    Groups follow :mod:`peerscope.participation.groups`: posts whose author
+    has no value (or is not a member, or is unknown) form the group
+    ``"unknown"``, and with ``groups=[...]`` the other values are pooled
+    into ``"other"``; both are reported, never dropped, and left out of the
+    test.
+
+    Test: Pearson's chi-square test of independence of group and predicted
+    label (Pearson 1900; ``scipy.stats.chi2_contingency`` on the group x
+    label table of post counts of the compared groups, every predicted
+    label even when ``labels`` reports fewer, labels no compared post has
+    left out; Yates' correction only for a 2 x 2 table).  With validation codes
+    it still tests the predicted labels: when the classifier errs alike in
+    every group (the assumption of the adjusted shares), equal true shares
+    give equal expected predicted shares, so it tests equal true shares
+    too.  Posts are the units: posts of one author are not independent
+    (a prolific author weighs by her posts), so read the p-value as
+    descriptive when a few authors write most posts of a group; the
+    ``authors`` per group in ``attrs`` say when.
+
+    Parameters
+    ----------
+    corpus : peerscope.Corpus
+        The labelled corpus (posts and members tables).
+    classified : DataFrame
+        :func:`classify`'s result (``post_id`` and ``label``), or of
+        ``table="all"`` restricted to forum posts.
+    by : str
+        A member attribute, e.g. ``"reason_joined"``
+        (``loaders.table(..., member_attributes={"reason_joined": "user_reason_joined"})``).
+    groups : sequence of str, optional
+        The groups to compare (default: every value).
+    validation_true, validation_pred, labels, validation_weights, n_boot, confidence, random_state
+        As in :func:`prevalence`.
+
+    Returns
+    -------
+    DataFrame
+        :func:`prevalence`'s table with a ``group`` column first (one row per
+        group and label, groups in the order of ``attrs["groups"]``).
+        ``attrs``: ``by``; ``groups`` (compared groups sorted, then
+        ``other`` and ``unknown`` when they have posts); ``compared``;
+        ``sizes`` (posts per group); ``authors`` (distinct authors per
+        group, ``unknown`` counting the known ids without a value); and
+        ``test``: ``test``, ``groups``, ``statistic``, ``dof``,
+        ``p_value`` (NaN with a ``detail`` when there is nothing to test);
+        ``excluded_from_test`` (``other``/``unknown`` when present) and
+        ``confidence``.  Side by side: ``frame.pivot(index="label",
+        columns="group", values="raw_share")``; drawn by
+        :func:`plot_prevalence`.
+
+    Raises
+    ------
+    peerscope.errors.PeerscopeError
+        As :func:`author_groups` and :func:`prevalence`.
+
+    References
+    ----------
+    Pearson, K. (1900). On the criterion that a given system of deviations from the probable
+    in the case of a correlated system of variables is such that it can be reasonably
+    supposed to have arisen from random sampling. *Philosophical Magazine* 50(302):157-175.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> posts = pd.DataFrame({"post_id": [f"p{i}" for i in range(8)], "thread_id": ["p0"] * 8,
+    ...     "parent_id": [None] + ["p0"] * 7, "author_id": ["ann", "bob"] * 4,
+    ...     "created_at": pd.date_range("2024-01-01", periods=8, tz="UTC"), "text": ["..."] * 8})
+    >>> members = pd.DataFrame({"member_id": ["ann", "bob"], "why": ["carer", "patient"]})
+    >>> classified = pd.DataFrame({"post_id": posts["post_id"],
+    ...     "label": ["emotional", "informational", "emotional", "informational",
+    ...               "emotional", "emotional", "none", "informational"]})
+    >>> table = prevalence_by(Corpus.from_frames(posts, members), classified, "why", random_state=0)
+    >>> side_by_side = table.pivot(index="label", columns="group", values="raw_share").round(2)
+    >>> side_by_side.to_dict("list")
+    {'carer': [0.75, 0.0, 0.25], 'patient': [0.25, 0.75, 0.0]}
+    >>> side_by_side.index.tolist()
+    ['emotional', 'informational', 'none']
+    >>> table.attrs["test"]["test"], table.attrs["test"]["dof"]
+    ('chi-square', 2)
+    """
+    from peerscope.participation.groups import OTHER, UNKNOWN, _order
+
+    if not isinstance(classified, pd.DataFrame) or "label" not in classified:
+        raise PeerscopeError("expected the result of support.classify: a DataFrame with a label column")
+    authors = _authors(corpus, classified)
+    group = pd.Series(_author_group(corpus, authors, by, groups), index=classified.index, dtype="str")
+    predicted = classified["label"].astype("str")
+    frame = prevalence(predicted.to_numpy(), validation_true, validation_pred, labels=labels,
+                       groups=group.to_numpy(), validation_weights=validation_weights, n_boot=n_boot,
+                       confidence=confidence, random_state=random_state)
+    order, compared = _order(set(group), groups)
+    rank = {name: i for i, name in enumerate(order)}
+    frame = (frame.assign(_rank=frame["group"].map(rank)).sort_values(["_rank", "label"], kind="stable")
+             .drop(columns="_rank").reset_index(drop=True))
+    sizes = {name: int((group == name).sum()) for name in order}
+    writers = pd.Series(authors, index=group.index)
+    distinct = {name: int(writers[group == name].nunique()) for name in order}
+    frame.attrs.update({"by": by, "groups": list(order), "compared": list(compared), "sizes": sizes,
+                        "authors": distinct, "test": _label_test(group, predicted, compared),
+                        "confidence": confidence,
+                        "excluded_from_test": [g for g in (OTHER, UNKNOWN) if g in order]})
+    return frame
+
+
+def _label_test(group: pd.Series, predicted: pd.Series, compared) -> dict:
+    """Chi-square test of independence of the compared groups and the predicted label."""
+    from scipy.stats import chi2_contingency
+
+    keep = group.isin(list(compared)).to_numpy()
+    table = pd.crosstab(group[keep].to_numpy(), predicted[keep].to_numpy())
+    table = table.loc[table.sum(axis=1) > 0, table.sum(axis=0) > 0]
+    result = {"test": "chi-square", "groups": [str(g) for g in table.index], "statistic": np.nan,
+              "dof": 0, "p_value": np.nan, "detail": None}
+    if table.shape[0] < 2 or table.shape[1] < 2:
+        result["detail"] = "fewer than two groups or labels with posts: nothing to test"
+        return result
+    test = chi2_contingency(table.to_numpy(dtype=np.int64))
+    result.update(statistic=float(test.statistic), dof=int(test.dof), p_value=float(test.pvalue))
+    return result
+
+
+def plot_prevalence(frame: pd.DataFrame, ax=None, *, share: str | None = None, **kw):
+    """Bars of each label's share per group (one bar per group, side by side) with their intervals.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The result of :func:`prevalence_by` (or of :func:`prevalence` with
+        ``groups``): ``group``, ``label``, the shares and ``ci_low``/``ci_high``.
+    ax : matplotlib.axes.Axes, optional
+        Draw here; default: the Axes of a new figure.
+    share : {"raw_share", "adjusted_share"}, optional
+        The share drawn; default the one the interval is of (``interval_of``).
+        Whiskers are drawn only for that share.
+    **kw
+        Passed to each group's ``ax.bar``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        One ``BarContainer`` per group (legend: the group), labels on the x axis.
+
+    Raises
+    ------
+    peerscope.errors.PeerscopeError
+        When ``frame`` lacks the columns of :func:`prevalence_by`.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> frame = pd.DataFrame({"group": ["carer", "carer", "patient", "patient"],
+    ...     "label": ["emotional", "none"] * 2, "raw_share": [0.6, 0.4, 0.3, 0.7],
+    ...     "ci_low": [0.5, 0.3, 0.2, 0.6], "ci_high": [0.7, 0.5, 0.4, 0.8], "interval_of": "raw_share"})
+    >>> ax = plot_prevalence(frame)
+    >>> [c.get_label() for c in ax.containers if type(c).__name__ == "BarContainer"]
+    ['carer', 'patient']
+    """
+    from peerscope._kernels.display import axes, draw_grouped_bars
+
+    missing = {"group", "label", "ci_low", "ci_high"} - set(frame.columns)
+    if missing:
+        raise PeerscopeError(f"plot_prevalence needs the result of support.prevalence_by; missing columns "
+                             f"{sorted(missing)}")
+    interval_of = str(frame["interval_of"].iloc[0]) if "interval_of" in frame and len(frame) else "raw_share"
+    share = interval_of if share is None else share
+    if share not in frame:
+        raise PeerscopeError(f"share={share!r}: the table has no such column")
+    ax = axes(ax)
+    whiskers = share == interval_of
+    draw_grouped_bars(ax, frame, category="label", group="group", value=share,
+                      low="ci_low" if whiskers else None, high="ci_high" if whiskers else None,
+                      groups=frame.attrs.get("groups"), **kw)
+    by = frame.attrs.get("by")
+    what = "Adjusted share" if share == "adjusted_share" else "Share"
+    ax.set_title(f"Support by {by}" if by else "Support by group")
+    ax.set_xlabel("Support label")
+    confidence = frame.attrs.get("confidence", frame["confidence"].iloc[0] if "confidence" in frame
+                                 and len(frame) else None)
+    ax.set_ylabel(f"{what} of posts" + (f" ({confidence:.0%} interval)" if whiskers and confidence else ""))
+    ax.set_ylim(0, 1)
+    return ax
 
 
 def month_of(times) -> pd.Series:

@@ -17,6 +17,8 @@ With peerscope::
     supers = participation.summary(corpus).super_users
     topics.prevalence(model, by=supers)                # odds ratios, 95% CI, chi-square
     topics.prevalence(model, by="month")               # prevalence over time
+    by_reason = topics.prevalence(model, by="reason_joined", corpus=corpus)   # a member attribute
+    topics.plot_prevalence(by_reason)                  # the groups' topic shares side by side
 
     both = topics.fit(corpus, k=15, table="all")       # posts and newsletter items, one topic space
     topics.prevalence(both, by="source")               # newsletter items against forum posts
@@ -31,10 +33,12 @@ load without pickle), :mod:`~peerscope.topics.quality` (coherence, diversity),
 
 from peerscope.text import BagOfWords, Preprocessor, bag_of_words
 from peerscope.topics.model import METHODS, TopicModel, fit
-from peerscope.topics.prevalence import compare_groups, lagged_echo, over_time, prevalence
+from peerscope.topics.prevalence import (compare_groups, compare_member_groups, lagged_echo, over_time,
+                                         plot_prevalence, prevalence)
 from peerscope.topics.quality import Coherence, coherence, diversity
 from peerscope.topics.sweep import coherence_baseline, plot_sweep, sweep
 
 __all__ = ["BagOfWords", "Preprocessor", "bag_of_words", "METHODS", "TopicModel", "fit",
-           "prevalence", "compare_groups", "over_time", "lagged_echo", "Coherence", "coherence", "diversity",
+           "prevalence", "compare_groups", "compare_member_groups", "over_time", "lagged_echo",
+           "plot_prevalence", "Coherence", "coherence", "diversity",
            "coherence_baseline", "sweep", "plot_sweep"]

@@ -29,6 +29,13 @@ terms (no dominant topic), with an unknown author (for a member set) or
 missing from the Series are left out, and counted in
 ``frame.attrs["excluded"]``.
 
+By a member attribute: ``prevalence(model, by="reason_joined",
+corpus=corpus)`` (:func:`compare_member_groups`) gives each group's share
+of documents per dominant topic with a Wilson interval, side by side, each
+compared group's odds ratios against the other compared groups by the
+table above, and a chi-square test of group against dominant topic;
+:func:`plot_prevalence` draws the shares.
+
 Forms of support: a model fitted on posts and newsletter items together
 (``topics.fit(corpus, k, table="all")``) puts both in one topic space, and
 ``prevalence(model, by="source")`` compares newsletter items (the group)
@@ -52,40 +59,50 @@ from scipy import stats
 
 from peerscope import errors
 
-__all__ = ["compare_groups", "holm", "lagged_echo", "over_time", "prevalence"]
+__all__ = ["compare_groups", "compare_member_groups", "holm", "lagged_echo", "over_time", "plot_prevalence",
+           "prevalence"]
 
 #: The two values of ``source`` in a model fitted with ``table="all"``.
 _FORUM, _NEWSLETTER = "posts", "newsletter_items"
 
 
-def prevalence(model, by, **options) -> pd.DataFrame:
-    """Topic prevalence by group (:func:`compare_groups`) or, with ``by="month"``, over time.
+def prevalence(model, by, corpus=None, **options) -> pd.DataFrame:
+    """Topic prevalence by group (:func:`compare_groups`), by a member attribute or over time.
 
     ``by`` may be ``"month"``, ``"week"``, ``"quarter"`` or ``"year"``
     (:func:`over_time`), a set of member ids or a boolean Series indexed by
-    document id (:func:`compare_groups`), or ``"source"``: newsletter items
-    (the group) against forum posts, for a model fitted with ``table="all"``.
+    document id (:func:`compare_groups`), ``"source"``: newsletter items
+    (the group) against forum posts, for a model fitted with
+    ``table="all"``, or, with ``corpus=``, a member attribute of that
+    corpus such as ``"reason_joined"``: its groups side by side
+    (:func:`compare_member_groups`).
 
     Parameters
     ----------
     model : TopicModel
         A fitted model (for ``by`` a period: fitted on a corpus, whose posts have times).
     by : str, set of str or pandas.Series
-        A period name, ``"source"``, the member ids of the group, or a
-        boolean Series of documents.
+        A period name, ``"source"``, a member attribute (with ``corpus``),
+        the member ids of the group, or a boolean Series of documents.
+    corpus : peerscope.Corpus, optional
+        The corpus the model was fitted on: with it, a string ``by`` is a
+        member attribute (a column of its members table).
     **options
-        Passed on to :func:`compare_groups` (or to :func:`over_time`).
+        Passed on to :func:`compare_groups`, :func:`compare_member_groups`
+        (e.g. ``groups=["CALS", "PALS"]``) or :func:`over_time`.
 
     Returns
     -------
     DataFrame
-        The table of :func:`compare_groups` or of :func:`over_time`.
+        The table of :func:`compare_groups`, :func:`compare_member_groups`
+        or :func:`over_time`.
 
     Raises
     ------
     peerscope.errors.PeerscopeError
         When ``by`` is a string other than the period names and
-        ``"source"``, or ``"source"`` for a model without both sources.
+        ``"source"`` without ``corpus`` (or not a member attribute with
+        it), or ``"source"`` for a model without both sources.
 
     Examples
     --------
@@ -105,15 +122,28 @@ def prevalence(model, by, **options) -> pd.DataFrame:
     ([0, 20], 36.1)
     >>> prevalence(model, by="month")["n_documents"].tolist()
     [20, 20, 20, 20]
+
+    By a member attribute of the corpus:
+
+    >>> members = pd.DataFrame({"member_id": ["ann", "bob"], "why": ["carer", "patient"]})
+    >>> corpus = Corpus.from_frames(posts, members)
+    >>> by_why = prevalence(fit(corpus, k=2, method="nmf", seed=0, min_df=1), by="why", corpus=corpus)
+    >>> by_why.attrs["groups"], int(by_why["dominant"].sum())
+    (['carer', 'patient'], 40)
     """
     if isinstance(by, str):
+        if corpus is not None:
+            return compare_member_groups(model, corpus, by, **options)
         if by == "source":
             options = {"group_name": "newsletter items", "other_name": "forum posts", **options}
             return compare_groups(model, _source_group(model), **options)
         if by not in _FREQ:
-            raise errors.PeerscopeError(f"by={by!r}: use one of {list(_FREQ)}, 'source', a member-id set "
-                                        "or a boolean Series indexed by document id")
+            raise errors.PeerscopeError(f"by={by!r}: use one of {list(_FREQ)}, 'source', a member attribute "
+                                        "with corpus=..., a member-id set or a boolean Series indexed by "
+                                        "document id")
         return over_time(model, freq=_FREQ[by], **options)
+    if corpus is not None:
+        raise errors.PeerscopeError("corpus= goes with by=<member attribute> (a string)")
     return compare_groups(model, by, **options)
 
 
@@ -260,6 +290,259 @@ def compare_groups(model, group, *, group_name: str = "group", other_name: str =
                         "n_group_posts": int(n_group), "n_other_posts": int(n_other),
                         "excluded": excluded, "method": model.method, "k": k})
     return frame
+
+
+def compare_member_groups(model, corpus, by: str, *, groups=None, confidence: float = 0.95,
+                          yates: bool = True) -> pd.DataFrame:
+    """Topic prevalence side by side for the groups of a member attribute (caregivers, patients, ...).
+
+    Each training document is given its author's group: the value of the
+    member attribute ``by`` in ``corpus``'s members table
+    (:func:`peerscope.participation.member_groups`; the model keeps each
+    document's ``author_id``).  As in :mod:`peerscope.participation.groups`,
+    documents by authors without a value, by people absent from the members
+    table or without an author form the group ``"unknown"``, and with
+    ``groups=[...]`` the other values are pooled into ``"other"``: both are
+    reported and left out of every test and odds ratio.
+
+    Per group and topic: the documents the topic dominates (argmax of the
+    topic shares, as in :func:`compare_groups`) and their share of the
+    group's documents with a Wilson score interval (Wilson 1927), and the
+    mean topic share.  Per compared group and topic, the odds ratio of
+    :func:`compare_groups` of the group's documents against those of the
+    other compared groups (for two groups, the first against the second and
+    the second against the first: reciprocal odds ratios, one p-value),
+    with its Woolf interval, Haldane-Anscombe correction, chi-square test
+    (Yates-corrected by default) and Holm adjustment across topics.  Test of
+    the whole distribution: Pearson's chi-square test (Pearson 1900) of
+    independence of group and dominant topic on the compared groups' G x k table of
+    documents (``scipy.stats.chi2_contingency``; topics no compared
+    document has left out), in ``attrs["test"]``.  Documents are the
+    units: one author's documents are not independent, so with a few
+    prolific authors per group read the p-values as descriptive (the
+    ``authors`` per group in ``attrs`` say when).
+
+    Parameters
+    ----------
+    model : TopicModel
+        A model fitted on (posts of) ``corpus``.
+    corpus : peerscope.Corpus
+        The corpus whose members table holds ``by``.
+    by : str
+        A member attribute, e.g. ``"reason_joined"``.
+    groups : sequence of str, optional
+        The groups to compare (default: every value).
+    confidence : float
+        Level of the Wilson and Woolf intervals.
+    yates : bool
+        Yates continuity correction in the per-topic 2 x 2 tests.
+
+    Returns
+    -------
+    DataFrame
+        One row per group and topic (groups in the order of
+        ``attrs["groups"]``): ``group, topic, label, n_documents, dominant,
+        dominant_share, ci_low, ci_high, mean_share, odds_ratio, or_ci_low,
+        or_ci_high, corrected, chi2, p_value, p_holm`` (the odds-ratio
+        columns NaN for ``other``, ``unknown`` and when fewer than two groups
+        are compared).  ``attrs``: ``by``, ``groups``, ``compared``,
+        ``sizes`` (documents with a topic per group), ``authors``,
+        ``excluded`` (documents without terms), ``confidence`` and ``test``
+        (``test``, ``groups``, ``statistic``, ``dof``, ``p_value``,
+        ``detail``).  Side by side: ``frame.pivot(index="label",
+        columns="group", values="dominant_share")``; drawn by
+        :func:`plot_prevalence`.
+
+    Raises
+    ------
+    peerscope.errors.PeerscopeError
+        When ``by`` is not a member attribute of ``corpus`` (the message
+        lists them), no document has an author, or ``confidence`` is not
+        between 0 and 1.
+
+    References
+    ----------
+    Wilson, E. B. (1927). Probable inference, the law of succession, and statistical
+    inference. *JASA* 22(158):209-212.
+    Pearson, K. (1900). On the criterion that a given system of deviations from the probable
+    in the case of a correlated system of variables is such that it can be reasonably
+    supposed to have arisen from random sampling. *Philosophical Magazine* 50(302):157-175.
+    Carron-Arthur, B., et al. (2016). What's all the talk about? Topic modelling in a mental
+    health Internet support group. *BMC Psychiatry* 16:367 (the odds ratios of :func:`compare_groups`).
+
+    Examples
+    --------
+    ann (a carer) wrote every sleep post, bob (a patient) every family post:
+
+    >>> import pandas as pd
+    >>> from peerscope import Corpus
+    >>> from peerscope.topics import fit
+    >>> texts = ["sleep insomnia tired night"] * 20 + ["mum dad family kids"] * 20
+    >>> posts = pd.DataFrame({"post_id": [f"p{i}" for i in range(40)],
+    ...     "thread_id": [f"p{i}" for i in range(40)], "parent_id": [None] * 40,
+    ...     "author_id": ["ann"] * 20 + ["bob"] * 20, "text": texts,
+    ...     "created_at": pd.to_datetime(["2024-01-05", "2024-02-05"] * 20, utc=True)})
+    >>> members = pd.DataFrame({"member_id": ["ann", "bob"], "why": ["carer", "patient"]})
+    >>> corpus = Corpus.from_frames(posts, members)
+    >>> model = fit(corpus, k=2, method="nmf", seed=0, min_df=1)
+    >>> table = compare_member_groups(model, corpus, "why")
+    >>> side_by_side = table.pivot(index="topic", columns="group", values="dominant")
+    >>> {group: sorted(counts) for group, counts in side_by_side.to_dict("list").items()}
+    {'carer': [0, 20], 'patient': [0, 20]}
+    >>> bool((side_by_side.min(axis=1) == 0).all())  # each topic is one group's
+    True
+    >>> table.attrs["test"]["dof"], table.attrs["sizes"]
+    (1, {'carer': 20, 'patient': 20})
+    """
+    from peerscope.participation.groups import UNKNOWN, _group_of, _order, _wilson, member_groups
+
+    if not 0 < confidence < 1:
+        raise errors.PeerscopeError(f"confidence={confidence}: expected a value between 0 and 1")
+    docs = model.docs.reset_index(drop=True)
+    authors = docs["author_id"].to_numpy(dtype=object) if "author_id" in docs else np.full(len(docs), None)
+    labels = member_groups(corpus, by, groups)
+    if pd.isna(authors).all():
+        raise errors.PeerscopeError("the model's documents have no authors (plain texts?): fit it on the "
+                                    "corpus whose members are compared")
+    group = _group_of(labels, authors)
+    group[pd.isna(authors)] = UNKNOWN
+    dominant = model.dominant_topics()
+    has_topic = dominant >= 0
+    order, compared = _order(set(group[has_topic]), groups)
+    k = model.k
+    names = pd.array(model.topic_names(), dtype="str")
+    shares = model.doc_topic
+    parts, sizes, distinct = [], {}, {}
+    for name in order:
+        mine = has_topic & (group == name)
+        n = int(mine.sum())
+        sizes[name] = n
+        distinct[name] = int(pd.Series(authors[mine]).nunique())
+        counts = np.bincount(dominant[mine], minlength=k)
+        bounds = [_wilson(int(c), n, confidence) for c in counts]
+        parts.append(pd.DataFrame({
+            "group": name, "topic": np.arange(k), "label": names, "n_documents": n,
+            "dominant": counts.astype(np.int64), "dominant_share": counts / n if n else np.nan,
+            "ci_low": [np.nan if low is None else low for low, _ in bounds],
+            "ci_high": [np.nan if high is None else high for _, high in bounds],
+            "mean_share": shares[mine].mean(axis=0) if n else np.full(k, np.nan)}))
+    frame = pd.concat(parts, ignore_index=True)
+    ratio_columns = ["odds_ratio", "or_ci_low", "or_ci_high", "chi2", "p_value", "p_holm"]
+    for column in ratio_columns:
+        frame[column] = np.nan
+    frame["corrected"] = pd.array([pd.NA] * len(frame), dtype="boolean")
+    present = [name for name in compared if sizes.get(name)]
+    if len(present) >= 2:
+        key = _document_key(model)
+        among = np.isin(group, present)
+        for name in present:
+            member = pd.Series(group[among] == name, index=key[among], dtype=bool)
+            table = compare_groups(model, member, group_name=name, other_name="other compared groups",
+                                   confidence=confidence, yates=yates)
+            rows = (frame["group"] == name).to_numpy()
+            renamed = table.rename(columns={"ci_low": "or_ci_low", "ci_high": "or_ci_high"})
+            for column in [*ratio_columns, "corrected"]:
+                frame.loc[rows, column] = renamed[column].to_numpy()
+    frame = frame[["group", "topic", "label", "n_documents", "dominant", "dominant_share", "ci_low", "ci_high",
+                   "mean_share", "odds_ratio", "or_ci_low", "or_ci_high", "corrected", "chi2", "p_value",
+                   "p_holm"]]
+    frame["group"] = frame["group"].astype("str")
+    frame.attrs.update({
+        "by": by, "groups": list(order), "compared": list(compared), "sizes": sizes, "authors": distinct,
+        "excluded": {"no_terms": int((~has_topic).sum())}, "confidence": confidence,
+        "dominant_topic": "argmax of the document's topic shares",
+        "interval": "Wilson score (dominant_share); Woolf (logit) with Haldane-Anscombe +0.5 (odds_ratio)",
+        "odds_ratio": "the group's documents against the other compared groups' documents",
+        "test": _topic_test(group[has_topic], dominant[has_topic], present)})
+    return frame
+
+
+def _document_key(model) -> pd.Index:
+    """The index a group Series of :func:`compare_groups` needs: doc ids, or (source, doc_id) when ids repeat."""
+    docs = model.docs.reset_index(drop=True)
+    ids = (docs["doc_id"] if "doc_id" in docs else docs["post_id"]).astype("str")
+    if ids.duplicated().any():
+        return pd.MultiIndex.from_arrays([_sources(model).astype("str"), ids])
+    return pd.Index(ids)
+
+
+def _topic_test(group: np.ndarray, dominant: np.ndarray, compared) -> dict:
+    """Chi-square test of independence of the compared groups and the dominant topic."""
+    keep = np.isin(group, list(compared))
+    table = pd.crosstab(group[keep], dominant[keep]) if keep.any() else pd.DataFrame()
+    result = {"test": "chi-square", "groups": [str(g) for g in table.index], "statistic": np.nan, "dof": 0,
+              "p_value": np.nan, "detail": None}
+    if table.shape[0] < 2 or table.shape[1] < 2:
+        result["detail"] = "fewer than two groups or topics with documents: nothing to test"
+        return result
+    test = stats.chi2_contingency(table.to_numpy(dtype=np.int64))
+    result.update(statistic=float(test.statistic), dof=int(test.dof), p_value=float(test.pvalue))
+    return result
+
+
+def plot_prevalence(frame: pd.DataFrame, ax=None, *, share: str = "dominant_share", **kw):
+    """Bars of each topic's prevalence per group (one bar per group, side by side) with intervals.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The result of :func:`compare_member_groups` (``prevalence(model,
+        by=ATTRIBUTE, corpus=...)``).
+    ax : matplotlib.axes.Axes, optional
+        Draw here; default: the Axes of a new figure.
+    share : {"dominant_share", "mean_share"}
+        The share of the group's documents the topic dominates (with its
+        Wilson interval, the default) or the mean topic share (no interval).
+    **kw
+        Passed to each group's ``ax.bar``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        One ``BarContainer`` per group (legend: the group), topics on the x axis.
+
+    Raises
+    ------
+    peerscope.errors.PeerscopeError
+        When ``frame`` lacks the columns of :func:`compare_member_groups`
+        or ``share`` is neither share.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> frame = pd.DataFrame({"group": ["carer", "carer", "patient", "patient"], "topic": [0, 1, 0, 1],
+    ...     "label": ["sleep", "family"] * 2, "dominant_share": [0.7, 0.3, 0.2, 0.8],
+    ...     "ci_low": [0.6, 0.2, 0.1, 0.7], "ci_high": [0.8, 0.4, 0.3, 0.9], "mean_share": [0.6, 0.4, 0.3, 0.7]})
+    >>> ax = plot_prevalence(frame)
+    >>> [c.get_label() for c in ax.containers if type(c).__name__ == "BarContainer"]
+    ['carer', 'patient']
+    >>> [t.get_text() for t in ax.get_xticklabels()]
+    ['sleep', 'family']
+    """
+    from peerscope._kernels.display import axes, draw_grouped_bars
+
+    missing = {"group", "topic", "label", "ci_low", "ci_high", "dominant_share", "mean_share"} - set(frame.columns)
+    if missing:
+        raise errors.PeerscopeError(f"plot_prevalence needs the result of topics.compare_member_groups; "
+                                    f"missing columns {sorted(missing)}")
+    if share not in ("dominant_share", "mean_share"):
+        raise errors.PeerscopeError(f"share={share!r}: choose 'dominant_share' or 'mean_share'")
+    ax = axes(ax)
+    whiskers = share == "dominant_share"
+    labels = frame.drop_duplicates("topic").set_index("topic")["label"].to_dict()
+    draw_grouped_bars(ax, frame, category="topic", group="group", value=share,
+                      low="ci_low" if whiskers else None, high="ci_high" if whiskers else None,
+                      groups=frame.attrs.get("groups"), category_labels=labels, **kw)
+    by = frame.attrs.get("by")
+    ax.set_title(f"Topics by {by}" if by else "Topics by group")
+    ax.set_xlabel("Topic")
+    confidence = frame.attrs.get("confidence")
+    ax.set_ylabel("Share of documents the topic dominates" if whiskers else "Mean topic share")
+    if whiskers and confidence:
+        ax.set_ylabel(f"Share of documents the topic dominates ({confidence:.0%} interval)")
+    ax.set_ylim(0, 1)
+    return ax
 
 
 def holm(p: np.ndarray) -> np.ndarray:
