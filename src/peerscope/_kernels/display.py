@@ -455,7 +455,9 @@ def draw_grouped_bars(ax, frame: pd.DataFrame, *, category: str, group: str, val
     is one ``ax.bar`` call (one ``BarContainer``, named in the legend), its
     fill from :data:`FILLS` (repeating after ten groups), its whiskers from
     the ``low``/``high`` columns (none where NaN, nor when ``low`` is
-    None); the legend sits right of the Axes.  ``groups`` and
+    None); a missing value (NaN: not measured, or suppressed as a small
+    cell) gets no bar rather than a bar of 0; the legend sits right of the
+    Axes.  ``groups`` and
     ``categories`` fix the order (default: order of first appearance);
     ``category_labels`` maps categories to tick labels.  ``kw`` go to each
     ``ax.bar``.  Titles and axis labels are the caller's.  Returns False
@@ -471,13 +473,14 @@ def draw_grouped_bars(ax, frame: pd.DataFrame, *, category: str, group: str, val
         fill, hatch = FILLS[i % len(FILLS)]
         rows = frame[frame[group] == name].drop_duplicates(category).set_index(category).reindex(categories)
         heights = rows[value].to_numpy(dtype=float)
+        shown = np.isfinite(heights)
         options = {"color": fill, "edgecolor": "0", "linewidth": 0.4, "hatch": hatch, "label": str(name)}
         if low is not None and high is not None:
             lows, highs = rows[low].to_numpy(dtype=float), rows[high].to_numpy(dtype=float)
-            errors = np.vstack([heights - lows, highs - heights])
+            errors = np.vstack([heights - lows, highs - heights])[:, shown]
             errors = np.where(np.isfinite(errors), np.clip(errors, 0, None), 0.0)
             options.update(yerr=errors, error_kw={"elinewidth": 0.6, "capsize": 1.5, "ecolor": "0"})
-        ax.bar(x + (i - (len(groups) - 1) / 2) * width, np.nan_to_num(heights), width, **{**options, **kw})
+        ax.bar((x + (i - (len(groups) - 1) / 2) * width)[shown], heights[shown], width, **{**options, **kw})
     labels = category_labels or {}
     ax.set_xticks(x, [str(labels.get(c, c)) for c in categories])
     if len(categories) > 4:

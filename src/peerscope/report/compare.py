@@ -63,7 +63,8 @@ import pandas as pd
 from scipy import stats
 
 from peerscope import __version__
-from peerscope._kernels.display import STYLES, draw_rank_frequency, label_band_axes, style_axes
+from peerscope._kernels.display import (FILLS, STYLES, draw_grouped_bars, draw_rank_frequency, label_band_axes,
+                                        style_axes)
 from peerscope.errors import PeerscopeError
 from peerscope.participation.inequality import grouped_gini
 from peerscope.report.build import Report, build, parse_super_users
@@ -1061,16 +1062,6 @@ def _style(position: int) -> dict:
     return {"linestyle": linestyle, "color": grey}
 
 
-#: Hatches that tell the bars of communities apart without colour.
-_HATCHES = ("", "///", "...", "xxx", "\\\\\\", "++")
-
-
-def _bar_style(position: int, count: int) -> dict:
-    """Fill grey and hatch of the bars at ``position`` of ``count`` series."""
-    return {"facecolor": str(0.2 + 0.6 * position / max(1, count - 1)),
-            "hatch": _HATCHES[position % len(_HATCHES)]}
-
-
 def _number(value) -> float:
     """A published cell as a float; NaN for a suppressed, empty or text cell."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
@@ -1116,7 +1107,8 @@ def _bands(ax, reports, names, min_cell, skipped) -> bool:
     x = np.arange(3)
     for position, (name, values) in enumerate(series):
         reference = name == "van Mierlo 2014"
-        style = {"facecolor": "white", "hatch": "///"} if reference else _bar_style(position, len(series))
+        fill, hatch = ("white", "///") if reference else FILLS[position % len(FILLS)]
+        style = {"facecolor": fill, "hatch": hatch}
         bars = ax.bar(x - 0.4 + width * (position + 0.5), values, width, edgecolor="0", label=name, **style)
         ax.bar_label(bars, fmt="%.0f", fontsize=5, padding=1)
     label_band_axes(ax)
@@ -1202,45 +1194,32 @@ def _support_shares(ax, reports, names, min_cell, skipped) -> bool:
 
     The shares and intervals are those of each community's published
     ``support_types`` table, so a share its report suppresses (the posts of
-    fewer than ``min_cell`` authors) is not drawn either.
+    fewer than ``min_cell`` authors) is not drawn either.  Drawn by
+    :func:`~peerscope._kernels.display.draw_grouped_bars`, as the support
+    shares of the groups of one community are.
     """
     types = _support_types(reports)
-    series = []
-    for position, (name, report) in enumerate(zip(names, reports)):
+    rows = []
+    for name, report in zip(names, reports):
         table = report.tables.get("support_types")
         if table is None:
             skipped.append((repr(name), _section_reason(report, "support_types")))
             continue
-        values = np.array([[_number(table.at[f"all.{t}", c]) if f"all.{t}" in table.index else math.nan
-                            for c in ("share", "ci_low", "ci_high")] for t in types], dtype=float)
-        if np.isnan(values[:, 0]).all():
+        values = [[_number(table.at[f"all.{t}", c]) if f"all.{t}" in table.index else math.nan
+                   for c in ("share", "ci_low", "ci_high")] for t in types]
+        if all(math.isnan(share) for share, _, _ in values):
             skipped.append((repr(name), f"its shares rest on fewer than {min_cell} authors and are "
                                         "suppressed in its report"))
             continue
-        series.append((position, name, values))
-    if not series:
+        rows += [(name, t, *value) for t, value in zip(types, values)]
+    if not rows:
         return False
-    width = 0.8 / len(series)
-    x = np.arange(len(types))
-    for slot, (position, name, values) in enumerate(series):
-        share, low, high = values.T
-        at = x - 0.4 + width * (slot + 0.5)
-        shown = ~np.isnan(share)
-        ax.bar(at[shown], share[shown], width, edgecolor="0", label=name, **_bar_style(position, len(names)))
-        ranged = shown & ~np.isnan(low) & ~np.isnan(high)
-        if ranged.any():
-            # a percentile interval need not hold the share itself: clip rather than draw a negative bar
-            below = np.clip(share[ranged] - low[ranged], 0, None)
-            above = np.clip(high[ranged] - share[ranged], 0, None)
-            ax.errorbar(at[ranged], share[ranged], yerr=[below, above], fmt="none", ecolor="0",
-                        elinewidth=0.6, capsize=1.5)
-    ax.set_xticks(x, types)
+    frame = pd.DataFrame(rows, columns=["community", "support_type", "share", "ci_low", "ci_high"])
+    draw_grouped_bars(ax, frame, category="support_type", group="community", value="share", categories=types)
     ax.set_ylim(0, 1)
     ax.set_title("Support types in all posts (95% intervals, authors resampled)")
     ax.set_xlabel("Support type")
     ax.set_ylabel("Share of all posts")
-    ax.legend(frameon=False, loc="upper left")
-    style_axes(ax)
     return True
 
 
