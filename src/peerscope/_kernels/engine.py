@@ -325,3 +325,88 @@ def length(frame) -> int:
     (3, 3)
     """
     return int(len(frame))
+
+
+def collect_together(*frames) -> tuple:
+    """Compute several Dask collections in one pass over their shared inputs; pass pandas through.
+
+    Asking for two results of one lazy frame with two :func:`collect` calls
+    reads (and filters) the frame's partitions twice; computed together the
+    workers read them once.
+
+    Parameters
+    ----------
+    *frames : pandas or Dask objects (DataFrame, Series, scalar)
+
+    Returns
+    -------
+    tuple
+        The computed objects, in the order given.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import dask.dataframe as dd
+    >>> lazy = dd.from_pandas(pd.DataFrame({"score": [1, 2, 3]}), npartitions=2)
+    >>> total, rows = collect_together(lazy["score"].sum(), lazy["score"].count())
+    >>> int(total), int(rows)
+    (6, 3)
+    """
+    lazy = [position for position, frame in enumerate(frames) if is_dask(frame)]
+    if not lazy:
+        return tuple(frames)
+    import dask
+
+    computed = dask.compute(*(frames[position] for position in lazy))
+    results = list(frames)
+    for position, value in zip(lazy, computed):
+        results[position] = value
+    return tuple(results)
+
+
+def per_group(frame, by: str, function, meta: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Apply ``function`` to row sets that hold every row of their groups; concatenate the results.
+
+    For figures that need all rows of a group together (the gaps between one
+    member's consecutive posts), which grouped sums and extremes cannot give.
+    On pandas ``function`` gets the whole frame.  On Dask the rows are
+    shuffled on ``by`` so that each group lies in one partition, ``function``
+    runs on the workers, partition by partition, and only its (per group)
+    results are collected: no row of ``frame`` reaches this process.
+
+    Parameters
+    ----------
+    frame : pandas or Dask DataFrame
+    by : str
+        The grouping column.
+    function : callable
+        pandas DataFrame (every row of some groups, in no particular order)
+        -> pandas DataFrame with one row per group.  It must accept an empty
+        frame (a partition may hold no group).
+    meta : pandas.DataFrame, optional
+        An empty frame shaped like the result (default: ``function`` applied
+        to the Dask frame's empty meta).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The results of all groups, in no particular order.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import dask.dataframe as dd
+    >>> posts = pd.DataFrame({"author_id": ["ann", "bob", "ann", "bob"], "score": [1, 5, 4, 2]})
+    >>> def spread(rows):
+    ...     grouped = rows.groupby("author_id")["score"]
+    ...     return (grouped.max() - grouped.min()).to_frame("spread")
+    >>> lazy = dd.from_pandas(posts, npartitions=2)
+    >>> per_group(lazy, "author_id", spread).sort_index()["spread"].to_dict()
+    {'ann': 3, 'bob': 3}
+    """
+    if not is_dask(frame):
+        return function(frame)
+    if meta is None:
+        meta = function(frame._meta)
+    shuffled = frame.shuffle(on=by) if frame.npartitions > 1 else frame
+    return collect(shuffled.map_partitions(function, meta=meta))

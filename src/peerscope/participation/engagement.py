@@ -46,8 +46,14 @@ __all__ = ["LadderMoves", "Survival", "TimeProfile", "delurking", "frequency", "
 _DAY = pd.Timedelta(days=1)
 
 
-def _person_posts(corpus, start, end, include_bots: bool) -> pd.DataFrame:
-    """(member_id, created_at) of posts by persons in the window, sorted by member then time."""
+def _person_posts(corpus, start, end, include_bots: bool):
+    """(member_id, created_at) of posts by persons in the window.
+
+    On pandas the rows come sorted by member, then time.  On Dask they stay a
+    lazy frame, filtered on the workers and in no particular order: the
+    callers aggregate it there (per member, per member and month, per hour),
+    so that no per-post row is collected to this process (issue 21).
+    """
     kinds = participation._kinds(corpus, include_bots)
     if corpus.engine == "pandas":
         # sorted on author codes (ids ranked once by Arrow), not on ten million strings
@@ -63,10 +69,18 @@ def _person_posts(corpus, start, end, include_bots: bool) -> pd.DataFrame:
             "member_id": pd.array(ids.take(pa.array(codes[order])).to_pandas(), dtype="str"),
             "created_at": pd.DatetimeIndex(times[order].view("datetime64[us]")).tz_localize("UTC")})
     posts = corpus.posts(columns=["author_id", "created_at"], start=start, end=end)
-    posts = engine.collect(posts[~posts["author_id"].isna()])
-    posts = posts[kinds.person(pd.Index(posts["author_id"]))]
-    posts = posts.rename(columns={"author_id": "member_id"})
-    return posts.sort_values(["member_id", "created_at"], kind="stable").reset_index(drop=True)
+    keep = ~posts["author_id"].isna()
+    # the ids that are nobody's (deleted, anonymous, unknown, and bots unless included) are a
+    # few per community: shipped with the graph, tested on the workers
+    excluded = kinds.unknown.union(kinds.bots)
+    if len(excluded):
+        keep &= ~posts["author_id"].isin(list(excluded))
+    return posts[keep].rename(columns={"author_id": "member_id"})
+
+
+def _member_index(table: pd.DataFrame) -> pd.DataFrame:
+    """A per-member result collected from Dask, as the pandas engine gives it: ``str`` ids, sorted."""
+    return table.set_axis(pd.Index(table.index, dtype="str", name="member_id")).sort_index()
 
 
 # ---------------------------------------------------------------------------
@@ -408,7 +422,8 @@ def frequency(corpus, start=None, end=None, *, include_bots: bool = False) -> pd
     Parameters
     ----------
     corpus : peerscope.Corpus
-        pandas or Dask engine (the posts of persons are collected to pandas).
+        pandas or Dask engine (on Dask the posts are shuffled by member on the
+        workers and only the per-poster table is collected).
     start, end : time-like, optional
         The window ``[start, end)``.
     include_bots : bool
@@ -433,8 +448,25 @@ def frequency(corpus, start=None, end=None, *, include_bots: bool = False) -> pd
     (-0.0678, True)
     """
     posts = _person_posts(corpus, start, end, include_bots)
-    # posts come sorted by member, then time: every per-member figure is a bincount over
-    # the member's group number (no groupby over millions of string ids)
+    if engine.is_dask(posts):
+        # the gaps need each member's posts in time order: the rows are shuffled by member on
+        # the workers and the same per-member arithmetic runs there, partition by partition;
+        # only the per-member table comes back
+        return _member_index(engine.per_group(posts, "member_id", _sorted_frequency_table))
+    return _frequency_table(posts)
+
+
+def _sorted_frequency_table(posts: pd.DataFrame) -> pd.DataFrame:
+    """:func:`_frequency_table` of rows in any order (a Dask partition holding whole members)."""
+    return _frequency_table(posts.sort_values(["member_id", "created_at"], kind="stable"))
+
+
+def _frequency_table(posts: pd.DataFrame) -> pd.DataFrame:
+    """The per-member figures of :func:`frequency` from (member_id, created_at) rows sorted by
+    member, then time (every member's posts in one frame)."""
+    # every per-member figure is a bincount over the member's group number (no groupby over
+    # millions of string ids); sums run in each member's time order, so the numbers are the
+    # same bits whichever rows of other members share the frame
     group, members = pd.factorize(posts["member_id"])
     n = len(members)
     week = _week_number(posts["created_at"])
@@ -616,7 +648,8 @@ def survival(corpus, start=None, end=None, *, withdrawal="90D", include_bots: bo
     Parameters
     ----------
     corpus : peerscope.Corpus
-        pandas or Dask engine (the posts of persons are collected to pandas).
+        pandas or Dask engine (on Dask only each poster's first and last
+        post are collected).
     start, end : time-like, optional
         The window ``[start, end)``.
     withdrawal : str or pandas.Timedelta
@@ -651,10 +684,15 @@ def survival(corpus, start=None, end=None, *, withdrawal="90D", include_bots: bo
     withdrawal = pd.Timedelta(withdrawal)
     posts = _person_posts(corpus, start, end, include_bots)
     window = corpus.time_window.narrow(start, end)
-    observation_end = window.end if window.end is not None else (
-        posts["created_at"].max() if len(posts) else None)
-    grouped = posts.groupby("member_id")["created_at"]
-    members = pd.DataFrame({"first_post": grouped.min(), "last_post": grouped.max()})
+    if engine.is_dask(posts):   # each poster's first and last post, found on the workers
+        members = _member_index(engine.aggregate(posts, "member_id", first_post=("created_at", "min"),
+                                                 last_post=("created_at", "max")))
+        last = members["last_post"].max() if len(members) else None
+    else:
+        grouped = posts.groupby("member_id")["created_at"]
+        members = pd.DataFrame({"first_post": grouped.min(), "last_post": grouped.max()})
+        last = posts["created_at"].max() if len(posts) else None
+    observation_end = window.end if window.end is not None else last
     members["tenure_days"] = (members["last_post"] - members["first_post"]) / _DAY
     members["withdrawn"] = (members["last_post"] + withdrawal) <= observation_end \
         if observation_end is not None else False
@@ -742,7 +780,7 @@ def time_profile(corpus, start=None, end=None, *, timezone: str = "UTC",
     Parameters
     ----------
     corpus : peerscope.Corpus
-        pandas or Dask engine (the posts of persons are collected to pandas).
+        pandas or Dask engine (on Dask only the 7 x 24 counts are collected).
     start, end : time-like, optional
         The window ``[start, end)``.
     timezone : str
@@ -772,9 +810,17 @@ def time_profile(corpus, start=None, end=None, *, timezone: str = "UTC",
     """
     posts = _person_posts(corpus, start, end, include_bots)
     times = posts["created_at"]
-    day_resolution = bool(len(times)) and not (times.astype("int64") % 86_400_000_000).any()
     local = times.dt.tz_convert(timezone)
-    cells = pd.DataFrame({"weekday": local.dt.day_of_week, "hour": local.dt.hour}).value_counts()
+    if engine.is_dask(posts):
+        # the 7 x 24 counts, the posts and those off midnight UTC, in one pass on the workers
+        placed = posts.assign(weekday=local.dt.day_of_week, hour=local.dt.hour)
+        cells, n_posts, off_midnight = engine.collect_together(
+            placed.groupby(["weekday", "hour"]).size(), times.count(),
+            (times != times.dt.floor("D")).sum())
+        day_resolution = bool(n_posts) and not off_midnight
+    else:
+        day_resolution = bool(len(times)) and not (times.astype("int64") % 86_400_000_000).any()
+        cells = pd.DataFrame({"weekday": local.dt.day_of_week, "hour": local.dt.hour}).value_counts()
     full = pd.MultiIndex.from_product([range(7), range(24)], names=["weekday", "hour"])
     table = cells.reindex(full, fill_value=0).rename("posts").reset_index()
     table["posts"] = table["posts"].astype("int64")
@@ -831,14 +877,24 @@ def monthly(corpus, start=None, end=None, *, withdrawal="90D", include_bots: boo
     [[3, 2, 2, 0], [1, 1, 0, 1], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [1, 1, 0, 0]]
     """
     posts = _person_posts(corpus, start, end, include_bots)
-    month = months_from_times(posts["created_at"])
-    frame = pd.DataFrame({"member_id": posts["member_id"], "month": month})
-    series = frame.groupby("month").agg(posts=("member_id", "size"), posters=("member_id", "nunique"))
-    first = frame.groupby("member_id")["month"].min()
+    if engine.is_dask(posts):
+        # posts per member and month, counted on the workers; the rest is arithmetic on those
+        counts = engine.count_by(posts.assign(month=months_from_times(posts["created_at"])),
+                                 ["member_id", "month"], "posts")
+        pairs = counts.index.to_frame(index=False)
+        pairs["member_id"] = pairs["member_id"].astype("str")
+        by_month = counts.groupby(level="month")
+        series = pd.DataFrame({"posts": by_month.sum(), "posters": by_month.size()}).sort_index()
+        first = pairs.groupby("member_id")["month"].min()
+    else:
+        month = months_from_times(posts["created_at"])
+        frame = pd.DataFrame({"member_id": posts["member_id"], "month": month})
+        series = frame.groupby("month").agg(posts=("member_id", "size"), posters=("member_id", "nunique"))
+        first = frame.groupby("member_id")["month"].min()
+        pairs = frame.drop_duplicates()
     series["new_posters"] = first.value_counts().reindex(series.index, fill_value=0)
     series["posts_per_poster"] = series["posts"] / series["posters"]
     burst = frequency(corpus, start, end, include_bots=include_bots)["burstiness"]
-    pairs = frame.drop_duplicates()
     pairs = pairs.assign(burstiness=burst.reindex(pairs["member_id"]).to_numpy())
     series["median_burstiness"] = pairs.groupby("month")["burstiness"].median()
     tenure = survival(corpus, start, end, withdrawal=withdrawal, include_bots=include_bots).members

@@ -1,0 +1,144 @@
+"""Benchmark: how much the *client* process grows while engagement measures run on Dask.
+
+Issue 21 asks that nothing per post reach the client when a corpus is opened
+with ``open_corpus(path, engine="dask", scheduler=client)``: the workers
+aggregate, the client only receives per-person (or smaller) results.  This
+script checks that on a 2-worker ``distributed.LocalCluster`` with worker
+*processes*, so the client's resident memory is the client's alone.
+
+Each measure runs in a fresh child process (:func:`measure.run_step`) that
+starts the cluster, opens the monthly synthetic corpus of ``benchmarks/run.py``
+(generated there, or here when missing) and warms up (one small computation),
+then records the client's RSS just before the call and its peak during the
+call (a thread samples ``psutil`` every 5 ms).  ``growth_mb`` = peak - before:
+what the measure itself cost the client.  ``peak_rss_mb`` is the child's
+high-water mark (imports and cluster start-up included).
+
+Results go to ``benchmarks/results/dask_client-<host>-<date>.json``.
+
+Usage::
+
+    python benchmarks/dask_client.py                      # 1M posts
+    python benchmarks/dask_client.py --sizes 100000 1000000 --measures frequency survival
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from measure import run_step, write_results
+
+HERE = Path(__file__).resolve().parent
+WORK = HERE / "work"
+
+#: What each measure's call is, in the child (``corpus`` and ``engagement`` are defined there),
+#: and a few of its numbers (JSON-able) to compare runs and engines.
+MEASURES = {
+    "frequency": ("out = engagement.frequency(corpus)",
+                  "{'rows': len(out), 'posts': int(out['posts'].sum()),"
+                  " 'mean_burstiness': float(out['burstiness'].mean())}"),
+    "survival": ("out = engagement.survival(corpus)",
+                 "{'rows': len(out.members), 'median_tenure_days': out.median_tenure_days,"
+                 " 'withdrawn': int(out.members['withdrawn'].sum())}"),
+    "time_profile": ("out = engagement.time_profile(corpus)",
+                     "{'posts': int(out.table['posts'].sum()), 'busiest': int(out.table['posts'].max())}"),
+    "ladder_by_month": ("out = engagement.ladder_by_month(corpus)",
+                        "{'levels': len(out.levels), 'members': out.members, 'climbers': out.climbers}"),
+    "delurking": ("out = engagement.delurking(corpus)",
+                  "{'rows': len(out), 'delurked': int(out['delurked'].sum())}"),
+    "monthly": ("out = engagement.monthly(corpus)",
+                "{'months': len(out), 'posts': int(out['posts'].sum()),"
+                " 'withdrawn': int(out['withdrawn'].sum())}"),
+}
+
+
+def corpus_path(n_posts: int, seed: int) -> Path:
+    """The monthly synthetic corpus of ``benchmarks/run.py`` (made here when missing)."""
+    monthly = WORK / f"run-{n_posts}-seed{seed}-monthly"
+    if not (monthly / "corpus.json").is_file():
+        flat = WORK / f"dask-client-{n_posts}-seed{seed}"
+        run_step(f"""
+            from peerscope import synth
+            from peerscope.corpus import repartition
+            synth.generate({n_posts}, seed={seed}, path={str(flat)!r}, with_text=False)
+            repartition({str(flat)!r}, {str(monthly)!r}, by="month")
+        """, rows=n_posts, label=f"generate {n_posts:,} posts")
+    return monthly
+
+
+def child_code(path: Path, name: str, engine: str) -> str:
+    """Child source: cluster (Dask) or nothing (pandas), then one measure with RSS sampling."""
+    call, numbers = MEASURES[name]
+    if engine == "dask":
+        opening = f"""
+from distributed import Client, LocalCluster
+cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                       memory_limit="4GiB")
+client = Client(cluster)
+corpus = open_corpus({str(path)!r}, engine="dask", scheduler=client)
+client.submit(sum, [1, 2]).result()   # warm up the connection
+"""
+    else:
+        opening = f"corpus = open_corpus({str(path)!r})\n"
+    return f"""
+import gc, threading, warnings
+warnings.simplefilter("ignore")
+import psutil
+from peerscope import open_corpus
+from peerscope.participation import engagement
+{opening}
+gc.collect()
+process = psutil.Process()
+before = process.memory_info().rss
+peak = [before]
+done = threading.Event()
+
+def sample():
+    while not done.is_set():
+        peak[0] = max(peak[0], process.memory_info().rss)
+        done.wait(0.005)
+
+sampler = threading.Thread(target=sample, daemon=True)
+sampler.start()
+t0 = time.perf_counter()
+{call}
+seconds = time.perf_counter() - t0
+done.set()
+sampler.join()
+peak[0] = max(peak[0], process.memory_info().rss)
+result = {{"measure_seconds": seconds, "rss_before_mb": before / 2**20, "rss_peak_mb": peak[0] / 2**20,
+          "growth_mb": (peak[0] - before) / 2**20, "numbers": {numbers}}}
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000])
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--measures", nargs="+", default=list(MEASURES), choices=list(MEASURES))
+    parser.add_argument("--engines", nargs="+", default=["dask"], choices=["dask", "pandas"])
+    parser.add_argument("--label", default="", help="a tag stored with the results (e.g. 'before')")
+    args = parser.parse_args()
+    steps = []
+    for n_posts in args.sizes:
+        path = corpus_path(n_posts, args.seed)
+        for engine in args.engines:
+            for name in args.measures:
+                step = run_step(child_code(path, name, engine), rows=n_posts,
+                                label=f"{name} {n_posts:,} ({engine})")
+                result = step["result"]
+                print(f"    client growth {result['growth_mb']:7.1f} MB in {result['measure_seconds']:.2f} s",
+                      flush=True)
+                step.update(measure=name, n_posts=n_posts, engine=engine, corpus=str(path))
+                steps.append(step)
+    name = "dask_client" + (f"-{args.label}" if args.label else "")
+    write_results(name, steps, {"engagement_client_growth_mb": "per person or smaller, never per post"},
+                  {"sizes": args.sizes, "seed": args.seed, "measures": args.measures,
+                   "engines": args.engines, "label": args.label, "workers": 2, "processes": True,
+                   "load_average_at_end": os.getloadavg()})
+
+
+if __name__ == "__main__":
+    main()
