@@ -79,6 +79,24 @@ def _parquet_format(dictionary: tuple[str, ...] = ()) -> ds.ParquetFileFormat:
         default_fragment_scan_options=ds.ParquetFragmentScanOptions(page_checksum_verification=True))
 
 
+class _ArrowToPandas(dict):
+    """The ``arrow_to_pandas`` options of a Dask Parquet read, whose type mapper stays the one given.
+
+    Dask's Arrow reader writes the type mapper it combines from ours back
+    into the options it was given, one more wrapper on every partition it
+    converts; a read that Dask reuses (the same table, columns and filters)
+    then grows the nest until it can no longer be tokenized or pickled
+    (``TokenizationError`` after a few hundred monthly partitions on an
+    in-process scheduler).  Ignoring that write keeps our mapper, which is
+    all the combined one would apply here (no string conversion, no dtype
+    backend).
+    """
+
+    def __setitem__(self, key, value):
+        if key != "types_mapper":
+            super().__setitem__(key, value)
+
+
 def _damaged(file, table: str, exc: BaseException) -> errors.PeerscopeError:
     """The error of a saved table's file that pyarrow cannot read."""
     return errors.PeerscopeError(
@@ -551,7 +569,8 @@ class Corpus:
             source = self._sources[name]
             frame = dd.read_parquet(source if isinstance(source, list) else str(source), columns=read,
                                     filters=[conjunction] if conjunction else None,
-                                    arrow_to_pandas={"types_mapper": schema.PANDAS_TYPES.get}, **remote)
+                                    arrow_to_pandas=_ArrowToPandas(types_mapper=schema.PANDAS_TYPES.get),
+                                    **remote)
         for column in dates:
             bound = window.end if column == "joined_at" else window.start
             keep = (frame[column] < bound) if column == "joined_at" else (frame[column] >= bound)
