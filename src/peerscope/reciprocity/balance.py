@@ -127,6 +127,10 @@ def give_receive(graph, start=None, end=None, *, balanced_ratio: float = 2.0) ->
     member both gave and received, ``median_balance`` None when no member
     gave or received.
 
+    On a Dask corpus the posts per person are counted on the workers and
+    the replies given and received come from the graph's edge list: one row
+    per person and per edge reaches this process, none per post.
+
     References
     ----------
     Bracke, P., Christiaens, W., & Verhaeghe, M. (2008). Self-esteem,
@@ -147,25 +151,15 @@ def give_receive(graph, start=None, end=None, *, balanced_ratio: float = 2.0) ->
     if balanced_ratio < 1:
         raise ValueError("balanced_ratio must be >= 1")
     graph = _as_graph(graph, start, end)
-    table = graph._table
-    n = len(table.ids)
-    person_posts = table.is_person
-    posts = np.bincount(table.author[person_posts], minlength=n)
-    given = np.bincount(table.edge_source, weights=table.edge_replies, minlength=n).astype(np.int64)
-    received = np.bincount(table.edge_target, weights=table.edge_replies, minlength=n).astype(np.int64)
-    partners_given = np.bincount(table.edge_source, minlength=n)
-    partners_received = np.bincount(table.edge_target, minlength=n)
-    member = (table.kind == PERSON) & ((posts > 0) | (received > 0))
-    total = given + received
-    with np.errstate(invalid="ignore", divide="ignore"):
-        balance = np.where(total > 0, (given - received) / total, np.nan)
-    role = np.select([(given > 0) & (received > 0), given > 0, received > 0],
-                     ["both", "giver", "receiver"], "neither")
-    members = pd.DataFrame({
-        "member_id": pd.Series(table.ids[member], dtype="str"),
-        "posts": posts[member], "given": given[member], "received": received[member],
-        "partners_given": partners_given[member], "partners_received": partners_received[member],
-        "balance": balance[member], "role": pd.Series(role[member], dtype="str")})
+    if graph._workers is not None and "_table" not in graph.__dict__:
+        members = _members_from_edges(graph._workers.person_posts, graph.edges)
+    else:
+        members = _members_from_table(graph._table)
+    total = members["given"] + members["received"]
+    members["balance"] = ((members["given"] - members["received"]) / total).where(total > 0)
+    given, received = members["given"] > 0, members["received"] > 0
+    members["role"] = pd.Series(np.select([given & received, given, received], ["both", "giver", "receiver"],
+                                          "neither"), dtype="str", index=members.index)
     members = members.sort_values("member_id", ignore_index=True)
     both = members[members["role"] == "both"]
     ratio = both["given"] / both["received"]
@@ -175,3 +169,36 @@ def give_receive(graph, start=None, end=None, *, balanced_ratio: float = 2.0) ->
     return Balance(members, {r: int((members["role"] == r).sum()) for r in ROLES},
                    None if balanced is None else float(balanced),
                    float(defined.median()) if len(defined) else None, parameters)
+
+
+def _members_from_table(table) -> pd.DataFrame:
+    """Per member ``member_id, posts, given, received, partners_given, partners_received``, counted
+    from the per-post arrays of a reply table (the pandas engine)."""
+    n = len(table.ids)
+    posts = np.bincount(table.author[table.is_person], minlength=n)
+    given = np.bincount(table.edge_source, weights=table.edge_replies, minlength=n).astype(np.int64)
+    received = np.bincount(table.edge_target, weights=table.edge_replies, minlength=n).astype(np.int64)
+    member = (table.kind == PERSON) & ((posts > 0) | (received > 0))
+    return pd.DataFrame({
+        "member_id": pd.Series(table.ids[member], dtype="str"),
+        "posts": posts[member].astype(np.int64), "given": given[member], "received": received[member],
+        "partners_given": np.bincount(table.edge_source, minlength=n)[member].astype(np.int64),
+        "partners_received": np.bincount(table.edge_target, minlength=n)[member].astype(np.int64)})
+
+
+def _members_from_edges(posts: pd.Series, edges: pd.DataFrame) -> pd.DataFrame:
+    """The same columns as :func:`_members_from_table`, from the persons' posts in the window
+    (``posts``, int64 by author id) and the edge list: one row per person and per edge, which is
+    all a Dask corpus sends to this process.
+
+    The members are the persons who posted in the window or received a
+    reply in it (every edge's target is a person).
+    """
+    by_source = edges.groupby("source", sort=False)["replies"].agg(["sum", "size"])
+    by_target = edges.groupby("target", sort=False)["replies"].agg(["sum", "size"])
+    ids = posts.index[posts > 0].union(by_target.index)
+    counts = {"posts": posts, "given": by_source["sum"], "received": by_target["sum"],
+              "partners_given": by_source["size"], "partners_received": by_target["size"]}
+    return pd.DataFrame({"member_id": pd.Series(ids, dtype="str"),
+                         **{name: column.reindex(ids, fill_value=0).to_numpy(np.int64)
+                            for name, column in counts.items()}})

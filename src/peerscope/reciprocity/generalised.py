@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 
 from peerscope._kernels.display import Display, fmt
+from peerscope.reciprocity._replies import NEVER
 from peerscope.reciprocity.graph import PERSON, _as_graph, as_times, with_parameters
 
 __all__ = ["GeneralisedReciprocity", "generalised_reciprocity"]
 
-_NEVER = np.iinfo(np.int64).max
 _HOUR = 3_600_000_000  # microseconds
 
 
@@ -159,7 +159,7 @@ def generalised_reciprocity(graph, start=None, end=None) -> GeneralisedReciproci
     source, target = table.edge_source, table.edge_target
     first, last = table.edge_first, table.edge_last
     reverse = table.edge_reverse
-    reverse_first = np.where(reverse >= 0, first[np.maximum(reverse, 0)], _NEVER)
+    reverse_first = np.where(reverse >= 0, first[np.maximum(reverse, 0)], NEVER)
 
     received = _first_by(target, first, n)
     gave = _first_by(source, first, n)
@@ -170,9 +170,9 @@ def generalised_reciprocity(graph, start=None, end=None) -> GeneralisedReciproci
     returned_edge = (reverse >= 0) & (last >= reverse_first)
     returned = np.bincount(source[returned_edge], minlength=n) > 0
 
-    member = (table.kind == PERSON) & ((received < _NEVER) | (gave < _NEVER))
-    receiver = received[member] < _NEVER
-    waited = np.where(paid_forward[member] < _NEVER,
+    member = (table.kind == PERSON) & ((received < NEVER) | (gave < NEVER))
+    receiver = received[member] < NEVER
+    waited = np.where(paid_forward[member] < NEVER,
                       (paid_forward[member] - received[member]) / _HOUR, np.nan)
     members = pd.DataFrame({
         "member_id": pd.Series(table.ids[member], dtype="str"),
@@ -183,7 +183,7 @@ def generalised_reciprocity(graph, start=None, end=None) -> GeneralisedReciproci
         "hours_to_pay_forward": waited,
         "returned": returned[member]}).sort_values("member_id", ignore_index=True)
     receivers = int(receiver.sum())
-    paid = int((paid_forward[member] < _NEVER).sum())
+    paid = int((paid_forward[member] < NEVER).sum())
     hours = members["hours_to_pay_forward"].dropna()
     return GeneralisedReciprocity(
         members, receivers, paid, paid / receivers if receivers else None,
@@ -192,11 +192,11 @@ def generalised_reciprocity(graph, start=None, end=None) -> GeneralisedReciproci
 
 
 def _first_by(codes: np.ndarray, times: np.ndarray, n: int) -> np.ndarray:
-    """Minimum time per code (``_NEVER`` where a code has none)."""
-    out = np.full(n, _NEVER, dtype=np.int64)
+    """Minimum time per code (``NEVER`` where a code has none)."""
+    out = np.full(n, NEVER, dtype=np.int64)
     np.minimum.at(out, codes, times)
     return out
 
 
 def _times(micros: np.ndarray) -> pd.Series:
-    return as_times(np.where(micros < _NEVER, micros, np.iinfo(np.int64).min))
+    return as_times(np.where(micros < NEVER, micros, np.iinfo(np.int64).min))

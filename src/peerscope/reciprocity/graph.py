@@ -31,19 +31,12 @@ from peerscope._kernels.display import Display, fmt, span
 from peerscope._kernels.links import read_linked, select, up
 from peerscope._kernels.runs import run_lengths, run_starts
 from peerscope.participation import roles
+from peerscope.reciprocity._replies import (AUTHOR_KINDS, EDGE, OPENING, PERSON, STATUS_NAMES, chain_roots,
+                                            status_codes)
+from peerscope.reciprocity._workers import OnWorkers
 
 __all__ = ["ReplyGraph", "reply_graph"]
 
-#: Status of a post in the reply table: an opening post, an edge, or why a reply is not an edge.
-OPENING, EDGE = 0, 1
-#: Reasons a reply is not an edge, in order of precedence (the first that applies is counted).
-NOT_EDGE_REASONS = ("from_unknown", "from_bot", "from_deleted", "from_anonymous",
-                    "parent_not_in_corpus", "to_unknown", "to_bot", "to_deleted",
-                    "to_anonymous", "self_reply")
-STATUS_NAMES = ("opening", "edge") + NOT_EDGE_REASONS
-#: Kind of an author code: a person, or one of the non-person roles.
-PERSON = 0
-AUTHOR_KINDS = ("person",) + schema.NON_PERSON_ROLES
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -93,6 +86,9 @@ class ReplyGraph(Display):
     _read_edges: Callable[[], columnar.ReplyEdges]
     _build_table: Callable[[], "_ReplyTable"]
     _count_dyads: Callable[[], columnar.Dyads]
+    #: On a Dask corpus, the computations run on the workers
+    #: (:class:`peerscope.reciprocity._workers.OnWorkers`); None on the pandas engine.
+    _workers: object = None
 
     @cached_property
     def _table(self) -> "_ReplyTable":
@@ -352,11 +348,15 @@ def reply_graph(corpus, start=None, end=None) -> ReplyGraph:
 
     The edges and the accounting are one SQL query in the columnar engine
     (:func:`peerscope._kernels.columnar.reply_edges`) over four id and time
-    columns of the posts, never the text (on a Dask corpus read locally,
-    with pyarrow).  The measures that follow replies post by post
-    (responsiveness, exchanges, serial and generalised reciprocity, give
-    and receive) read the posts' five id and time columns again, once, on
-    first use, into per-post arrays; dyadic reciprocity needs only the edges.
+    columns of the posts, never the text.  On a Dask corpus they are Dask
+    graphs instead (:mod:`peerscope.reciprocity._workers`): the joins and
+    groupings run on the workers and only the edges and one count per
+    status reach this process.  The measures that follow replies post by
+    post (exchanges, serial and generalised reciprocity; on the pandas
+    engine also responsiveness and give and receive) read the posts' five
+    id and time columns again, once, on first use, into per-post arrays (on
+    a Dask corpus read locally, with pyarrow); dyadic reciprocity needs
+    only the edges.
 
     Parameters
     ----------
@@ -403,6 +403,10 @@ def reply_graph(corpus, start=None, end=None) -> ReplyGraph:
     2
     """
     window = corpus.time_window.narrow(start, end)
+    if corpus.engine == "dask":
+        workers = OnWorkers(corpus, window)
+        return ReplyGraph(window, workers.found, partial(_reply_table, corpus, start, end), workers.dyads,
+                          workers)
     return ReplyGraph(window, partial(_read_edges, corpus, window), partial(_reply_table, corpus, start, end),
                       partial(_count_dyads, corpus, window))
 
@@ -456,8 +460,8 @@ def _reply_table(corpus, start, end) -> _ReplyTable:
     replies_to_replies = bool(all_have_parent[parent_row[parent_row >= 0]].any())
     del all_have_parent
     target, grand = up(parent_row, codes), up(up(parent_row, parent), codes)
-    status = _status(has_parent, author, target, parent_row, kind)
-    root = _roots(parent, row, n_lookup)
+    status = status_codes(has_parent, author, target, parent_row, kind)
+    root = chain_roots(parent, row, n_lookup)
     del parent, codes, parent_row
 
     edge = status == EDGE
@@ -533,34 +537,6 @@ def as_times(micros: np.ndarray) -> pd.Series:
     ['1970-01-01 00:00:00+00:00', '1970-01-02 00:00:00+00:00']
     """
     return pd.Series(np.asarray(micros, dtype=np.int64).view("datetime64[us]")).dt.tz_localize("UTC")
-
-
-def _status(has_parent, author, target, parent_row, kind) -> np.ndarray:
-    """Status per post: the first reason of :data:`NOT_EDGE_REASONS` that applies, else edge."""
-    def kind_of(codes):
-        return np.where(codes >= 0, kind[np.maximum(codes, 0)], -1)
-
-    author_kind, target_kind = kind_of(author), kind_of(target)
-    conditions = [~has_parent, author < 0]
-    conditions += [author_kind == AUTHOR_KINDS.index(r) for r in ("bot", "deleted", "anonymous")]
-    conditions += [parent_row < 0, target < 0]
-    conditions += [target_kind == AUTHOR_KINDS.index(r) for r in ("bot", "deleted", "anonymous")]
-    conditions += [author == target]
-    choices = [OPENING] + list(range(2, len(STATUS_NAMES)))
-    return np.select(conditions, choices, EDGE).astype(np.int8)
-
-
-def _roots(parent: np.ndarray, row: np.ndarray, n_lookup: int) -> np.ndarray:
-    """Window row of the opening post at the top of each post's reply chain (-1: outside)."""
-    top = np.where(parent >= 0, parent, np.arange(n_lookup, dtype=np.int32))
-    while True:  # pointer jumping: log2(depth) rounds
-        jumped = top[top]
-        if np.array_equal(jumped, top):
-            break
-        top = jumped
-    in_window = np.full(n_lookup, -1, dtype=np.int32)
-    in_window[row[row >= 0]] = np.flatnonzero(row >= 0)
-    return np.where(row >= 0, in_window[top[np.maximum(row, 0)]], -1)
 
 
 def with_parameters(frame: pd.DataFrame, parameters: dict) -> pd.DataFrame:

@@ -9,8 +9,8 @@ import pandas as pd
 import pyarrow as pa
 
 from peerscope._kernels.display import Display, fmt
-from peerscope.reciprocity.graph import (AUTHOR_KINDS, OPENING, PERSON, _as_graph, as_times,
-                                         with_parameters)
+from peerscope.reciprocity._replies import NEVER, first_responses
+from peerscope.reciprocity.graph import OPENING, _as_graph, as_times, with_parameters
 
 __all__ = ["Responsiveness", "responsiveness"]
 
@@ -19,8 +19,6 @@ RESPONSES = ("others", "others_and_bots", "all")
 #: Quantiles of the time to first response that the summary reports.
 QUANTILES = (0.25, 0.5, 0.75, 0.9)
 _HOUR = 3_600_000_000  # microseconds
-_NEVER = np.iinfo(np.int64).max
-_BOT = AUTHOR_KINDS.index("bot")
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -138,6 +136,12 @@ def responsiveness(graph, start=None, end=None, *, responses: str = "others") ->
     answered post the quantiles are None; with no answered thread opened by
     a person the return share is None.
 
+    On a Dask corpus the responses are counted on the workers, thread by
+    thread (the posts are shuffled on ``thread_id``; validation keeps each
+    reply in its parent's thread), and one row per opening post reaches
+    this process; on the pandas engine they are counted from the graph's
+    per-post arrays.
+
     References
     ----------
     Wang, Y.-C., Kraut, R., & Levine, J. M. (2012). To stay or leave? The
@@ -161,44 +165,35 @@ def responsiveness(graph, start=None, end=None, *, responses: str = "others") ->
     if responses not in RESPONSES:
         raise ValueError(f"responses must be one of {RESPONSES}, not {responses!r}")
     graph = _as_graph(graph, start, end)
-    table = graph._table
-    opening = table.status == OPENING
-    rows = np.flatnonzero(opening)                       # the opening posts, sorted
-    # replies whose chain starts at an opening post of the window, and that post's position in rows
-    in_thread = (table.root >= 0) & ~opening
-    in_thread[in_thread] = opening[table.root[in_thread]]
-    chain = np.flatnonzero(in_thread)
-    del in_thread
-    opener = np.searchsorted(rows, table.root[chain])
-    author, time = table.author[chain], table.time[chain]
-    by_op = (author >= 0) & (author == table.author[rows][opener])
-    counted = np.ones(len(chain), dtype=bool)
-    if responses != "all":
-        counted &= ~by_op
-    if responses == "others":
-        counted &= ~((author >= 0) & (table.kind[np.maximum(author, 0)] == _BOT))
-    first = np.full(len(rows), _NEVER, dtype=np.int64)
-    np.minimum.at(first, opener[counted], time[counted])
-    n_responses = np.bincount(opener[counted], minlength=len(rows))
-    op_last = np.full(len(rows), np.iinfo(np.int64).min, dtype=np.int64)
-    np.maximum.at(op_last, opener[by_op], time[by_op])
-    del chain, opener, author, time, by_op, counted
+    if graph._workers is not None and "_table" not in graph.__dict__:
+        # a Dask corpus: counted thread by thread on the workers, one row per opening post collected
+        found = graph._workers.opening_posts(responses)
+        thread_id, post_id, opened = found["thread_id"], found["post_id"], found["opened"].to_numpy()
+        first, n_responses = found["first"].to_numpy(), found["n_responses"].to_numpy()
+        op_last, person_op = found["op_last"].to_numpy(), found["person_op"].to_numpy()
+    else:
+        table = graph._table
+        opening = table.status == OPENING
+        rows = np.flatnonzero(opening)                       # the opening posts, sorted
+        found = first_responses(table.author, table.time, opening, table.root, table.kind, responses)
+        first, n_responses, op_last, person_op = (found[k] for k in ("first", "n_responses", "op_last",
+                                                                       "person_op"))
+        thread_id = table.thread_ids.take(pa.array(table.thread[rows])).to_pandas()
+        post_id, opened = table.opening_post_id.to_pandas(), table.time[rows]
 
-    answered = first < _NEVER
-    person_op = (table.author[rows] >= 0) & (table.kind[np.maximum(table.author[rows], 0)] == PERSON)
+    answered = first < NEVER
     returned = op_last >= first
-    hours = np.where(answered, (first - table.time[rows]) / _HOUR, np.nan)
+    hours = np.where(answered, (first - opened) / _HOUR, np.nan)
     threads = pd.DataFrame({
-        "thread_id": pd.Series(table.thread_ids.take(pa.array(table.thread[rows])).to_pandas(),
-                               dtype="str"),
-        "post_id": pd.Series(table.opening_post_id.to_pandas(), dtype="str"),
-        "opened_at": as_times(table.time[rows]),
+        "thread_id": pd.Series(thread_id, dtype="str").reset_index(drop=True),
+        "post_id": pd.Series(post_id, dtype="str").reset_index(drop=True),
+        "opened_at": as_times(opened),
         "n_responses": n_responses.astype(np.int64),
         "first_response_at": as_times(np.where(answered, first, np.iinfo(np.int64).min)),
         "hours_to_first_response": hours,
         "op_returned": pd.array(np.where(answered & person_op, returned, False), dtype="boolean")})
     threads.loc[~(answered & person_op), "op_returned"] = pd.NA
-    n_open, n_answered = len(rows), int(answered.sum())
+    n_open, n_answered = len(threads), int(answered.sum())
     quantiles = ({q: float(np.quantile(hours[answered], q)) for q in QUANTILES} if n_answered
                  else {q: None for q in QUANTILES})
     eligible = answered & person_op
@@ -206,4 +201,6 @@ def responsiveness(graph, start=None, end=None, *, responses: str = "others") ->
     return Responsiveness(threads, n_open, n_answered, n_answered / n_open if n_open else None,
                           quantiles, float(returned[eligible].mean()) if eligible.any() else None,
                           parameters)
+
+
 
