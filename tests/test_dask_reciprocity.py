@@ -1,9 +1,11 @@
 """Reciprocity on the Dask engine: the pandas engine's numbers, nothing per post collected.
 
 Issue 21: on a corpus opened with ``engine="dask"`` the reply graph (edges,
-accounting, reply structure, dyadic reciprocity), responsiveness and give
-and receive run as Dask graphs on the workers; what reaches this process is
-one row per edge, per opening post or per person.  A synthetic community
+accounting, reply structure, dyadic reciprocity), responsiveness, give and
+receive, exchanges, serial and generalised reciprocity, and so the whole
+:func:`~peerscope.reciprocity.summary`, run as Dask graphs on the workers;
+what reaches this process is one row per edge, per opening post, per thread
+with exchanges, per person or per person and tenure part.  A synthetic community
 with many more posts than members, saved as one file and by month, is
 computed on the 2-worker ``LocalCluster`` of ``tests/conftest.py`` (worker
 processes: tasks are serialised as on a real cluster) and checked:
@@ -23,7 +25,8 @@ import pytest
 from peerscope import open_corpus, synth
 from peerscope._kernels import engine
 from peerscope.corpus import Corpus, repartition
-from peerscope.reciprocity import dyadic_reciprocity, give_receive, reply_graph, responsiveness
+from peerscope.reciprocity import (dyadic_reciprocity, exchanges, generalised_reciprocity, give_receive,
+                                   reply_graph, responsiveness, serial_reciprocity, summary)
 from peerscope.reciprocity import graph as graph_module
 
 N_POSTS = 4000
@@ -75,6 +78,36 @@ def test_responsiveness_and_balance_equal_the_pandas_engine(corpora, layout, win
     assert "_table" not in graph.__dict__          # the per-post arrays were never built
 
 
+@pytest.mark.parametrize("window", WINDOWS, ids=["all", "window"])
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_post_by_post_measures_equal_the_pandas_engine(corpora, layout, window):
+    """Exchanges, serial and generalised reciprocity: counted per thread or per member on the
+    workers, the same frames and numbers as from the pandas engine's per-post arrays."""
+    saved, lazy = corpora
+    graph = reply_graph(lazy[layout], *window)
+    a, b = exchanges(saved, *window), exchanges(graph)
+    pd.testing.assert_frame_equal(a.to_frame(), b.to_frame())
+    assert a.to_frame().attrs == b.to_frame().attrs
+    assert (a.total, a.threads_with_exchanges, a.reason) == (b.total, b.threads_with_exchanges, b.reason)
+    assert a.total > 0
+    for tenure_bins, min_posts in ((4, 3), (3, 1)) if layout == "month" else ((4, 3),):
+        a = serial_reciprocity(saved, *window, tenure_bins=tenure_bins, min_posts=min_posts)
+        b = serial_reciprocity(graph, tenure_bins=tenure_bins, min_posts=min_posts)
+        pd.testing.assert_frame_equal(a.members, b.members)
+        pd.testing.assert_frame_equal(a.to_frame(), b.to_frame())
+        assert (a.slope, a.rising_share, a.n_members, a.parameters) == \
+            (b.slope, b.rising_share, b.n_members, b.parameters)
+        assert a.n_members > 0
+    a, b = generalised_reciprocity(saved, *window), generalised_reciprocity(graph)
+    pd.testing.assert_frame_equal(a.to_frame(), b.to_frame())
+    assert (a.receivers, a.paid_forward, a.paid_forward_share, a.returned_share,
+            a.median_hours_to_pay_forward, a.parameters) == \
+        (b.receivers, b.paid_forward, b.paid_forward_share, b.returned_share,
+         b.median_hours_to_pay_forward, b.parameters)
+    assert a.paid_forward > 0
+    assert "_table" not in graph.__dict__          # the per-post arrays were never built
+
+
 def _rows(value) -> int:
     """Rows of a collected object (0 for scalars), looking inside tuples and lists."""
     if isinstance(value, (pd.DataFrame, pd.Series, pd.Index, np.ndarray)):
@@ -118,3 +151,62 @@ def test_nothing_per_post_reaches_the_client(corpora, monkeypatch):
     assert collected, "nothing was collected"
     # the largest object collected is the responsiveness table, one row per opening post
     assert max(collected) == threads, (collected, threads)
+
+
+def test_the_summary_runs_on_the_workers(corpora, monkeypatch):
+    """The whole :func:`~peerscope.reciprocity.summary` with the per-post readers refused: every
+    measure on the workers, the same table as the pandas engine's, nothing per post collected."""
+    saved, lazy = corpora
+    expected = summary(saved)
+    collected: list[int] = []
+    collect, collect_together = engine.collect, engine.collect_together
+
+    def recording_collect(frame):
+        result = collect(frame)
+        collected.append(_rows(result))
+        return result
+
+    def recording_collect_together(*frames):
+        results = collect_together(*frames)
+        collected.append(_rows(results))
+        return results
+
+    def refused(*args, **kwargs):
+        raise AssertionError("a per-post reader was called on the Dask path")
+
+    monkeypatch.setattr(engine, "collect", recording_collect)
+    monkeypatch.setattr(engine, "collect_together", recording_collect_together)
+    monkeypatch.setattr(Corpus, "arrow", refused)
+    monkeypatch.setattr(graph_module, "read_linked", refused)
+    found = summary(lazy["month"])
+    monkeypatch.undo()
+
+    pd.testing.assert_frame_equal(expected.to_frame(), found.to_frame())
+    assert expected.to_frame().attrs == found.to_frame().attrs
+    pd.testing.assert_frame_equal(expected.motifs.to_frame(), found.motifs.to_frame())
+    pd.testing.assert_frame_equal(expected.serial.members, found.serial.members)
+    pd.testing.assert_frame_equal(expected.generalised.members, found.generalised.members)
+    assert "_table" not in found.graph.__dict__
+    posts = saved.manifest["tables"]["posts"]["rows"]
+    # the largest objects collected: the opening posts (responsiveness), the edges, the persons
+    # by tenure part (serial); each far fewer rows than the posts
+    largest = max(len(found.responsiveness.threads), len(found.graph.edges), len(found.serial.members))
+    assert collected and max(collected) <= largest < posts / 2, (collected, largest)
+
+
+def test_the_summary_by_group_equals_the_pandas_engine(corpora, monkeypatch):
+    """``summary(by=...)``: dyadic reciprocity per group from the edges the workers grouped, roles
+    from give and receive; the same tables as the pandas engine's, no per-post arrays built."""
+    saved, lazy = corpora
+    a = summary(saved, by="role")
+
+    def refused(*args, **kwargs):
+        raise AssertionError("the per-post arrays were built on the Dask path")
+
+    monkeypatch.setattr(graph_module, "read_linked", refused)
+    b = summary(lazy["single"], by="role")
+    monkeypatch.undo()
+    pd.testing.assert_frame_equal(a.estimates, b.estimates)
+    pd.testing.assert_frame_equal(a.tests, b.tests)
+    assert (a.groups, a.sizes, a.parameters) == (b.groups, b.sizes, b.parameters)
+    assert len(a.groups) > 1

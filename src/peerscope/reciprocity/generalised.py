@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from peerscope._kernels.display import Display, fmt
-from peerscope.reciprocity._replies import NEVER
+from peerscope.reciprocity._replies import NEVER, paying_forward
 from peerscope.reciprocity.graph import PERSON, _as_graph, as_times, with_parameters
 
 __all__ = ["GeneralisedReciprocity", "generalised_reciprocity"]
@@ -154,49 +154,41 @@ def generalised_reciprocity(graph, start=None, end=None) -> GeneralisedReciproci
     (0, None)
     """
     graph = _as_graph(graph, start, end)
-    table = graph._table
-    n = len(table.ids)
-    source, target = table.edge_source, table.edge_target
-    first, last = table.edge_first, table.edge_last
-    reverse = table.edge_reverse
-    reverse_first = np.where(reverse >= 0, first[np.maximum(reverse, 0)], NEVER)
-
-    received = _first_by(target, first, n)
-    gave = _first_by(source, first, n)
-    generalised = reverse_first >= first
-    first_generalised = _first_by(source[generalised], first[generalised], n)
-    forward = generalised & (first > received[source])
-    paid_forward = _first_by(source[forward], first[forward], n)
-    returned_edge = (reverse >= 0) & (last >= reverse_first)
-    returned = np.bincount(source[returned_edge], minlength=n) > 0
-
-    member = (table.kind == PERSON) & ((received < NEVER) | (gave < NEVER))
-    receiver = received[member] < NEVER
-    waited = np.where(paid_forward[member] < NEVER,
-                      (paid_forward[member] - received[member]) / _HOUR, np.nan)
+    if graph._workers is not None and "_table" not in graph.__dict__:
+        # a Dask corpus: computed member by member on the workers, one row per member collected
+        found = graph._workers.paying_forward()
+        ids = pd.Index(found["member_id"].to_numpy())
+        found = {name: found[name].to_numpy() for name in _TIMES + ("returned",)}
+    else:
+        table = graph._table
+        found = paying_forward(table.edge_source, table.edge_target, table.edge_first, table.edge_last,
+                               table.edge_reverse, len(table.ids))
+        # every edge joins two persons; the members are the persons with an edge
+        member = (table.kind == PERSON) & ((found["first_received"] < NEVER) | (found["first_gave"] < NEVER))
+        ids = table.ids[member]
+        found = {name: values[member] for name, values in found.items()}
+    received, paid_forward, returned = found["first_received"], found["first_paid_forward"], found["returned"]
+    receiver = received < NEVER
+    waited = np.where(paid_forward < NEVER, (paid_forward - received) / _HOUR, np.nan)
     members = pd.DataFrame({
-        "member_id": pd.Series(table.ids[member], dtype="str"),
-        "first_received_at": _times(received[member]),
-        "first_gave_at": _times(gave[member]),
-        "first_generalised_at": _times(first_generalised[member]),
-        "first_paid_forward_at": _times(paid_forward[member]),
+        "member_id": pd.Series(ids, dtype="str"),
+        **{f"{name}_at": _times(found[name]) for name in _TIMES},
         "hours_to_pay_forward": waited,
-        "returned": returned[member]}).sort_values("member_id", ignore_index=True)
+        "returned": returned}).sort_values("member_id", ignore_index=True)
     receivers = int(receiver.sum())
-    paid = int((paid_forward[member] < NEVER).sum())
+    paid = int((paid_forward < NEVER).sum())
     hours = members["hours_to_pay_forward"].dropna()
     return GeneralisedReciprocity(
         members, receivers, paid, paid / receivers if receivers else None,
-        float((returned[member] & receiver).sum() / receivers) if receivers else None,
+        float((returned & receiver).sum() / receivers) if receivers else None,
         float(hours.median()) if len(hours) else None, graph.parameters)
 
 
-def _first_by(codes: np.ndarray, times: np.ndarray, n: int) -> np.ndarray:
-    """Minimum time per code (``NEVER`` where a code has none)."""
-    out = np.full(n, NEVER, dtype=np.int64)
-    np.minimum.at(out, codes, times)
-    return out
+#: The times per member that :func:`~peerscope.reciprocity._replies.paying_forward` finds, in the
+#: order of the ``members`` columns (each ``<name>_at``).
+_TIMES = ("first_received", "first_gave", "first_generalised", "first_paid_forward")
 
 
 def _times(micros: np.ndarray) -> pd.Series:
+    """Microseconds -> UTC times, ``NaT`` where a time is undefined (``NEVER``)."""
     return as_times(np.where(micros < NEVER, micros, np.iinfo(np.int64).min))

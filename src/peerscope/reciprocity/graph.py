@@ -351,12 +351,13 @@ def reply_graph(corpus, start=None, end=None) -> ReplyGraph:
     columns of the posts, never the text.  On a Dask corpus they are Dask
     graphs instead (:mod:`peerscope.reciprocity._workers`): the joins and
     groupings run on the workers and only the edges and one count per
-    status reach this process.  The measures that follow replies post by
-    post (exchanges, serial and generalised reciprocity; on the pandas
-    engine also responsiveness and give and receive) read the posts' five
-    id and time columns again, once, on first use, into per-post arrays (on
-    a Dask corpus read locally, with pyarrow); dyadic reciprocity needs
-    only the edges.
+    status reach this process.  On the pandas engine the measures that
+    follow replies post by post (exchanges, serial and generalised
+    reciprocity, responsiveness, give and receive) read the posts' five id
+    and time columns again, once, on first use, into per-post arrays; on a
+    Dask corpus they run on the workers too, thread by thread or member by
+    member, and collect one row per thread, opening post or person.
+    Dyadic reciprocity needs only the edges.
 
     Parameters
     ----------

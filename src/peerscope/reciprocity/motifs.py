@@ -9,7 +9,8 @@ import pandas as pd
 import pyarrow as pa
 
 from peerscope._kernels.display import Display
-from peerscope.reciprocity.graph import EDGE, _as_graph, with_parameters
+from peerscope.reciprocity._replies import exchange_closings
+from peerscope.reciprocity.graph import _as_graph, with_parameters
 
 __all__ = ["Motifs", "exchanges"]
 
@@ -113,18 +114,24 @@ def exchanges(graph, start=None, end=None) -> Motifs:
     (1, 1, None)
     """
     graph = _as_graph(graph, start, end)
-    table = graph._table
     parameters = graph.parameters
     empty = pd.DataFrame({"thread_id": pd.Series(dtype="str"), "exchanges": pd.Series(dtype="int64")})
     if graph.reply_structure == "flat":
         return Motifs(empty, None, None,
                       "flat threads: every reply is attached to the opening post, so "
                       "reply chains (and A -> B -> A exchanges) are not recorded", parameters)
-    closing = (table.status == EDGE) & (table.grand == table.author)
-    counts = np.bincount(table.thread[closing], minlength=len(table.thread_ids))
-    with_exchanges = np.flatnonzero(counts)
-    threads = (pd.DataFrame({"thread_id": pd.Series(table.thread_ids.take(pa.array(with_exchanges))
-                                                    .to_pandas(), dtype="str"),
-                             "exchanges": counts[with_exchanges].astype(np.int64)})
-               .sort_values("thread_id", ignore_index=True)) if len(with_exchanges) else empty
-    return Motifs(threads, int(closing.sum()), len(threads), None, parameters)
+    if graph._workers is not None and "_table" not in graph.__dict__:
+        # a Dask corpus: counted thread by thread on the workers, one row per thread with exchanges
+        threads = graph._workers.thread_exchanges()
+        threads = pd.DataFrame({"thread_id": pd.Series(threads["thread_id"].to_numpy(), dtype="str"),
+                                "exchanges": threads["exchanges"].to_numpy(np.int64)})
+    else:
+        table = graph._table
+        closing = exchange_closings(table.status, table.author, table.grand)
+        counts = np.bincount(table.thread[closing], minlength=len(table.thread_ids))
+        with_exchanges = np.flatnonzero(counts)
+        threads = pd.DataFrame({"thread_id": pd.Series(table.thread_ids.take(pa.array(with_exchanges))
+                                                       .to_pandas(), dtype="str"),
+                                "exchanges": counts[with_exchanges].astype(np.int64)})
+    threads = threads.sort_values("thread_id", ignore_index=True) if len(threads) else empty
+    return Motifs(threads, int(threads["exchanges"].sum()), len(threads), None, parameters)

@@ -262,9 +262,11 @@ def summary(graph, start=None, end=None, *, balanced_ratio: float = 2.0, tenure_
                          confidence=confidence)
     release_freed_memory()  # what earlier work freed, before the largest arrays are made
     graph = _as_graph(graph, start, end)
-    # every measure but dyadic reads the per-post arrays: built first, the edges are counted
-    # from them rather than by a second read of the posts (ReplyGraph._found)
-    graph._table
+    if graph._workers is None:
+        # on the pandas engine every measure but dyadic reads the per-post arrays: built first,
+        # the edges are counted from them rather than by a second read of the posts
+        # (ReplyGraph._found); on a Dask corpus every measure runs on the workers instead
+        graph._table
     # those with the largest temporaries first, while few results are held
     measures = dict(serial=lambda: serial_reciprocity(graph, tenure_bins=tenure_bins, min_posts=min_posts),
                     responsiveness=lambda: responsiveness(graph, responses=responses),
@@ -295,9 +297,15 @@ def _by_group(corpus, by: str, start, end, *, groups, balanced_ratio: float,
     labels = member_groups(corpus, by, groups)
     graph = _as_graph(corpus, start, end)
     balance = give_receive(graph, balanced_ratio=balanced_ratio)
-    table = graph._table
-    sources = np.asarray(table.ids, dtype=object)[table.edge_source]
-    reciprocated = np.asarray(table.edge_reverse) >= 0
+    if graph._workers is not None and "_table" not in graph.__dict__:
+        # a Dask corpus: from the edges the workers grouped (one row per edge, collected already)
+        edges = graph._found.edges
+        sources = np.asarray(edges.column("source").to_pandas(), dtype=object)
+        reciprocated = edges.column("reciprocated").to_numpy()
+    else:
+        table = graph._table
+        sources = np.asarray(table.ids, dtype=object)[table.edge_source]
+        reciprocated = np.asarray(table.edge_reverse) >= 0
     source_group = _group_of(labels, sources)
     member_group = _group_of(labels, balance.members["member_id"])
     roles = balance.members["role"].to_numpy(dtype=object)

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 
 from peerscope._kernels.display import Display, fmt
-from peerscope.reciprocity.graph import EDGE, _as_graph, with_parameters
+from peerscope.reciprocity._replies import EDGE, tenure_cells
+from peerscope.reciprocity.graph import _as_graph, with_parameters
 
 __all__ = ["SerialReciprocity", "serial_reciprocity"]
 
@@ -149,38 +150,21 @@ def serial_reciprocity(graph, start=None, end=None, *, tenure_bins: int = 4,
     if tenure_bins < 1 or min_posts < 1:
         raise ValueError("tenure_bins and min_posts must be >= 1")
     graph = _as_graph(graph, start, end)
-    table = graph._table
-    n = len(table.ids)
-    person = table.is_person
-    author, time = table.author[person], table.time[person]
-    giving = table.status[person] == EDGE
-    first = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
-    last = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
-    np.minimum.at(first, author, time)
-    np.maximum.at(last, author, time)
-    posts = np.bincount(author, minlength=n)
-    measured = (posts >= min_posts) & (last > first)
-    keep = measured[author]
-    author, time, giving = author[keep], time[keep], giving[keep]
-    del keep
-    # part = floor(tenure_bins x (time - first) / (last - first)), in place: one post-sized
-    # int64 and one float64 array at a time
-    time -= first[author]
-    time *= tenure_bins
-    share = (last - first)[author].astype(np.float64)
-    np.divide(time, share, out=share)
-    del time
-    part = np.minimum(share.astype(np.int64), tenure_bins - 1)
-    del share
-    cell = author.astype(np.int64) * tenure_bins + part      # (member, part) as one index
-    del part
-    size = np.bincount(cell, minlength=n * tenure_bins)
-    given = np.bincount(cell[giving], minlength=n * tenure_bins)
-    cells = np.flatnonzero(size)
-    members = pd.DataFrame({
-        "member_id": pd.Series(table.ids.take(cells // tenure_bins), dtype="str"),
-        "part": (cells % tenure_bins).astype("int64"),
-        "posts": size[cells].astype("int64"), "giving": given[cells].astype("int64")})
+    if graph._workers is not None and "_table" not in graph.__dict__:
+        # a Dask corpus: counted member by member on the workers, one row per member and part
+        found = graph._workers.tenure_parts(tenure_bins, min_posts)
+        members = pd.DataFrame({"member_id": pd.Series(found["member_id"].to_numpy(), dtype="str"),
+                                **{name: found[name].to_numpy(np.int64) for name in ("part", "posts", "giving")}})
+        n_measured = int(members["member_id"].nunique())  # a measured member has posts in some part
+    else:
+        table = graph._table
+        person = table.is_person
+        found = tenure_cells(table.author[person], table.time[person], table.status[person] == EDGE,
+                             len(table.ids), tenure_bins, min_posts)
+        del person
+        members = pd.DataFrame({"member_id": pd.Series(table.ids.take(found["member"]), dtype="str"),
+                                **{name: found[name] for name in ("part", "posts", "giving")}})
+        n_measured = int(found["measured"].sum())
     members["giving_share"] = members["giving"] / members["posts"]
     members = members.sort_values(["member_id", "part"], ignore_index=True)
     by_part = members.groupby("part")
@@ -197,4 +181,4 @@ def serial_reciprocity(graph, start=None, end=None, *, tenure_bins: int = 4,
     ends = shares.reindex(columns=[0, tenure_bins - 1]).dropna()
     rising = float((ends[tenure_bins - 1] > ends[0]).mean()) if len(ends) and tenure_bins > 1 else None
     parameters = {**graph.parameters, "tenure_bins": tenure_bins, "min_posts": min_posts}
-    return SerialReciprocity(members, trend, slope, rising, int(measured.sum()), parameters)
+    return SerialReciprocity(members, trend, slope, rising, n_measured, parameters)
