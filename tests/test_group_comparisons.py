@@ -242,3 +242,44 @@ def test_als_reciprocity_by_reason(als):
         assert frame.loc["edges", group] == mine.sum()
         assert frame.loc["reciprocated_edges", group] == (mine & back).sum()
         assert frame.loc["dyadic_reciprocity", group] == pytest.approx((mine & back).sum() / mine.sum())
+
+
+# ---------------------------------------------------------------------------
+# Tenure by group
+# ---------------------------------------------------------------------------
+
+def test_tenure_by_group_equals_kaplan_meier_per_group_and_the_log_rank_test(planted):
+    from scipy.stats import CensoredData, logrank
+
+    from peerscope.participation import engagement
+
+    corpus = planted[0]
+    # a short withdrawal, so that half of each group withdraws within the six months
+    comparison = engagement.survival(corpus, withdrawal="14D", by="cohort", groups=["A", "B"])
+    assert isinstance(comparison, GroupComparison) and comparison.compared == ("A", "B")
+    # by hand: the poster table of the plain survival, split by each poster's cohort
+    members = engagement.survival(corpus, withdrawal="14D").members
+    cohort = corpus.members(columns="all").set_index("member_id")["cohort"]
+    group = members.index.map(cohort).to_series(index=members.index).fillna(UNKNOWN)
+    estimates = comparison.estimates.set_index(["statistic", "group"])
+    for name in ("A", "B"):
+        mine = members[group == name]
+        assert estimates.loc[("posters", name), "count"] == len(mine)
+        assert estimates.loc[("withdrawn", name), "count"] == int(mine["withdrawn"].sum())
+        curve = engagement.kaplan_meier(mine["tenure_days"], mine["withdrawn"])
+        for column, estimate in (("survival", "value"), ("ci_low", "ci_low"), ("ci_high", "ci_high")):
+            reached = curve.loc[curve[column] <= 0.5, "days"]   # first day the curve (or band) is <= 0.5
+            expected = float(reached.iloc[0]) if len(reached) else np.nan
+            assert estimates.loc[("median_tenure_days", name), estimate] == pytest.approx(expected, nan_ok=True)
+    assert estimates.loc[[("median_tenure_days", "A"), ("median_tenure_days", "B")], "value"].notna().all()
+    samples = [CensoredData(uncensored=m["tenure_days"][m["withdrawn"]].to_numpy(dtype=float),
+                            right=m["tenure_days"][~m["withdrawn"]].to_numpy(dtype=float))
+               for m in (members[group == "A"], members[group == "B"])]
+    tests = comparison.tests.set_index("statistic")
+    assert tests.loc["median_tenure_days", "test"] == "log-rank"
+    assert tests.loc["median_tenure_days", "p_value"] == pytest.approx(logrank(*samples).pvalue)
+    table = pd.crosstab(group[group.isin(["A", "B"])], members["withdrawn"][group.isin(["A", "B"])])
+    assert tests.loc["withdrawn_share", "p_value"] == pytest.approx(chi2_contingency(table.to_numpy()).pvalue)
+    # one compared group: no log-rank test, and it says how to get one
+    three = engagement.survival(corpus, withdrawal="14D", by="cohort", groups=["A"])
+    assert "pass groups=[a, b]" in three.tests.set_index("statistic").loc["median_tenure_days", "detail"]

@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from peerscope import participation, reciprocity
+from peerscope.participation import engagement
 from peerscope.cli.commands import cli
 from peerscope.loaders.table import table
 from peerscope.report import build
@@ -49,6 +50,11 @@ def test_groups_side_by_side_equal_the_group_comparisons(als, report):
     assert tests.loc["posts_per_poster_median", "test"] == expected.loc["posts_per_poster_median", "test"]
     assert tests.loc["posts_per_poster_median", "p_value"] == pytest.approx(
         expected.loc["posts_per_poster_median", "p_value"])
+    tenure = report.tables["tenure_by_group"]
+    by_tenure = engagement.survival(als, by="reason_joined").estimates.set_index(["statistic", "group"])
+    assert tenure.loc["posters:CALS", "value"] == 68
+    assert tenure.loc["median_tenure_days:CALS", "value"] == pytest.approx(
+        by_tenure.loc[("median_tenure_days", "CALS"), "value"])
     edges = report.tables["reciprocity_by_group"]
     by_group = reciprocity.summary(als, by="reason_joined")
     assert edges.loc["members:CALS", "value"] == by_group.sizes["CALS"]
@@ -66,7 +72,8 @@ def test_a_small_group_shows_nothing_but_its_size_class(report):
     logged = report.suppression[report.suppression["table"] == "participation_by_group"]
     assert {"primary", "derived"} <= set(logged["rule"])
     assert "grouped by the attribute 'reason_joined'" in report.methods
-    assert "Wilson" in report.methods and "Kruskal" in report.methods
+    assert "Wilson" in report.methods and "Kruskal" in report.methods and "log-rank" in report.methods
+    assert report.tables["tenure_by_group"].loc["median_tenure_days:DX MND", "value"] == "suppressed"
 
 
 def test_cli_report_by_writes_the_group_tables_and_names_unknown_attributes(als, tmp_path):

@@ -38,6 +38,7 @@ from peerscope._kernels.links import encode
 from peerscope._kernels.months import micros, month_starts, months_from_times
 from peerscope._kernels.runs import run_starts
 from peerscope.participation import PASSIVE_KINDS
+from peerscope.participation.groups import _tenure, member_groups
 from peerscope._kernels.post_counts import posts_per_author
 
 __all__ = ["LadderMoves", "Survival", "TimeProfile", "delurking", "frequency", "kaplan_meier",
@@ -633,7 +634,7 @@ def kaplan_meier(durations, events, confidence: float = 0.95) -> pd.DataFrame:
 
 
 def survival(corpus, start=None, end=None, *, withdrawal="90D", include_bots: bool = False,
-             confidence: float = 0.95) -> Survival:
+             confidence: float = 0.95, by: str | None = None, groups=None):
     """Tenure and withdrawal of posters, with a Kaplan-Meier survival curve.
 
     Definitions (docs/concepts.md, "Frequency and length of engagement"):
@@ -658,6 +659,15 @@ def survival(corpus, start=None, end=None, *, withdrawal="90D", include_bots: bo
         Count members with role ``bot`` (default False).
     confidence : float
         Coverage of the Kaplan-Meier interval (default 0.95).
+    by : str, optional
+        A member attribute (a column of ``members``, e.g. ``reason_joined``):
+        compare its groups instead (:mod:`peerscope.participation.groups`):
+        posters, withdrawn share (Wilson interval, chi-square) and the
+        Kaplan-Meier median tenure per group, with the log-rank test of two
+        groups.
+    groups : sequence of str, optional
+        With ``by``: the groups to compare (the other values are pooled
+        into ``other``); two groups for the log-rank test.
 
     Returns
     -------
@@ -665,7 +675,8 @@ def survival(corpus, start=None, end=None, *, withdrawal="90D", include_bots: bo
         ``members`` (first_post, last_post, tenure_days, withdrawn), the
         Kaplan-Meier ``curve`` of tenure with withdrawal as the event
         (:func:`kaplan_meier`), the median tenure (first time S <= 0.5; None
-        if never reached), and the parameters.
+        if never reached), and the parameters.  With ``by``, a
+        :class:`~peerscope.participation.groups.GroupComparison`.
 
     Examples
     --------
@@ -696,6 +707,11 @@ def survival(corpus, start=None, end=None, *, withdrawal="90D", include_bots: bo
     members["tenure_days"] = (members["last_post"] - members["first_post"]) / _DAY
     members["withdrawn"] = (members["last_post"] + withdrawal) <= observation_end \
         if observation_end is not None else False
+    if by is not None:
+        parameters = {"start": window.start, "end": window.end, "withdrawal_days": withdrawal / _DAY,
+                      "observation_end": observation_end, "confidence": confidence, "include_bots": include_bots}
+        return _tenure(member_groups(corpus, by, groups), members, kaplan_meier, attribute=by, groups=groups,
+                       confidence=confidence, parameters=parameters)
     curve = kaplan_meier(members["tenure_days"], members["withdrawn"], confidence)
     reached = curve.loc[curve["survival"] <= 0.5, "days"]
     return Survival(members.rename_axis("member_id"), curve, withdrawal, observation_end,

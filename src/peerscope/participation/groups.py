@@ -44,6 +44,13 @@ Intervals and tests
 - **super-user share**: the corpus's super-users (the summary's rule) who
   are in the group, and their share of the group's posts; no test (a
   handful of people).
+- **tenure** (``engagement.survival(..., by=...)``): per group the share of
+  posters who withdrew (Wilson; chi-square) and the Kaplan-Meier median
+  tenure, its interval read where the group's Greenwood band crosses 0.5;
+  test: the log-rank test of the two compared groups' survival curves
+  (Mantel 1966; ``scipy.stats.logrank``), withdrawal the event and the
+  posters still active censored.  With more than two groups, pass
+  ``groups=[a, b]``.
 
 References
 ----------
@@ -54,6 +61,8 @@ is stochastically larger than the other. *Ann. Math. Statist.* 18(1):50-60.
 Kruskal, W. H., Wallis, W. A. (1952). Use of ranks in one-criterion variance analysis.
 *JASA* 47(260):583-621.
 Efron, B., Tibshirani, R. J. (1993). *An Introduction to the Bootstrap*. Chapman & Hall.
+Mantel, N. (1966). Evaluation of survival data and two new rank order statistics arising
+in its consideration. *Cancer Chemotherapy Reports* 50(3):163-170.
 """
 
 from __future__ import annotations
@@ -496,3 +505,68 @@ def _participation(labels: pd.Series, posters: pd.DataFrame, population: pd.Inde
                            "members" if population is not None else "posters", estimates, tests,
                            _PARTICIPATION_HEADLINE,
                            {**parameters, "lurker_reason": reason})
+
+
+# ---------------------------------------------------------------------------
+# Tenure by group
+# ---------------------------------------------------------------------------
+
+#: Statistics of a tenure comparison shown in its ``repr``.
+_TENURE_HEADLINE = ("posters", "withdrawn_share", "median_tenure_days")
+
+
+def _tenure(labels: pd.Series, members: pd.DataFrame, kaplan_meier, *, attribute: str, groups,
+            confidence: float, parameters: dict) -> GroupComparison:
+    """The tenure comparison (``engagement.survival(..., by=...)``).
+
+    ``labels``: member_id -> group (:func:`member_groups`); ``members``:
+    the posters of :attr:`peerscope.participation.engagement.Survival.members`
+    (index ``member_id``; ``tenure_days``, ``withdrawn``); ``kaplan_meier``:
+    :func:`peerscope.participation.engagement.kaplan_meier` (passed in: that
+    module imports this one).
+    """
+    from scipy.stats import CensoredData, logrank
+
+    group_of = _group_of(labels, members.index)
+    order, compared = _order(set(group_of), groups)
+    tenure = members["tenure_days"].to_numpy(dtype=float)
+    withdrawn = members["withdrawn"].to_numpy(dtype=bool)
+    rows = _Rows()
+    sizes, withdrawal_table, samples = {}, {}, {}
+    for group in order:
+        mine = group_of == group
+        n, gone = int(mine.sum()), int(withdrawn[mine].sum())
+        sizes[group] = n
+        rows.count("posters", group, n)
+        rows.count("withdrawn", group, gone)
+        rows.share("withdrawn_share", group, gone, n, confidence)
+        curve = kaplan_meier(tenure[mine], withdrawn[mine], confidence)
+        median, low, high = _median_with_band(curve)
+        rows.value("median_tenure_days", group, median, "estimate", low, high)
+        if group in compared:
+            withdrawal_table[group] = (gone, n - gone)
+            samples[group] = CensoredData(uncensored=tenure[mine & withdrawn],
+                                          right=tenure[mine & ~withdrawn])
+    table = pd.DataFrame.from_dict(withdrawal_table, orient="index", columns=["withdrawn", "active"])
+    _chi_square(rows, "withdrawn_share", table)
+    names = list(samples)
+    if len(samples) != 2:
+        rows.test("median_tenure_days", "log-rank", names, detail="defined for two groups: pass groups=[a, b]")
+    elif any(len(sample) == 0 for sample in samples.values()):
+        rows.test("median_tenure_days", "log-rank", names, detail="a group without posters: nothing to compare")
+    else:
+        result = logrank(samples[names[0]], samples[names[1]])
+        rows.test("median_tenure_days", "log-rank", names, float(result.statistic), float(result.pvalue))
+    estimates, tests = rows.frames()
+    return GroupComparison(attribute, order, compared, sizes, "posters", estimates, tests, _TENURE_HEADLINE,
+                           parameters)
+
+
+def _median_with_band(curve: pd.DataFrame) -> tuple:
+    """(median, low, high) of a Kaplan-Meier curve: the first days at which the survival, the
+    band's lower and the band's upper edge fall to 0.5 or below (None where they never do)."""
+    def first_at(column):
+        reached = curve.loc[curve[column] <= 0.5, "days"]
+        return float(reached.iloc[0]) if len(reached) else None
+
+    return first_at("survival"), first_at("ci_low"), first_at("ci_high")

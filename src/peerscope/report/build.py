@@ -298,7 +298,7 @@ def build(corpus, *, start=None, end=None, super_users="top:0.01", timezone: str
         fitted model is used as given, None leaves support types out.
     by : str, optional
         A member attribute (a column of ``members``, e.g. ``reason_joined``
-        loaded with ``member_attributes=``): adds participation and
+        loaded with ``member_attributes=``): adds participation, tenure and
         reciprocity side by side for its groups, with intervals and tests
         (:mod:`peerscope.participation.groups`), small cells suppressed.
     include_ids, include_quotes : bool
@@ -389,7 +389,7 @@ def build(corpus, *, start=None, end=None, super_users="top:0.01", timezone: str
         not_computed.append(_reason(description, "responsiveness"))
 
     if by is not None:
-        _groups(corpus, start, end, by, rule, replicates, random_state, description, results, add,
+        _groups(corpus, start, end, by, rule, replicates, random_state, withdrawal, description, results, add,
                 not_computed)
 
     bar.stage("pluralism")
@@ -444,14 +444,18 @@ def build(corpus, *, start=None, end=None, super_users="top:0.01", timezone: str
                   suppression=log, parameters=parameters, results=results)
 
 
-def _groups(corpus, start, end, by: str, rule, replicates: int, random_state, description, results: dict,
-            add, not_computed: list) -> None:
-    """Participation and reciprocity side by side for the groups of member attribute ``by``."""
+def _groups(corpus, start, end, by: str, rule, replicates: int, random_state, withdrawal, description,
+            results: dict, add, not_computed: list) -> None:
+    """Participation, tenure and reciprocity side by side for the groups of member attribute ``by``."""
     comparison = participation_metrics.summary(corpus, start, end, super_users=rule, by=by,
                                                replicates=replicates, random_state=random_state)
     results["participation_by"] = comparison
     for table in table_makers.group_comparison(comparison, "participation_by_group",
                                                f"Participation by {by}"):
+        add(table)
+    comparison = engagement_metrics.survival(corpus, start, end, withdrawal=withdrawal, by=by)
+    results["tenure_by"] = comparison
+    for table in table_makers.group_comparison(comparison, "tenure_by_group", f"Tenure by {by}"):
         add(table)
     if description.can("reciprocity"):
         comparison = reciprocity_metrics.summary(corpus, start, end, by=by)

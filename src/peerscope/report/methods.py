@@ -73,6 +73,8 @@ REFERENCES = {
                   "and Knowledge Discovery, 17(2), 164-206.",
     "hanley2006": "Hanley, J. A., & MacGibbon, B. (2006). Creating non-parametric bootstrap samples "
                   "using Poisson frequencies. Computer Methods and Programs in Biomedicine, 83(1), 57-62.",
+    "mantel1966": "Mantel, N. (1966). Evaluation of survival data and two new rank order statistics "
+                  "arising in its consideration. Cancer Chemotherapy Reports, 50(3), 163-170.",
     "wilson1927": "Wilson, E. B. (1927). Probable inference, the law of succession, and statistical "
                   "inference. Journal of the American Statistical Association, 22(158), 209-212.",
     "mann1947": "Mann, H. B., & Whitney, D. R. (1947). On a test of whether one of two random variables "
@@ -266,7 +268,7 @@ def _participation(t: _Text, s, parameters) -> list[str]:
 
 def _groups(t: _Text, results: dict) -> list[str]:
     comparison = results["participation_by"]
-    t.cite("wilson1927", "mann1947", "kruskal1952")
+    t.cite("wilson1927", "mann1947", "kruskal1952", "mantel1966")
     compared = ", ".join(f"'{g}'" for g in comparison.compared) or "none"
     return [
         f"Members were grouped by the attribute '{comparison.attribute}' ({len(comparison.groups)} "
@@ -277,7 +279,8 @@ def _groups(t: _Text, results: dict) -> list[str]:
         "(Yates' correction for 2 x 2 tables); posts per poster compared by the Mann-Whitney U test for "
         "two groups (Mann & Whitney 1947) or the Kruskal-Wallis H test for more (Kruskal & Wallis 1952); "
         "Gini coefficients with percentile bootstrap intervals, and for two groups the bootstrap "
-        "interval of their difference. Every cell of a group with fewer people than the small-cell "
+        "interval of their difference; Kaplan-Meier median tenure per group, its interval where the "
+        "Greenwood band crosses 0.5, and for two groups the log-rank test (Mantel 1966). Every cell of a group with fewer people than the small-cell "
         "threshold was suppressed with the group's size."]
 
 

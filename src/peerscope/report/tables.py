@@ -1157,7 +1157,7 @@ def group_comparison(result, name: str, title: str) -> list[Table]:
     True
     """
     size = result.basis.split()[0]   # "members", "posters" ("members of the reply graph": members)
-    people = {"members", "posters", "lurkers", "super_users"}
+    people = {"members", "posters", "lurkers", "super_users", "withdrawn"}
     frame_rows, protection = {}, Protection()
     estimates = result.estimates
     measured = estimates["count"].notna() | estimates["value"].notna()
@@ -1214,6 +1214,8 @@ def _people_behind(statistic: str) -> str:
         return "members_" + statistic[len("share_"):]
     if statistic == "super_user_share":
         return "super_users"
-    if statistic in ("posts", "gini_posters", "posts_per_poster_median"):
+    if statistic == "withdrawn_share":
+        return "withdrawn"
+    if statistic in ("posts", "gini_posters", "posts_per_poster_median", "median_tenure_days"):
         return "posters"
     return "members"
