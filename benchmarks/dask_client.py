@@ -51,6 +51,9 @@ MEASURES = {
     "monthly": ("out = engagement.monthly(corpus)",
                 "{'months': len(out), 'posts': int(out['posts'].sum()),"
                 " 'withdrawn': int(out['withdrawn'].sum())}"),
+    "activity": ("from peerscope import participation; out = participation.activity(corpus)",
+                 "{'rows': len(out), 'posts': int(out['posts'].sum()),"
+                 " 'mean_level': float(out['ladder_level'].mean())}"),
 }
 
 

@@ -134,3 +134,43 @@ def test_the_guard_catches_a_per_post_collect(corpora, collected):
     assert max(collected) == N_POSTS
     with pytest.raises(AssertionError, match="per-post"):
         _assert_small(collected, corpora[0], {})
+
+
+def _event_rows(saved, window: dict) -> tuple[int, int]:
+    """(events, distinct (member, month, kind) of events) of the window, from the pandas engine."""
+    from peerscope._kernels.months import months_from_times
+
+    events = saved.events(columns=["member_id", "kind", "at"], **window)
+    triples = events.assign(month=months_from_times(events["at"]))[["member_id", "month", "kind"]]
+    return len(events), len(triples.drop_duplicates())
+
+
+@pytest.mark.parametrize("options", [{}, WINDOW, {"include_bots": True}], ids=["all", "window", "bots"])
+def test_ladder_and_activity_count_on_the_workers(corpora, collected, options):
+    """Issue 21: the ladder and the activity table equal the pandas engine's, and what comes back
+    to the client is per member (and month): never per event, thread or (member, month, kind)."""
+    from peerscope import participation
+
+    saved, lazy = corpora
+    a, b = engagement.ladder_by_month(saved, **options), engagement.ladder_by_month(lazy, **options)
+    assert len(a.levels) > 100
+    pd.testing.assert_frame_equal(a.levels, b.levels)
+    pd.testing.assert_frame_equal(a.monthly, b.monthly)
+    assert (a.share_ever_moved_up, a.members, a.climbers, a.active_members) == \
+        (b.share_ever_moved_up, b.members, b.climbers, b.active_members)
+    pd.testing.assert_frame_equal(participation.activity(saved, **options),
+                                  participation.activity(lazy, **options))
+    for by_month in (False, True):   # the parts themselves: same rows, values and dtypes
+        expected = participation.ladder_inputs(saved, by_month=by_month, **options)
+        found = participation.ladder_inputs(lazy, by_month=by_month, **options)
+        assert set(found) == set(expected)
+        for name, part in expected.items():
+            compare = pd.testing.assert_frame_equal if isinstance(part, pd.DataFrame) else \
+                pd.testing.assert_series_equal
+            compare(part.sort_index(), found[name].sort_index(), check_index_type=False)
+    window = {key: options[key] for key in ("start", "end") if key in options}
+    events, triples = _event_rows(saved, window)
+    threads = len(saved.posts(columns=["parent_id"], **window).query("parent_id.isna()"))
+    assert min(events, triples, threads) > 1000   # all well above the (member, month) pairs
+    assert collected and max(collected) < min(triples, threads), \
+        f"{max(collected)} rows collected: per event, thread or (member, month, kind)"

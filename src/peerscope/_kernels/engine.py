@@ -410,3 +410,78 @@ def per_group(frame, by: str, function, meta: pd.DataFrame | None = None) -> pd.
         meta = function(frame._meta)
     shuffled = frame.shuffle(on=by) if frame.npartitions > 1 else frame
     return collect(shuffled.map_partitions(function, meta=meta))
+
+
+def concat(frames: list):
+    """Stack frames with the same columns row-wise, lazily on Dask.
+
+    Lets parts computed from different tables (posts, events, newsletter
+    items) be reduced by one grouped aggregation on the workers instead of
+    one aggregation, one collection and one join per part.
+
+    Parameters
+    ----------
+    frames : list of pandas or Dask DataFrames
+        All of one engine, with the same columns and dtypes.
+
+    Returns
+    -------
+    pandas or Dask DataFrame
+        A pandas frame with a fresh ``RangeIndex``, or a lazy Dask frame.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> a = pd.DataFrame({"member_id": ["ann"], "n": [1]})
+    >>> b = pd.DataFrame({"member_id": ["bob"], "n": [2]})
+    >>> concat([a, b]).values.tolist()
+    [['ann', 1], ['bob', 2]]
+    """
+    if any(is_dask(frame) for frame in frames):
+        import dask.dataframe as dd
+
+        return dd.concat(frames)
+    return pd.concat(frames, ignore_index=True)
+
+
+def within_groups(frame, by: str, function, meta: pd.DataFrame | None = None):
+    """:func:`per_group` without collecting: the lazy result on Dask, ``function(frame)`` on pandas.
+
+    For a per-group step whose result feeds further work on the workers
+    (one opening post per thread, joined to the replies), so that it never
+    passes through the client.
+
+    Parameters
+    ----------
+    frame : pandas or Dask DataFrame
+    by : str
+        The grouping column: on Dask the rows are shuffled on it so that
+        every group lies in one partition.
+    function : callable
+        pandas DataFrame (every row of some groups) -> pandas DataFrame; it
+        must accept an empty frame.
+    meta : pandas.DataFrame, optional
+        An empty frame shaped like the result (default: ``function`` of the
+        Dask frame's empty meta).
+
+    Returns
+    -------
+    pandas or Dask DataFrame
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import dask.dataframe as dd
+    >>> posts = pd.DataFrame({"thread_id": ["t1", "t2", "t1"], "at": [3, 1, 2]})
+    >>> def earliest(rows):
+    ...     return rows.sort_values("at").drop_duplicates("thread_id")
+    >>> lazy = within_groups(dd.from_pandas(posts, npartitions=2), "thread_id", earliest)
+    >>> is_dask(lazy), sorted(collect(lazy)["at"].tolist())
+    (True, [1, 2])
+    """
+    if not is_dask(frame):
+        return function(frame)
+    if meta is None:
+        meta = function(frame._meta)
+    shuffled = frame.shuffle(on=by) if frame.npartitions > 1 else frame
+    return shuffled.map_partitions(function, meta=meta)

@@ -634,28 +634,36 @@ def _with_parent_authors(corpus, posts, start, end):
     return engine.attach(posts, "parent_id", lookup, "post_id", "author_id", "parent_author_id")
 
 
-def _thread_starters(posts) -> pd.DataFrame:
-    """One opening post per thread (the earliest, then the smallest id): thread_id, author, month."""
-    openers = engine.collect(posts.loc[posts["parent_id"].isna(),
-                                       ["thread_id", "post_id", "author_id", "created_at"]])
-    openers = openers.sort_values(["created_at", "post_id"]).drop_duplicates("thread_id")
-    return openers.rename(columns={"author_id": "starter_id"})
+def _earliest_openers(openers: pd.DataFrame) -> pd.DataFrame:
+    """The earliest opening post of each thread among ``openers`` (then the smallest post id).
 
-
-def _hosted_threads(posts, bots: pd.Index, host_repliers: int) -> pd.DataFrame:
-    """Threads started in the window to which >= ``host_repliers`` other people replied.
-
-    Returns the starters' rows (thread_id, starter_id, created_at).  Repliers
-    are distinct non-null, non-bot authors other than the starter.
+    Runs on rows that hold every opening post of their threads (a whole
+    pandas frame, or a Dask partition after a shuffle on ``thread_id``).
     """
-    starters = _thread_starters(posts)
+    return openers.sort_values(["created_at", "post_id"]).drop_duplicates("thread_id")
+
+
+def _hosted_starters(posts, bots: pd.Index, host_repliers: int):
+    """Threads of ``posts`` to which >= ``host_repliers`` other people replied: their opening rows.
+
+    Returns ``thread_id``, ``starter_id`` and ``created_at`` of each hosted
+    thread's opening post (the earliest, then the smallest id), lazily on
+    Dask: the openers are shuffled by thread on the workers, joined to the
+    replies there, and no row per thread reaches the client.  Repliers are
+    distinct non-null, non-bot authors other than the starter.
+    """
+    openers = posts.loc[posts["parent_id"].isna(), ["thread_id", "post_id", "author_id", "created_at"]]
+    starters = engine.within_groups(openers, "thread_id", _earliest_openers)
+    starters = starters.rename(columns={"author_id": "starter_id"})[["thread_id", "starter_id", "created_at"]]
     replies = posts.loc[~posts["parent_id"].isna() & ~posts["author_id"].isna(), ["thread_id", "author_id"]]
     replies = engine.attach(replies, "thread_id", starters, "thread_id", "starter_id", "starter_id")
     others = replies[(replies["author_id"] != replies["starter_id"]) & ~replies["starter_id"].isna()
                      & ~replies["author_id"].isin(list(bots))]
-    repliers = engine.count_by(engine.distinct(others, ["thread_id", "author_id"]), "thread_id")
-    hosted = repliers.index[repliers >= host_repliers]
-    return starters[starters["thread_id"].isin(hosted) & ~starters["starter_id"].isna()]
+    repliers = engine.distinct(others, ["thread_id", "author_id"]).groupby(
+        "thread_id", sort=False, dropna=True, observed=True).size()
+    hosted = repliers[repliers >= host_repliers].to_frame("repliers").reset_index()
+    starters = engine.attach(starters, "thread_id", hosted, "thread_id", "repliers", "repliers")
+    return starters[~starters["repliers"].isna() & ~starters["starter_id"].isna()]
 
 
 def ladder_inputs(corpus, start=None, end=None, *, include_bots: bool = False,
@@ -704,49 +712,140 @@ def ladder_inputs(corpus, start=None, end=None, *, include_bots: bool = False,
 
 def _ladder_inputs(corpus, start, end, kinds: _Kinds, host_repliers: int, by_month: bool) -> dict:
     """:func:`ladder_inputs` with the people's kinds already read (``activity`` reads them once)."""
-    if corpus.engine == "pandas":
-        linked = read_linked(corpus)
-        parts = post_parts(linked, linked.rows(start, end), kinds.bots, by_month=by_month,
-                           host_repliers=host_repliers)
-        del linked
-    else:
-        parts = _dask_post_parts(corpus, start, end, kinds, by_month, host_repliers)
+    if corpus.engine != "pandas":   # every per-row step on the workers, one collection
+        return _member_parts(corpus, start, end, kinds, by_month, host_repliers)
+    linked = read_linked(corpus)
+    parts = post_parts(linked, linked.rows(start, end), kinds.bots, by_month=by_month,
+                       host_repliers=host_repliers)
+    del linked
     parts["events"] = _event_counts(corpus, start, end, by_month)
     parts["items"] = _item_counts(corpus, start, end, by_month)
     return {name: _drop_non_persons(frame, kinds) for name, frame in parts.items()}
 
 
 def _dask_post_parts(corpus, start, end, kinds: _Kinds, by_month: bool, host_repliers: int) -> dict:
-    """The parts of :func:`post_parts` computed with grouped aggregations over Dask partitions."""
+    """The parts of :func:`post_parts` (posts, active_days, received, hosted) as the Dask engine
+    counts them (:func:`_member_parts`, here without events and newsletter items), on the frames
+    of either engine."""
+    return _member_parts(corpus, start, end, kinds, by_month, host_repliers, with_events=False)
+
+
+def _event_kinds(corpus, start, end) -> list[str]:
+    """The kinds of the window's events with a member id, sorted (the pandas engine's event columns)."""
+    if not corpus.has_table("events"):
+        return []
+    events = corpus.events(columns=["member_id", "kind"], start=start, end=end)
+    kinds = engine.collect(events.loc[~events["member_id"].isna(), "kind"].dropna().drop_duplicates())
+    return sorted(str(kind) for kind in kinds)
+
+
+def _member_parts(corpus, start, end, kinds: _Kinds, by_month: bool, host_repliers: int, *,
+                  with_events: bool = True) -> dict:
+    """The parts of :func:`ladder_inputs`, each counted per member (and month) by the corpus's engine.
+
+    Every part is one grouped aggregation per ``member_id`` (and ``month``)
+    of the rows it counts (posts, distinct posting days, replies received,
+    the opening posts of hosted threads, events, newsletter items), with the
+    rows of non-persons dropped before anything is collected.  The events
+    are counted with one 0/1 column per kind, summed: a groupby with the
+    kinds as columns.  On Dask all of it (the parent authors' join and the
+    hosted threads' shuffle included) runs on the workers, and the parts
+    are computed together, in one pass: what comes back is one row per
+    member (and month) per part, never one row per post, thread, event or
+    (member, month, kind).  On pandas frames the same code runs in process
+    (``tests/test_counting.py`` checks it against the numpy path).
+
+    Returns
+    -------
+    dict
+        The parts with the pandas engine's rows, columns and dtypes (ids as
+        ``str``, months and counts int64, post times UTC), in no
+        particular row order.
+    """
     keys = ["member_id", "month"] if by_month else ["member_id"]
+    excluded = list(kinds.unknown) + list(kinds.bots)
+
+    def with_month(frame, time: str):
+        if not by_month:
+            return frame
+        return frame.assign(month=months_from_times(frame[time]).astype("int64"))
+
+    def per_key(frame, **values):
+        """``values`` (int64) summed per key of ``frame`` (``first_post``: min, ``last_post``: max),
+        non-persons left out; int32 counts (per member and month, far below 2**31) halve what
+        is collected."""
+        frame = frame[keys].assign(**{name: value.astype("int64") if hasattr(value, "astype") else value
+                                      for name, value in values.items()})
+        frame = frame[~frame["member_id"].isin(excluded)]
+        how = {name: "min" if name == "first_post" else "max" if name == "last_post" else "sum"
+               for name in values}
+        counted = frame.groupby(keys, sort=False, dropna=True, observed=True).agg(how)
+        return counted.astype({name: "int32" for name in values if name not in ("first_post", "last_post")})
+
     posts = corpus.posts(columns=_POST_COLUMNS, start=start, end=end)
     posts = _with_parent_authors(corpus, posts, start, end)
-    posts = engine.encode(posts, ["author_id", "parent_author_id"], ["thread_id"])
+    posts = with_month(posts.assign(member_id=posts["author_id"]), "created_at")
     is_reply = ~posts["parent_id"].isna()
-    posts = posts.assign(
-        member_id=posts["author_id"],
-        opening=~is_reply,
-        to_other=is_reply & (posts["parent_author_id"].isna()
-                             | (posts["parent_author_id"] != posts["author_id"])),
-        day=posts["created_at"].dt.floor("D"))
-    if by_month:
-        posts = posts.assign(month=months_from_times(posts["created_at"]))
-    parts = {}
-    parts["posts"] = engine.aggregate(posts, keys, posts=("created_at", "count"),
-                                      threads_started=("opening", "sum"),
-                                      replies_to_others=("to_other", "sum"),
-                                      first_post=("created_at", "min"), last_post=("created_at", "max"))
-    parts["active_days"] = engine.count_by(engine.distinct(posts, keys + ["day"]), keys, "active_days")
+    to_other = is_reply & (posts["parent_author_id"].isna() | (posts["parent_author_id"] != posts["author_id"]))
+    micros = posts["created_at"].astype("datetime64[us, UTC]").astype("int64")
+    lazy = {"posts": per_key(posts, posts=1, threads_started=~is_reply, replies_to_others=to_other,
+                             first_post=micros, last_post=micros)}
+    days = engine.distinct(posts.assign(day=posts["created_at"].dt.floor("D")), keys + ["day"])
+    lazy["active_days"] = per_key(days, active_days=1)
     received = posts[is_reply & (posts["author_id"] != posts["parent_author_id"])
                      & ~posts["author_id"].isin(list(kinds.bots))]
-    received = received.assign(member_id=received["parent_author_id"])
-    parts["received"] = engine.count_by(received, keys, "replies_received")
-    hosted = _hosted_threads(posts, kinds.bots, host_repliers)
-    hosted = hosted.assign(member_id=hosted["starter_id"])
-    if by_month:
-        hosted = hosted.assign(month=months_from_times(hosted["created_at"]))
-    parts["hosted"] = engine.count_by(hosted, keys, "threads_hosted")
+    lazy["received"] = per_key(received.assign(member_id=received["parent_author_id"]), replies_received=1)
+    hosted = _hosted_starters(posts, kinds.bots, host_repliers)
+    lazy["hosted"] = per_key(with_month(hosted.assign(member_id=hosted["starter_id"]), "created_at"),
+                             threads_hosted=1)
+    event_kinds = _event_kinds(corpus, start, end) if with_events else []
+    if event_kinds:
+        events = corpus.events(columns=["member_id", "kind"] + (["at"] if by_month else []),
+                               start=start, end=end)
+        events = with_month(events, "at")
+        # prefixed, so that no kind can take the name of a key
+        lazy["events"] = per_key(events, **{f"event:{kind}": (events["kind"] == kind).fillna(False)
+                                            for kind in event_kinds})
+    if with_events and corpus.has_table("newsletter_items"):
+        items = corpus.newsletter_items(columns=["author_id", "published_at"], start=start, end=end)
+        items = with_month(items.assign(member_id=items["author_id"]), "published_at")
+        lazy["items"] = per_key(items, newsletter_items=1)
+    parts = dict(zip(lazy, engine.collect_together(*lazy.values())))
+    parts = {name: _id_levels(part).astype("int64") if name != "posts" else _id_levels(part)
+             for name, part in parts.items()}
+    for column in ("first_post", "last_post"):
+        times = parts["posts"][column].to_numpy().astype("datetime64[us]")
+        parts["posts"][column] = pd.Series(times, index=parts["posts"].index).dt.tz_localize("UTC")
+    parts["posts"] = parts["posts"].astype({name: "int64" for name in ("posts", "threads_started",
+                                                                      "replies_to_others")})
+    for name, column in (("active_days", "active_days"), ("received", "replies_received"),
+                         ("hosted", "threads_hosted"), ("items", "newsletter_items")):
+        if name in parts:
+            parts[name] = parts[name][column]
+    if with_events:
+        if event_kinds:
+            parts["events"] = parts["events"].set_axis(pd.Index(event_kinds, dtype="str", name="kind"), axis=1)
+        else:
+            parts["events"] = pd.DataFrame(index=_empty_index(keys))
+        if "items" not in parts:
+            parts["items"] = pd.Series(dtype="int64", name="newsletter_items", index=_empty_index(keys))
     return parts
+
+
+def _id_levels(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with its member ids as ``str`` (and months as int64), converting the index's
+    distinct values only: a per-row array of id strings would cost more than the table."""
+    index = table.index
+    if not isinstance(index, pd.MultiIndex):
+        plain = engine._plain_index(table)   # one row per member: converting each id is cheap
+        return plain.set_axis(pd.Index(plain.index, dtype="str", name="member_id"))
+    ids, months = index.levels
+    if isinstance(ids, pd.CategoricalIndex):
+        ids = ids.categories[ids.codes]
+    if isinstance(months, pd.CategoricalIndex):
+        months = months.categories[months.codes]
+    levels = [pd.Index(ids, dtype="str", name="member_id"), pd.Index(months, dtype="int64", name="month")]
+    return table.set_axis(index.set_levels(levels, verify_integrity=False))
 
 
 def _drop_non_persons(frame, kinds: _Kinds):
@@ -761,19 +860,18 @@ def _empty_index(keys: list[str]) -> pd.Index:
 
 
 def _event_counts(corpus, start, end, by_month: bool) -> pd.DataFrame:
-    """Events per member (and month) and kind, one column per kind."""
+    """Events per member (and month) and kind, one column per kind (pandas engine).
+
+    Tens of millions of events: one grouped count in the columnar engine.  The
+    Dask engine counts them on the workers with the other parts
+    (:func:`_member_parts`).
+    """
     keys = ["member_id", "month"] if by_month else ["member_id"]
     if not corpus.has_table("events"):
         return pd.DataFrame(index=_empty_index(keys))
     columns = ["member_id", "kind"] + (["at"] if by_month else [])
-    if corpus.engine == "pandas":   # tens of millions of events: one grouped count in the columnar engine
-        return columnar.event_counts(corpus.arrow_batches("events", columns, start=start, end=end,
-                                                          batch_size=1 << 18, dictionary=("kind",)), by_month)
-    events = corpus.events(columns=columns, start=start, end=end)
-    if by_month:
-        events = events.assign(month=months_from_times(events["at"]))
-    counts = engine.count_by(events, keys + ["kind"])
-    return counts.unstack("kind", fill_value=0) if len(counts) else counts.to_frame().iloc[:, :0]
+    return columnar.event_counts(corpus.arrow_batches("events", columns, start=start, end=end,
+                                                      batch_size=1 << 18, dictionary=("kind",)), by_month)
 
 
 def _item_counts(corpus, start, end, by_month: bool) -> pd.Series:
