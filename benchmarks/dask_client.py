@@ -1,4 +1,4 @@
-"""Benchmark: how much the *client* process grows while engagement measures run on Dask.
+"""Benchmark: how much the *client* process grows while measures (and the report) run on Dask.
 
 Issue 21 asks that nothing per post reach the client when a corpus is opened
 with ``open_corpus(path, engine="dask", scheduler=client)``: the workers
@@ -51,6 +51,17 @@ MEASURES = {
     "monthly": ("out = engagement.monthly(corpus)",
                 "{'months': len(out), 'posts': int(out['posts'].sum()),"
                 " 'withdrawn': int(out['withdrawn'].sum())}"),
+    "participation_summary": ("from peerscope import participation; p = participation.summary(corpus)",
+                              "{'posters': int(p.posters), 'gini_posters': float(p.gini_posters.value)}"),
+    "reciprocity_summary": ("from peerscope import reciprocity; r = reciprocity.summary(corpus)",
+                            "{'edges': int(r.edges), 'dyadic': float(r.dyadic.value)}"),
+    "participation_reciprocity": (
+        "from peerscope import participation, reciprocity\n"
+        "p = participation.summary(corpus); r = reciprocity.summary(corpus)",
+        "{'posters': int(p.posters), 'gini_posters': float(p.gini_posters.value), 'edges': int(r.edges),"
+        " 'dyadic': float(r.dyadic.value)}"),
+    "report": ("from peerscope.report import build; out = build(corpus, topics=None, support=None, figures=False)",
+               "{'tables': len(out.tables)}"),
     "activity": ("from peerscope import participation; out = participation.activity(corpus)",
                  "{'rows': len(out), 'posts': int(out['posts'].sum()),"
                  " 'mean_level': float(out['ladder_level'].mean())}"),
