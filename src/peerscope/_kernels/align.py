@@ -52,9 +52,14 @@ class Alignment:
         self._indexes = indexes
         self._months = {name: np.asarray(index.get_level_values(1), dtype=np.int64)
                         for name, index in indexes.items() if isinstance(index, pd.MultiIndex)}
-        arrays, first_of = [], {}
+        # a MultiIndex contributes its level of distinct ids, not one string per row (its rows
+        # point into the level: 2M (member, month) rows of a 1M-post ladder, 20M at 10M posts)
+        arrays, first_of, rows_of = [], {}, {}
         for name, index in indexes.items():
-            ids = string_array(index.get_level_values(0) if isinstance(index, pd.MultiIndex) else index)
+            if isinstance(index, pd.MultiIndex):
+                ids, rows_of[name] = string_array(index.levels[0]), np.asarray(index.codes[0], dtype=np.int64)
+            else:
+                ids = string_array(index)
             same = next((other for other, k in first_of.items() if arrays[k].equals(ids)), None)
             first_of[name] = first_of[same] if same is not None else len(arrays)
             if same is None:
@@ -64,7 +69,12 @@ class Alignment:
         # a null id gets the extra code len(ids), which no lookup table holds
         codes = encoded.indices.fill_null(len(self.ids)).to_numpy().astype(np.int64) if arrays else None
         starts = np.cumsum([0] + [len(a) for a in arrays])
-        self._codes = {name: codes[starts[k]:starts[k + 1]] for name, k in first_of.items()}
+        self._codes = {}
+        for name, k in first_of.items():
+            own = codes[starts[k]:starts[k + 1]]
+            if name in rows_of:   # a level code per row (-1: a null id) to the id's code
+                own = np.append(own, len(self.ids))[rows_of[name]]
+            self._codes[name] = own
         # (id, month) pairs are packed into one int64 key over the months of every index
         self._low = min((int(m.min()) for m in self._months.values() if len(m)), default=0)
         self._span = max((int(m.max()) for m in self._months.values() if len(m)), default=0) - self._low + 1
