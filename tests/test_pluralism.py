@@ -66,6 +66,26 @@ def test_grouping_by_roster_codes_and_by_ids_agree(synthetic):
         persons)
 
 
+def test_events_streamed_in_small_batches_give_the_same_uses(synthetic, monkeypatch, tmp_path):
+    """A saved corpus streams its events batch by batch; the batches' parts are aggregated again."""
+    corpus, _, use = synthetic
+    saved = corpus.save(tmp_path / "forum")
+    import peerscope.pluralism as module
+
+    monkeypatch.setattr(module, "_EVENT_BATCH", 997)   # many batches, cutting members' periods apart
+    assert corpus.manifest["tables"]["events"]["rows"] > 20 * 997
+    streamed = pluralism.forms_in_use(saved)
+    pd.testing.assert_frame_equal(streamed.uses, use.uses)
+    assert streamed.ignored_events == use.ignored_events and streamed.excluded_members == use.excluded_members
+    # kinds left out are counted over every batch
+    mixed = Corpus.from_frames(corpus.posts(columns="all"), corpus.members(columns="all"),
+                               events=corpus.events(columns="all").assign(kind=lambda e: e["kind"].where(
+                                   np.arange(len(e)) % 3 > 0, "download")),
+                               newsletter_items=corpus.newsletter_items(columns="all")).save(tmp_path / "mixed")
+    assert pluralism.forms_in_use(mixed).ignored_events == {
+        "download": int((np.arange(corpus.manifest["tables"]["events"]["rows"]) % 3 == 0).sum())}
+
+
 def test_side_by_side_curve_is_recovered_exactly(synthetic):
     _, truth, use = synthetic
     curve = pluralism.forms_over_tenure(use).frame
