@@ -181,3 +181,19 @@ def test_rank_frequency_plots_the_posters_counts(plt):
     summary = participation.summary(tiny_forum(), replicates=0)  # ann 3 posts, bob 1
     points = summary.plot(kind="rank_frequency").lines[0].get_ydata()
     assert points.tolist() == [3.0, 1.0]
+
+
+@pytest.mark.shared_data
+def test_stack_exchange_summary_is_short_has_html_and_plots(shared_data):
+    """The issue's check on the shared Stack Exchange dump: a short repr, a notebook view, pictures."""
+    pytest.importorskip("matplotlib")
+    from matplotlib.axes import Axes
+
+    from peerscope.loaders import stackexchange
+
+    corpus = stackexchange(shared_data / "stackexchange-quantumcomputing-2018")
+    summary = participation.summary(corpus, replicates=100)
+    assert len(repr(summary)) <= 1200 and len(repr(summary).splitlines()) <= 15
+    assert "<table" in summary._repr_html_()
+    assert isinstance(summary.plot(), Axes)
+    assert isinstance(reciprocity.summary(corpus).plot(), Axes)
