@@ -117,9 +117,9 @@ def _rows(value) -> int:
     return 0
 
 
-def test_nothing_per_post_reaches_the_client(corpora, monkeypatch):
-    saved, lazy = corpora
-    corpus = lazy["month"]
+def _guard(monkeypatch) -> list[int]:
+    """Record the rows of everything collected to the client, and refuse the per-post readers
+    (``Corpus.arrow``, ``read_linked``), until ``monkeypatch.undo()``."""
     collected: list[int] = []
     collect, collect_together = engine.collect, engine.collect_together
 
@@ -140,6 +140,13 @@ def test_nothing_per_post_reaches_the_client(corpora, monkeypatch):
     monkeypatch.setattr(engine, "collect_together", recording_collect_together)
     monkeypatch.setattr(Corpus, "arrow", refused)
     monkeypatch.setattr(graph_module, "read_linked", refused)
+    return collected
+
+
+def test_nothing_per_post_reaches_the_client(corpora, monkeypatch):
+    saved, lazy = corpora
+    corpus = lazy["month"]
+    collected = _guard(monkeypatch)
     graph = reply_graph(corpus)
     found = (graph.edges, graph.accounting, graph.reply_structure, dyadic_reciprocity(graph),
              responsiveness(graph), give_receive(graph))
@@ -158,26 +165,7 @@ def test_the_summary_runs_on_the_workers(corpora, monkeypatch):
     measure on the workers, the same table as the pandas engine's, nothing per post collected."""
     saved, lazy = corpora
     expected = summary(saved)
-    collected: list[int] = []
-    collect, collect_together = engine.collect, engine.collect_together
-
-    def recording_collect(frame):
-        result = collect(frame)
-        collected.append(_rows(result))
-        return result
-
-    def recording_collect_together(*frames):
-        results = collect_together(*frames)
-        collected.append(_rows(results))
-        return results
-
-    def refused(*args, **kwargs):
-        raise AssertionError("a per-post reader was called on the Dask path")
-
-    monkeypatch.setattr(engine, "collect", recording_collect)
-    monkeypatch.setattr(engine, "collect_together", recording_collect_together)
-    monkeypatch.setattr(Corpus, "arrow", refused)
-    monkeypatch.setattr(graph_module, "read_linked", refused)
+    collected = _guard(monkeypatch)
     found = summary(lazy["month"])
     monkeypatch.undo()
 
