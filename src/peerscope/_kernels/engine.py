@@ -404,12 +404,7 @@ def per_group(frame, by: str, function, meta: pd.DataFrame | None = None) -> pd.
     >>> per_group(lazy, "author_id", spread).sort_index()["spread"].to_dict()
     {'ann': 3, 'bob': 3}
     """
-    if not is_dask(frame):
-        return function(frame)
-    if meta is None:
-        meta = function(frame._meta)
-    shuffled = frame.shuffle(on=by) if frame.npartitions > 1 else frame
-    return collect(shuffled.map_partitions(function, meta=meta))
+    return collect(within_groups(frame, by, function, meta))
 
 
 def concat(frames: list):

@@ -387,6 +387,30 @@ def _chi_square(rows: _Rows, statistic: str, table: pd.DataFrame) -> None:
     rows.test(statistic, "chi-square", groups, float(result.statistic), float(result.pvalue))
 
 
+def _independence(group, outcome, compared, outcomes: str) -> dict:
+    """Pearson's chi-square test of independence of the compared groups and an outcome per item.
+
+    ``group`` and ``outcome`` hold one value per item (a post's group and
+    label, a document's group and dominant topic); only the items of the
+    ``compared`` groups enter.  Returns ``test``, ``groups`` (those with
+    items), ``statistic``, ``dof``, ``p_value`` and ``detail`` (why nothing
+    was tested, when fewer than two groups or ``outcomes`` have items).
+    """
+    from scipy.stats import chi2_contingency
+
+    group, outcome = np.asarray(group, dtype=object), np.asarray(outcome, dtype=object)
+    keep = np.isin(group, list(compared))
+    table = pd.crosstab(group[keep], outcome[keep]) if keep.any() else pd.DataFrame()
+    result = {"test": "chi-square", "groups": [str(g) for g in table.index], "statistic": np.nan, "dof": 0,
+              "p_value": np.nan, "detail": None}
+    if table.shape[0] < 2 or table.shape[1] < 2:
+        result["detail"] = f"fewer than two groups or {outcomes}: nothing to test"
+        return result
+    test = chi2_contingency(table.to_numpy(dtype=np.int64))
+    result.update(statistic=float(test.statistic), dof=int(test.dof), p_value=float(test.pvalue))
+    return result
+
+
 def _rank_test(rows: _Rows, statistic: str, samples: dict[str, np.ndarray]) -> None:
     """Mann-Whitney U (two groups) or Kruskal-Wallis H (more) of the groups' samples."""
     from scipy.stats import kruskal, mannwhitneyu

@@ -1063,10 +1063,9 @@ def _style(position: int) -> dict:
 
 
 def _number(value) -> float:
-    """A published cell as a float; NaN for a suppressed, empty or text cell."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
-        return math.nan
-    return float(value)
+    """A published cell as a float; NaN for a suppressed, empty or text cell (:func:`_plain`, then NaN)."""
+    plain = _plain(value)
+    return plain if isinstance(plain, float) else math.nan
 
 
 def _lorenz(ax, reports, names, min_cell, skipped) -> bool:

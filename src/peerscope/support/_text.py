@@ -31,6 +31,8 @@ import scipy.sparse as sp
 __all__: list[str] = []
 
 _APOSTROPHES = "[\u2018\u2019\u02bc`]|<U\\+0092>"
+#: The same apostrophes once a text is lower-cased (the cue patterns read lower-cased text).
+_LOWER_APOSTROPHES = "[\u2018\u2019\u02bc`]|<u\\+0092>"
 _QUOTED_LINES = r"(?m)^[ \t]*>[^\n]*(?:\n|$)"
 _QUOTE_BLOCK = (r"(?im)^[ \t]*(?:quote(?: from [^\n]*)?:|originally posted by[^\n]*|[^\n]{0,80}\bwrote:)"
                 r"[ \t]*\n(?:[^\n]*\S[^\n]*(?:\n|$))*")

@@ -48,11 +48,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.compute as pc
 
 from peerscope.errors import PeerscopeError
-from peerscope.support._text import _as_array
 from peerscope.support.lexicon import ADDRESS, CUES, _group_regex, _normalise
 
 __all__ = ["DIRECTION_LABELS", "direction"]
@@ -64,18 +62,6 @@ _PATTERNS = {side: _group_regex([cue for (_, d), cues in CUES.items() if d == si
              for side in ("seeking", "providing")}
 _SUPPORT_COLUMNS = ("emotional", "informational")
 _FIRST_PERSON = r"\b(?:i|me|my|mine|myself|i'm|im|i've|i'd|i'll)\b"
-#: Typographic apostrophes in lower-cased text, folded to ``'`` as :func:`~peerscope.support.lexicon._normalise` does.
-_APOSTROPHES = "[\u2018\u2019\u02bc`]|<u\\+0092>"
-
-
-def _lowered(texts) -> pa.Array:
-    """The texts as the cue patterns expect them (``lexicon._normalise``); an Arrow-backed Series is
-    read as Arrow data, without a Python string per text."""
-    if not hasattr(getattr(texts, "array", None), "__arrow_array__"):
-        return _normalise(texts)
-    return pc.replace_substring_regex(pc.utf8_lower(_as_array(texts)), _APOSTROPHES, "'")
-
-
 def direction(texts, opening=None, scores: pd.DataFrame | None = None) -> pd.Series:
     """Seeking, providing or neither, for each post (the rule is in the module notes).
 
@@ -109,7 +95,7 @@ def direction(texts, opening=None, scores: pd.DataFrame | None = None) -> pd.Ser
     ['seeking', 'providing', 'neither']
     """
     index = texts.index if isinstance(texts, pd.Series) else None
-    array = _lowered(texts)
+    array = _normalise(texts)
     n = len(array)
     seeking = pc.count_substring_regex(array, _PATTERNS["seeking"]).to_numpy(zero_copy_only=False)
     providing = pc.count_substring_regex(array, _PATTERNS["providing"]).to_numpy(zero_copy_only=False)

@@ -85,6 +85,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from peerscope.support._text import _LOWER_APOSTROPHES, _as_array
 from peerscope.support.schemes import DIRECTIONS, NO_SUPPORT, SUPPORT_TYPES
 
 __all__ = ["ADDRESS", "CUES", "NEGATOR", "LexiconLabeller"]
@@ -297,10 +298,9 @@ def _group_regex(cues: Iterable[str], negated: bool) -> str:
 
 
 def _normalise(texts) -> pa.Array:
-    """Lower-cased text with typographic apostrophes folded (null -> empty)."""
-    array = pa.array(pd.Series(texts, dtype="str").fillna("").to_numpy(dtype=object), type=pa.string())
-    array = pc.utf8_lower(array)
-    return pc.replace_substring_regex(array, "[\u2018\u2019\u02bc`]|<u\\+0092>", "'")
+    """Lower-cased text with typographic apostrophes folded (null -> empty); an Arrow-backed
+    Series is read as Arrow data, without a Python string per text."""
+    return pc.replace_substring_regex(pc.utf8_lower(_as_array(texts)), _LOWER_APOSTROPHES, "'")
 
 
 class LexiconLabeller(TransformerMixin, BaseEstimator):

@@ -431,7 +431,7 @@ def prevalence_by(corpus, classified: pd.DataFrame, by: str, *, groups=None, val
     >>> table.attrs["test"]["test"], table.attrs["test"]["dof"]
     ('chi-square', 2)
     """
-    from peerscope.participation.groups import OTHER, UNKNOWN, _order
+    from peerscope.participation.groups import OTHER, UNKNOWN, _independence, _order
 
     if not isinstance(classified, pd.DataFrame) or "label" not in classified:
         raise PeerscopeError("expected the result of support.classify: a DataFrame with a label column")
@@ -449,27 +449,10 @@ def prevalence_by(corpus, classified: pd.DataFrame, by: str, *, groups=None, val
     writers = pd.Series(authors, index=group.index)
     distinct = {name: int(writers[group == name].nunique()) for name in order}
     frame.attrs.update({"by": by, "groups": list(order), "compared": list(compared), "sizes": sizes,
-                        "authors": distinct, "test": _label_test(group, predicted, compared),
+                        "authors": distinct, "test": _independence(group, predicted, compared, "labels with posts"),
                         "confidence": confidence,
                         "excluded_from_test": [g for g in (OTHER, UNKNOWN) if g in order]})
     return frame
-
-
-def _label_test(group: pd.Series, predicted: pd.Series, compared) -> dict:
-    """Chi-square test of independence of the compared groups and the predicted label."""
-    from scipy.stats import chi2_contingency
-
-    keep = group.isin(list(compared)).to_numpy()
-    table = pd.crosstab(group[keep].to_numpy(), predicted[keep].to_numpy())
-    table = table.loc[table.sum(axis=1) > 0, table.sum(axis=0) > 0]
-    result = {"test": "chi-square", "groups": [str(g) for g in table.index], "statistic": np.nan,
-              "dof": 0, "p_value": np.nan, "detail": None}
-    if table.shape[0] < 2 or table.shape[1] < 2:
-        result["detail"] = "fewer than two groups or labels with posts: nothing to test"
-        return result
-    test = chi2_contingency(table.to_numpy(dtype=np.int64))
-    result.update(statistic=float(test.statistic), dof=int(test.dof), p_value=float(test.pvalue))
-    return result
 
 
 def plot_prevalence(frame: pd.DataFrame, ax=None, *, share: str | None = None, **kw):

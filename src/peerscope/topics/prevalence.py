@@ -394,7 +394,7 @@ def compare_member_groups(model, corpus, by: str, *, groups=None, confidence: fl
     >>> table.attrs["test"]["dof"], table.attrs["sizes"]
     (1, {'carer': 20, 'patient': 20})
     """
-    from peerscope.participation.groups import UNKNOWN, _group_of, _order, _wilson, member_groups
+    from peerscope.participation.groups import UNKNOWN, _group_of, _independence, _order, _wilson, member_groups
 
     if not 0 < confidence < 1:
         raise errors.PeerscopeError(f"confidence={confidence}: expected a value between 0 and 1")
@@ -453,7 +453,8 @@ def compare_member_groups(model, corpus, by: str, *, groups=None, confidence: fl
         "dominant_topic": "argmax of the document's topic shares",
         "interval": "Wilson score (dominant_share); Woolf (logit) with Haldane-Anscombe +0.5 (odds_ratio)",
         "odds_ratio": "the group's documents against the other compared groups' documents",
-        "test": _topic_test(group[has_topic], dominant[has_topic], present)})
+        "test": _independence(group[has_topic], dominant[has_topic], present,
+                                      "topics with documents")})
     return frame
 
 
@@ -464,20 +465,6 @@ def _document_key(model) -> pd.Index:
     if ids.duplicated().any():
         return pd.MultiIndex.from_arrays([_sources(model).astype("str"), ids])
     return pd.Index(ids)
-
-
-def _topic_test(group: np.ndarray, dominant: np.ndarray, compared) -> dict:
-    """Chi-square test of independence of the compared groups and the dominant topic."""
-    keep = np.isin(group, list(compared))
-    table = pd.crosstab(group[keep], dominant[keep]) if keep.any() else pd.DataFrame()
-    result = {"test": "chi-square", "groups": [str(g) for g in table.index], "statistic": np.nan, "dof": 0,
-              "p_value": np.nan, "detail": None}
-    if table.shape[0] < 2 or table.shape[1] < 2:
-        result["detail"] = "fewer than two groups or topics with documents: nothing to test"
-        return result
-    test = stats.chi2_contingency(table.to_numpy(dtype=np.int64))
-    result.update(statistic=float(test.statistic), dof=int(test.dof), p_value=float(test.pvalue))
-    return result
 
 
 def plot_prevalence(frame: pd.DataFrame, ax=None, *, share: str = "dominant_share", **kw):
