@@ -25,7 +25,15 @@ dask participation + reciprocity
     equal the pandas ones, and the overhead is reported.
 report
     :func:`peerscope.report.build` and ``write`` (tables, PNG figures,
-    methods text) on the monthly corpus (sizes in ``--report-sizes``).
+    methods text, topics and support types included) on the monthly corpus
+    (sizes in ``--report-sizes``); at 10M posts judged against issue 21's
+    target, <= 5 min and <= 3 GB peak RSS on the pandas engine.
+dask client growth
+    At 1M and 10M posts (``--client-sizes``): how much the *client* process
+    grows while participation + reciprocity, and while the whole report
+    (topics and support off), run on a 2-worker ``LocalCluster`` of worker
+    processes (``benchmarks/dask_client.py``'s child, which samples the
+    client's RSS every 5 ms); issue 21's targets are <= 100 MB and <= 300 MB.
 topics
     Bag of words and a 10-topic LDA (one pass) at 100k posts only.
 support
@@ -54,6 +62,7 @@ import socket
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+from dask_client import child_code as client_growth_code
 from measure import RESULTS, machine, run_step
 
 HERE = Path(__file__).resolve().parent
@@ -63,6 +72,10 @@ DOCS = HERE.parent / "docs" / "benchmarks.md"
 TARGETS = {1_000_000: {"seconds": 2.0, "peak_rss_mb": 300.0},
            10_000_000: {"seconds": 20.0, "peak_rss_mb": 3000.0}}
 TOPICS_SIZES = (100_000,)
+#: Issue 21's targets for the full report on the pandas engine.
+REPORT_TARGETS = {10_000_000: {"seconds": 300.0, "peak_rss_mb": 3000.0}}
+#: Issue 21's targets for the Dask client's growth (MB), by ``benchmarks/dask_client.py`` measure.
+CLIENT_TARGETS = {"participation_reciprocity": 100.0, "report": 300.0}
 
 
 def _paths(n_posts: int, seed: int) -> tuple[Path, Path]:
@@ -111,7 +124,7 @@ def _within(step: dict) -> bool:
 
 
 def measure_size(n_posts: int, seed: int, report_sizes: set[int], support_sizes: set[int], dask: bool,
-                 reuse: bool) -> list[dict]:
+                 reuse: bool, client_sizes: set[int] = frozenset()) -> list[dict]:
     """Every step at one size; returns the step records."""
     flat, monthly = _paths(n_posts, seed)
     if not reuse:
@@ -151,8 +164,13 @@ result = validate_saved({str(monthly)!r})
         dask_run = step("dask participation + reciprocity", _summaries("dask", monthly, True))
         dask_run["equal_to_pandas"] = dask_run["result"]["numbers"] == pandas_run["result"]["numbers"]
         dask_run["overhead"] = _metric_seconds(dask_run) / _metric_seconds(pandas_run)
+    if dask and n_posts in client_sizes:
+        for measure, limit in CLIENT_TARGETS.items():
+            growth = step(f"dask client growth: {measure}", client_growth_code(monthly, measure, "dask"),
+                          target={"growth_mb": limit})
+            growth["within_target"] = growth["result"]["growth_mb"] <= limit
     if n_posts in report_sizes:
-        step("report", f"""
+        report_run = step("report", f"""
 import tempfile
 from peerscope import open_corpus
 from peerscope.report import build
@@ -160,7 +178,10 @@ with tempfile.TemporaryDirectory() as out:
     report = build(open_corpus({str(monthly)!r}))
     report.write(out, figure_formats=("png",))
 result = {{"tables": len(report.tables), "figures": len(report.figures)}}
-""")
+""", target=REPORT_TARGETS.get(n_posts))
+        if report_run["target"]:
+            report_run["within_target"] = (report_run["seconds"] <= report_run["target"]["seconds"]
+                                           and report_run["peak_rss_mb"] <= report_run["target"]["peak_rss_mb"])
     if n_posts in TOPICS_SIZES:
         step("topics", f"""
 from peerscope import open_corpus, topics
@@ -205,6 +226,13 @@ def markdown(payload: dict) -> str:
                 note.append(f"target (metrics' time, peak RSS) <= {step['target']['seconds']:g} s and "
                             f"<= {step['target']['peak_rss_mb']:g} MB: "
                             + ("met" if _within(step) else "**not met**"))
+        if step["step"] == "report" and step.get("target"):
+            note.append(f"target <= {step['target']['seconds']:g} s and <= {step['target']['peak_rss_mb']:g} MB: "
+                        + ("met" if step["within_target"] else "**not met**"))
+        if step["step"].startswith("dask client growth"):
+            note.append(f"client grew {step['result']['growth_mb']:.0f} MB in "
+                        f"{step['result']['measure_seconds']:.1f} s; target <= {step['target']['growth_mb']:g} MB: "
+                        + ("met" if step["within_target"] else "**not met**"))
         if "overhead" in step:
             pandas_step = next(s for s in payload["steps"] if s["n_posts"] == step["n_posts"]
                                and s["step"] == "participation + reciprocity")
@@ -284,10 +312,12 @@ def _kept_sections() -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000, 10_000_000])
-    parser.add_argument("--report-sizes", type=int, nargs="*", default=[100_000, 1_000_000],
-                        help="sizes at which to build the full report (about 1 min per 1M posts)")
+    parser.add_argument("--report-sizes", type=int, nargs="*", default=[100_000, 1_000_000, 10_000_000],
+                        help="sizes at which to build the full report (topics and support included)")
     parser.add_argument("--support-sizes", type=int, nargs="*", default=None,
                         help="sizes at which to classify support (default: every size)")
+    parser.add_argument("--client-sizes", type=int, nargs="*", default=[1_000_000, 10_000_000],
+                        help="sizes at which to measure the Dask client's growth (2 worker processes)")
     parser.add_argument("--no-dask", action="store_true", help="skip the Dask engine steps")
     parser.add_argument("--combine", type=Path, nargs="*", default=None,
                         help="also include the steps of these earlier result files (e.g. a 10M run "
@@ -303,7 +333,7 @@ def main(argv=None) -> int:
     support_sizes = set(args.sizes if args.support_sizes is None else args.support_sizes)
     for n_posts in args.sizes:
         steps += measure_size(n_posts, args.seed, set(args.report_sizes), support_sizes,
-                              not args.no_dask, args.reuse)
+                              not args.no_dask, args.reuse, set(args.client_sizes))
     host = socket.gethostname()
     RESULTS.mkdir(exist_ok=True)
     target = RESULTS / f"{host}-{date.today().isoformat()}.json"

@@ -54,10 +54,13 @@ empirical data. *SIAM Review* 51(4):661-703.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from peerscope._kernels import columnar, engine
 from peerscope._kernels.display import (Display, axes, draw_bands, draw_lorenz, draw_rank_frequency,
@@ -180,13 +183,22 @@ def _population(corpus, start, end, kinds: _Kinds, posters: pd.Index):
     """(population ids or None, basis or None, reason or None, posters outside the roster window)."""
     if corpus.has_roster:
         roster = _roster(corpus, start, end, kinds)
-        outside = posters.difference(roster)
+        outside = posters[~_among(posters, roster)]
         return roster.append(outside), "roster", None, len(outside)
     passive = _passive_people(corpus, start, end, kinds)
     if passive is not None:
         return passive.union(posters), "events", None, 0
     return None, None, ("no member roster, view, read or delivery events: "
                         "lurkers cannot be counted from posts alone"), 0
+
+
+def _among(ids: pd.Index, values: pd.Index) -> np.ndarray:
+    """bool per id: it is one of ``values``.  Arrow hashes the strings as they are stored, where
+    pandas' ``Index.difference`` converts them to Python objects first (125,000 roster ids at 1M
+    posts: 0.013 s against 0.09 s)."""
+    def strings(index):
+        return pa.array(index.array, type=pa.large_string())
+    return np.asarray(pc.is_in(strings(ids), value_set=strings(values)), dtype=bool)
 
 
 # ---------------------------------------------------------------------------
@@ -566,20 +578,6 @@ def summary(corpus, start=None, end=None, super_users: SuperUserRule = TopShare(
     poster_ids = pd.Index(posters["member_id"], name="member_id")
     population, basis, reason, outside = _population(corpus, start, end, kinds, poster_ids)
     poster_counts = posters["posts"].to_numpy(dtype=np.int64)
-    gini_options = dict(replicates=replicates, confidence=confidence, random_state=random_state)
-    if population is not None:
-        member_counts = np.concatenate([poster_counts, np.zeros(len(population) - len(posters), np.int64)])
-        lurkers = len(population) - len(posters)
-        gini_members = inequality.gini(member_counts, basis="members", **gini_options)
-        bands = inequality.band_shares(member_counts)
-        band_reason = None if bands is not None else "no posts by members"
-        curve, curve_basis = inequality.lorenz(member_counts), "members"
-    else:
-        lurkers = None
-        gini_members = inequality.GiniResult(None, None, None, 0, "members", confidence,
-                                             replicates, random_state, reason=reason)
-        bands, band_reason = None, reason
-        curve, curve_basis = inequality.lorenz(poster_counts), "posters"
     selection = select(posters, super_users)
     release_freed_memory()  # the per-author aggregation's temporaries, before the caller's next step
     if labels is not None:
@@ -589,6 +587,28 @@ def summary(corpus, start=None, end=None, super_users: SuperUserRule = TopShare(
         return _participation(labels, posters, population, selection.member_ids, attribute=by,
                               groups=groups, reason=reason, replicates=replicates,
                               confidence=confidence, random_state=random_state, parameters=parameters)
+    gini_options = dict(replicates=replicates, confidence=confidence, random_state=random_state)
+    # the posters' bootstrap and the power-law fit run beside the members' bootstrap: numpy's
+    # multinomial draws and scipy's zeta release the GIL, so a second core is used (each is
+    # seeded on its own: the numbers do not depend on the order)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        gini_posters = pool.submit(inequality.gini, poster_counts, basis="posters", **gini_options)
+        power_law = pool.submit(inequality.powerlaw_fit, poster_counts, min_tail=min_tail)
+        if population is not None:
+            member_counts = np.concatenate([poster_counts, np.zeros(len(population) - len(posters), np.int64)])
+            gini_members = inequality.gini(member_counts, basis="members", **gini_options)
+        gini_posters, power_law = gini_posters.result(), power_law.result()
+    if population is not None:
+        lurkers = len(population) - len(posters)
+        bands = inequality.band_shares(member_counts)
+        band_reason = None if bands is not None else "no posts by members"
+        curve, curve_basis = inequality.lorenz(member_counts), "members"
+    else:
+        lurkers = None
+        gini_members = inequality.GiniResult(None, None, None, 0, "members", confidence,
+                                             replicates, random_state, reason=reason)
+        bands, band_reason = None, reason
+        curve, curve_basis = inequality.lorenz(poster_counts), "posters"
     return ParticipationSummary(
         window=window,
         include_bots=include_bots,
@@ -605,7 +625,7 @@ def summary(corpus, start=None, end=None, super_users: SuperUserRule = TopShare(
         lurker_reason=reason if population is None else (None if len(population) else "no members"),
         one_time_posters=int((poster_counts == 1).sum()),
         gini_members=gini_members,
-        gini_posters=inequality.gini(poster_counts, basis="posters", **gini_options),
+        gini_posters=gini_posters,
         top_shares={share: inequality.top_share(poster_counts, share) for share in TOP_SHARES},
         super_user_rule=super_users,
         super_users=selection,
@@ -613,7 +633,7 @@ def summary(corpus, start=None, end=None, super_users: SuperUserRule = TopShare(
         band_shares=bands,
         band_reason=band_reason,
         zipf=inequality.zipf_fit(poster_counts),
-        power_law=inequality.powerlaw_fit(poster_counts, min_tail=min_tail),
+        power_law=power_law,
         lorenz=curve,
         lorenz_basis=curve_basis,
     )
