@@ -175,6 +175,8 @@ def test_the_summary_runs_on_the_workers(corpora, monkeypatch):
     pd.testing.assert_frame_equal(expected.serial.members, found.serial.members)
     pd.testing.assert_frame_equal(expected.generalised.members, found.generalised.members)
     assert "_table" not in found.graph.__dict__
+    # the posts, classification and edges the measures shared were dropped from the workers' memory
+    assert not {"_threads", "_classified", "_edges"} & set(found.graph._workers.__dict__)
     posts = saved.manifest["tables"]["posts"]["rows"]
     # the largest objects collected: the opening posts (responsiveness), the edges, the persons
     # by tenure part (serial); each far fewer rows than the posts

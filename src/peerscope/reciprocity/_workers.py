@@ -3,26 +3,29 @@
 On the pandas engine :func:`~peerscope.reciprocity.reply_graph` reads the
 posts' id and time columns into this process and joins them in the columnar
 engine.  On a Dask corpus (``open_corpus(path, engine="dask", scheduler=...)``)
-the same steps are Dask graphs instead: replies are merged with their parent
-posts by parent id and both authors with the roles of the members that are
-not persons, each reply gets its status (the precedence of
+the same steps are Dask graphs instead.  The posts, with their authors'
+roles, are shuffled on their thread once and kept in the workers' memory
+(:attr:`OnWorkers._threads`): every parent lies in its reply's thread, so
+each reply gets its status (the precedence of
 :data:`~peerscope.reciprocity._replies.NOT_EDGE_REASONS`, decided by the same
 function as the per-post arrays use, :func:`~peerscope.reciprocity._replies.status_codes`)
-partition by partition, and the replies are grouped on the workers.  What is
-collected is one row per edge, one count per status and one flag; and, for
-the measures that follow replies post by post, one row per opening post
+partition by partition, without a join on the parent id, and the classified
+posts and the grouped edges are kept there too (:attr:`OnWorkers._classified`,
+:attr:`OnWorkers._edges`), so that the measures of one
+:func:`~peerscope.reciprocity.summary` share one shuffle and one
+classification; :meth:`OnWorkers.release` drops them.  What is collected is
+one row per edge, one count per status and one flag; and, for the measures
+that follow replies post by post, one row per opening post
 (:meth:`OnWorkers.opening_posts`), per thread with exchanges
 (:meth:`OnWorkers.thread_exchanges`), per person
 (:meth:`OnWorkers.person_posts`, :meth:`OnWorkers.paying_forward`) or per
-person and tenure part (:meth:`OnWorkers.tenure_parts`).  Posts are shuffled
-on their thread or member so that each of those is computed, in one
-partition, by the same per-post function as on the pandas engine
+person and tenure part (:meth:`OnWorkers.tenure_parts`), each computed in
+one partition by the same per-post function as on the pandas engine
 (:mod:`peerscope.reciprocity._replies`).
 """
 
 from __future__ import annotations
 
-import warnings
 from functools import cached_property
 
 import numpy as np
@@ -35,13 +38,14 @@ from peerscope._kernels import columnar, engine
 from peerscope._kernels.links import up
 from peerscope._kernels.months import micros
 from peerscope.reciprocity._replies import (AUTHOR_KINDS, EDGE, OPENING, PERSON, STATUS_NAMES, chain_roots,
-                                            exchange_closings, first_responses, from_person, paying_forward,
+                                            exchange_closings, first_responses, paying_forward,
                                             status_codes, tenure_cells)
 
 
 class OnWorkers:
     """The Dask computations of one reply graph: what :class:`~peerscope.reciprocity.graph.ReplyGraph`
-    asks for on a Dask corpus, each computed once, on first use.
+    asks for on a Dask corpus, each computed once, on first use, from frames persisted on the
+    workers until :meth:`release`.
 
     Parameters
     ----------
@@ -70,30 +74,59 @@ class OnWorkers:
         Collected: per edge its two ids, the count and the first and last
         time (the ``edges`` table); per status one count; one flag.
         """
-        replies = self._classified_replies()
-        grouped = _grouped_edges(replies)
-        by_status = replies.groupby("status", sort=False).size()
-        edges, by_status, to_reply = engine.collect_together(grouped, by_status, replies["to_reply"].any())
-        return columnar.ReplyEdges(_edge_table(edges.reset_index()), _status_counts(by_status), bool(to_reply))
+        posts = self._classified
+        by_status = posts.groupby("status", sort=False).size()
+        edges, by_status, to_reply = engine.collect_together(self._edges, by_status, posts["to_reply"].any())
+        return columnar.ReplyEdges(_edge_table(edges), _status_counts(by_status), bool(to_reply))
 
-    def _classified_replies(self):
-        """The replies of the window, each with its status, authors, time and whether it answers a
-        reply: a lazy Dask frame (the merges and the classification run on the workers)."""
-        corpus, window = self.corpus, self.window
-        replies = corpus.posts(columns=["parent_id", "author_id", "created_at"],
-                               start=window.start, end=window.end)
-        replies = replies[replies["parent_id"].notnull()]
-        parents = corpus.posts(columns=["post_id", "author_id", "parent_id"]).rename(
-            columns={"post_id": "parent_id", "author_id": "target", "parent_id": "grandparent_id"})
-        parents = parents.assign(found=True).astype({"parent_id": replies["parent_id"].dtype})
-        with warnings.catch_warnings():
-            # both sides hold strings; Dask only sees pandas' str and string dtypes differ
-            warnings.filterwarnings("ignore", "Merging dataframes with merge column data type")
-            linked = replies.merge(parents, on="parent_id", how="left")
-        roles = self.non_persons()
-        linked = engine.attach(linked, "author_id", roles, "member_id", "role", "source_role")
-        linked = engine.attach(linked, "target", roles, "member_id", "role", "target_role")
-        return linked.map_partitions(_classify, meta=_classify(linked._meta))
+    @cached_property
+    def _edges(self):
+        """``source, target, replies, first_at, last_at`` per edge, grouped on the workers from
+        :attr:`_classified` into one partition sorted by source and target (:func:`_sorted_edges`)
+        and persisted until :meth:`release`: collected by :attr:`_found` as it is (no sort, no
+        copy on the client) and shuffled on the member by :meth:`paying_forward`."""
+        posts = self._classified
+        edges = posts[posts["status"] == EDGE].groupby(["source", "target"], sort=False, dropna=True,
+                                                       observed=True).agg(
+            replies=("status", "count"), first_at=("written", "min"), last_at=("written", "max"), split_out=1)
+        return edges.map_partitions(_sorted_edges, meta=_sorted_edges(edges._meta)).persist()
+
+    @cached_property
+    def _threads(self):
+        """Every post of the corpus (the window applies later, per thread: parents may be older)
+        with its id, parent, author, thread, time, author's role and ``order`` (its stored
+        position), shuffled on the thread and persisted on the workers until :meth:`release`.
+
+        The one shuffle of the posts: the classification of the replies
+        (:attr:`_classified`), the responses (:meth:`opening_posts`) and the
+        exchanges (:meth:`thread_exchanges`) all run on these partitions.
+        """
+        posts = self.corpus.posts(columns=["post_id", "parent_id", "author_id", "thread_id", "created_at"])
+        posts = posts.map_partitions(_with_order, meta={**posts._meta.dtypes.to_dict(), "order": np.int64})
+        posts = engine.attach(posts, "author_id", self.non_persons(), "member_id", "role", "role")
+        if posts.npartitions > 1:
+            posts = posts.shuffle(on="thread_id")
+        return posts.persist()
+
+    @cached_property
+    def _classified(self):
+        """Each post of the window with its status, author (``source``), parent's author
+        (``target``), time (``written``), whether it answers a reply (``to_reply``) and whether its
+        author is a person (``person``): classified partition by partition of :attr:`_threads`
+        (:func:`_classify`) and persisted on the workers until :meth:`release`, so that the
+        edges, the persons' posts and their tenure parts share one classification."""
+        threads, bounds = self._threads, self._bounds()
+        return threads.map_partitions(lambda part: _classify(part, bounds),
+                                      meta=_classify(threads._meta, bounds)).persist()
+
+    def release(self) -> None:
+        """Drop the frames persisted on the workers (:attr:`_threads`, :attr:`_classified`, :attr:`_edges`).
+
+        :func:`~peerscope.reciprocity.summary` calls it when its measures
+        are done; a later measure of the same graph persists them again.
+        """
+        for name in ("_threads", "_classified", "_edges"):
+            self.__dict__.pop(name, None)
 
     def non_persons(self):
         """``member_id``, ``role`` of the members that are not persons, as a lazy Dask frame
@@ -108,30 +141,25 @@ class OnWorkers:
     def person_posts(self) -> pd.Series:
         """Posts of the window per person (int64, indexed by author id): grouped on the workers,
         one row per author collected (give and receive)."""
-        corpus, window = self.corpus, self.window
-        posts = corpus.posts(columns=["author_id"], start=window.start, end=window.end)
-        posts = engine.attach(posts, "author_id", self.non_persons(), "member_id", "role", "role")
-        people = posts[posts["role"].isna()]
-        return engine.count_by(people, "author_id", "posts").astype(np.int64)
+        posts = self._classified
+        return engine.count_by(posts[posts["person"]], "source", "posts").astype(np.int64)
 
     def opening_posts(self, responses: str) -> pd.DataFrame:
         """Per opening post of the window, what responsiveness needs, computed thread by thread on
         the workers (:func:`_thread_responses`) and returned in stored order: one row per
         opening post collected."""
-        posts = self._thread_posts(ordered=True)
-        bounds = self._bounds()
-        found = engine.per_group(posts, "thread_id", lambda part: _thread_responses(part, bounds, responses),
-                                 meta=_thread_responses(posts._meta, bounds, responses))
+        threads, bounds = self._threads, self._bounds()
+        found = engine.collect(threads.map_partitions(lambda part: _thread_responses(part, bounds, responses),
+                                                      meta=_thread_responses(threads._meta, bounds, responses)))
         return found.sort_values("order", ignore_index=True).drop(columns="order")
 
     def thread_exchanges(self) -> pd.DataFrame:
         """``thread_id, exchanges`` of the threads with A -> B -> A exchanges closed in the window,
         counted thread by thread on the workers (:func:`_thread_exchanges`), in no particular
         order: one row per such thread collected."""
-        posts = self._thread_posts(ordered=False)
-        bounds = self._bounds()
-        return engine.per_group(posts, "thread_id", lambda part: _thread_exchanges(part, bounds),
-                                meta=_thread_exchanges(posts._meta, bounds))
+        threads, bounds = self._threads, self._bounds()
+        return engine.collect(threads.map_partitions(lambda part: _thread_exchanges(part, bounds),
+                                                     meta=_thread_exchanges(threads._meta, bounds)))
 
     def tenure_parts(self, tenure_bins: int, min_posts: int) -> pd.DataFrame:
         """``member_id, part, posts, giving`` of serial reciprocity, computed member by member on
@@ -142,16 +170,9 @@ class OnWorkers:
         giving) and their replies (giving when an edge; the status comes from
         the classification the edges are counted from), shuffled on the member.
         """
-        corpus, window = self.corpus, self.window
-        replies = self._classified_replies()
-        replies = replies[from_person(replies["status"])]
-        replies = replies.assign(giving=replies["status"] == EDGE)[["source", "written", "giving"]]
-        opened = corpus.posts(columns=["parent_id", "author_id", "created_at"], start=window.start, end=window.end)
-        opened = opened[opened["parent_id"].isna() & opened["author_id"].notnull()]
-        opened = engine.attach(opened, "author_id", self.non_persons(), "member_id", "role", "role")
-        opened = opened[opened["role"].isna()]
-        opened = opened.map_partitions(_as_member_posts, meta=_as_member_posts(opened._meta))
-        posts = _concat([replies, opened])
+        posts = self._classified
+        posts = posts[posts["person"]]
+        posts = posts.assign(giving=posts["status"] == EDGE)[["source", "written", "giving"]]
         return engine.per_group(posts, "source", lambda part: _member_tenure(part, tenure_bins, min_posts),
                                 meta=_member_tenure(posts._meta, tenure_bins, min_posts))
 
@@ -160,34 +181,22 @@ class OnWorkers:
         ``returned`` of generalised reciprocity, computed member by member on the workers
         (:func:`_member_forward`), in no particular order: one row per person with an edge collected.
 
-        Each edge is grouped on the workers (as for :meth:`found`) and sent to
+        Each edge (as grouped for :meth:`found`, :attr:`_edges`) is sent to
         both its persons: a member then holds every edge into and out of them.
         """
-        edges = _grouped_edges(self._classified_replies()).reset_index()
-        edges = edges[["source", "target", "first_at", "last_at"]]
+        edges = self._edges[["source", "target", "first_at", "last_at"]]
         both = _concat([edges.assign(member=edges["source"]), edges.assign(member=edges["target"])])
         return engine.per_group(both, "member", _member_forward, meta=_member_forward(both._meta))
-
-    def _thread_posts(self, ordered: bool):
-        """Every post of the corpus (the window applies later, per thread: parents may be older)
-        with its id, parent, author, thread, time and author's role, and with ``order``, its
-        stored position, when ``ordered``: a lazy Dask frame."""
-        posts = self.corpus.posts(columns=["post_id", "parent_id", "author_id", "thread_id", "created_at"])
-        if ordered:
-            posts = posts.map_partitions(_with_order, meta={**posts._meta.dtypes.to_dict(), "order": np.int64})
-        return engine.attach(posts, "author_id", self.non_persons(), "member_id", "role", "role")
 
     def _bounds(self) -> tuple:
         """The window as microseconds since the epoch (None: open)."""
         return _bound(self.window.start), _bound(self.window.end)
 
 
-def _grouped_edges(replies):
-    """Per edge (indexed by ``source, target``) its replies and first and last time, grouped on
-    the workers from the classified replies: a lazy Dask frame."""
-    edges = replies[replies["status"] == EDGE]
-    return edges.groupby(["source", "target"], sort=False, dropna=True, observed=True).agg(
-        replies=("status", "count"), first_at=("written", "min"), last_at=("written", "max"))
+def _sorted_edges(edges: pd.DataFrame) -> pd.DataFrame:
+    """The grouped edges (indexed by ``source, target``) as columns, sorted by source and target:
+    the order :attr:`~peerscope.reciprocity.graph.ReplyGraph.edges` lists them in."""
+    return edges.reset_index().sort_values(["source", "target"], ignore_index=True)
 
 
 def _concat(frames: list):
@@ -198,21 +207,29 @@ def _concat(frames: list):
     return dd.concat(frames, ignore_index=True)
 
 
-def _classify(part: pd.DataFrame) -> pd.DataFrame:
-    """Status, source, target, time and ``to_reply`` of each merged reply of one partition.
+def _classify(part: pd.DataFrame, bounds: tuple) -> pd.DataFrame:
+    """Status, ``source`` (author), ``target`` (parent's author), ``written``, ``to_reply`` and
+    ``person`` of each post of the window ``bounds``, of whole threads (one partition of
+    :attr:`OnWorkers._threads`).
 
-    The author ids of the partition become codes and the roles kinds, so
-    that :func:`~peerscope.reciprocity._replies.status_codes` decides every status
+    Every parent lies in its reply's thread (validation), so each post's
+    parent is found in the partition exactly as among all posts (a parent
+    not found: ``parent_not_in_corpus``); the author ids of the partition
+    become codes and the roles kinds, so that
+    :func:`~peerscope.reciprocity._replies.status_codes` decides every status
     as it does for the per-post arrays.
     """
-    n = len(part)
-    codes, kind = _codes_and_kinds(pd.concat([part["author_id"], part["target"]], ignore_index=True),
-                                   pd.concat([part["source_role"], part["target_role"]], ignore_index=True))
-    found = part["found"].notna().to_numpy()
-    status = status_codes(np.ones(n, dtype=bool), codes[:n], codes[n:], np.where(found, 0, -1), kind)
-    return pd.DataFrame({"status": status, "source": part["author_id"].astype("str"),
-                         "target": part["target"].astype("str"), "written": part["created_at"],
-                         "to_reply": found & part["grandparent_id"].notna().to_numpy()}, index=part.index)
+    parent, _, row = _thread_arrays(part, bounds)
+    codes, kind = _codes_and_kinds(part["author_id"], part["role"])
+    has_parent = part["parent_id"].notna().to_numpy()
+    parent_row, author = parent[row], codes[row]
+    status = status_codes(has_parent[row], author, up(parent_row, codes), parent_row, kind)
+    ids = part["author_id"].astype("str").reset_index(drop=True)
+    return pd.DataFrame({"status": status, "source": ids.take(row).reset_index(drop=True),
+                         "target": ids.reindex(parent_row).reset_index(drop=True),
+                         "written": part["created_at"].take(row).reset_index(drop=True),
+                         "to_reply": (parent_row >= 0) & has_parent[np.maximum(parent_row, 0)],
+                         "person": (author >= 0) & (kind[np.maximum(author, 0)] == PERSON)})
 
 
 def _codes_and_kinds(ids: pd.Series, roles: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -229,16 +246,29 @@ def _codes_and_kinds(ids: pd.Series, roles: pd.Series) -> tuple[np.ndarray, np.n
 
 
 def _edge_table(edges: pd.DataFrame) -> pa.Table:
-    """The collected edges as :class:`~peerscope._kernels.columnar.ReplyEdges` holds them, with
-    whether each edge's reverse is an edge too (found among the collected edges)."""
-    pairs = pd.MultiIndex.from_arrays([edges["source"], edges["target"]])
-    reverse = pd.MultiIndex.from_arrays([edges["target"], edges["source"]])
-    return pa.table({"source": pa.array(edges["source"], pa.string()),
-                     "target": pa.array(edges["target"], pa.string()),
+    """The collected edges (sorted by source and target on the workers, :func:`_sorted_edges`) as
+    :class:`~peerscope._kernels.columnar.ReplyEdges` holds them, with whether each edge's reverse
+    is an edge too (found among the collected edges by integer keys of the two ids' codes: no
+    per-edge Python objects).
+
+    The ids stay in the Arrow ``large_string`` buffers pandas' ``str``
+    columns hold, so that :attr:`~peerscope.reciprocity.graph.ReplyGraph.edges`
+    shares them rather than sorting and copying them again.
+    """
+    source, target = pa.array(edges["source"]), pa.array(edges["target"])
+    both = pa.concat_arrays([source, target]).dictionary_encode()   # one dictionary for both ends
+    codes, width = both.indices.to_numpy().astype(np.int64), max(len(both.dictionary), 1)
+    keys = np.sort(codes[:len(source)] * width + codes[len(source):])
+    reverse = codes[len(source):] * width + codes[:len(source)]
+    del codes
+    reciprocated = np.zeros(len(keys), dtype=bool)
+    if len(keys):
+        reciprocated = keys[np.minimum(np.searchsorted(keys, reverse), len(keys) - 1)] == reverse
+    return pa.table({"source": source, "target": target,
                      "replies": pa.array(edges["replies"].to_numpy(np.int64)),
                      "first_at": pa.array(micros(pa.array(edges["first_at"]))),
                      "last_at": pa.array(micros(pa.array(edges["last_at"]))),
-                     "reciprocated": pa.array(reverse.isin(pairs), pa.bool_())})
+                     "reciprocated": pa.array(reciprocated, pa.bool_())})
 
 
 def _status_counts(by_status: pd.Series) -> np.ndarray:
@@ -302,13 +332,6 @@ def _thread_exchanges(part: pd.DataFrame, bounds: tuple) -> pd.DataFrame:
     counts = pd.Series(part["thread_id"].to_numpy()[closing], dtype="str").value_counts(sort=False)
     return pd.DataFrame({"thread_id": pd.Series(counts.index.to_numpy(), dtype="str"),
                          "exchanges": counts.to_numpy(np.int64)})
-
-
-def _as_member_posts(part: pd.DataFrame) -> pd.DataFrame:
-    """Opening posts of persons in the columns of the replies serial reciprocity counts:
-    ``source`` (the author), ``written`` and ``giving`` (False: an opening post seeks support)."""
-    return pd.DataFrame({"source": part["author_id"].astype("str"), "written": part["created_at"],
-                         "giving": np.zeros(len(part), dtype=bool)}, index=part.index)
 
 
 def _member_tenure(part: pd.DataFrame, tenure_bins: int, min_posts: int) -> pd.DataFrame:

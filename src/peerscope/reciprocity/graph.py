@@ -136,7 +136,10 @@ class ReplyGraph(Display):
     @cached_property
     def edges(self) -> pd.DataFrame:
         """The edge list ``source, target, replies, first_at, last_at`` (built on first use)."""
-        edges = self._found.edges.sort_by([("source", "ascending"), ("target", "ascending")])
+        edges = self._found.edges
+        if self._workers is None:
+            # a Dask corpus's edges are collected sorted, and their ids become these columns uncopied
+            edges = edges.sort_by([("source", "ascending"), ("target", "ascending")])
         return pd.DataFrame({
             "source": pd.Series(edges.column("source").to_pandas(), dtype="str"),
             "target": pd.Series(edges.column("target").to_pandas(), dtype="str"),

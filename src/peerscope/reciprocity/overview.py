@@ -274,9 +274,13 @@ def summary(graph, start=None, end=None, *, balanced_ratio: float = 2.0, tenure_
                     balance=lambda: give_receive(graph, balanced_ratio=balanced_ratio),
                     dyadic=lambda: dyadic_reciprocity(graph), motifs=lambda: exchanges(graph))
     parts = {}
-    for name, measure in measures.items():
-        release_freed_memory()  # each measure's temporaries go back before the next one's
-        parts[name] = measure()
+    try:
+        for name, measure in measures.items():
+            release_freed_memory()  # each measure's temporaries go back before the next one's
+            parts[name] = measure()
+    finally:
+        if graph._workers is not None:
+            graph._workers.release()  # the posts the measures shared leave the workers' memory
     parts["graph"] = graph
     parameters = {}
     for name in ("graph", "dyadic", "balance", "generalised", "serial", "responsiveness", "motifs"):
