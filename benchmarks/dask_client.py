@@ -82,10 +82,39 @@ def corpus_path(n_posts: int, seed: int) -> Path:
     return monthly
 
 
-def child_code(path: Path, name: str, engine: str) -> str:
-    """Child source: cluster (Dask) or nothing (pandas), then one measure with RSS sampling."""
+#: A 2-worker LocalCluster in a process of its own: prints its scheduler's address, stops when stdin closes.
+CLUSTER_PROCESS = """
+import sys
+from distributed import LocalCluster
+cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                       memory_limit="4GiB")
+print(cluster.scheduler_address, flush=True)
+sys.stdin.read()
+cluster.close()
+"""
+
+
+def child_code(path: Path, name: str, engine: str, separate_scheduler: bool = False) -> str:
+    """Child source: cluster (Dask) or nothing (pandas), then one measure with RSS sampling.
+
+    A ``LocalCluster`` runs its scheduler in the process that starts it, so
+    by default the client's growth includes the scheduler's bookkeeping of
+    the task graph; with ``separate_scheduler`` the cluster (scheduler and
+    both workers) starts in a process of its own and the client connects to
+    its address, as a client of a real cluster does.
+    """
     call, numbers = MEASURES[name]
-    if engine == "dask":
+    if engine == "dask" and separate_scheduler:
+        opening = f"""
+import subprocess, sys
+from distributed import Client
+cluster = subprocess.Popen([sys.executable, "-c", {CLUSTER_PROCESS!r}], stdin=subprocess.PIPE,
+                           stdout=subprocess.PIPE, text=True)
+client = Client(cluster.stdout.readline().strip())
+corpus = open_corpus({str(path)!r}, engine="dask", scheduler=client)
+client.submit(sum, [1, 2]).result()   # warm up the connection
+"""
+    elif engine == "dask":
         opening = f"""
 from distributed import Client, LocalCluster
 cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
@@ -134,13 +163,15 @@ def main() -> None:
     parser.add_argument("--measures", nargs="+", default=list(MEASURES), choices=list(MEASURES))
     parser.add_argument("--engines", nargs="+", default=["dask"], choices=["dask", "pandas"])
     parser.add_argument("--label", default="", help="a tag stored with the results (e.g. 'before')")
+    parser.add_argument("--separate-scheduler", action="store_true",
+                        help="start the cluster (scheduler and workers) in a process of its own")
     args = parser.parse_args()
     steps = []
     for n_posts in args.sizes:
         path = corpus_path(n_posts, args.seed)
         for engine in args.engines:
             for name in args.measures:
-                step = run_step(child_code(path, name, engine), rows=n_posts,
+                step = run_step(child_code(path, name, engine, args.separate_scheduler), rows=n_posts,
                                 label=f"{name} {n_posts:,} ({engine})")
                 result = step["result"]
                 print(f"    client growth {result['growth_mb']:7.1f} MB in {result['measure_seconds']:.2f} s",
@@ -151,6 +182,7 @@ def main() -> None:
     write_results(name, steps, {"engagement_client_growth_mb": "per person or smaller, never per post"},
                   {"sizes": args.sizes, "seed": args.seed, "measures": args.measures,
                    "engines": args.engines, "label": args.label, "workers": 2, "processes": True,
+                   "separate_scheduler": args.separate_scheduler,
                    "load_average_at_end": os.getloadavg()})
 
 
