@@ -60,17 +60,3 @@ def test_a_table_of_pairs_cannot_be_aligned_on_ids_alone():
     alignment = Alignment({"ids": pd.Index(["a"]), "pairs": pd.MultiIndex.from_tuples([("a", 1)])})
     with pytest.raises(ValueError, match="by id and month"):
         alignment.positions("pairs", alignment.target("ids"))
-
-
-def test_sorted_pair_union_is_the_sorted_distinct_pairs():
-    rng = np.random.default_rng(4)
-    a, b = _pairs(rng, 90), _pairs(rng, 60)
-    alignment = Alignment({"a": a, "b": b, "ids": _ids(rng, 30)})
-    union = alignment.sorted_pair_union(["a", "b"])
-    expected = a.append(b).unique().sort_values()
-    assert union.index.tolist() == expected.tolist()
-    assert union.index.names == ["member_id", "month"]
-    values = pd.Series(np.arange(len(b)), index=b)
-    assert list(alignment.take(values, "b", union, fill=-1)) == values.reindex(expected, fill_value=-1).tolist()
-    with pytest.raises(ValueError, match="pairs only"):
-        alignment.sorted_pair_union(["a", "ids"])

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from peerscope import Corpus, engagement, open_corpus
+from peerscope._kernels.months import months_from_times
 
 from conftest import utc
 
@@ -167,3 +168,43 @@ def test_a_return_to_a_rung_held_before_is_not_a_climb():
     assert moves.active_members == 2
     assert moves.climbers == 1
     assert moves.share_ever_moved_up == 1.0   # both 'moved up' from their silent February
+
+
+@pytest.mark.parametrize("options", [{}, {"include_bots": True, "host_repliers": 1},
+                                     {"start": "2022-03-01", "end": "2022-09-01"}],
+                         ids=["all", "bots", "window"])
+def test_ladder_levels_are_the_activity_ladder_of_each_month(options):
+    """ladder_by_month's levels (the highest rung of each row, as codes) are the ladder of
+    ``participation.assemble`` on the (member, month) parts; the grouped path that Dask runs on
+    the workers (here on pandas frames) finds the same rungs as the numpy path."""
+    from peerscope import participation, synth
+    from peerscope.participation import engagement as module
+
+    generated, _ = synth.generate(3000, seed=5, n_members=200, months=8, with_text=False)
+    events = generated.events()
+    kinds = np.array(["contribute", "facilitate", "attend", "session"])
+    row = np.arange(len(events)) % 7   # four of seven events of other kinds, the rest as generated
+    events["kind"] = np.where(row < 4, kinds[np.minimum(row, 3)], events["kind"])
+    corpus = Corpus.from_frames(generated.posts().assign(text=None), generated.members(), events,
+                                generated.newsletter_items().assign(text=None))
+    moves = engagement.ladder_by_month(corpus, **options)
+    parts = participation.ladder_inputs(corpus, by_month=True, **options)
+    pairs = pd.MultiIndex.from_frame(pd.concat([parts[name].index.to_frame(index=False)
+                                                for name in ("posts", "events", "items")]).drop_duplicates())
+    table = participation.assemble(parts, pairs, participation.roles(corpus))
+    expected = table.loc[table["ladder_level"] > 0, "ladder_level"].sort_index()
+    found = moves.levels.assign(month=months_from_times(moves.levels["month"]))
+    found = found.set_index(["member_id", "month"])["ladder_level"].sort_index()
+    assert set(found) >= {1, 2, 3, 4, 5}
+    pd.testing.assert_series_equal(found, expected, check_names=False, check_index_type=False)
+    kinds_of = participation._kinds(corpus, options.get("include_bots", False))
+    window = (options.get("start"), options.get("end"))
+
+    def persons_rungs(rungs):   # the grouped path leaves non-persons out on the workers already
+        ids, codes, months, rung = rungs
+        frame = pd.DataFrame({"member_id": ids.take(codes).to_pandas(), "month": months, "rung": rung})
+        return frame[kinds_of.person(pd.Index(frame["member_id"]))].reset_index(drop=True)
+
+    pd.testing.assert_frame_equal(
+        persons_rungs(module._read_rungs(corpus, *window, kinds_of, options.get("host_repliers", 2))),
+        persons_rungs(module._lazy_rungs(corpus, *window, kinds_of, options.get("host_repliers", 2))))

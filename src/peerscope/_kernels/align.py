@@ -10,8 +10,7 @@ at once with Arrow, after which every lookup is numpy on integer codes: a scatte
 an array over the codes for an index of ids, a sorted search for one of
 (id, month) pairs.  (Id, month) pairs are packed into one integer in the
 order in which the pairs sort, so the tables, which come sorted by their
-index, sort and search in linear time; ``engagement.ladder_by_month``
-aligns the 21M (member, month) rows of a 10M-post community this way.
+index, sort and search in linear time.
 """
 
 from __future__ import annotations
@@ -24,7 +23,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from peerscope._kernels.post_counts import distinct
 
 
 class Alignment:
@@ -53,7 +51,7 @@ class Alignment:
         self._months = {name: np.asarray(index.get_level_values(1), dtype=np.int64)
                         for name, index in indexes.items() if isinstance(index, pd.MultiIndex)}
         # a MultiIndex contributes its level of distinct ids, not one string per row (its rows
-        # point into the level: 2M (member, month) rows of a 1M-post ladder, 20M at 10M posts)
+        # point into the level: 2M (member, month) rows at 1M posts, 20M at 10M posts)
         arrays, first_of, rows_of = [], {}, {}
         for name, index in indexes.items():
             if isinstance(index, pd.MultiIndex):
@@ -98,22 +96,6 @@ class Alignment:
         codes = codes[np.argsort(sort_ranks(self.ids)[codes], kind="stable")]
         index = pd.Index(self.ids.take(pa.array(codes)).to_pandas(), dtype="str", name=name)
         return Target(index, codes, None)
-
-    def sorted_pair_union(self, names: list[str], names_of_levels=("member_id", "month")) -> "Target":
-        """The distinct (id, month) pairs of the indexes ``names``, sorted by id then month, as a target.
-
-        The target's MultiIndex is built from codes: only the distinct ids
-        become strings, never one per pair (tens of millions at 10M posts).
-        """
-        if any(other not in self._months for other in names):
-            raise ValueError("sorted_pair_union takes indexes of (id, month) pairs only")
-        keys = [self._pair_keys(self._codes[other], self._months[other]) for other in names]
-        keys = distinct(np.concatenate(keys)) if keys else np.zeros(0, np.int64)   # in pair order
-        ranks, months = keys // self._span, keys % self._span + self._low
-        keep = ranks < len(self.ids)   # no null id
-        codes, months = self._code_of_rank[ranks[keep]], months[keep]
-        index = pair_index(self.ids, codes, months, names_of_levels, self._rank[:-1])
-        return Target(index, codes, months)
 
     def positions(self, name: str, target: "Target") -> np.ndarray:
         """Row of the table ``name`` holding each row of ``target`` (-1: none).
@@ -161,10 +143,6 @@ class Alignment:
         """Sort rank of each id code, and ``len(ids)`` for the null code (last)."""
         return np.append(sort_ranks(self.ids), len(self.ids))
 
-    @cached_property
-    def _code_of_rank(self) -> np.ndarray:
-        return np.argsort(self._rank[:-1])
-
     def take(self, values: pd.Series, name: str, target: "Target", fill):
         """``values`` (a column of the table ``name``) on the rows of ``target``; ``fill`` where absent.
 
@@ -184,32 +162,6 @@ class Target:
     index: pd.Index
     codes: np.ndarray
     months: np.ndarray | None
-
-
-def pair_index(ids: pa.Array, codes: np.ndarray, months: np.ndarray,
-               names=("member_id", "month"), rank: np.ndarray | None = None) -> pd.MultiIndex:
-    """The (id, month) MultiIndex of pairs given as id codes (positions in ``ids``) and months.
-
-    Built from codes: only the distinct ids become pandas strings, never one
-    per pair (there are tens of millions of pairs at 10M posts, and a
-    MultiIndex made from their strings hashes every one).  The id level is
-    sorted (``rank``: :func:`sort_ranks` of ``ids``, when already known).
-
-    Examples
-    --------
-    >>> pair_index(pa.array(["bob", "ann"]), np.array([1, 0, 0]), np.array([5, 5, 7])).tolist()
-    [('ann', 5), ('bob', 5), ('bob', 7)]
-    """
-    rank = sort_ranks(ids) if rank is None else rank
-    used = np.flatnonzero(np.bincount(codes, minlength=len(ids)))
-    used = used[np.argsort(rank[used], kind="stable")]
-    position = np.zeros(len(ids), dtype=np.int64)
-    position[used] = np.arange(len(used))
-    month_values = distinct(months)
-    return pd.MultiIndex(
-        levels=[pd.Index(ids.take(pa.array(used)).to_pandas(), dtype="str"), pd.Index(month_values, dtype="int64")],
-        codes=[position[codes], np.searchsorted(month_values, months)], names=list(names),
-        verify_integrity=False)
 
 
 def sort_ranks(values: pa.Array | pa.ChunkedArray) -> np.ndarray:

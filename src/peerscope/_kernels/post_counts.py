@@ -152,7 +152,7 @@ def post_parts(linked: LinkedPosts, rows: np.ndarray, bots: pd.Index, *, by_mont
     received = has_parent & (target >= 0) & (author != target) & ~is_bot[author]
     received = keys.counts(keys.of(target[received], None if months is None else months[received]),
                            "replies_received")
-    hosted = _hosted(linked, rows, author, has_parent, is_bot, host_repliers)
+    hosted = hosted_openers(linked, rows, author, has_parent, is_bot, host_repliers)
     hosted = keys.counts(keys.of(author[hosted], None if months is None else months[hosted]),
                          "threads_hosted")
     return {"posts": posts, "active_days": active_days, "received": received, "hosted": hosted}
@@ -211,9 +211,10 @@ def _active_days(groups: np.ndarray, time: np.ndarray, n: int) -> np.ndarray:
     return np.bincount(keys[run_starts(keys)] // n_days, minlength=n).astype(np.int64)
 
 
-def _hosted(linked: LinkedPosts, rows: np.ndarray, author: np.ndarray, has_parent: np.ndarray,
-            is_bot: np.ndarray, host_repliers: int) -> np.ndarray:
-    """Positions (in ``rows``) of the opening posts of hosted threads.
+def hosted_openers(linked: LinkedPosts, rows: np.ndarray, author: np.ndarray, has_parent: np.ndarray,
+                   is_bot: np.ndarray, host_repliers: int) -> np.ndarray:
+    """Positions (in ``rows``) of the opening posts of hosted threads (``post_parts`` and the
+    ladder by month, :func:`peerscope.participation.engagement.ladder_by_month`).
 
     A thread's starter is its earliest opening post in the window (ties: the
     smallest ``post_id``); the thread is hosted when at least

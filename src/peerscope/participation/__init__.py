@@ -966,31 +966,6 @@ def _rungs(*, posts, replies_to_others, threads_hosted, newsletter_items, listen
     return level
 
 
-def _ladder_level_of(parts: dict, role: pd.Series, alignment: Alignment, target: Target) -> np.ndarray:
-    """The ladder level (int64, 0-5) of each row of ``target``, from the parts of :func:`ladder_inputs`.
-
-    :func:`assemble`'s ``ladder_level`` without the rest of the table: each
-    part is aligned, compared with 0 and dropped in turn, so tens of millions
-    of (member, month) rows need a few bytes each, not fifteen int64 columns.
-    ``alignment`` holds the indexes of the parts and of ``role`` under the
-    names ``posts``, ``received``, ``hosted``, ``active_days``, ``events``,
-    ``items`` and ``role``.
-    """
-    def reached(name: str, values: pd.Series) -> np.ndarray:
-        return np.asarray(alignment.take(values, name, target, 0), dtype=np.int64) > 0
-
-    posts, events = parts["posts"], parts["events"]
-    moderating = pd.Series(role.isin(MODERATING_ROLES).to_numpy(dtype=bool), index=role.index)
-    return _rungs(posts=reached("posts", posts["posts"]),
-                  replies_to_others=reached("posts", posts["replies_to_others"]),
-                  threads_hosted=reached("hosted", parts["hosted"]),
-                  newsletter_items=reached("items", parts["items"]),
-                  listening=reached("events", _event_column(events, LISTENING_KINDS)),
-                  contribute=reached("events", _event_column(events, ("contribute",))),
-                  facilitate=reached("events", _event_column(events, ("facilitate",))),
-                  moderating=np.asarray(alignment.take(moderating, "role", target, False), dtype=bool))
-
-
 def assemble(parts: dict[str, pd.DataFrame], index: pd.Index, role: pd.Series) -> pd.DataFrame:
     """Join the parts of :func:`ladder_inputs` on ``index`` into an activity table with a ladder.
 

@@ -31,15 +31,16 @@ import pyarrow as pa
 from peerscope import participation
 
 from peerscope._kernels import columnar, engine
-from peerscope._kernels.align import Alignment, sort_ranks
+from peerscope._kernels.align import Alignment, sort_ranks, string_array
 from peerscope._kernels.display import (Display, axes, draw_ladder_monthly, draw_survival,
                                         draw_time_heatmap, fmt)
-from peerscope._kernels.links import encode
-from peerscope._kernels.months import micros, month_starts, months_from_times
+from peerscope._kernels.links import encode, read_linked, select
+from peerscope._kernels.memory import release_freed_memory
+from peerscope._kernels.months import micros, month_starts, months_from_micros, months_from_times
 from peerscope._kernels.runs import run_starts
 from peerscope.participation import PASSIVE_KINDS
 from peerscope.participation.groups import _tenure, member_groups
-from peerscope._kernels.post_counts import posts_per_author
+from peerscope._kernels.post_counts import hosted_openers, posts_per_author
 
 __all__ = ["LadderMoves", "Survival", "TimeProfile", "delurking", "frequency", "kaplan_meier",
            "ladder_by_month", "monthly", "survival", "time_profile"]
@@ -311,23 +312,25 @@ def ladder_by_month(corpus, start=None, end=None, *, include_bots: bool = False,
     >>> moves.climbers, moves.active_members
     (0, 2)
     """
-    parts = participation.ladder_inputs(corpus, start, end, include_bots=include_bots,
-                                        host_repliers=host_repliers, by_month=True)
     kinds = participation._kinds(corpus, include_bots)
+    members, codes, active_months, level = _member_month_levels(corpus, start, end, kinds, host_repliers)
     roster = participation._roster(corpus, start, end, kinds) if corpus.has_roster else None
     joined = participation._joined(corpus) if corpus.has_roster else None
-    # everything below works on member codes and month numbers: a large community has
-    # tens of millions of (member, month) rows, too many for frames of string ids
-    alignment = Alignment({**{name: parts[name].index for name in participation.PARTS},
-                           "role": kinds.role.index,
+    # one row per (member, month), sorted by month then member id: tens of millions of rows
+    # for a large community, kept as codes until they become the table
+    month_runs = run_starts(active_months)
+    month_ends = np.append(month_runs[1:], len(active_months))
+    # large strings: what pandas' "str" holds, so the ids are taken once and not copied
+    member_ids = string_array(members).cast(pa.large_string()).take(pa.array(codes))
+    levels = pd.DataFrame({
+        "member_id": pd.array(member_ids, dtype="str"),
+        "month": month_starts(active_months[month_runs]).repeat(month_ends - month_runs).array,
+        "ladder_level": level.astype(np.int64),
+        "ladder": pd.Categorical.from_codes(level, categories=list(participation.LADDER), ordered=True)})
+    alignment = Alignment({"levels": members,
                            "roster": roster if roster is not None else pd.Index([], dtype="str"),
                            "joined": joined.index if joined is not None else pd.Index([], dtype="str")})
-    target = alignment.sorted_pair_union(["posts", "events", "items"])
-    level = participation._ladder_level_of(parts, kinds.role, alignment, target)
-    del parts
-    active = level > 0
-    codes, active_months, level = target.codes[active], target.months[active], level[active]
-    del target, active
+    codes = alignment.target("levels").codes.astype(np.int32)[codes]
     months = _months(corpus, start, end, active_months)
     if roster is not None:
         on_roster = alignment.target("roster")
@@ -340,21 +343,20 @@ def ladder_by_month(corpus, start=None, end=None, *, include_bots: bool = False,
         member_codes = np.flatnonzero(np.bincount(codes, minlength=len(alignment.ids)))
         joined_month = first[member_codes]
     # one row per member (and per poster outside the roster window), one column per month
-    row_codes = np.union1d(member_codes, codes)
+    present = np.zeros(len(alignment.ids) + 1, dtype=bool)
+    present[member_codes] = True
+    present[codes] = True
+    row_codes = np.flatnonzero(present[:-1])
     row_of = np.full(len(alignment.ids) + 1, -1, dtype=np.int64)
     row_of[row_codes] = np.arange(len(row_codes))
     member_since = np.full(len(row_codes), -1, dtype=np.int64)   # -1: a member from the start
     member_since[row_of[member_codes]] = joined_month
     values = np.zeros((len(row_codes), len(months)), dtype=np.int8)
-    column = active_months - (months[0] if months else 0)
-    in_months = (column >= 0) & (column < len(months))
-    values[row_of[codes[in_months]], column[in_months]] = level[in_months]
-    order = np.lexsort((sort_ranks(alignment.ids)[codes], active_months))
-    levels = pd.DataFrame({
-        "member_id": pd.Index(alignment.ids.take(pa.array(codes[order])).to_pandas(), dtype="str"),
-        "month": month_starts(active_months[order]).array,
-        "ladder_level": level[order],
-        "ladder": pd.Categorical.from_codes(level[order], categories=list(participation.LADDER), ordered=True)})
+    for begin, stop in zip(month_runs, month_ends):   # month by month: no per-row temporaries
+        column = int(active_months[begin]) - (months[0] if months else 0)
+        if 0 <= column < len(months):
+            values[row_of[codes[begin:stop]], column] = level[begin:stop]
+    del codes, active_months, level
     is_member = member_since[:, None] <= np.asarray(months, dtype=np.int64)[None, :]
     rose = np.zeros_like(is_member)
     rose[:, 1:] = values[:, 1:] > values[:, :-1]
@@ -394,6 +396,211 @@ def _months(corpus, start, end, active_months: np.ndarray) -> list[int]:
     if first is None or last is None:
         return []
     return list(range(int(first), int(last) + 1))
+
+
+#: The rung of the ladder (:data:`peerscope.participation.LADDER`) that one row reaches: an
+#: event of these kinds (others reach none), a post, a reply to others, the opening post of a
+#: hosted thread, a newsletter item; and the rung of a moderator or facilitator in any month
+#: with a rung.  A level is the highest rung of a member's rows in the month: the rungs of
+#: :func:`peerscope.participation.ladder_levels` row by row (``tests/test_engagement.py``
+#: checks that both give the same levels).
+_EVENT_RUNGS = {**dict.fromkeys(participation.LISTENING_KINDS, 1), "contribute": 4, "facilitate": 5}
+_POST, _REPLY_TO_OTHERS, _HOSTED, _ITEM, _MODERATING = 2, 3, 4, 4, 5
+
+# a (member code, month, rung) row packed in one int64 that sorts by month, then code, then
+# rung: the rung in the low bits, above it the code, above that the month shifted into
+# [0, 2**20) (months since 1970, +-43,000 years); a part keeps month and rung in one int32
+_RUNG_BITS, _CODE_BITS, _MONTH_BITS = 3, 31, 20
+_MONTH_SHIFT = 1 << (_MONTH_BITS - 1)
+
+
+def _member_month_levels(corpus, start, end, kinds, host_repliers: int):
+    """(member ids, code, month, level) of each (person, month) of the window with a level >= 1.
+
+    ``member ids`` is a sorted ``str`` Index; the other three are arrays
+    (int32, int64, int8), one row per (member, month), sorted by month then
+    member id, the codes pointing into the ids.  On pandas the
+    rungs are read and reduced as codes, in bounded memory
+    (:func:`_read_rungs`); on Dask they are reduced on the workers
+    (:func:`_lazy_rungs`), and one row per (member, month) is collected.
+    """
+    rungs = _read_rungs if corpus.engine == "pandas" else _lazy_rungs
+    ids, codes, months, level = rungs(corpus, start, end, kinds, host_repliers)
+    release_freed_memory()   # the sorts' temporaries, before the ladder's table is built
+    members = pd.Index(pd.array(ids, dtype="str"))   # from Arrow, no Python string per id
+    role = kinds.role
+    moderating = members.isin(role.index[role.isin(participation.MODERATING_ROLES).to_numpy(dtype=bool)])
+    level = np.where(moderating[codes], np.int8(_MODERATING), level)
+    person = kinds.person(members)[codes]
+    return members, codes[person], months[person], level[person]
+
+
+class _HighestRungs:
+    """The highest rung per (member id, month) of rows added part by part.
+
+    Each part comes coded against its own ids (the dictionary of a Parquet
+    row group of events, the posts' authors).  A part is reduced at once to
+    its highest rung per (id, month), and the parts are merged (their ids
+    unified by :func:`~peerscope._kernels.links.encode`, and reduced again)
+    whenever they hold as many rows as what was merged before: the tens of
+    millions of events of a large community are never in memory together.
+    The result comes sorted, so that the ladder's table needs no sort of
+    its own (one row per (member, month): tens of millions at 10M posts).
+    """
+
+    def __init__(self):
+        self._merged = (pa.array([], pa.string()), np.zeros(0, np.int32), np.zeros(0, np.int32))
+        self._parts: list[tuple[pa.Array, np.ndarray, np.ndarray]] = []
+        self._pending = 0
+
+    def add(self, ids: pa.Array, codes: np.ndarray, months: np.ndarray, rungs: np.ndarray) -> None:
+        """Rows given as codes into ``ids`` (-1: no id), months and rungs (0: none, left out)."""
+        keep = (codes >= 0) & (rungs > 0)
+        low = months[keep].astype(np.int32)   # in place from here: a part can be millions of rows
+        low += _MONTH_SHIFT
+        low <<= _RUNG_BITS
+        low |= rungs[keep]
+        codes, low = _highest(codes[keep], low)
+        # only the ids still used: a row group's dictionary holds every id of the row group
+        used = np.flatnonzero(np.bincount(codes, minlength=len(ids)))
+        position = np.zeros(len(ids), dtype=np.int32)
+        position[used] = np.arange(len(used), dtype=np.int32)
+        self._parts.append((ids.cast(pa.string()).take(pa.array(used)), position[codes], low))
+        self._pending += len(codes)
+        if self._pending >= max(len(self._merged[1]), 1 << 22):
+            self._merge()
+
+    def _merge(self, sort_ids: bool = False) -> None:
+        """Merge the parts into one; with ``sort_ids`` the ids sorted (code order is id order)."""
+        parts = [self._merged, *self._parts]
+        column = pa.chunked_array([pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), ids)
+                                   for ids, codes, _ in parts], pa.dictionary(pa.int32(), pa.string()))
+        codes, ids = encode(column)
+        del column
+        if sort_ids:
+            rank = sort_ranks(ids)
+            ids = ids.take(pa.array(np.argsort(rank)))
+            codes = rank.astype(np.int32)[codes]
+        low = np.concatenate([low for _, _, low in parts])
+        self._parts, self._pending = [], 0
+        self._merged = (ids, *_highest(codes, low))
+
+    def result(self) -> tuple[pa.Array, np.ndarray, np.ndarray, np.ndarray]:
+        """(sorted ids, int32 code, int64 month, int8 rung), one row per (id, month) with a rung,
+        sorted by month, then id."""
+        self._merge(sort_ids=True)
+        ids, codes, low = self._merged
+        months = (low >> _RUNG_BITS).astype(np.int64) - _MONTH_SHIFT
+        return ids, codes, months, (low & ((1 << _RUNG_BITS) - 1)).astype(np.int8)
+
+
+def _highest(codes: np.ndarray, low: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The highest rung of each (code, month): (codes, month and rung packed as ``low``),
+    sorted by month, then code.
+
+    ``low`` holds each row's month and rung packed as in :class:`_HighestRungs`.
+    """
+    rung = (1 << _RUNG_BITS) - 1
+    packed = (low >> _RUNG_BITS).astype(np.int64)
+    packed <<= _CODE_BITS + _RUNG_BITS
+    wide = codes.astype(np.int64)
+    wide <<= _RUNG_BITS
+    packed |= wide
+    packed |= low & rung
+    del codes, low
+    packed.sort()
+    np.right_shift(packed, _RUNG_BITS, out=wide)   # (month, code) of each row
+    last = np.ones(len(packed), dtype=bool)   # the highest rung of a (month, code) sorts last
+    np.not_equal(wide[1:], wide[:-1], out=last[:-1])
+    del wide
+    packed = packed[last]
+    del last
+    codes = ((packed >> _RUNG_BITS) & ((1 << _CODE_BITS) - 1)).astype(np.int32)
+    low = ((packed >> (_CODE_BITS + _RUNG_BITS)) << _RUNG_BITS).astype(np.int32)
+    low |= (packed & rung).astype(np.int32)
+    return codes, low
+
+
+def _read_rungs(corpus, start, end, kinds, host_repliers: int):
+    """The highest rung per (member, month) of the window's posts, events and newsletter items (pandas).
+
+    The posts as :class:`~peerscope._kernels.links.LinkedPosts` (hosted
+    threads as in :func:`~peerscope._kernels.post_counts.post_parts`), the
+    events a Parquet row group at a time, the ids as codes throughout: no
+    frame of string ids, and no count that the ladder does not need.
+    Returns what :meth:`_HighestRungs.result` does.
+    """
+    highest = _HighestRungs()
+    linked = read_linked(corpus)
+    rows = linked.rows(start, end)
+    author, has_parent = select(linked.author, rows), select(linked.has_parent, rows)
+    target = linked.targets(rows)
+    rung = np.where(has_parent & ((target < 0) | (target != author)), _REPLY_TO_OTHERS, _POST).astype(np.int8)
+    del target
+    is_bot = np.append(linked.ids.isin(kinds.bots), False)
+    rung[hosted_openers(linked, rows, author, has_parent, is_bot, host_repliers)] = _HOSTED
+    highest.add(pa.array(linked.ids, pa.string()), author, linked.months(rows), rung)
+    del linked, rows, author, has_parent, rung
+    release_freed_memory()
+    for batch in corpus.arrow_batches("events", ["member_id", "kind", "at"], start=start, end=end,
+                                      batch_size=1 << 20, dictionary=("member_id", "kind")):
+        kind, kinds_read = encode(batch.column("kind"))
+        rung_of_kind = np.array([_EVENT_RUNGS.get(name, 0) for name in kinds_read.to_pylist()] + [0], np.int8)
+        codes, ids = encode(batch.column("member_id"))
+        highest.add(ids, codes, months_from_micros(micros(batch.column("at"))), rung_of_kind[kind])
+    items = corpus.arrow("newsletter_items", ["author_id", "published_at"], start=start, end=end)
+    codes, ids = encode(items.column("author_id"))
+    highest.add(ids, codes, months_from_micros(micros(items.column("published_at"))),
+                np.full(len(codes), _ITEM, dtype=np.int8))
+    return highest.result()
+
+
+def _lazy_rungs(corpus, start, end, kinds, host_repliers: int):
+    """:func:`_read_rungs` as grouped aggregations of the corpus's engine (Dask: on the workers).
+
+    One frame of (member_id, month, rung) rows per source (posts, the opening
+    posts of hosted threads as :func:`peerscope.participation.ladder_inputs`
+    finds them, events, newsletter items), non-persons and rows without a
+    rung left out, stacked and reduced to the highest rung per (member,
+    month) in one aggregation: the client receives one int8 per (member,
+    month), never a row per post, event or (member, month) of each source.
+    On pandas frames the same code runs in process (``tests/test_engagement.py``
+    checks it against :func:`_read_rungs`).
+    """
+    excluded = list(kinds.unknown) + list(kinds.bots)
+
+    def rungs(frame, member: str, time: str, rung):
+        frame = frame.assign(member_id=frame[member], month=months_from_times(frame[time]).astype("int32"),
+                             rung=rung)[["member_id", "month", "rung"]].astype({"rung": "int8"})
+        return frame[(frame["rung"] > 0) & ~frame["member_id"].isna() & ~frame["member_id"].isin(excluded)]
+
+    posts = corpus.posts(columns=participation._POST_COLUMNS, start=start, end=end)
+    posts = participation._with_parent_authors(corpus, posts, start, end)
+    to_other = ~posts["parent_id"].isna() & (posts["parent_author_id"].isna()
+                                             | (posts["parent_author_id"] != posts["author_id"]))
+    hosted = participation._hosted_starters(posts, kinds.bots, host_repliers)
+    frames = [rungs(posts, "author_id", "created_at", to_other.astype("int8") + _POST),
+              rungs(hosted, "starter_id", "created_at", _HOSTED)]
+    if corpus.has_table("events"):
+        events = corpus.events(columns=["member_id", "kind", "at"], start=start, end=end)
+        rung = sum((events["kind"] == kind).fillna(False).astype("int8") * value
+                   for kind, value in _EVENT_RUNGS.items())
+        frames.append(rungs(events, "member_id", "at", rung))
+    if corpus.has_table("newsletter_items"):
+        items = corpus.newsletter_items(columns=["author_id", "published_at"], start=start, end=end)
+        frames.append(rungs(items, "author_id", "published_at", _ITEM))
+    highest = engine.concat(frames).groupby(["member_id", "month"], sort=False, dropna=True,
+                                            observed=True)["rung"].max()
+    highest = participation._id_levels(engine.collect(highest))
+    # one row per (member, month) already: sorted as _read_rungs sorts them, ids first
+    index, levels = highest.index, highest.to_numpy(dtype=np.int8)
+    ids = string_array(index.levels[0])
+    rank = sort_ranks(ids)
+    codes = rank.astype(np.int32)[index.codes[0]]
+    months = index.levels[1].to_numpy()[index.codes[1]]
+    del highest, index
+    order = np.lexsort((codes, months))
+    return ids.take(pa.array(np.argsort(rank))), codes[order], months[order], levels[order]
 
 
 # ---------------------------------------------------------------------------
