@@ -413,6 +413,31 @@ def test_defaults_recover_planted_topics_with_another_seed(planted, models, meth
     assert other.params["distinct_documents"] <= len(bow)
 
 
+def test_nmf_from_sampled_rows_and_batches_equals_nmf_of_the_whole_matrix(planted, monkeypatch):
+    """Issue 23: fit builds only the training rows' counts and infers shares batch by batch; same numbers."""
+    from sklearn.decomposition import NMF
+    from sklearn.feature_extraction.text import TfidfTransformer
+
+    from peerscope.topics import model as model_module
+
+    _, _, bow = planted
+    monkeypatch.setattr(model_module, "BATCH", 700)
+    model = topics.fit(bow, K, "nmf", seed=0, max_documents=1000)
+    matrix = bow.matrix(dtype=np.float64)
+    first = {}
+    rows = [tuple(zip(matrix[i].indices.tolist(), matrix[i].data.tolist())) for i in range(matrix.shape[0])]
+    distinct = np.array([i for i, row in enumerate(rows) if row and first.setdefault(row, i) == i])
+    np.testing.assert_array_equal(model_module._distinct_rows(bow), distinct)
+    training = np.sort(np.random.default_rng(0).choice(distinct, 1000, replace=False))
+    assert (bow.matrix(np.float64, training) != matrix[training]).nnz == 0
+    weighting = TfidfTransformer(sublinear_tf=True).fit(matrix[training])
+    nmf = NMF(K, init="nndsvda", random_state=0, max_iter=400).fit(weighting.transform(matrix[training]))
+    weights = np.vstack([nmf.transform(weighting.transform(matrix[start:start + 700]))
+                         for start in range(0, matrix.shape[0], 700)])
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_array_equal(model.doc_topic, weights / weights.sum(axis=1, keepdims=True))
+
+
 def test_auto_k_finds_the_planted_number_of_topics_and_keeps_its_sweep(planted, tmp_path):
     _, truth, bow = planted
     model = topics.fit(bow, "auto", "nmf", seed=0)
