@@ -422,12 +422,8 @@ def _event_parts(corpus, start, end, freq: str, tz: str, codes, active_kinds, pa
     numbers of one pass.  On Dask the events are aggregated on the workers.
     """
     use_kinds = list(active_kinds + passive_kinds)
-    columns = ["member_id", "at", "kind", "form"]
-    frames = ([corpus.events(columns=columns, start=start, end=end)] if corpus.engine == "dask"
-              else _chunks(corpus.iter_batches("events", columns, start, end, batch_size=_EVENT_BATCH),
-                           _EVENT_BATCH))
     kinds, parts = [], []
-    for events in frames:
+    for events in _event_frames(corpus, ["member_id", "at", "kind", "form"], start, end):
         kinds.append(engine.count_by(events, "kind"))
         events = events[events["kind"].isin(use_kinds)]
         events = events.assign(active=events["kind"].isin(list(active_kinds)))
@@ -436,6 +432,15 @@ def _event_parts(corpus, start, end, freq: str, tz: str, codes, active_kinds, pa
         release_freed_memory()  # the batch's temporaries, else the heap keeps them between the parts
     counts = pd.concat(kinds).groupby(level=0, sort=False).sum() if kinds else pd.Series(dtype=np.int64)
     return {str(k): int(n) for k, n in counts.items() if k not in use_kinds}, parts
+
+
+def _event_frames(corpus, columns: list[str], start, end):
+    """The window's events as frames to aggregate one after the other: on Dask the lazy frame
+    (one), on the pandas engine batches of about :data:`_EVENT_BATCH` rows (:func:`_chunks`),
+    so that tens of millions of events are never one frame of string ids."""
+    if corpus.engine == "dask":
+        return [corpus.events(columns=columns, start=start, end=end)]
+    return _chunks(corpus.iter_batches("events", columns, start, end, batch_size=_EVENT_BATCH), _EVENT_BATCH)
 
 
 def _chunks(frames, rows: int):
