@@ -4,11 +4,13 @@ Issue 21: on a corpus opened with ``engine="dask"`` the reply graph (edges,
 accounting, reply structure, dyadic reciprocity), responsiveness, give and
 receive, exchanges, serial and generalised reciprocity, and so the whole
 :func:`~peerscope.reciprocity.summary`, run as Dask graphs on the workers;
-what reaches this process is one row per edge, per opening post, per thread
-with exchanges, per person or per person and tenure part.  A synthetic community
-with many more posts than members, saved as one file and by month, is
-computed on the 2-worker ``LocalCluster`` of ``tests/conftest.py`` (worker
-processes: tasks are serialised as on a real cluster) and checked:
+what reaches this process is one row per opening post, per thread with
+exchanges, per person or per person and tenure part, and the edge list, one
+row per edge, only when it is asked for (``graph.edges``), never by the
+summary.  A synthetic community with many more posts than members, saved as
+one file and by month, is computed on the 2-worker ``LocalCluster`` of
+``tests/conftest.py`` (worker processes: tasks are serialised as on a real
+cluster) and checked:
 
 - every result equals the pandas engine's, over the whole corpus and a window;
 - nothing read or collected on the Dask path has a row per post: the
@@ -117,20 +119,33 @@ def _rows(value) -> int:
     return 0
 
 
-def _guard(monkeypatch) -> list[int]:
-    """Record the rows of everything collected to the client, and refuse the per-post readers
+def _columns(value) -> list[set]:
+    """The column names of each frame in a collected object, looking inside tuples and lists."""
+    if isinstance(value, pd.DataFrame):
+        return [set(value.columns)]
+    if isinstance(value, (tuple, list)):
+        return [names for item in value for names in _columns(item)]
+    return []
+
+
+def _guard(monkeypatch, columns: list | None = None) -> list[int]:
+    """Record the rows of everything collected to the client (and, into ``columns`` when given,
+    the column names of every frame collected), and refuse the per-post readers
     (``Corpus.arrow``, ``read_linked``), until ``monkeypatch.undo()``."""
     collected: list[int] = []
+    columns = [] if columns is None else columns
     collect, collect_together = engine.collect, engine.collect_together
 
     def recording_collect(frame):
         result = collect(frame)
         collected.append(_rows(result))
+        columns.extend(_columns(result))
         return result
 
     def recording_collect_together(*frames):
         results = collect_together(*frames)
         collected.append(_rows(results))
+        columns.extend(_columns(results))
         return results
 
     def refused(*args, **kwargs):
@@ -165,9 +180,13 @@ def test_the_summary_runs_on_the_workers(corpora, monkeypatch):
     measure on the workers, the same table as the pandas engine's, nothing per post collected."""
     saved, lazy = corpora
     expected = summary(saved)
-    collected = _guard(monkeypatch)
+    columns: list[set] = []
+    collected = _guard(monkeypatch, columns)
     found = summary(lazy["month"])
     monkeypatch.undo()
+    # no per-edge frame was collected: the edges were counted and grouped on the workers
+    assert columns and not [names for names in columns if {"source", "target"} <= names], columns
+    assert "_found" not in found.graph.__dict__
 
     pd.testing.assert_frame_equal(expected.to_frame(), found.to_frame())
     assert expected.to_frame().attrs == found.to_frame().attrs
@@ -178,9 +197,9 @@ def test_the_summary_runs_on_the_workers(corpora, monkeypatch):
     # the posts, classification and edges the measures shared were dropped from the workers' memory
     assert not {"_threads", "_classified", "_edges"} & set(found.graph._workers.__dict__)
     posts = saved.manifest["tables"]["posts"]["rows"]
-    # the largest objects collected: the opening posts (responsiveness), the edges, the persons
-    # by tenure part (serial); each far fewer rows than the posts
-    largest = max(len(found.responsiveness.threads), len(found.graph.edges), len(found.serial.members))
+    # the largest objects collected: the opening posts (responsiveness), the members (give and
+    # receive), the persons by tenure part (serial); each far fewer rows than the posts
+    largest = max(len(found.responsiveness.threads), len(found.balance.members), len(found.serial.members))
     assert collected and max(collected) <= largest < posts / 2, (collected, largest)
 
 

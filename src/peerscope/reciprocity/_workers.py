@@ -13,15 +13,16 @@ partition by partition, without a join on the parent id, and the classified
 posts and the grouped edges are kept there too (:attr:`OnWorkers._classified`,
 :attr:`OnWorkers._edges`), so that the measures of one
 :func:`~peerscope.reciprocity.summary` share one shuffle and one
-classification; :meth:`OnWorkers.release` drops them.  What is collected is
-one row per edge, one count per status and one flag; and, for the measures
-that follow replies post by post, one row per opening post
-(:meth:`OnWorkers.opening_posts`), per thread with exchanges
-(:meth:`OnWorkers.thread_exchanges`), per person
-(:meth:`OnWorkers.person_posts`, :meth:`OnWorkers.paying_forward`) or per
+classification; :meth:`OnWorkers.release` drops them.  What the measures
+collect is one count per status, two counts of edges and one flag
+(:meth:`OnWorkers.dyads`, :meth:`OnWorkers.replies_by_status`); and one row
+per opening post (:meth:`OnWorkers.opening_posts`), per thread with
+exchanges (:meth:`OnWorkers.thread_exchanges`), per person
+(:meth:`OnWorkers.members`, :meth:`OnWorkers.paying_forward`) or per
 person and tenure part (:meth:`OnWorkers.tenure_parts`), each computed in
 one partition by the same per-post function as on the pandas engine
-(:mod:`peerscope.reciprocity._replies`).
+(:mod:`peerscope.reciprocity._replies`).  The edge list, one row per edge,
+is collected only when it is asked for (:meth:`OnWorkers.found`).
 """
 
 from __future__ import annotations
@@ -60,31 +61,39 @@ class OnWorkers:
         self.window = window
 
     def found(self) -> columnar.ReplyEdges:
-        """The edges, replies per status and structure (:attr:`_found`)."""
-        return self._found
+        """The edge list with the counts of :attr:`_counts`: the one collection of one row per
+        edge, made only when the edges themselves are asked for
+        (:attr:`~peerscope.reciprocity.graph.ReplyGraph.edges`), never by the measures."""
+        dyads, by_status = self._counts
+        edges = _edge_table(engine.collect(self._edges))
+        return columnar.ReplyEdges(edges, by_status, dyads.replies_to_replies)
 
     def dyads(self) -> columnar.Dyads:
-        """Edges, reciprocated edges and replies, counted from :meth:`found` (one row per edge)."""
-        return columnar.Dyads.of(self._found)
+        """Edges, reciprocated edges and replies, counted on the workers (:attr:`_counts`)."""
+        return self._counts[0]
+
+    def replies_by_status(self) -> np.ndarray:
+        """int64 replies per status code, counted on the workers (:attr:`_counts`)."""
+        return self._counts[1]
 
     @cached_property
-    def _found(self) -> columnar.ReplyEdges:
-        """The edges and the accounting, grouped on the workers and collected in one pass.
-
-        Collected: per edge its two ids, the count and the first and last
-        time (the ``edges`` table); per status one count; one flag.
-        """
-        posts = self._classified
-        by_status = posts.groupby("status", sort=False).size()
-        edges, by_status, to_reply = engine.collect_together(self._edges, by_status, posts["to_reply"].any())
-        return columnar.ReplyEdges(_edge_table(edges), _status_counts(by_status), bool(to_reply))
+    def _counts(self) -> tuple[columnar.Dyads, np.ndarray]:
+        """The dyads and the replies per status, counted on the workers and collected in one pass:
+        per status one count, two counts of edges, one flag; no row per edge."""
+        posts, edges = self._classified, self._edges
+        by_status, to_reply, n_edges, reciprocated = engine.collect_together(
+            posts.groupby("status", sort=False).size(), posts["to_reply"].any(),
+            edges["reciprocated"].count(), edges["reciprocated"].sum())
+        by_status = _status_counts(by_status)
+        return columnar.Dyads(int(n_edges), int(reciprocated), int(by_status.sum()), bool(to_reply)), by_status
 
     @cached_property
     def _edges(self):
-        """``source, target, replies, first_at, last_at`` per edge, grouped on the workers from
-        :attr:`_classified` into one partition sorted by source and target (:func:`_sorted_edges`)
-        and persisted until :meth:`release`: collected by :attr:`_found` as it is (no sort, no
-        copy on the client) and shuffled on the member by :meth:`paying_forward`."""
+        """``source, target, replies, first_at, last_at, reciprocated`` per edge, grouped on the
+        workers from :attr:`_classified` into one partition sorted by source and target
+        (:func:`_sorted_edges`) and persisted until :meth:`release`: counted by :attr:`_counts`,
+        :meth:`members` and :meth:`sent_edges`, shuffled on the member by :meth:`paying_forward`, and collected as
+        it is (no sort, no copy on the client) only by :meth:`found`."""
         posts = self._classified
         edges = posts[posts["status"] == EDGE].groupby(["source", "target"], sort=False, dropna=True,
                                                        observed=True).agg(
@@ -137,12 +146,38 @@ class OnWorkers:
         members = corpus.members(columns=["member_id", "role"])
         return members[members["role"].isin(list(schema.NON_PERSON_ROLES))]
 
-    @cached_property
-    def person_posts(self) -> pd.Series:
-        """Posts of the window per person (int64, indexed by author id): grouped on the workers,
-        one row per author collected (give and receive)."""
-        posts = self._classified
-        return engine.count_by(posts[posts["person"]], "source", "posts").astype(np.int64)
+    def members(self) -> pd.DataFrame:
+        """``member_id, posts, given, received, partners_given, partners_received`` of give and
+        receive, in no particular order: the persons' posts of the window (:attr:`_classified`)
+        and the edges (:attr:`_edges`) grouped by source and by target and joined on the workers,
+        one row per member collected.
+
+        The members are the persons who posted in the window or received a
+        reply in it (every edge's source and target is a person, and every
+        source posted).
+        """
+        posts, edges = self._classified, self._edges
+        counts = posts[posts["person"]].groupby("source", sort=False).size().to_frame("posts")
+        for end, replies, partners in (("source", "given", "partners_given"),
+                                       ("target", "received", "partners_received")):
+            grouped = edges.groupby(end, sort=False).agg(**{replies: ("replies", "sum"),
+                                                            partners: ("replies", "count")})
+            counts = counts.join(grouped, how="outer")
+        found = engine.collect(counts).fillna(0)
+        return pd.DataFrame({"member_id": pd.Series(found.index.to_numpy(), dtype="str"),
+                             **{name: found[name].to_numpy(np.int64) for name in
+                                ("posts", "given", "received", "partners_given", "partners_received")}})
+
+    def sent_edges(self) -> pd.DataFrame:
+        """``source, edges, reciprocated``: per person who sent an edge, the edges sent and those
+        whose reverse is an edge too, grouped on the workers from :attr:`_edges`, in no particular
+        order: one row per such person collected (dyadic reciprocity per group)."""
+        grouped = self._edges.groupby("source", sort=False).agg(edges=("reciprocated", "count"),
+                                                                reciprocated=("reciprocated", "sum"))
+        found = engine.collect(grouped)
+        return pd.DataFrame({"source": pd.Series(found.index.to_numpy(), dtype="str"),
+                             "edges": found["edges"].to_numpy(np.int64),
+                             "reciprocated": found["reciprocated"].to_numpy(np.int64)})
 
     def opening_posts(self, responses: str) -> pd.DataFrame:
         """Per opening post of the window, what responsiveness needs, computed thread by thread on
@@ -194,9 +229,20 @@ class OnWorkers:
 
 
 def _sorted_edges(edges: pd.DataFrame) -> pd.DataFrame:
-    """The grouped edges (indexed by ``source, target``) as columns, sorted by source and target:
-    the order :attr:`~peerscope.reciprocity.graph.ReplyGraph.edges` lists them in."""
-    return edges.reset_index().sort_values(["source", "target"], ignore_index=True)
+    """The grouped edges (indexed by ``source, target``; all of them: one partition) as columns,
+    sorted by source and target (the order :attr:`~peerscope.reciprocity.graph.ReplyGraph.edges`
+    lists them in), with ``reciprocated``: whether each edge's reverse is an edge too, found by
+    integer keys of the two ids' codes (no per-edge Python objects)."""
+    edges = edges.reset_index().sort_values(["source", "target"], ignore_index=True)
+    source, target = pa.array(edges["source"]), pa.array(edges["target"])
+    both = pa.concat_arrays([source, target]).dictionary_encode()   # one dictionary for both ends
+    codes, width = both.indices.to_numpy().astype(np.int64), max(len(both.dictionary), 1)
+    keys = np.sort(codes[:len(source)] * width + codes[len(source):])
+    reverse = codes[len(source):] * width + codes[:len(source)]
+    reciprocated = np.zeros(len(keys), dtype=bool)
+    if len(keys):
+        reciprocated = keys[np.minimum(np.searchsorted(keys, reverse), len(keys) - 1)] == reverse
+    return edges.assign(reciprocated=reciprocated)
 
 
 def _concat(frames: list):
@@ -246,29 +292,18 @@ def _codes_and_kinds(ids: pd.Series, roles: pd.Series) -> tuple[np.ndarray, np.n
 
 
 def _edge_table(edges: pd.DataFrame) -> pa.Table:
-    """The collected edges (sorted by source and target on the workers, :func:`_sorted_edges`) as
-    :class:`~peerscope._kernels.columnar.ReplyEdges` holds them, with whether each edge's reverse
-    is an edge too (found among the collected edges by integer keys of the two ids' codes: no
-    per-edge Python objects).
+    """The collected edges (sorted by source and target, with ``reciprocated``, on the workers:
+    :func:`_sorted_edges`) as :class:`~peerscope._kernels.columnar.ReplyEdges` holds them.
 
     The ids stay in the Arrow ``large_string`` buffers pandas' ``str``
     columns hold, so that :attr:`~peerscope.reciprocity.graph.ReplyGraph.edges`
     shares them rather than sorting and copying them again.
     """
-    source, target = pa.array(edges["source"]), pa.array(edges["target"])
-    both = pa.concat_arrays([source, target]).dictionary_encode()   # one dictionary for both ends
-    codes, width = both.indices.to_numpy().astype(np.int64), max(len(both.dictionary), 1)
-    keys = np.sort(codes[:len(source)] * width + codes[len(source):])
-    reverse = codes[len(source):] * width + codes[:len(source)]
-    del codes
-    reciprocated = np.zeros(len(keys), dtype=bool)
-    if len(keys):
-        reciprocated = keys[np.minimum(np.searchsorted(keys, reverse), len(keys) - 1)] == reverse
-    return pa.table({"source": source, "target": target,
+    return pa.table({"source": pa.array(edges["source"]), "target": pa.array(edges["target"]),
                      "replies": pa.array(edges["replies"].to_numpy(np.int64)),
                      "first_at": pa.array(micros(pa.array(edges["first_at"]))),
                      "last_at": pa.array(micros(pa.array(edges["last_at"]))),
-                     "reciprocated": pa.array(reciprocated, pa.bool_())})
+                     "reciprocated": pa.array(edges["reciprocated"].to_numpy(bool), pa.bool_())})
 
 
 def _status_counts(by_status: pd.Series) -> np.ndarray:

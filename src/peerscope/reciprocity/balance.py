@@ -127,9 +127,9 @@ def give_receive(graph, start=None, end=None, *, balanced_ratio: float = 2.0) ->
     member both gave and received, ``median_balance`` None when no member
     gave or received.
 
-    On a Dask corpus the posts per person are counted on the workers and
-    the replies given and received come from the graph's edge list: one row
-    per person and per edge reaches this process, none per post.
+    On a Dask corpus the posts, replies and partners per person are counted
+    on the workers: one row per member reaches this process, none per post
+    or per edge.
 
     References
     ----------
@@ -152,7 +152,7 @@ def give_receive(graph, start=None, end=None, *, balanced_ratio: float = 2.0) ->
         raise ValueError("balanced_ratio must be >= 1")
     graph = _as_graph(graph, start, end)
     if graph._workers is not None and "_table" not in graph.__dict__:
-        members = _members_from_edges(graph._workers.person_posts, graph.edges)
+        members = graph._workers.members()
     else:
         members = _members_from_table(graph._table)
     total = members["given"] + members["received"]
@@ -185,20 +185,3 @@ def _members_from_table(table) -> pd.DataFrame:
         "partners_given": np.bincount(table.edge_source, minlength=n)[member].astype(np.int64),
         "partners_received": np.bincount(table.edge_target, minlength=n)[member].astype(np.int64)})
 
-
-def _members_from_edges(posts: pd.Series, edges: pd.DataFrame) -> pd.DataFrame:
-    """The same columns as :func:`_members_from_table`, from the persons' posts in the window
-    (``posts``, int64 by author id) and the edge list: one row per person and per edge, which is
-    all a Dask corpus sends to this process.
-
-    The members are the persons who posted in the window or received a
-    reply in it (every edge's target is a person).
-    """
-    by_source = edges.groupby("source", sort=False)["replies"].agg(["sum", "size"])
-    by_target = edges.groupby("target", sort=False)["replies"].agg(["sum", "size"])
-    ids = posts.index[posts > 0].union(by_target.index)
-    counts = {"posts": posts, "given": by_source["sum"], "received": by_target["sum"],
-              "partners_given": by_source["size"], "partners_received": by_target["size"]}
-    return pd.DataFrame({"member_id": pd.Series(ids, dtype="str"),
-                         **{name: column.reindex(ids, fill_value=0).to_numpy(np.int64)
-                            for name, column in counts.items()}})

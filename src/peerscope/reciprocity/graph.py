@@ -99,7 +99,8 @@ class ReplyGraph(Display):
     @cached_property
     def _found(self) -> columnar.ReplyEdges:
         """The edges, replies per status and structure: counted from the per-post arrays when
-        they were built already, else by one query in the columnar engine (no per-post arrays)."""
+        they were built already, else by one query in the columnar engine (no per-post arrays) or,
+        on a Dask corpus, collected from the workers: only :attr:`edges` asks for them there."""
         if "_table" in self.__dict__:
             return self._table.found()
         return self._read_edges()
@@ -114,8 +115,12 @@ class ReplyGraph(Display):
 
     @cached_property
     def accounting(self) -> dict:
-        """``replies`` in the window, ``edge`` and the count of every reason a reply is not an edge."""
-        counts = self._found.replies_by_status
+        """``replies`` in the window, ``edge`` and the count of every reason a reply is not an edge
+        (on a Dask corpus counted on the workers, without the edge list, unless it is here already)."""
+        if self._workers is not None and "_found" not in self.__dict__:
+            counts = self._workers.replies_by_status()
+        else:
+            counts = self._found.replies_by_status
         return {"replies": int(counts.sum()),
                 **{name: int(counts[i]) for i, name in enumerate(STATUS_NAMES) if i != OPENING}}
 
@@ -353,13 +358,14 @@ def reply_graph(corpus, start=None, end=None) -> ReplyGraph:
     (:func:`peerscope._kernels.columnar.reply_edges`) over four id and time
     columns of the posts, never the text.  On a Dask corpus they are Dask
     graphs instead (:mod:`peerscope.reciprocity._workers`): the joins and
-    groupings run on the workers and only the edges and one count per
-    status reach this process.  On the pandas engine the measures that
-    follow replies post by post (exchanges, serial and generalised
-    reciprocity, responsiveness, give and receive) read the posts' five id
-    and time columns again, once, on first use, into per-post arrays; on a
-    Dask corpus they run on the workers too, thread by thread or member by
-    member, and collect one row per thread, opening post or person.
+    groupings run on the workers and only counts reach this process (the
+    edge list only when :attr:`ReplyGraph.edges` is asked for).  On the
+    pandas engine the measures that follow replies post by post (exchanges,
+    serial and generalised reciprocity, responsiveness, give and receive)
+    read the posts' five id and time columns again, once, on first use,
+    into per-post arrays; on a Dask corpus they run on the workers too,
+    thread by thread or member by member, and collect one row per thread,
+    opening post or person.
     Dyadic reciprocity needs only the edges.
 
     Parameters

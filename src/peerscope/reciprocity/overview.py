@@ -302,14 +302,16 @@ def _by_group(corpus, by: str, start, end, *, groups, balanced_ratio: float,
     graph = _as_graph(corpus, start, end)
     balance = give_receive(graph, balanced_ratio=balanced_ratio)
     if graph._workers is not None and "_table" not in graph.__dict__:
-        # a Dask corpus: from the edges the workers grouped (one row per edge, collected already)
-        edges = graph._found.edges
-        sources = np.asarray(edges.column("source").to_pandas(), dtype=object)
-        reciprocated = edges.column("reciprocated").to_numpy()
+        # a Dask corpus: edges and reciprocated edges per source, counted on the workers
+        sent = graph._workers.sent_edges()
+        sources = sent["source"].to_numpy(dtype=object)
+        edges_sent, reciprocated = sent["edges"].to_numpy(), sent["reciprocated"].to_numpy()
     else:
+        # the pandas engine: one entry per edge
         table = graph._table
         sources = np.asarray(table.ids, dtype=object)[table.edge_source]
-        reciprocated = np.asarray(table.edge_reverse) >= 0
+        edges_sent = np.ones(len(sources), dtype=np.int64)
+        reciprocated = (np.asarray(table.edge_reverse) >= 0).astype(np.int64)
     source_group = _group_of(labels, sources)
     member_group = _group_of(labels, balance.members["member_id"])
     roles = balance.members["role"].to_numpy(dtype=object)
@@ -321,7 +323,7 @@ def _by_group(corpus, by: str, start, end, *, groups, balanced_ratio: float,
         sizes[group] = int(mine.sum())
         rows.count("members", group, sizes[group])
         sent = source_group == group
-        n_edges, n_back = int(sent.sum()), int((sent & reciprocated).sum())
+        n_edges, n_back = int(edges_sent[sent].sum()), int(reciprocated[sent].sum())
         rows.count("edges", group, n_edges)
         rows.count("reciprocated_edges", group, n_back)
         rows.share("dyadic_reciprocity", group, n_back, n_edges, confidence)
