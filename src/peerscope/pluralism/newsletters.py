@@ -344,27 +344,28 @@ def _matched_members(corpus, names: list[str], issue_map: pd.DataFrame,
     available = corpus.manifest["tables"]["events"]["columns"]
     links = [c for c in ("channel", "target_id") if c in available]
     issue_ids = issue_map["issue_id"].unique().tolist()
-    parts, unmatched = [], 0
+    columns = ["kind", "newsletter", "member_id"]
+    pairs, unmatched = pd.DataFrame({c: pd.Series(dtype="str") for c in columns}), 0
     # a 10M-post community has 46M events: as one frame of four string columns they took 9 GB
     for events in pluralism._event_frames(corpus, ["member_id", "kind"] + links, window.start, window.end):
         events = events[events["kind"].isin(list(kinds))]
         by_channel = events["channel"].isin(names) if "channel" in links else None
         by_target = events["target_id"].isin(issue_ids) if "target_id" in links else None
+        found = [pairs]
         if by_channel is not None:
-            pairs = engine.collect(engine.distinct(events[by_channel], ["kind", "member_id", "channel"]))
-            parts.append(pairs.rename(columns={"channel": "newsletter"}))
+            found.append(engine.collect(engine.distinct(events[by_channel], ["kind", "member_id", "channel"]))
+                         .rename(columns={"channel": "newsletter"})[columns])
         if by_target is not None:
-            pairs = engine.collect(engine.distinct(events[by_target], ["kind", "member_id", "target_id"]))
-            parts.append(pairs.merge(issue_map, left_on="target_id", right_on="issue_id"))
+            found.append(engine.collect(engine.distinct(events[by_target], ["kind", "member_id", "target_id"]))
+                         .merge(issue_map, left_on="target_id", right_on="issue_id")[columns])
+        # merged batch by batch: the batches' pairs together repeat each member's once per batch
+        pairs = pd.concat(found, ignore_index=True).drop_duplicates(ignore_index=True)
         matched = [m for m in (by_channel, by_target) if m is not None]
         matched = matched[0] | matched[1] if len(matched) == 2 else (matched[0] if matched else False)
         flagged = events.assign(matched=matched)
         flagged = flagged[flagged["kind"] == "receive"]
         unmatched += int(engine.count_by(flagged, "matched").get(False, 0))
-        del events, flagged
-    columns = ["kind", "newsletter", "member_id"]
-    pairs = (pd.concat([p[columns] for p in parts], ignore_index=True) if parts
-             else pd.DataFrame(columns=columns)).drop_duplicates()
+        del events, flagged, found
     pairs = pairs.astype({c: "str" for c in columns})
     out = {}
     for kind in kinds:
