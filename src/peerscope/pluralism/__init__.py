@@ -196,22 +196,28 @@ class _Rows:
         """Forms in use in each cell as a bit set (bit i: FORMS[i])."""
         if not len(self.cell_start):
             return np.zeros(0, dtype=np.int64)
-        return np.add.reduceat(np.left_shift(1, self.form), self.cell_start)
+        return np.add.reduceat(np.left_shift(np.int8(1), self.form), self.cell_start).astype(np.int64)
 
 
 def _rows(uses: pd.DataFrame) -> _Rows:
-    """Member and cell numbers of sorted ``uses``, found where the id or period changes."""
-    ids = pa.array(uses["member_id"], type=pa.string())
+    """Member and cell numbers of sorted ``uses``, found where the id or period changes.
+
+    Per-row numbers are int32 (members, cells) and int8 (forms), and the ids
+    are compared as pandas holds them (no cast): at 10M posts ``uses`` has
+    35.8M rows, and each of the functions that take a FormsInUse makes these.
+    """
+    ids = pa.array(uses["member_id"])
     n = len(ids)
     ordinal = _ordinals(uses["period"])
     new_member = np.ones(n, dtype=bool)
     if n > 1:
         new_member[1:] = pc.not_equal(ids[1:], ids[:-1]).to_numpy(zero_copy_only=False)
-    member = np.cumsum(new_member) - 1
+    del ids
+    member = np.cumsum(new_member, dtype=np.int32) - np.int32(1)
     cell_start = run_starts(member, ordinal)
     return _Rows(member=member, ordinal=ordinal,
-                 form=uses["form"].cat.codes.to_numpy().astype(np.int64),
-                 cell=np.repeat(np.arange(len(cell_start)), run_lengths(cell_start, n)),
+                 form=uses["form"].cat.codes.to_numpy().astype(np.int8),
+                 cell=np.repeat(np.arange(len(cell_start), dtype=np.int32), run_lengths(cell_start, n)),
                  member_start=np.flatnonzero(new_member), cell_start=cell_start)
 
 
