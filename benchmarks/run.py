@@ -35,7 +35,7 @@ dask client growth
     processes (``benchmarks/dask_client.py``'s child, which samples the
     client's RSS every 5 ms); issue 21's targets are <= 100 MB and <= 300 MB.
 topics
-    Bag of words and a 10-topic LDA (one pass) at 100k posts only.
+    Bag of words and a 10-topic LDA (scikit-learn batch variational Bayes) at 100k posts only.
 support
     :func:`peerscope.support.classify` with the lexicon labeller, streamed
     in batches from the one-file corpus.
@@ -186,7 +186,7 @@ result = {{"tables": len(report.tables), "figures": len(report.figures)}}
         step("topics", f"""
 from peerscope import open_corpus, topics
 bow = topics.bag_of_words(open_corpus({str(monthly)!r}), cache=False, progress=False)
-model = topics.fit(bow, 10, seed=0, passes=1, workers=2, progress=False)
+model = topics.fit(bow, 10, seed=0, progress=False)
 result = {{"documents": len(bow)}}
 """)
     if n_posts not in support_sizes:
