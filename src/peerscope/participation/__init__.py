@@ -953,16 +953,23 @@ def ladder_levels(table: pd.DataFrame) -> pd.Series:
     return pd.Series(level, index=table.index, name="ladder_level")
 
 
+#: The rung of the ladder (:data:`LADDER`) each kind of activity reaches; a level is the highest
+#: rung reached.  ``moderating`` (a moderator or facilitator) counts only in an active row.
+_RUNG_OF = {"listening": 1, "posts": 2, "replies_to_others": 3, "threads_hosted": 4, "newsletter_items": 4,
+            "contribute": 4, "facilitate": 5, "moderating": 5}
+
+
 def _rungs(*, posts, replies_to_others, threads_hosted, newsletter_items, listening, contribute,
            facilitate, moderating) -> np.ndarray:
     """Ladder level (int64, 0-5) from boolean arrays: which rows had each kind of activity
     (> 0), and which rows are of a moderator or facilitator."""
     active = posts | listening | newsletter_items | contribute | facilitate
+    reached = {"listening": listening, "posts": posts, "replies_to_others": replies_to_others,
+               "threads_hosted": threads_hosted, "newsletter_items": newsletter_items,
+               "contribute": contribute, "facilitate": facilitate, "moderating": moderating & active}
     level = np.zeros(len(posts), dtype=np.int64)
-    for rung, reached in ((1, listening), (2, posts), (3, replies_to_others),
-                          (4, threads_hosted | newsletter_items | contribute),
-                          (5, facilitate | (moderating & active))):
-        level[reached] = rung
+    for name, rung in sorted(_RUNG_OF.items(), key=lambda item: item[1]):   # higher rungs last
+        level[reached[name]] = rung
     return level
 
 

@@ -398,14 +398,16 @@ def _months(corpus, start, end, active_months: np.ndarray) -> list[int]:
     return list(range(int(first), int(last) + 1))
 
 
-#: The rung of the ladder (:data:`peerscope.participation.LADDER`) that one row reaches: an
-#: event of these kinds (others reach none), a post, a reply to others, the opening post of a
-#: hosted thread, a newsletter item; and the rung of a moderator or facilitator in any month
-#: with a rung.  A level is the highest rung of a member's rows in the month: the rungs of
-#: :func:`peerscope.participation.ladder_levels` row by row (``tests/test_engagement.py``
-#: checks that both give the same levels).
-_EVENT_RUNGS = {**dict.fromkeys(participation.LISTENING_KINDS, 1), "contribute": 4, "facilitate": 5}
-_POST, _REPLY_TO_OTHERS, _HOSTED, _ITEM, _MODERATING = 2, 3, 4, 4, 5
+#: The rung one row reaches, from :data:`peerscope.participation._RUNG_OF` (the one statement
+#: of the ladder): an event of these kinds (others reach none), a post, a reply to others, the
+#: opening post of a hosted thread, a newsletter item; and the rung of a moderator or
+#: facilitator in any month with a rung.  A level is the highest rung of a member's rows in the
+#: month (``tests/test_engagement.py`` checks the levels against the activity ladder).
+_RUNG_OF = participation._RUNG_OF
+_EVENT_RUNGS = {**dict.fromkeys(participation.LISTENING_KINDS, _RUNG_OF["listening"]),
+                "contribute": _RUNG_OF["contribute"], "facilitate": _RUNG_OF["facilitate"]}
+_POST, _REPLY_TO_OTHERS, _HOSTED, _ITEM, _MODERATING = (
+    _RUNG_OF[name] for name in ("posts", "replies_to_others", "threads_hosted", "newsletter_items", "moderating"))
 
 # a (member code, month, rung) row packed in one int64 that sorts by month, then code, then
 # rung: the rung in the low bits, above it the code, above that the month shifted into
@@ -579,7 +581,7 @@ def _lazy_rungs(corpus, start, end, kinds, host_repliers: int):
     to_other = ~posts["parent_id"].isna() & (posts["parent_author_id"].isna()
                                              | (posts["parent_author_id"] != posts["author_id"]))
     hosted = participation._hosted_starters(posts, kinds.bots, host_repliers)
-    frames = [rungs(posts, "author_id", "created_at", to_other.astype("int8") + _POST),
+    frames = [rungs(posts, "author_id", "created_at", to_other.astype("int8") * (_REPLY_TO_OTHERS - _POST) + _POST),
               rungs(hosted, "starter_id", "created_at", _HOSTED)]
     if corpus.has_table("events"):
         events = corpus.events(columns=["member_id", "kind", "at"], start=start, end=end)
