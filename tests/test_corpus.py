@@ -660,3 +660,44 @@ def test_a_failing_save_removes_its_temporary_folder_and_releases_the_lock(saved
     assert _beside(saved.path) == [] and open_corpus(saved.path).name == "tiny"
     Corpus.from_frames(posts, members, events, name="new").save(saved.path)
     assert open_corpus(saved.path).name == "new"
+
+
+def test_sample_posts_is_a_bernoulli_sample_that_depends_only_on_ids_and_seed(tmp_path):
+    corpus, _ = synth.generate(4000, seed=3, months=6)
+    monthly = corpus.save(tmp_path / "monthly", partition="month")
+    posts = corpus.posts()
+    for fraction in (0.05, 0.3):
+        sample = corpus.sample_posts(fraction, seed=7)
+        ids = set(sample.posts()["post_id"])
+        # the same posts whatever the layout (file order) and however the corpus is read
+        assert ids == set(monthly.sample_posts(fraction, seed=7).posts()["post_id"])
+        assert ids == set(open_corpus(tmp_path / "monthly", engine="dask").sample_posts(fraction, seed=7)
+                          .posts()["post_id"])
+        # binomial size: within 4 standard deviations of its mean
+        mean, sd = fraction * len(posts), (fraction * (1 - fraction) * len(posts)) ** 0.5
+        assert abs(len(ids) - mean) < 4 * sd
+        assert sample.sample == {"fraction": fraction, "seed": 7, "posts": len(ids), "of_posts": len(posts)}
+        # every column of a kept post, unchanged
+        kept = posts[posts["post_id"].isin(ids)].reset_index(drop=True)
+        pd.testing.assert_frame_equal(sample.posts(columns="all")[kept.columns].reset_index(drop=True), kept)
+    small, large = (set(corpus.sample_posts(f, seed=7).posts()["post_id"]) for f in (0.05, 0.3))
+    assert small < large                                   # nested: a smaller fraction's sample lies inside
+    other = set(corpus.sample_posts(0.3, seed=8).posts()["post_id"])
+    assert 0.15 < len(other & large) / len(large) < 0.45   # another seed: independent (expected overlap 0.3)
+    assert len(corpus.sample_posts(1, seed=7).posts()) == len(posts)
+
+
+def test_sample_posts_keeps_the_window_and_the_other_tables_and_is_not_saved(tmp_path):
+    corpus, _ = synth.generate(3000, seed=3, months=6)
+    saved = corpus.save(tmp_path / "forum")
+    start = saved.posts()["created_at"].sort_values().iloc[1000]
+    sample = saved.window(start=start).sample_posts(0.5, seed=0)
+    assert sample.sample["of_posts"] == len(saved.posts(start=start))
+    assert (sample.posts()["created_at"] >= start).all()
+    pd.testing.assert_frame_equal(sample.members(), saved.window(start=start).members())
+    assert sample.path is None and saved.path is not None and saved.sample is None
+    with pytest.raises(errors.PeerscopeError, match="is a sample of its posts"):
+        sample.save(tmp_path / "copy")
+    for bad in (0, 1.5, -0.1, True, "half"):
+        with pytest.raises(errors.PeerscopeError, match="fraction="):
+            saved.sample_posts(bad)

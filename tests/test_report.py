@@ -365,6 +365,33 @@ def test_support_section_with_a_given_model_and_without(community):
         build(corpus, topics=None, support=42, figures=False, replicates=50)
 
 
+def test_text_sample_labels_a_sample_of_posts_and_says_so():
+    from peerscope.cli import report as cli_report
+    from peerscope.report.build import TEXT_SAMPLE
+
+    corpus, _ = synth.generate(3000, seed=2)
+    sampled = build(corpus, topics=None, text_sample=1000, figures=False, replicates=50)
+    whole = build(corpus, topics=None, support=None, text_sample=None, figures=False, replicates=50)
+    sample = sampled.results["text_sample"]
+    labelled = sampled.results["support"].posts
+    assert sample["of_posts"] == 3000 and sample["posts"] == len(labelled)
+    assert abs(len(labelled) - 1000) < 4 * (3000 * (1 / 3) * (2 / 3)) ** 0.5
+    assert set(labelled["post_id"]) == set(corpus.sample_posts(1000 / 3000, seed=0).posts()["post_id"])
+    table = sampled.tables["support_types"]
+    assert table.loc[table["group"] == "all", "posts"].astype(int).sum() == len(labelled)
+    assert f"random sample of {len(labelled):,} of the 3,000 posts" in sampled.methods
+    # every other measure reads every post
+    for name in ("participation", "reciprocity", "engagement"):
+        pd.testing.assert_frame_equal(sampled.tables[name], whole.tables[name])
+    assert "text_sample" not in whole.results and "Text sample" not in whole.methods
+    enough = build(corpus, topics=None, support=None, text_sample=3000, figures=False, replicates=50)
+    assert "text_sample" not in enough.results
+    for bad in (0, -5, 2.5, True, "many"):
+        with pytest.raises(ReportError, match="text_sample"):
+            build(corpus, topics=None, support=None, text_sample=bad, figures=False, replicates=50)
+    assert cli_report.TEXT_SAMPLE == TEXT_SAMPLE  # the command's default is the report's
+
+
 def test_topics_option_is_checked(community):
     corpus, _ = synth.generate(1000, seed=2)
     for bad in ("seven", 1, 2.5, True):

@@ -18,6 +18,24 @@ __all__ = ["report_command"]
 
 #: The built-in synthetic community of ``--sample``: posts and seed.
 SAMPLE_POSTS, SAMPLE_SEED = 20_000, 1
+#: Default of ``--text-sample`` (that of :func:`peerscope.report.build`, which the command imports late).
+TEXT_SAMPLE = 500_000
+
+
+def _text_sample(value: str) -> int | None:
+    """``--text-sample``: a whole number of posts (at least 1), or None for 'all'.
+
+    Examples
+    --------
+    >>> _text_sample("200000"), _text_sample(" ALL ")
+    (200000, None)
+    """
+    value = value.strip().lower().replace(",", "").replace("_", "")
+    if value == "all":
+        return None
+    if value.isdigit() and int(value) >= 1:
+        return int(value)
+    raise click.BadParameter(f"{value!r}: give a number of posts (at least 1) or all", param_hint="--text-sample")
 
 
 def _split(value: str, option: str, known: tuple[str, ...]) -> tuple[str, ...]:
@@ -52,6 +70,10 @@ def _split(value: str, option: str, known: tuple[str, ...]) -> tuple[str, ...]:
 @click.option("--support", "support", default="forum", show_default=True,
               help="Support types of the posts: forum (the shipped model), the folder of a saved "
                    "model, or none.")
+@click.option("--text-sample", "text_sample", default=str(TEXT_SAMPLE), show_default=True,
+              callback=lambda context, parameter, value: _text_sample(value), metavar="POSTS|all",
+              help="Measure topics and support types on a random sample of this many posts when there "
+                   "are more (every other measure uses every post), or all.")
 @click.option("--by", "by", default=None, metavar="ATTRIBUTE",
               help="Compare the groups of a member attribute (a column of the members table, e.g. "
                    "reason_joined): participation and reciprocity side by side, with tests.")
@@ -64,7 +86,7 @@ def _split(value: str, option: str, known: tuple[str, ...]) -> tuple[str, ...]:
 @storage_option
 @friendly
 def report_command(corpus, sample, out, start, end, super_users, timezone, min_cell, formats,
-                   figure_formats, topics, support, by, include_ids, include_quotes, progress, scheduler,
+                   figure_formats, topics, support, text_sample, by, include_ids, include_quotes, progress, scheduler,
                    storage_option_pairs):
     """Write the tables, figures and methods paragraph of CORPUS (a folder or URL; or --sample) to --out.
 
@@ -95,7 +117,7 @@ def report_command(corpus, sample, out, start, end, super_users, timezone, min_c
         source = (open_corpus(corpus, storage_options=options) if scheduler is None else
                   open_corpus(corpus, engine="dask", scheduler=scheduler, storage_options=options))
     report = build(source, start=start, end=end, super_users=rule, timezone=timezone,
-                   min_cell=min_cell, topics=topics,
+                   min_cell=min_cell, topics=topics, text_sample=text_sample,
                    support=None if support.lower() == "none" else support, by=by, include_ids=include_ids,
                    include_quotes=include_quotes, figures=bool(pictures), progress=progress)
     target = report.write(out, formats=table_formats, figure_formats=pictures)

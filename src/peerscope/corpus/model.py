@@ -37,6 +37,7 @@ it in with two renames, so a crash leaves either the old or the new corpus.
 from __future__ import annotations
 
 
+import hashlib
 import json
 import os
 import shutil
@@ -44,6 +45,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -126,8 +128,9 @@ class Corpus:
 
     def __init__(self, sources: dict[str, Any], manifest: dict, *, path: Path | RemoteFolder | None = None,
                  engine: str = "pandas", window: Window = Window(),
-                 quarantine: dict[str, Any] | None = None, scheduler: Any = None):
+                 quarantine: dict[str, Any] | None = None, scheduler: Any = None, sample: dict | None = None):
         self._sources = sources
+        self._sample = sample
         self._scheduler = scheduler
         self._manifest = manifest
         self._path = path
@@ -215,8 +218,9 @@ class Corpus:
     @property
     def path(self) -> Path | RemoteFolder | None:
         """The folder the corpus was opened from or last saved to: None in memory, a
-        :class:`RemoteFolder` (``str()`` gives its URL) when opened from a URL."""
-        return self._path
+        :class:`RemoteFolder` (``str()`` gives its URL) when opened from a URL; None for a
+        :meth:`sample_posts` view too, whose posts are in memory (nothing is cached beside it)."""
+        return None if self._sample is not None else self._path
 
     @property
     def _filesystem(self):
@@ -589,7 +593,76 @@ class Corpus:
         """
         return Corpus(self._sources, self._manifest, path=self._path, engine=self._engine,
                       window=self._window.narrow(start, end), quarantine=self._quarantine,
-                      scheduler=self._scheduler)
+                      scheduler=self._scheduler, sample=self._sample)
+
+    @property
+    def sample(self) -> dict | None:
+        """For a :meth:`sample_posts` view: ``fraction``, ``seed``, ``posts`` (kept) and ``of_posts``
+        (in the window when sampled); None for a whole corpus."""
+        return None if self._sample is None else dict(self._sample)
+
+    def sample_posts(self, fraction: float, seed: int = 0) -> "Corpus":
+        """A view whose posts are a random sample of this corpus's, each kept with probability ``fraction``.
+
+        A post is kept when a keyed 64-bit hash of its ``post_id`` (SipHash-2-4,
+        :func:`pandas.util.hash_array`, with a key made from ``seed``) falls in
+        the lowest ``fraction`` of the hash range: a Bernoulli sample whose
+        membership depends only on the post's id and the seed, never on file
+        order, layout or engine, so the same corpus and seed give the same
+        sample everywhere, and a smaller fraction's sample lies inside a larger
+        one's.  Its size is binomial around ``fraction`` times the posts in the
+        window.  For measures whose cost grows with the text of every post
+        (topic and support-type shares in :func:`peerscope.report.build`'s
+        ``text_sample``), where a sample of a few hundred thousand posts
+        estimates a share to within a fraction of a percentage point.
+
+        The sampled posts (every column) are read once, row group by row group,
+        and held in memory; the other tables are read from where they are.  The
+        view uses the pandas engine, has no :attr:`path` and cannot be saved.
+
+        Parameters
+        ----------
+        fraction : float
+            Probability of keeping each post, in (0, 1].
+        seed : int
+            Chooses the hash key: another seed, another (independent) sample.
+
+        Returns
+        -------
+        Corpus
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> posts = pd.DataFrame({"post_id": [f"p{i}" for i in range(1000)],
+        ...     "thread_id": [f"p{i}" for i in range(1000)], "parent_id": [None] * 1000,
+        ...     "author_id": ["ann"] * 1000, "text": ["hello"] * 1000,
+        ...     "created_at": pd.Timestamp("2024-01-01", tz="UTC")})
+        >>> corpus = Corpus.from_frames(posts)
+        >>> half = corpus.sample_posts(0.5, seed=1)
+        >>> half.sample["posts"], half.sample["of_posts"]
+        (476, 1000)
+        >>> set(corpus.sample_posts(0.2, seed=1).posts()["post_id"]) <= set(half.posts()["post_id"])
+        True
+        """
+        if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 < fraction <= 1:
+            raise errors.PeerscopeError(f"fraction={fraction!r}: a probability in (0, 1] is expected")
+        key = hashlib.blake2b(f"peerscope-sample-{int(seed)}".encode(), digest_size=8).hexdigest()
+        below = np.uint64(min(int(fraction * 2.0 ** 64), 2 ** 64 - 1))
+        kept, read = [], 0
+        for batch in self.arrow_batches("posts", "all", batch_size=ROW_GROUP_SIZE):
+            ids = batch.column(batch.schema.get_field_index("post_id")).to_numpy(zero_copy_only=False)
+            hashed = pd.util.hash_array(ids.astype(object, copy=False), hash_key=key, categorize=False)
+            read += batch.num_rows
+            kept.append(batch if fraction == 1 else batch.filter(pa.array(hashed < below)))
+        columns = self._columns("posts")
+        table = (pa.Table.from_batches(kept) if kept else
+                 schema.table_spec("posts").arrow_schema().empty_table().select(columns))
+        manifest = self.manifest
+        manifest["tables"]["posts"] = {"rows": table.num_rows, "columns": columns}
+        sample = {"fraction": float(fraction), "seed": int(seed), "posts": table.num_rows, "of_posts": read}
+        return Corpus({**self._sources, "posts": table}, manifest, path=self._path, engine="pandas",
+                      window=self._window, quarantine=self._quarantine, sample=sample)
 
     # -- writing --------------------------------------------------------------
 
@@ -650,6 +723,9 @@ class Corpus:
         >>> (folder / "notes.txt").read_text()
         'coding decisions'
         """
+        if self._sample is not None:
+            raise errors.PeerscopeError(f"corpus {self.name!r} is a sample of its posts (sample_posts): "
+                                        "save the whole corpus, or write the sampled posts with posts()")
         path = _local_folder(path, "saving a corpus")
         if partition != "keep":
             partitioning.check_partition(partition)

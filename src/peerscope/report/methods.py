@@ -191,10 +191,12 @@ def methods_text(results: dict, parameters: dict, tables: dict, suppression: pd.
         t.add("Reciprocity", *_reciprocity(t, results["reciprocity"], tables))
     if "participation_by" in results:
         t.add("Groups", *_groups(t, results))
-    if "forms_in_use" in results:
-        t.add("Forms of support", *_pluralism(results))
+    if "forms_over_tenure" in results:
+        t.add("Forms of support", *_pluralism(results["forms_over_tenure"].parameters))
     if "newsletters" in results:
         t.add("Newsletters", *_newsletters(results["newsletters"]))
+    if "text_sample" in results:
+        t.add("Text sample", _text_sample(results["text_sample"]))
     if "topics" in results:
         t.add("Topics", *_topics(t, results))
     if "support" in results:
@@ -345,13 +347,12 @@ def _reciprocity(t: _Text, result, tables) -> list[str]:
     return sentences
 
 
-def _pluralism(results) -> list[str]:
-    uses = results["forms_in_use"]
+def _pluralism(p: dict) -> list[str]:
     return [
         "A member used a form of peer support (online, group, one to one, newsletter) in a period when "
         "they posted, wrote a newsletter item, or had an event of that form whose kind is a use "
-        f"(active: {', '.join(uses.active_kinds)}; passive: {', '.join(uses.passive_kinds)}); periods "
-        f"were {'calendar months' if uses.freq == 'M' else uses.freq} in {uses.tz}.",
+        f"(active: {', '.join(p['active_kinds'])}; passive: {', '.join(p['passive_kinds'])}); periods "
+        f"were {'calendar months' if p['freq'] == 'M' else p['freq']} in {p['tz']}.",
         "The mean number of forms in use by periods since first use (members using none counted as 0) "
         "is compared with the Side by Side evaluation (about 2.5, 2 and 1.5 forms at months 0, 5 and "
         "11); combinations are exclusive sets of forms ever used, pathways the order of first use.",
@@ -409,6 +410,13 @@ def _topics(t: _Text, results) -> list[str]:
                          "by each topic, with odds ratios, Woolf intervals and Holm-adjusted p-values "
                          "(Carron-Arthur et al. 2016).")
     return sentences
+
+
+def _text_sample(sample: dict) -> str:
+    return (f"Topics and support types were measured on a random sample of {sample['posts']:,} of the "
+            f"{sample['of_posts']:,} posts in the window: each post was kept with probability "
+            f"{sample['fraction']:.4g}, decided by a keyed hash of its id (seed {sample['seed']}), so the "
+            "sample does not depend on the order of the data. Every other measure uses every post.")
 
 
 def _newsletter_text(t: _Text, tables: dict) -> list[str]:

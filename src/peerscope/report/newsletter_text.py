@@ -57,7 +57,8 @@ _FIGURE_TOPICS = len(STYLES)
 
 
 def newsletter_text_tables(corpus, *, topics="auto", support="forum", min_cell: int = 5, random_state=0,
-                           max_lag: int = 6, progress: bool = False) -> tuple[list, dict, str | None]:
+                           max_lag: int = 6, progress: bool = False,
+                           post_labels: pd.DataFrame | None = None) -> tuple[list, dict, str | None]:
     """The tables of the "Newsletter text" section, the results behind them, or why there are none.
 
     Parameters
@@ -81,6 +82,10 @@ def newsletter_text_tables(corpus, *, topics="auto", support="forum", min_cell: 
         Longest lag, in months, of :func:`peerscope.topics.lagged_echo`.
     progress : bool
         Progress bars of the fit and the labelling.
+    post_labels : DataFrame, optional
+        ``post_id, label`` of the posts, already labelled by the model
+        ``support`` (the report's support section): only the items are
+        labelled then, not every post a second time.
 
     Returns
     -------
@@ -128,7 +133,8 @@ def newsletter_text_tables(corpus, *, topics="auto", support="forum", min_cell: 
     if support is None or (isinstance(support, str) and support.lower() == "none"):
         not_computed.append("newsletter support types: not computed (not asked for, support=None)")
     else:
-        _support_tables(corpus, support, table, items, min_cell, seed, progress, tables, results, not_computed)
+        _support_tables(corpus, support, table, items, min_cell, seed, progress, tables, results, not_computed,
+                        post_labels)
     return tables, results, None
 
 
@@ -210,7 +216,7 @@ def _topic_tables(model, has_posts: bool, max_lag: int, tables: list, results: d
 # ---------------------------------------------------------------------------
 
 def _support_tables(corpus, option, table: str, items: pd.DataFrame, min_cell: int, seed: int, progress: bool,
-                    tables: list, results: dict, not_computed: list):
+                    tables: list, results: dict, not_computed: list, post_labels: pd.DataFrame | None):
     """Support shares by form (items against posts) and by writer (members against staff)."""
     from peerscope import support as support_types
 
@@ -223,7 +229,15 @@ def _support_tables(corpus, option, table: str, items: pd.DataFrame, min_cell: i
         model = option
     else:
         raise PeerscopeError(f"support={option!r}: give 'forum', a fitted model or None")
-    labels = support_types.classify(corpus, model, table=table, progress=progress)[["doc_id", "source", "label"]]
+    if table == "all" and post_labels is not None:
+        labels = pd.concat([
+            pd.DataFrame({"doc_id": post_labels["post_id"].astype("str").to_numpy(), "source": "posts",
+                          "label": post_labels["label"].to_numpy()}),
+            support_types.classify(corpus, model, table="newsletter_items",
+                                   progress=progress)[["doc_id", "source", "label"]]], ignore_index=True)
+    else:
+        labels = support_types.classify(corpus, model, table=table,
+                                        progress=progress)[["doc_id", "source", "label"]]
     authors = [items.assign(source="newsletter_items")[["doc_id", "source", "author_id", "writer"]]]
     if table == "all":
         posts = engine.collect(corpus.posts(columns=["post_id", "author_id"]))
