@@ -33,6 +33,11 @@ from measure import run_step, write_results
 HERE = Path(__file__).resolve().parent
 WORK = HERE / "work"
 
+#: The responsiveness numbers of a reciprocity summary ``r`` (computed on the workers on Dask).
+RESPONSIVENESS = ("'answered': int(r.responsiveness.answered), 'return_share': r.responsiveness.return_share,"
+                  " 'hours_to_first_response': [r.responsiveness.hours_to_first_response[q]"
+                  " for q in (0.25, 0.5, 0.75, 0.9)], 'exchanges': r.motifs.total")
+
 #: What each measure's call is, in the child (``corpus`` and ``engagement`` are defined there),
 #: and a few of its numbers (JSON-able) to compare runs and engines.
 MEASURES = {
@@ -54,12 +59,13 @@ MEASURES = {
     "participation_summary": ("from peerscope import participation; p = participation.summary(corpus)",
                               "{'posters': int(p.posters), 'gini_posters': float(p.gini_posters.value)}"),
     "reciprocity_summary": ("from peerscope import reciprocity; r = reciprocity.summary(corpus)",
-                            "{'edges': int(r.edges), 'dyadic': float(r.dyadic.value)}"),
+                            "{'edges': int(r.edges), 'dyadic': float(r.dyadic.value), "
+                            + RESPONSIVENESS + "}"),
     "participation_reciprocity": (
         "from peerscope import participation, reciprocity\n"
         "p = participation.summary(corpus); r = reciprocity.summary(corpus)",
         "{'posters': int(p.posters), 'gini_posters': float(p.gini_posters.value), 'edges': int(r.edges),"
-        " 'dyadic': float(r.dyadic.value)}"),
+        " 'dyadic': float(r.dyadic.value), " + RESPONSIVENESS + "}"),
     "report": ("from peerscope.report import build; out = build(corpus, topics=None, support=None, figures=False)",
                "{'tables': len(out.tables)}"),
     "activity": ("from peerscope import participation; out = participation.activity(corpus)",

@@ -4,11 +4,13 @@ Issue 21: on a corpus opened with ``engine="dask"`` the reply graph (edges,
 accounting, reply structure, dyadic reciprocity), responsiveness, give and
 receive, exchanges, serial and generalised reciprocity, and so the whole
 :func:`~peerscope.reciprocity.summary`, run as Dask graphs on the workers;
-what reaches this process is one row per opening post, per thread with
-exchanges, per person or per person and tenure part, and the edge list, one
-row per edge, only when it is asked for (``graph.edges``), never by the
-summary.  A synthetic community with many more posts than members, saved as
-one file and by month, is computed on the 2-worker ``LocalCluster`` of
+what reaches this process is counts and one integer per answered opening post
+(responsiveness), one row per thread with exchanges, per person or per
+person and tenure part; the edge list, one row per edge, and the table of
+the opening posts, one row each, only when they are asked for
+(``graph.edges``, ``Responsiveness.threads``), never by the summary.  A
+synthetic community with many more posts than members, saved as one file
+and by month, is computed on the 2-worker ``LocalCluster`` of
 ``tests/conftest.py`` (worker processes: tasks are serialised as on a real
 cluster) and checked:
 
@@ -168,11 +170,12 @@ def test_nothing_per_post_reaches_the_client(corpora, monkeypatch):
     monkeypatch.undo()
 
     posts = saved.manifest["tables"]["posts"]["rows"]
-    threads, members = len(found[4].threads), len(found[5].members)
+    threads, members = len(found[4].threads), len(found[5].members)   # the table made only here
     assert len(graph.edges) < posts / 4 and threads < posts / 2 and members < posts / 20
     assert collected, "nothing was collected"
-    # the largest object collected is the responsiveness table, one row per opening post
-    assert max(collected) == threads, (collected, threads)
+    # the largest object collected is the time to first response of each answered opening post
+    # (one integer each, no ids), not the responsiveness table of one row per opening post
+    assert max(collected) == found[4].answered < threads, (collected, found[4].answered, threads)
 
 
 def test_the_summary_runs_on_the_workers(corpora, monkeypatch):
@@ -197,10 +200,37 @@ def test_the_summary_runs_on_the_workers(corpora, monkeypatch):
     # the posts, classification and edges the measures shared were dropped from the workers' memory
     assert not {"_threads", "_classified", "_edges"} & set(found.graph._workers.__dict__)
     posts = saved.manifest["tables"]["posts"]["rows"]
-    # the largest objects collected: the opening posts (responsiveness), the members (give and
-    # receive), the persons by tenure part (serial); each far fewer rows than the posts
-    largest = max(len(found.responsiveness.threads), len(found.balance.members), len(found.serial.members))
+    # the largest objects collected: the times to first response (responsiveness), the members
+    # (give and receive), the persons by tenure part (serial); each far fewer rows than the posts
+    largest = max(found.responsiveness.answered, len(found.balance.members), len(found.serial.members))
     assert collected and max(collected) <= largest < posts / 2, (collected, largest)
+
+
+@pytest.mark.parametrize("window", WINDOWS, ids=["all", "window"])
+def test_the_summary_collects_no_row_per_opening_post(corpora, monkeypatch, window):
+    """Responsiveness in :func:`~peerscope.reciprocity.summary` on Dask: counts and the times to
+    first response are collected, not the per-opening-post table (no frame with ``post_id``); that
+    table is made when ``threads`` is first read, equals the pandas engine's, and the posts it
+    needed leave the workers' memory again."""
+    saved, lazy = corpora
+    expected = summary(saved, *window).responsiveness
+    columns: list[set] = []
+    collected = _guard(monkeypatch, columns)
+    found = summary(lazy["month"], *window)
+    monkeypatch.undo()
+    # the only frame with thread ids is the exchanges' (one row per thread with an exchange)
+    assert columns and not [names for names in columns if {"post_id", "opened"} & names], columns
+    r = found.responsiveness
+    assert callable(r.__dict__["_threads"])                  # not made yet
+    assert max(collected) < r.opening_posts, (collected, r.opening_posts)
+    assert (expected.opening_posts, expected.answered, expected.answered_share,
+            expected.hours_to_first_response, expected.return_share, expected.parameters) == \
+        (r.opening_posts, r.answered, r.answered_share, r.hours_to_first_response, r.return_share,
+         r.parameters)
+    assert expected.answered > 0 and repr(expected) == repr(r)   # the repr does not make the table
+    pd.testing.assert_frame_equal(expected.threads, r.threads)
+    pd.testing.assert_frame_equal(expected.to_frame(), r.to_frame())
+    assert not {"_threads", "_classified", "_edges"} & set(found.graph._workers.__dict__)
 
 
 def test_the_summary_by_group_equals_the_pandas_engine(corpora, monkeypatch):

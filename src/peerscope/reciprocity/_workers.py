@@ -15,14 +15,18 @@ posts and the grouped edges are kept there too (:attr:`OnWorkers._classified`,
 :func:`~peerscope.reciprocity.summary` share one shuffle and one
 classification; :meth:`OnWorkers.release` drops them.  What the measures
 collect is one count per status, two counts of edges and one flag
-(:meth:`OnWorkers.dyads`, :meth:`OnWorkers.replies_by_status`); and one row
-per opening post (:meth:`OnWorkers.opening_posts`), per thread with
-exchanges (:meth:`OnWorkers.thread_exchanges`), per person
+(:meth:`OnWorkers.dyads`, :meth:`OnWorkers.replies_by_status`); four counts
+of opening posts and one integer per answered opening post, without ids
+(:meth:`OnWorkers.response_times`); and one row per thread with exchanges
+(:meth:`OnWorkers.thread_exchanges`), per person
 (:meth:`OnWorkers.members`, :meth:`OnWorkers.paying_forward`) or per
 person and tenure part (:meth:`OnWorkers.tenure_parts`), each computed in
 one partition by the same per-post function as on the pandas engine
 (:mod:`peerscope.reciprocity._replies`).  The edge list, one row per edge,
-is collected only when it is asked for (:meth:`OnWorkers.found`).
+is collected only when it is asked for (:meth:`OnWorkers.found`), and the
+table of the opening posts, one row each, only when
+:attr:`~peerscope.reciprocity.Responsiveness.threads` is read
+(:meth:`OnWorkers.opening_posts`).
 """
 
 from __future__ import annotations
@@ -38,8 +42,8 @@ from peerscope.corpus.window import Window
 from peerscope._kernels import columnar, engine
 from peerscope._kernels.links import up
 from peerscope._kernels.months import micros
-from peerscope.reciprocity._replies import (AUTHOR_KINDS, EDGE, OPENING, PERSON, STATUS_NAMES, chain_roots,
-                                            exchange_closings, first_responses, paying_forward,
+from peerscope.reciprocity._replies import (AUTHOR_KINDS, EDGE, NEVER, OPENING, PERSON, STATUS_NAMES,
+                                            chain_roots, exchange_closings, first_responses, paying_forward,
                                             status_codes, tenure_cells)
 
 
@@ -107,7 +111,7 @@ class OnWorkers:
         position), shuffled on the thread and persisted on the workers until :meth:`release`.
 
         The one shuffle of the posts: the classification of the replies
-        (:attr:`_classified`), the responses (:meth:`opening_posts`) and the
+        (:attr:`_classified`), the responses (:meth:`response_times`, :meth:`opening_posts`) and the
         exchanges (:meth:`thread_exchanges`) all run on these partitions.
         """
         posts = self.corpus.posts(columns=["post_id", "parent_id", "author_id", "thread_id", "created_at"])
@@ -179,14 +183,38 @@ class OnWorkers:
                              "edges": found["edges"].to_numpy(np.int64),
                              "reciprocated": found["reciprocated"].to_numpy(np.int64)})
 
+    def response_times(self, responses: str) -> tuple[tuple[int, int, int, int], np.ndarray]:
+        """What the numbers of responsiveness need, counted thread by thread on the workers
+        (:func:`_thread_responses`) and collected in one pass: the opening posts of the window,
+        those answered, those answered whose opening poster is a person and those of them in which
+        that person returned (four counts); and per answered opening post the int64 microseconds
+        from it to its first response, in no particular order (8 bytes each, no ids).
+
+        The quantiles of the pandas engine are of these same integers divided
+        by an hour, so they come out identical; the per-post table is
+        :meth:`opening_posts`, collected only when it is asked for.
+        """
+        found = self._responses(responses, ids=False)
+        answered = found["first"] < NEVER
+        eligible = answered & found["person_op"]
+        returned = eligible & (found["op_last"] >= found["first"])
+        *counts, delays = engine.collect_together(
+            found["first"].count(), answered.sum(), eligible.sum(), returned.sum(),
+            (found["first"] - found["opened"])[answered])
+        return tuple(int(n) for n in counts), delays.to_numpy(np.int64)
+
     def opening_posts(self, responses: str) -> pd.DataFrame:
         """Per opening post of the window, what responsiveness needs, computed thread by thread on
         the workers (:func:`_thread_responses`) and returned in stored order: one row per
-        opening post collected."""
-        threads, bounds = self._threads, self._bounds()
-        found = engine.collect(threads.map_partitions(lambda part: _thread_responses(part, bounds, responses),
-                                                      meta=_thread_responses(threads._meta, bounds, responses)))
+        opening post collected (only for :attr:`~peerscope.reciprocity.Responsiveness.threads`)."""
+        found = engine.collect(self._responses(responses, ids=True))
         return found.sort_values("order", ignore_index=True).drop(columns="order")
+
+    def _responses(self, responses: str, ids: bool):
+        """The lazy frame of :func:`_thread_responses` over the partitions of :attr:`_threads`."""
+        threads, bounds = self._threads, self._bounds()
+        return threads.map_partitions(lambda part: _thread_responses(part, bounds, responses, ids),
+                                      meta=_thread_responses(threads._meta, bounds, responses, ids))
 
     def thread_exchanges(self) -> pd.DataFrame:
         """``thread_id, exchanges`` of the threads with A -> B -> A exchanges closed in the window,
@@ -403,8 +431,10 @@ def _member_forward(part: pd.DataFrame) -> pd.DataFrame:
                          **{name: values[mine] for name, values in found.items()}})
 
 
-def _thread_responses(part: pd.DataFrame, bounds: tuple, responses: str) -> pd.DataFrame:
-    """Responses to the opening posts of whole threads (one partition after the shuffle on thread).
+def _thread_responses(part: pd.DataFrame, bounds: tuple, responses: str, ids: bool) -> pd.DataFrame:
+    """Responses to the opening posts of whole threads (one partition after the shuffle on thread):
+    ``opened`` and the arrays of :func:`~peerscope.reciprocity._replies.first_responses`, with
+    ``ids`` also ``order``, ``thread_id`` and ``post_id`` (for the per-post table only).
 
     Validation keeps every parent in its reply's thread, so the chain of
     parents of every post of these threads lies in the partition: each
@@ -419,6 +449,8 @@ def _thread_responses(part: pd.DataFrame, bounds: tuple, responses: str) -> pd.D
     opening = part["parent_id"].isna().to_numpy()[row]
     found = first_responses(codes[row], time[row], opening, root, kind, responses)
     rows = row[opening]
+    if not ids:
+        return pd.DataFrame({"opened": time[rows], **found})
     return pd.DataFrame({"order": part["order"].to_numpy(np.int64)[rows],
                          "thread_id": pd.Series(part["thread_id"].to_numpy()[rows], dtype="str"),
                          "post_id": pd.Series(part["post_id"].to_numpy()[rows], dtype="str"),

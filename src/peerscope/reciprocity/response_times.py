@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,28 @@ QUANTILES = (0.25, 0.5, 0.75, 0.9)
 _HOUR = 3_600_000_000  # microseconds
 
 
+class _OnFirstRead:
+    """A dataclass field that may be given a function instead of its value: the function is called
+    when the field is first read, and its result kept (a frame made only if it is asked for).
+
+    The field has no default (reading it on the class raises AttributeError).
+    """
+
+    def __set_name__(self, owner, name: str):
+        self.key = f"_{name}"
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            raise AttributeError(self.key)
+        value = instance.__dict__[self.key]
+        if callable(value):
+            value = instance.__dict__[self.key] = value()
+        return value
+
+    def __set__(self, instance, value):
+        instance.__dict__[self.key] = value
+
+
 @dataclass(frozen=True, eq=False, repr=False)
 class Responsiveness(Display):
     """Replies to opening posts (see :func:`responsiveness`).
@@ -31,7 +54,10 @@ class Responsiveness(Display):
         One row per opening post of the window: ``thread_id, post_id,
         opened_at, n_responses, first_response_at, hours_to_first_response,
         op_returned`` (null when the opening poster is not a person or the
-        post was not answered).
+        post was not answered).  On a Dask corpus it is computed on the
+        workers and collected when first read: the numbers below are counted
+        there without it, so that a summary never holds one row per opening
+        post in this process.
     opening_posts, answered : int
     answered_share : float or None
     hours_to_first_response : dict
@@ -49,7 +75,7 @@ class Responsiveness(Display):
     ([['p1', 24.0]], 'others')
     """
 
-    threads: pd.DataFrame
+    threads: pd.DataFrame = _OnFirstRead()
     opening_posts: int
     answered: int
     answered_share: float | None
@@ -64,7 +90,7 @@ class Responsiveness(Display):
                 ("hours to first response", hours or "n/a"),
                 ("return share", self.return_share),
                 ("responses", self.parameters.get("responses")),
-                ("threads", self.threads)]
+                ("threads", f"DataFrame of {fmt(self.opening_posts)} rows")]   # without making it
 
     def to_frame(self) -> pd.DataFrame:
         """The per-thread table (``n_responses`` int64, hours float); the parameters in ``attrs``."""
@@ -138,9 +164,10 @@ def responsiveness(graph, start=None, end=None, *, responses: str = "others") ->
 
     On a Dask corpus the responses are counted on the workers, thread by
     thread (the posts are shuffled on ``thread_id``; validation keeps each
-    reply in its parent's thread), and one row per opening post reaches
-    this process; on the pandas engine they are counted from the graph's
-    per-post arrays.
+    reply in its parent's thread): four counts and, per answered opening
+    post, the time to its first response (8 bytes, no ids) reach this
+    process, and the per-thread table only when ``threads`` is read.  On the
+    pandas engine they are counted from the graph's per-post arrays.
 
     References
     ----------
@@ -166,41 +193,61 @@ def responsiveness(graph, start=None, end=None, *, responses: str = "others") ->
         raise ValueError(f"responses must be one of {RESPONSES}, not {responses!r}")
     graph = _as_graph(graph, start, end)
     if graph._workers is not None and "_table" not in graph.__dict__:
-        # a Dask corpus: counted thread by thread on the workers, one row per opening post collected
-        found = graph._workers.opening_posts(responses)
-        thread_id, post_id, opened = found["thread_id"], found["post_id"], found["opened"].to_numpy()
-        first, n_responses = found["first"].to_numpy(), found["n_responses"].to_numpy()
-        op_last, person_op = found["op_last"].to_numpy(), found["person_op"].to_numpy()
+        # a Dask corpus: counted thread by thread on the workers; the per-thread table on first read
+        workers = graph._workers
+        (n_open, n_answered, n_eligible, n_returned), delays = workers.response_times(responses)
+        threads = partial(_collected_threads, workers, responses)
     else:
         table = graph._table
         opening = table.status == OPENING
         rows = np.flatnonzero(opening)                       # the opening posts, sorted
         found = first_responses(table.author, table.time, opening, table.root, table.kind, responses)
-        first, n_responses, op_last, person_op = (found[k] for k in ("first", "n_responses", "op_last",
-                                                                       "person_op"))
-        thread_id = table.thread_ids.take(pa.array(table.thread[rows])).to_pandas()
-        post_id, opened = table.opening_post_id.to_pandas(), table.time[rows]
+        opened = table.time[rows]
+        threads = _threads_table(table.thread_ids.take(pa.array(table.thread[rows])).to_pandas(),
+                                 table.opening_post_id.to_pandas(), opened, found)
+        first, answered = found["first"], found["first"] < NEVER
+        eligible = answered & found["person_op"]
+        n_open, n_answered = len(first), int(answered.sum())
+        n_eligible, n_returned = int(eligible.sum()), int((eligible & (found["op_last"] >= first)).sum())
+        delays = (first - opened)[answered]
+    hours = delays / _HOUR
+    quantiles = ({q: float(np.quantile(hours, q)) for q in QUANTILES} if n_answered
+                 else {q: None for q in QUANTILES})
+    parameters = {**graph.parameters, "responses": responses}
+    return Responsiveness(threads, n_open, n_answered, n_answered / n_open if n_open else None,
+                          quantiles, n_returned / n_eligible if n_eligible else None, parameters)
 
+
+def _threads_table(thread_id, post_id, opened: np.ndarray, found: dict) -> pd.DataFrame:
+    """:attr:`Responsiveness.threads` from the opening posts' ids and times (microseconds) and the
+    arrays of :func:`~peerscope.reciprocity._replies.first_responses`, on either engine."""
+    first, person_op = found["first"], found["person_op"]
     answered = first < NEVER
-    returned = op_last >= first
-    hours = np.where(answered, (first - opened) / _HOUR, np.nan)
+    returned = found["op_last"] >= first
     threads = pd.DataFrame({
         "thread_id": pd.Series(thread_id, dtype="str").reset_index(drop=True),
         "post_id": pd.Series(post_id, dtype="str").reset_index(drop=True),
         "opened_at": as_times(opened),
-        "n_responses": n_responses.astype(np.int64),
+        "n_responses": found["n_responses"].astype(np.int64),
         "first_response_at": as_times(np.where(answered, first, np.iinfo(np.int64).min)),
-        "hours_to_first_response": hours,
+        "hours_to_first_response": np.where(answered, (first - opened) / _HOUR, np.nan),
         "op_returned": pd.array(np.where(answered & person_op, returned, False), dtype="boolean")})
     threads.loc[~(answered & person_op), "op_returned"] = pd.NA
-    n_open, n_answered = len(threads), int(answered.sum())
-    quantiles = ({q: float(np.quantile(hours[answered], q)) for q in QUANTILES} if n_answered
-                 else {q: None for q in QUANTILES})
-    eligible = answered & person_op
-    parameters = {**graph.parameters, "responses": responses}
-    return Responsiveness(threads, n_open, n_answered, n_answered / n_open if n_open else None,
-                          quantiles, float(returned[eligible].mean()) if eligible.any() else None,
-                          parameters)
+    return threads
 
 
+def _collected_threads(workers, responses: str) -> pd.DataFrame:
+    """:attr:`Responsiveness.threads` of a Dask corpus: one row per opening post computed on the
+    workers and collected (:meth:`~peerscope.reciprocity._workers.OnWorkers.opening_posts`).
 
+    Read after :func:`~peerscope.reciprocity.summary` released the posts
+    its measures shared, they are shuffled and persisted again for this
+    table and released once it is made.
+    """
+    persisted = "_threads" in workers.__dict__
+    found = workers.opening_posts(responses)
+    if not persisted:
+        workers.release()
+    return _threads_table(found["thread_id"], found["post_id"], found["opened"].to_numpy(),
+                          {name: found[name].to_numpy() for name in ("first", "n_responses", "op_last",
+                                                                     "person_op")})
