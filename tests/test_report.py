@@ -385,7 +385,8 @@ def test_text_sample_labels_a_sample_of_posts_and_says_so():
         pd.testing.assert_frame_equal(sampled.tables[name], whole.tables[name])
     assert "text_sample" not in whole.results and "Text sample" not in whole.methods
     enough = build(corpus, topics=None, support=None, text_sample=3000, figures=False, replicates=50)
-    assert "text_sample" not in enough.results
+    no_text = build(corpus, topics=None, support=None, text_sample=10, figures=False, replicates=50)
+    assert "text_sample" not in enough.results and "text_sample" not in no_text.results  # nothing sampled
     for bad in (0, -5, 2.5, True, "many"):
         with pytest.raises(ReportError, match="text_sample"):
             build(corpus, topics=None, support=None, text_sample=bad, figures=False, replicates=50)

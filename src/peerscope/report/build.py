@@ -310,8 +310,8 @@ def build(corpus, *, start=None, end=None, super_users="top:0.01", timezone: str
         (:meth:`peerscope.Corpus.sample_posts`, seeded by ``random_state``;
         default :data:`TEXT_SAMPLE`); None reads the text of every post.
         Every other measure uses every post.  Labelling and modelling text
-        is the report's slowest part by far (about 100 s per million posts
-        on 2 cores), while a share estimated from 500,000 posts has a
+        is the report's slowest part by far (about a minute per million
+        posts on 2 cores), while a share estimated from 500,000 posts has a
         sampling standard error below 0.07 percentage points before
         clustering by author, which the author bootstrap of the support
         table adds.
@@ -423,7 +423,9 @@ def build(corpus, *, start=None, end=None, super_users="top:0.01", timezone: str
     del uses  # one row per member, period and form (35.8M at 10M posts): not kept in results
 
     bar.stage("topics and support")
-    windowed = _text_sample(corpus.window(start, end), text_sample, description.rows["posts"], random_state)
+    windowed = corpus.window(start, end)
+    if topics is not None or support is not None:
+        windowed = _text_sample(windowed, text_sample, description.rows["posts"], random_state)
     if windowed.sample is not None:
         results["text_sample"] = windowed.sample
     if description.can("topics and support types"):
