@@ -127,7 +127,7 @@ con = duckdb.connect()
 posts = "read_parquet('{path}/posts/*.parquet')"
 members = "read_parquet('{path}/members.parquet')"
 persons = f"SELECT member_id FROM {{members}} WHERE coalesce(role, 'member') NOT IN {not_persons}"
-t0 = time.perf_counter()
+c0, t0 = time.process_time(), time.perf_counter()
 counts = con.execute(f'''
     SELECT coalesce(c.n, 0) AS n
     FROM ({{persons}}) r
@@ -157,14 +157,14 @@ t3 = time.perf_counter()
 result = {{"members": int(len(counts)), "lurkers": int((counts == 0).sum()), "gini_members": float(gini),
           "edges": int(edges), "reciprocated_edges": int(reciprocated),
           "seconds_by_query": {{"posts_per_member": t1 - t0, "gini": t2 - t1, "dyadic": t3 - t2}},
-          "metric_seconds": t3 - t0, "imported_mb": imported_mb}}
+          "metric_seconds": t3 - t0, "metric_cpu_seconds": time.process_time() - c0, "imported_mb": imported_mb}}
 """
 
 PEERSCOPE_STEP = """
 from peerscope import open_corpus, participation, reciprocity
 """ + IMPORTED + """
 corpus = open_corpus({path!r})
-t0 = time.perf_counter()
+c0, t0 = time.process_time(), time.perf_counter()
 p = participation.summary(corpus)
 t1 = time.perf_counter()
 d = reciprocity.dyadic_reciprocity(corpus)
@@ -172,7 +172,7 @@ t2 = time.perf_counter()
 result = {{"members": int(p.members), "lurkers": int(p.lurkers), "gini_members": float(p.gini_members.value),
           "edges": int(d.edges), "reciprocated_edges": int(d.reciprocated_edges),
           "seconds_by_query": {{"participation.summary": t1 - t0, "reciprocity.dyadic_reciprocity": t2 - t1}},
-          "metric_seconds": t2 - t0, "imported_mb": imported_mb}}
+          "metric_seconds": t2 - t0, "metric_cpu_seconds": time.process_time() - c0, "imported_mb": imported_mb}}
 """
 
 #: What ``reciprocity.summary`` reports (the ``statistic`` column of its ``to_frame()``, every one) and the
@@ -363,11 +363,14 @@ repartition({str(flat)!r}, {str(monthly)!r}, by="month")
     return monthly
 
 
-def compare(n_posts: int, seed: int) -> list[dict]:
-    """Both steps of every comparison at one size; raises when their numbers differ."""
+def compare(n_posts: int, seed: int, only: tuple[str, ...] = ()) -> list[dict]:
+    """Both steps of every comparison (or of those named in ``only``) at one size; raises when
+    their numbers differ."""
     path = corpus_path(n_posts, seed)
     records = []
     for name, duck_step, our_step, compared in COMPARISONS:
+        if only and name not in only:
+            continue
         duck = run_step(duck_step.format(path=path, not_persons=NOT_PERSONS), rows=n_posts,
                         label=f"duckdb {name} {n_posts:,}")
         ours = run_step(our_step.format(path=str(path)), rows=n_posts, label=f"peerscope {name} {n_posts:,}")
@@ -379,6 +382,11 @@ def compare(n_posts: int, seed: int) -> list[dict]:
         for record, step in ((duck, "duckdb"), (ours, "peerscope")):
             record.update(step=step, comparison=name, n_posts=n_posts)
         ours["time_ratio"] = ours["result"]["metric_seconds"] / duck["result"]["metric_seconds"]
+        cpu = [record["result"].get("metric_cpu_seconds") for record in (duck, ours)]
+        if None not in cpu:   # CPU seconds (every thread): steadier than wall time on a busy machine
+            ours["cpu_time_ratio"] = cpu[1] / cpu[0]
+            print(f"  {name}: CPU seconds DuckDB {cpu[0]:.2f}, peerscope {cpu[1]:.2f} "
+                  f"({ours['cpu_time_ratio']:.2f}x)")
         ours["peak_rss_ratio"] = ours["peak_rss_mb"] / duck["peak_rss_mb"]
         # the memory of the work itself: peak RSS above what the step's imports alone hold
         work = {id(r): r["peak_rss_mb"] - r["result"]["imported_mb"] for r in (duck, ours)}
@@ -431,8 +439,14 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--only", nargs="+", default=(), choices=[name for name, *_ in COMPARISONS],
+                        help="run only these comparisons")
+    parser.add_argument("--no-write", action="store_true",
+                        help="print only: write no results file and leave docs/benchmarks.md as it is")
     args = parser.parse_args(argv)
-    steps = [record for n_posts in args.sizes for record in compare(n_posts, args.seed)]
+    steps = [record for n_posts in args.sizes for record in compare(n_posts, args.seed, tuple(args.only))]
+    if args.no_write:
+        return 0
     target = write_results("columnar_compare", steps, targets={"time_ratio": 1.2, "peak_rss_ratio": 1.0},
                            parameters={"sizes": args.sizes, "seed": args.seed})
     write_section(markdown(steps, target.name))
