@@ -68,6 +68,16 @@ MEASURES = {
         " 'dyadic': float(r.dyadic.value), " + RESPONSIVENESS + "}"),
     "report": ("from peerscope.report import build; out = build(corpus, topics=None, support=None, figures=False)",
                "{'tables': len(out.tables)}"),
+    "pluralism": ("from peerscope import pluralism; from peerscope.pluralism import newsletters\n"
+                  "uses = pluralism.forms_in_use(corpus); curve = pluralism.forms_over_tenure(uses)\n"
+                  "sets = pluralism.combinations(uses); paths = pluralism.pathways(uses)\n"
+                  "active = pluralism.active_passive(uses); letters = newsletters.summary(corpus, uses=uses)",
+                  "{'uses': len(uses.uses), 'members': uses.n_members,"
+                  " 'mean_forms_0': float(curve.frame['mean_forms'].iloc[0]),"
+                  " 'concurrent': int(sets.patterns['members'].iloc[2]),"
+                  " 'transitions': int(paths.transitions['n'].sum()),"
+                  " 'active_any': int(active.frame['active'].iloc[-1]),"
+                  " 'recipients': int(letters.frame['recipients'].sum())}"),
     "activity": ("from peerscope import participation; out = participation.activity(corpus)",
                  "{'rows': len(out), 'posts': int(out['posts'].sum()),"
                  " 'mean_level': float(out['ladder_level'].mean())}"),

@@ -193,7 +193,12 @@ def test_ladder_levels_are_the_activity_ladder_of_each_month(options):
                                                 for name in ("posts", "events", "items")]).drop_duplicates())
     table = participation.assemble(parts, pairs, participation.roles(corpus))
     expected = table.loc[table["ladder_level"] > 0, "ladder_level"].sort_index()
-    found = moves.levels.assign(month=months_from_times(moves.levels["month"]))
+    # levels keep the ids as a categorical and the level as int8 (compact per-month rows)
+    assert isinstance(moves.levels["member_id"].dtype, pd.CategoricalDtype)
+    assert moves.levels["ladder_level"].dtype == np.int8
+    found = moves.levels.assign(month=months_from_times(moves.levels["month"]),
+                                member_id=moves.levels["member_id"].astype("str"),
+                                ladder_level=moves.levels["ladder_level"].astype(np.int64))
     found = found.set_index(["member_id", "month"])["ladder_level"].sort_index()
     assert set(found) >= {1, 2, 3, 4, 5}
     pd.testing.assert_series_equal(found, expected, check_names=False, check_index_type=False)

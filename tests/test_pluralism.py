@@ -61,9 +61,12 @@ def test_grouping_by_roster_codes_and_by_ids_agree(synthetic):
     persons = use.uses
     others = plain.uses[~plain.uses["member_id"].isin(set(persons["member_id"]))]
     assert set(others["member_id"]) == {"bot-welcome", "anonymous-guest"}
+    # the ids are a categorical over the ids of the rows: the plain corpus's has two more
+    assert isinstance(persons["member_id"].dtype, pd.CategoricalDtype)
+    as_str = lambda uses: uses.assign(member_id=uses["member_id"].astype("str"))
     pd.testing.assert_frame_equal(
-        plain.uses[plain.uses["member_id"].isin(set(persons["member_id"]))].reset_index(drop=True),
-        persons)
+        as_str(plain.uses[plain.uses["member_id"].isin(set(persons["member_id"]))].reset_index(drop=True)),
+        as_str(persons))
 
 
 def test_events_streamed_in_small_batches_give_the_same_uses(synthetic, monkeypatch, tmp_path):
@@ -188,6 +191,27 @@ def test_dask_engine_gives_the_same_numbers(tmp_path):
     pd.testing.assert_frame_equal(pluralism.pathways(a).transitions, pluralism.pathways(b).transitions)
     pd.testing.assert_frame_equal(pluralism.combinations(a).sets, pluralism.combinations(b).sets)
     pd.testing.assert_frame_equal(pluralism.active_passive(a).frame, pluralism.active_passive(b).frame)
+
+
+def test_dask_parts_of_many_partitions_give_the_same_uses(tmp_path):
+    """Stored by month, the grouped parts come back as several partitions (split_out), each
+    collected on its own: the same uses (ids as a categorical) and measures as the pandas engine."""
+    from peerscope.corpus import repartition
+
+    generate(2500, seed=4, with_text=False, path=tmp_path / "flat")
+    repartition(tmp_path / "flat", tmp_path / "monthly", by="month")
+    pandas_corpus = open_corpus(tmp_path / "monthly")
+    dask_corpus = open_corpus(tmp_path / "monthly", engine="dask", scheduler="synchronous")
+    assert dask_corpus.events(columns=["member_id"]).npartitions >= 4
+    a, b = pluralism.forms_in_use(pandas_corpus), pluralism.forms_in_use(dask_corpus)
+    assert isinstance(a.uses["member_id"].dtype, pd.CategoricalDtype) and len(a.uses) > 1000
+    pd.testing.assert_frame_equal(a.uses, b.uses)
+    for name in ("members", "first_uses", "transitions"):
+        pd.testing.assert_frame_equal(pluralism.pathways(a).to_frame(name), pluralism.pathways(b).to_frame(name))
+    pd.testing.assert_frame_equal(pluralism.combinations(a).members, pluralism.combinations(b).members)
+    pd.testing.assert_frame_equal(pluralism.active_passive(a).frame, pluralism.active_passive(b).frame)
+    pd.testing.assert_frame_equal(a.to_frame(), b.to_frame())
+    assert a.to_frame()["member_id"].dtype == "str"
 
 
 # -- the 18-person interview study ---------------------------------------------------

@@ -327,6 +327,34 @@ def length(frame) -> int:
     return int(len(frame))
 
 
+def partitions(frame):
+    """The partitions of a Dask collection as pandas objects, one at a time; a pandas object as its one.
+
+    The collection is computed once (persisted on the workers) and each
+    partition collected when the caller asks for it, so that a consumer that
+    reduces them one by one never holds their concatenation (nor the
+    partitions received and a concatenation together).  The workers drop
+    their copies when the iteration ends.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import dask.dataframe as dd
+    >>> lazy = dd.from_pandas(pd.DataFrame({"score": [1, 2, 3]}), npartitions=2)
+    >>> [len(part) for part in partitions(lazy)]
+    [2, 1]
+    """
+    if not is_dask(frame):
+        yield frame
+        return
+    persisted = frame.persist()
+    try:
+        for i in range(persisted.npartitions):
+            yield persisted.partitions[i].compute()
+    finally:
+        del persisted
+
+
 def collect_together(*frames) -> tuple:
     """Compute several Dask collections in one pass over their shared inputs; pass pandas through.
 

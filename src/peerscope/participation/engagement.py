@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from peerscope import participation
 
@@ -182,8 +183,11 @@ class LadderMoves(Display):
     Attributes
     ----------
     levels : DataFrame
-        One row per member and month with level >= 1: ``member_id``,
-        ``month`` (first instant, UTC), ``ladder_level``, ``ladder``.
+        One row per member and month with level >= 1, sorted by month then
+        member id: ``member_id`` (categorical, categories the sorted ids of
+        the rows: 4 bytes a row), ``month`` (first instant, UTC),
+        ``ladder_level`` (int8), ``ladder`` (ordered categorical of
+        :data:`peerscope.participation.LADDER`).
     monthly : DataFrame
         Per month: ``month``, ``members``, ``moved_up``, ``share_moved_up``
         (NaN in the first month), ``mean_level``.
@@ -287,8 +291,8 @@ def ladder_by_month(corpus, start=None, end=None, *, include_bots: bool = False,
     Returns
     -------
     LadderMoves
-        ``levels``: one row per member and month with level >= 1 (member_id,
-        month, ladder_level, ladder); ``monthly``: per month the members,
+        ``levels``: one row per member and month with level >= 1 (member_id
+        categorical, month, ladder_level int8, ladder); ``monthly``: per month the members,
         how many moved up and the share (None for the first month, which has
         no previous month in the window) and the mean level over members;
         ``share_ever_moved_up``: members who moved up in at least one month
@@ -317,16 +321,19 @@ def ladder_by_month(corpus, start=None, end=None, *, include_bots: bool = False,
     roster = participation._roster(corpus, start, end, kinds) if corpus.has_roster else None
     joined = participation._joined(corpus) if corpus.has_roster else None
     # one row per (member, month), sorted by month then member id: tens of millions of rows
-    # for a large community, kept as codes until they become the table
+    # for a large community, kept as codes: the ids a Categorical over the sorted ids of the
+    # rows (the same on both engines), 4 bytes a row instead of a string each
     month_runs = run_starts(active_months)
     month_ends = np.append(month_runs[1:], len(active_months))
-    # large strings: what pandas' "str" holds, so the ids are taken once and not copied
-    member_ids = string_array(members).cast(pa.large_string()).take(pa.array(codes))
+    used = np.flatnonzero(np.bincount(codes, minlength=len(members)))
+    position = np.zeros(len(members), dtype=np.int32)
+    position[used] = np.arange(len(used), dtype=np.int32)
     levels = pd.DataFrame({
-        "member_id": pd.array(member_ids, dtype="str"),
+        "member_id": pd.Categorical.from_codes(position[codes], dtype=pd.CategoricalDtype(members[used])),
         "month": month_starts(active_months[month_runs]).repeat(month_ends - month_runs).array,
-        "ladder_level": level.astype(np.int64),
+        "ladder_level": level.astype(np.int8),
         "ladder": pd.Categorical.from_codes(level, categories=list(participation.LADDER), ordered=True)})
+    del position, used
     alignment = Alignment({"levels": members,
                            "roster": roster if roster is not None else pd.Index([], dtype="str"),
                            "joined": joined.index if joined is not None else pd.Index([], dtype="str")})
@@ -591,18 +598,56 @@ def _lazy_rungs(corpus, start, end, kinds, host_repliers: int):
     if corpus.has_table("newsletter_items"):
         items = corpus.newsletter_items(columns=["author_id", "published_at"], start=start, end=end)
         frames.append(rungs(items, "author_id", "published_at", _ITEM))
-    highest = engine.concat(frames).groupby(["member_id", "month"], sort=False, dropna=True,
-                                            observed=True)["rung"].max()
-    highest = participation._id_levels(engine.collect(highest))
-    # one row per (member, month) already: sorted as _read_rungs sorts them, ids first
-    index, levels = highest.index, highest.to_numpy(dtype=np.int8)
-    ids = string_array(index.levels[0])
-    rank = sort_ranks(ids)
-    codes = rank.astype(np.int32)[index.codes[0]]
-    months = index.levels[1].to_numpy()[index.codes[1]]
-    del highest, index
-    order = np.lexsort((codes, months))
-    return ids.take(pa.array(np.argsort(rank))), codes[order], months[order], levels[order]
+    stacked = engine.concat(frames)
+    grouped = stacked.groupby(["member_id", "month"], sort=False, dropna=True, observed=True)["rung"]
+    # on Dask hashed into several partitions: none (and its buffers while received) is the whole
+    highest = (grouped.max(split_out=max(1, stacked.npartitions // 2)) if engine.is_dask(stacked)
+               else grouped.max())
+    # collected a partition at a time, each row as 8 bytes (an int32 code into the ids seen so
+    # far, month and rung packed in an int32 as _HighestRungs packs them): never a string per
+    # row, nor the partitions and their concatenation together
+    ids, codes, low = pa.array([], pa.string()), [], []
+    for part in engine.partitions(highest):
+        if not len(part):
+            continue
+        index = participation._id_levels(part).index
+        distinct = string_array(index.levels[0]).cast(pa.string())
+        found = pc.index_in(distinct, value_set=ids).fill_null(-1).to_numpy(zero_copy_only=False).copy()
+        new = np.flatnonzero(found < 0)
+        found[new] = len(ids) + np.arange(len(new))
+        ids = pa.concat_arrays([ids, distinct.take(pa.array(new))])
+        codes.append(found.astype(np.int32)[index.codes[0]])
+        packed = index.levels[1].to_numpy().astype(np.int32)[index.codes[1]]
+        packed += _MONTH_SHIFT
+        packed <<= _RUNG_BITS
+        packed |= part.to_numpy(dtype=np.int32)
+        low.append(packed)
+        del part, index, packed
+    rank = sort_ranks(ids).astype(np.int64)
+    ids = ids.take(pa.array(np.argsort(rank)))
+    # one row per (member, month) already (grouped, each group in one partition): packed as
+    # _highest packs them, part by part as the parts are freed, sorted in place, unpacked by blocks
+    packed, at = np.empty(sum(len(code) for code in codes), dtype=np.int64), 0
+    while codes:
+        code, part = codes.pop(0), low.pop(0)
+        block = packed[at:at + len(code)]
+        block[:] = part >> _RUNG_BITS
+        block <<= _CODE_BITS
+        block |= rank[code]
+        block <<= _RUNG_BITS
+        block |= part & ((1 << _RUNG_BITS) - 1)
+        at += len(code)
+        del code, part, block
+    del rank
+    packed.sort()
+    codes, months = np.empty(len(packed), dtype=np.int32), np.empty(len(packed), dtype=np.int64)
+    rungs = np.empty(len(packed), dtype=np.int8)
+    for at in range(0, len(packed), 1 << 20):
+        block = packed[at:at + (1 << 20)]
+        rungs[at:at + len(block)] = block & ((1 << _RUNG_BITS) - 1)
+        codes[at:at + len(block)] = (block >> _RUNG_BITS) & ((1 << _CODE_BITS) - 1)
+        months[at:at + len(block)] = (block >> (_CODE_BITS + _RUNG_BITS)) - _MONTH_SHIFT
+    return ids, codes, months, rungs
 
 
 # ---------------------------------------------------------------------------

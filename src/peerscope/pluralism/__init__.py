@@ -203,22 +203,34 @@ def _rows(uses: pd.DataFrame) -> _Rows:
     """Member and cell numbers of sorted ``uses``, found where the id or period changes.
 
     Per-row numbers are int32 (members, cells) and int8 (forms), and the ids
-    are compared as pandas holds them (no cast): at 10M posts ``uses`` has
+    are compared as pandas holds them (the codes of a categorical, else
+    strings, with no cast): at 10M posts ``uses`` has
     35.8M rows, and each of the functions that take a FormsInUse makes these.
     """
-    ids = pa.array(uses["member_id"])
-    n = len(ids)
+    column = uses["member_id"]
+    n = len(column)
     ordinal = _ordinals(uses["period"])
     new_member = np.ones(n, dtype=bool)
-    if n > 1:
+    if n > 1 and isinstance(column.dtype, pd.CategoricalDtype):   # as forms_in_use makes them
+        codes = column.cat.codes.to_numpy()
+        np.not_equal(codes[1:], codes[:-1], out=new_member[1:])
+        del codes
+    elif n > 1:
+        ids = pa.array(column)
         new_member[1:] = pc.not_equal(ids[1:], ids[:-1]).to_numpy(zero_copy_only=False)
-    del ids
+        del ids
     member = np.cumsum(new_member, dtype=np.int32) - np.int32(1)
     cell_start = run_starts(member, ordinal)
     return _Rows(member=member, ordinal=ordinal,
                  form=uses["form"].cat.codes.to_numpy().astype(np.int8),
                  cell=np.repeat(np.arange(len(cell_start), dtype=np.int32), run_lengths(cell_start, n)),
                  member_start=np.flatnonzero(new_member), cell_start=cell_start)
+
+
+def _member_ids(uses: pd.DataFrame, rows: _Rows) -> pd.Series:
+    """The id of each member of ``rows`` (in member order) as ``str``, whatever ``uses`` holds."""
+    ids = uses["member_id"].iloc[rows.member_start].reset_index(drop=True)
+    return ids.astype("str") if isinstance(ids.dtype, pd.CategoricalDtype) else ids
 
 
 # ---------------------------------------------------------------------------
@@ -232,7 +244,9 @@ class FormsInUse(Display):
     Attributes
     ----------
     uses : DataFrame
-        One row per member, period and form used: ``member_id``, ``period``
+        One row per member, period and form used, sorted by member id,
+        period and form: ``member_id`` (categorical, categories the sorted
+        ids of the rows: a code of 4 bytes a row), ``period``
         (:class:`pandas.Period`), ``form`` (categorical, categories
         :data:`FORMS`), ``active`` (True when any use that period was
         active) and ``first_at`` (the first use in that period).
@@ -317,6 +331,8 @@ class FormsInUse(Display):
         active = uses["active"].to_numpy(dtype=np.int64)
         n_active = np.add.reduceat(active, starts) if len(starts) else np.zeros(0, np.int64)
         frame = uses[["member_id", "period"]].iloc[starts].reset_index(drop=True)
+        if isinstance(frame["member_id"].dtype, pd.CategoricalDtype):
+            frame["member_id"] = frame["member_id"].astype("str")
         for i, form in enumerate(FORMS):
             frame[form] = flags[:, i]
         frame["forms"] = pd.array(_set_labels(flags), dtype="str")
@@ -390,7 +406,7 @@ def forms_in_use(corpus, freq: str = "M", *, start=None, end=None, tz: str = "UT
     codes = _roster_codes(corpus)
     if corpus.has_table("posts"):
         posts = corpus.posts(columns=["author_id", "created_at"], start=start, end=end)
-        parts.append(_per_period(posts, "author_id", "created_at", freq, tz, "online", codes))
+        parts += _per_period(posts, "author_id", "created_at", freq, tz, "online", codes)
         del posts
         release_freed_memory()  # the posts' temporaries, before the events are read
     if corpus.has_table("events"):
@@ -399,7 +415,7 @@ def forms_in_use(corpus, freq: str = "M", *, start=None, end=None, tz: str = "UT
         del event_parts  # else this list keeps every part alive while _combine frees them one by one
     if corpus.has_table("newsletter_items"):
         items = corpus.newsletter_items(columns=["author_id", "published_at"], start=start, end=end)
-        parts.append(_per_period(items, "author_id", "published_at", freq, tz, "newsletter", codes))
+        parts += _per_period(items, "author_id", "published_at", freq, tz, "newsletter", codes)
     uses, n_excluded = _combine(parts, None if codes is None else codes["member_id"],
                                 ids_with_roles(corpus, exclude_roles), freq)
     if end is not None:  # followed up to the window's end, used or not
@@ -433,7 +449,7 @@ def _event_parts(corpus, start, end, freq: str, tz: str, codes, active_kinds, pa
         kinds.append(engine.count_by(events, "kind"))
         events = events[events["kind"].isin(use_kinds)]
         events = events.assign(active=events["kind"].isin(list(active_kinds)))
-        parts.append(_per_period(events, "member_id", "at", freq, tz, None, codes))
+        parts += _per_period(events, "member_id", "at", freq, tz, None, codes)
         del events
         release_freed_memory()  # the batch's temporaries, else the heap keeps them between the parts
     counts = pd.concat(kinds).groupby(level=0, sort=False).sum() if kinds else pd.Series(dtype=np.int64)
@@ -500,13 +516,18 @@ def _roster_codes(corpus) -> pd.DataFrame | None:
 
 
 def _per_period(frame, member: str, time: str, freq: str, tz: str, form: str | None,
-                codes: pd.DataFrame | None) -> pd.DataFrame:
+                codes: pd.DataFrame | None) -> list[pd.DataFrame]:
     """Aggregate one table (pandas or Dask) to member x slot: first time, any active use.
 
     With roster ``codes`` the group key is one integer (member code and
-    slot) and ``member`` in the result is the code; else the key is the pair
-    (member id, slot) and ``member`` the id.  Rows with a null member are
-    dropped.
+    slot) and the result has the columns ``key`` (int64: member code x
+    :data:`_SLOTS` + slot), ``first_at`` and ``active``, 17 bytes a row,
+    made so on the workers on Dask and collected one partition at a time
+    (:func:`~peerscope._kernels.engine.partitions`): the client never holds the parts twice (as the
+    partitions received and their concatenation); else the key is the pair
+    (member id, slot) and the columns are ``member`` (the id), ``slot``,
+    ``first_at`` and ``active``.  Rows with a null member are dropped.
+    Returns the parts (one on pandas, one per partition on Dask).
     """
     aggregations = {"first_at": (time, "min")}
     if form is None:
@@ -519,16 +540,35 @@ def _per_period(frame, member: str, time: str, freq: str, tz: str, form: str | N
         slot = _slot(frame, time, freq, tz, form)
         frame = frame[[time] + (["active"] if form is None else [])].assign(
             key=frame["member_code"] * _SLOTS + slot)
-        out = engine.aggregate(frame, "key", **aggregations).reset_index()
-        key = out["key"].to_numpy(dtype=np.int64)
-        out["member"], out["slot"] = key // _SLOTS, key % _SLOTS
+        grouped = frame.groupby("key", sort=False, dropna=True, observed=True)
+        if engine.is_dask(frame):
+            # hashed into several partitions, so that no one partition (and its buffers while
+            # it is received) is the whole part: 3.6M rows of events at 1M posts
+            grouped = grouped.agg(split_out=_split_out(frame), **aggregations)
+            grouped = grouped.map_partitions(_keyed, meta=_keyed(grouped._meta))
+        else:
+            grouped = _keyed(grouped.agg(**aggregations))
+        return list(engine.partitions(grouped))
     else:
         frame = frame.assign(slot=_slot(frame, time, freq, tz, form))
         out = engine.aggregate(frame, [member, "slot"], **aggregations).reset_index()
         out = out.rename(columns={member: "member"})
     if form is not None:
         out["active"] = True
-    return out.astype({"slot": np.int64, "active": bool})[["member", "slot", "first_at", "active"]]
+    return [out.astype({"slot": np.int64, "active": bool})[["member", "slot", "first_at", "active"]]]
+
+
+def _keyed(grouped: pd.DataFrame) -> pd.DataFrame:
+    """A part of :func:`_per_period` grouped on the packed key -> columns ``key`` (int64),
+    ``first_at`` and ``active`` (bool, True when not aggregated: a form of active use)."""
+    active = grouped["active"].to_numpy(dtype=bool) if "active" in grouped else True
+    return pd.DataFrame({"key": grouped.index.to_numpy(dtype=np.int64), "first_at": grouped["first_at"].array,
+                         "active": active}, index=pd.RangeIndex(len(grouped)), copy=False)
+
+
+def _split_out(frame) -> int:
+    """Partitions of a grouped result on Dask: one per two of the input's (at least 1)."""
+    return max(1, frame.npartitions // 2)
 
 
 def _slot(frame, time: str, freq: str, tz: str, form: str | None):
@@ -567,12 +607,20 @@ def _combine(parts: list[pd.DataFrame], roster_ids: pd.Series | None, excluded: 
     active, n, done = np.empty(size, dtype=bool), 0, 0
     while parts:
         part = parts.pop(0)
-        code = part["member"].to_numpy(dtype=np.int64) if member is None else member[done:done + len(part)]
+        if member is not None:
+            code, slot = member[done:done + len(part)], part["slot"].to_numpy(dtype=np.int64)
+        elif "key" in part:  # roster codes and slots packed (:func:`_per_period`)
+            slot = part["key"].to_numpy(dtype=np.int64)
+            code = slot // _SLOTS
+            slot = slot - code * _SLOTS
+        else:
+            code, slot = part["member"].to_numpy(dtype=np.int64), part["slot"].to_numpy(dtype=np.int64)
         done += len(part)
         keep = ~dropped[code]
         seen[code[~keep]] = True
         m = n + int(keep.sum())
-        key[n:m] = (rank[code] * _SLOTS + part["slot"].to_numpy(dtype=np.int64))[keep]
+        key[n:m] = (rank[code] * _SLOTS + slot)[keep]
+        del slot
         first_at[n:m] = part["first_at"].to_numpy(dtype="datetime64[us]").view(np.int64)[keep]
         active[n:m] = part["active"].to_numpy(dtype=bool)[keep]
         n = m
@@ -592,9 +640,16 @@ def _combine(parts: list[pd.DataFrame], roster_ids: pd.Series | None, excluded: 
     first_at = np.minimum.reduceat(first_at, starts) if n else first_at
     active = np.maximum.reduceat(active, starts) if n else active
     del starts
-    release_freed_memory()  # the sort's arrays, before the id strings are made
-    member_ids = ids.take(pa.array(order[key // _SLOTS]))
-    member_ids = schema.to_pandas(pa.table({"member_id": member_ids}))["member_id"]
+    release_freed_memory()  # the sort's arrays, before the ids are made
+    # the ids as a Categorical over the sorted ids of the rows (the same on both engines): a
+    # code of 4 bytes a row, not a string each (35.8M rows at 10M posts)
+    rank = key // _SLOTS
+    member_start = run_starts(rank)
+    member = np.repeat(np.arange(len(member_start), dtype=np.int32), run_lengths(member_start, len(key)))
+    categories = schema.to_pandas(pa.table({"member_id": ids.take(pa.array(order[rank[member_start]]))}))
+    del rank, member_start
+    member_ids = pd.Categorical.from_codes(member, dtype=pd.CategoricalDtype(pd.Index(categories["member_id"])))
+    del member
     key %= _SLOTS  # the slot: (period + _OFFSET) * 8 + form code
     form = pd.Categorical.from_codes((key % 8).astype(np.int8), categories=list(FORMS))
     key //= 8
@@ -791,6 +846,7 @@ def forms_over_tenure(data, *, max_periods: int | None = None, **options) -> Ten
     {0: 1.5, 1: 1.0}
     """
     use = _resolve(data, options)
+    release_freed_memory()   # what the step before freed (these run one after another on one FormsInUse)
     uses = use.uses
     if not len(uses) or use.last_period is None:
         empty = pd.DataFrame({"periods_since_first_use": pd.Series(dtype=np.int64),
@@ -802,7 +858,8 @@ def forms_over_tenure(data, *, max_periods: int | None = None, **options) -> Ten
         return TenureCurve(empty, use.parameters)
     rows = _rows(uses)
     first = rows.first
-    since = rows.ordinal - first[rows.member]
+    since = rows.ordinal.astype(np.int32)   # period ordinals fit: int32 halves these per-row arrays
+    since -= first.astype(np.int32)[rows.member]
     last = use.last_period.ordinal
     horizon = last - first  # periods each member is observed after the first
     n_k = int(horizon.max()) + 1
@@ -934,6 +991,7 @@ def pathways(data, **options) -> Pathways:
     [['ann', 'online>group'], ['bob', 'one_to_one']]
     """
     use = _resolve(data, options)
+    release_freed_memory()   # what the step before freed (these run one after another on one FormsInUse)
     uses = use.uses
     rows = _rows(uses)
     n_members = len(rows.member_start)
@@ -947,7 +1005,7 @@ def pathways(data, **options) -> Pathways:
     order = np.lexsort((form, at, member))
     member, form, at = member[order], form[order], at[order]
     rank = np.arange(len(member)) - np.searchsorted(member, member, side="left") + 1
-    member_ids = uses["member_id"].iloc[rows.member_start].reset_index(drop=True)
+    member_ids = _member_ids(uses, rows)
     firsts = pd.DataFrame({
         "member_id": member_ids.iloc[member].reset_index(drop=True),
         "form": pd.Categorical.from_codes(form, categories=list(FORMS)),
@@ -996,18 +1054,19 @@ def _transitions(rows: _Rows, last_period: pd.Period | None) -> pd.DataFrame:
     counts = np.zeros((none + 1, none + 1), dtype=np.int64)
     if len(rows.cell_start) and last_period is not None:
         starts = rows.cell_start
-        cell_member, cell_ordinal = rows.member[starts], rows.ordinal[starts]
+        # per cell (millions at 1M posts) as int32: period ordinals fit
+        cell_member, cell_ordinal = rows.member[starts], rows.ordinal[starts].astype(np.int32)
         first = rows.first
         span = last_period.ordinal - first  # pairs (p, p + 1) each member is observed for
-        rel = cell_ordinal - first[cell_member]
-        bits = rows.cell_bits()
+        rel = cell_ordinal - first.astype(np.int32)[cell_member]
+        bits = rows.cell_bits().astype(np.int8)   # one bit per form: the per-row copy below is 1 byte a row
         has_next = np.zeros(len(starts), dtype=bool)
         has_next[:-1] = (cell_member[1:] == cell_member[:-1]) & (cell_ordinal[1:] == cell_ordinal[:-1] + 1)
         has_prev = np.zeros(len(starts), dtype=bool)
         has_prev[1:] = has_next[:-1]
-        inside = rel < span[cell_member]  # p + 1 is still observed
+        inside = rel < span.astype(np.int32)[cell_member]  # p + 1 is still observed
         # a -> b: each form of a row against each form of the next period's cell
-        next_bits = np.zeros(len(starts), dtype=np.int64)
+        next_bits = np.zeros(len(starts), dtype=np.int8)
         next_bits[:-1] = np.where(has_next[:-1], bits[1:], 0)
         row_next = next_bits[rows.cell]
         for b in range(none):
@@ -1151,6 +1210,7 @@ def combinations(data, **options) -> Combinations:
     [['ann', 'online+group', 'concurrent'], ['bob', 'one_to_one', 'single']]
     """
     use = _resolve(data, options)
+    release_freed_memory()   # what the step before freed (these run one after another on one FormsInUse)
     uses = use.uses
     rows = _rows(uses)
     n = len(rows.member_start)
@@ -1167,7 +1227,7 @@ def combinations(data, **options) -> Combinations:
         for j in range(i + 1, len(FORMS)):
             concurrent |= flags[:, i] & flags[:, j] & (lo[:, i] <= hi[:, j]) & (lo[:, j] <= hi[:, i])
     bits = (flags.astype(np.int64) << np.arange(len(FORMS))).sum(axis=1)
-    members = uses[["member_id"]].iloc[rows.member_start].reset_index(drop=True)
+    members = _member_ids(uses, rows).to_frame()
     for i, form in enumerate(FORMS):
         members[form] = flags[:, i]
     members["forms"] = pd.array(_set_labels(flags), dtype="str")
@@ -1279,15 +1339,22 @@ def active_passive(data, **options) -> ActivePassive:
     [[0, 1], [1, 0]]
     """
     use = _resolve(data, options)
+    release_freed_memory()   # what the step before freed (these run one after another on one FormsInUse)
     uses = use.uses
-    per_form = (uses.groupby(["member_id", "form"], observed=True)["active"].max().reset_index())
-    rows = []
-    for form in FORMS:
-        sel = per_form.loc[per_form["form"] == form, "active"]
-        rows.append((form, len(sel), int(sel.sum())))
-    anywhere = per_form.groupby("member_id")["active"].max()
-    rows.append(("any", len(anywhere), int(anywhere.sum())))
-    frame = pd.DataFrame(rows, columns=["form", "members", "active"])
+    # users and active users of each (member, form), from the member numbers of the sorted
+    # rows: no grouping on the ids (millions of rows)
+    rows = _rows(uses)
+    n = len(rows.member_start)
+    slot = rows.member.astype(np.int64) * len(FORMS) + rows.form
+    used = np.zeros(n * len(FORMS), dtype=bool)
+    used[slot] = True
+    active = np.zeros(n * len(FORMS), dtype=bool)
+    active[slot[uses["active"].to_numpy(dtype=bool)]] = True
+    del slot, rows
+    used, active = used.reshape(n, len(FORMS)), active.reshape(n, len(FORMS))
+    counts = [(form, int(used[:, i].sum()), int(active[:, i].sum())) for i, form in enumerate(FORMS)]
+    counts.append(("any", n, int(active.any(axis=1).sum())))
+    frame = pd.DataFrame(counts, columns=["form", "members", "active"])
     frame["passive_only"] = frame["members"] - frame["active"]
     denominator = frame["members"].where(frame["members"] > 0)
     frame["share_active"] = frame["active"] / denominator

@@ -79,6 +79,7 @@ from peerscope import errors, pluralism
 
 from peerscope._kernels import engine
 from peerscope._kernels.display import Display, fmt
+from peerscope._kernels.memory import release_freed_memory
 
 from peerscope.corpus import schema
 
@@ -227,6 +228,7 @@ def summary(corpus, *, top: int = 5, start=None, end=None,
         raise errors.PeerscopeError(
             "uses was computed for another window or other roles: "
             f"{uses.start}..{uses.end} {uses.exclude_roles} vs {window.start}..{window.end} {exclude_roles}")
+    release_freed_memory()   # what the step before freed (e.g. the measures of ``uses``)
     non_persons = pluralism.ids_with_roles(corpus, exclude_roles)
     items = engine.collect(corpus.newsletter_items(
         columns=["item_id", "issue_id", "newsletter", "published_at", "author_id"],
@@ -241,6 +243,8 @@ def summary(corpus, *, top: int = 5, start=None, end=None,
 
     active = uses.uses
     elsewhere = active.loc[active["active"] & (active["form"] != "newsletter"), "member_id"]
+    if isinstance(elsewhere.dtype, pd.CategoricalDtype):   # the distinct ids, from the codes
+        elsewhere = pd.Series(elsewhere.cat.categories[np.unique(elsewhere.cat.codes.to_numpy())])
 
     issues = _issues(items)
     written = (items[items["by_member"]].groupby(["newsletter", "author_id"]).size()
@@ -326,6 +330,11 @@ def _newsletter_row(name, issues, items, contributors, recipients, top) -> list:
             int(people["active_elsewhere"].sum())]
 
 
+def _newsletter_of(events: pd.DataFrame, issue_map: pd.DataFrame) -> pd.DataFrame:
+    """``events`` joined to the newsletter(s) of their ``target_id`` (an issue id of ``issue_map``)."""
+    return events.merge(issue_map, left_on="target_id", right_on="issue_id")
+
+
 def _matched_members(corpus, names: list[str], issue_map: pd.DataFrame,
                      window) -> tuple[dict[str, pd.DataFrame], int]:
     """Distinct (newsletter, member_id) of ``receive`` and ``contribute`` events matched
@@ -356,8 +365,13 @@ def _matched_members(corpus, names: list[str], issue_map: pd.DataFrame,
             found.append(engine.collect(engine.distinct(events[by_channel], ["kind", "member_id", "channel"]))
                          .rename(columns={"channel": "newsletter"})[columns])
         if by_target is not None:
-            found.append(engine.collect(engine.distinct(events[by_target], ["kind", "member_id", "target_id"]))
-                         .merge(issue_map, left_on="target_id", right_on="issue_id")[columns])
+            # each issue id turned into its newsletter(s) before the distinct pairs are taken (on
+            # Dask on the workers): one row per (kind, member, newsletter), not per issue received
+            targets = events[by_target][["kind", "member_id", "target_id"]]
+            targets = (targets.map_partitions(_newsletter_of, issue_map,
+                                              meta=_newsletter_of(targets._meta, issue_map.iloc[:0]))
+                       if engine.is_dask(targets) else _newsletter_of(targets, issue_map))
+            found.append(engine.collect(engine.distinct(targets, columns)))
         # merged batch by batch: the batches' pairs together repeat each member's once per batch
         pairs = pd.concat(found, ignore_index=True).drop_duplicates(ignore_index=True)
         matched = [m for m in (by_channel, by_target) if m is not None]
