@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from peerscope.errors import PeerscopeError
+from peerscope._kernels.runs import run_starts
 
 __all__ = ["FILLS", "MAX_LINES", "STYLES", "Display", "MissingDependencyError", "axes", "draw_bands", "label_band_axes",
            "draw_form_shares", "draw_give_receive", "draw_grouped_bars", "draw_ladder_monthly", "draw_lorenz",
@@ -425,7 +426,14 @@ def draw_ladder_monthly(ax, ladder, ladder_names, min_cell: int = 0) -> bool:
     levels = ladder.levels
     if not len(levels):
         return False
-    counts = levels.groupby(["month", "ladder_level"]).size().unstack(fill_value=0)
+    # one bincount of the levels per run of rows of one month (the rows come sorted by month),
+    # not a grouping of every row: 19.5M rows at 10M posts, where the grouping took 1 GB
+    month, level = pd.DatetimeIndex(levels["month"]), levels["ladder_level"].to_numpy()
+    starts = run_starts(month.asi8)
+    ends = np.append(starts[1:], len(level))
+    counts = pd.DataFrame([np.bincount(level[start:end], minlength=len(ladder_names))
+                           for start, end in zip(starts, ends)], index=month[starts])
+    counts = counts.groupby(level=0).sum()   # (a month in several runs, were the rows not sorted)
     for (style, marker, grey), level in zip(STYLES, range(1, len(ladder_names))):
         if level not in counts:
             continue
