@@ -193,10 +193,10 @@ class _Rows:
         return self.ordinal[self.member_start]
 
     def cell_bits(self) -> np.ndarray:
-        """Forms in use in each cell as a bit set (bit i: FORMS[i])."""
+        """Forms in use in each cell as a bit set (bit i: FORMS[i]), int8: one byte a cell."""
         if not len(self.cell_start):
-            return np.zeros(0, dtype=np.int64)
-        return np.add.reduceat(np.left_shift(np.int8(1), self.form), self.cell_start).astype(np.int64)
+            return np.zeros(0, dtype=np.int8)
+        return np.add.reduceat(np.left_shift(np.int8(1), self.form), self.cell_start, dtype=np.int8)
 
 
 def _rows(uses: pd.DataFrame) -> _Rows:
@@ -1014,6 +1014,7 @@ def pathways(data, **options) -> Pathways:
     })
     members = _pathway_labels(member_ids, member, form, rank, firsts["first_at"])
     counts = np.bincount(form[rank == 1], minlength=len(FORMS))
+    del slot, first_at, used   # per row and per (member, form): freed before the transitions' arrays
     first_forms = pd.DataFrame({"form": list(FORMS), "members": counts.astype(np.int64)})
     first_forms["share"] = first_forms["members"] / max(n_members, 1)
     return Pathways(members=members, first_uses=firsts, first_forms=first_forms,
@@ -1059,7 +1060,7 @@ def _transitions(rows: _Rows, last_period: pd.Period | None) -> pd.DataFrame:
         first = rows.first
         span = last_period.ordinal - first  # pairs (p, p + 1) each member is observed for
         rel = cell_ordinal - first.astype(np.int32)[cell_member]
-        bits = rows.cell_bits().astype(np.int8)   # one bit per form: the per-row copy below is 1 byte a row
+        bits = rows.cell_bits()   # one bit per form: the per-row copy below is 1 byte a row
         has_next = np.zeros(len(starts), dtype=bool)
         has_next[:-1] = (cell_member[1:] == cell_member[:-1]) & (cell_ordinal[1:] == cell_ordinal[:-1] + 1)
         has_prev = np.zeros(len(starts), dtype=bool)
