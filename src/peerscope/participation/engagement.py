@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from peerscope import participation
 
@@ -598,56 +597,18 @@ def _lazy_rungs(corpus, start, end, kinds, host_repliers: int):
     if corpus.has_table("newsletter_items"):
         items = corpus.newsletter_items(columns=["author_id", "published_at"], start=start, end=end)
         frames.append(rungs(items, "author_id", "published_at", _ITEM))
-    stacked = engine.concat(frames)
-    grouped = stacked.groupby(["member_id", "month"], sort=False, dropna=True, observed=True)["rung"]
-    # on Dask hashed into several partitions: none (and its buffers while received) is the whole
-    highest = (grouped.max(split_out=max(1, stacked.npartitions // 2)) if engine.is_dask(stacked)
-               else grouped.max())
-    # collected a partition at a time, each row as 8 bytes (an int32 code into the ids seen so
-    # far, month and rung packed in an int32 as _HighestRungs packs them): never a string per
-    # row, nor the partitions and their concatenation together
-    ids, codes, low = pa.array([], pa.string()), [], []
-    for part in engine.partitions(highest):
-        if not len(part):
-            continue
-        index = participation._id_levels(part).index
-        distinct = string_array(index.levels[0]).cast(pa.string())
-        found = pc.index_in(distinct, value_set=ids).fill_null(-1).to_numpy(zero_copy_only=False).copy()
-        new = np.flatnonzero(found < 0)
-        found[new] = len(ids) + np.arange(len(new))
-        ids = pa.concat_arrays([ids, distinct.take(pa.array(new))])
-        codes.append(found.astype(np.int32)[index.codes[0]])
-        packed = index.levels[1].to_numpy().astype(np.int32)[index.codes[1]]
-        packed += _MONTH_SHIFT
-        packed <<= _RUNG_BITS
-        packed |= part.to_numpy(dtype=np.int32)
-        low.append(packed)
-        del part, index, packed
-    rank = sort_ranks(ids).astype(np.int64)
-    ids = ids.take(pa.array(np.argsort(rank)))
-    # one row per (member, month) already (grouped, each group in one partition): packed as
-    # _highest packs them, part by part as the parts are freed, sorted in place, unpacked by blocks
-    packed, at = np.empty(sum(len(code) for code in codes), dtype=np.int64), 0
-    while codes:
-        code, part = codes.pop(0), low.pop(0)
-        block = packed[at:at + len(code)]
-        block[:] = part >> _RUNG_BITS
-        block <<= _CODE_BITS
-        block |= rank[code]
-        block <<= _RUNG_BITS
-        block |= part & ((1 << _RUNG_BITS) - 1)
-        at += len(code)
-        del code, part, block
-    del rank
-    packed.sort()
-    codes, months = np.empty(len(packed), dtype=np.int32), np.empty(len(packed), dtype=np.int64)
-    rungs = np.empty(len(packed), dtype=np.int8)
-    for at in range(0, len(packed), 1 << 20):
-        block = packed[at:at + (1 << 20)]
-        rungs[at:at + len(block)] = block & ((1 << _RUNG_BITS) - 1)
-        codes[at:at + len(block)] = (block >> _RUNG_BITS) & ((1 << _CODE_BITS) - 1)
-        months[at:at + len(block)] = (block >> (_CODE_BITS + _RUNG_BITS)) - _MONTH_SHIFT
-    return ids, codes, months, rungs
+    highest = engine.concat(frames).groupby(["member_id", "month"], sort=False, dropna=True,
+                                            observed=True)["rung"].max()
+    highest = participation._id_levels(engine.collect(highest))
+    # one row per (member, month) already: sorted as _read_rungs sorts them, ids first
+    index, levels = highest.index, highest.to_numpy(dtype=np.int8)
+    ids = string_array(index.levels[0])
+    rank = sort_ranks(ids)
+    codes = rank.astype(np.int32)[index.codes[0]]
+    months = index.levels[1].to_numpy()[index.codes[1]]
+    del highest, index
+    order = np.lexsort((codes, months))
+    return ids.take(pa.array(np.argsort(rank))), codes[order], months[order], levels[order]
 
 
 # ---------------------------------------------------------------------------
