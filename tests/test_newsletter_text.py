@@ -193,6 +193,19 @@ def test_the_report_section_has_its_tables_and_figure(planted):
     assert [ax.get_ylabel() for ax in figure.axes[:2]] == ["Forum posts", "Newsletter items"]
 
 
+def test_labels_of_the_posts_given_give_the_tables_of_labelling_every_post(planted):
+    corpus, model = planted["corpus"], support.pretrained("forum")
+    labels = support.classify(corpus, model)[["post_id", "label"]]
+    posts = corpus.posts(columns=["post_id", "author_id"]).merge(labels, on="post_id")
+    tables, results, _ = newsletter_text_tables(corpus, topics=None, support=model, random_state=0,
+                                                min_cell=5, post_labels=posts)
+    given = {t.name: t.frame for t in tables}
+    assert set(given) == {"newsletter_support_by_form", "newsletter_support_by_writer"}
+    for name, frame in given.items():
+        pd.testing.assert_frame_equal(frame, planted["tables"][name].frame)
+    assert results["newsletter_support"]["label"].eq("emotional").any()
+
+
 def test_no_section_without_newsletter_text():
     corpus = Corpus.from_frames(_small_corpus().posts(columns="all"))
     assert newsletter_text_tables(corpus) == ([], {}, "the corpus has no newsletter items")

@@ -651,10 +651,12 @@ class Corpus:
         below = np.uint64(min(int(fraction * 2.0 ** 64), 2 ** 64 - 1))
         kept, read = [], 0
         for batch in self.arrow_batches("posts", "all", batch_size=ROW_GROUP_SIZE):
-            ids = batch.column(batch.schema.get_field_index("post_id")).to_numpy(zero_copy_only=False)
-            hashed = pd.util.hash_array(ids.astype(object, copy=False), hash_key=key, categorize=False)
             read += batch.num_rows
-            kept.append(batch if fraction == 1 else batch.filter(pa.array(hashed < below)))
+            if fraction < 1:
+                ids = batch.column(batch.schema.get_field_index("post_id")).to_numpy(zero_copy_only=False)
+                hashed = pd.util.hash_array(ids.astype(object, copy=False), hash_key=key, categorize=False)
+                batch = batch.filter(pa.array(hashed < below))
+            kept.append(batch)
         columns = self._columns("posts")
         table = (pa.Table.from_batches(kept) if kept else
                  schema.table_spec("posts").arrow_schema().empty_table().select(columns))

@@ -83,9 +83,9 @@ def newsletter_text_tables(corpus, *, topics="auto", support="forum", min_cell: 
     progress : bool
         Progress bars of the fit and the labelling.
     post_labels : DataFrame, optional
-        ``post_id, label`` of the posts, already labelled by the model
-        ``support`` (the report's support section): only the items are
-        labelled then, not every post a second time.
+        ``post_id, label, author_id`` of the posts, already labelled by the
+        model ``support`` (the report's support section): only the items
+        are labelled then, and the posts are not read again.
 
     Returns
     -------
@@ -240,7 +240,9 @@ def _support_tables(corpus, option, table: str, items: pd.DataFrame, min_cell: i
                                         progress=progress)[["doc_id", "source", "label"]]
     authors = [items.assign(source="newsletter_items")[["doc_id", "source", "author_id", "writer"]]]
     if table == "all":
-        posts = engine.collect(corpus.posts(columns=["post_id", "author_id"]))
+        # the posts' authors: with the labels when given, else read (no second read of the posts)
+        posts = (post_labels if post_labels is not None
+                 else engine.collect(corpus.posts(columns=["post_id", "author_id"])))
         authors.append(pd.DataFrame({"doc_id": posts["post_id"].astype("str"), "source": "posts",
                                      "author_id": posts["author_id"], "writer": None}))
     labelled = labels.merge(pd.concat(authors, ignore_index=True), on=["doc_id", "source"], how="left",
