@@ -76,6 +76,8 @@ def test_events_streamed_in_small_batches_give_the_same_uses(synthetic, monkeypa
     import peerscope.pluralism as module
 
     monkeypatch.setattr(module, "_EVENT_BATCH", 997)   # many batches, cutting members' periods apart
+    monkeypatch.setattr(module, "_BATCH", 997)   # the same through the columnar engine
+    monkeypatch.setattr(module, "_BLOCK", 1000)  # cells found a block of keys at a time
     assert corpus.manifest["tables"]["events"]["rows"] > 20 * 997
     streamed = pluralism.forms_in_use(saved)
     pd.testing.assert_frame_equal(streamed.uses, use.uses)
@@ -87,6 +89,29 @@ def test_events_streamed_in_small_batches_give_the_same_uses(synthetic, monkeypa
                                newsletter_items=corpus.newsletter_items(columns="all")).save(tmp_path / "mixed")
     assert pluralism.forms_in_use(mixed).ignored_events == {
         "download": int((np.arange(corpus.manifest["tables"]["events"]["rows"]) % 3 == 0).sum())}
+
+
+def test_uses_and_first_uses_equal_a_plain_groupby_of_the_tables(synthetic):
+    """The packed keys, buckets and bit sets give what grouping the rows by hand gives."""
+    corpus, _, use = synthetic
+    events = corpus.events(columns=["member_id", "at", "kind", "form"])
+    events = events[events["kind"].isin(pluralism.ACTIVE_KINDS + pluralism.PASSIVE_KINDS)]
+    rows = pd.concat([
+        corpus.posts(columns=["author_id", "created_at"]).set_axis(["member_id", "at"], axis=1)
+        .assign(form="online", active=True),
+        events.assign(active=events["kind"].isin(pluralism.ACTIVE_KINDS))[["member_id", "at", "form", "active"]],
+        corpus.newsletter_items(columns=["author_id", "published_at"]).set_axis(["member_id", "at"], axis=1)
+        .assign(form="newsletter", active=True)], ignore_index=True).dropna(subset=["member_id"])
+    rows = rows[~rows["member_id"].isin(pluralism.ids_with_roles(corpus))]
+    rows = rows.assign(period=rows["at"].dt.tz_localize(None).dt.to_period("M"),
+                       form=pd.Categorical(rows["form"], categories=list(pluralism.FORMS)),
+                       member_id=rows["member_id"].astype("str"))
+    expected = rows.groupby(["member_id", "period", "form"], observed=True)["active"].any().reset_index()
+    as_str = lambda frame: frame.assign(member_id=frame["member_id"].astype("str"))
+    pd.testing.assert_frame_equal(as_str(use.uses), expected)
+    first = rows.groupby(["member_id", "form"], observed=True)["at"].min().rename("first_at").reset_index()
+    pd.testing.assert_frame_equal(as_str(use.first_uses), first, check_dtype=False)
+    assert use.n_members == rows["member_id"].nunique()
 
 
 def test_side_by_side_curve_is_recovered_exactly(synthetic):
@@ -321,8 +346,10 @@ def test_forms_in_use_by_hand(small):
     assert use.last_period == pd.Period("2024-05", "M")
     assert frame.attrs["parameters"]["freq"] == "M"
     # the first use of online is the view at 09:00 on Jan 1, before the post
-    first = use.uses.set_index(["member_id", "form"])["first_at"]
-    assert first[("ann", "online")].min() == pd.Timestamp("2024-01-01 09:00", tz="UTC")
+    first = use.first_uses.set_index(["member_id", "form"])["first_at"]
+    assert first[("ann", "online")] == pd.Timestamp("2024-01-01 09:00", tz="UTC")
+    assert first[("ann", "newsletter")] == pd.Timestamp("2024-05-02 09:00", tz="UTC")
+    assert len(first) == 4   # ann: online, group, newsletter; bob: one to one
 
 
 def test_forms_over_tenure_by_hand(small):

@@ -65,7 +65,23 @@ def months_from_micros(times: np.ndarray) -> np.ndarray:
     >>> months_from_micros([0, 31 * DAY, -1]).tolist()   # 1970-01-01, 1970-02-01, 1969-12-31
     [0, 1, -1]
     """
-    return np.asarray(times, dtype=np.int64).view("datetime64[us]").astype("datetime64[M]").astype(np.int64)
+    times = np.asarray(times, dtype=np.int64)
+    if len(times) < _TABLE_MIN:
+        return times.view("datetime64[us]").astype("datetime64[M]").astype(np.int64)
+    # numpy's conversion to months costs about 50 ns a time; the day's month read from a
+    # table of the days spanned costs a tenth of that (the table has a few thousand days)
+    days = times // _DAY
+    first, last = int(days.min()), int(days.max())
+    if last - first >= len(times):
+        return times.view("datetime64[us]").astype("datetime64[M]").astype(np.int64)
+    table = np.arange(first, last + 1).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    days -= first
+    return table[days]
+
+
+_DAY = 86_400_000_000
+#: Below this many times :func:`months_from_micros` converts them directly.
+_TABLE_MIN = 1 << 12
 
 
 def months_from_arrow(times: pa.Array | pa.ChunkedArray) -> np.ndarray:

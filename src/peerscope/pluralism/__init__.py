@@ -94,6 +94,7 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -102,10 +103,11 @@ import pyarrow.compute as pc
 
 from peerscope import errors
 
-from peerscope._kernels import engine
+from peerscope._kernels import columnar, engine
+from peerscope._kernels.align import sort_ranks
 from peerscope._kernels.display import Display, axes, draw_form_shares, draw_mean_forms, fmt, span
 from peerscope._kernels.memory import release_freed_memory
-from peerscope._kernels.months import months_from_times
+from peerscope._kernels.months import months_from_micros, months_from_times
 from peerscope._kernels.runs import run_lengths, run_starts
 
 from peerscope.corpus import schema
@@ -159,6 +161,19 @@ def _period_ordinals(times, freq: str, tz: str):
     return months if freq == "M" else months // 3
 
 
+def _ordinals_of_micros(at: np.ndarray, freq: str, tz: str) -> np.ndarray:
+    """:func:`_period_ordinals` of times given as epoch microseconds (UTC), as int64: the
+    same numbers, from numpy's calendar arithmetic (a time zone other than UTC is applied
+    by pandas first)."""
+    if tz != "UTC":
+        local = pd.DatetimeIndex(at.view("datetime64[us]")).tz_localize("UTC").tz_convert(tz).tz_localize(None)
+        at = local.asi8
+    if freq == "W":
+        return (at // 86_400_000_000 + 3) // 7 + 1
+    months = months_from_micros(at)
+    return months if freq == "M" else months // 3
+
+
 def _ordinal_of(time, freq: str, tz: str) -> int:
     """Ordinal of the period holding one time."""
     return int(_period_ordinals(pd.Series([time]), freq, tz).iloc[0])
@@ -172,84 +187,80 @@ def _ordinals(periods: pd.Series) -> np.ndarray:
     return np.asarray(periods.array.asi8, dtype=np.int64)
 
 
-@dataclass(frozen=True)
-class _Rows:
-    """Positions in ``FormsInUse.uses``, which is sorted by member, period and form.
+@dataclass(frozen=True, eq=False)
+class _Cells:
+    """The member-periods with any use (*cells*), sorted by member and period: what
+    :class:`FormsInUse` stores.
 
-    ``member`` numbers members 0.. in ``member_id`` order; a *cell* is one
-    member-period.  Every array is per row unless its name says otherwise.
+    ``member`` numbers members 0.. in ``member_id`` order (codes into the
+    result's ids), ``ordinal`` is the period's ordinal, ``forms`` and
+    ``active`` are bit sets (bit i: ``FORMS[i]``) of the forms used, and
+    used actively, in the cell.  Ten bytes a cell: at 10M posts 19.5M cells
+    take 195 MB, where one row per member, period and form (35.8M rows) took
+    22 bytes a row, and every measure rebuilt per-row numbers from them.
     """
 
-    member: np.ndarray
-    ordinal: np.ndarray
-    form: np.ndarray
-    cell: np.ndarray
-    member_start: np.ndarray  # first row of each member
-    cell_start: np.ndarray  # first row of each cell
+    member: np.ndarray   # int32
+    ordinal: np.ndarray  # int32
+    forms: np.ndarray    # uint8
+    active: np.ndarray   # uint8
+
+    @cached_property
+    def member_start(self) -> np.ndarray:
+        """First cell of each member."""
+        return run_starts(self.member)
 
     @property
     def first(self) -> np.ndarray:
-        """First period ordinal of each member."""
+        """First period ordinal of each member (int32)."""
         return self.ordinal[self.member_start]
 
-    def cell_bits(self) -> np.ndarray:
-        """Forms in use in each cell as a bit set (bit i: FORMS[i]), int8: one byte a cell."""
-        if not len(self.cell_start):
-            return np.zeros(0, dtype=np.int8)
-        return np.add.reduceat(np.left_shift(np.int8(1), self.form), self.cell_start, dtype=np.int8)
+    def since_first(self) -> np.ndarray:
+        """Periods from each cell's member's first period to the cell's (int32; 0 in the first)."""
+        return self.ordinal - np.repeat(self.first, run_lengths(self.member_start, len(self.member)))
+
+    def per_member(self, bits: np.ndarray) -> np.ndarray:
+        """``bits`` (a bit set per cell) combined over each member's cells (bitwise or)."""
+        if not len(bits):
+            return np.zeros(0, dtype=np.uint8)
+        return np.bitwise_or.reduceat(bits, self.member_start)
 
 
-def _rows(uses: pd.DataFrame) -> _Rows:
-    """Member and cell numbers of sorted ``uses``, found where the id or period changes.
-
-    Per-row numbers are int32 (members, cells) and int8 (forms), and the ids
-    are compared as pandas holds them (the codes of a categorical, else
-    strings, with no cast): at 10M posts ``uses`` has
-    35.8M rows, and each of the functions that take a FormsInUse makes these.
-    """
-    column = uses["member_id"]
-    n = len(column)
-    ordinal = _ordinals(uses["period"])
-    new_member = np.ones(n, dtype=bool)
-    if n > 1 and isinstance(column.dtype, pd.CategoricalDtype):   # as forms_in_use makes them
-        codes = column.cat.codes.to_numpy()
-        np.not_equal(codes[1:], codes[:-1], out=new_member[1:])
-        del codes
-    elif n > 1:
-        ids = pa.array(column)
-        new_member[1:] = pc.not_equal(ids[1:], ids[:-1]).to_numpy(zero_copy_only=False)
-        del ids
-    member = np.cumsum(new_member, dtype=np.int32) - np.int32(1)
-    cell_start = run_starts(member, ordinal)
-    return _Rows(member=member, ordinal=ordinal,
-                 form=uses["form"].cat.codes.to_numpy().astype(np.int8),
-                 cell=np.repeat(np.arange(len(cell_start), dtype=np.int32), run_lengths(cell_start, n)),
-                 member_start=np.flatnonzero(new_member), cell_start=cell_start)
+def _flags(bits: np.ndarray) -> np.ndarray:
+    """Bit sets of forms -> a boolean array, one column per form in :data:`FORMS` order."""
+    return (bits[:, None] >> np.arange(len(FORMS), dtype=np.uint8)) & 1 == 1
 
 
-def _member_ids(uses: pd.DataFrame, rows: _Rows) -> pd.Series:
-    """The id of each member of ``rows`` (in member order) as ``str``, whatever ``uses`` holds."""
-    ids = uses["member_id"].iloc[rows.member_start].reset_index(drop=True)
-    return ids.astype("str") if isinstance(ids.dtype, pd.CategoricalDtype) else ids
+def _with_form(bits: np.ndarray, form: int) -> np.ndarray:
+    """Positions of the bit sets that hold form number ``form``."""
+    return np.flatnonzero((bits >> form) & 1)
 
 
 # ---------------------------------------------------------------------------
 # Forms in use
 # ---------------------------------------------------------------------------
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, eq=False)
 class FormsInUse(Display):
     """Forms of support each member used in each period (see :func:`forms_in_use`).
+
+    The measures of this module read its member-periods (one entry per
+    member and period with any use, the forms used as bits), so reusing one
+    result for several of them costs no recomputation and no per-row table.
 
     Attributes
     ----------
     uses : DataFrame
         One row per member, period and form used, sorted by member id,
         period and form: ``member_id`` (categorical, categories the sorted
-        ids of the rows: a code of 4 bytes a row), ``period``
+        ids of the members with a use: a code of 4 bytes a row), ``period``
         (:class:`pandas.Period`), ``form`` (categorical, categories
-        :data:`FORMS`), ``active`` (True when any use that period was
-        active) and ``first_at`` (the first use in that period).
+        :data:`FORMS`) and ``active`` (True when any use that period was
+        active).  Made when first read (35.8M rows at 10M posts).
+    first_uses : DataFrame
+        One row per member and form used, sorted by member id and form:
+        ``member_id`` (categorical as in ``uses``), ``form`` and
+        ``first_at``, the time of the member's first use of the form.
     freq, tz : str
         Period frequency and the calendar the periods are in.
     start, end : Timestamp or None
@@ -276,7 +287,7 @@ class FormsInUse(Display):
     [['ann', 0, 1], ['ann', 1, 0], ['bob', 0, 1]]
     """
 
-    uses: pd.DataFrame = field(repr=False)
+    first_uses: pd.DataFrame = field(repr=False)
     freq: str
     tz: str
     start: pd.Timestamp | None
@@ -287,6 +298,7 @@ class FormsInUse(Display):
     passive_kinds: tuple[str, ...]
     ignored_events: dict
     excluded_members: int
+    _cells: _Cells = field(repr=False)
 
     @property
     def parameters(self) -> dict:
@@ -302,13 +314,50 @@ class FormsInUse(Display):
                 "excluded_members": self.excluded_members}
 
     @property
+    def _ids(self) -> pd.Index:
+        """The ids of the members with a use, sorted (member number i is ``_ids[i]``)."""
+        return self.first_uses["member_id"].cat.categories
+
+    @property
     def n_members(self) -> int:
         """Members with at least one use."""
-        return int(self.uses["member_id"].nunique())
+        return len(self._ids)
+
+    @cached_property
+    def uses(self) -> pd.DataFrame:
+        """One row per member, period and form used (see the class's attributes), made from
+        the cells when first read and kept."""
+        cells = self._cells
+        cell, form = np.nonzero(_flags(cells.forms))   # row-major: by cell, then form
+        return pd.DataFrame({
+            "member_id": pd.Categorical.from_codes(cells.member[cell], dtype=self.first_uses["member_id"].dtype),
+            "period": pd.arrays.PeriodArray(cells.ordinal[cell].astype(np.int64), dtype=pd.PeriodDtype(self.freq)),
+            "form": pd.Categorical.from_codes(form.astype(np.int8), categories=list(FORMS)),
+            "active": (cells.active[cell] >> form.astype(np.uint8)) & 1 == 1,
+        }, copy=False)
+
+    def active_in(self, forms) -> pd.Index:
+        """Ids of the members with active use of any of ``forms`` in some period, sorted.
+
+        Examples
+        --------
+        >>> from peerscope import pluralism
+        >>> from peerscope.datasets.examples import tiny_pathways
+        >>> pluralism.forms_in_use(tiny_pathways()).active_in(["online", "one_to_one"]).tolist()
+        ['ann', 'bob']
+        """
+        unknown = [f for f in forms if f not in FORMS]
+        if unknown:
+            raise errors.PeerscopeError(f"unknown form(s) {unknown}; forms are {list(FORMS)}")
+        wanted = np.uint8(sum(1 << _CODE[f] for f in set(forms)))
+        cells = self._cells
+        return self._ids[np.flatnonzero(cells.per_member(cells.active & wanted))]
 
     def _display_rows(self) -> list[tuple[str, object]]:
+        cells = self._cells
         return [("members", self.n_members),
-                ("uses", self.uses),
+                ("member-periods", f"{fmt(len(cells.member))} with "
+                                   f"{fmt(int(np.bitwise_count(cells.forms).sum()))} uses of a form"),
                 ("periods", f"freq {self.freq}, calendar {self.tz}, last {fmt(self.last_period)}"),
                 ("window", span(self.start, self.end)),
                 ("excluded members", f"{fmt(self.excluded_members)} (roles {fmt(self.exclude_roles)})"),
@@ -323,22 +372,18 @@ class FormsInUse(Display):
         ``periods_since_first_use`` (0 in the member's first period).  The
         parameters are in ``frame.attrs["parameters"]``.
         """
-        uses = self.uses
-        rows = _rows(uses)
-        starts = rows.cell_start
-        bits = rows.cell_bits()
-        flags = (bits[:, None] >> np.arange(len(FORMS))) & 1 == 1
-        active = uses["active"].to_numpy(dtype=np.int64)
-        n_active = np.add.reduceat(active, starts) if len(starts) else np.zeros(0, np.int64)
-        frame = uses[["member_id", "period"]].iloc[starts].reset_index(drop=True)
-        if isinstance(frame["member_id"].dtype, pd.CategoricalDtype):
-            frame["member_id"] = frame["member_id"].astype("str")
+        cells = self._cells
+        flags = _flags(cells.forms)
+        frame = pd.DataFrame({
+            "member_id": pd.array(self._ids.take(cells.member), dtype="str"),
+            "period": pd.arrays.PeriodArray(cells.ordinal.astype(np.int64), dtype=pd.PeriodDtype(self.freq)),
+        })
         for i, form in enumerate(FORMS):
             frame[form] = flags[:, i]
         frame["forms"] = pd.array(_set_labels(flags), dtype="str")
-        frame["n_forms"] = flags.sum(axis=1).astype(np.int64)
-        frame["n_active_forms"] = n_active.astype(np.int64)
-        frame["periods_since_first_use"] = rows.ordinal[starts] - rows.first[rows.member[starts]]
+        frame["n_forms"] = np.bitwise_count(cells.forms).astype(np.int64)
+        frame["n_active_forms"] = np.bitwise_count(cells.active).astype(np.int64)
+        frame["periods_since_first_use"] = cells.since_first().astype(np.int64)
         frame.attrs["parameters"] = self.parameters
         return frame
 
@@ -402,58 +447,140 @@ def forms_in_use(corpus, freq: str = "M", *, start=None, end=None, tz: str = "UT
         raise errors.PeerscopeError(f"kinds {sorted(both)} are listed as both active and passive")
     window = corpus.time_window.narrow(start, end)
     start, end = window.start, window.end
-    parts, ignored = [], {}
     codes = _roster_codes(corpus)
-    if corpus.has_table("posts"):
-        posts = corpus.posts(columns=["author_id", "created_at"], start=start, end=end)
-        parts += _per_period(posts, "author_id", "created_at", freq, tz, "online", codes)
-        del posts
-        release_freed_memory()  # the posts' temporaries, before the events are read
-    if corpus.has_table("events"):
-        ignored, event_parts = _event_parts(corpus, start, end, freq, tz, codes, active_kinds, passive_kinds)
-        parts += event_parts
-        del event_parts  # else this list keeps every part alive while _combine frees them one by one
-    if corpus.has_table("newsletter_items"):
-        items = corpus.newsletter_items(columns=["author_id", "published_at"], start=start, end=end)
-        parts += _per_period(items, "author_id", "published_at", freq, tz, "newsletter", codes)
-    uses, n_excluded = _combine(parts, None if codes is None else codes["member_id"],
-                                ids_with_roles(corpus, exclude_roles), freq)
+    ignored: dict = {}
+    parts = _parts(corpus, start, end, freq, tz, codes, active_kinds, passive_kinds, ignored)
+    cells, first_uses, n_excluded = _combine(parts, None if codes is None else codes["member_id"],
+                                             ids_with_roles(corpus, exclude_roles))
     if end is not None:  # followed up to the window's end, used or not
         last = _ordinal_of(end - pd.Timedelta(microseconds=1), freq, tz)
     else:
-        last = int(_ordinals(uses["period"]).max()) if len(uses) else None
-    return FormsInUse(uses=uses, freq=freq, tz=tz, start=start, end=end,
+        last = int(cells.ordinal.max()) if len(cells.ordinal) else None
+    return FormsInUse(first_uses=first_uses, freq=freq, tz=tz, start=start, end=end,
                       last_period=None if last is None else pd.Period(_periods([last], freq)[0]),
                       exclude_roles=tuple(exclude_roles), active_kinds=active_kinds,
                       passive_kinds=passive_kinds, ignored_events=ignored,
-                      excluded_members=n_excluded)
+                      excluded_members=n_excluded, _cells=cells)
+
+
+def _parts(corpus, start, end, freq: str, tz: str, codes, active_kinds, passive_kinds, ignored: dict):
+    """The uses of the posts, events and newsletter items, one part at a time.
+
+    With roster ``codes`` each part is four arrays, one entry per use:
+    member (the position in the roster), slot (:data:`_SLOTS`), time (epoch
+    microseconds) and active.  On the pandas engine they come from the
+    columnar engine (:func:`_columnar_parts`); on Dask from the workers'
+    aggregates (:func:`_per_period`).  Without a roster each part is a frame
+    of :func:`_per_period` with the string ids.  Each source is dropped as
+    soon as it is aggregated and the events are read batch by batch; the
+    count of each event kind left out is put in ``ignored`` once the events
+    are read.
+    """
+    if codes is not None and corpus.engine == "pandas":
+        yield from _columnar_parts(corpus, start, end, freq, tz, codes["member_id"], active_kinds,
+                                   passive_kinds, ignored)
+        return
+    numbers = _numbers if codes is not None else (lambda part: part)
+    if corpus.has_table("posts"):
+        yield from map(numbers, _per_period(corpus.posts(columns=["author_id", "created_at"], start=start, end=end),
+                                            "author_id", "created_at", freq, tz, "online", codes))
+        release_freed_memory()  # the posts' temporaries, before the events are read
+    if corpus.has_table("events"):
+        yield from map(numbers, _event_parts(corpus, start, end, freq, tz, codes, active_kinds, passive_kinds,
+                                             ignored))
+    if corpus.has_table("newsletter_items"):
+        yield from map(numbers, _per_period(corpus.newsletter_items(columns=["author_id", "published_at"],
+                                                                    start=start, end=end),
+                                            "author_id", "published_at", freq, tz, "newsletter", codes))
+
+
+def _numbers(part: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A keyed part of :func:`_per_period` as the four arrays of :func:`_parts`."""
+    key = part["key"].to_numpy(dtype=np.int64)
+    member = key // _SLOTS
+    return (member, key - member * _SLOTS, part["first_at"].to_numpy(dtype="datetime64[us]").view(np.int64),
+            part["active"].to_numpy(dtype=bool))
+
+
+#: Rows per batch read and returned by the columnar engine in :func:`_columnar_parts`.
+_BATCH = 1 << 20
+
+
+def _columnar_parts(corpus, start, end, freq: str, tz: str, roster, active_kinds, passive_kinds,
+                    ignored: dict):
+    """The uses as the arrays of :func:`_parts`, a batch at a time, from a saved corpus on the pandas engine.
+
+    Each table is streamed through one hash join against the roster
+    (:func:`~peerscope._kernels.columnar.member_rows`): every id becomes its
+    roster position in the engine, on every core, and no frame of string
+    ids is made.  At 10M posts and 46M events this took 10 s where pandas
+    look-ups and group-bys of each batch took 47 s.
+    """
+    roster = pa.array(roster, type=pa.string())
+    use_kinds = active_kinds + passive_kinds
+    kinds: dict = {}
+    sources = [("posts", "author_id", "created_at", "online"), ("events", "member_id", "at", None),
+               ("newsletter_items", "author_id", "published_at", "newsletter")]
+    for table, member, time, form in sources:
+        if not corpus.has_table(table):
+            continue
+        batches = corpus.arrow_batches(table, [member, time] + (["kind", "form"] if form is None else []),
+                                       start=start, end=end, batch_size=_BATCH)
+        if form is None:
+            batches = _counting(batches, "kind", kinds)
+        for batch in columnar.member_rows(batches, roster, member, time, forms=FORMS if form is None else (),
+                                          use_kinds=use_kinds, active_kinds=active_kinds, rows=_BATCH):
+            at = batch.column("at").to_numpy()
+            slot = _ordinals_of_micros(at, freq, tz)
+            slot += _OFFSET
+            slot *= 8
+            if form is None:
+                slot += batch.column("form").to_numpy()
+                active = batch.column("active").to_numpy(zero_copy_only=False)
+            else:
+                slot += _CODE[form]
+                active = np.ones(len(at), dtype=bool)
+            yield batch.column("member").to_numpy(), slot, at, active
+    ignored.update({kind: n for kind, n in sorted(kinds.items()) if kind not in use_kinds})
+
+
+def _counting(batches, column: str, counts: dict):
+    """The batches, unchanged, with the count of each value of ``column`` added to ``counts``
+    as they pass (nulls not counted)."""
+    for batch in batches:
+        for entry in pc.value_counts(batch.column(column)).to_pylist():
+            if entry["values"] is not None:
+                counts[entry["values"]] = counts.get(entry["values"], 0) + entry["counts"]
+        yield batch
 
 
 #: Events per batch when a corpus on the pandas engine is streamed (:func:`_event_parts`).
 _EVENT_BATCH = 1 << 21
 
 
-def _event_parts(corpus, start, end, freq: str, tz: str, codes, active_kinds, passive_kinds):
-    """The events' parts of :func:`_per_period`, and the count of each kind left out.
+def _event_parts(corpus, start, end, freq: str, tz: str, codes, active_kinds, passive_kinds, ignored: dict):
+    """The events' parts of :func:`_per_period`, one at a time; the count of each kind left out
+    is put in ``ignored`` at the end.
 
     On the pandas engine the events are streamed batch by batch
     (:meth:`peerscope.Corpus.iter_batches`) and each batch is aggregated to
     member x slot at once: a 10M-post community has 46M events, which as one
-    frame of string ids took 8.9 GB.  :func:`_combine` aggregates the
-    batches' parts again (first time: min, active: any), which gives the
-    numbers of one pass.  On Dask the events are aggregated on the workers.
+    frame of string ids took 8.9 GB.  :func:`_combine` merges the batches'
+    parts, which gives the numbers of one pass.  On Dask the events are
+    aggregated on the workers.
     """
     use_kinds = list(active_kinds + passive_kinds)
-    kinds, parts = [], []
+    kinds = []
     for events in _event_frames(corpus, ["member_id", "at", "kind", "form"], start, end):
         kinds.append(engine.count_by(events, "kind"))
         events = events[events["kind"].isin(use_kinds)]
-        events = events.assign(active=events["kind"].isin(list(active_kinds)))
-        parts += _per_period(events, "member_id", "at", freq, tz, None, codes)
+        parts = _per_period(events.assign(active=events["kind"].isin(list(active_kinds))),
+                            "member_id", "at", freq, tz, None, codes)
         del events
         release_freed_memory()  # the batch's temporaries, else the heap keeps them between the parts
+        yield from parts
     counts = pd.concat(kinds).groupby(level=0, sort=False).sum() if kinds else pd.Series(dtype=np.int64)
-    return {str(k): int(n) for k, n in counts.items() if k not in use_kinds}, parts
+    ignored.update({str(k): int(n) for k, n in sorted(counts.items()) if k not in use_kinds})
 
 
 def _event_frames(corpus, columns: list[str], start, end):
@@ -516,7 +643,7 @@ def _roster_codes(corpus) -> pd.DataFrame | None:
 
 
 def _per_period(frame, member: str, time: str, freq: str, tz: str, form: str | None,
-                codes: pd.DataFrame | None) -> list[pd.DataFrame]:
+                codes: pd.DataFrame | None):
     """Aggregate one table (pandas or Dask) to member x slot: first time, any active use.
 
     With roster ``codes`` the group key is one integer (member code and
@@ -527,7 +654,8 @@ def _per_period(frame, member: str, time: str, freq: str, tz: str, form: str | N
     partitions received and their concatenation); else the key is the pair
     (member id, slot) and the columns are ``member`` (the id), ``slot``,
     ``first_at`` and ``active``.  Rows with a null member are dropped.
-    Returns the parts (one on pandas, one per partition on Dask).
+    Returns the parts, to be read once: one on pandas, one per partition on
+    Dask, collected as they are read.
     """
     aggregations = {"first_at": (time, "min")}
     if form is None:
@@ -548,7 +676,7 @@ def _per_period(frame, member: str, time: str, freq: str, tz: str, form: str | N
             grouped = grouped.map_partitions(_keyed, meta=_keyed(grouped._meta))
         else:
             grouped = _keyed(grouped.agg(**aggregations))
-        return list(engine.partitions(grouped))
+        return engine.partitions(grouped)
     else:
         frame = frame.assign(slot=_slot(frame, time, freq, tz, form))
         out = engine.aggregate(frame, [member, "slot"], **aggregations).reset_index()
@@ -577,91 +705,161 @@ def _slot(frame, time: str, freq: str, tz: str, form: str | None):
     return (period + _OFFSET) * 8 + (_form_codes(frame["form"]) if form is None else _CODE[form])
 
 
-def _combine(parts: list[pd.DataFrame], roster_ids: pd.Series | None, excluded: set[str],
-             freq: str) -> tuple[pd.DataFrame, int]:
-    """Parts of :func:`_per_period` -> the rows of ``FormsInUse.uses``, and the ids left out.
+def _combine(parts, roster_ids: pd.Series | None, excluded: set[str]) -> tuple[_Cells, pd.DataFrame, int]:
+    """Parts of :func:`_parts` -> the cells and first uses of a :class:`FormsInUse`, and the
+    number of ids left out.
 
-    Members are numbered by the rank of their id, so sorting the integer key
-    sorts by ``member_id``, period and form.  Rows of ids in ``excluded`` are
-    dropped; the number of those ids with a use is returned with the rows.
-    The parts of a 10M-post community hold about 40M rows and the result
-    35.8M (issue 23: 4.7 GB), so ``parts`` is emptied as it is read, each
-    array is freed as soon as the next is made, columns are made in place
-    and no id string is made before the rows are final.
+    Every use in a part becomes one int64, its *key*: the rank of the
+    member's id among all ids, the slot and the active flag, packed so that
+    sorting the keys sorts the uses by member id, period and form
+    (:data:`_KEY_SHIFT`, :data:`_SLOTS`).  The first use of each (member,
+    form) is folded in as the parts arrive.  The keys are kept in buckets of
+    consecutive ranks, and each bucket sorted in place gives its members'
+    cells, each a run of keys: a 10M-post community's 56M uses take 8 bytes
+    each this way, where one frame of them took 4.7 GB (issue 23).  Uses of
+    ids in ``excluded`` are dropped; the number of those ids with a use is
+    returned.
     """
-    if roster_ids is None:
+    if roster_ids is None:   # ids from the parts themselves (strings): every part is needed first
+        parts = list(parts)
         member, ids = pd.factorize(pd.concat([part["member"] for part in parts], ignore_index=True)
                                    if parts else pd.Series(dtype="str"))
         ids = pa.array(np.asarray(ids, dtype=object), type=pa.string())
+        parts = _emptied(parts)
     else:
         member = None
         ids = pa.array(roster_ids, type=pa.string())
-    order = np.asarray(pc.array_sort_indices(ids))
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(len(order))
+    rank = sort_ranks(ids)
     dropped = pc.is_in(ids, value_set=pa.array(sorted(excluded), type=pa.string())).to_numpy(
         zero_copy_only=False)
     seen = np.zeros(len(ids), dtype=bool)  # excluded ids with a use
-    size = sum(len(part) for part in parts)
-    key, first_at = np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64)
-    active, n, done = np.empty(size, dtype=bool), 0, 0
-    while parts:
-        part = parts.pop(0)
-        if member is not None:
-            code, slot = member[done:done + len(part)], part["slot"].to_numpy(dtype=np.int64)
-        elif "key" in part:  # roster codes and slots packed (:func:`_per_period`)
-            slot = part["key"].to_numpy(dtype=np.int64)
-            code = slot // _SLOTS
-            slot = slot - code * _SLOTS
+    first = np.full(len(ids) * len(FORMS), _NEVER, dtype=np.int64)  # by (rank, form)
+    # keys go to buckets of consecutive id ranks, sorted one bucket at a time: only the keys
+    # (8 bytes a use) and one bucket's temporaries are in memory together
+    shift = max(len(ids) - 1, 1).bit_length() - min(_BUCKET_BITS, max(len(ids) - 1, 1).bit_length())
+    buckets: list[list[np.ndarray]] = [[] for _ in range(1 + ((max(len(ids), 1) - 1) >> shift))]
+    done = 0
+    for part in parts:
+        if member is None:   # the arrays of :func:`_parts`
+            code, slot, first_at, active = part
         else:
-            code, slot = part["member"].to_numpy(dtype=np.int64), part["slot"].to_numpy(dtype=np.int64)
-        done += len(part)
+            code, slot = member[done:done + len(part)], part["slot"].to_numpy(dtype=np.int64)
+            first_at = part["first_at"].to_numpy(dtype="datetime64[us]").view(np.int64)
+            active = part["active"].to_numpy(dtype=bool)
+            done += len(part)
+        del part
         keep = ~dropped[code]
         seen[code[~keep]] = True
-        m = n + int(keep.sum())
-        key[n:m] = (rank[code] * _SLOTS + slot)[keep]
-        del slot
-        first_at[n:m] = part["first_at"].to_numpy(dtype="datetime64[us]").view(np.int64)[keep]
-        active[n:m] = part["active"].to_numpy(dtype=bool)[keep]
-        n = m
-        del part
-    del member, rank
-    key, first_at, active = key[:n], first_at[:n], active[:n]
-    release_freed_memory()  # the parts' frames
-    # one sort of the packed keys, then the first time (min) and any active use (max) per key;
-    # min and max do not depend on the order within a key, so the sort need not be stable
-    by_key = np.argsort(key)
-    key = key[by_key]  # one at a time: each copy is freed before the next is made
-    first_at = first_at[by_key]
-    active = active[by_key]
-    del by_key
-    starts = run_starts(key)
-    key = key[starts]
-    first_at = np.minimum.reduceat(first_at, starts) if n else first_at
-    active = np.maximum.reduceat(active, starts) if n else active
-    del starts
-    release_freed_memory()  # the sort's arrays, before the ids are made
-    # the ids as a Categorical over the sorted ids of the rows (the same on both engines): a
-    # code of 4 bytes a row, not a string each (35.8M rows at 10M posts)
-    rank = key // _SLOTS
-    member_start = run_starts(rank)
-    member = np.repeat(np.arange(len(member_start), dtype=np.int32), run_lengths(member_start, len(key)))
-    categories = schema.to_pandas(pa.table({"member_id": ids.take(pa.array(order[rank[member_start]]))}))
-    del rank, member_start
-    member_ids = pd.Categorical.from_codes(member, dtype=pd.CategoricalDtype(pd.Index(categories["member_id"])))
+        key = rank[code[keep]]
+        slot = slot[keep]
+        np.minimum.at(first, key * len(FORMS) + slot % 8, first_at[keep])
+        key *= _SLOTS
+        key += slot
+        key <<= 1
+        key |= active[keep]
+        del code, slot, first_at, active, keep
+        bucket = (key >> (_KEY_SHIFT + shift)).astype(np.intp)
+        order = np.argsort(bucket, kind="stable")
+        ends = np.cumsum(np.bincount(bucket, minlength=len(buckets)))
+        key = key[order]
+        del bucket, order
+        for number, (lo, hi) in enumerate(zip(np.append(0, ends[:-1]), ends)):
+            if hi > lo:
+                buckets[number].append(key[lo:hi].copy())
+        del key
     del member
-    key %= _SLOTS  # the slot: (period + _OFFSET) * 8 + form code
-    form = pd.Categorical.from_codes((key % 8).astype(np.int8), categories=list(FORMS))
-    key //= 8
-    key -= _OFFSET  # the period ordinal
-    uses = pd.DataFrame({
-        "member_id": member_ids,
-        "period": pd.arrays.PeriodArray(key, dtype=pd.PeriodDtype(freq)),
-        "form": form,
-        "active": active,
-        "first_at": pd.Series(first_at.view("datetime64[us]")).dt.tz_localize("UTC"),
-    }, copy=False)
-    return uses, int(seen.sum())
+    release_freed_memory()  # the parts
+    fields = ("member", "ordinal", "forms", "active")
+    pieces: dict[str, list[np.ndarray]] = {name: [] for name in fields + ("rank",)}
+    for bucket in _emptied(buckets):
+        key = _joined(bucket)
+        key.sort()
+        cells, member_rank = _cells_of(key, sum(len(rank) for rank in pieces["rank"]))
+        del key
+        for name in fields:
+            pieces[name].append(getattr(cells, name))
+        pieces["rank"].append(member_rank)
+        del cells, member_rank
+    cells = _Cells(**{name: _joined(pieces[name]) for name in fields})   # one field at a time
+    member_rank = _joined(pieces["rank"])
+    # the ids as a Categorical over the sorted ids of the members with a use (the same on
+    # both engines): a code of 4 bytes a row or cell, not a string each
+    by_rank = np.empty(len(rank), dtype=np.int64)
+    by_rank[rank] = np.arange(len(rank))
+    categories = schema.to_pandas(pa.table({"member_id": ids.take(pa.array(by_rank[member_rank]))}))
+    dtype = pd.CategoricalDtype(pd.Index(categories["member_id"]))
+    first = first.reshape(-1, len(FORMS))[member_rank]
+    member, form = np.nonzero(first != _NEVER)
+    first_uses = pd.DataFrame({
+        "member_id": pd.Categorical.from_codes(member.astype(np.int32), dtype=dtype),
+        "form": pd.Categorical.from_codes(form.astype(np.int8), categories=list(FORMS)),
+        "first_at": pd.Series(first[member, form].view("datetime64[us]")).dt.tz_localize("UTC"),
+    })
+    return cells, first_uses, int(seen.sum())
+
+
+#: Keys compared per block in :func:`_cells_of`, so that its temporaries stay small.
+_BLOCK = 1 << 22
+#: The id rank starts at this bit of a key of :func:`_combine` (below it: slot and active flag).
+_KEY_SHIFT = 25
+#: Keys are sorted in up to 2**_BUCKET_BITS buckets of consecutive id ranks (:func:`_combine`).
+_BUCKET_BITS = 4
+_NEVER = np.iinfo(np.int64).max
+
+
+def _emptied(items: list):
+    """The items of ``items``, each removed from the list as it is handed out."""
+    items.reverse()
+    while items:
+        yield items.pop()
+
+
+def _joined(arrays: list[np.ndarray]) -> np.ndarray:
+    """One array of ``arrays`` (of one dtype; int64 when empty), each freed once copied
+    (the list is emptied)."""
+    out = np.empty(sum(len(a) for a in arrays), dtype=arrays[0].dtype if arrays else np.int64)
+    n = 0
+    for array in _emptied(arrays):
+        out[n:n + len(array)] = array
+        n += len(array)
+    return out
+
+
+def _cells_of(key: np.ndarray, first_member: int) -> tuple[_Cells, np.ndarray]:
+    """Sorted keys of :func:`_combine` -> the cells, and the id rank of each member of them;
+    members are numbered from ``first_member``.
+
+    A cell is a run of keys equal but for the form and the active flag
+    (their lowest four bits); its forms and active forms are the bitwise or
+    of its keys'.  The rows are read a block at a time.
+    """
+    n = len(key)
+    new_cell = np.ones(n, dtype=bool)
+    bits = np.empty(n, dtype=np.uint8)  # bit f: form f used; bit 4 + f: used actively
+    for lo in range(0, n, _BLOCK):
+        block = key[lo:lo + _BLOCK]
+        cell = block >> 4
+        np.not_equal(cell[1:], cell[:-1], out=new_cell[lo + 1:lo + len(block)])
+        if lo:
+            new_cell[lo] = cell[0] != key[lo - 1] >> 4
+        form = ((block >> 1) & 7).astype(np.uint8)
+        bits[lo:lo + len(block)] = (np.uint8(1) << form) | ((block & 1).astype(np.uint8) << (form + np.uint8(4)))
+        del block, cell, form
+    starts = np.flatnonzero(new_cell)
+    del new_cell
+    bits = np.bitwise_or.reduceat(bits, starts) if n else bits
+    cell = key[starts] >> 4   # rank x 2**(_KEY_SHIFT - 4) + period + _OFFSET
+    del starts
+    rank = cell >> (_KEY_SHIFT - 4)
+    member_start = run_starts(rank)
+    member = np.repeat(np.arange(first_member, first_member + len(member_start), dtype=np.int32),
+                       run_lengths(member_start, len(rank)))
+    rank = rank[member_start]
+    cell &= (1 << (_KEY_SHIFT - 4)) - 1
+    cell -= _OFFSET
+    cells = _Cells(member=member, ordinal=cell.astype(np.int32), forms=bits & np.uint8(15),
+                   active=bits >> np.uint8(4))
+    return cells, rank
 
 
 def ids_with_roles(corpus, roles: tuple[str, ...] = schema.NON_PERSON_ROLES) -> set[str]:
@@ -847,8 +1045,8 @@ def forms_over_tenure(data, *, max_periods: int | None = None, **options) -> Ten
     """
     use = _resolve(data, options)
     release_freed_memory()   # what the step before freed (these run one after another on one FormsInUse)
-    uses = use.uses
-    if not len(uses) or use.last_period is None:
+    cells = use._cells
+    if not len(cells.member) or use.last_period is None:
         empty = pd.DataFrame({"periods_since_first_use": pd.Series(dtype=np.int64),
                               "members": pd.Series(dtype=np.int64),
                               "members_using": pd.Series(dtype=np.int64),
@@ -856,29 +1054,26 @@ def forms_over_tenure(data, *, max_periods: int | None = None, **options) -> Ten
                               "mean_forms_using": pd.Series(dtype=float),
                               **{f"share_{f}": pd.Series(dtype=float) for f in FORMS}})
         return TenureCurve(empty, use.parameters)
-    rows = _rows(uses)
-    first = rows.first
-    since = rows.ordinal.astype(np.int32)   # period ordinals fit: int32 halves these per-row arrays
-    since -= first.astype(np.int32)[rows.member]
-    last = use.last_period.ordinal
-    horizon = last - first  # periods each member is observed after the first
+    horizon = use.last_period.ordinal - cells.first  # periods each member is observed after the first
     n_k = int(horizon.max()) + 1
     if max_periods is not None:
         n_k = min(n_k, int(max_periods) + 1)
     observed = np.cumsum(np.bincount(horizon, minlength=n_k)[::-1])[::-1][:n_k]
-    keep = since < n_k
-    forms_sum = np.bincount(since[keep], minlength=n_k)[:n_k]
-    cell_since = since[rows.cell_start]
-    using = np.bincount(cell_since[cell_since < n_k], minlength=n_k)[:n_k]
+    since = cells.since_first()
+    keep = np.flatnonzero(since < n_k)
+    since, forms = since[keep], cells.forms[keep]
+    del keep
+    using = np.bincount(since, minlength=n_k)[:n_k]
+    per_form = [np.bincount(since[_with_form(forms, code)], minlength=n_k)[:n_k] for code in range(len(FORMS))]
+    forms_sum = np.sum(per_form, axis=0)
     frame = pd.DataFrame({"periods_since_first_use": np.arange(n_k, dtype=np.int64),
                           "members": observed.astype(np.int64),
                           "members_using": using.astype(np.int64),
                           "mean_forms": forms_sum / observed,
                           "mean_forms_using": np.where(using > 0, forms_sum / np.maximum(using, 1),
                                                        np.nan)})
-    for code, form in enumerate(FORMS):
-        sel = keep & (rows.form == code)
-        frame[f"share_{form}"] = np.bincount(since[sel], minlength=n_k)[:n_k] / observed
+    for count, form in zip(per_form, FORMS):
+        frame[f"share_{form}"] = count / observed
     return TenureCurve(frame, use.parameters)
 
 
@@ -992,20 +1187,15 @@ def pathways(data, **options) -> Pathways:
     """
     use = _resolve(data, options)
     release_freed_memory()   # what the step before freed (these run one after another on one FormsInUse)
-    uses = use.uses
-    rows = _rows(uses)
-    n_members = len(rows.member_start)
-    # first use of each (member, form): one slot per member and form
-    slot = rows.member * len(FORMS) + rows.form
-    never = np.iinfo(np.int64).max
-    first_at = np.full(n_members * len(FORMS), never, dtype=np.int64)
-    np.minimum.at(first_at, slot, uses["first_at"].array.asi8)
-    used = np.flatnonzero(first_at != never)
-    member, form, at = used // len(FORMS), used % len(FORMS), first_at[used]
+    cells, firsts = use._cells, use.first_uses
+    n_members = use.n_members
+    member = firsts["member_id"].cat.codes.to_numpy()
+    form = firsts["form"].cat.codes.to_numpy()
+    at = firsts["first_at"].array.asi8
     order = np.lexsort((form, at, member))
     member, form, at = member[order], form[order], at[order]
     rank = np.arange(len(member)) - np.searchsorted(member, member, side="left") + 1
-    member_ids = _member_ids(uses, rows)
+    member_ids = pd.Series(use._ids, copy=False)
     firsts = pd.DataFrame({
         "member_id": member_ids.iloc[member].reset_index(drop=True),
         "form": pd.Categorical.from_codes(form, categories=list(FORMS)),
@@ -1014,11 +1204,10 @@ def pathways(data, **options) -> Pathways:
     })
     members = _pathway_labels(member_ids, member, form, rank, firsts["first_at"])
     counts = np.bincount(form[rank == 1], minlength=len(FORMS))
-    del slot, first_at, used   # per row and per (member, form): freed before the transitions' arrays
     first_forms = pd.DataFrame({"form": list(FORMS), "members": counts.astype(np.int64)})
     first_forms["share"] = first_forms["members"] / max(n_members, 1)
     return Pathways(members=members, first_uses=firsts, first_forms=first_forms,
-                    transitions=_transitions(rows, use.last_period), parameters=use.parameters)
+                    transitions=_transitions(cells, use.last_period), parameters=use.parameters)
 
 
 def _pathway_labels(member_ids: pd.Series, member: np.ndarray, form: np.ndarray,
@@ -1048,34 +1237,32 @@ def _pathway_labels(member_ids: pd.Series, member: np.ndarray, form: np.ndarray,
     })
 
 
-def _transitions(rows: _Rows, last_period: pd.Period | None) -> pd.DataFrame:
-    """Period-to-period transition counts between forms (and no form), vectorised."""
+def _transitions(cells: _Cells, last_period: pd.Period | None) -> pd.DataFrame:
+    """Period-to-period transition counts between forms (and no form), from the cells' bit sets.
+
+    Each ``a -> b`` count is a cell whose forms hold ``a`` followed by its
+    member's cell of the next period holding ``b``: the pairs of bit sets
+    are counted once (256 at most) and spread over their forms.
+    """
     states = list(FORMS) + [NO_FORM]
     none = len(FORMS)
     counts = np.zeros((none + 1, none + 1), dtype=np.int64)
-    if len(rows.cell_start) and last_period is not None:
-        starts = rows.cell_start
-        # per cell (millions at 1M posts) as int32: period ordinals fit
-        cell_member, cell_ordinal = rows.member[starts], rows.ordinal[starts].astype(np.int32)
-        first = rows.first
-        span = last_period.ordinal - first  # pairs (p, p + 1) each member is observed for
-        rel = cell_ordinal - first.astype(np.int32)[cell_member]
-        bits = rows.cell_bits()   # one bit per form: the per-row copy below is 1 byte a row
-        has_next = np.zeros(len(starts), dtype=bool)
-        has_next[:-1] = (cell_member[1:] == cell_member[:-1]) & (cell_ordinal[1:] == cell_ordinal[:-1] + 1)
-        has_prev = np.zeros(len(starts), dtype=bool)
+    if len(cells.member) and last_period is not None:
+        member, ordinal, bits = cells.member, cells.ordinal, cells.forms
+        span = last_period.ordinal - cells.first  # pairs (p, p + 1) each member is observed for
+        rel = cells.since_first()
+        has_next = np.zeros(len(member), dtype=bool)
+        has_next[:-1] = (member[1:] == member[:-1]) & (ordinal[1:] == ordinal[:-1] + 1)
+        has_prev = np.zeros(len(member), dtype=bool)
         has_prev[1:] = has_next[:-1]
-        inside = rel < span.astype(np.int32)[cell_member]  # p + 1 is still observed
-        # a -> b: each form of a row against each form of the next period's cell
-        next_bits = np.zeros(len(starts), dtype=np.int8)
-        next_bits[:-1] = np.where(has_next[:-1], bits[1:], 0)
-        row_next = next_bits[rows.cell]
-        for b in range(none):
-            counts[:none, b] += np.bincount(rows.form[(row_next >> b) & 1 == 1], minlength=none)
-        stop = (inside & ~has_next)[rows.cell]
-        counts[:none, none] = np.bincount(rows.form[stop], minlength=none)
-        back = ((rel > 0) & ~has_prev)[rows.cell]
-        counts[none, :none] = np.bincount(rows.form[back], minlength=none)
+        inside = rel < span.astype(np.int32)[member]  # p + 1 is still observed
+        flags = _flags(np.arange(1 << none, dtype=np.uint8)).astype(np.int64)  # bit set -> forms
+        pairs = np.flatnonzero(has_next)
+        pair_counts = np.bincount(bits[pairs].astype(np.int64) << none | bits[pairs + 1],
+                                  minlength=1 << 2 * none).reshape(1 << none, 1 << none)
+        counts[:none, :none] = flags.T @ pair_counts @ flags
+        counts[:none, none] = np.bincount(bits[inside & ~has_next], minlength=1 << none) @ flags
+        counts[none, :none] = np.bincount(bits[(rel > 0) & ~has_prev], minlength=1 << none) @ flags
         # none -> none: pairs where neither period is in use
         counts[none, none] = int(span.sum() - inside.sum() - (rel > 0).sum() + has_next.sum())
     frame = pd.DataFrame({"from_form": np.repeat(states, len(states)),
@@ -1212,23 +1399,25 @@ def combinations(data, **options) -> Combinations:
     """
     use = _resolve(data, options)
     release_freed_memory()   # what the step before freed (these run one after another on one FormsInUse)
-    uses = use.uses
-    rows = _rows(uses)
-    n = len(rows.member_start)
-    # each form's span: first and last period ordinal, per member
-    slot = rows.member * len(FORMS) + rows.form
-    lo = np.full(n * len(FORMS), np.iinfo(np.int64).max, dtype=np.int64)
-    hi = np.full(n * len(FORMS), np.iinfo(np.int64).min, dtype=np.int64)
-    np.minimum.at(lo, slot, rows.ordinal)
-    np.maximum.at(hi, slot, rows.ordinal)
-    lo, hi = lo.reshape(n, len(FORMS)), hi.reshape(n, len(FORMS))
+    cells = use._cells
+    n = use.n_members
+    # each form's span: first and last period ordinal, per member (a member's cells are sorted by period)
+    lo = np.full((n, len(FORMS)), np.iinfo(np.int32).max, dtype=np.int32)
+    hi = np.full((n, len(FORMS)), np.iinfo(np.int32).min, dtype=np.int32)
+    for code in range(len(FORMS)):
+        with_form = _with_form(cells.forms, code)
+        member, ordinal = cells.member[with_form], cells.ordinal[with_form]
+        starts = run_starts(member)
+        ends = np.append(starts[1:], len(member))[:len(starts)] - 1
+        lo[member[starts], code] = ordinal[starts]
+        hi[member[ends], code] = ordinal[ends]
     flags = hi >= lo
     concurrent = np.zeros(n, dtype=bool)
     for i in range(len(FORMS)):
         for j in range(i + 1, len(FORMS)):
             concurrent |= flags[:, i] & flags[:, j] & (lo[:, i] <= hi[:, j]) & (lo[:, j] <= hi[:, i])
     bits = (flags.astype(np.int64) << np.arange(len(FORMS))).sum(axis=1)
-    members = _member_ids(uses, rows).to_frame()
+    members = pd.Series(use._ids, name="member_id").to_frame()
     for i, form in enumerate(FORMS):
         members[form] = flags[:, i]
     members["forms"] = pd.array(_set_labels(flags), dtype="str")
@@ -1341,18 +1530,10 @@ def active_passive(data, **options) -> ActivePassive:
     """
     use = _resolve(data, options)
     release_freed_memory()   # what the step before freed (these run one after another on one FormsInUse)
-    uses = use.uses
-    # users and active users of each (member, form), from the member numbers of the sorted
-    # rows: no grouping on the ids (millions of rows)
-    rows = _rows(uses)
-    n = len(rows.member_start)
-    slot = rows.member.astype(np.int64) * len(FORMS) + rows.form
-    used = np.zeros(n * len(FORMS), dtype=bool)
-    used[slot] = True
-    active = np.zeros(n * len(FORMS), dtype=bool)
-    active[slot[uses["active"].to_numpy(dtype=bool)]] = True
-    del slot, rows
-    used, active = used.reshape(n, len(FORMS)), active.reshape(n, len(FORMS))
+    # the forms each member used, and used actively, as bit sets over their cells
+    cells = use._cells
+    n = use.n_members
+    used, active = _flags(cells.per_member(cells.forms)), _flags(cells.per_member(cells.active))
     counts = [(form, int(used[:, i].sum()), int(active[:, i].sum())) for i, form in enumerate(FORMS)]
     counts.append(("any", n, int(active.any(axis=1).sum())))
     frame = pd.DataFrame(counts, columns=["form", "members", "active"])

@@ -241,10 +241,7 @@ def summary(corpus, *, top: int = 5, start=None, end=None,
     recipients = recipients[~recipients["member_id"].isin(non_persons)]
     contributed = contributed[~contributed["member_id"].isin(non_persons)]
 
-    active = uses.uses
-    elsewhere = active.loc[active["active"] & (active["form"] != "newsletter"), "member_id"]
-    if isinstance(elsewhere.dtype, pd.CategoricalDtype):   # the distinct ids, from the codes
-        elsewhere = pd.Series(elsewhere.cat.categories[np.unique(elsewhere.cat.codes.to_numpy())])
+    elsewhere = pd.Series(uses.active_in([form for form in pluralism.FORMS if form != "newsletter"]))
 
     issues = _issues(items)
     written = (items[items["by_member"]].groupby(["newsletter", "author_id"]).size()
