@@ -237,3 +237,48 @@ def test_ladder_plot_draws_the_members_at_each_level_per_month(shuffled):
         assert line.get_ydata().tolist() == expected[level].astype(float).tolist()
         assert list(pd.DatetimeIndex(line.get_xdata())) == list(expected.index)
     plt.close(fig)
+
+
+@pytest.mark.parametrize("options", [{}, {"start": "2022-03-01", "end": "2022-09-01"}], ids=["all", "window"])
+def test_ladder_codes_ids_against_the_roster_with_the_same_results(monkeypatch, options):
+    """With a roster the rungs are kept coded against it: the same LadderMoves as the ids
+    unified part by part, the path of corpora without a roster."""
+    from peerscope import synth
+    from peerscope.participation import engagement as module
+
+    generated, _ = synth.generate(3000, seed=7, n_members=200, months=8, with_text=False)
+    corpus = Corpus.from_frames(generated.posts().assign(text=None), generated.members(),
+                                generated.events(), generated.newsletter_items().assign(text=None))
+    assert corpus.has_roster
+    coded = module.ladder_by_month(corpus, **options)
+    monkeypatch.setattr(module, "_roster_ids", lambda corpus: None)
+    unified = module.ladder_by_month(corpus, **options)
+    pd.testing.assert_frame_equal(coded.levels, unified.levels)
+    pd.testing.assert_frame_equal(coded.monthly, unified.monthly)
+    for name in ("share_ever_moved_up", "members", "climbers", "active_members"):
+        assert getattr(coded, name) == getattr(unified, name)
+
+
+def test_roster_rungs_fold_parts_as_the_unified_parts_merge():
+    """Parts folded one by one into the roster's table, with new months before and after and new
+    ids off the roster, give the rows of :class:`_HighestRungs`, sorted by month then id."""
+    import pyarrow as pa
+
+    from peerscope.participation import engagement as module
+
+    rng = np.random.default_rng(3)
+    names = np.array([f"m{i:03d}" for i in range(60)])
+    roster, unified = module._RosterRungs(pa.array(names[:40])), module._HighestRungs()
+    for first_month in (600, 598, 603, 601):
+        ids = pa.array(rng.permutation(names)[:30]).dictionary_encode().dictionary
+        codes = rng.integers(-1, len(ids), 500).astype(np.int32)
+        months = first_month + rng.integers(0, 3, 500)
+        rungs = rng.integers(0, 6, 500).astype(np.int8)
+        for highest in (roster, unified):
+            highest.add(ids, codes, months, rungs)
+        roster._fold()
+    found, expected = roster.result(), unified.result()
+    assert found[0].equals(expected[0])
+    for column, value in zip(found[1:], expected[1:]):
+        np.testing.assert_array_equal(column, value)
+        assert column.dtype == value.dtype

@@ -463,17 +463,9 @@ class _HighestRungs:
 
     def add(self, ids: pa.Array, codes: np.ndarray, months: np.ndarray, rungs: np.ndarray) -> None:
         """Rows given as codes into ``ids`` (-1: no id), months and rungs (0: none, left out)."""
-        keep = (codes >= 0) & (rungs > 0)
-        low = months[keep].astype(np.int32)   # in place from here: a part can be millions of rows
-        low += _MONTH_SHIFT
-        low <<= _RUNG_BITS
-        low |= rungs[keep]
-        codes, low = _highest(codes[keep], low)
-        # only the ids still used: a row group's dictionary holds every id of the row group
-        used = np.flatnonzero(np.bincount(codes, minlength=len(ids)))
-        position = np.zeros(len(ids), dtype=np.int32)
-        position[used] = np.arange(len(used), dtype=np.int32)
-        self._parts.append((ids.cast(pa.string()).take(pa.array(used)), position[codes], low))
+        ids, codes, low = _reduced(ids, codes, months, rungs)
+        codes, low = _highest(codes, low)
+        self._parts.append((ids, codes, low))
         self._pending += len(codes)
         if self._pending >= max(len(self._merged[1]), 1 << 22):
             self._merge()
@@ -500,6 +492,110 @@ class _HighestRungs:
         ids, codes, low = self._merged
         months = (low >> _RUNG_BITS).astype(np.int64) - _MONTH_SHIFT
         return ids, codes, months, (low & ((1 << _RUNG_BITS) - 1)).astype(np.int8)
+
+
+class _RosterRungs:
+    """:class:`_HighestRungs` for a corpus with a roster: every id coded once, the rungs a table.
+
+    The roster's ids take the first codes, and an id off the roster (a
+    deleted account, a poster outside the roster's window) the next free
+    code when it first comes.  The parts wait until they name a few times as
+    many ids as are coded, and are then coded together by
+    :func:`~peerscope._kernels.links.encode` with the coded ids first (which
+    keeps their codes): the roster is hashed once per few million rows, not
+    once per part, and no merged dictionary is hashed again.  The highest
+    rung of each (month, code) is kept in an int8 table of one row per month
+    and one column per code, where the rows are folded in as they come with
+    ``numpy.maximum.at`` (repeated cells keep their highest rung): no merge
+    and no sort of the rows.  The table is no larger than the ladder's own
+    (member x month) table of levels.
+    """
+
+    def __init__(self, roster: pa.Array):
+        self._ids = roster
+        self._table = np.zeros((0, 0), dtype=np.int8)
+        self._first_month = 0
+        self._parts: list[tuple[pa.Array, np.ndarray, np.ndarray]] = []
+        self._pending = 0
+
+    def add(self, ids: pa.Array, codes: np.ndarray, months: np.ndarray, rungs: np.ndarray) -> None:
+        """Rows given as codes into ``ids`` (-1: no id), months and rungs (0: none, left out)."""
+        ids, codes, low = _reduced(ids, codes, months, rungs)
+        self._parts.append((ids, codes, low))
+        self._pending += len(ids)
+        if self._pending >= max(4 * len(self._ids), 1 << 22):
+            self._fold()
+
+    def _fold(self) -> None:
+        """Code the waiting parts against the ids coded so far and fold them into the table."""
+        parts, self._parts, self._pending = self._parts, [], 0
+        if not sum(len(codes) for _, codes, _ in parts):
+            return
+        column = pa.chunked_array(
+            [pa.DictionaryArray.from_arrays(pa.array([], pa.int32()), self._ids)]
+            + [pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), ids) for ids, codes, _ in parts],
+            pa.dictionary(pa.int32(), pa.string()))
+        codes, self._ids = encode(column)
+        del column
+        low = np.concatenate([low for _, _, low in parts])
+        del parts
+        cells = (low >> _RUNG_BITS).astype(np.int64)   # the month, then the cell of the table
+        self._fit(int(cells.min()) - _MONTH_SHIFT, int(cells.max()) - _MONTH_SHIFT)
+        cells -= self._first_month + _MONTH_SHIFT
+        cells *= self._table.shape[1]
+        cells += codes
+        del codes
+        low &= (1 << _RUNG_BITS) - 1
+        np.maximum.at(self._table.reshape(-1), cells, low.astype(np.int8))
+
+    def _fit(self, first: int, last: int) -> None:
+        """Widen the table to every coded id and to the months ``first`` to ``last``."""
+        if len(self._table):
+            first = min(first, self._first_month)
+            last = max(last, self._first_month + len(self._table) - 1)
+        if (first, last - first + 1, len(self._ids)) == (self._first_month, *self._table.shape):
+            return
+        table = np.zeros((last - first + 1, len(self._ids)), dtype=np.int8)
+        rows, columns = self._table.shape
+        table[self._first_month - first:][:rows, :columns] = self._table
+        self._table, self._first_month = table, first
+
+    def result(self) -> tuple[pa.Array, np.ndarray, np.ndarray, np.ndarray]:
+        """As :meth:`_HighestRungs.result`: only the ids with a rung, sorted."""
+        self._fold()
+        used = np.flatnonzero(self._table.any(axis=0))
+        ids = self._ids.take(pa.array(used))
+        order = np.argsort(sort_ranks(ids))
+        ids, used = ids.take(pa.array(order)), used[order]   # the table's columns in id order
+        size = np.count_nonzero(self._table)
+        codes, months, rungs = np.empty(size, np.int32), np.empty(size, np.int64), np.empty(size, np.int8)
+        begin = 0
+        for month, row in enumerate(self._table, start=self._first_month):
+            levels = row[used]
+            found = np.flatnonzero(levels)
+            stop = begin + len(found)
+            codes[begin:stop], months[begin:stop], rungs[begin:stop] = found, month, levels[found]
+            begin = stop
+        return ids, codes, months, rungs
+
+
+def _reduced(ids: pa.Array, codes: np.ndarray, months: np.ndarray,
+             rungs: np.ndarray) -> tuple[pa.Array, np.ndarray, np.ndarray]:
+    """A part's rows with an id (not -1) and a rung (not 0), as (the ids used, int32 codes into
+    them, month and rung packed as ``low``).
+
+    Only the ids used are kept: a row group's dictionary holds every id of the row group.
+    """
+    keep = (codes >= 0) & (rungs > 0)
+    low = months[keep].astype(np.int32)   # in place from here: a part can be millions of rows
+    low += _MONTH_SHIFT
+    low <<= _RUNG_BITS
+    low |= rungs[keep]
+    codes = codes[keep]
+    used = np.flatnonzero(np.bincount(codes, minlength=len(ids)))
+    position = np.zeros(len(ids), dtype=np.int32)
+    position[used] = np.arange(len(used), dtype=np.int32)
+    return ids.cast(pa.string()).take(pa.array(used)), position[codes], low
 
 
 def _highest(codes: np.ndarray, low: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -536,9 +632,11 @@ def _read_rungs(corpus, start, end, kinds, host_repliers: int):
     threads as in :func:`~peerscope._kernels.post_counts.post_parts`), the
     events a Parquet row group at a time, the ids as codes throughout: no
     frame of string ids, and no count that the ladder does not need.
+    With a roster the ids are coded against it (:class:`_RosterRungs`).
     Returns what :meth:`_HighestRungs.result` does.
     """
-    highest = _HighestRungs()
+    roster = _roster_ids(corpus)
+    highest = _HighestRungs() if roster is None else _RosterRungs(roster)
     linked = read_linked(corpus)
     rows = linked.rows(start, end)
     author, has_parent = select(linked.author, rows), select(linked.has_parent, rows)
@@ -561,6 +659,13 @@ def _read_rungs(corpus, start, end, kinds, host_repliers: int):
     highest.add(ids, codes, months_from_micros(micros(items.column("published_at"))),
                 np.full(len(codes), _ITEM, dtype=np.int8))
     return highest.result()
+
+
+def _roster_ids(corpus) -> pa.Array | None:
+    """The roster's member ids as one Arrow string array (None without a roster)."""
+    if not corpus.has_roster:
+        return None
+    return corpus.arrow("members", ["member_id"]).column(0).combine_chunks().cast(pa.string())
 
 
 def _lazy_rungs(corpus, start, end, kinds, host_repliers: int):
