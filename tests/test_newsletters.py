@@ -88,6 +88,55 @@ def test_dask_engine_gives_the_same_numbers(tmp_path):
     assert a.parameters == b.parameters
 
 
+def test_columnar_matching_equals_plain_pandas_and_dask(tmp_path):
+    """The pandas engine matches events to newsletters in the columnar engine, Dask on its
+    workers: both give what a plain pandas merge gives, with events matched by channel and by
+    issue id, an issue id ("both") that two newsletters share, repeated events, other kinds
+    on a newsletter's channel, and receive events that match nothing."""
+    posts = pd.DataFrame({"post_id": ["p1"], "thread_id": ["p1"], "parent_id": [None],
+                          "author_id": ["dan"], "created_at": utc("2024-01-05"), "text": [""]})
+    items = pd.DataFrame({"item_id": ["a", "b", "c", "d"], "issue_id": ["p1", "both", "both", "e1"],
+                          "newsletter": ["Post", "Post", "Echo", "Echo"], "author_id": ["ann", None, "cat", None],
+                          "published_at": utc("2024-01-01", "2024-01-08", "2024-01-08", "2024-01-15"),
+                          "text": [""] * 4})
+    events = pd.DataFrame({
+        "member_id": ["ann", "ann", "ann", "bob", "bob", "cat", "dan", "eve", "fay", "gus", "hal", "hal"],
+        "at": utc(*["2024-01-09"] * 12),
+        "kind": ["receive", "receive", "receive", "receive", "contribute", "contribute", "receive", "receive",
+                 "receive", "view", "receive", "receive"],
+        "form": ["newsletter"] * 9 + ["online"] + ["newsletter"] * 2,
+        "channel": ["Post", None, "Post", None, "Echo", None, "Other", None, "Echo", "Post", None, None],
+        "target_id": [None, "p1", "both", "both", None, "both", None, "x9", "e1", "p1", None, None]})
+    corpus = Corpus.from_frames(posts, events=events, newsletter_items=items)
+    corpus.save(tmp_path / "c")
+
+    issue_map = items[["issue_id", "newsletter"]].drop_duplicates()
+    names = ["Echo", "Post"]
+    mine = events[events["kind"].isin(["receive", "contribute"])]
+    pairs = pd.concat([mine[mine["channel"].isin(names)].rename(columns={"channel": "newsletter"}),
+                       mine.merge(issue_map, left_on="target_id", right_on="issue_id")])
+    pairs = pairs[["kind", "newsletter", "member_id"]].drop_duplicates().astype("str")
+    expected = {kind: pairs.loc[pairs["kind"] == kind, ["newsletter", "member_id"]]
+                .sort_values(["newsletter", "member_id"], ignore_index=True) for kind in ("receive", "contribute")}
+    receive = mine[mine["kind"] == "receive"]
+    unmatched = int((~receive["channel"].isin(names) & ~receive["target_id"].isin(issue_map["issue_id"])).sum())
+    assert unmatched == 4  # dan (another channel), eve (another issue), hal twice (no link)
+    assert expected["receive"].values.tolist() == [["Echo", "ann"], ["Echo", "bob"], ["Echo", "fay"],
+                                                   ["Post", "ann"], ["Post", "bob"]]
+
+    for engine in ("pandas", "dask"):
+        opened = open_corpus(tmp_path / "c", engine=engine)
+        matched, n = newsletters._matched_members(opened, names, issue_map, opened.time_window)
+        assert n == unmatched
+        for kind in expected:
+            pd.testing.assert_frame_equal(matched[kind], expected[kind])
+    a = newsletters.summary(open_corpus(tmp_path / "c"))
+    b = newsletters.summary(open_corpus(tmp_path / "c", engine="dask"))
+    for name in ("frame", "issues", "contributors", "recipients"):
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name))
+    assert a.parameters == b.parameters
+
+
 # -- hand-made newsletters ----------------------------------------------------------------
 
 @pytest.fixture
