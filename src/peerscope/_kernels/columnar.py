@@ -413,9 +413,8 @@ def first_events(batches, kinds: tuple[str, ...]) -> pd.Series:
     return pd.Series(times, index=ids, name="at")
 
 
-def member_rows(batches, ids: pa.Array, member: str, time: str, *, forms: tuple[str, ...] = (),
-                use_kinds: tuple[str, ...] = (), active_kinds: tuple[str, ...] = (),
-                rows: int = 1 << 20):
+def member_rows(batches, ids: pa.Array, member: str, time: str, *,
+                codes: dict[str, tuple[str, ...]] | None = None, rows: int = 1 << 20):
     """The rows of ``batches`` whose ``member`` is one of ``ids``, as numbers, in batches.
 
     One hash join in the columnar engine against ``ids`` (its hash table is
@@ -427,16 +426,16 @@ def member_rows(batches, ids: pa.Array, member: str, time: str, *, forms: tuple[
     Parameters
     ----------
     batches : iterable of pyarrow.RecordBatch
-        Rows with the string column ``member`` and the timestamp ``time``
-        (and ``kind``, ``form`` when ``forms`` is given).
+        Rows with the string column ``member``, the timestamp ``time`` and
+        the string columns named in ``codes``.
     ids : pyarrow.Array
         The ids to keep, strings.
     member, time : str
         Column names.
-    forms, use_kinds, active_kinds : tuple of str
-        For events: only kinds in ``use_kinds`` are kept, and two columns
-        are added, ``form`` (its position in ``forms``, 0 for a form not
-        listed) and ``active`` (the kind is in ``active_kinds``).
+    codes : dict, optional
+        Column name -> the values wanted, in order: the column comes back as
+        each value's position in its tuple (int8), and rows whose value is
+        not listed are left out (e.g. ``{"kind": ("view", "post")}``).
     rows : int
         Rows per batch returned.
 
@@ -444,28 +443,25 @@ def member_rows(batches, ids: pa.Array, member: str, time: str, *, forms: tuple[
     ------
     pyarrow.RecordBatch
         ``member`` (int64: the position in ``ids``), ``at`` (int64:
-        microseconds since the epoch) and, for events, ``form`` (int8) and
-        ``active`` (bool).
+        microseconds since the epoch) and the columns of ``codes`` (int8).
 
     Examples
     --------
-    >>> posts = pa.table({"author_id": ["bob", None, "ann", "eve"],
-    ...                   "created_at": pa.array([5, 6, 7, 8], pa.timestamp("us", tz="UTC"))})
-    >>> out = pa.Table.from_batches(member_rows(posts.to_batches(), pa.array(["ann", "bob"]),
-    ...                                         "author_id", "created_at"))
-    >>> sorted(zip(out["member"].to_pylist(), out["at"].to_pylist()))
-    [(0, 7), (1, 5)]
+    >>> events = pa.table({"member_id": ["bob", None, "ann", "eve", "ann"],
+    ...                    "at": pa.array([5, 6, 7, 8, 9], pa.timestamp("us", tz="UTC")),
+    ...                    "kind": ["post", "post", "view", "post", "join"]})
+    >>> out = pa.Table.from_batches(member_rows(events.to_batches(), pa.array(["ann", "bob"]),
+    ...                                         "member_id", "at", codes={"kind": ("view", "post")}))
+    >>> sorted(zip(out["member"].to_pylist(), out["at"].to_pylist(), out["kind"].to_pylist()))
+    [(0, 7, 0), (1, 5, 1)]
     """
-    columns = {member: pa.string(), time: _TIMESTAMP}
-    selected = f'r.position AS member, epoch_us(t."{time}") AS at'
-    where, parameters = "", []
-    if forms:
-        columns.update(kind=pa.string(), form=pa.string())
-        selected += (", CAST(coalesce(list_position(?, t.form), 1) - 1 AS TINYINT) AS form, "
-                     "list_contains(?, t.kind) AS active")
-        where = "WHERE list_contains(?, t.kind)"
-        parameters = [list(forms), list(active_kinds), list(use_kinds)]
-    table = _reader(batches, columns)
+    codes = dict(codes or {})
+    selected = [f'r.position AS member, epoch_us(t."{time}") AS at']
+    selected += [f'CAST(list_position(?, t."{column}") - 1 AS TINYINT) AS "{column}"' for column in codes]
+    conditions = [f'list_contains(?, t."{column}")' for column in codes]
+    where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+    parameters = [list(values) for values in codes.values()] * 2
+    table = _reader(batches, {member: pa.string(), time: _TIMESTAMP, **dict.fromkeys(codes, pa.string())})
     known = pa.table({"id": ids.cast(pa.string()), "position": pa.array(np.arange(len(ids), dtype=np.int64))})
     with connect() as con:
         # the stream's size is unknown to the planner (it guesses one row), so it would build the
@@ -473,7 +469,7 @@ def member_rows(batches, ids: pa.Array, member: str, time: str, *, forms: tuple[
         con.execute("SET disabled_optimizers = 'join_order,build_side_probe_side'")
         con.register("source", table)
         con.register("known", known)
-        query = con.sql(f'SELECT {selected} FROM source t JOIN known r ON t."{member}" = r.id {where}',
+        query = con.sql(f'SELECT {", ".join(selected)} FROM source t JOIN known r ON t."{member}" = r.id {where}',
                         params=parameters or None)
         with query.to_arrow_reader(batch_size=rows) as reader:
             yield from reader

@@ -539,6 +539,19 @@ class _RosterRungs:
         del column
         low = np.concatenate([low for _, _, low in parts])
         del parts
+        self._put(codes, low)
+
+    def add_coded(self, codes: np.ndarray, months: np.ndarray, rungs: np.ndarray) -> None:
+        """Rows given as positions in the roster (its ids keep them as codes), months and rungs
+        (0: none, left out): no id to look up."""
+        keep = rungs > 0
+        low = _packed(months[keep], rungs[keep])
+        self._put(codes[keep], low)
+
+    def _put(self, codes: np.ndarray, low: np.ndarray) -> None:
+        """Fold rows of ``codes`` and ``low`` (month and rung packed) into the table."""
+        if not len(codes):
+            return
         cells = (low >> _RUNG_BITS).astype(np.int64)   # the month, then the cell of the table
         self._fit(int(cells.min()) - _MONTH_SHIFT, int(cells.max()) - _MONTH_SHIFT)
         cells -= self._first_month + _MONTH_SHIFT
@@ -587,15 +600,21 @@ def _reduced(ids: pa.Array, codes: np.ndarray, months: np.ndarray,
     Only the ids used are kept: a row group's dictionary holds every id of the row group.
     """
     keep = (codes >= 0) & (rungs > 0)
-    low = months[keep].astype(np.int32)   # in place from here: a part can be millions of rows
-    low += _MONTH_SHIFT
-    low <<= _RUNG_BITS
-    low |= rungs[keep]
+    low = _packed(months[keep], rungs[keep])
     codes = codes[keep]
     used = np.flatnonzero(np.bincount(codes, minlength=len(ids)))
     position = np.zeros(len(ids), dtype=np.int32)
     position[used] = np.arange(len(used), dtype=np.int32)
     return ids.cast(pa.string()).take(pa.array(used)), position[codes], low
+
+
+def _packed(months: np.ndarray, rungs: np.ndarray) -> np.ndarray:
+    """Each row's month and rung packed as ``low`` (int32), as :class:`_HighestRungs` keeps them."""
+    low = months.astype(np.int32)   # in place from here: a part can be millions of rows
+    low += _MONTH_SHIFT
+    low <<= _RUNG_BITS
+    low |= rungs
+    return low
 
 
 def _highest(codes: np.ndarray, low: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -648,12 +667,20 @@ def _read_rungs(corpus, start, end, kinds, host_repliers: int):
     highest.add(pa.array(linked.ids, pa.string()), author, linked.months(rows), rung)
     del linked, rows, author, has_parent, rung
     release_freed_memory()
-    for batch in corpus.arrow_batches("events", ["member_id", "kind", "at"], start=start, end=end,
-                                      batch_size=1 << 20, dictionary=("member_id", "kind")):
-        kind, kinds_read = encode(batch.column("kind"))
-        rung_of_kind = np.array([_EVENT_RUNGS.get(name, 0) for name in kinds_read.to_pylist()] + [0], np.int8)
-        codes, ids = encode(batch.column("member_id"))
-        highest.add(ids, codes, months_from_micros(micros(batch.column("at"))), rung_of_kind[kind])
+    if roster is None:
+        for batch in corpus.arrow_batches("events", ["member_id", "kind", "at"], start=start, end=end,
+                                          batch_size=1 << 20, dictionary=("member_id", "kind")):
+            kind, kinds_read = encode(batch.column("kind"))
+            rung_of_kind = np.array([_EVENT_RUNGS.get(name, 0) for name in kinds_read.to_pylist()] + [0], np.int8)
+            codes, ids = encode(batch.column("member_id"))
+            highest.add(ids, codes, months_from_micros(micros(batch.column("at"))), rung_of_kind[kind])
+    else:   # the events' ids found on the roster by one hash join in the columnar engine
+        rung_of_kind = np.array(list(_EVENT_RUNGS.values()), dtype=np.int8)
+        batches = corpus.arrow_batches("events", ["member_id", "kind", "at"], start=start, end=end,
+                                       batch_size=1 << 20)
+        for batch in columnar.member_rows(batches, roster, "member_id", "at", codes={"kind": tuple(_EVENT_RUNGS)}):
+            highest.add_coded(batch.column("member").to_numpy(), months_from_micros(batch.column("at").to_numpy()),
+                              rung_of_kind[batch.column("kind").to_numpy()])
     items = corpus.arrow("newsletter_items", ["author_id", "published_at"], start=start, end=end)
     codes, ids = encode(items.column("author_id"))
     highest.add(ids, codes, months_from_micros(micros(items.column("published_at"))),

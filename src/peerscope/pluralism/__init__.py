@@ -537,15 +537,15 @@ def _columnar_parts(corpus, start, end, freq: str, tz: str, roster, active_kinds
                                        start=start, end=end, batch_size=_BATCH)
         if form is None:
             batches = _counting(batches, "kind", kinds)
-        for batch in columnar.member_rows(batches, roster, member, time, forms=FORMS if form is None else (),
-                                          use_kinds=use_kinds, active_kinds=active_kinds, rows=_BATCH):
+        coded = {"form": FORMS, "kind": use_kinds} if form is None else None
+        for batch in columnar.member_rows(batches, roster, member, time, codes=coded, rows=_BATCH):
             at = batch.column("at").to_numpy()
             slot = _ordinals_of_micros(at, freq, tz)
             slot += _OFFSET
             slot *= 8
             if form is None:
                 slot += batch.column("form").to_numpy()
-                active = batch.column("active").to_numpy(zero_copy_only=False)
+                active = batch.column("kind").to_numpy() < len(active_kinds)  # use_kinds lists them first
             else:
                 slot += _CODE[form]
                 active = np.ones(len(at), dtype=bool)
