@@ -457,3 +457,24 @@ def test_sample_report_newsletter_text_recovers_the_planted_differences(communit
     assert (echo["best_lag"] == truth.newsletter_topic_lag).mean() >= 0.75
     assert "newsletter_topics_by_month" in report.figures
     assert "**Newsletter text.**" in report.methods
+
+
+def test_support_share_intervals_have_the_binomial_width_for_one_post_authors():
+    """The Poisson bootstrap drawn once per distinct row of counts (exchangeable authors) keeps
+    the per-author distribution: with one post per author the interval is the binomial one."""
+    from peerscope.report.content import SupportLabels, support_shares
+
+    n, p = 20_000, 0.3
+    rng = np.random.default_rng(5)
+    posts = pd.DataFrame({"post_id": [f"p{i}" for i in range(n)],
+                          "label": np.where(rng.random(n) < p, "emotional", "other"),
+                          "author_id": [f"m{i}" for i in range(n)], "opening": rng.random(n) < 0.5,
+                          "month": "2024-01"})
+    labels = SupportLabels(posts, None, "a test", ["emotional", "other"])
+    shares = support_shares(labels, {f"m{i}" for i in range(0, n, 2)}, replicates=2000, random_state=1)
+    for group, size in [("all", n), ("super_users", n / 2), ("opening_posts", None)]:
+        row = shares.set_index(["group", "support_type"]).loc[(group, "emotional")]
+        size = size or row["posts"] / row["share"]
+        expected = 2 * 1.96 * np.sqrt(row["share"] * (1 - row["share"]) / size)
+        assert abs((row["ci_high"] - row["ci_low"]) / expected - 1) < 0.1
+        assert row["ci_low"] < row["share"] < row["ci_high"]

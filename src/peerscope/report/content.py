@@ -210,14 +210,17 @@ def support_shares(labels: SupportLabels, super_users, *, replicates: int = 1000
         "opening_posts": posts["opening"].to_numpy(dtype=bool),
         "replies": ~posts["opening"].to_numpy(dtype=bool),
     }
-    rng = np.random.default_rng(random_state)
     tail = (1 - confidence) / 2
     rows = []
-    for group, selected in selections.items():
-        counts, boot = share_draws(labels, selected, replicates, rng)
+    # one set of author weights per replicate for every group: the draws are the bootstrap's
+    # cost (a Poisson weight per author and replicate), so the groups share them
+    by_cluster = _cluster_counts(labels, list(selections.values()))
+    draws = _cluster_bootstrap(by_cluster, replicates, np.random.default_rng(random_state))
+    for number, (group, selected) in enumerate(selections.items()):
+        counts = by_cluster[:, number].sum(axis=0)
         if not counts.sum():
             continue
-        low, high = np.nanquantile(boot, [tail, 1 - tail], axis=0)
+        low, high = np.nanquantile(draws[:, number], [tail, 1 - tail], axis=0)
         authors = int(posts.loc[selected & known.to_numpy(), "author_id"].nunique())
         for j, name in enumerate(labels.classes):
             rows.append({"group": group, "support_type": name, "posts": int(counts[j]),
@@ -258,34 +261,57 @@ def share_draws(labels: SupportLabels, selected, replicates: int, rng) -> tuple[
     >>> counts.tolist(), draws.shape
     ([1.0, 2.0], (50, 2))
     """
+    chosen = np.ones(len(labels.posts), dtype=bool) if selected is None else np.asarray(selected, dtype=bool)
+    counts = _cluster_counts(labels, [chosen])
+    return counts[:, 0].sum(axis=0), _cluster_bootstrap(counts, replicates, rng)[:, 0]
+
+
+def _cluster_counts(labels: SupportLabels, selections: list[np.ndarray]) -> np.ndarray:
+    """Posts of each class by cluster and selection: ``clusters x selections x classes``.
+
+    A cluster is an author, or a post of an unknown author alone; posts
+    whose label is not one of ``labels.classes`` are not counted.
+    """
     posts = labels.posts
-    chosen = np.ones(len(posts), dtype=bool) if selected is None else np.asarray(selected, dtype=bool)
     codes = pd.Categorical(posts["label"], categories=list(labels.classes)).codes
-    chosen = chosen & (codes >= 0)
     known = posts["author_id"].notna()
     clusters = posts["author_id"].astype("object").where(known, "\0post:" + posts["post_id"].astype(str))
-    cluster_index = pd.factorize(clusters[chosen])[0]
-    counts = np.zeros((cluster_index.max() + 1 if len(cluster_index) else 0, len(labels.classes)))
-    np.add.at(counts, (cluster_index, codes[chosen]), 1)
-    return counts.sum(axis=0), _cluster_bootstrap(counts, replicates, rng)
+    cluster_index = pd.factorize(clusters)[0]
+    counts = np.zeros((cluster_index.max() + 1 if len(cluster_index) else 0, len(selections), len(labels.classes)))
+    for number, selected in enumerate(selections):
+        chosen = np.asarray(selected, dtype=bool) & (codes >= 0)
+        np.add.at(counts[:, number], (cluster_index[chosen], codes[chosen]), 1)
+    return counts
 
 
-def _cluster_bootstrap(counts: np.ndarray, replicates: int, rng, block: int = 100) -> np.ndarray:
-    """Shares of each column over ``replicates`` resamples of the rows (clusters), with replacement.
+#: Bootstrap weights drawn at a time in :func:`_cluster_bootstrap` (replicates x clusters).
+_WEIGHTS = 1 << 22
+
+
+def _cluster_bootstrap(counts: np.ndarray, replicates: int, rng) -> np.ndarray:
+    """Shares of each class over ``replicates`` resamples of the clusters, with replacement:
+    ``replicates x selections x classes`` from ``counts`` of :func:`_cluster_counts`.
 
     Each cluster enters a replicate a Poisson(1) number of times (the
     Poisson bootstrap: the large-sample limit of multinomial resampling,
     and a thousand times cheaper to draw for 100,000 clusters; Hanley &
-    MacGibbon 2006, Chamandy et al. 2012), in blocks of ``block``
-    replicates to bound memory at ``block x clusters`` weights.
+    MacGibbon 2006, Chamandy et al. 2012), the same weights for every
+    selection.  Clusters with the same counts are exchangeable, and the
+    sum of m Poisson(1) weights is Poisson(m): one weight is drawn per
+    distinct row of counts (a few thousand where there are hundreds of
+    thousands of authors, most with a post or two), which gives the same
+    distribution as a weight per cluster.  Weights are drawn a block of
+    replicates at a time, about :data:`_WEIGHTS` of them in memory at once.
     """
-    n = len(counts)
-    shares = np.empty((replicates, counts.shape[1]))
+    n, groups, classes = counts.shape
+    rows, multiplicity = np.unique(counts.reshape(n, groups * classes), axis=0, return_counts=True)
+    shares = np.empty((replicates, groups, classes))
+    block = max(1, min(replicates, _WEIGHTS // max(len(rows), 1)))
     for start in range(0, replicates, block):
         size = min(block, replicates - start)
-        weights = rng.poisson(1.0, size=(size, n)).astype(float)
-        sums = weights @ counts
-        totals = sums.sum(axis=1, keepdims=True)
+        weights = rng.poisson(multiplicity, size=(size, len(rows))).astype(float)
+        sums = (weights @ rows).reshape(size, groups, classes)
+        totals = sums.sum(axis=2, keepdims=True)
         with np.errstate(invalid="ignore", divide="ignore"):
             shares[start:start + size] = sums / totals
     return shares
