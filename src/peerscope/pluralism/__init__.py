@@ -767,30 +767,11 @@ def _combine(parts, roster_ids: pd.Series | None, excluded: set[str]) -> tuple[_
         key <<= 1
         key |= active[keep]
         del code, slot, first_at, active, keep
-        bucket = (key >> (_KEY_SHIFT + shift)).astype(np.intp)
-        order = np.argsort(bucket, kind="stable")
-        ends = np.cumsum(np.bincount(bucket, minlength=len(buckets)))
-        key = key[order]
-        del bucket, order
-        for number, (lo, hi) in enumerate(zip(np.append(0, ends[:-1]), ends)):
-            if hi > lo:
-                buckets[number].append(key[lo:hi].copy())
+        _into_buckets(key, shift, buckets)
         del key
     del member
     release_freed_memory()  # the parts
-    fields = ("member", "ordinal", "forms", "active")
-    pieces: dict[str, list[np.ndarray]] = {name: [] for name in fields + ("rank",)}
-    for bucket in _emptied(buckets):
-        key = _joined(bucket)
-        key.sort()
-        cells, member_rank = _cells_of(key, sum(len(rank) for rank in pieces["rank"]))
-        del key
-        for name in fields:
-            pieces[name].append(getattr(cells, name))
-        pieces["rank"].append(member_rank)
-        del cells, member_rank
-    cells = _Cells(**{name: _joined(pieces[name]) for name in fields})   # one field at a time
-    member_rank = _joined(pieces["rank"])
+    cells, member_rank = _bucket_cells(buckets)
     # the ids as a Categorical over the sorted ids of the members with a use (the same on
     # both engines): a code of 4 bytes a row or cell, not a string each
     by_rank = np.empty(len(rank), dtype=np.int64)
@@ -814,6 +795,38 @@ _KEY_SHIFT = 25
 #: Keys are sorted in up to 2**_BUCKET_BITS buckets of consecutive id ranks (:func:`_combine`).
 _BUCKET_BITS = 4
 _NEVER = np.iinfo(np.int64).max
+
+
+def _into_buckets(key: np.ndarray, shift: int, buckets: list[list[np.ndarray]]) -> None:
+    """Append the keys of :func:`_combine` to the bucket of their id rank (the rank >> ``shift``)."""
+    bucket = (key >> (_KEY_SHIFT + shift)).astype(np.intp)
+    order = np.argsort(bucket, kind="stable")
+    ends = np.cumsum(np.bincount(bucket, minlength=len(buckets)))
+    key = key[order]
+    del bucket, order
+    for number, (lo, hi) in enumerate(zip(np.append(0, ends[:-1]), ends)):
+        if hi > lo:
+            buckets[number].append(key[lo:hi].copy())
+
+
+def _bucket_cells(buckets: list[list[np.ndarray]]) -> tuple[_Cells, np.ndarray]:
+    """The cells of the buckets' keys, bucket after bucket, and the id rank of each member; each
+    bucket is sorted in place and freed before the next is joined (the list is emptied)."""
+    fields = ("member", "ordinal", "forms", "active")
+    pieces: dict[str, list[np.ndarray]] = {name: [] for name in fields}
+    ranks: list[np.ndarray] = []
+    members = 0
+    for bucket in _emptied(buckets):
+        key = _joined(bucket)
+        key.sort()
+        cells, member_rank = _cells_of(key, members)
+        del key
+        for name in fields:
+            pieces[name].append(getattr(cells, name))
+        ranks.append(member_rank)
+        members += len(member_rank)
+        del cells, member_rank
+    return _Cells(**{name: _joined(pieces[name]) for name in fields}), _joined(ranks)   # a field at a time
 
 
 def _emptied(items: list):
