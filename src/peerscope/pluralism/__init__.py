@@ -155,10 +155,15 @@ def _period_ordinals(times, freq: str, tz: str):
     days since 1970-01-01 (a Thursday; the week holding it has ordinal 1).
     """
     if freq == "W":
-        days = (times.dt.tz_convert(tz).dt.tz_localize(None) - _EPOCH).dt.days
-        return ((days + 3) // 7 + 1).astype("int64")
+        return _week_ordinals((times.dt.tz_convert(tz).dt.tz_localize(None) - _EPOCH).dt.days).astype("int64")
     months = months_from_times(times, tz).astype("int64")
     return months if freq == "M" else months // 3
+
+
+def _week_ordinals(days):
+    """Ordinals of the Monday-to-Sunday weeks holding days counted from 1970-01-01 (a Thursday,
+    in the week with ordinal 1), as pandas numbers weekly periods."""
+    return (days + 3) // 7 + 1
 
 
 def _ordinals_of_micros(at: np.ndarray, freq: str, tz: str) -> np.ndarray:
@@ -169,7 +174,7 @@ def _ordinals_of_micros(at: np.ndarray, freq: str, tz: str) -> np.ndarray:
         local = pd.DatetimeIndex(at.view("datetime64[us]")).tz_localize("UTC").tz_convert(tz).tz_localize(None)
         at = local.asi8
     if freq == "W":
-        return (at // 86_400_000_000 + 3) // 7 + 1
+        return _week_ordinals(at // 86_400_000_000)
     months = months_from_micros(at)
     return months if freq == "M" else months // 3
 
