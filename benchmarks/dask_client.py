@@ -78,6 +78,9 @@ MEASURES = {
                   " 'transitions': int(paths.transitions['n'].sum()),"
                   " 'active_any': int(active.frame['active'].iloc[-1]),"
                   " 'recipients': int(letters.frame['recipients'].sum())}"),
+    "describe": ("from peerscope import describe; out = describe(corpus)",
+                 "{'posts': out.rows['posts'], 'posters': out.posters, 'replies': out.replies,"
+                 " 'structure': out.reply_structure}"),
     "activity": ("from peerscope import participation; out = participation.activity(corpus)",
                  "{'rows': len(out), 'posts': int(out['posts'].sum()),"
                  " 'mean_level': float(out['ladder_level'].mean())}"),

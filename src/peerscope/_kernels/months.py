@@ -22,13 +22,13 @@ import pandas as pd
 import pyarrow as pa
 
 
-def micros(times: pa.Array | pa.ChunkedArray) -> np.ndarray:
+def micros(times: pa.Array | pa.ChunkedArray | pd.Series) -> np.ndarray:
     """Microseconds since the epoch (UTC) of a column of times, as an int64 numpy array.
 
     Parameters
     ----------
-    times : pyarrow.Array or pyarrow.ChunkedArray
-        Timestamps (any unit; with or without a zone).
+    times : pyarrow.Array, pyarrow.ChunkedArray or pandas.Series
+        Timestamps (any unit; with or without a zone; a Series of UTC times).
 
     Returns
     -------
@@ -40,6 +40,10 @@ def micros(times: pa.Array | pa.ChunkedArray) -> np.ndarray:
     >>> micros(pa.array(pd.to_datetime(["1970-01-01 00:00:01"], utc=True))).tolist()
     [1000000]
     """
+    if isinstance(times, pd.Series):
+        if not len(times):
+            return np.zeros(0, np.int64)
+        times = pa.array(times, pa.timestamp("us", tz="UTC"))
     values = times.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64())
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks() if values.num_chunks else pa.array([], type=pa.int64())

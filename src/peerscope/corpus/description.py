@@ -14,12 +14,12 @@ from collections import Counter
 
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 
 from peerscope.corpus import schema
-from peerscope._kernels.links import read_linked
+from peerscope.corpus._post_facts import UNITS, post_facts
+from peerscope._kernels import engine
 
 __all__ = ["IMPLAUSIBLE_THREAD_SHARE", "THREAD_SHARE_MIN_POSTS", "Capability", "Description", "describe",
            "thread_share_warning"]
@@ -212,8 +212,9 @@ def describe(corpus) -> Description:
     Parameters
     ----------
     corpus : peerscope.Corpus
-        Any corpus or window of one; Dask-engine corpora are read with pandas
-        (only the non-text columns of posts, which are small).
+        Any corpus or window of one.  On a Dask corpus the posts, events and
+        newsletter items are counted on the workers (the client receives one
+        row per partition and a few totals); only the roster is collected.
 
     Returns
     -------
@@ -234,54 +235,41 @@ def describe(corpus) -> Description:
     >>> description.can("lurkers"), description.can("reciprocity")
     (False, True)
     """
-    if corpus.engine != "pandas":
-        from peerscope.corpus import open_corpus
-
-        corpus = open_corpus(corpus.path).window(corpus.time_window.start, corpus.time_window.end)
     has_channel = corpus.has_table("posts") and "channel" in corpus.manifest["tables"]["posts"]["columns"]
-    # posts as integer codes and parent rows (30 bytes a post), not as frames of string ids
-    linked = read_linked(corpus)
-    members = corpus.members(columns=None)
-    event_rows, tallies = _tallies(corpus, "events", ["kind", "form"])
-    items = corpus.newsletter_items(columns=["item_id", "issue_id", "newsletter", "author_id"])
-    with_text = corpus.count_non_null("posts", "text") if "text" in corpus.manifest["tables"]["posts"]["columns"] else 0
-
+    members = engine.collect(corpus.members(columns=None))
     roles = _roles(members)
     non_person = roles.index[roles.isin(schema.NON_PERSON_ROLES).to_numpy(dtype=bool)]
     bots = roles.index[(roles == "bot").to_numpy(dtype=bool)]
-    # flags per author code, with a last entry for code -1 (a null author)
-    is_person = np.append(~linked.ids.isin(non_person), False)[linked.author]
-    is_bot = np.append(linked.ids.isin(bots), False)[linked.author]
-    unknown = ~(is_person | is_bot)
-    found = linked.parent >= 0   # the parent is among the posts read (of the window)
-    n_replies = int(linked.has_parent.sum())
-    structure = ("no replies" if not n_replies
-                 else "nested" if linked.has_parent[linked.parent[found]].any() else "flat")
+    facts = post_facts(corpus, non_person, bots)
+    event_rows, tallies = _tallies(corpus, "events", ["kind", "form"])
+    item_rows, newsletters, issues = _item_counts(corpus)
+    with_text = corpus.count_non_null("posts", "text") if "text" in corpus.manifest["tables"]["posts"]["columns"] else 0
+
     forms = tallies["form"]
-    if len(linked):
-        forms = {"online (posts)": len(linked), **forms}
+    if facts.rows:
+        forms = {"online (posts)": facts.rows, **forms}
     members_count = int((~roles.isin(schema.NON_PERSON_ROLES)).sum()) if corpus.has_roster else None
-    channels = _tallies(corpus, "posts", ["channel"])[1]["channel"] if has_channel and len(linked) else {}
+    channels = _tallies(corpus, "posts", ["channel"])[1]["channel"] if has_channel and facts.rows else {}
     description = dict(
         name=corpus.name,
-        rows={"posts": len(linked), "members": len(members), "events": event_rows,
-              "newsletter_items": len(items)},
-        first_post=_timestamp(linked.time.min()) if len(linked) else None,
-        last_post=_timestamp(linked.time.max()) if len(linked) else None,
+        rows={"posts": facts.rows, "members": len(members), "events": event_rows,
+              "newsletter_items": item_rows},
+        first_post=None if facts.first_post is None else _timestamp(facts.first_post),
+        last_post=None if facts.last_post is None else _timestamp(facts.last_post),
         channels=channels,
-        posters=int(np.count_nonzero(np.bincount(linked.author[is_person], minlength=len(linked.ids)))),
+        posters=facts.posters,
         members=members_count,
         roster=corpus.has_roster,
         bots=len(bots),
-        posts_by_unknown_authors=int(unknown.sum()),
-        opening_posts=len(linked) - n_replies,
-        replies=n_replies,
-        reply_structure=structure,
-        time_resolution=_resolution(linked.time),
+        posts_by_unknown_authors=facts.posts_by_unknown_authors,
+        opening_posts=facts.rows - facts.replies,
+        replies=facts.replies,
+        reply_structure="no replies" if not facts.replies else "nested" if facts.nested else "flat",
+        time_resolution="unknown" if facts.finest_unit is None else UNITS[facts.finest_unit],
         forms=forms,
         event_kinds=tallies["kind"],
-        newsletters=int(items["newsletter"].nunique()),
-        newsletter_issues=int(items["issue_id"].nunique()),
+        newsletters=newsletters,
+        newsletter_issues=issues,
         posts_with_text=with_text,
         quarantined={t: a["rows_quarantined"] for t, a in corpus.manifest["accounting"].items()
                      if a["rows_quarantined"]},
@@ -289,12 +277,10 @@ def describe(corpus) -> Description:
         kept_notes={t: dict(a["kept_notes"]) for t, a in corpus.manifest["accounting"].items()
                     if a.get("kept_notes")},
     )
-    largest = int(np.bincount(linked.thread).max()) if len(linked) else 0
-    description["largest_thread_share"] = largest / len(linked) if len(linked) else None
-    description["warnings"] = _warnings(description, largest)
-    both_known = int((is_person & found & (linked.author[np.where(found, linked.parent, 0)] >= 0)).sum())
+    description["largest_thread_share"] = facts.largest_thread / facts.rows if facts.rows else None
+    description["warnings"] = _warnings(description, facts.largest_thread)
     synthetic = corpus.manifest.get("provenance", {}).get("parameters", {}).get("submission_times")
-    description["capabilities"] = _capabilities(description, both_known, synthetic)
+    description["capabilities"] = _capabilities(description, facts.replies_both_known, synthetic)
     return Description(**description)
 
 
@@ -347,40 +333,42 @@ def _roles(members: pd.DataFrame) -> pd.Series:
     return pd.Series(role.fillna("member").to_numpy(), index=members["member_id"].to_numpy())
 
 
-#: Units a time can be recorded in, each with the next coarser unit's length in µs.
-_RESOLUTIONS = (("sub-second", 1_000_000), ("second", 60_000_000), ("minute", 3_600_000_000),
-                ("hour", 86_400_000_000))
-
-
 def _tallies(corpus, table: str, columns: list[str]) -> tuple[int, dict[str, dict[str, int]]]:
     """(rows of ``table``, rows per value of each column), most frequent first (ties by value).
 
-    Counted row group by row group on the dictionary-encoded columns, so a
-    table of tens of millions of rows is never held in memory.  A null value is counted under ``"None"``.
+    On the pandas engine, counted row group by row group on the
+    dictionary-encoded columns, so a table of tens of millions of rows is
+    never held in memory; on Dask, counted on the workers.  A null value is
+    counted under ``"None"``.
     """
     rows, tallies = 0, {column: Counter() for column in columns}
-    for batch in corpus.arrow_batches(table, columns, batch_size=1 << 18, dictionary=columns):
-        rows += batch.num_rows
-        for column, tally in tallies.items():
-            for entry in pc.value_counts(batch.column(column)).to_pylist():
-                tally[str(entry["values"])] += int(entry["counts"])
+    if corpus.engine == "dask":
+        frame = corpus.table(table, columns)
+        counted = engine.collect_together(frame.shape[0], *(frame[c].value_counts(dropna=False) for c in columns))
+        rows = int(counted[0])
+        for column, counts in zip(columns, counted[1:]):
+            for value, n in counts.items():
+                tallies[column][str(None if pd.isna(value) else value)] += int(n)
+    else:
+        for batch in corpus.arrow_batches(table, columns, batch_size=1 << 18, dictionary=columns):
+            rows += batch.num_rows
+            for column, tally in tallies.items():
+                for entry in pc.value_counts(batch.column(column)).to_pylist():
+                    tally[str(entry["values"])] += int(entry["counts"])
     return rows, {column: dict(sorted(tally.items(), key=lambda item: (-item[1], item[0])))
                   for column, tally in tallies.items()}
 
 
+def _item_counts(corpus) -> tuple[int, int, int]:
+    """Newsletter items, distinct newsletters and distinct issues (counted on the workers on Dask)."""
+    items = corpus.newsletter_items(columns=["issue_id", "newsletter"])
+    rows, newsletters, issues = engine.collect_together(
+        items.shape[0], items["newsletter"].nunique(), items["issue_id"].nunique())
+    return int(rows), int(newsletters), int(issues)
+
+
 def _timestamp(micros) -> pd.Timestamp:
     return pd.Timestamp(int(micros), unit="us", tz="UTC")
-
-
-def _resolution(values: np.ndarray) -> str:
-    """The finest unit times (microseconds since the epoch) are recorded in (a day-resolution
-    forum has every time at midnight, and then hour-of-day profiles are meaningless)."""
-    if not len(values):
-        return "unknown"
-    for unit, coarser in _RESOLUTIONS:
-        if np.any(values % coarser):
-            return unit
-    return "day"
 
 
 def _responsiveness(d: dict, synthetic_openings: str | None) -> Capability:

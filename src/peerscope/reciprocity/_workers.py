@@ -361,18 +361,13 @@ def _thread_arrays(part: pd.DataFrame, bounds: tuple) -> tuple[np.ndarray, np.nd
     post_id = pd.Index(part["post_id"])
     parent = post_id.get_indexer(part["parent_id"]).astype(np.int32)
     parent[part["parent_id"].isna().to_numpy()] = -1
-    time = _micros(part["created_at"])
+    time = micros(part["created_at"])
     keep = np.ones(len(part), dtype=bool)
     if bounds[0] is not None:
         keep &= time >= bounds[0]
     if bounds[1] is not None:
         keep &= time < bounds[1]
     return parent, time, np.flatnonzero(keep).astype(np.int32)
-
-
-def _micros(times: pd.Series) -> np.ndarray:
-    """int64 microseconds since the epoch of a column of UTC times (an empty one too)."""
-    return micros(pa.array(times, pa.timestamp("us", tz="UTC"))) if len(times) else np.zeros(0, np.int64)
 
 
 def _thread_exchanges(part: pd.DataFrame, bounds: tuple) -> pd.DataFrame:
@@ -402,7 +397,7 @@ def _member_tenure(part: pd.DataFrame, tenure_bins: int, min_posts: int) -> pd.D
     one partition (after the shuffle on the member), by the function the pandas engine uses
     (:func:`~peerscope.reciprocity._replies.tenure_cells`)."""
     codes, ids = pd.factorize(part["source"])
-    found = tenure_cells(codes.astype(np.int64), _micros(part["written"]), part["giving"].to_numpy(bool),
+    found = tenure_cells(codes.astype(np.int64), micros(part["written"]), part["giving"].to_numpy(bool),
                          len(ids), tenure_bins, min_posts)
     return pd.DataFrame({"member_id": pd.Series(np.asarray(ids, dtype=object)[found["member"]], dtype="str"),
                          **{name: found[name] for name in ("part", "posts", "giving")}})
@@ -424,7 +419,7 @@ def _member_forward(part: pd.DataFrame) -> pd.DataFrame:
     source, target = codes[:n], codes[n:]
     pairs = pd.MultiIndex.from_arrays([source, target])
     reverse = pairs.get_indexer(pd.MultiIndex.from_arrays([target, source])) if n else np.zeros(0, np.int64)
-    found = paying_forward(source, target, _micros(edges["first_at"]), _micros(edges["last_at"]),
+    found = paying_forward(source, target, micros(edges["first_at"]), micros(edges["last_at"]),
                            reverse, len(ids))
     mine = ids.get_indexer(pd.unique(part["member"])) if n else np.zeros(0, np.int64)
     return pd.DataFrame({"member_id": pd.Series(np.asarray(ids, dtype=object)[mine], dtype="str"),
