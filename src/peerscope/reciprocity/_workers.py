@@ -69,7 +69,10 @@ class OnWorkers:
         edge, made only when the edges themselves are asked for
         (:attr:`~peerscope.reciprocity.graph.ReplyGraph.edges`), never by the measures."""
         dyads, by_status = self._counts
-        edges = _edge_table(engine.collect(self._edges))
+        edges = engine.collect(self._edges)
+        if self._edges.npartitions > 1:   # each partition is sorted, not the whole
+            edges = edges.sort_values(["source", "target"], ignore_index=True)
+        edges = _edge_table(edges)
         return columnar.ReplyEdges(edges, by_status, dyads.replies_to_replies)
 
     def dyads(self) -> columnar.Dyads:
@@ -94,15 +97,18 @@ class OnWorkers:
     @cached_property
     def _edges(self):
         """``source, target, replies, first_at, last_at, reciprocated`` per edge, grouped on the
-        workers from :attr:`_classified` into one partition sorted by source and target
-        (:func:`_sorted_edges`) and persisted until :meth:`release`: counted by :attr:`_counts`,
-        :meth:`members` and :meth:`sent_edges`, shuffled on the member by :meth:`paying_forward`, and collected as
-        it is (no sort, no copy on the client) only by :meth:`found`."""
+        workers from :attr:`_classified` and persisted until :meth:`release`: the replies that are
+        edges are shuffled on their unordered pair of persons (:func:`_pair_hash`), so that an edge
+        and its reverse land in one partition, where they are grouped, sorted by source and target
+        and flagged (:func:`_grouped_edges`); no partition holds every edge (55M at 100M posts).
+        Counted by :attr:`_counts`, :meth:`members` and :meth:`sent_edges`, shuffled on the member
+        by :meth:`paying_forward`, and collected only by :meth:`found`."""
         posts = self._classified
-        edges = posts[posts["status"] == EDGE].groupby(["source", "target"], sort=False, dropna=True,
-                                                       observed=True).agg(
-            replies=("status", "count"), first_at=("written", "min"), last_at=("written", "max"), split_out=1)
-        return edges.map_partitions(_sorted_edges, meta=_sorted_edges(edges._meta)).persist()
+        replies = posts[posts["status"] == EDGE][["source", "target", "written"]]
+        if replies.npartitions > 1:
+            replies = replies.assign(pair=replies.map_partitions(_pair_hash, meta=("pair", "uint64")))
+            replies = replies.shuffle(on="pair")
+        return replies.map_partitions(_grouped_edges, meta=_grouped_edges(replies._meta)).persist()
 
     @cached_property
     def _threads(self):
@@ -164,8 +170,10 @@ class OnWorkers:
         counts = posts[posts["person"]].groupby("source", sort=False).size().to_frame("posts")
         for end, replies, partners in (("source", "given", "partners_given"),
                                        ("target", "received", "partners_received")):
-            grouped = edges.groupby(end, sort=False).agg(**{replies: ("replies", "sum"),
-                                                            partners: ("replies", "count")})
+            # split_out=1: reduced to one partition, not shuffled (a shuffled named aggregation of the
+            # edges' partitions fails in Dask's optimiser: KeyError in RenameFrame); it is collected anyway
+            grouped = edges.groupby(end, sort=False).agg(split_out=1, **{replies: ("replies", "sum"),
+                                                                         partners: ("replies", "count")})
             counts = counts.join(grouped, how="outer")
         found = engine.collect(counts).fillna(0)
         return pd.DataFrame({"member_id": pd.Series(found.index.to_numpy(), dtype="str"),
@@ -176,7 +184,7 @@ class OnWorkers:
         """``source, edges, reciprocated``: per person who sent an edge, the edges sent and those
         whose reverse is an edge too, grouped on the workers from :attr:`_edges`, in no particular
         order: one row per such person collected (dyadic reciprocity per group)."""
-        grouped = self._edges.groupby("source", sort=False).agg(edges=("reciprocated", "count"),
+        grouped = self._edges.groupby("source", sort=False).agg(split_out=1, edges=("reciprocated", "count"),
                                                                 reciprocated=("reciprocated", "sum"))
         found = engine.collect(grouped)
         return pd.DataFrame({"source": pd.Series(found.index.to_numpy(), dtype="str"),
@@ -256,11 +264,21 @@ class OnWorkers:
         return _bound(self.window.start), _bound(self.window.end)
 
 
-def _sorted_edges(edges: pd.DataFrame) -> pd.DataFrame:
-    """The grouped edges (indexed by ``source, target``; all of them: one partition) as columns,
-    sorted by source and target (the order :attr:`~peerscope.reciprocity.graph.ReplyGraph.edges`
-    lists them in), with ``reciprocated``: whether each edge's reverse is an edge too, found by
-    integer keys of the two ids' codes (no per-edge Python objects)."""
+def _pair_hash(replies: pd.DataFrame) -> pd.Series:
+    """A hash of each reply's unordered pair of persons (the same for A -> B and B -> A): the key
+    :attr:`OnWorkers._edges` shuffles the edges' replies on."""
+    source, target = (pd.util.hash_pandas_object(replies[end], index=False) for end in ("source", "target"))
+    return (source + target).rename("pair")
+
+
+def _grouped_edges(replies: pd.DataFrame) -> pd.DataFrame:
+    """The edges of one partition of replies that holds every reply of its unordered pairs
+    (:attr:`OnWorkers._edges`), as columns sorted by source and target (the order
+    :attr:`~peerscope.reciprocity.graph.ReplyGraph.edges` lists them in), with
+    ``reciprocated``: whether each edge's reverse is an edge too, found by integer keys of the
+    two ids' codes (no per-edge Python objects)."""
+    edges = (replies.groupby(["source", "target"], sort=False, observed=True)["written"]
+             .agg(["count", "min", "max"]).set_axis(["replies", "first_at", "last_at"], axis=1))
     edges = edges.reset_index().sort_values(["source", "target"], ignore_index=True)
     source, target = pa.array(edges["source"]), pa.array(edges["target"])
     both = pa.concat_arrays([source, target]).dictionary_encode()   # one dictionary for both ends
@@ -321,7 +339,7 @@ def _codes_and_kinds(ids: pd.Series, roles: pd.Series) -> tuple[np.ndarray, np.n
 
 def _edge_table(edges: pd.DataFrame) -> pa.Table:
     """The collected edges (sorted by source and target, with ``reciprocated``, on the workers:
-    :func:`_sorted_edges`) as :class:`~peerscope._kernels.columnar.ReplyEdges` holds them.
+    :func:`_grouped_edges`; sorted on the client when there are several partitions) as :class:`~peerscope._kernels.columnar.ReplyEdges` holds them.
 
     The ids stay in the Arrow ``large_string`` buffers pandas' ``str``
     columns hold, so that :attr:`~peerscope.reciprocity.graph.ReplyGraph.edges`
