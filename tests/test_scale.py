@@ -296,3 +296,18 @@ def test_newsletters_summary_equal_on_dask(engines):
     a, b = newsletters.summary(pandas_corpus), newsletters.summary(dask_corpus)
     pd.testing.assert_frame_equal(a.to_frame(), b.to_frame())
     assert np.all(a.to_frame().notna().any())
+
+
+def test_a_large_part_file_is_read_as_several_partitions(saved, monkeypatch):
+    """A part file above the Dask block size is split into partitions of whole row groups, with
+    the same numbers (``Corpus._read_dask``; a month of a 100M-post forum is 4.2M posts)."""
+    from peerscope.corpus import model
+
+    flat = open_corpus(saved["flat"].path)
+    split = open_corpus(saved["flat"].path, engine="dask", scheduler="synchronous")
+    assert split.posts(columns=["post_id"]).npartitions == 1   # 6,000 posts in 6 row groups
+    monkeypatch.setattr(model, "_DASK_BLOCKSIZE", "16KiB")
+    assert split.posts(columns=["post_id"]).npartitions == 6
+    expected = participation.summary(flat).to_frame()
+    pd.testing.assert_frame_equal(participation.summary(split).to_frame(), expected)
+    pd.testing.assert_frame_equal(reciprocity.summary(split).to_frame(), reciprocity.summary(flat).to_frame())

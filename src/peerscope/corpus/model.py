@@ -72,6 +72,11 @@ ENGINES = ("pandas", "dask")
 #: are OSErrors); a read of a saved table turns them into a PeerscopeError naming the file.
 _DAMAGE = (OSError, ValueError, pa.ArrowException)
 
+#: Uncompressed bytes of the columns read per Dask partition at most: a part file larger than this
+#: (a month of a 100M-post forum is 4.2M posts) is read as several partitions of whole row groups,
+#: so that no task holds a whole month; smaller files stay one partition each.
+_DASK_BLOCKSIZE = "64MiB"
+
 
 def _parquet_format(dictionary: tuple[str, ...] = ()) -> ds.ParquetFileFormat:
     """The Parquet format saved tables are read with: page checksums verified (a flipped
@@ -572,7 +577,7 @@ class Corpus:
         with dask.config.set({"dataframe.convert-string": False}):
             source = self._sources[name]
             frame = dd.read_parquet(source if isinstance(source, list) else str(source), columns=read,
-                                    filters=[conjunction] if conjunction else None,
+                                    filters=[conjunction] if conjunction else None, blocksize=_DASK_BLOCKSIZE,
                                     arrow_to_pandas=_ArrowToPandas(types_mapper=schema.PANDAS_TYPES.get),
                                     **remote)
         for column in dates:
