@@ -119,7 +119,9 @@ def newsletter_text_tables(corpus, *, topics="auto", support="forum", min_cell: 
     items = _item_writers(corpus)
     if not len(items) or not items["has_text"].any():
         return [], {}, "no newsletter item in the window has text"
-    has_posts = _has_post_text(corpus)
+    no_support = support is None or (isinstance(support, str) and support.lower() == "none")
+    # the posts' text is looked at only when something is fitted or labelled
+    has_posts = (topics is not None or not no_support) and _has_post_text(corpus)
     table = "all" if has_posts else "newsletter_items"
     tables, not_computed = [], []
     results = {"not_computed": not_computed}
@@ -130,7 +132,7 @@ def newsletter_text_tables(corpus, *, topics="auto", support="forum", min_cell: 
     else:
         results["newsletter_topics"] = model
         _topic_tables(model, has_posts, max_lag, tables, results, not_computed)
-    if support is None or (isinstance(support, str) and support.lower() == "none"):
+    if no_support:
         not_computed.append("newsletter support types: not computed (not asked for, support=None)")
     else:
         _support_tables(corpus, support, table, items, min_cell, seed, progress, tables, results, not_computed,
@@ -315,8 +317,9 @@ def _item_writers(corpus) -> pd.DataFrame:
     frame = engine.collect(corpus.newsletter_items(columns=["item_id", "author_id", "text"]))
     staff = set()
     if corpus.has_table("members"):
-        members = engine.collect(corpus.members(columns=["member_id", "role"]))
-        staff = set(members.loc[members["role"].astype("str") == "staff", "member_id"].astype("str"))
+        members = corpus.members(columns=["member_id", "role"])
+        is_staff = (members["role"] == "staff").fillna(False)
+        staff = set(engine.collect(members.loc[is_staff, "member_id"]).astype("str"))
     is_staff = frame["author_id"].isna() | frame["author_id"].astype("str").isin(staff)
     text = frame["text"].fillna("").astype("str").str.strip()
     return pd.DataFrame({"doc_id": frame["item_id"].astype("str").to_numpy(),
