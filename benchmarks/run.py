@@ -74,8 +74,10 @@ TARGETS = {1_000_000: {"seconds": 2.0, "peak_rss_mb": 300.0},
 TOPICS_SIZES = (100_000,)
 #: Issue 21's targets for the full report on the pandas engine.
 REPORT_TARGETS = {10_000_000: {"seconds": 300.0, "peak_rss_mb": 3000.0}}
-#: Issue 21's targets for the Dask client's growth (MB), by ``benchmarks/dask_client.py`` measure.
+#: The measures of ``benchmarks/dask_client.py`` whose client growth is measured, with issue 21's
+#: targets (MB), which are for 1M posts; at other sizes the growth is reported without a target.
 CLIENT_TARGETS = {"participation_reciprocity": 100.0, "report": 300.0}
+CLIENT_TARGET_SIZE = 1_000_000
 
 
 def _paths(n_posts: int, seed: int) -> tuple[Path, Path]:
@@ -166,9 +168,11 @@ result = validate_saved({str(monthly)!r})
         dask_run["overhead"] = _metric_seconds(dask_run) / _metric_seconds(pandas_run)
     if dask and n_posts in client_sizes:
         for measure, limit in CLIENT_TARGETS.items():
+            target = {"growth_mb": limit} if n_posts == CLIENT_TARGET_SIZE else None
             growth = step(f"dask client growth: {measure}", client_growth_code(monthly, measure, "dask"),
-                          target={"growth_mb": limit})
-            growth["within_target"] = growth["result"]["growth_mb"] <= limit
+                          target=target)
+            if target:
+                growth["within_target"] = growth["result"]["growth_mb"] <= limit
     if n_posts in report_sizes:
         report_run = step("report", f"""
 import tempfile
@@ -231,8 +235,10 @@ def markdown(payload: dict) -> str:
                         + ("met" if step["within_target"] else "**not met**"))
         if step["step"].startswith("dask client growth"):
             note.append(f"client grew {step['result']['growth_mb']:.0f} MB in "
-                        f"{step['result']['measure_seconds']:.1f} s; target <= {step['target']['growth_mb']:g} MB: "
-                        + ("met" if step["within_target"] else "**not met**"))
+                        f"{step['result']['measure_seconds']:.1f} s"
+                        + (f"; target <= {step['target']['growth_mb']:g} MB: "
+                           + ("met" if step["within_target"] else "**not met**") if step.get("target")
+                           else "; no target at this size"))
         if "overhead" in step:
             pandas_step = next(s for s in payload["steps"] if s["n_posts"] == step["n_posts"]
                                and s["step"] == "participation + reciprocity")
