@@ -298,13 +298,13 @@ def test_newsletters_summary_equal_on_dask(engines):
     assert np.all(a.to_frame().notna().any())
 
 
-def test_a_large_part_file_is_read_as_several_partitions(saved, monkeypatch):
+def test_a_large_part_file_is_read_as_several_partitions(saved, client, monkeypatch):
     """A part file above the Dask block size is split into partitions of whole row groups, with
     the same numbers (``Corpus._read_dask``; a month of a 100M-post forum is 4.2M posts)."""
     from peerscope.corpus import model
 
     flat = open_corpus(saved["flat"].path)
-    split = open_corpus(saved["flat"].path, engine="dask", scheduler="synchronous")
+    split = open_corpus(saved["flat"].path, engine="dask", scheduler=client)
     assert split.posts(columns=["post_id"]).npartitions == 1   # 6,000 posts in 6 row groups
     monkeypatch.setattr(model, "_DASK_BLOCKSIZE", "16KiB")
     assert split.posts(columns=["post_id"]).npartitions == 6
