@@ -28,7 +28,7 @@ import argparse
 import os
 from pathlib import Path
 
-from measure import run_step, write_results
+from measure import run_step, sampled_call, write_results
 
 HERE = Path(__file__).resolve().parent
 WORK = HERE / "work"
@@ -155,20 +155,7 @@ gc.collect()
 process = psutil.Process()
 before = process.memory_info().rss
 peak = [before]
-done = threading.Event()
-
-def sample():
-    while not done.is_set():
-        peak[0] = max(peak[0], process.memory_info().rss)
-        done.wait(0.005)
-
-sampler = threading.Thread(target=sample, daemon=True)
-sampler.start()
-t0 = time.perf_counter()
-{call}
-seconds = time.perf_counter() - t0
-done.set()
-sampler.join()
+{sampled_call(call, "peak[0] = max(peak[0], process.memory_info().rss)", 0.005)}
 peak[0] = max(peak[0], process.memory_info().rss)
 result = {{"measure_seconds": seconds, "rss_before_mb": before / 2**20, "rss_peak_mb": peak[0] / 2**20,
           "growth_mb": (peak[0] - before) / 2**20, "numbers": {numbers}}}

@@ -48,7 +48,7 @@ import os
 from pathlib import Path
 
 from dask_client import MEASURES, corpus_path
-from measure import run_step, write_results
+from measure import run_step, sampled_call, write_results
 
 CHILD = """
 import gc, threading, time, warnings
@@ -88,24 +88,7 @@ def cpu() -> float:
 
 state = dict(client=process.memory_info().rss, workers=[w.memory_info().rss for w in workers])
 before = dict(client=state["client"], cpu=cpu(), lo=loopback(), disk=disk_written())
-done = threading.Event()
-
-
-def sample():
-    while not done.is_set():
-        state["client"] = max(state["client"], process.memory_info().rss)
-        state["workers"] = [max(peak, w.memory_info().rss) for peak, w in zip(state["workers"], workers)]
-        done.wait(0.02)
-
-
-sampler = threading.Thread(target=sample, daemon=True)
-sampler.start()
-t0 = time.perf_counter()
-{call}
-seconds = time.perf_counter() - t0
-done.set()
-sampler.join()
-result = dict(measure_seconds=seconds, partitions=partitions,
+{sampled}result = dict(measure_seconds=seconds, partitions=partitions,
               client_growth_mb=(state["client"] - before["client"]) / 2**20,
               worker_peak_mb=max(state["workers"]) / 2**20,
               worker_cpu_seconds=cpu() - before["cpu"],
@@ -145,6 +128,13 @@ def project(files: list[Path], posts: int) -> str:
     return "\n".join(lines)
 
 
+#: Sampled while the measure runs (:func:`measure.sampled_call`): the client's and each worker's peak RSS.
+SAMPLE = """
+state["client"] = max(state["client"], process.memory_info().rss)
+state["workers"] = [max(peak, w.memory_info().rss) for peak, w in zip(state["workers"], workers)]
+"""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
@@ -163,7 +153,8 @@ def main() -> None:
         path = corpus_path(n_posts, args.seed)
         for name in args.measures:
             call, numbers = MEASURES[name]
-            step = run_step("import os\n" + CHILD.format(memory=args.worker_memory, path=str(path), call=call,
+            step = run_step("import os\n" + CHILD.format(memory=args.worker_memory, path=str(path),
+                                                        sampled=sampled_call(call, SAMPLE, 0.02),
                                                         numbers=numbers),
                             rows=n_posts, label=f"{name} {n_posts:,} (dask, 2 workers)")
             result = step["result"]

@@ -54,6 +54,34 @@ def run_step(code: str, *, rows: int | None = None, label: str = "") -> dict:
     return measured
 
 
+def sampled_call(call: str, sample: str, interval: float) -> str:
+    """Child source that runs ``call`` while a thread runs ``sample`` every ``interval`` seconds.
+
+    For steps that record a peak while one call runs (memory of the client,
+    of Dask's workers): the child must import ``threading`` and ``time``;
+    afterwards ``seconds`` holds the call's wall time and the sampler has
+    stopped.
+    """
+    return f"""
+done = threading.Event()
+
+
+def sample():
+    while not done.is_set():
+{textwrap.indent(textwrap.dedent(sample).strip(), " " * 8)}
+        done.wait({interval})
+
+
+sampler = threading.Thread(target=sample, daemon=True)
+sampler.start()
+t0 = time.perf_counter()
+{call}
+seconds = time.perf_counter() - t0
+done.set()
+sampler.join()
+"""
+
+
 def machine() -> dict:
     """What the numbers were measured on."""
     import os
