@@ -51,7 +51,7 @@ from dask_client import MEASURES, corpus_path
 from measure import run_step, sampled_call, write_results
 
 CHILD = """
-import gc, threading, time, warnings
+import gc, os, threading, time, warnings
 warnings.simplefilter("ignore")
 import psutil
 from distributed import Client, LocalCluster
@@ -153,9 +153,8 @@ def main() -> None:
         path = corpus_path(n_posts, args.seed)
         for name in args.measures:
             call, numbers = MEASURES[name]
-            step = run_step("import os\n" + CHILD.format(memory=args.worker_memory, path=str(path),
-                                                        sampled=sampled_call(call, SAMPLE, 0.02),
-                                                        numbers=numbers),
+            step = run_step(CHILD.format(memory=args.worker_memory, path=str(path),
+                                         sampled=sampled_call(call, SAMPLE, 0.02), numbers=numbers),
                             rows=n_posts, label=f"{name} {n_posts:,} (dask, 2 workers)")
             result = step["result"]
             print(f"    {result['partitions']} partitions; client +{result['client_growth_mb']:.0f} MB; "

@@ -88,8 +88,8 @@ def post_facts(corpus, non_person: pd.Index, bots: pd.Index) -> PostFacts:
     return _from_arrays(corpus, non_person, bots)
 
 
-def finest_unit(micros_: np.ndarray) -> int | None:
-    """Index into :data:`UNITS` of the finest unit ``micros_`` (µs since the epoch) are recorded in;
+def finest_unit(times: np.ndarray) -> int | None:
+    """Index into :data:`UNITS` of the finest unit ``times`` (µs since the epoch) are recorded in;
     None when empty.  A day-resolution forum has every time at midnight, and then hour-of-day
     profiles are meaningless.
 
@@ -98,10 +98,10 @@ def finest_unit(micros_: np.ndarray) -> int | None:
     >>> UNITS[finest_unit(np.array([0, 3_600_000_000]))], finest_unit(np.array([], np.int64))
     ('hour', None)
     """
-    if not len(micros_):
+    if not len(times):
         return None
     for index, coarser in enumerate(_COARSER_MICROS):
-        if np.any(micros_ % coarser):
+        if np.any(times % coarser):
             return index
     return len(UNITS) - 1
 
@@ -135,13 +135,13 @@ _PARTITION_META = pd.DataFrame({"rows": pd.Series(dtype="int64"), "first": pd.Se
                                 "replies": pd.Series(dtype="int64"), "unit": pd.Series(dtype="int64")})
 
 
-def _partition_counts(part: pd.DataFrame, non_person: pd.Index, bots: pd.Index) -> pd.DataFrame:
-    """One row of counts of a partition of posts (min and max sentinels and the coarsest unit
-    when it is empty, which the sums, extremes and minimum over partitions ignore)."""
+def _partition_counts(part: pd.DataFrame, bots: pd.Index) -> pd.DataFrame:
+    """One row of counts of a partition of posts with their ``person`` flags (min and max
+    sentinels and the coarsest unit when it is empty, which the sums, extremes and minimum over
+    partitions ignore)."""
     times = micros(part["created_at"])
-    author = part["author_id"]
-    person = author.notna().to_numpy(bool) & ~author.isin(non_person).to_numpy(bool)
-    bot = author.isin(bots).to_numpy(bool)
+    person = part["person"].to_numpy(bool)
+    bot = part["author_id"].isin(bots).to_numpy(bool)
     unit = finest_unit(times)
     return pd.DataFrame({
         "rows": [len(part)],
@@ -156,18 +156,16 @@ def _partition_counts(part: pd.DataFrame, non_person: pd.Index, bots: pd.Index) 
 def _on_workers(corpus, non_person: pd.Index, bots: pd.Index) -> PostFacts:
     """:class:`PostFacts` as Dask graphs computed together; see the module docstring."""
     posts = corpus.posts(columns=["post_id", "thread_id", "parent_id", "author_id", "created_at"])
-    counts = posts.map_partitions(_partition_counts, non_person, bots, meta=_PARTITION_META)
-    authors = posts["author_id"].dropna()
-    posters = authors[~authors.isin(list(non_person))].nunique()
+    posts = posts.assign(person=posts["author_id"].notnull() & ~posts["author_id"].isin(list(non_person)))
+    counts = posts.map_partitions(_partition_counts, bots, meta=_PARTITION_META)
+    posters = posts.loc[posts["person"], "author_id"].nunique()
     largest = posts["thread_id"].value_counts().max()
-    replies = posts[posts["parent_id"].notnull()][["parent_id", "author_id"]]
-    replies = replies.assign(by_person=replies["author_id"].notnull() & ~replies["author_id"].isin(list(non_person)))
+    replies = posts.loc[posts["parent_id"].notnull(), ["parent_id", "person"]]
     parents = posts[["post_id"]].assign(is_reply=posts["parent_id"].notnull(),
                                         author_known=posts["author_id"].notnull())
-    joined = replies[["parent_id", "by_person"]].merge(parents, left_on="parent_id", right_on="post_id",
-                                                       how="inner")
+    joined = replies.merge(parents, left_on="parent_id", right_on="post_id", how="inner")
     nested = joined["is_reply"].any()
-    both_known = (joined["by_person"] & joined["author_known"]).sum()
+    both_known = (joined["person"] & joined["author_known"]).sum()
     counts, posters, largest, nested, both_known = engine.collect_together(
         counts, posters, largest, nested, both_known)
     rows = int(counts["rows"].sum())

@@ -100,7 +100,7 @@ class OnWorkers:
         workers from :attr:`_classified` and persisted until :meth:`release`: the replies that are
         edges are shuffled on their unordered pair of persons (:func:`_pair_hash`), so that an edge
         and its reverse land in one partition, where they are grouped, sorted by source and target
-        and flagged (:func:`_grouped_edges`); no partition holds every edge (55M at 100M posts).
+        and flagged (:func:`_grouped_edges`); no partition holds every edge (59.7M at 100M posts).
         Counted by :attr:`_counts`, :meth:`members` and :meth:`sent_edges`, shuffled on the member
         by :meth:`paying_forward`, and collected only by :meth:`found`."""
         posts = self._classified
@@ -338,8 +338,8 @@ def _codes_and_kinds(ids: pd.Series, roles: pd.Series) -> tuple[np.ndarray, np.n
 
 
 def _edge_table(edges: pd.DataFrame) -> pa.Table:
-    """The collected edges (sorted by source and target, with ``reciprocated``, on the workers:
-    :func:`_grouped_edges`; sorted on the client when there are several partitions) as :class:`~peerscope._kernels.columnar.ReplyEdges` holds them.
+    """The collected edges (with ``reciprocated``, :func:`_grouped_edges`; sorted by source and
+    target) as :class:`~peerscope._kernels.columnar.ReplyEdges` holds them.
 
     The ids stay in the Arrow ``large_string`` buffers pandas' ``str``
     columns hold, so that :attr:`~peerscope.reciprocity.graph.ReplyGraph.edges`
