@@ -1,4 +1,5 @@
-"""The month encoding and the runs of sorted arrays, against pandas' and numpy's own answers."""
+"""The month encoding, the runs of sorted arrays and the columnar engine's dyad count, against
+pandas' and numpy's own answers and counts made by hand."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
+from peerscope._kernels.columnar import Dyads, dyads
 from peerscope._kernels.months import (iso_months, micros, month_starts, months_from_arrow,
                                        months_from_micros, months_from_times)
 from peerscope._kernels.runs import run_lengths, run_starts
@@ -126,3 +128,29 @@ def test_run_starts_of_several_keys_start_where_any_key_changes():
     assert run_starts([4, 4, 4], [1, 1, 1]).tolist() == [0]
 
 
+
+
+def test_dyads_are_counted_by_unordered_pair():
+    """Every reason a reply is not an edge, and a pair answered several times each way, counted by hand."""
+    replies = [  # (author, author of the parent)
+        ("bob", "ann"), ("bob", "ann"), ("bob", "ann"), ("ann", "bob"),   # ann <-> bob: 2 edges, reciprocated
+        ("cat", "ann"), ("cat", "ann"),                                   # cat -> ann: 1 edge, not returned
+        ("ann", "ann"),                                                   # self-reply: no edge
+        (None, "bob"), ("bob", None),                                     # unknown author either side
+        ("bot", "cat"), ("cat", "bot"),                                   # a bot either side
+        ("dan", "zed")]                                                   # zed -> ?: dan -> zed, 1 edge
+    post_id, parent_id, author_id = ["root"], [None], ["zed"]
+    for number, (author, parent_author) in enumerate(replies):
+        # each reply answers a post of its own by the parent's author (an opening post)
+        post_id += [f"o{number}", f"r{number}"]
+        parent_id += [None, f"o{number}"]
+        author_id += [parent_author, author]
+    posts = pa.table({"post_id": post_id, "parent_id": parent_id, "author_id": author_id})
+    non_persons = pa.table({"member_id": ["bot"]})
+    assert dyads(posts, non_persons) == Dyads(edges=4, reciprocated=2, replies=len(replies),
+                                              replies_to_replies=False)
+    # a reply to a reply: the structure is nested, the edges the same plus bob -> cat
+    nested = pa.concat_tables([posts, pa.table({"post_id": ["deep"], "parent_id": ["r4"],
+                                                "author_id": ["bob"]})])
+    assert dyads(nested, non_persons) == Dyads(edges=5, reciprocated=2, replies=len(replies) + 1,
+                                               replies_to_replies=True)

@@ -242,11 +242,14 @@ def dyads(posts: pa.Table, non_persons: pa.Table, *, window=(None, None)) -> Dya
     """The edges of :func:`reply_edges` counted, without listing them: what dyadic reciprocity needs.
 
     The same edges as :func:`reply_edges` (a reply joined to its parent,
-    neither author null nor a non-person, not a self-reply), found as the
-    distinct (source, target) pairs and counted with their reverse pairs;
-    no reply's time or status is kept, so the query reads one column fewer
-    and groups nothing but the pairs (about half the time of
-    :func:`reply_edges` at 1M posts, ``docs/benchmarks.md``).
+    neither author null nor a non-person, not a self-reply), counted by
+    unordered pair of people: one group per pair ``{a, b}`` records whether
+    some reply went ``a -> b`` and whether some went ``b -> a``, so the
+    edges are the directions present and the reciprocated edges twice the
+    pairs with both.  One aggregation instead of listing the distinct edges
+    and joining them to their reverses (0.14 s against 0.17 s at 1M posts,
+    1.4 s against 2.1 s and 200 MB less at 10M); no reply's time or status
+    is kept, so the query reads one column fewer than :func:`reply_edges`.
 
     Parameters
     ----------
@@ -276,13 +279,15 @@ def dyads(posts: pa.Table, non_persons: pa.Table, *, window=(None, None)) -> Dya
             SELECT r.author_id AS source, p.author_id AS target, p.parent_id IS NOT NULL AS to_reply
             FROM posts r JOIN posts p ON r.parent_id = p.post_id
             WHERE r.parent_id IS NOT NULL{reply_filter}),
-        edges AS (
-            SELECT DISTINCT source, target FROM pairs
+        dyads AS (
+            SELECT bool_or(source < target) AS forward, bool_or(source > target) AS backward
+            FROM pairs
             WHERE source <> target
               AND source NOT IN (SELECT member_id FROM non_persons)
-              AND target NOT IN (SELECT member_id FROM non_persons))
-        SELECT (SELECT count(*) FROM edges),
-               (SELECT count(*) FROM edges e JOIN edges back ON e.source = back.target AND e.target = back.source),
+              AND target NOT IN (SELECT member_id FROM non_persons)
+            GROUP BY least(source, target), greatest(source, target))
+        SELECT (SELECT coalesce(sum(forward::INTEGER + backward::INTEGER), 0) FROM dyads),
+               (SELECT 2 * count(*) FILTER (forward AND backward) FROM dyads),
                (SELECT count(*) FROM posts r WHERE r.parent_id IS NOT NULL{reply_filter}),
                (SELECT coalesce(bool_or(to_reply), false) FROM pairs)"""
     with connect() as con:

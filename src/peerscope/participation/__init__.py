@@ -162,8 +162,12 @@ def _kinds(corpus, include_bots: bool) -> _Kinds:
 
 def _roster(corpus, start, end, kinds: _Kinds) -> pd.Index:
     """Person ids of the roster members of the window."""
-    members = engine.collect(corpus.members(columns=["member_id"], start=start, end=end))
-    ids = pd.Index(members["member_id"], name="member_id")
+    window = corpus.time_window.narrow(start, end)
+    if window.start is None and window.end is None:
+        ids = kinds.role.index   # no window: every member, whose roles are read already
+    else:
+        members = engine.collect(corpus.members(columns=["member_id"], start=start, end=end))
+        ids = pd.Index(members["member_id"], name="member_id")
     return ids[kinds.person(ids)]
 
 
