@@ -128,8 +128,6 @@ def test_run_starts_of_several_keys_start_where_any_key_changes():
     assert run_starts([4, 4, 4], [1, 1, 1]).tolist() == [0]
 
 
-
-
 def test_dyads_are_counted_by_unordered_pair():
     """Every reason a reply is not an edge, and a pair answered several times each way, counted by hand."""
     replies = [  # (author, author of the parent)
@@ -138,8 +136,8 @@ def test_dyads_are_counted_by_unordered_pair():
         ("ann", "ann"),                                                   # self-reply: no edge
         (None, "bob"), ("bob", None),                                     # unknown author either side
         ("bot", "cat"), ("cat", "bot"),                                   # a bot either side
-        ("dan", "zed")]                                                   # zed -> ?: dan -> zed, 1 edge
-    post_id, parent_id, author_id = ["root"], [None], ["zed"]
+        ("dan", "zed")]                                                   # dan -> zed: 1 edge
+    post_id, parent_id, author_id = [], [], []
     for number, (author, parent_author) in enumerate(replies):
         # each reply answers a post of its own by the parent's author (an opening post)
         post_id += [f"o{number}", f"r{number}"]
