@@ -88,6 +88,29 @@ def test_powerlaw_fit_recovers_alpha_and_ks_is_the_supremum():
     assert few.alpha is None and "fewer than 10" in few.reason
 
 
+def test_the_x_min_search_rules_out_only_tails_that_cannot_win(monkeypatch):
+    """Branch and bound over the candidate x_min gives the fit of computing every KS distance."""
+    rng = np.random.default_rng(8)
+    samples = {"zipf 1.7": rng.zipf(1.7, 20_000), "zipf 2.5": rng.zipf(2.5, 3_000),
+               "lognormal": np.ceil(rng.lognormal(1.0, 1.2, 5_000)).astype(int),
+               "uniform body, power-law tail": np.concatenate([rng.integers(1, 6, 2_000),
+                                                               rng.zipf(2.0, 500) + 5])}
+    computed = []
+    pruning = inequality._smallest_ks_distances
+    monkeypatch.setattr(inequality, "_smallest_ks_distances",
+                        lambda *args: computed.append(pruning(*args)) or computed[-1])
+    for name, counts in samples.items():
+        fit = inequality.powerlaw_fit(counts)
+        with monkeypatch.context() as every:
+            every.setattr(inequality, "_smallest_ks_distances", inequality._ks_distances)
+            full = inequality.powerlaw_fit(counts)
+        assert (fit.alpha, fit.x_min, fit.ks_distance, fit.n_tail) == (
+            full.alpha, full.x_min, full.ks_distance, full.n_tail), name
+    assert {fit.x_min for fit in map(inequality.powerlaw_fit, samples.values())} != {1}
+    # the search computed fewer than half of the distances every time
+    assert all(np.isinf(distances).sum() > len(distances) / 2 for distances in computed)
+
+
 def _posters(counts, first_days, ids=None):
     ids = ids or [f"m{i}" for i in range(len(counts))]
     return pd.DataFrame({"member_id": ids, "posts": counts,

