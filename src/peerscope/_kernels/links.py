@@ -24,6 +24,7 @@ engine (on a Dask corpus this is a collection to the client:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -53,10 +54,10 @@ class LinkedPosts:
     parent : numpy.ndarray
         int32 row of each post's parent; ``-1`` for an opening post or a
         parent that is not among the posts read.
-    thread : numpy.ndarray
-        int32 thread code per post, an index into :attr:`thread_ids`.
-    thread_ids : pyarrow.Array
-        Thread id of each thread code.
+    thread_id : pyarrow.ChunkedArray
+        The thread id of each post, as read; :attr:`thread` and
+        :attr:`thread_ids` code it on first use (hashing 10M ids takes about
+        0.9 s, which reciprocity, naming only a few threads, does without).
     time : numpy.ndarray
         int64 ``created_at`` per post, in microseconds since the epoch (UTC).
     post_id : pyarrow.ChunkedArray
@@ -78,14 +79,27 @@ class LinkedPosts:
     author: np.ndarray
     has_parent: np.ndarray
     parent: np.ndarray
-    thread: np.ndarray
-    thread_ids: pa.Array
+    thread_id: pa.ChunkedArray
     time: np.ndarray
     post_id: pa.ChunkedArray
     window: Window
 
     def __len__(self) -> int:
         return len(self.author)
+
+    @cached_property
+    def _thread_codes(self) -> tuple[np.ndarray, pa.Array]:
+        return encode(self.thread_id)
+
+    @property
+    def thread(self) -> np.ndarray:
+        """int32 thread code per post, an index into :attr:`thread_ids` (coded on first use)."""
+        return self._thread_codes[0]
+
+    @property
+    def thread_ids(self) -> pa.Array:
+        """Thread id of each thread code."""
+        return self._thread_codes[1]
 
     def rows(self, start=None, end=None) -> np.ndarray:
         """Rows (int64 positions) of the posts written in ``[start, end)``, in stored order.
@@ -199,12 +213,11 @@ def read_linked(corpus) -> LinkedPosts:
     author, ids = encode(column("author_id", dictionary=True))
     # thread ids are read as plain strings: the posts of a row group belong to nearly as
     # many threads as there are posts, so its dictionary saves nothing and costs time
-    thread, thread_ids = encode(column("thread_id"))
+    thread_id = column("thread_id")
     time = micros(column("created_at"))
     release_freed_memory()  # the hash tables of the lookups above
-    return LinkedPosts(pd.Index(ids.to_pandas(), dtype="str"), author, has_parent, parent, thread,
-                       thread_ids, time, post_id,
-                       corpus.time_window)
+    return LinkedPosts(pd.Index(ids.to_pandas(), dtype="str"), author, has_parent, parent, thread_id, time,
+                       post_id, corpus.time_window)
 
 
 def _micros(timestamp: pd.Timestamp) -> int:

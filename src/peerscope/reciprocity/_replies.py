@@ -100,7 +100,9 @@ def first_responses(author: np.ndarray, time: np.ndarray, opening: np.ndarray, r
     in_thread[in_thread] = opening[root[in_thread]]
     chain = np.flatnonzero(in_thread)
     del in_thread
-    opener = np.searchsorted(rows, root[chain])
+    # the position of each chain's opening post among rows: its count of opening posts up to it,
+    # looked up (a binary search of every reply's root took 0.57 s at 10M posts)
+    opener = np.cumsum(opening, dtype=np.int32)[root[chain]] - 1
     chain_author, chain_time = author[chain], time[chain]
     by_op = (chain_author >= 0) & (chain_author == author[rows][opener])
     counted = np.ones(len(chain), dtype=bool)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from peerscope._kernels.display import Display
 from peerscope.reciprocity._replies import exchange_closings
@@ -127,11 +128,9 @@ def exchanges(graph, start=None, end=None) -> Motifs:
                                 "exchanges": threads["exchanges"].to_numpy(np.int64)})
     else:
         table = graph._table
-        closing = exchange_closings(table.status, table.author, table.grand)
-        counts = np.bincount(table.thread[closing], minlength=len(table.thread_ids))
-        with_exchanges = np.flatnonzero(counts)
-        threads = pd.DataFrame({"thread_id": pd.Series(table.thread_ids.take(pa.array(with_exchanges))
-                                                       .to_pandas(), dtype="str"),
-                                "exchanges": counts[with_exchanges].astype(np.int64)})
+        closing = np.flatnonzero(exchange_closings(table.status, table.author, table.grand))
+        counts = pc.value_counts(table.thread_id.take(pa.array(closing)))
+        threads = pd.DataFrame({"thread_id": pd.Series(counts.field("values").to_pandas(), dtype="str"),
+                                "exchanges": counts.field("counts").to_numpy().astype(np.int64)})
     threads = threads.sort_values("thread_id", ignore_index=True) if len(threads) else empty
     return Motifs(threads, int(threads["exchanges"].sum()), len(threads), None, parameters)

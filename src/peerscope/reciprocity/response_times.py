@@ -203,7 +203,7 @@ def responsiveness(graph, start=None, end=None, *, responses: str = "others") ->
         rows = np.flatnonzero(opening)                       # the opening posts, sorted
         found = first_responses(table.author, table.time, opening, table.root, table.kind, responses)
         opened = table.time[rows]
-        threads = _threads_table(table.thread_ids.take(pa.array(table.thread[rows])).to_pandas(),
+        threads = _threads_table(table.thread_id.take(pa.array(rows)).to_pandas(),
                                  table.opening_post_id.to_pandas(), opened, found)
         first, answered = found["first"], found["first"] < NEVER
         eligible = answered & found["person_op"]
