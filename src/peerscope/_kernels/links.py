@@ -4,11 +4,12 @@ Participation (:mod:`peerscope.participation`) and reciprocity
 (:mod:`peerscope.reciprocity`) both need, for every post, its author, the
 author of the post it answers, its thread and its time.  Held as pandas
 columns of string ids these cost several times their integer codes; here
-every string column is read on its own, turned into integer codes with
-Arrow's hash kernels and dropped before the next one is read, so that what
-stays in memory is four int32 arrays, one int64 array, a bool array and the
-post ids as one Arrow string column, and every measure after that is numpy
-arithmetic on codes and row positions.
+every string column is read on its own and turned into integer codes with
+Arrow's hash kernels (or by the parent lookup) before the next one is read,
+so that what stays in memory is two int32 arrays (author codes, parent
+rows), one int64 array (times), a bool array and the post and thread ids as
+Arrow string columns (the thread ids are coded when first asked for), and
+every measure after that is numpy arithmetic on codes and row positions.
 
 The arrays hold every post of the corpus (of its own window, when the corpus
 is a :meth:`~peerscope.Corpus.window` view), in the order they are stored;
