@@ -102,7 +102,7 @@ def first_responses(author: np.ndarray, time: np.ndarray, opening: np.ndarray, r
     del in_thread
     # the position of each chain's opening post among rows: its count of opening posts up to it,
     # looked up (a binary search of every reply's root took 0.57 s at 10M posts)
-    opener = np.cumsum(opening, dtype=np.int32)[root[chain]] - 1
+    opener = np.cumsum(opening, dtype=np.int32 if len(opening) < 2**31 else np.int64)[root[chain]] - 1
     chain_author, chain_time = author[chain], time[chain]
     by_op = (chain_author >= 0) & (chain_author == author[rows][opener])
     counted = np.ones(len(chain), dtype=bool)
