@@ -93,12 +93,16 @@ The script asserts that both give the same numbers (floats to a relative
 1e-9: DuckDB sums and medians in another order), writes
 ``results/columnar_compare-<host>-<date>.json`` with the ratio of
 peerscope's time and peak RSS to DuckDB's, and replaces the section
-"peerscope against DuckDB" of ``docs/benchmarks.md``.
+"peerscope against DuckDB" of ``docs/benchmarks.md``.  Each pair of steps
+runs ``--repeat`` times (DuckDB then peerscope, each time in fresh
+processes): at 1M posts both sides take a third of a second and one pair's
+ratio varied from 1.06x to 1.24x between runs on an idle machine, so the
+page reports the median pair and the range of the ratios.
 
 Usage::
 
-    python benchmarks/columnar_compare.py                       # 1M and 10M posts
-    python benchmarks/columnar_compare.py --sizes 100000        # quick
+    python benchmarks/columnar_compare.py                       # 1M and 10M posts, 3 pairs each
+    python benchmarks/columnar_compare.py --sizes 100000 --repeat 1   # quick
 """
 
 from __future__ import annotations
@@ -363,42 +367,44 @@ repartition({str(flat)!r}, {str(monthly)!r}, by="month")
     return monthly
 
 
-def compare(n_posts: int, seed: int, only: tuple[str, ...] = ()) -> list[dict]:
-    """Both steps of every comparison (or of those named in ``only``) at one size; raises when
-    their numbers differ."""
+def compare(n_posts: int, seed: int, only: tuple[str, ...] = (), repeat: int = 1) -> list[dict]:
+    """Both steps of every comparison (or of those named in ``only``) at one size, ``repeat`` times
+    in turn; raises when their numbers differ.  The records come in pairs (DuckDB, peerscope)."""
     path = corpus_path(n_posts, seed)
     records = []
     for name, duck_step, our_step, compared in COMPARISONS:
         if only and name not in only:
             continue
-        duck = run_step(duck_step.format(path=path, not_persons=NOT_PERSONS), rows=n_posts,
-                        label=f"duckdb {name} {n_posts:,}")
-        ours = run_step(our_step.format(path=str(path)), rows=n_posts, label=f"peerscope {name} {n_posts:,}")
-        for number in compared:
-            a, b = duck["result"][number], ours["result"][number]
-            same = math.isclose(a, b, rel_tol=1e-9) if isinstance(a, float) else a == b
-            if not same:
-                raise AssertionError(f"{name}, {number} at {n_posts:,} posts: DuckDB {a}, peerscope {b}")
-        for record, step in ((duck, "duckdb"), (ours, "peerscope")):
-            record.update(step=step, comparison=name, n_posts=n_posts)
-        ours["time_ratio"] = ours["result"]["metric_seconds"] / duck["result"]["metric_seconds"]
-        cpu = [record["result"].get("metric_cpu_seconds") for record in (duck, ours)]
-        if None not in cpu:   # CPU seconds (every thread): steadier than wall time on a busy machine
-            ours["cpu_time_ratio"] = cpu[1] / cpu[0]
-            print(f"  {name}: CPU seconds DuckDB {cpu[0]:.2f}, peerscope {cpu[1]:.2f} "
-                  f"({ours['cpu_time_ratio']:.2f}x)")
-        ours["peak_rss_ratio"] = ours["peak_rss_mb"] / duck["peak_rss_mb"]
-        # the memory of the work itself: peak RSS above what the step's imports alone hold
-        work = {id(r): r["peak_rss_mb"] - r["result"]["imported_mb"] for r in (duck, ours)}
-        ours["work_rss_ratio"] = work[id(ours)] / work[id(duck)]
-        print(f"  {name}: same numbers; peerscope / DuckDB: {ours['time_ratio']:.2f}x time, "
-              f"{ours['peak_rss_ratio']:.2f}x peak RSS, {ours['work_rss_ratio']:.2f}x RSS above the imports")
-        records += [duck, ours]
+        for run in range(repeat):
+            duck = run_step(duck_step.format(path=path, not_persons=NOT_PERSONS), rows=n_posts,
+                            label=f"duckdb {name} {n_posts:,}")
+            ours = run_step(our_step.format(path=str(path)), rows=n_posts, label=f"peerscope {name} {n_posts:,}")
+            for number in compared:
+                a, b = duck["result"][number], ours["result"][number]
+                same = math.isclose(a, b, rel_tol=1e-9) if isinstance(a, float) else a == b
+                if not same:
+                    raise AssertionError(f"{name}, {number} at {n_posts:,} posts: DuckDB {a}, peerscope {b}")
+            for record, step in ((duck, "duckdb"), (ours, "peerscope")):
+                record.update(step=step, comparison=name, n_posts=n_posts, run=run)
+            ours["time_ratio"] = ours["result"]["metric_seconds"] / duck["result"]["metric_seconds"]
+            cpu = [record["result"].get("metric_cpu_seconds") for record in (duck, ours)]
+            if None not in cpu:   # CPU seconds (every thread): steadier than wall time on a busy machine
+                ours["cpu_time_ratio"] = cpu[1] / cpu[0]
+                print(f"  {name}: CPU seconds DuckDB {cpu[0]:.2f}, peerscope {cpu[1]:.2f} "
+                      f"({ours['cpu_time_ratio']:.2f}x)")
+            ours["peak_rss_ratio"] = ours["peak_rss_mb"] / duck["peak_rss_mb"]
+            # the memory of the work itself: peak RSS above what the step's imports alone hold
+            work = {id(r): r["peak_rss_mb"] - r["result"]["imported_mb"] for r in (duck, ours)}
+            ours["work_rss_ratio"] = work[id(ours)] / work[id(duck)]
+            print(f"  {name}: same numbers; peerscope / DuckDB: {ours['time_ratio']:.2f}x time, "
+                  f"{ours['peak_rss_ratio']:.2f}x peak RSS, {ours['work_rss_ratio']:.2f}x RSS above the imports")
+            records += [duck, ours]
     return records
 
 
 def markdown(steps: list[dict], results_file: str) -> str:
-    """The section of ``docs/benchmarks.md`` for these steps."""
+    """The section of ``docs/benchmarks.md`` for these steps: per comparison and size, the pair
+    with the median time ratio, and the range of the ratios over the pairs."""
     lines = [SECTION, "",
              f"`python benchmarks/columnar_compare.py` (raw numbers in `benchmarks/results/{results_file}`): "
              "posts per roster person, their Gini and dyadic reciprocity, as three plain DuckDB queries over "
@@ -409,21 +415,31 @@ def markdown(steps: list[dict], results_file: str) -> str:
              "reciprocity, responsiveness and its quantiles, exchanges) as plain DuckDB queries over a "
              "temporary table of the linked posts, against `reciprocity.summary` (which also builds the "
              "per-member and per-thread tables behind them). Same numbers asserted; "
-             "seconds are the queries' or functions' own. Peak RSS is the process's; \"imports\" is its "
+             "seconds are the queries' or functions' own. Each pair of steps ran several times in turn "
+             "(\"pairs\"); the row shows the pair with the median time ratio (the lower middle one for an even number of pairs) and the range of the ratios. "
+             "Peak RSS is the process's; \"imports\" is its "
              "peak once the step's libraries are imported and before any work (DuckDB alone, against "
              "peerscope with pandas, pyarrow, SciPy and DuckDB), and \"work\" the peak above it.", "",
-             "| comparison | posts | DuckDB s | peerscope s | time ratio | DuckDB peak MB (imports + work) "
-             "| peerscope peak MB (imports + work) | RSS ratio | work ratio |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| comparison | posts | pairs | DuckDB s | peerscope s | time ratio (range) | DuckDB peak MB "
+             "(imports + work) | peerscope peak MB (imports + work) | RSS ratio (range) | work ratio |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
 
     def peak(record):
         imported = record["result"]["imported_mb"]
         return f"{record['peak_rss_mb']:.0f} ({imported:.0f} + {record['peak_rss_mb'] - imported:.0f})"
 
+    groups: dict[tuple, list] = {}
     for duck, ours in zip(steps[::2], steps[1::2]):
-        lines.append(f"| {ours['comparison']} | {duck['n_posts']:,} | {duck['result']['metric_seconds']:.2f} | "
-                     f"{ours['result']['metric_seconds']:.2f} | {ours['time_ratio']:.2f} | {peak(duck)} | "
-                     f"{peak(ours)} | {ours['peak_rss_ratio']:.2f} | {ours['work_rss_ratio']:.2f} |")
+        groups.setdefault((ours["comparison"], ours["n_posts"]), []).append((duck, ours))
+    for (comparison, n_posts), pairs in groups.items():
+        pairs.sort(key=lambda pair: pair[1]["time_ratio"])
+        duck, ours = pairs[(len(pairs) - 1) // 2]
+        ratios = [pair[1]["time_ratio"] for pair in pairs]
+        rss = sorted(pair[1]["peak_rss_ratio"] for pair in pairs)
+        lines.append(f"| {comparison} | {n_posts:,} | {len(pairs)} | {duck['result']['metric_seconds']:.2f} | "
+                     f"{ours['result']['metric_seconds']:.2f} | {ours['time_ratio']:.2f} "
+                     f"({min(ratios):.2f}-{max(ratios):.2f}) | {peak(duck)} | {peak(ours)} | "
+                     f"{ours['peak_rss_ratio']:.2f} ({rss[0]:.2f}-{rss[-1]:.2f}) | {ours['work_rss_ratio']:.2f} |")
     return "\n".join(lines) + "\n"
 
 
@@ -439,16 +455,19 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="pairs of steps (DuckDB, peerscope) per comparison and size, run in turn")
     parser.add_argument("--only", nargs="+", default=(), choices=[name for name, *_ in COMPARISONS],
                         help="run only these comparisons")
     parser.add_argument("--no-write", action="store_true",
                         help="print only: write no results file and leave docs/benchmarks.md as it is")
     args = parser.parse_args(argv)
-    steps = [record for n_posts in args.sizes for record in compare(n_posts, args.seed, tuple(args.only))]
+    steps = [record for n_posts in args.sizes
+             for record in compare(n_posts, args.seed, tuple(args.only), args.repeat)]
     if args.no_write:
         return 0
     target = write_results("columnar_compare", steps, targets={"time_ratio": 1.2, "peak_rss_ratio": 1.0},
-                           parameters={"sizes": args.sizes, "seed": args.seed})
+                           parameters={"sizes": args.sizes, "seed": args.seed, "repeat": args.repeat})
     write_section(markdown(steps, target.name))
     return 0
 
