@@ -416,7 +416,8 @@ def markdown(steps: list[dict], results_file: str) -> str:
              "temporary table of the linked posts, against `reciprocity.summary` (which also builds the "
              "per-member and per-thread tables behind them). Same numbers asserted; "
              "seconds are the queries' or functions' own. Each pair of steps ran several times in turn "
-             "(\"pairs\"); the row shows the pair with the median time ratio (the lower middle one for an even number of pairs) and the range of the ratios. "
+             "(\"pairs\"); the row shows the pair with the median time ratio (the lower middle one for an "
+             "even number of pairs) and the range of the ratios. "
              "Peak RSS is the process's; \"imports\" is its "
              "peak once the step's libraries are imported and before any work (DuckDB alone, against "
              "peerscope with pandas, pyarrow, SciPy and DuckDB), and \"work\" the peak above it.", "",

@@ -511,9 +511,9 @@ def _reply_table(corpus, start, end) -> _ReplyTable:
     edge_first = np.minimum.reduceat(edge_time, starts) if len(starts) else np.zeros(0, np.int64)
     edge_last = np.maximum.reduceat(edge_time, starts) if len(starts) else np.zeros(0, np.int64)
     del keys, edge_time
-    return _ReplyTable(ids, kind, author, target, grand, time, status, root, thread_id, opening_post_id, (edge_keys // n_codes).astype(np.int32),
-                       (edge_keys % n_codes).astype(np.int32), edge_replies, edge_first, edge_last,
-                       replies_to_replies)
+    return _ReplyTable(ids, kind, author, target, grand, time, status, root, thread_id, opening_post_id,
+                       (edge_keys // n_codes).astype(np.int32), (edge_keys % n_codes).astype(np.int32),
+                       edge_replies, edge_first, edge_last, replies_to_replies)
 
 
 def _as_graph(graph, start=None, end=None) -> ReplyGraph:
